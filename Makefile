@@ -1,0 +1,44 @@
+# One entry point per job. Every target creates .venv when it is missing and installs into it.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test test-fast lint demo bench local-up local-down clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole test suite: unit, terraform, pipelines, local end-to-end, jenkins.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Unit tests only (no terraform, no end-to-end): a quick loop while editing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not terraform and not e2e and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests benchmarks scripts
+
+## The local end-to-end demo: the whole multi-account loop on this machine, offline.
+demo: $(STAMP)
+	$(BIN)/mlops-demo
+
+bench: $(STAMP)
+	for bench in benchmarks/*.py; do $(BIN)/python $$bench || exit 1; done
+
+local-up: $(STAMP)
+	$(BIN)/mlops-local up
+
+local-down: $(STAMP)
+	$(BIN)/mlops-local down
+
+clean:
+	rm -rf .local build reports .pytest_cache

@@ -1,0 +1,1 @@
+"""Multi-account MLOps platform for Amazon SageMaker: pipelines, configuration and the local AWS stack."""
