@@ -1,0 +1,1 @@
+"""The Mammographic Mass data set: validation of the raw file and the four files the pipelines read."""

@@ -1,0 +1,141 @@
+"""Make the four CSV files the pipelines read from the raw data set, deterministically, and upload them.
+
+Column order (the pipelines' scripts rely on it):
+- training parts: header `Age,Shape,Margin,Density,Severity`, missing values empty (preprocess imputes them);
+- batch files: `Age,Shape,Margin,Density`, no header (the model's input, label-less, as batch transform sends it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.config import EnvConfig
+from pipelines.data.raw import FEATURES, LABEL, RawData, Record
+
+logger = logging.getLogger(__name__)
+
+SEED = 20240601
+BATCH_SIZE = 150  # records held out as unlabelled batch-inference input
+OUTLIER_FRACTION = 0.3  # share of batch rows that get an outlier or a missing value
+
+TRAIN_PART1 = "mammo-train-dataset-part1.csv"
+TRAIN_PART2 = "mammo-train-dataset-part2.csv"
+BATCH = "mammo-batch-dataset.csv"
+BATCH_OUTLIERS = "mammo-batch-dataset-outliers.csv"
+# Interface 4 of the project: where each file lives in a workload data bucket.
+S3_KEYS = {
+    TRAIN_PART1: f"data/train/part1/{TRAIN_PART1}",
+    TRAIN_PART2: f"data/train/part2/{TRAIN_PART2}",
+    BATCH: f"data/batch/clean/{BATCH}",
+    BATCH_OUTLIERS: f"data/batch/outliers/{BATCH_OUTLIERS}",
+}
+TRAIN_COLUMNS = (*FEATURES, LABEL)
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    files: dict[str, Path]
+    part1: list[Record]
+    part2: list[Record]
+    batch: list[Record]
+    outlier_rows: int
+
+
+def split(raw: RawData, seed: int = SEED) -> tuple[list[Record], list[Record], list[Record]]:
+    """Seeded split: the batch from complete records, the rest shuffled into two halves, part 1 and part 2."""
+    rng = np.random.default_rng(seed)
+    complete = [r for r in raw.records if r.complete]
+    batch_size = min(BATCH_SIZE, len(complete) // 2)
+    batch_lines = {complete[i].line for i in rng.permutation(len(complete))[:batch_size]}
+    batch = [r for r in raw.records if r.line in batch_lines]
+    rest = [r for r in raw.records if r.line not in batch_lines]
+    order = rng.permutation(len(rest))
+    half = (len(rest) + 1) // 2
+    part1 = sorted((rest[i] for i in order[:half]), key=lambda r: r.line)
+    part2 = sorted((rest[i] for i in order[half:]), key=lambda r: r.line)
+    return part1, part2, batch
+
+
+def with_outliers(batch: list[Record], seed: int = SEED) -> tuple[list[list[int | None]], int]:
+    """The batch rows with a seeded share corrupted the way drifting production data would be."""
+    rng = np.random.default_rng(seed + 1)
+    rows = [[r.values[name] for name in FEATURES] for r in batch]
+    chosen = sorted(rng.choice(len(rows), size=round(len(rows) * OUTLIER_FRACTION), replace=False).tolist())
+    for position, index in enumerate(chosen):
+        row = rows[index]
+        kind = position % 4
+        if kind == 0:
+            row[0] = -row[0]  # a negative age breaks the baseline's non-negative constraint
+        elif kind == 1:
+            row[0] = row[0] * 10  # ages far outside the baseline's distribution
+        elif kind == 2:
+            row[1] = None  # missing shape: completeness drops below the baseline's 1.0
+        else:
+            row[2], row[3] = 9, None  # an impossible margin code and a missing density
+    return rows, len(chosen)
+
+
+def prepare(raw: RawData, output_dir: Path, seed: int = SEED) -> PreparedData:
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    part1, part2, batch = split(raw, seed)
+    outlier_rows, corrupted = with_outliers(batch, seed)
+    contents = {
+        TRAIN_PART1: _csv([[r.values[c] for c in TRAIN_COLUMNS] for r in part1], header=TRAIN_COLUMNS),
+        TRAIN_PART2: _csv([[r.values[c] for c in TRAIN_COLUMNS] for r in part2], header=TRAIN_COLUMNS),
+        BATCH: _csv([[r.values[c] for c in FEATURES] for r in batch]),
+        BATCH_OUTLIERS: _csv(outlier_rows),
+    }
+    files = {}
+    for name, text in contents.items():
+        files[name] = output_dir / name
+        files[name].write_text(text)
+    return PreparedData(files, part1, part2, batch, corrupted)
+
+
+def _csv(rows: list[list[int | None]], header: tuple[str, ...] | None = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(header)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return buffer.getvalue()
+
+
+def accounting(raw: RawData, prepared: PreparedData) -> list[str]:
+    """Where every record went and every rule applied, as lines for the user."""
+    lines = [f"read {len(raw.records)} records from {raw.path}"]
+    for issue in raw.out_of_range:
+        lines.append(f"line {issue.line}: {issue.column} {issue.value} is outside "
+                     "its documented range; treated as missing")
+    missing = ", ".join(f"{column} {count}" for column, count in raw.missing.items() if count)
+    lines.append(f"missing values after the rules: {missing or 'none'}")
+    total = len(prepared.part1) + len(prepared.part2) + len(prepared.batch)
+    lines.append(f"{TRAIN_PART1}: {len(prepared.part1)} records; {TRAIN_PART2}: {len(prepared.part2)} records; "
+                 f"{BATCH}: {len(prepared.batch)} records (all features present); total {total} of "
+                 f"{len(raw.records)}")
+    lines.append(f"{BATCH_OUTLIERS}: the {len(prepared.batch)} batch records, {prepared.outlier_rows} of them "
+                 "with an outlier or missing value")
+    return lines
+
+
+def upload(config: EnvConfig, files: dict[str, Path]) -> list[str]:
+    """Upload to the workload data bucket (SSE-KMS with the workload key); returns the S3 URIs written."""
+    from pipelines.aws import session_for_account  # the AWS layer is only needed when uploading
+
+    bucket = config.require_workload().data_bucket_name
+    s3 = session_for_account(config.account_id, config.aws_region).client("s3")
+    uris = []
+    for name, path in sorted(files.items()):
+        key = S3_KEYS[name]
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType="text/csv",
+                      ServerSideEncryption="aws:kms", SSEKMSKeyId=config.workload_kms_alias_arn)
+        uris.append(f"s3://{bucket}/{key}")
+        logger.info("uploaded %s", uris[-1])
+    return uris

@@ -1,0 +1,91 @@
+"""Parse and validate the raw UCI `mammographic_masses.data` file (rules documented in data/README.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.errors import UsageError
+
+RAW_COLUMNS = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
+FEATURES = ("Age", "Shape", "Margin", "Density")
+LABEL = "Severity"
+# Documented ranges; a value outside its range is reported and treated as missing.
+VALID_RANGES = {"BI-RADS": (1, 5), "Age": (1, 120), "Shape": (1, 4), "Margin": (1, 5), "Density": (1, 4)}
+MISSING = "?"
+
+
+class MalformedDataError(UsageError):
+    """The raw file has a row that cannot be read without guessing; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    values: dict[str, int | None]  # feature name -> value or None when missing; Severity always set
+
+    @property
+    def complete(self) -> bool:
+        return all(self.values[name] is not None for name in FEATURES)
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    line: int
+    column: str
+    value: int
+
+
+@dataclass
+class RawData:
+    path: Path
+    records: list[Record]
+    out_of_range: list[OutOfRange]
+    missing: dict[str, int] = field(default_factory=dict)  # column -> count of missing values after the rules
+
+
+def read_raw(path: Path) -> RawData:
+    """Read every line of the raw file; raise MalformedDataError naming the first unreadable line."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: raw data file not found") from None
+    records, out_of_range = [], []
+    missing = dict.fromkeys(RAW_COLUMNS, 0)
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.strip().split(",")
+        if len(fields) != len(RAW_COLUMNS):
+            raise MalformedDataError(
+                f"{path}: line {number}: expected {len(RAW_COLUMNS)} comma-separated fields "
+                f"({','.join(RAW_COLUMNS)}), got {len(fields) if line.strip() else 0}: {line!r}"
+            )
+        values: dict[str, int | None] = {}
+        for column, raw in zip(RAW_COLUMNS, fields, strict=True):
+            values[column] = _value(path, number, column, raw.strip())
+        if values[LABEL] not in (0, 1):
+            raise MalformedDataError(
+                f"{path}: line {number}: Severity must be 0 or 1 (a label cannot be imputed), got {fields[-1]!r}"
+            )
+        for column, (low, high) in VALID_RANGES.items():
+            value = values[column]
+            if value is not None and not low <= value <= high:
+                out_of_range.append(OutOfRange(number, column, value))
+                values[column] = None
+        for column in RAW_COLUMNS:
+            missing[column] += values[column] is None
+        records.append(Record(number, values))
+    if not records:
+        raise MalformedDataError(f"{path}: the file holds no records")
+    return RawData(path, records, out_of_range, missing)
+
+
+def _value(path: Path, line: int, column: str, raw: str) -> int | None:
+    if raw == MISSING:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise MalformedDataError(
+            f"{path}: line {line}: field {column} is {raw!r}; expected an integer or '{MISSING}' for missing"
+        ) from None
