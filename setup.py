@@ -22,7 +22,7 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["pipelines", "pipelines.*"]),
     include_package_data=True,
-    package_data={"pipelines": ["**/scripts/*.py"]},
+    package_data={"pipelines": ["**/scripts/*.py", "demo/templates/*.j2"]},
     install_requires=[line.strip() for line in open("requirements.txt") if line.strip() and not line.startswith("#")],
     entry_points={"console_scripts": CONSOLE_SCRIPTS},
 )

@@ -1,0 +1,77 @@
+"""What the demo observed, step by step: the record the report is written from and the e2e test asserts on.
+
+Every field is read back from the local stack (registry, executions, S3, SNS), never copied from what a step
+intended to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One package of the central model package group, with the metrics of its evaluation.json."""
+
+    version: int
+    arn: str
+    approval_status: str
+    trained_in: str
+    execution_arn: str
+    input_data_uri: str
+    metrics: dict[str, float]
+    confusion_matrix: list[list[int]] | None
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One pipeline execution as DescribePipelineExecution reports it, plus what the demo read around it."""
+
+    label: str
+    environment: str
+    pipeline_name: str
+    execution_arn: str
+    status: str
+    failure_reason: str
+    parameters: dict[str, str]
+    started_by: str = "mlops-demo"
+    model_package_arn: str = ""
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notification:
+    topic_arn: str
+    subject: str
+    message: str
+
+
+@dataclass
+class DemoFacts:
+    """Filled in by the steps in order; a field stays empty when its step has not run."""
+
+    endpoint: str = ""
+    infrastructure: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploaded_data: dict[str, list[str]] = field(default_factory=dict)
+    versions: list[ModelVersion] = field(default_factory=list)
+    runs: list[PipelineRun] = field(default_factory=list)
+    violations: list[dict[str, str]] = field(default_factory=list)
+    violations_report_uri: str = ""
+    baseline_statistics: dict[str, Any] | None = None
+    batch_statistics: dict[str, Any] | None = None
+    drift_batch_uri: str = ""
+    notifications: list[Notification] = field(default_factory=list)
+    report_path: str = ""
+
+    def run(self, label: str) -> PipelineRun:
+        for run in self.runs:
+            if run.label == label:
+                return run
+        raise KeyError(f"no pipeline run labelled {label!r}; runs: {', '.join(r.label for r in self.runs)}")
+
+    def version(self, arn: str) -> ModelVersion:
+        for version in self.versions:
+            if version.arn == arn:
+                return version
+        raise KeyError(f"model package {arn} was not registered by this demo run")

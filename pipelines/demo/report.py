@@ -1,0 +1,66 @@
+"""Writes the demo report: one self-contained HTML file (figures embedded) a person can open from disk.
+
+It is written from the facts the steps recorded, after a complete run and after a failed one alike, so a
+failure still leaves a report showing how far the loop got.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import jinja2
+
+from pipelines.demo import plots
+from pipelines.demo.facts import DemoFacts
+from pipelines.demo.scenario import ScenarioResult
+
+LOG = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Metrics shown first in the versions table, in this order; any other metric of evaluation.json follows.
+PREFERRED_METRICS = ("auc", "accuracy", "precision", "recall", "f1")
+DRIFT_CHECK = "baseline_drift_check"
+
+
+def drifted_features(violations: list[dict[str, str]]) -> list[str]:
+    """Features with a baseline drift violation, in report order, each once."""
+    features: list[str] = []
+    for violation in violations:
+        if violation.get("constraint_check_type") == DRIFT_CHECK and violation["feature_name"] not in features:
+            features.append(violation["feature_name"])
+    return features
+
+
+def _metric_names(facts: DemoFacts) -> list[str]:
+    present = {name for version in facts.versions for name in version.metrics}
+    return [name for name in PREFERRED_METRICS if name in present] + sorted(present - set(PREFERRED_METRICS))
+
+
+def _figures(facts: DemoFacts) -> dict[str, str]:
+    figures: dict[str, str] = {}
+    if any(version.confusion_matrix for version in facts.versions):
+        figures["confusion"] = base64.b64encode(plots.confusion_figure(facts.versions)).decode()
+    features = drifted_features(facts.violations)
+    if features and facts.baseline_statistics and facts.batch_statistics:
+        drift = plots.drift_figure(facts.baseline_statistics, facts.batch_statistics, features)
+        figures["drift"] = base64.b64encode(drift).decode()
+    return figures
+
+
+def render_report(facts: DemoFacts, result: ScenarioResult, accounts: Mapping[str, str]) -> str:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return environment.get_template("report.html.j2").render(
+        facts=facts, outcomes=result.outcomes, accounts=dict(accounts), metric_names=_metric_names(facts),
+        figures=_figures(facts),
+    )
+
+
+def write_report(path: Path, facts: DemoFacts, result: ScenarioResult, accounts: Mapping[str, str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(facts, result, accounts), encoding="utf-8")
+    LOG.info("report written to %s", path)
+    return path

@@ -1,0 +1,49 @@
+"""Runs the demo scenario end to end: owns the local stack's lifetime, prints the summary, writes the report."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from pipelines.config import ENVIRONMENTS, REPO_ROOT, load_config
+from pipelines.demo import steps
+from pipelines.demo.context import DemoContext
+from pipelines.demo.report import write_report
+from pipelines.demo.scenario import Scenario, ScenarioResult, format_summary
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_REPORT = REPO_ROOT / "reports" / "demo-report.html"
+DEFAULT_WORK_DIR = REPO_ROOT / ".local" / "demo"
+
+
+def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
+                 work_dir: Path = DEFAULT_WORK_DIR) -> tuple[ScenarioResult, DemoContext]:
+    """Run every step; the stack the demo started is stopped before returning, also on failure or Ctrl-C."""
+    configs = {environment: load_config(environment) for environment in ENVIRONMENTS}
+    with contextlib.ExitStack() as resources:
+        context = DemoContext(configs=configs, repo_root=REPO_ROOT, work_dir=Path(work_dir),
+                              report_path=Path(report_path), endpoint=endpoint, resources=resources)
+        result = Scenario(steps.demo_steps()).run(context, context.account_label)
+        try:
+            write_report(context.report_path, context.facts, result,
+                         {name: config.account_id for name, config in configs.items()})
+            context.facts.report_path = str(context.report_path)
+        except Exception:
+            # A report is a by-product: a broken figure must not hide the scenario's own outcome.
+            LOG.exception("could not write the report %s", context.report_path)
+            if result.succeeded:
+                raise
+    return result, context
+
+
+def run_demo(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
+             work_dir: Path = DEFAULT_WORK_DIR) -> int:
+    result, context = run_scenario(endpoint, report_path, work_dir)
+    print(format_summary(result))
+    if context.facts.report_path:
+        print(f"report: {context.facts.report_path}")
+    if result.error is not None:
+        raise result.error
+    return 0

@@ -1,0 +1,104 @@
+"""The demo report: sections, tables and figures rendered from recorded facts (no AWS needed)."""
+
+import base64
+import re
+
+import pytest
+
+from pipelines.demo import plots
+from pipelines.demo.facts import DemoFacts, ModelVersion, Notification, PipelineRun
+from pipelines.demo.report import drifted_features, render_report, write_report
+from pipelines.demo.scenario import Scenario, Step
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _statistics(age_buckets):
+    """A statistics.json document in the published format, with one numerical and one string feature."""
+    return {
+        "version": 0.0,
+        "dataset": {"item_count": sum(count for _, _, count in age_buckets)},
+        "features": [
+            {"name": "Age", "inferred_type": "Integral",
+             "numerical_statistics": {"common": {"num_present": 10, "num_missing": 0}, "mean": 50.0,
+                                      "distribution": {"kll": {"buckets": [
+                                          {"lower_bound": lo, "upper_bound": hi, "count": count}
+                                          for lo, hi, count in age_buckets]}}}},
+            {"name": "Note", "inferred_type": "String", "string_statistics": {"common": {"num_present": 1}}},
+        ],
+    }
+
+
+BASELINE = _statistics([(20, 40, 30), (40, 60, 50), (60, 80, 20)])
+BATCH = _statistics([(-80, 0, 10), (0, 400, 20), (400, 800, 10)])
+
+
+def _facts() -> DemoFacts:
+    facts = DemoFacts(endpoint="http://127.0.0.1:5000")
+    for number, auc in ((1, 0.84), (2, 0.87)):
+        facts.versions.append(ModelVersion(
+            version=number, arn=f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity/{number}",
+            approval_status="Approved", trained_in="dev" if number == 1 else "prod", execution_arn="arn:exec",
+            input_data_uri="s3://data/train/", metrics={"auc": auc, "accuracy": 0.8, "custom": 1.0},
+            confusion_matrix=[[40, 8], [9, 43]]))
+    facts.runs.append(PipelineRun(label="inference-outliers", environment="prod", pipeline_name="mammo-batch-inference",
+                                  execution_arn="arn:aws:sagemaker:...:execution/x", status="Failed",
+                                  failure_reason="ClientError: CompletedWithViolations <check>",
+                                  parameters={"BatchDataUri": "s3://data/batch/outliers/"}))
+    facts.violations = [
+        {"feature_name": "Age", "constraint_check_type": "baseline_drift_check", "description": "distance 0.7 > 0.1"},
+        {"feature_name": "Shape", "constraint_check_type": "completeness_check", "description": "0.9 < 1.0"},
+    ]
+    facts.baseline_statistics, facts.batch_statistics = BASELINE, BATCH
+    facts.notifications.append(Notification("arn:aws:sns:us-east-1:333333333333:alerts", "Pipeline failed",
+                                            "mammo-batch-inference failed"))
+    return facts
+
+
+def _result():
+    return Scenario([Step("train-v1", "dev", "trains", lambda ctx: "version 1")]).run(None)
+
+
+def _images(html: str) -> list[bytes]:
+    return [base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
+
+
+def test_report_has_every_section_with_both_versions_the_violations_and_the_figures():
+    html = render_report(_facts(), _result(), {"registry": "111111111111", "dev": "222222222222"})
+
+    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert"):
+        assert f'id="{section}"' in html
+    assert "0.8400" in html
+    assert "0.8700" in html
+    assert html.index("<th>auc</th>") < html.index("<th>accuracy</th>") < html.index("<th>custom</th>")
+    assert "baseline_drift_check" in html
+    assert "completeness_check" in html
+    # The failure reason is escaped, not injected as markup.
+    assert "&lt;check&gt;" in html
+    assert "Subject: Pipeline failed" in html
+    images = _images(html)
+    assert len(images) == 2
+    assert all(image.startswith(PNG_SIGNATURE) for image in images)
+
+
+def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
+    path = write_report(tmp_path / "reports" / "demo-report.html", DemoFacts(), _result(), {})
+
+    html = path.read_text()
+    assert "No model version was registered." in html
+    assert "No violations were recorded." in html
+    assert "No alert was published." in html
+    assert _images(html) == []
+
+
+def test_drifted_features_are_the_drift_violations_only_each_once():
+    again = {"feature_name": "Age", "constraint_check_type": "baseline_drift_check", "description": "again"}
+    violations = [*_facts().violations, again]
+    assert drifted_features(violations) == ["Age"]
+
+
+def test_drift_figure_refuses_a_feature_the_statistics_do_not_have():
+    with pytest.raises(ValueError, match="'Margin' is not in the statistics"):
+        plots.drift_figure(BASELINE, BATCH, ["Margin"])
+    with pytest.raises(ValueError, match="'Note' has no numerical_statistics"):
+        plots.drift_figure(BASELINE, BATCH, ["Note"])

@@ -1,0 +1,97 @@
+"""The scenario runner: order, outcomes, stop at the first failure naming step and account, summary table."""
+
+import pytest
+
+from pipelines.demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, format_summary
+from pipelines.errors import DemoStepFailed, ExecutionFailed
+
+
+def _label(account: str) -> str:
+    return {"dev": "dev (222222222222)", "prod": "prod (333333333333)"}.get(account, account)
+
+
+def test_steps_run_in_order_and_record_their_results():
+    calls = []
+    scenario = Scenario([
+        Step("first", "dev", "does one thing", lambda ctx: calls.append(("first", ctx)) or "one"),
+        Step("second", "prod", "does another", lambda ctx: calls.append(("second", ctx)) or "two"),
+    ])
+
+    result = scenario.run("the context", _label)
+
+    assert calls == [("first", "the context"), ("second", "the context")]
+    assert result.succeeded
+    assert [(o.name, o.account, o.status, o.result) for o in result.outcomes] == [
+        ("first", "dev (222222222222)", SUCCEEDED, "one"),
+        ("second", "prod (333333333333)", SUCCEEDED, "two"),
+    ]
+
+
+def test_a_failing_step_stops_the_run_names_step_and_account_and_keeps_the_exit_code():
+    def fail(ctx):
+        raise ExecutionFailed("pipeline mammo-train execution 42 ended Failed: AUC 0.6 below 0.75")
+
+    ran_after = []
+    scenario = Scenario([
+        Step("ok", "dev", "", lambda ctx: "fine"),
+        Step("train", "dev", "", fail),
+        Step("later", "prod", "", lambda ctx: ran_after.append(1) or "never"),
+    ])
+
+    result = scenario.run(None, _label)
+
+    assert not result.succeeded
+    assert ran_after == []
+    assert [o.status for o in result.outcomes] == [SUCCEEDED, FAILED, NOT_RUN]
+    assert isinstance(result.error, DemoStepFailed)
+    assert result.error.exit_code == ExecutionFailed.exit_code
+    assert str(result.error) == ("step 'train' in account dev (222222222222) failed: "
+                                 "pipeline mammo-train execution 42 ended Failed: AUC 0.6 below 0.75")
+    assert result.outcome("train").result.startswith("pipeline mammo-train execution 42 ended Failed")
+
+
+def test_an_unexpected_error_keeps_its_type_in_the_message_and_exits_1():
+    def broken(ctx):
+        return {}["ModelPackageArn"]
+
+    result = Scenario([Step("lookup", "registry", "", broken)]).run(None)
+
+    assert result.error.exit_code == 1
+    assert "KeyError: 'ModelPackageArn'" in str(result.error)
+
+
+def test_ctrl_c_is_recorded_as_interrupted_with_exit_code_130():
+    def interrupted(ctx):
+        raise KeyboardInterrupt
+
+    result = Scenario([Step("slow", "prod", "", interrupted), Step("next", "prod", "", str)]).run(None)
+
+    assert result.error.exit_code == 130
+    assert result.outcome("slow").result == "interrupted"
+    assert result.outcome("next").status == NOT_RUN
+
+
+def test_step_names_must_be_unique():
+    with pytest.raises(ValueError, match="repeated: twice"):
+        Scenario([Step("twice", "dev", "", str), Step("twice", "prod", "", str)])
+
+
+def test_summary_lists_every_step_with_account_status_and_result():
+    def fail(ctx):
+        raise ExecutionFailed("drift")
+
+    result = Scenario([
+        Step("train-v1", "dev", "", lambda ctx: "version 1 registered"),
+        Step("inference", "prod", "", fail),
+        Step("approve-v2", "registry", "", str),
+    ]).run(None, _label)
+
+    lines = format_summary(result).splitlines()
+
+    assert lines[0].split() == ["#", "step", "account", "status", "seconds", "result"]
+    assert lines[2].split()[:4] == ["1", "train-v1", "dev", "(222222222222)"]
+    assert lines[2].endswith("version 1 registered")
+    assert "FAILED" in lines[3]
+    assert lines[3].endswith("drift")
+    assert lines[4].split() == ["3", "approve-v2", "registry", "not", "run", "-"]
+    assert lines[-1].endswith("stopped: step 'inference' in account prod (333333333333) failed: drift")
