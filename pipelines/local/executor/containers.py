@@ -1,0 +1,90 @@
+"""Container emulation by image family: what runs locally in place of a SageMaker container image.
+
+- scikit-learn and xgboost (framework) processing images: the job's script, run with this Python in a
+  subprocess, every /opt/ml/processing path remapped under a temporary folder (scripts take every path as an
+  argument - interface 6);
+- the model-monitor analyzer: the project's local data-quality analyzer (pipelines.local.monitor);
+- the built-in XGBoost algorithm (training, batch transform): see steps/training.py and steps/transform.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pipelines.local.executor.errors import StepFailed
+
+SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
+# ECR repository name -> family. The account and tag vary by region and version; the repository does not.
+_REPOSITORIES = {
+    "sagemaker-scikit-learn": SKLEARN,
+    "sagemaker-xgboost": XGBOOST,
+    "sagemaker-model-monitor-analyzer": MODEL_MONITOR,
+}
+SCRIPT_FAMILIES = (SKLEARN, XGBOOST)
+CONTAINER_ROOT = "/opt/ml"
+STDERR_TAIL_LINES = 15
+
+
+def image_family(image_uri: str) -> str | None:
+    """'683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1' -> 'xgboost'; None if unknown."""
+    if not isinstance(image_uri, str):
+        return None
+    repository = image_uri.split("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    return _REPOSITORIES.get(repository)
+
+
+def require_family(image_uri: str, allowed: Sequence[str], what: str) -> str:
+    family = image_family(image_uri)
+    if family not in allowed:
+        raise StepFailed(f"ClientError: the local executor cannot run image {image_uri!r} for {what}: "
+                         f"it emulates the {', '.join(allowed)} image families")
+    return family
+
+
+class ContainerPaths:
+    """Maps container paths (/opt/ml/...) to a folder on this machine, in arguments and environment values."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def local(self, container_path: str) -> Path:
+        if not container_path.startswith(CONTAINER_ROOT):
+            raise StepFailed(f"ClientError: local path {container_path!r} must be under {CONTAINER_ROOT}")
+        return Path(str(self.root) + container_path)
+
+    def remap(self, text: str) -> str:
+        """Every occurrence of /opt/ml in an argument (also '--x=/opt/ml/...') points into the local root."""
+        return text.replace(CONTAINER_ROOT, str(self.root) + CONTAINER_ROOT) if isinstance(text, str) else text
+
+
+def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment: Mapping[str, str],
+               paths: ContainerPaths, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a processing script as its container would, with this machine's Python.
+
+    A non-zero exit fails the step with the exit code and the tail of stderr (what CloudWatch would show).
+    """
+    if not entrypoint:
+        raise StepFailed("ClientError: the processing job has no ContainerEntrypoint: the local executor runs "
+                         "framework images by their entry point (python3 <script>)")
+    command = [paths.remap(part) for part in [*entrypoint, *arguments]]
+    if Path(command[0]).name in ("python", "python3"):
+        command[0] = sys.executable
+    env = {**os.environ, **{key: paths.remap(str(value)) for key, value in environment.items()}}
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
+        raise StepFailed(f"AlgorithmError: script {Path(command[1]).name if len(command) > 1 else command[0]} "
+                         f"exited with code {completed.returncode}; stderr tail:\n{tail}")
+    return completed
+
+
+def run_data_quality_analyzer(environment: Mapping[str, str], input_dir: Path, output_dir: Path):
+    """The model-monitor analyzer image: the local analyzer's container entry point (statistics/constraints/
+    constraint_violations in AWS's formats). Returns its MonitoringResult (status, violations)."""
+    from pipelines.local.monitor.container import run_data_quality_container
+
+    return run_data_quality_container(environment, input_dir, output_dir)

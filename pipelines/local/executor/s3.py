@@ -1,0 +1,90 @@
+"""S3 transfers the way SageMaker jobs do them: S3Prefix inputs into a local folder, outputs back up.
+
+Errors name the URI and end the step (StepFailed) rather than the execution, like a job failing on input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError
+
+from pipelines.local.executor.errors import StepFailed
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    if not isinstance(uri, str) or not uri.startswith("s3://") or len(uri) <= 5:
+        raise StepFailed(f"ClientError: {uri!r} is not an S3 URI (s3://bucket/key)")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def read_bytes(client, uri: str) -> bytes:
+    bucket, key = split_uri(uri)
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        raise StepFailed(f"ClientError: cannot read {uri}: {_reason(error)}") from None
+
+
+def list_keys(client, uri: str) -> list[str]:
+    """Keys under an S3Prefix URI (the prefix is a plain string prefix, as in SageMaker), sorted."""
+    bucket, prefix = split_uri(uri)
+    keys: list[str] = []
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []) if not item["Key"].endswith("/"))
+    except ClientError as error:
+        raise StepFailed(f"ClientError: cannot list {uri}: {_reason(error)}") from None
+    return sorted(keys)
+
+
+def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
+    """Every object under `uri` into `local_dir`, keeping the path below the prefix's last '/'.
+
+    s3://b/data/train/ -> local_dir/part1/x.csv, local_dir/part2/y.csv; s3://b/code/abc/run.py -> local_dir/run.py.
+    An empty prefix fails like SageMaker's "no S3 objects found under S3 URL".
+    """
+    bucket, prefix = split_uri(uri)
+    keys = list_keys(client, uri)
+    if not keys:
+        raise StepFailed(f"ClientError: no S3 objects found under S3 URL {uri}")
+    base = prefix[: prefix.rfind("/") + 1]
+    local_dir.mkdir(parents=True, exist_ok=True)
+    downloaded = []
+    for key in keys:
+        target = local_dir / key[len(base):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            client.download_file(bucket, key, str(target))
+        except ClientError as error:
+            raise StepFailed(f"ClientError: cannot download s3://{bucket}/{key}: {_reason(error)}") from None
+        downloaded.append(target)
+    return downloaded
+
+
+def upload_file(client, path: Path, uri: str, kms_key_id: str | None = None) -> None:
+    bucket, key = split_uri(uri)
+    extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+    try:
+        client.upload_file(str(path), bucket, key, ExtraArgs=extra or None)
+    except ClientError as error:
+        raise StepFailed(f"ClientError: cannot upload to {uri}: {_reason(error)}") from None
+    except S3UploadFailedError as error:  # upload_file wraps the service's answer in its own error
+        raise StepFailed(f"ClientError: cannot upload to {uri}: {error}") from None
+
+
+def upload_dir(client, local_dir: Path, uri: str, kms_key_id: str | None = None) -> list[str]:
+    """Every file under `local_dir` to `uri`/<relative path>; returns the URIs written."""
+    written = []
+    for path in sorted(p for p in local_dir.rglob("*") if p.is_file()):
+        target = f"{uri.rstrip('/')}/{path.relative_to(local_dir).as_posix()}"
+        upload_file(client, path, target, kms_key_id)
+        written.append(target)
+    return written
+
+
+def _reason(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', str(error))}"

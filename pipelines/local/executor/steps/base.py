@@ -1,0 +1,71 @@
+"""What every step handler shares: the context of one step run, its result, and the handler base class."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+
+from pipelines.local.executor.expressions import ExpressionScope, evaluate
+from pipelines.local.executor.graph import StepNode
+
+
+@dataclass
+class StepResult:
+    """Describe-shaped properties ({"Get": "Steps.X.<path>"} reads them) and ListPipelineExecutionSteps metadata."""
+
+    properties: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    outcome: bool | None = None
+    """A Condition step's result: which branch runs."""
+
+
+@dataclass
+class StepContext:
+    node: StepNode
+    session: boto3.Session
+    account_id: str
+    region: str
+    execution_id: str
+    execution_arn: str
+    pipeline_name: str
+    work_dir: Path
+    scope: ExpressionScope
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def resolve(self, value: Any) -> Any:
+        """The value of a part of the step's definition with every expression inside it evaluated."""
+        return evaluate(value, self.scope)
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return self.resolve(self.node.definition.get("Arguments") or {})
+
+    @property
+    def job_name(self) -> str:
+        """The job/model name a real pipeline would generate: pipelines-<execution id>-<step name>, <= 63 chars."""
+        step = re.sub(r"[^A-Za-z0-9-]", "-", self.node.name)
+        return f"pipelines-{self.execution_id}-{step}"[:63].rstrip("-")
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+
+class StepHandler:
+    """Runs one step `Type`. `check` runs for every step before the execution starts; `run` when the step runs."""
+
+    step_type: ClassVar[str]
+
+    def check(self, node: StepNode) -> None:
+        """Static validation of the step definition (raise PipelineDefinitionError); nothing has run yet."""
+
+    def run(self, context: StepContext) -> StepResult:
+        raise NotImplementedError

@@ -1,0 +1,34 @@
+"""Steps that only decide: Condition (which branch runs) and Fail (end the execution with a message)."""
+
+from __future__ import annotations
+
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.expressions import evaluate_condition
+from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
+
+
+class ConditionHandler(StepHandler):
+    """All conditions must hold for the IfSteps to run; otherwise the ElseSteps run."""
+
+    step_type = "Condition"
+
+    def check(self, node: StepNode) -> None:
+        if not isinstance((node.definition.get("Arguments") or {}).get("Conditions"), list):
+            raise PipelineDefinitionError(f"Condition step {node.name!r} has no 'Conditions' list")
+
+    def run(self, context: StepContext) -> StepResult:
+        conditions = context.node.definition["Arguments"]["Conditions"]
+        outcome = all(evaluate_condition(condition, context.scope) for condition in conditions)
+        text = "True" if outcome else "False"
+        return StepResult(properties={"Outcome": text}, metadata={"Condition": {"Outcome": text}}, outcome=outcome)
+
+
+class FailHandler(StepHandler):
+    """Fails the execution with the step's ErrorMessage (an expression is allowed)."""
+
+    step_type = "Fail"
+
+    def run(self, context: StepContext) -> StepResult:
+        message = context.resolve((context.node.definition.get("Arguments") or {}).get("ErrorMessage", ""))
+        raise StepFailed(str(message), metadata={"Fail": {"ErrorMessage": str(message)}})

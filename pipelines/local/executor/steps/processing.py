@@ -1,0 +1,111 @@
+"""Processing steps: inputs from S3, the container emulated by its image family, outputs back to S3."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.local.executor import containers, s3
+from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
+from pipelines.local.executor.store import now
+
+logger = logging.getLogger(__name__)
+
+PROCESSING_FAMILIES = (*containers.SCRIPT_FAMILIES, containers.MODEL_MONITOR)
+
+
+class ProcessingJob:
+    """One emulated processing job: the request (resolved arguments) and its Describe-shaped properties."""
+
+    def __init__(self, context: StepContext, request: Mapping[str, Any]):
+        self.context, self.request = context, request
+        self.name = context.job_name
+        self.arn = context.arn("sagemaker", f"processing-job/{self.name.lower()}")
+        self.paths = containers.ContainerPaths(context.work_dir / "container")
+        self.started = now()
+        self.s3 = context.client("s3")
+
+    def stage_inputs(self) -> None:
+        for entry in self.request.get("ProcessingInputs") or []:
+            source = entry.get("S3Input")
+            if source is None:
+                raise StepFailed(f"ClientError: input {entry.get('InputName')!r}: only S3Input is emulated locally")
+            if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+                raise StepFailed(f"ClientError: input {entry.get('InputName')!r}: S3DataType "
+                                 f"{source['S3DataType']} is not emulated locally (use S3Prefix)")
+            local_dir = self.paths.local(source["LocalPath"])
+            files = s3.download_prefix(self.s3, source["S3Uri"], local_dir)
+            logger.debug("input %s: %d file(s) from %s", entry.get("InputName"), len(files), source["S3Uri"])
+        for output in self.outputs():
+            self.paths.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+
+    def outputs(self) -> list[Mapping[str, Any]]:
+        return list((self.request.get("ProcessingOutputConfig") or {}).get("Outputs") or [])
+
+    def upload_outputs(self) -> None:
+        kms_key = (self.request.get("ProcessingOutputConfig") or {}).get("KmsKeyId")
+        for output in self.outputs():
+            target = output["S3Output"]
+            written = s3.upload_dir(self.s3, self.paths.local(target["LocalPath"]), target["S3Uri"], kms_key)
+            logger.debug("output %s: %d file(s) to %s", output.get("OutputName"), len(written), target["S3Uri"])
+
+    def describe(self, status: str, failure_reason: str | None = None) -> dict[str, Any]:
+        """The DescribeProcessingJob response of this job."""
+        description = {
+            **{key: value for key, value in self.request.items()},
+            "ProcessingJobName": self.name,
+            "ProcessingJobArn": self.arn,
+            "ProcessingJobStatus": status,
+            "CreationTime": self.started,
+            "ProcessingStartTime": self.started,
+            "ProcessingEndTime": now(),
+            "LastModifiedTime": now(),
+        }
+        if failure_reason:
+            description["FailureReason"] = failure_reason
+            description["ExitMessage"] = failure_reason
+        return description
+
+    def metadata(self) -> dict[str, Any]:
+        return {"ProcessingJob": {"Arn": self.arn}}
+
+    def failed(self, failure: StepFailed) -> StepFailed:
+        return StepFailed(failure.reason, self.describe("Failed", failure.reason), self.metadata())
+
+
+class ProcessingHandler(StepHandler):
+    step_type = "Processing"
+
+    def run(self, context: StepContext) -> StepResult:
+        request = context.arguments
+        job = ProcessingJob(context, request)
+        try:
+            app = request.get("AppSpecification") or {}
+            family = containers.require_family(app.get("ImageUri"), PROCESSING_FAMILIES, "a processing job")
+            job.stage_inputs()
+            if family == containers.MODEL_MONITOR:
+                run_analyzer(job, request.get("Environment") or {})
+            else:
+                completed = containers.run_script(app.get("ContainerEntrypoint") or [],
+                                                  app.get("ContainerArguments") or [],
+                                                  request.get("Environment") or {}, job.paths, context.work_dir)
+                logger.debug("%s stdout:\n%s", context.node.name, completed.stdout)
+            job.upload_outputs()
+        except StepFailed as failure:
+            raise job.failed(failure) from None
+        return StepResult(job.describe("Completed"), job.metadata())
+
+
+def run_analyzer(job: ProcessingJob, environment: Mapping[str, str]):
+    """The analyzer reads `dataset_source` and writes to `output_path` (its documented container contract)."""
+    for variable in ("dataset_source", "output_path"):
+        if variable not in environment:
+            raise StepFailed(f"ClientError: the model-monitor analyzer needs the environment variable {variable!r}")
+    local_environment = {key: job.paths.remap(str(value)) for key, value in environment.items()}
+    output_dir = Path(local_environment["output_path"])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return containers.run_data_quality_analyzer(local_environment, Path(local_environment["dataset_source"]),
+                                                output_dir)

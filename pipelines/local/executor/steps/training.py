@@ -1,0 +1,148 @@
+"""Training steps with the built-in XGBoost algorithm, trained here with its container's conventions.
+
+CSV channels (`train`, optional `validation`): the label in the first column, no header, every file under
+the channel's S3 prefix. HyperParameters arrive as strings (as in CreateTrainingJob) and are typed like the
+container does; num_round is required. The model is saved with Booster.save_model as `xgboost-model` inside
+<S3OutputPath>/<job name>/output/model.tar.gz.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from pipelines.local.executor import containers, s3
+from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
+from pipelines.local.executor.store import now
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "xgboost-model"
+CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
+# SageMaker's own hyperparameters (script mode, debugger) that are not XGBoost parameters.
+_SAGEMAKER_KEYS = ("sagemaker_", "_tuning_objective_metric")
+
+
+class TrainingHandler(StepHandler):
+    step_type = "Training"
+
+    def run(self, context: StepContext) -> StepResult:
+        request = context.arguments
+        name = context.job_name
+        arn = context.arn("sagemaker", f"training-job/{name.lower()}")
+        started = now()
+        description = {**request, "TrainingJobName": name, "TrainingJobArn": arn, "CreationTime": started,
+                       "TrainingStartTime": started}
+        metadata = {"TrainingJob": {"Arn": arn}}
+        try:
+            algorithm = request.get("AlgorithmSpecification") or {}
+            containers.require_family(algorithm.get("TrainingImage"), (containers.XGBOOST,), "a training job")
+            hyperparameters = dict(request.get("HyperParameters") or {})
+            if "sagemaker_program" in hyperparameters or algorithm.get("ContainerEntrypoint"):
+                raise StepFailed("ClientError: XGBoost script mode is not emulated locally: use the built-in "
+                                 "algorithm (no entry point), CSV channels train/validation")
+            channels = self._load_channels(context, request.get("InputDataConfig") or [])
+            booster, metrics = train_builtin_xgboost(hyperparameters, channels)
+            model_uri = self._save_model(context, request, name, booster)
+        except StepFailed as failure:
+            description.update(TrainingJobStatus="Failed", FailureReason=failure.reason, TrainingEndTime=now())
+            raise StepFailed(failure.reason, description, metadata) from None
+        description.update(
+            TrainingJobStatus="Completed", SecondaryStatus="Completed", TrainingEndTime=now(), LastModifiedTime=now(),
+            ModelArtifacts={"S3ModelArtifacts": model_uri},
+            FinalMetricDataList=[{"MetricName": metric, "Value": value, "Timestamp": now()}
+                                 for metric, value in metrics.items()],
+        )
+        return StepResult(description, metadata)
+
+    def _load_channels(self, context: StepContext, channels: list[dict]) -> dict[str, pd.DataFrame]:
+        data = {}
+        for channel in channels:
+            name = channel.get("ChannelName")
+            content_type = channel.get("ContentType", "text/csv")
+            if content_type.replace(" ", "") not in CSV_CONTENT_TYPES:
+                raise StepFailed(f"ClientError: channel {name!r} has ContentType {content_type!r}: the local XGBoost "
+                                 "emulation reads text/csv (label first, no header)")
+            source = (channel.get("DataSource") or {}).get("S3DataSource") or {}
+            local_dir = context.work_dir / "input" / "data" / str(name)
+            files = [path for path in s3.download_prefix(context.client("s3"), source.get("S3Uri"), local_dir)
+                     if path.stat().st_size > 0]
+            if not files:
+                raise StepFailed(f"ClientError: channel {name!r} has no data under {source.get('S3Uri')}")
+            data[name] = pd.concat([pd.read_csv(path, header=None) for path in files], ignore_index=True)
+        if "train" not in data:
+            raise StepFailed(f"ClientError: the XGBoost algorithm needs a 'train' channel, got {sorted(data)}")
+        return data
+
+    def _save_model(self, context: StepContext, request: dict, job_name: str, booster: xgb.Booster) -> str:
+        output = request.get("OutputDataConfig") or {}
+        model_path = context.work_dir / "model" / MODEL_FILE
+        model_path.parent.mkdir(parents=True)
+        booster.save_model(str(model_path))
+        archive = context.work_dir / "model.tar.gz"
+        archive.write_bytes(deterministic_tar_gz({MODEL_FILE: model_path}))
+        uri = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
+        s3.upload_file(context.client("s3"), archive, uri, output.get("KmsKeyId"))
+        return uri
+
+
+def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame]
+                          ) -> tuple[xgb.Booster, dict[str, float]]:
+    """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...)."""
+    params = {key: _typed(value) for key, value in hyperparameters.items() if not key.startswith(_SAGEMAKER_KEYS)}
+    if "num_round" not in params:
+        raise StepFailed("AlgorithmError: hyperparameter 'num_round' is required by the XGBoost algorithm")
+    num_round = params.pop("num_round")
+    early_stopping = params.pop("early_stopping_rounds", None)
+    if not isinstance(num_round, int) or num_round <= 0:
+        raise StepFailed(f"AlgorithmError: hyperparameter 'num_round' must be a positive integer, got {num_round!r}")
+    matrices = {}
+    for name, frame in channels.items():
+        if frame.shape[1] < 2:
+            raise StepFailed(f"AlgorithmError: channel {name!r} needs the label and at least one feature column")
+        matrices[name] = xgb.DMatrix(frame.iloc[:, 1:].to_numpy(dtype=np.float32), label=frame.iloc[:, 0].to_numpy())
+    evaluations = [(matrices[name], name) for name in ("train", "validation") if name in matrices]
+    history: dict[str, dict[str, list[float]]] = {}
+    try:
+        booster = xgb.train(params, matrices["train"], num_boost_round=num_round, evals=evaluations,
+                            evals_result=history, early_stopping_rounds=early_stopping, verbose_eval=False)
+    except xgb.core.XGBoostError as error:
+        raise StepFailed(f"AlgorithmError: XGBoost training failed: {str(error).splitlines()[0]}") from None
+    metrics = {f"{channel}:{metric}": float(values[-1])
+               for channel, by_metric in history.items() for metric, values in by_metric.items()}
+    logger.info("trained XGBoost: %d round(s), %s", booster.num_boosted_rounds(),
+                ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+    return booster, metrics
+
+
+def _typed(value: Any) -> Any:
+    """'50' -> 50, '0.2' -> 0.2, 'binary:logistic' stays text (the container parses hyperparameters this way)."""
+    if not isinstance(value, str):
+        return value
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            continue
+    return value
+
+
+def deterministic_tar_gz(members: dict[str, Path]) -> bytes:
+    """A tar.gz whose bytes depend only on the members' names and contents (no times, owners)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, path in sorted(members.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = path.stat().st_size, 0o644
+            with path.open("rb") as stream:
+                archive.addfile(info, stream)
+    return gzip.compress(buffer.getvalue(), mtime=0)
