@@ -1,0 +1,80 @@
+"""Fixtures shared by every test area (owned by the local stack engineer; areas add their own conftest).
+
+- No test can reach real AWS: the session starts with every real credential, profile and endpoint variable
+  removed and moto's fake keys in their place.
+- `local_stack` (session): ONE moto server with the project's extensions on a free loopback port, this
+  process activated for it (AWS_ENDPOINT_URL etc.). Started on first use, stopped at the end of the session.
+- `aws` (function): the same stack, reset (every account emptied) before the test.
+- `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
+  MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
+
+Terraform tests do not use `local_stack`/`aws`: a reset by another test would wipe what they applied, so
+tests/terraform_apply/conftest.py starts a dedicated stack of its own for its module-scoped applies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from pipelines.local.stack import (
+    FAKE_ACCESS_KEY_ID,
+    FAKE_SECRET_ACCESS_KEY,
+    LocalAwsStack,
+    activate,
+    local_environment_variables,
+    restore_environment,
+)
+
+REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_aws_credentials() -> Iterator[None]:
+    _, to_remove = local_environment_variables("unused")
+    previous = {name: os.environ.get(name) for name in
+                [*to_remove, "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED"]}
+    for name in [*to_remove, "AWS_ENDPOINT_URL"]:
+        os.environ.pop(name, None)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    yield
+    restore_environment(previous)
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsStack]:
+    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("local-stack") / "server.log").start()
+    previous = activate(stack.endpoint)
+    yield stack
+    restore_environment(previous)
+    stack.stop()
+
+
+@pytest.fixture
+def aws(local_stack: LocalAwsStack) -> LocalAwsStack:
+    local_stack.reset()
+    return local_stack
+
+
+@pytest.fixture(scope="session")
+def require_tool() -> Callable[[str], str]:
+    def require(tool: str) -> str:
+        path = shutil.which(tool)
+        if path is None:
+            reason = f"{tool} is not installed (not found on PATH)"
+            if os.environ.get(REQUIRE_ALL_TOOLS) == "1":
+                pytest.fail(f"{reason}, and {REQUIRE_ALL_TOOLS}=1 forbids skipping")
+            pytest.skip(reason)
+        return path
+
+    return require

@@ -1,0 +1,109 @@
+"""`mlops-local up|status|env|down` as a person runs them: real subprocesses, state under MLOPS_LOCAL_DIR."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.errors import LocalStackError
+from pipelines.local.stack import activate_running, is_stack_server, restore_environment
+
+MLOPS_LOCAL = str(Path(sys.executable).parent / "mlops-local")
+
+
+@pytest.fixture
+def local_dir(tmp_path, monkeypatch):
+    """A private state directory, so these tests never touch a stack the developer is running."""
+    monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path))
+    yield tmp_path
+    subprocess.run([MLOPS_LOCAL, "down"], capture_output=True, check=False, timeout=60)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([MLOPS_LOCAL, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_up_status_env_down(local_dir):
+    status = _run("status")
+    assert (status.returncode, status.stdout.strip()) == (1, "not running")
+
+    up = _run("up")
+    assert up.returncode == 0, up.stderr
+    state = json.loads((local_dir / "stack.json").read_text())
+    assert state["endpoint"].startswith("http://127.0.0.1:")
+    assert is_stack_server(state["pid"])
+    assert state["endpoint"] in up.stdout
+
+    again = _run("up")
+    assert again.returncode == 0
+    assert "already running" in again.stdout
+    assert json.loads((local_dir / "stack.json").read_text()) == state
+
+    status = _run("status")
+    assert status.returncode == 0
+    assert state["endpoint"] in status.stdout
+
+    env = _run("env")
+    assert env.returncode == 0
+    assert f"export AWS_ENDPOINT_URL={state['endpoint']}" in env.stdout.splitlines()
+    # The printed lines really put a shell in local mode.
+    shell = subprocess.run(
+        ["bash", "-c", f'eval "$({MLOPS_LOCAL} env)"; {sys.executable} -c '
+                       '"import boto3; print(boto3.client(\'sts\').get_caller_identity()[\'Account\'])"'],
+        capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ, "AWS_PROFILE": "real-profile"},
+    )
+    assert shell.stdout.strip() == "123456789012"
+
+    down = _run("down")
+    assert down.returncode == 0
+    assert f"pid {state['pid']}" in down.stdout
+    assert not is_stack_server(state["pid"])
+    assert not (local_dir / "stack.json").exists()
+    assert _run("status").returncode == 1
+    assert _run("down").returncode == 0  # idempotent
+
+
+def test_env_without_a_running_stack_is_a_clear_error(local_dir):
+    result = _run("env")
+    assert result.returncode == LocalStackError.exit_code
+    assert "not running" in result.stderr
+    assert "mlops-local up" in result.stderr
+
+
+def test_a_stale_state_file_is_reported_and_replaced_by_up(local_dir):
+    (local_dir / "stack.json").write_text(json.dumps({"endpoint": "http://127.0.0.1:9", "pid": 999999999}))
+    status = _run("status")
+    assert status.returncode == 1
+    assert "not answering" in status.stdout
+    up = _run("up")
+    assert up.returncode == 0, up.stderr
+    assert json.loads((local_dir / "stack.json").read_text())["endpoint"] != "http://127.0.0.1:9"
+
+
+def test_a_corrupt_state_file_names_the_fix(local_dir):
+    (local_dir / "stack.json").write_text("{")
+    result = _run("status")
+    assert result.returncode == LocalStackError.exit_code
+    assert "corrupt" in result.stderr
+
+
+def test_activate_running_for_commands_given_local(local_dir):
+    with pytest.raises(LocalStackError, match="mlops-local up"):
+        activate_running()
+    assert _run("up").returncode == 0
+    endpoint = json.loads((local_dir / "stack.json").read_text())["endpoint"]
+    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_REGION",
+                                                     "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
+                                                     "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED",
+                                                     "AWS_SECRET_ACCESS_KEY")}
+    try:
+        assert activate_running() == endpoint
+        assert os.environ["AWS_ENDPOINT_URL"] == endpoint
+    finally:
+        restore_environment(saved)
