@@ -1,16 +1,28 @@
-"""The demo's steps, in order. Each acts in one account through the project's own library calls and records
-what it observed in `context.facts`; each returns the one-line result the summary prints.
+"""The demo's steps, in order. Each acts in one account through the project's own library calls (the deploy
+step through the same scripts the Jenkins stages run), records what it observed in `context.facts`, and
+returns the one-line result the summary prints. A step that does not see what it expects raises: the
+scenario stops there, naming the step and its account.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from pipelines.demo.context import DemoContext
+from pipelines.demo.executions import output_parameters, run_pipeline, step_of_type
+from pipelines.demo.facts import ModelVersion
+from pipelines.demo.registry import model_version, read_s3_json
 from pipelines.demo.scenario import Step
-from pipelines.errors import LocalStackError
+from pipelines.errors import ExecutionFailed, LocalStackError, MlopsError
 
 LOG = logging.getLogger(__name__)
+
+SUCCEEDED, FAILED = "Succeeded", "Failed"
+
+
+class UnexpectedOutcome(MlopsError):
+    """The demo saw something other than what the platform promises at this step."""
 
 
 def start_local_stack(context: DemoContext) -> str:
@@ -46,10 +58,158 @@ def prepare_data(environment: str):
     return action
 
 
+def _data_uri(context: DemoContext, environment: str, prefix: str) -> str:
+    return f"s3://{context.config(environment).require_workload().data_bucket_name}/{prefix}"
+
+
+def _metrics_text(version: ModelVersion) -> str:
+    return ", ".join(f"{name} {value:.3f}" for name, value in version.metrics.items())
+
+
+def _record_version(context: DemoContext, record, environment: str) -> ModelVersion:
+    """The version the execution's RegisterModel step created, read back from the registry account."""
+    package_arn = step_of_type(record, "RegisterModel").properties["ModelPackageArn"]
+    version = model_version(context.session("registry"), package_arn, environment, record.execution_arn,
+                            str(record.parameters.get("InputDataUri", "")))
+    context.facts.versions.append(version)
+    return version
+
+
+def _require_status(record, expected: str, what: str) -> None:
+    if record.status != expected:
+        reason = f": {record.failure_reason}" if record.failure_reason else ""
+        raise ExecutionFailed(f"{what} (execution {record.execution_arn}) ended {record.status}, "
+                              f"expected {expected}{reason}")
+
+
+def train_first_version(context: DemoContext) -> str:
+    """The ML engineer's loop in dev: the train pipeline on part 1 with the local executor registers a version."""
+    pipeline = context.config("dev").require_workload().train_pipeline_name
+    record, _ = run_pipeline(context, "dev", pipeline, "train-dev")
+    _require_status(record, SUCCEEDED, f"train pipeline {pipeline} in dev")
+    version = _record_version(context, record, "dev")
+    return f"version {version.version} registered ({version.approval_status}): {_metrics_text(version)}"
+
+
+def _version_trained_by(context: DemoContext, label: str) -> tuple[int, ModelVersion]:
+    run = context.facts.run(label)
+    for index, version in enumerate(context.facts.versions):
+        if version.execution_arn == run.execution_arn:
+            return index, version
+    raise UnexpectedOutcome(f"the {label} run ({run.execution_arn}) registered no model version")
+
+
+def approve(label: str):
+    """Approve the version the named run registered, acting in the registry account as an approver does."""
+    def action(context: DemoContext) -> str:
+        from pipelines.approve_model import set_approval
+
+        index, version = _version_trained_by(context, label)
+        set_approval(context.config("registry"), version.version, approved=True)
+        status = context.session("registry").client("sagemaker").describe_model_package(
+            ModelPackageName=version.arn)["ModelApprovalStatus"]
+        if status != "Approved":
+            raise UnexpectedOutcome(f"version {version.version} ({version.arn}) is {status} after approval")
+        context.facts.versions[index] = dataclasses.replace(version, approval_status=status)
+        return f"version {version.version} Approved in the central group"
+    return action
+
+
+def run_inference(label: str, batch_prefix: str, expected: str, model_from: str):
+    """Batch inference in prod on one batch prefix, expected to use the version the `model_from` run trained."""
+    def action(context: DemoContext) -> str:
+        pipeline = context.config("prod").require_workload().inference_pipeline_name
+        batch_uri = _data_uri(context, "prod", batch_prefix)
+        record, run = run_pipeline(context, "prod", pipeline, label, {"BatchDataUri": batch_uri})
+        _require_status(record, expected, f"inference pipeline {pipeline} in prod on {batch_uri}")
+        lambda_outputs = output_parameters(step_of_type(record, "Lambda").properties)
+        _, version = _version_trained_by(context, model_from)
+        if lambda_outputs.get("ModelPackageArn") != version.arn:
+            raise UnexpectedOutcome(f"the Lambda step returned {lambda_outputs.get('ModelPackageArn')}, expected the "
+                                    f"latest approved version {version.version} ({version.arn})")
+        predictions = _predictions(context, record) if expected == SUCCEEDED else ()
+        context.facts.runs[context.facts.runs.index(run)] = dataclasses.replace(
+            run, model_package_arn=version.arn, outputs=predictions)
+        if expected == FAILED:
+            return _record_drift(context, record, batch_uri, lambda_outputs["BaselineStatisticsUri"])
+        return f"Succeeded with version {version.version}: {len(predictions)} prediction file(s) in prod's bucket"
+    return action
+
+
+def _predictions(context: DemoContext, record) -> tuple[str, ...]:
+    """The .out files the transform step wrote (under its TransformOutput.S3OutputPath), as S3 URIs."""
+    output_path = step_of_type(record, "Transform").properties["TransformOutput"]["S3OutputPath"]
+    bucket, _, prefix = output_path.removeprefix("s3://").partition("/")
+    pages = context.session("prod").client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                                          Prefix=prefix)
+    uris = tuple(f"s3://{bucket}/{item['Key']}" for page in pages for item in page.get("Contents", [])
+                 if item["Key"].endswith(".out"))
+    if not uris:
+        raise UnexpectedOutcome(f"the transform step succeeded but wrote no .out file under {output_path}")
+    return uris
+
+
+def _record_drift(context: DemoContext, record, batch_uri: str, baseline_statistics_uri: str) -> str:
+    """Read the failed check's constraint_violations.json and both statistics documents for the report."""
+    check = step_of_type(record, "QualityCheck")
+    report_uri = check.metadata.get("QualityCheck", {}).get("ViolationReport") or \
+        check.properties.get("ViolationReport", "")
+    if not report_uri:
+        raise UnexpectedOutcome(f"the failed check step {check.name} names no ViolationReport; "
+                                f"its metadata: {check.metadata}")
+    session = context.session("prod")
+    violations = read_s3_json(session, report_uri).get("violations", [])
+    if not violations:
+        raise UnexpectedOutcome(f"the check failed the execution but {report_uri} lists no violation")
+    if "violation" not in (record.failure_reason or "").lower():
+        raise UnexpectedOutcome(f"the execution's failure reason does not mention the violations: "
+                                f"{record.failure_reason!r}")
+    context.facts.violations = violations
+    context.facts.violations_report_uri = report_uri
+    context.facts.drift_batch_uri = batch_uri
+    context.facts.baseline_statistics = read_s3_json(session, baseline_statistics_uri)
+    context.facts.batch_statistics = read_s3_json(session, f"{report_uri.rsplit('/', 1)[0]}/statistics.json")
+    kinds = sorted({violation["constraint_check_type"] for violation in violations})
+    return f"Failed as it should: {len(violations)} violation(s) ({', '.join(kinds)})"
+
+
+def retrain(context: DemoContext) -> str:
+    """Run the execution the inference-failure rule asked for (train in prod on part 1 + part 2)."""
+    requests, context.pending_starts = list(context.pending_starts), []
+    workload = context.config("prod").require_workload()
+    expected_arn = context.config("prod").pipeline_arn(workload.train_pipeline_name)
+    if [request.pipeline_arn for request in requests] != [expected_arn]:
+        raise UnexpectedOutcome(f"expected the inference-failure rule to start {expected_arn} once, it asked for "
+                                f"{[request.pipeline_arn for request in requests] or 'nothing'}")
+    request = requests[0]
+    expected_input = _data_uri(context, "prod", "data/train/")
+    if request.parameters.get("InputDataUri") != expected_input:
+        raise UnexpectedOutcome(f"the rule's target passes InputDataUri={request.parameters.get('InputDataUri')!r}, "
+                                f"expected {expected_input} (part 1 + part 2)")
+    record, _ = run_pipeline(context, "prod", workload.train_pipeline_name, "retrain-prod", request.parameters,
+                             started_by=f"EventBridge rule {request.rule}")
+    _require_status(record, SUCCEEDED, f"train pipeline {workload.train_pipeline_name} in prod")
+    version = _record_version(context, record, "prod")
+    return (f"started by rule {request.rule} on {expected_input}: version {version.version} registered "
+            f"({version.approval_status}): {_metrics_text(version)}")
+
+
 def demo_steps() -> list[Step[DemoContext]]:
     return [
         Step("local-stack", "local", "start the local AWS stack (moto with the project's extensions)",
              start_local_stack),
         Step("data-dev", "dev", "prepare the UCI data set and upload it to dev's data bucket", prepare_data("dev")),
         Step("data-prod", "prod", "upload the same files to prod's data bucket", prepare_data("prod")),
+        Step("train-dev", "dev", "run the train pipeline in dev with the local executor (real XGBoost)",
+             train_first_version),
+        Step("approve-v1", "registry", "approve the dev-trained version in the central group", approve("train-dev")),
+        Step("inference-clean", "prod", "batch inference in prod on the clean batch with version 1",
+             run_inference("inference-clean", "data/batch/clean/", SUCCEEDED, model_from="train-dev")),
+        Step("inference-outliers", "prod", "batch inference on the outlier batch: the drift check must fail it",
+             run_inference("inference-outliers", "data/batch/outliers/", FAILED, model_from="train-dev")),
+        Step("retrain-prod", "prod", "the train pipeline the EventBridge rule started, on part 1 + part 2",
+             retrain),
+        Step("approve-v2", "registry", "approve the retrained version", approve("retrain-prod")),
+        Step("inference-v2", "prod", "batch inference on the clean batch uses the new version",
+             run_inference("inference-v2", "data/batch/clean/", SUCCEEDED, model_from="retrain-prod")),
     ]

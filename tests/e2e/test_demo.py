@@ -1,0 +1,144 @@
+"""The demo scenario end to end, in-process, on a local stack of its own: every step's outcome is asserted
+against what the stack holds afterwards (registry, buckets, executions, EventBridge, SNS), not only against
+what the demo reported.
+
+One run per module (terraform applies of three accounts dominate its time); the stack is this module's own
+so the shared session stack's resets cannot wipe it, and the terraform data directories live under a
+temporary MLOPS_LOCAL_DIR so nothing is shared with other tests or a developer's `.local/`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import load_config
+from pipelines.demo.run import run_scenario
+from pipelines.demo.scenario import SUCCEEDED
+from pipelines.local.executor.store import ExecutionStore
+from pipelines.local.stack import LocalAwsStack, local_environment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
+
+EXPECTED_STEPS = [
+    "local-stack", "infrastructure", "data-dev", "data-prod", "upsert-dev", "train-dev", "approve-v1",
+    "deploy-prod", "inference-clean", "inference-outliers", "retrain-prod", "alert-email", "approve-v2",
+    "inference-v2",
+]
+REGISTRY, DEV, PROD = (load_config(environment) for environment in ("registry", "dev", "prod"))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, require_tool):
+    require_tool("terraform")
+    root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch, LocalAwsStack(log_path=root / "stack.log") as stack:
+        patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
+        result, context = run_scenario(endpoint=stack.endpoint, report_path=root / "reports" / "demo-report.html",
+                                       work_dir=root / "work")
+        with local_environment(stack.endpoint):
+            yield result, context
+
+
+def _session(context, environment):
+    return context.session(environment)
+
+
+def test_every_step_ran_and_succeeded(demo):
+    result, _ = demo
+    assert result.error is None, str(result.error)
+    assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
+    assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
+    assert result.outcome("infrastructure").account == "local"
+    assert result.outcome("train-dev").account == "dev (222222222222)"
+    assert result.outcome("approve-v1").account == "registry (111111111111)"
+
+
+def test_the_central_group_holds_two_approved_versions_trained_in_dev_then_prod(demo):
+    _, context = demo
+    sagemaker = _session(context, "registry").client("sagemaker")
+    packages = sagemaker.list_model_packages(ModelPackageGroupName=REGISTRY.model_registry.model_package_group_name,
+                                             SortBy="CreationTime", SortOrder="Ascending")["ModelPackageSummaryList"]
+    assert [package["ModelApprovalStatus"] for package in packages] == ["Approved", "Approved"]
+    assert [package["ModelPackageVersion"] for package in packages] == [1, 2]
+    assert all(package["ModelPackageArn"].startswith(f"arn:aws:sagemaker:us-east-1:{REGISTRY.account_id}:")
+               for package in packages)
+    trained_in = [version.trained_in for version in context.facts.versions]
+    assert trained_in == ["dev", "prod"]
+    assert context.facts.versions[0].input_data_uri == f"s3://{DEV.workload.data_bucket_name}/data/train/part1/"
+    for version in context.facts.versions:
+        assert version.metrics["auc"] > DEV.workload.pipeline.auc_threshold
+        assert sum(map(sum, version.confusion_matrix)) > 0
+
+
+def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo):
+    _, context = demo
+    s3 = _session(context, "prod").client("s3")
+    for label in ("inference-clean", "inference-v2"):
+        run = context.facts.run(label)
+        assert run.outputs
+        for uri in run.outputs:
+            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            assert bucket == PROD.workload.data_bucket_name
+            lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().split()
+            assert len(lines) > 100
+            assert all(0.0 <= float(line) <= 1.0 for line in lines)
+
+
+def test_the_outlier_inference_failed_on_the_drift_check_with_the_violations_in_its_reason(demo):
+    _, context = demo
+    run = context.facts.run("inference-outliers")
+    record = ExecutionStore(context.work_dir / "executions").get(run.execution_arn)
+    assert record.status == "Failed"
+    assert run.parameters["BatchDataUri"] == f"s3://{PROD.workload.data_bucket_name}/data/batch/outliers/"
+    assert "CompletedWithViolations" in record.failure_reason
+    assert "baseline_drift_check" in record.failure_reason
+    kinds = {violation["constraint_check_type"] for violation in context.facts.violations}
+    assert "baseline_drift_check" in kinds
+    assert "completeness_check" in kinds
+
+
+def test_the_retrain_was_started_by_the_terraform_rule_on_part1_and_part2(demo):
+    _, context = demo
+    retrain = context.facts.run("retrain-prod")
+    train_arn = PROD.pipeline_arn(PROD.workload.train_pipeline_name)
+    events = _session(context, "prod").client("events")
+    rules = [rule["Name"] for rule in events.list_rules()["Rules"]
+             if any(target["Arn"] == train_arn for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"])]
+    assert len(rules) == 1
+    assert retrain.started_by == f"EventBridge rule {rules[0]}"
+    assert retrain.environment == "prod"
+    assert retrain.parameters["InputDataUri"] == f"s3://{PROD.workload.data_bucket_name}/data/train/"
+    assert retrain.status == "Succeeded"
+
+
+def test_the_alert_email_names_the_failed_inference_execution(demo):
+    _, context = demo
+    assert len(context.facts.notifications) == 1
+    notification = context.facts.notifications[0]
+    assert notification.topic_arn == PROD.alert_topic_arn
+    failed = context.facts.run("inference-outliers")
+    assert PROD.workload.inference_pipeline_name in notification.message
+    assert failed.execution_arn in notification.message
+    assert "Failed" in notification.message
+
+
+def test_inference_after_the_second_approval_uses_version_2(demo):
+    _, context = demo
+    first, second = context.facts.versions
+    assert context.facts.run("inference-clean").model_package_arn == first.arn
+    assert context.facts.run("inference-outliers").model_package_arn == first.arn
+    assert context.facts.run("inference-v2").model_package_arn == second.arn
+
+
+def test_the_report_has_metrics_of_both_versions_the_violations_and_the_figures(demo):
+    _, context = demo
+    html = Path(context.facts.report_path).read_text()
+    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert"):
+        assert f'id="{section}"' in html
+    for version in context.facts.versions:
+        assert f"{version.metrics['auc']:.4f}" in html
+    assert "baseline_drift_check" in html
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 2
