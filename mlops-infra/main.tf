@@ -1,0 +1,173 @@
+# One root for every account. Which modules an account gets follows from its tfvars:
+#   registry -> registry KMS key + model registry (artifacts bucket, model package group)
+#   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda
+#   jenkins  -> (prod) the cross-account deployment role and the jenkins-log log group
+
+locals {
+  account_id  = var.accounts[var.environment]
+  is_registry = var.environment == "registry"
+  # for_each/count keys: a module exists exactly when its section of the tfvars does.
+  workload_enabled = var.workload != null
+  jenkins_enabled  = var.jenkins != null
+
+  # The accounts that train and serve models; the registry grants them access by account principal
+  # because their roles do not exist yet when the registry account is applied first.
+  workload_accounts = [
+    { environment = "dev", account_id = var.accounts.dev },
+    { environment = "prod", account_id = var.accounts.prod },
+  ]
+
+  # Derived names and ARNs: the same ones pipelines/config.py computes.
+  model_package_group_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
+  pipeline_arns = local.workload_enabled ? {
+    train     = "arn:aws:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.train_pipeline_name)}"
+    inference = "arn:aws:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.inference_pipeline_name)}"
+  } : null
+  lambda_log_group_name = local.workload_enabled ? "/aws/lambda/${var.workload.latest_model_function_name}" : null
+}
+
+# ---------------------------------------------------------------- registry account
+
+module "registry_kms" {
+  source = "./modules/kms"
+  count  = local.is_registry ? 1 : 0
+
+  alias_name                     = var.model_registry.kms_alias
+  description                    = "Encrypts the central model artifacts of ${var.project_name}; dev and prod may use it."
+  account_id                     = local.account_id
+  region                         = var.aws_region
+  cross_account_user_account_ids = [for account in local.workload_accounts : account.account_id]
+}
+
+module "model_registry" {
+  source = "./modules/model-registry"
+  count  = local.is_registry ? 1 : 0
+
+  account_id                         = local.account_id
+  region                             = var.aws_region
+  artifacts_bucket_name              = var.model_registry.artifacts_bucket_name
+  access_log_bucket_name             = var.model_registry.access_log_bucket_name
+  kms_key_arn                        = module.registry_kms[0].key_arn
+  kms_alias_arn                      = module.registry_kms[0].alias_arn
+  noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+  model_package_group_name           = var.model_registry.model_package_group_name
+  workload_accounts                  = local.workload_accounts
+}
+
+# ---------------------------------------------------------------- workload accounts (dev, prod)
+
+module "workload_kms" {
+  source = "./modules/kms"
+  count  = local.workload_enabled ? 1 : 0
+
+  alias_name  = var.workload.kms_alias
+  description = "Encrypts the ${var.environment} workload of ${var.project_name}: data bucket, alert topic, Lambda and log groups."
+  account_id  = local.account_id
+  region      = var.aws_region
+  # EventBridge publishes to the alert topic encrypted with this key.
+  allow_eventbridge = true
+  cloudwatch_log_group_names = compact([
+    local.lambda_log_group_name,
+    local.jenkins_enabled ? var.jenkins.log_group_name : null,
+  ])
+}
+
+module "data_bucket" {
+  source = "./modules/data-bucket"
+  count  = local.workload_enabled ? 1 : 0
+
+  bucket_name = var.workload.data_bucket_name
+  kms_key_arn = module.workload_kms[0].key_arn
+}
+
+module "iam" {
+  source = "./modules/iam"
+  count  = local.workload_enabled ? 1 : 0
+
+  environment                   = var.environment
+  account_id                    = local.account_id
+  registry_account_id           = var.accounts.registry
+  region                        = var.aws_region
+  sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+  lambda_role_name              = var.workload.lambda_role_name
+  events_role_name              = var.workload.events_role_name
+  data_bucket_name              = var.workload.data_bucket_name
+  artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
+  workload_kms_key_arn          = module.workload_kms[0].key_arn
+  registry_kms_alias            = var.model_registry.kms_alias
+  model_package_group_name      = var.model_registry.model_package_group_name
+  pipeline_arns                 = values(local.pipeline_arns)
+  latest_model_function_name    = var.workload.latest_model_function_name
+  lambda_log_group_name         = local.lambda_log_group_name
+}
+
+module "notifications" {
+  source = "./modules/notifications"
+  count  = local.workload_enabled ? 1 : 0
+
+  topic_name  = var.workload.alert_topic_name
+  account_id  = local.account_id
+  kms_key_arn = module.workload_kms[0].key_arn
+  alert_email = var.workload.alert_email
+}
+
+module "pipeline_triggers" {
+  source = "./modules/pipeline-triggers"
+  count  = local.workload_enabled ? 1 : 0
+
+  rule_name_prefix       = var.project_name
+  train_pipeline_arn     = local.pipeline_arns.train
+  inference_pipeline_arn = local.pipeline_arns.inference
+  retrain_input_data_uri = "s3://${var.workload.data_bucket_name}/data/train/"
+  schedule_expression    = var.workload.inference_schedule.expression
+  schedule_enabled       = var.workload.inference_schedule.enabled
+  events_role_arn        = module.iam[0].events_role_arn
+  alert_topic_arn        = module.notifications[0].topic_arn
+}
+
+module "lambda" {
+  source = "./modules/lambda"
+  count  = local.workload_enabled ? 1 : 0
+
+  function_name           = var.workload.latest_model_function_name
+  zip_path                = var.lambda_zip_path
+  role_arn                = module.iam[0].lambda_role_arn
+  kms_key_arn             = module.workload_kms[0].key_arn
+  model_package_group_arn = local.model_package_group_arn
+  log_group_name          = local.lambda_log_group_name
+}
+
+# ---------------------------------------------------------------- Jenkins (prod)
+
+module "jenkins" {
+  source = "./modules/jenkins"
+  count  = local.jenkins_enabled ? 1 : 0
+
+  role_name              = var.jenkins.role_name
+  tooling_account_id     = var.accounts.tooling
+  account_id             = local.account_id
+  registry_account_id    = var.accounts.registry
+  region                 = var.aws_region
+  environment            = var.environment
+  project_name           = var.project_name
+  log_group_name         = var.jenkins.log_group_name
+  log_retention_days     = var.jenkins.log_retention_days
+  kms_key_arn            = module.workload_kms[0].key_arn
+  terraform_state_bucket = var.terraform_state_bucket
+  state_key              = "mlops-infra/${var.environment}.tfstate"
+  data_bucket_name       = var.workload.data_bucket_name
+  artifacts_bucket_name  = var.model_registry.artifacts_bucket_name
+  workload_kms_alias     = var.workload.kms_alias
+  registry_kms_alias     = var.model_registry.kms_alias
+  # The roles this root manages and the service each one may be passed to.
+  managed_roles = {
+    (var.workload.sagemaker_execution_role_name) = "sagemaker.amazonaws.com"
+    (var.workload.lambda_role_name)              = "lambda.amazonaws.com"
+    (var.workload.events_role_name)              = "events.amazonaws.com"
+  }
+  alert_topic_name           = var.workload.alert_topic_name
+  rule_name_prefix           = var.project_name
+  latest_model_function_name = var.workload.latest_model_function_name
+  managed_log_group_names    = [local.lambda_log_group_name, var.jenkins.log_group_name]
+  pipeline_arns              = values(local.pipeline_arns)
+}

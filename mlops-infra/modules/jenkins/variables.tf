@@ -1,0 +1,219 @@
+variable "role_name" {
+  description = "Name of the cross-account role Jenkins assumes from the tooling account (withAWS role: ...)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+}
+
+variable "tooling_account_id" {
+  description = "The account Jenkins runs in; its principals (as allowed by its own IAM) may assume the role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.tooling_account_id))
+    error_message = "tooling_account_id must be an AWS account id of exactly 12 digits."
+  }
+}
+
+variable "account_id" {
+  description = "The account Jenkins deploys (prod)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be an AWS account id of exactly 12 digits."
+  }
+}
+
+variable "registry_account_id" {
+  description = "The central registry account id (owner of the artifacts bucket and its key)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.registry_account_id))
+    error_message = "registry_account_id must be an AWS account id of exactly 12 digits."
+  }
+}
+
+variable "region" {
+  description = "Region of the platform."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be a region code such as us-east-1."
+  }
+}
+
+variable "environment" {
+  description = "Name of the deployed account (prod); its artifacts prefix in the central bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*$", var.environment))
+    error_message = "environment must be a lowercase name such as prod."
+  }
+}
+
+variable "project_name" {
+  description = "Project tag value; KMS keys are managed only when they carry Project=<project_name> (the provider's default tag)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
+    error_message = "project_name must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "state_key" {
+  description = "Key of this account's Terraform state in the state bucket (mlops-infra/<environment>.tfstate)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.state_key, ".tfstate")
+    error_message = "state_key must be the key of a .tfstate object."
+  }
+}
+
+variable "terraform_state_bucket" {
+  description = "Name of the account's Terraform state bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.terraform_state_bucket))
+    error_message = "terraform_state_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "log_group_name" {
+  description = "Name of the jenkins-log CloudWatch log group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_/.#-]{1,512}$", var.log_group_name))
+    error_message = "log_group_name must be a CloudWatch log group name: 1-512 of A-Z a-z 0-9 _ / . # -."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the jenkins-log group in days (a value CloudWatch Logs accepts)."
+  type        = number
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts, e.g. 30, 90, 365."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the workload key encrypting the jenkins-log group (its policy must allow CloudWatch Logs for it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "data_bucket_name" {
+  description = "Name of the workload data bucket (managed by Terraform; pipeline code is uploaded to it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_bucket_name))
+    error_message = "data_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the central model-artifacts bucket (Jenkins writes only under <environment>/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "workload_kms_alias" {
+  description = "Alias of the workload key (managed by Terraform)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.workload_kms_alias))
+    error_message = "workload_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-'."
+  }
+}
+
+variable "registry_kms_alias" {
+  description = "Alias of the registry account's key (used to write artifacts to the central bucket)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.registry_kms_alias))
+    error_message = "registry_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-'."
+  }
+}
+
+variable "managed_roles" {
+  description = "The roles the deployment manages, each with the one service it may be passed to (role name => service principal)."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for name, service in var.managed_roles : can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name)) && endswith(service, ".amazonaws.com")])
+    error_message = "managed_roles must map IAM role names to service principals such as sagemaker.amazonaws.com."
+  }
+}
+
+variable "alert_topic_name" {
+  description = "Name of the alert topic the deployment manages."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,256}$", var.alert_topic_name))
+    error_message = "alert_topic_name must be an SNS topic name: 1-256 letters, digits, '_' or '-'."
+  }
+}
+
+variable "rule_name_prefix" {
+  description = "Prefix of the EventBridge rules the deployment manages."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9._-]{1,40}$", var.rule_name_prefix))
+    error_message = "rule_name_prefix must be 1-40 letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "latest_model_function_name" {
+  description = "Name of the Lambda function the deployment manages."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.latest_model_function_name))
+    error_message = "latest_model_function_name must be a Lambda function name: 1-64 letters, digits, '_' or '-'."
+  }
+}
+
+variable "managed_log_group_names" {
+  description = "The CloudWatch log groups the deployment manages."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for name in var.managed_log_group_names : can(regex("^[a-zA-Z0-9_/.#-]{1,512}$", name))])
+    error_message = "managed_log_group_names must hold log group names of 1-512 of A-Z a-z 0-9 _ / . # -."
+  }
+}
+
+variable "pipeline_arns" {
+  description = "ARNs of the pipelines Jenkins upserts."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for arn in var.pipeline_arns : can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:pipeline/[a-z0-9-]+$", arn))])
+    error_message = "pipeline_arns must be SageMaker pipeline ARNs with lowercase names."
+  }
+}

@@ -1,0 +1,108 @@
+variable "account_id" {
+  description = "The registry account id (owner of the buckets and the model package group)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be an AWS account id of exactly 12 digits."
+  }
+}
+
+variable "region" {
+  description = "Region of the registry."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be a region code such as us-east-1."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the central model-artifacts bucket (model.tar.gz, evaluation reports and drift baselines, under <environment>/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "access_log_bucket_name" {
+  description = "Name of the bucket receiving the artifacts bucket's server access logs."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name))
+    error_message = "access_log_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the registry KMS key that encrypts the artifacts (dev and prod may use it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "kms_alias_arn" {
+  description = "ARN of the registry key's alias; uploads may name the key by it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:alias/.+$", var.kms_alias_arn))
+    error_message = "kms_alias_arn must be a KMS alias ARN (arn:aws:kms:<region>:<account>:alias/<name>)."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which overwritten (noncurrent) artifact versions are deleted."
+  type        = number
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "access_log_expiration_days" {
+  description = "Days after which server access log objects are deleted."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_log_expiration_days >= 1 && floor(var.access_log_expiration_days) == var.access_log_expiration_days
+    error_message = "access_log_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "model_package_group_name" {
+  description = "Name of the central SageMaker model package group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_package_group_name))
+    error_message = "model_package_group_name must be 1-63 letters, digits and single hyphens."
+  }
+}
+
+variable "workload_accounts" {
+  description = "The accounts that train and serve models. Each may read every artifact and write under its own <environment>/ prefix, and create, describe, list and update packages of the group."
+  type = list(object({
+    environment = string
+    account_id  = string
+  }))
+
+  validation {
+    condition     = alltrue([for account in var.workload_accounts : can(regex("^[0-9]{12}$", account.account_id))])
+    error_message = "workload_accounts[*].account_id must be AWS account ids of exactly 12 digits."
+  }
+
+  validation {
+    condition     = alltrue([for account in var.workload_accounts : can(regex("^[a-z][a-z0-9-]*$", account.environment))])
+    error_message = "workload_accounts[*].environment must be lowercase names such as dev or prod (they are the artifact prefixes)."
+  }
+}

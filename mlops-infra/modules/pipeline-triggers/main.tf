@@ -1,0 +1,99 @@
+locals {
+  status_change_detail_type = "SageMaker Model Building Pipeline Execution Status Change"
+
+  # The event carries no failure reason; the alert says where to read it.
+  alert_input_paths = {
+    pipeline  = "$.detail.pipelineArn"
+    execution = "$.detail.pipelineExecutionArn"
+    name      = "$.detail.pipelineExecutionDisplayName"
+    status    = "$.detail.currentPipelineExecutionStatus"
+    previous  = "$.detail.previousPipelineExecutionStatus"
+    time      = "$.time"
+  }
+  alert_template = "\"SageMaker pipeline <pipeline> execution <name> changed from <previous> to <status> at <time>. Execution: <execution>. The failure reason is the FailureReason of: aws sagemaker describe-pipeline-execution --pipeline-execution-arn <execution>\""
+}
+
+# ---------------------------------------------------------------- scheduled batch inference
+
+resource "aws_cloudwatch_event_rule" "inference_schedule" {
+  name                = "${var.rule_name_prefix}-inference-schedule"
+  description         = "Runs the batch inference pipeline on schedule."
+  schedule_expression = var.schedule_expression
+  state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
+}
+
+resource "aws_cloudwatch_event_target" "inference_schedule" {
+  rule      = aws_cloudwatch_event_rule.inference_schedule.name
+  target_id = "start-inference-pipeline"
+  arn       = var.inference_pipeline_arn
+  role_arn  = var.events_role_arn
+
+  # The pipeline's parameter defaults (the clean batch data) apply.
+  sagemaker_pipeline_target {}
+}
+
+# ---------------------------------------------------------------- inference failed: retrain on all data, alert
+
+resource "aws_cloudwatch_event_rule" "inference_failed" {
+  name        = "${var.rule_name_prefix}-inference-failed"
+  description = "The batch inference pipeline failed (e.g. data drift): retrain on all training data and alert."
+  event_pattern = jsonencode({
+    source      = ["aws.sagemaker"]
+    detail-type = [local.status_change_detail_type]
+    detail = {
+      currentPipelineExecutionStatus = ["Failed"]
+      pipelineArn                    = [var.inference_pipeline_arn]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "retrain" {
+  rule      = aws_cloudwatch_event_rule.inference_failed.name
+  target_id = "start-train-pipeline"
+  arn       = var.train_pipeline_arn
+  role_arn  = var.events_role_arn
+
+  sagemaker_pipeline_target {
+    pipeline_parameter_list {
+      name  = "InputDataUri"
+      value = var.retrain_input_data_uri
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "inference_failed_alert" {
+  rule      = aws_cloudwatch_event_rule.inference_failed.name
+  target_id = "alert"
+  arn       = var.alert_topic_arn
+
+  input_transformer {
+    input_paths    = local.alert_input_paths
+    input_template = local.alert_template
+  }
+}
+
+# ---------------------------------------------------------------- train failed: alert
+
+resource "aws_cloudwatch_event_rule" "train_failed" {
+  name        = "${var.rule_name_prefix}-train-failed"
+  description = "The train pipeline failed: alert."
+  event_pattern = jsonencode({
+    source      = ["aws.sagemaker"]
+    detail-type = [local.status_change_detail_type]
+    detail = {
+      currentPipelineExecutionStatus = ["Failed"]
+      pipelineArn                    = [var.train_pipeline_arn]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "train_failed_alert" {
+  rule      = aws_cloudwatch_event_rule.train_failed.name
+  target_id = "alert"
+  arn       = var.alert_topic_arn
+
+  input_transformer {
+    input_paths    = local.alert_input_paths
+    input_template = local.alert_template
+  }
+}

@@ -1,0 +1,61 @@
+# Every output exists in every account; it is null where the resource does not belong to that account.
+
+output "model_package_group_arn" {
+  description = "ARN of the central model package group (registry account only)."
+  value       = one(module.model_registry[*].model_package_group_arn)
+}
+
+output "model_artifacts_bucket_name" {
+  description = "Name of the central model-artifacts bucket (registry account only)."
+  value       = one(module.model_registry[*].artifacts_bucket_name)
+}
+
+output "registry_kms_key_arn" {
+  description = "ARN of the registry key that encrypts model artifacts (registry account only)."
+  value       = one(module.registry_kms[*].key_arn)
+}
+
+output "workload_kms_key_arn" {
+  description = "ARN of the workload account's key (dev and prod)."
+  value       = one(module.workload_kms[*].key_arn)
+}
+
+output "data_bucket_name" {
+  description = "Name of the workload data bucket (dev and prod)."
+  value       = one(module.data_bucket[*].bucket_name)
+}
+
+output "sagemaker_execution_role_arn" {
+  description = "ARN of the SageMaker execution role the pipelines run with (dev and prod)."
+  value       = one(module.iam[*].sagemaker_execution_role_arn)
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the latest-approved-model Lambda's role (dev and prod)."
+  value       = one(module.iam[*].lambda_role_arn)
+}
+
+output "events_role_arn" {
+  description = "ARN of the role EventBridge uses to start the pipelines (dev and prod)."
+  value       = one(module.iam[*].events_role_arn)
+}
+
+output "alert_topic_arn" {
+  description = "ARN of the pipeline alert SNS topic (dev and prod)."
+  value       = one(module.notifications[*].topic_arn)
+}
+
+output "latest_model_function_arn" {
+  description = "ARN of the latest-approved-model Lambda function (dev and prod)."
+  value       = one(module.lambda[*].function_arn)
+}
+
+output "jenkins_role_arn" {
+  description = "ARN of the cross-account role Jenkins assumes from the tooling account (prod only)."
+  value       = one(module.jenkins[*].role_arn)
+}
+
+output "jenkins_log_group_name" {
+  description = "Name of the KMS-encrypted jenkins-log CloudWatch log group (prod only)."
+  value       = one(module.jenkins[*].log_group_name)
+}

@@ -1,0 +1,265 @@
+# Every variable here is a key of environments/<env>.tfvars.json (plus lambda_zip_path, built by the runner).
+# The validations mirror pipelines/config.py so a bad value is caught by whichever tool reads the file first;
+# each message names the field and says how to fix it.
+
+variable "environment" {
+  description = "Which account this run manages: registry (central model registry), dev or prod (workload accounts)."
+  type        = string
+
+  validation {
+    condition     = contains(["registry", "dev", "prod"], var.environment)
+    error_message = "environment must be one of registry, dev, prod (it selects the account in accounts and the modules to deploy)."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region of every resource of the platform, for example us-east-1."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region code such as us-east-1."
+  }
+}
+
+variable "project_name" {
+  description = "Short project name, used as the Project tag and as the prefix of the EventBridge rule names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
+    error_message = "project_name must be 2-21 lowercase letters, digits or hyphens, starting with a letter (e.g. mammo)."
+  }
+}
+
+variable "accounts" {
+  description = "AWS account ids of the four roles: tooling (Jenkins host), registry (central model registry), dev and prod."
+  type = object({
+    tooling  = string
+    registry = string
+    dev      = string
+    prod     = string
+  })
+
+  validation {
+    condition     = alltrue([for id in values(var.accounts) : can(regex("^[0-9]{12}$", id))])
+    error_message = "accounts.tooling, accounts.registry, accounts.dev and accounts.prod must each be an AWS account id of exactly 12 digits, written as a string (\"111111111111\")."
+  }
+
+  validation {
+    condition     = length(distinct([var.accounts.registry, var.accounts.dev, var.accounts.prod])) == 3
+    error_message = "accounts.registry, accounts.dev and accounts.prod must be three different accounts: the cross-account policies rely on the separation."
+  }
+}
+
+variable "terraform_state_bucket" {
+  description = "Name of this account's Terraform state bucket (created by mlops-infra/bootstrap); Jenkins' role may read and write it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.terraform_state_bucket))
+    error_message = "terraform_state_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "model_registry" {
+  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket and KMS key alias."
+  type = object({
+    model_package_group_name           = string
+    artifacts_bucket_name              = string
+    access_log_bucket_name             = string
+    kms_alias                          = string
+    noncurrent_version_expiration_days = number
+  })
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_registry.model_package_group_name))
+    error_message = "model_registry.model_package_group_name must be 1-63 letters, digits and single hyphens (e.g. mammo-severity)."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in [var.model_registry.artifacts_bucket_name, var.model_registry.access_log_bucket_name] :
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", name))
+    ])
+    error_message = "model_registry.artifacts_bucket_name and model_registry.access_log_bucket_name must be S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.model_registry.artifacts_bucket_name != var.model_registry.access_log_bucket_name
+    error_message = "model_registry.access_log_bucket_name must differ from model_registry.artifacts_bucket_name: a bucket cannot log to itself."
+  }
+
+  validation {
+    condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.model_registry.kms_alias)) && !startswith(var.model_registry.kms_alias, "alias/aws/")
+    error_message = "model_registry.kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-', and must not use the AWS-reserved prefix alias/aws/."
+  }
+
+  validation {
+    condition     = var.model_registry.noncurrent_version_expiration_days >= 1 && floor(var.model_registry.noncurrent_version_expiration_days) == var.model_registry.noncurrent_version_expiration_days
+    error_message = "model_registry.noncurrent_version_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "workload" {
+  description = "The workload account's resources (dev and prod): data bucket, KMS key, pipelines, roles, alert topic and inference schedule. null for the registry account."
+  type = object({
+    data_bucket_name              = string
+    kms_alias                     = string
+    train_pipeline_name           = string
+    inference_pipeline_name       = string
+    latest_model_function_name    = string
+    sagemaker_execution_role_name = string
+    lambda_role_name              = string
+    events_role_name              = string
+    alert_topic_name              = string
+    alert_email                   = string
+    inference_schedule = object({
+      expression = string
+      enabled    = bool
+    })
+    pipeline = object({
+      processing_instance_type  = string
+      processing_instance_count = number
+      training_instance_type    = string
+      transform_instance_type   = string
+      transform_instance_count  = number
+      auc_threshold             = number
+      model_approval_status     = string
+    })
+  })
+  default = null
+
+  validation {
+    condition     = (var.workload == null) == (var.environment == "registry")
+    error_message = "workload must be set for the dev and prod accounts and null for the registry account (it runs no pipelines)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.workload.data_bucket_name))
+    error_message = "workload.data_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.workload.kms_alias)) && !startswith(var.workload.kms_alias, "alias/aws/")
+    error_message = "workload.kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-', and must not use the AWS-reserved prefix alias/aws/."
+  }
+
+  validation {
+    condition = var.workload == null ? true : alltrue([
+      for name in [var.workload.train_pipeline_name, var.workload.inference_pipeline_name] :
+      can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", name))
+    ])
+    error_message = "workload.train_pipeline_name and workload.inference_pipeline_name must be SageMaker pipeline names: letters, digits and single hyphens, starting with a letter or digit."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : lower(var.workload.train_pipeline_name) != lower(var.workload.inference_pipeline_name)
+    error_message = "workload.train_pipeline_name and workload.inference_pipeline_name must differ (pipeline ARNs are case-insensitive)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^[a-zA-Z0-9_-]{1,64}$", var.workload.latest_model_function_name))
+    error_message = "workload.latest_model_function_name must be a Lambda function name: 1-64 letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition = var.workload == null ? true : alltrue([
+      for name in [var.workload.sagemaker_execution_role_name, var.workload.lambda_role_name, var.workload.events_role_name] :
+      can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name))
+    ])
+    error_message = "workload.sagemaker_execution_role_name, workload.lambda_role_name and workload.events_role_name must be IAM role names: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^[a-zA-Z0-9_-]{1,256}$", var.workload.alert_topic_name))
+    error_message = "workload.alert_topic_name must be an SNS topic name: 1-256 letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", var.workload.alert_email))
+    error_message = "workload.alert_email must be an email address such as team@example.com (alerts are sent there)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : can(regex("^(cron\\([^()]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$", var.workload.inference_schedule.expression))
+    error_message = "workload.inference_schedule.expression must be an EventBridge schedule expression such as cron(0 6 * * ? *) or rate(1 day)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : length(regexall("^cron\\(", var.workload.inference_schedule.expression)) == 0 || length(split(" ", trimspace(trimsuffix(trimprefix(var.workload.inference_schedule.expression, "cron("), ")")))) == 6
+    error_message = "workload.inference_schedule.expression: an EventBridge cron() has exactly six fields (minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)."
+  }
+
+  validation {
+    condition = var.workload == null ? true : alltrue([
+      for type in [var.workload.pipeline.processing_instance_type, var.workload.pipeline.training_instance_type, var.workload.pipeline.transform_instance_type] :
+      can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", type))
+    ])
+    error_message = "workload.pipeline.processing_instance_type, training_instance_type and transform_instance_type must be SageMaker instance types such as ml.m5.large."
+  }
+
+  validation {
+    condition = var.workload == null ? true : alltrue([
+      for count in [var.workload.pipeline.processing_instance_count, var.workload.pipeline.transform_instance_count] :
+      count >= 1 && floor(count) == count
+    ])
+    error_message = "workload.pipeline.processing_instance_count and transform_instance_count must be whole numbers, at least 1."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.workload.pipeline.auc_threshold >= 0 && var.workload.pipeline.auc_threshold <= 1
+    error_message = "workload.pipeline.auc_threshold must be between 0 and 1 (a model registers only when its AUC is above it)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : contains(["Approved", "PendingManualApproval", "Rejected"], var.workload.pipeline.model_approval_status)
+    error_message = "workload.pipeline.model_approval_status must be one of Approved, PendingManualApproval, Rejected."
+  }
+}
+
+variable "jenkins" {
+  description = "Jenkins deployment access (prod only): the cross-account role the tooling account assumes and the jenkins-log CloudWatch log group. null elsewhere."
+  type = object({
+    role_name          = string
+    log_group_name     = string
+    log_retention_days = number
+  })
+  default = null
+
+  validation {
+    condition     = var.jenkins == null ? true : var.workload != null
+    error_message = "jenkins may only be set for a workload account (dev or prod): its role deploys that account's workload."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.jenkins.role_name))
+    error_message = "jenkins.role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : can(regex("^[a-zA-Z0-9_/.#-]{1,512}$", var.jenkins.log_group_name))
+    error_message = "jenkins.log_group_name must be a CloudWatch log group name: 1-512 of A-Z a-z 0-9 _ / . # -."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.jenkins.log_retention_days)
+    error_message = "jenkins.log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "lambda_zip_path" {
+  description = "Path of the latest-approved-model Lambda zip, built by pipelines.inference.lambda_package.build_lambda_zip (the runner passes it). Required for dev and prod."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_zip_path == null ? true : endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must be the path of a .zip file (build it with pipelines.inference.lambda_package.build_lambda_zip)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.lambda_zip_path != null
+    error_message = "lambda_zip_path is required for the dev and prod accounts: pass -var lambda_zip_path=<path of the latest-approved-model zip> (mlops-infra does it for you)."
+  }
+}
