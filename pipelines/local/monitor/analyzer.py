@@ -239,4 +239,6 @@ def merge_settings(base: Mapping, override: Mapping) -> dict:
 def _deep_copy(value):
     if isinstance(value, Mapping):
         return {key: _deep_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(item) for item in value]
     return value
