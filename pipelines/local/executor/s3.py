@@ -41,20 +41,18 @@ def list_keys(client, uri: str) -> list[str]:
 
 
 def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
-    """Every object under `uri` into `local_dir`, keeping the path below the prefix's last '/'.
+    """Every object under `uri` into `local_dir`, keeping its path relative to the prefix (see `relative_key`).
 
-    s3://b/data/train/ -> local_dir/part1/x.csv, local_dir/part2/y.csv; s3://b/code/abc/run.py -> local_dir/run.py.
     An empty prefix fails like SageMaker's "no S3 objects found under S3 URL".
     """
     bucket, prefix = split_uri(uri)
     keys = list_keys(client, uri)
     if not keys:
         raise StepFailed(f"ClientError: no S3 objects found under S3 URL {uri}")
-    base = prefix[: prefix.rfind("/") + 1]
     local_dir.mkdir(parents=True, exist_ok=True)
     downloaded = []
     for key in keys:
-        target = local_dir / key[len(base):]
+        target = local_dir / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             client.download_file(bucket, key, str(target))
@@ -62,6 +60,19 @@ def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
             raise StepFailed(f"ClientError: cannot download s3://{bucket}/{key}: {_reason(error)}") from None
         downloaded.append(target)
     return downloaded
+
+
+def relative_key(prefix: str, key: str) -> str:
+    """Where an object under an S3Prefix lands below the local path, as SageMaker places it.
+
+    prefix data/train/ or data/train: data/train/part1/x.csv -> part1/x.csv; prefix = the key: its file name;
+    a partial name (data/tr): the path below the prefix's last '/' (train/part1/x.csv).
+    """
+    if key == prefix:
+        return key.rsplit("/", 1)[-1]
+    if prefix.endswith("/") or key.startswith(prefix + "/"):
+        return key[len(prefix):].lstrip("/")
+    return key[prefix.rfind("/") + 1:]
 
 
 def upload_file(client, path: Path, uri: str, kms_key_id: str | None = None) -> None:

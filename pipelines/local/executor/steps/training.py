@@ -12,6 +12,7 @@ import gzip
 import io
 import logging
 import tarfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ class TrainingHandler(StepHandler):
         output = request.get("OutputDataConfig") or {}
         model_path = context.work_dir / "model" / MODEL_FILE
         model_path.parent.mkdir(parents=True)
-        booster.save_model(str(model_path))
+        with warnings.catch_warnings():  # the container's file name has no extension; UBJSON is the default
+            warnings.filterwarnings("ignore", message=".*UBJSON format as default.*")
+            booster.save_model(str(model_path))
         archive = context.work_dir / "model.tar.gz"
         archive.write_bytes(deterministic_tar_gz({MODEL_FILE: model_path}))
         uri = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"

@@ -67,14 +67,13 @@ class TransformHandler(StepHandler):
         if not keys:
             raise StepFailed(f"ClientError: no S3 objects found under S3 URL {source['S3Uri']}")
         bucket, prefix = s3.split_uri(source["S3Uri"])
-        base = prefix[: prefix.rfind("/") + 1]
         written = []
         for index, key in enumerate(keys):
             local_input = context.work_dir / f"input-{index}"
             local_input.write_bytes(s3.read_bytes(client, f"s3://{bucket}/{key}"))
             local_output = context.work_dir / f"output-{index}.out"
             predict_csv_file(booster, local_input, local_output)
-            target = f"{output['S3OutputPath'].rstrip('/')}/{key[len(base):]}.out"
+            target = f"{output['S3OutputPath'].rstrip('/')}/{s3.relative_key(prefix, key)}.out"
             s3.upload_file(client, local_output, target, output.get("KmsKeyId"))
             written.append(target)
         return written
