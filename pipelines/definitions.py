@@ -1,0 +1,190 @@
+"""What both pipeline definitions share: a session that never calls AWS, image URIs, content-addressed code.
+
+Definitions are pure: building one makes no AWS or network call and gives byte-identical JSON for the same
+inputs. The pieces that make that true live here:
+- `definition_session` builds a PipelineSession whose clients are never called (fixed fake credentials, so
+  botocore never searches the credential chain or the instance metadata service; an empty SDK config, so no
+  config file or S3 config is read; telemetry switched off; a default bucket that is never resolved);
+- processing scripts are referenced by `s3://<data bucket>/code/<sha256>/<file>`, so the SDK uploads nothing
+  and an edited script changes only its own URI; `run-pipeline` uploads the `CodeAsset`s before upserting;
+- every output prefix is built from `ExecutionVariables.PIPELINE_EXECUTION_ID`, never from a clock.
+All SageMaker SDK specifics stay under `pipelines/` so a move to SDK v3 touches one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import inspect
+import json
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# isort: off
+import pipelines.sdk_quiet  # noqa: F401  (must run before the first sagemaker import)
+
+# isort: on
+import boto3
+from sagemaker import image_uris
+from sagemaker.workflow.execution_variables import ExecutionVariables
+from sagemaker.workflow.functions import Join
+from sagemaker.workflow.pipeline_context import PipelineSession
+
+from pipelines.config import EnvConfig, load_config
+from pipelines.errors import UsageError
+
+SKLEARN_VERSION = "1.2-1"
+XGBOOST_VERSION = "3.0-5"
+PROCESSING_ROOT = "/opt/ml/processing"
+# The SDK reads its defaults config (and sends telemetry) unless told otherwise; this one opts out of both.
+SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+DEFINITION_ONLY_CREDENTIAL = "definition-only-never-used"
+
+
+@dataclass(frozen=True)
+class CodeAsset:
+    """A local script and the content-addressed S3 URI the definition references it by."""
+
+    path: Path
+    s3_uri: str
+
+    @property
+    def bucket(self) -> str:
+        return self.s3_uri.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.s3_uri.removeprefix("s3://").split("/", 1)[1]
+
+
+def code_asset(config: EnvConfig, path: Path) -> CodeAsset:
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    bucket = config.require_workload().data_bucket_name
+    return CodeAsset(Path(path), f"s3://{bucket}/code/{digest}/{Path(path).name}")
+
+
+def definition_session(config: EnvConfig) -> PipelineSession:
+    """A PipelineSession for building definitions only: constructing it and using it makes no call."""
+    boto_session = boto3.Session(
+        aws_access_key_id=DEFINITION_ONLY_CREDENTIAL,
+        aws_secret_access_key=DEFINITION_ONLY_CREDENTIAL,
+        region_name=config.aws_region,
+    )
+    session = PipelineSession(
+        boto_session=boto_session,
+        default_bucket=config.require_workload().data_bucket_name,
+        sagemaker_config=SDK_CONFIG,
+    )
+    # `default_bucket()` would check (and create) the bucket over the network the first time it is asked;
+    # every URI in our definitions is explicit, so pin it to make any stray use harmless and offline.
+    session._default_bucket = config.require_workload().data_bucket_name
+    return session
+
+
+def sklearn_image(config: EnvConfig) -> str:
+    return image_uris.retrieve("sklearn", config.aws_region, version=SKLEARN_VERSION, instance_type="ml.m5.large")
+
+
+def xgboost_image(config: EnvConfig) -> str:
+    return image_uris.retrieve("xgboost", config.aws_region, version=XGBOOST_VERSION)
+
+
+def execution_prefix(*parts: str) -> Join:
+    """`s3://<parts...>/<execution id>`: a per-execution prefix that keeps the definition free of clocks."""
+    return Join(on="/", values=[*parts, ExecutionVariables.PIPELINE_EXECUTION_ID])
+
+
+def data_uri(config: EnvConfig, *path: str) -> str:
+    return "/".join([f"s3://{config.require_workload().data_bucket_name}", *path])
+
+
+def artifacts_uri(config: EnvConfig, *path: str) -> str:
+    """The central artifacts bucket, under this environment's prefix (what registered packages reference)."""
+    return "/".join([f"s3://{config.model_registry.artifacts_bucket_name}", config.environment, *path])
+
+
+def processing_path(*parts: str) -> str:
+    return "/".join([PROCESSING_ROOT, *parts])
+
+
+# --- building a pipeline from its module, as the CLIs do ------------------------------------------------
+
+PIPELINE_MODULES = {"train": "pipelines.train.pipeline", "inference": "pipelines.inference.pipeline"}
+
+
+@dataclass(frozen=True)
+class BuiltPipeline:
+    """One pipeline's definition JSON with what upserting it needs."""
+
+    module_name: str
+    name: str
+    definition: str
+    parameter_names: tuple[str, ...]
+    code_assets: tuple[CodeAsset, ...]
+
+
+def parse_kwargs(text: str | None, option: str = "--kwargs") -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{option} is not valid JSON ({error.msg} at column {error.colno}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{option} must be a JSON object such as '{{\"role\": \"arn:...\"}}', got {text!r}")
+    return value
+
+
+def pipeline_module(module_name: str):
+    """Import a pipeline module: it must define `get_pipeline(**kwargs)` (the AWS sample's convention)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise UsageError(f"unknown pipeline module {module_name!r}: use one of "
+                             f"{', '.join(PIPELINE_MODULES.values())}") from None
+        raise
+    if not callable(getattr(module, "get_pipeline", None)):
+        raise UsageError(f"pipeline module {module_name!r} has no get_pipeline(**kwargs) function")
+    return module
+
+
+def build_pipeline(module_name: str, env: str, kwargs: Mapping[str, Any]) -> BuiltPipeline:
+    """Call `<module>.get_pipeline(env=..., **kwargs)`; unknown kwargs are a UsageError naming them."""
+    module = pipeline_module(module_name)
+    accepted = inspect.signature(module.get_pipeline).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise UsageError(f"unknown kwarg(s) {', '.join(unknown)} for {module_name}.get_pipeline: "
+                         f"accepted are {', '.join(accepted)}")
+    arguments = {"env": env, **kwargs}
+    config = load_config(arguments["env"])
+    with quiet_sdk():
+        pipeline = module.get_pipeline(**arguments)
+        definition = pipeline.definition()
+    assets = getattr(module, "code_assets", lambda _config: [])(config)
+    return BuiltPipeline(module_name, pipeline.name, definition,
+                         tuple(p.name for p in pipeline.parameters), tuple(assets))
+
+
+@contextlib.contextmanager
+def quiet_sdk():
+    """Silence the SDK's notes about intended behaviour while building (job names it pops, "no job started
+    within a PipelineSession", "Lambda function won't be updated", image-URI defaults, telemetry)."""
+    chatty = [logging.getLogger(name) for name in ("sagemaker", "sagemaker.workflow", "sagemaker.image_uris",
+                                                   "sagemaker.telemetry")]
+    previous = [logger.level for logger in chatty]
+    for logger in chatty:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        for logger, level in zip(chatty, previous, strict=True):
+            logger.setLevel(level)

@@ -1,0 +1,226 @@
+"""The train pipeline: preprocess -> XGBoost -> evaluate -> AUC gate -> data-quality baseline + register.
+
+Registered model packages go to the CENTRAL model package group (by ARN) and everything they reference
+(model.tar.gz, evaluation.json, baseline statistics and constraints) to the central artifacts bucket under
+`<environment>/`, encrypted with the registry key, so prod can use a version trained in dev. Intermediate
+data stays in the workload data bucket under the workload key.
+
+Parameters (names are an interface other components rely on): InputDataUri, ProcessingInstanceType,
+ProcessingInstanceCount, TrainingInstanceType, ModelApprovalStatus, AucScoreThreshold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sagemaker.drift_check_baselines import DriftCheckBaselines
+from sagemaker.estimator import Estimator
+from sagemaker.inputs import TrainingInput
+from sagemaker.model import Model
+from sagemaker.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.model_monitor.dataset_format import DatasetFormat
+from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagemaker.workflow.check_job_config import CheckJobConfig
+from sagemaker.workflow.condition_step import ConditionStep
+from sagemaker.workflow.conditions import ConditionGreaterThan
+from sagemaker.workflow.fail_step import FailStep
+from sagemaker.workflow.functions import Join, JsonGet
+from sagemaker.workflow.model_step import ModelStep
+from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.properties import PropertyFile
+from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+
+from pipelines.config import EnvConfig
+from pipelines.definitions import (
+    CodeAsset,
+    artifacts_uri,
+    code_asset,
+    data_uri,
+    definition_session,
+    execution_prefix,
+    processing_path,
+    sklearn_image,
+    xgboost_image,
+)
+
+SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
+PREPROCESS_SCRIPT = SCRIPTS_DIR / "preprocess.py"
+EVALUATE_SCRIPT = SCRIPTS_DIR / "evaluate.py"
+
+STEP_PREPROCESS = "PreprocessData"
+STEP_TRAIN = "TrainModel"
+STEP_EVALUATE = "EvaluateModel"
+STEP_CONDITION = "CheckAucScore"
+STEP_BASELINE = "DataQualityBaseline"
+STEP_REGISTER = "SeverityModel"  # ModelStep names the step "SeverityModel-RegisterModel" in the definition
+STEP_FAIL = "AucBelowThreshold"
+AUC_JSON_PATH = "classification_metrics.auc.value"
+HYPERPARAMETERS = {
+    "objective": "binary:logistic",
+    "eval_metric": "auc",
+    "num_round": "100",
+    "max_depth": "3",
+    "eta": "0.2",
+    "subsample": "0.8",
+    "min_child_weight": "1",
+    "early_stopping_rounds": "10",
+    "seed": "42",
+}
+
+
+def code_assets(config: EnvConfig) -> list[CodeAsset]:
+    return [code_asset(config, PREPROCESS_SCRIPT), code_asset(config, EVALUATE_SCRIPT)]
+
+
+def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
+    """The train pipeline of one workload environment. Pure: no AWS call."""
+    workload = config.require_workload()
+    settings = workload.pipeline
+    session = definition_session(config)
+    role = role or config.sagemaker_execution_role_arn
+    workload_key = config.workload_kms_alias_arn
+    registry_key = config.model_artifacts_kms_alias_arn
+    preprocess_code, evaluate_code = code_assets(config)
+
+    input_data = ParameterString("InputDataUri", default_value=data_uri(config, "data", "train", "part1/"))
+    processing_type = ParameterString("ProcessingInstanceType", default_value=settings.processing_instance_type)
+    processing_count = ParameterInteger("ProcessingInstanceCount", default_value=settings.processing_instance_count)
+    training_type = ParameterString("TrainingInstanceType", default_value=settings.training_instance_type)
+    approval_status = ParameterString("ModelApprovalStatus", default_value=settings.model_approval_status)
+    auc_threshold = ParameterFloat("AucScoreThreshold", default_value=settings.auc_threshold)
+
+    work = data_uri(config, "pipelines", workload.train_pipeline_name)
+    processor = ScriptProcessor(
+        image_uri=sklearn_image(config), command=["python3"], role=role,
+        instance_type=processing_type, instance_count=processing_count,
+        volume_kms_key=workload_key, output_kms_key=workload_key, sagemaker_session=session,
+    )
+    split_outputs = ("train", "validation", "test", "baseline")
+    preprocess = ProcessingStep(
+        name=STEP_PREPROCESS,
+        step_args=processor.run(
+            code=preprocess_code.s3_uri,
+            inputs=[ProcessingInput(source=input_data, destination=processing_path("input"),
+                                    input_name="raw")],
+            outputs=[ProcessingOutput(output_name=name, source=processing_path(name),
+                                      destination=execution_prefix(work, "preprocess", name))
+                     for name in split_outputs],
+            arguments=["--input-dir", processing_path("input"),
+                       *[arg for name in split_outputs for arg in (f"--{name}-dir", processing_path(name))]],
+        ),
+    )
+
+    def split_uri(name: str):
+        return preprocess.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+    estimator = Estimator(
+        image_uri=xgboost_image(config), role=role, instance_count=1, instance_type=training_type,
+        output_path=artifacts_uri(config, "models"), output_kms_key=registry_key, volume_kms_key=workload_key,
+        hyperparameters=HYPERPARAMETERS, disable_profiler=True, debugger_hook_config=False,
+        sagemaker_session=session,
+    )
+    train = TrainingStep(
+        name=STEP_TRAIN,
+        step_args=estimator.fit({
+            "train": TrainingInput(split_uri("train"), content_type="text/csv"),
+            "validation": TrainingInput(split_uri("validation"), content_type="text/csv"),
+        }),
+    )
+    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+    evaluation_destination = execution_prefix(artifacts_uri(config, "evaluation"))
+    evaluator = ScriptProcessor(
+        image_uri=xgboost_image(config), command=["python3"], role=role,
+        instance_type=processing_type, instance_count=1,
+        volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
+    )
+    evaluate = ProcessingStep(
+        name=STEP_EVALUATE,
+        step_args=evaluator.run(
+            code=evaluate_code.s3_uri,
+            inputs=[ProcessingInput(source=model_data, destination=processing_path("model"), input_name="model"),
+                    ProcessingInput(source=split_uri("test"), destination=processing_path("test"),
+                                    input_name="test")],
+            outputs=[ProcessingOutput(output_name="evaluation", source=processing_path("evaluation"),
+                                      destination=evaluation_destination)],
+            arguments=["--model-dir", processing_path("model"), "--test-dir", processing_path("test"),
+                       "--output-dir", processing_path("evaluation")],
+        ),
+        property_files=[evaluation_report],
+    )
+    auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
+
+    baseline = QualityCheckStep(
+        name=STEP_BASELINE,
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=split_uri("baseline"),
+            # Batch-transform input has no header; the baseline must name its columns the same way.
+            dataset_format=DatasetFormat.csv(header=False),
+            output_s3_uri=execution_prefix(artifacts_uri(config, "baselines")),
+        ),
+        check_job_config=CheckJobConfig(
+            role=role, instance_count=1, instance_type=processing_type,
+            volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
+        ),
+        skip_check=True,
+        register_new_baseline=True,
+        model_package_group_name=config.model_package_group_arn,
+    )
+    quality = baseline.properties
+    model_metrics = ModelMetrics(
+        model_statistics=MetricsSource(
+            s3_uri=Join(on="/", values=[evaluation_destination, "evaluation.json"]), content_type="application/json"),
+        model_data_statistics=MetricsSource(
+            s3_uri=quality.CalculatedBaselineStatistics, content_type="application/json"),
+        model_data_constraints=MetricsSource(
+            s3_uri=quality.CalculatedBaselineConstraints, content_type="application/json"),
+    )
+    drift_check_baselines = DriftCheckBaselines(
+        model_data_statistics=MetricsSource(
+            s3_uri=quality.BaselineUsedForDriftCheckStatistics, content_type="application/json"),
+        model_data_constraints=MetricsSource(
+            s3_uri=quality.BaselineUsedForDriftCheckConstraints, content_type="application/json"),
+    )
+    model = Model(image_uri=xgboost_image(config), model_data=model_data, role=role, sagemaker_session=session)
+    register = ModelStep(
+        name=STEP_REGISTER,
+        step_args=model.register(
+            content_types=["text/csv"], response_types=["text/csv"],
+            inference_instances=[settings.transform_instance_type],
+            transform_instances=[settings.transform_instance_type],
+            model_package_group_name=config.model_package_group_arn,
+            approval_status=approval_status,
+            model_metrics=model_metrics,
+            drift_check_baselines=drift_check_baselines,
+            description=f"Mammographic mass severity (XGBoost), trained in {config.environment}",
+        ),
+        depends_on=[baseline],
+    )
+    fail = FailStep(
+        name=STEP_FAIL,
+        error_message=Join(on=" ", values=["AUC", auc, "is not above the threshold", auc_threshold]),
+    )
+    gate = ConditionStep(
+        name=STEP_CONDITION,
+        conditions=[ConditionGreaterThan(left=auc, right=auc_threshold)],
+        if_steps=[baseline, register],
+        else_steps=[fail],
+    )
+    return Pipeline(
+        name=pipeline_name or workload.train_pipeline_name,
+        parameters=[input_data, processing_type, processing_count, training_type, approval_status, auc_threshold],
+        steps=[preprocess, train, evaluate, gate],
+        # No SageMaker Experiments tracking: it needs extra permissions and nothing reads it.
+        pipeline_experiment_config=None,
+        sagemaker_session=session,
+    )
+
+
+def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
+    """Sample-compatible entry point (`--module-name pipelines.train.pipeline --kwargs '{...}'`)."""
+    from pipelines.config import load_config
+
+    return build(load_config(env), role=role, pipeline_name=pipeline_name)
