@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,9 @@ def load_xgboost_model(archive: Path, extract_dir: Path) -> xgb.Booster:
     except (tarfile.TarError, KeyError) as error:
         raise StepFailed(f"ClientError: the model archive has no {MODEL_FILE}: {error}") from None
     booster = xgb.Booster()
-    booster.load_model(str(extract_dir / MODEL_FILE))
+    with warnings.catch_warnings():  # `xgboost-model` has no extension by the container's convention
+        warnings.filterwarnings("ignore", message=".*Unknown file format.*")
+        booster.load_model(str(extract_dir / MODEL_FILE))
     return booster
 
 
