@@ -1,0 +1,136 @@
+"""`approve-model`: list the central group's model versions with their evaluation metrics; approve or reject one.
+
+Acts in the registry account, where the model package group lives. The metrics come from each version's
+registered model-quality report (the train pipeline's evaluation.json), so the approver sees them first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from typing import Any
+
+from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import ENVIRONMENTS, EnvConfig, load_config
+from pipelines.errors import UsageError
+
+logger = logging.getLogger("approve-model")
+METRICS = ("auc", "accuracy", "precision", "recall")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="approve-model", description=__doc__)
+    p.add_argument("--env", required=True, choices=ENVIRONMENTS, help="any environment file: it names the registry")
+    p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--version", type=int, help="model package version number to approve or reject")
+    which.add_argument("--latest", action="store_true", help="the newest version")
+    p.add_argument("--reject", action="store_true", help="reject instead of approve")
+    p.add_argument("--list", action="store_true", help="list the versions with their metrics")
+    p.add_argument("--description", help="approval description recorded on the version")
+    return p
+
+
+def approve_model(args: argparse.Namespace) -> int:
+    if not (args.list or args.version is not None or args.latest):
+        raise UsageError("give --list, --version N or --latest")
+    if args.reject and args.version is None and not args.latest:
+        raise UsageError("--reject needs --version N or --latest")
+    config = load_config(args.env)
+    if args.local:
+        from pipelines.local.stack import activate_running
+
+        activate_running()
+    from pipelines.aws import session_for_account
+
+    session = session_for_account(config.accounts.registry, config.aws_region)
+    sagemaker, s3 = session.client("sagemaker"), session.client("s3")
+    versions = list_versions(sagemaker, config)
+    if args.list:
+        print(f"model package group {config.model_package_group_arn}: {len(versions)} version(s)")
+        for package in versions:
+            print(format_version(package, evaluation_metrics(sagemaker, s3, package["ModelPackageArn"])))
+    if args.version is None and not args.latest:
+        return 0
+    chosen = pick_version(versions, config, args.version)
+    print(format_version(chosen, evaluation_metrics(sagemaker, s3, chosen["ModelPackageArn"])))
+    status = "Rejected" if args.reject else "Approved"
+    update: dict[str, Any] = {"ModelPackageArn": chosen["ModelPackageArn"], "ModelApprovalStatus": status}
+    if args.description:
+        update["ApprovalDescription"] = args.description
+    sagemaker.update_model_package(**update)
+    print(f"version {chosen['ModelPackageVersion']}: {chosen['ModelApprovalStatus']} -> {status}")
+    return 0
+
+
+def list_versions(sagemaker, config: EnvConfig) -> list[dict[str, Any]]:
+    """Every version of the central group, oldest first."""
+    packages, kwargs = [], {"ModelPackageGroupName": config.model_registry.model_package_group_name,
+                            "SortBy": "CreationTime", "SortOrder": "Ascending"}
+    try:
+        while True:
+            page = sagemaker.list_model_packages(**kwargs)
+            packages.extend(page.get("ModelPackageSummaryList", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    except sagemaker.exceptions.ClientError as error:
+        raise UsageError(f"cannot list model package group {config.model_package_group_arn}: "
+                         f"{error.response['Error'].get('Message', error)}") from None
+    return sorted(packages, key=lambda p: p.get("ModelPackageVersion", 0))
+
+
+def pick_version(versions: list[dict[str, Any]], config: EnvConfig, number: int | None) -> dict[str, Any]:
+    if not versions:
+        raise UsageError(f"model package group {config.model_package_group_arn} has no version yet: "
+                         "run the train pipeline first")
+    if number is None:
+        return versions[-1]
+    for package in versions:
+        if package.get("ModelPackageVersion") == number:
+            return package
+    known = ", ".join(str(p.get("ModelPackageVersion")) for p in versions)
+    raise UsageError(f"--version {number} is not in model package group {config.model_package_group_arn} "
+                     f"(versions: {known})")
+
+
+def evaluation_metrics(sagemaker, s3, package_arn: str) -> dict[str, Any] | str:
+    """The version's classification metrics, or a sentence saying why they cannot be shown."""
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
+    if not uri:
+        return "no model-quality report registered"
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return report["classification_metrics"]
+    except s3.exceptions.ClientError as error:
+        return f"report {uri} unreadable: {error.response['Error'].get('Code')}"
+    except (ValueError, KeyError):
+        return f"report {uri} is not an evaluation.json with classification_metrics"
+
+
+def format_version(package: dict[str, Any], metrics: dict[str, Any] | str) -> str:
+    created = package.get("CreationTime")
+    head = f"version {package.get('ModelPackageVersion')}  {package.get('ModelApprovalStatus'):<22}"
+    if created:
+        head += f"  created {created:%Y-%m-%d %H:%M:%S}"
+    if isinstance(metrics, str):
+        return f"{head}  ({metrics})"
+    values = "  ".join(f"{name} {metrics[name]['value']:.3f}" for name in METRICS if name in metrics)
+    matrix = metrics.get("confusion_matrix")
+    if matrix:
+        values += (f"  confusion [[{matrix['0']['0']}, {matrix['0']['1']}], "
+                   f"[{matrix['1']['0']}, {matrix['1']['1']}]]")
+    return f"{head}  {values}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    return run_cli(lambda: approve_model(args), "approve-model")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

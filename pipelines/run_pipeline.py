@@ -1,0 +1,207 @@
+"""`run-pipeline`: upload the pipelines' scripts, upsert the pipelines, optionally start and follow them.
+
+Flags compatible with the AWS sample's `run-pipeline` (--module-name, --role-arn, --kwargs, --tags,
+--description) plus --env, --pipeline, --local, --start, --wait and --parameters NAME=VALUE.
+Exit codes: 0 success, 2 bad usage or input, 3 a failed execution, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.errors import ExecutionFailed, UsageError
+
+logger = logging.getLogger("run-pipeline")
+PIPELINE_CHOICES = ("train", "inference", "all")
+
+
+@dataclass
+class RunRequest:
+    env: str | None = None
+    pipeline: str | None = None
+    module_name: str | None = None
+    role_arn: str | None = None
+    kwargs: str | None = None
+    tags: str | None = None
+    description: str | None = None
+    local: bool = False
+    start: bool = False
+    wait: bool = False
+    parameters: list[str] = field(default_factory=list)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run-pipeline", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, help="workload environment (or \"env\" in --kwargs)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--pipeline", choices=PIPELINE_CHOICES, help="which pipeline(s) (default: all)")
+    which.add_argument("--module-name", help="module with get_pipeline(**kwargs), e.g. pipelines.train.pipeline")
+    p.add_argument("--role-arn", help="pipeline execution role (default: the environment's SageMaker role)")
+    p.add_argument("--kwargs", help="JSON object of get_pipeline keyword arguments (env, role, pipeline_name)")
+    p.add_argument("--tags", help='JSON tags: [{"Key": "k", "Value": "v"}] or {"k": "v"} (applied on create)')
+    p.add_argument("--description", help="pipeline description")
+    p.add_argument("--local", action="store_true", help="use the local AWS stack (mlops-local up) and executor")
+    p.add_argument("--start", action="store_true", help="start an execution after the upsert")
+    p.add_argument("--wait", action="store_true", help="with --start: wait for the end, logging step statuses")
+    p.add_argument("--parameters", action="append", default=[], metavar="NAME=VALUE",
+                   help="pipeline parameter for the execution (repeatable)")
+    return p
+
+
+def parse_parameters(items: list[str]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator or not name.strip():
+            raise UsageError(f"--parameters {item!r}: use NAME=VALUE, e.g. --parameters AucScoreThreshold=0.8")
+        values[name.strip()] = value
+    return values
+
+
+def parse_tags(text: str | None) -> list[dict[str, str]]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--tags is not valid JSON ({error.msg} at column {error.colno}): {text!r}") from None
+    if isinstance(value, dict):
+        value = [{"Key": k, "Value": v} for k, v in value.items()]
+    if not isinstance(value, list) or not all(
+            isinstance(t, dict) and set(t) == {"Key", "Value"} and all(isinstance(x, str) for x in t.values())
+            for t in value):
+        raise UsageError('--tags must be [{"Key": "k", "Value": "v"}, ...] or {"k": "v"} with string values')
+    return value
+
+
+def run_pipelines(request: RunRequest) -> int:
+    # Imported here so argument errors and --help stay fast: the SDK takes seconds to import.
+    from pipelines.definitions import PIPELINE_MODULES, build_pipeline, parse_kwargs
+
+    kwargs = parse_kwargs(request.kwargs)
+    tags = parse_tags(request.tags)
+    parameters = parse_parameters(request.parameters)
+    if request.wait and not request.start:
+        raise UsageError("--wait needs --start")
+    env = kwargs.pop("env", None) or request.env
+    if env is None:
+        raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) or \"env\" in --kwargs")
+    config = load_config(env)
+    config.require_workload()
+    role = kwargs.get("role") or request.role_arn or config.sagemaker_execution_role_arn
+    if request.role_arn and "role" not in kwargs:
+        kwargs["role"] = request.role_arn
+    if request.module_name:
+        module_names = [request.module_name]
+    else:
+        selected = request.pipeline or "all"
+        module_names = list(PIPELINE_MODULES.values()) if selected == "all" else [PIPELINE_MODULES[selected]]
+
+    # Build every definition (pure) and check every input before the first AWS call: nothing half-done.
+    built = [build_pipeline(name, env, kwargs) for name in module_names]
+    declared = {name for pipeline in built for name in pipeline.parameter_names}
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise UsageError(f"unknown pipeline parameter(s) {', '.join(unknown)}: "
+                         f"the pipeline(s) declare {', '.join(sorted(declared))}")
+
+    if request.local:
+        from pipelines.local.stack import activate_running
+
+        activate_running()
+    from pipelines.aws import session_for_account
+
+    session = session_for_account(config.account_id, config.aws_region)
+    for pipeline in built:
+        upload_code(session, config, pipeline.code_assets)
+        outcome = upsert(session, pipeline.name, pipeline.definition, role, request.description, tags)
+        print(f"{pipeline.name}: {outcome} in account {config.account_id}")
+    if request.start:
+        for pipeline in built:
+            own = {name: value for name, value in parameters.items() if name in pipeline.parameter_names}
+            start(session, pipeline.name, own, request.local, request.wait)
+    return 0
+
+
+def upload_code(session, config: EnvConfig, assets) -> None:
+    """Upload each script to its content-addressed key unless it is there already (same key = same bytes)."""
+    s3 = session.client("s3")
+    for asset in assets:
+        try:
+            s3.head_object(Bucket=asset.bucket, Key=asset.key)
+            logger.info("code already uploaded: %s", asset.s3_uri)
+            continue
+        except s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.path.read_bytes(),
+                      ServerSideEncryption="aws:kms", SSEKMSKeyId=config.workload_kms_alias_arn)
+        logger.info("uploaded %s", asset.s3_uri)
+
+
+def upsert(session, name: str, definition: str, role: str, description: str | None,
+           tags: list[dict[str, str]]) -> str:
+    """Create the pipeline, or update it when its stored definition or role differ; returns what happened."""
+    sagemaker = session.client("sagemaker")
+    request: dict[str, Any] = {"PipelineName": name, "PipelineDefinition": definition, "RoleArn": role}
+    if description:
+        request["PipelineDescription"] = description
+    current = describe_pipeline(sagemaker, name)
+    if current is None:
+        sagemaker.create_pipeline(**request, **({"Tags": tags} if tags else {}))
+        return "created"
+    same_definition = json.loads(current["PipelineDefinition"]) == json.loads(definition)
+    same_description = description is None or current.get("PipelineDescription") == description
+    if same_definition and current.get("RoleArn") == role and same_description:
+        return "unchanged"
+    sagemaker.update_pipeline(**request)
+    return "updated"
+
+
+def describe_pipeline(sagemaker, name: str) -> dict[str, Any] | None:
+    try:
+        return sagemaker.describe_pipeline(PipelineName=name)
+    except sagemaker.exceptions.ResourceNotFound:
+        return None
+    except sagemaker.exceptions.ClientError as error:
+        # Some SageMaker front ends (and moto) answer ValidationException "Could not find pipeline ...".
+        if "Could not find" in error.response["Error"].get("Message", ""):
+            return None
+        raise
+
+
+def start(session, name: str, parameters: dict[str, str], local: bool, wait: bool) -> None:
+    from pipelines.execution import start_execution
+
+    handle = start_execution(session, name, parameters, local=local)
+    print(f"{name}: started {handle.arn}")
+    if not wait:
+        return
+
+    def log_step(step: str, status: str, entry: dict[str, Any]) -> None:
+        reason = f" ({entry['FailureReason']})" if entry.get("FailureReason") else ""
+        logger.info("%s: step %s %s%s", name, step, status, reason)
+
+    final = handle.wait(on_step_change=log_step)
+    status = final["PipelineExecutionStatus"]
+    print(f"{name}: execution {status}")
+    if status != "Succeeded":
+        reason = final.get("FailureReason") or "no failure reason given"
+        raise ExecutionFailed(f"{name} execution {handle.arn} ended {status}: {reason}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    return run_cli(lambda: run_pipelines(RunRequest(**vars(args))), "run-pipeline")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
