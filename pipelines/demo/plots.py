@@ -9,7 +9,7 @@ two distributions are comparable even though their buckets differ (the sketch is
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -35,6 +35,16 @@ def feature_buckets(statistics: Mapping[str, Any], feature: str) -> list[tuple[f
     raise ValueError(f"feature {feature!r} is not in the statistics (features: {', '.join(map(str, names))})")
 
 
+def missing_share(statistics: Mapping[str, Any], feature: str) -> float:
+    """num_missing / (num_present + num_missing) of a feature: what a completeness check compares."""
+    for entry in statistics.get("features", []):
+        if entry.get("name") == feature:
+            common = (entry.get("numerical_statistics") or entry.get("string_statistics") or {}).get("common", {})
+            total = common.get("num_present", 0) + common.get("num_missing", 0)
+            return common.get("num_missing", 0) / total if total else 0.0
+    return 0.0
+
+
 def _draw_buckets(axes, buckets: Sequence[tuple[float, float, float]], label: str, color: str) -> None:
     total = sum(count for _, _, count in buckets)
     if not total:
@@ -47,16 +57,19 @@ def _draw_buckets(axes, buckets: Sequence[tuple[float, float, float]], label: st
                  edgecolor=color, label=label if index == 0 else None)
 
 
-def drift_figure(baseline: Mapping[str, Any], batch: Mapping[str, Any], features: Sequence[str]) -> bytes:
-    """One panel per drifted feature: the baseline's distribution against the batch's."""
+def drift_figure(baseline: Mapping[str, Any], batch: Mapping[str, Any], features: Sequence[str],
+                 label: Callable[[str], str] = str) -> bytes:
+    """One panel per feature: the baseline's distribution against the batch's; `label` names the axes."""
     if not features:
         raise ValueError("no drifted feature to plot")
     figure, axes_list = plt.subplots(1, len(features), figsize=(5 * len(features), 3.6), squeeze=False)
     for axes, feature in zip(axes_list[0], features, strict=True):
         _draw_buckets(axes, feature_buckets(baseline, feature), "baseline (training data)", "tab:blue")
         _draw_buckets(axes, feature_buckets(batch, feature), "inference batch", "tab:red")
-        axes.set_title(f"{feature}: baseline vs batch")
-        axes.set_xlabel(feature)
+        # Missing values are not in the buckets: the title carries them, as the completeness check sees them.
+        axes.set_title(f"{label(feature)}\nmissing: baseline {missing_share(baseline, feature):.0%}, "
+                       f"batch {missing_share(batch, feature):.0%}", fontsize=10)
+        axes.set_xlabel(label(feature))
         axes.set_ylabel("density")
         axes.legend()
     return _png(figure)

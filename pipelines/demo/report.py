@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 
+from pipelines.data.raw import FEATURES
 from pipelines.demo import plots
 from pipelines.demo.facts import DemoFacts
 from pipelines.demo.scenario import ScenarioResult
@@ -23,19 +25,27 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Metrics shown first in the versions table, in this order; any other metric of evaluation.json follows.
 PREFERRED_METRICS = ("auc", "accuracy", "precision", "recall", "f1")
 DRIFT_CHECK = "baseline_drift_check"
+POSITIONAL_COLUMN = re.compile(r"_c(\d+)")
 
 
-def drifted_features(violations: list[dict[str, str]]) -> list[str]:
-    """Features with a baseline drift violation, in report order, each once."""
-    features: list[str] = []
-    for violation in violations:
-        if violation.get("constraint_check_type") == DRIFT_CHECK and violation["feature_name"] not in features:
-            features.append(violation["feature_name"])
-    return features
+def feature_label(feature: str) -> str:
+    """`_c<i>` (how the monitor names a header-less CSV's columns) with the batch file's column name added."""
+    match = POSITIONAL_COLUMN.fullmatch(feature)
+    if match and int(match.group(1)) < len(FEATURES):
+        return f"{feature} ({FEATURES[int(match.group(1))]})"
+    return feature
 
 
-def _metric_names(facts: DemoFacts) -> list[str]:
-    present = {name for version in facts.versions for name in version.metrics}
+def plotted_features(violations: list[dict[str, str]]) -> list[str]:
+    """The features to plot: those with a baseline drift violation, else every feature a violation names."""
+    drifted = [v["feature_name"] for v in violations if v.get("constraint_check_type") == DRIFT_CHECK]
+    chosen = drifted or [v["feature_name"] for v in violations if v.get("feature_name")]
+    return list(dict.fromkeys(chosen))
+
+
+def metric_names(names) -> list[str]:
+    """Metric names in report order: the usual classification metrics first, any other after them."""
+    present = set(names)
     return [name for name in PREFERRED_METRICS if name in present] + sorted(present - set(PREFERRED_METRICS))
 
 
@@ -43,9 +53,9 @@ def _figures(facts: DemoFacts) -> dict[str, str]:
     figures: dict[str, str] = {}
     if any(version.confusion_matrix for version in facts.versions):
         figures["confusion"] = base64.b64encode(plots.confusion_figure(facts.versions)).decode()
-    features = drifted_features(facts.violations)
+    features = plotted_features(facts.violations)
     if features and facts.baseline_statistics and facts.batch_statistics:
-        drift = plots.drift_figure(facts.baseline_statistics, facts.batch_statistics, features)
+        drift = plots.drift_figure(facts.baseline_statistics, facts.batch_statistics, features, feature_label)
         figures["drift"] = base64.b64encode(drift).decode()
     return figures
 
@@ -53,9 +63,10 @@ def _figures(facts: DemoFacts) -> dict[str, str]:
 def render_report(facts: DemoFacts, result: ScenarioResult, accounts: Mapping[str, str]) -> str:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    metrics = metric_names(name for version in facts.versions for name in version.metrics)
     return environment.get_template("report.html.j2").render(
-        facts=facts, outcomes=result.outcomes, accounts=dict(accounts), metric_names=_metric_names(facts),
-        figures=_figures(facts),
+        facts=facts, outcomes=result.outcomes, accounts=dict(accounts), metric_names=metrics, figures=_figures(facts),
+        feature_label=feature_label,
     )
 
 

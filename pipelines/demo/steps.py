@@ -13,6 +13,7 @@ from pipelines.demo.context import DemoContext
 from pipelines.demo.executions import output_parameters, run_pipeline, step_of_type
 from pipelines.demo.facts import ModelVersion
 from pipelines.demo.registry import model_version, read_s3_json
+from pipelines.demo.report import metric_names
 from pipelines.demo.scenario import Step
 from pipelines.errors import ExecutionFailed, LocalStackError, MlopsError
 
@@ -63,7 +64,7 @@ def _data_uri(context: DemoContext, environment: str, prefix: str) -> str:
 
 
 def _metrics_text(version: ModelVersion) -> str:
-    return ", ".join(f"{name} {value:.3f}" for name, value in version.metrics.items())
+    return ", ".join(f"{name} {version.metrics[name]:.3f}" for name in metric_names(version.metrics))
 
 
 def _record_version(context: DemoContext, record, environment: str) -> ModelVersion:

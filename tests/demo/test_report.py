@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.demo import plots
 from pipelines.demo.facts import DemoFacts, ModelVersion, Notification, PipelineRun
-from pipelines.demo.report import drifted_features, render_report, write_report
+from pipelines.demo.report import plotted_features, render_report, write_report
 from pipelines.demo.scenario import Scenario, Step
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -91,10 +91,12 @@ def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
     assert _images(html) == []
 
 
-def test_drifted_features_are_the_drift_violations_only_each_once():
+def test_plotted_features_are_the_drifted_ones_each_once_else_every_feature_with_a_violation():
     again = {"feature_name": "Age", "constraint_check_type": "baseline_drift_check", "description": "again"}
-    violations = [*_facts().violations, again]
-    assert drifted_features(violations) == ["Age"]
+    assert plotted_features([*_facts().violations, again]) == ["Age"]
+    completeness = [{"feature_name": name, "constraint_check_type": "completeness_check", "description": ""}
+                    for name in ("Shape", "Density", "Shape")]
+    assert plotted_features(completeness) == ["Shape", "Density"]
 
 
 def test_drift_figure_refuses_a_feature_the_statistics_do_not_have():

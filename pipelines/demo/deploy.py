@@ -1,0 +1,90 @@
+"""Deploying to prod the way Jenkins does: the Jenkinsfile's deploy stages are each one script under
+`scripts/`, run here in the Jenkinsfile's order with the environment its stages get, including the
+credentials `withAWS(role: 'cross-account-jenkins-role', roleAccount: prodAccount)` would put there: the
+Terraform-created role in prod, assumed from the tooling account's credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+from pipelines.config import EnvConfig
+from pipelines.errors import InfraError, UsageError
+
+LOG = logging.getLogger(__name__)
+
+# The Jenkinsfile's deploy stages, in its order (read config, plan, [approval], apply, upsert pipelines).
+DEPLOY_STAGES = (
+    ("Read config", "scripts/check-build-params.sh"),
+    ("Terraform plan", "scripts/terraform-plan.sh"),
+    ("Terraform apply", "scripts/terraform-apply.sh"),
+    ("Upsert pipelines", "scripts/upsert-pipelines.sh"),
+)
+OUTPUT_TAIL_LINES = 15
+
+
+def jenkins_role_credentials(config: EnvConfig) -> dict[str, str]:
+    """What withAWS exports: the session credentials of the Jenkins role in the target account, assumed with
+    the caller's own (tooling account) credentials. The role must exist: prod's Terraform creates it."""
+    if config.jenkins is None:
+        raise UsageError(f"{config.path}: field 'jenkins' is null: the {config.environment} account has no "
+                         "Jenkins role to deploy with")
+    role_arn = config.role_arn(config.jenkins.role_name)
+    tooling = boto3.Session(region_name=config.aws_region)
+    caller = tooling.client("sts").get_caller_identity()["Account"]
+    if caller != config.accounts.tooling:
+        raise UsageError(f"Jenkins runs with the tooling account's credentials ({config.accounts.tooling}), "
+                         f"the current ones are for {caller}")
+    credentials = tooling.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="jenkins-deploy")["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
+def stage_environment(config: EnvConfig, work_dir: Path) -> dict[str, str]:
+    """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials."""
+    return {
+        **os.environ,
+        "TARGET_ENV": config.environment,
+        "TERRAFORM_ACTION": "apply",
+        "PROD_ACCOUNT": config.accounts.prod,
+        "PLAN_FILE": str(work_dir / "terraform" / f"{config.environment}.tfplan"),
+        "REPORTS_DIR": str(work_dir / "reports"),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        # The scripts run this interpreter's console scripts, wherever its virtualenv lives.
+        "VENV_BIN": str(Path(sys.executable).parent),
+        **jenkins_role_credentials(config),
+    }
+
+
+def run_stage(repo_root: Path, stage: str, script: str, environment: dict[str, str]) -> str:
+    """Run one stage script; its output goes to the log; a failure raises with the output's tail."""
+    LOG.info("Jenkins stage '%s': %s", stage, script)
+    completed = subprocess.run([str(repo_root / script)], cwd=repo_root, env=environment, capture_output=True,
+                               text=True, check=False)
+    output = (completed.stdout + completed.stderr).strip()
+    for line in output.splitlines():
+        LOG.info("  %s", line)
+    if completed.returncode != 0:
+        tail = "\n".join(output.splitlines()[-OUTPUT_TAIL_LINES:])
+        raise InfraError(f"Jenkins stage '{stage}' ({script}) exited with status {completed.returncode}:\n{tail}")
+    return output
+
+
+def deploy(config: EnvConfig, repo_root: Path, work_dir: Path) -> list[str]:
+    """Run every deploy stage; returns the last line each printed (for the summary)."""
+    environment = stage_environment(config, work_dir)
+    last_lines = []
+    for stage, script in DEPLOY_STAGES:
+        output = run_stage(repo_root, stage, script, environment)
+        last_lines.append(output.splitlines()[-1] if output else "")
+    return last_lines
