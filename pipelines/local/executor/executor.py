@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from pipelines.errors import MlopsError, UsageError
 from pipelines.local.executor import s3
@@ -73,7 +74,9 @@ class LocalPipelineExecutor:
         sagemaker = self.session.client("sagemaker", region_name=self.region)
         try:
             definition = sagemaker.describe_pipeline(PipelineName=pipeline_name)["PipelineDefinition"]
-        except sagemaker.exceptions.ResourceNotFound:
+        except ClientError as error:  # AWS answers ResourceNotFound, moto ValidationException
+            if error.response["Error"]["Code"] not in ("ResourceNotFound", "ValidationException"):
+                raise
             raise UsageError(f"pipeline {pipeline_name!r} does not exist in account {self.account_id}: "
                              "upsert it first (run-pipeline --local --upsert)") from None
         return self.run_definition(definition, pipeline_name.rsplit("/", 1)[-1], parameters, display_name)

@@ -1,0 +1,99 @@
+"""Fixtures of the executor tests: a dev-account session on the (reset) local stack, a bucket, an executor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from textwrap import dedent
+
+import boto3
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.config import EnvConfig, load_config
+from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
+
+BUCKET = "executor-tests-222222222222"
+
+
+@pytest.fixture(scope="session")
+def dev() -> EnvConfig:
+    return load_config("dev")
+
+
+@pytest.fixture
+def dev_session(aws, dev) -> boto3.Session:
+    return session_for_account(dev.account_id, dev.aws_region)
+
+
+@pytest.fixture
+def bucket(dev_session) -> str:
+    dev_session.client("s3").create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+@pytest.fixture
+def store(tmp_path) -> ExecutionStore:
+    return ExecutionStore(tmp_path / "executions")
+
+
+@pytest.fixture
+def status_changes() -> list[dict]:
+    return []
+
+
+@pytest.fixture
+def executor(dev_session, store, status_changes) -> LocalPipelineExecutor:
+    return LocalPipelineExecutor(dev_session, store=store, on_status_change=status_changes.append)
+
+
+@pytest.fixture
+def put(dev_session, bucket) -> Callable[[str, str | bytes], str]:
+    """Write an object to the test bucket; returns its URI."""
+    s3 = dev_session.client("s3")
+
+    def put_object(key: str, body: str | bytes) -> str:
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
+        return f"s3://{bucket}/{key}"
+
+    return put_object
+
+
+@pytest.fixture
+def read(dev_session) -> Callable[[str], str]:
+    s3 = dev_session.client("s3")
+
+    def read_object(uri: str) -> str:
+        bucket, key = uri[5:].split("/", 1)
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+    return read_object
+
+
+# A processing script that behaves as the definition asks: copy inputs, write a JSON file, or fail.
+SCRIPT = dedent("""
+    import argparse, json, pathlib, shutil, sys
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--input-dir")
+    parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--json")
+    parser.add_argument("--fail-with", type=int)
+    args = parser.parse_args()
+    if args.fail_with:
+        print("reading the input", file=sys.stderr)
+        print(f"ValueError: column 'age' is missing", file=sys.stderr)
+        sys.exit(args.fail_with)
+    output = pathlib.Path(args.output_dir)
+    if args.input_dir:
+        for path in sorted(pathlib.Path(args.input_dir).rglob("*")):
+            if path.is_file():
+                target = output / path.relative_to(args.input_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+    if args.json:
+        (output / "result.json").write_text(args.json)
+""")
+
+
+@pytest.fixture
+def script_uri(put) -> str:
+    return put("code/abc/step.py", SCRIPT)
