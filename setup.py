@@ -11,6 +11,8 @@ CONSOLE_SCRIPTS = [
     "get-pipeline-definition=pipelines.get_pipeline_definition:main",
     "run-pipeline=pipelines.run_pipeline:main",
     "approve-model=pipelines.approve_model:main",
+    # Jenkins' failure notification: publish to an environment's alert topic.
+    "mlops-notify=pipelines.notify:main",
     # The offline end-to-end demo.
     "mlops-demo=pipelines.demo.cli:main",
 ]

@@ -1,0 +1,41 @@
+# Sourced by every stage script in scripts/ (which set `set -euo pipefail` themselves).
+# Runs from the repository root, so the relative paths Jenkins passes (PLAN_FILE, REPORTS_DIR) mean the same
+# whether the script runs in a Jenkins workspace or by hand from any directory.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO_ROOT"
+SCRIPT_NAME="$(basename "$0")"
+# The project's virtualenv, created by scripts/install.sh (make install).
+VENV_BIN="${VENV_BIN:-$REPO_ROOT/.venv/bin}"
+REPORTS_DIR="${REPORTS_DIR:-build/reports}"
+
+fail() {
+  local status="$1"
+  shift
+  echo "$SCRIPT_NAME: error: $*" >&2
+  exit "$status"
+}
+
+# require_env NAME "what it is": exit 2 naming the variable when it is unset or empty.
+require_env() {
+  [[ -n "${!1:-}" ]] || fail 2 "environment variable $1 is not set: $2"
+}
+
+require_choice() {
+  local name="$1"
+  shift
+  local choice
+  for choice in "$@"; do
+    [[ "${!name}" == "$choice" ]] && return 0
+  done
+  fail 2 "$name='${!name}' is not valid: use one of $*"
+}
+
+require_venv() {
+  [[ -x "$VENV_BIN/python" ]] || fail 2 "$VENV_BIN/python not found: run scripts/install.sh first"
+}
+
+require_workload_env() {
+  require_env TARGET_ENV "the workload environment to deploy (dev or prod)"
+  require_choice TARGET_ENV dev prod
+}
