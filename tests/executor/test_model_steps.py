@@ -1,0 +1,163 @@
+"""Training, Model, Transform and RegisterModel handlers on the local stack, with real XGBoost.
+
+The central model package group lives in the registry account; the steps run in dev and register by ARN.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from executor.helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
+from pipelines.aws import session_for_account
+from pipelines.local.executor.steps.transform import load_xgboost_model
+
+HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
+                   "eval_metric": "auc", "seed": "7"}
+
+
+def csv(rows: np.ndarray) -> str:
+    return "\n".join(",".join(f"{value:g}" for value in row) for row in rows) + "\n"
+
+
+def labelled(rng: np.random.Generator, count: int) -> np.ndarray:
+    features = rng.normal(size=(count, 3))
+    label = (features[:, 0] + features[:, 1] > 0).astype(float)
+    return np.column_stack([label, features])  # the built-in algorithm's layout: label first
+
+
+@pytest.fixture
+def central_group(dev, aws) -> str:
+    registry = session_for_account(dev.accounts.registry, dev.aws_region)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    return dev.model_package_group_arn
+
+
+@pytest.fixture
+def datasets(put) -> dict[str, object]:
+    rng = np.random.default_rng(11)
+    batch = rng.normal(size=(30, 3))
+    return {
+        "train": put("xgb/train/train.csv", csv(labelled(rng, 300))),
+        "validation": put("xgb/validation/validation.csv", csv(labelled(rng, 100))),
+        "batch": put("xgb/batch/first.csv", csv(batch[:20])).rsplit("/", 1)[0] + "/",
+        "second": put("xgb/batch/nested/second.csv", csv(batch[20:])),
+        "features": batch,
+    }
+
+
+def training_step(bucket: str, datasets: dict, hyperparameters: dict, image: str = XGBOOST_IMAGE) -> dict:
+    return {"Name": "Train", "Type": "Training", "Arguments": {
+        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+        "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models"},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "ResourceConfig": {"VolumeSizeInGB": 30, "InstanceCount": 1, "InstanceType": "ml.m5.large"},
+        "RoleArn": ROLE,
+        "InputDataConfig": [
+            {"ChannelName": channel, "ContentType": "text/csv", "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": datasets[channel].rsplit("/", 1)[0],
+                "S3DataDistributionType": "FullyReplicated"}}}
+            for channel in ("train", "validation")],
+        "HyperParameters": hyperparameters,
+    }}
+
+
+def model_pipeline(bucket: str, datasets: dict, group_arn: str) -> str:
+    model_data = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    create_model = {"Name": "SeverityModel-CreateModel", "Type": "Model", "Arguments": {
+        "ExecutionRoleArn": ROLE, "PrimaryContainer": {"Image": XGBOOST_IMAGE, "Environment": {},
+                                                       "ModelDataUrl": model_data}}}
+    transform = {"Name": "Predict", "Type": "Transform", "Arguments": {
+        "ModelName": {"Get": "Steps.SeverityModel-CreateModel.ModelName"},
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": datasets["batch"]}},
+                           "ContentType": "text/csv", "SplitType": "Line"},
+        "TransformOutput": {"S3OutputPath": f"s3://{bucket}/predictions", "AssembleWith": "Line",
+                            "Accept": "text/csv"},
+        "TransformResources": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}}
+    register = {"Name": "SeverityModel-RegisterModel", "Type": "RegisterModel", "Arguments": {
+        "ModelPackageGroupName": group_arn,
+        "InferenceSpecification": {"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": model_data}],
+                                   "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        "ModelApprovalStatus": "PendingManualApproval"}}
+    return definition(training_step(bucket, datasets, HYPERPARAMETERS), create_model, transform, register)
+
+
+def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev, dev_session,
+                                                   read, tmp_path):
+    record = executor.run_definition(model_pipeline(bucket, datasets, central_group), "models")
+
+    assert record.status == "Succeeded", record.failure_reason
+    training = record.step("Train").properties
+    job = training["TrainingJobName"]
+    assert job == f"pipelines-{record.execution_id}-Train"
+    assert training["TrainingJobStatus"] == "Completed"
+    model_uri = training["ModelArtifacts"]["S3ModelArtifacts"]
+    assert model_uri == f"s3://{bucket}/models/{job}/output/model.tar.gz"
+    metrics = {metric["MetricName"]: metric["Value"] for metric in training["FinalMetricDataList"]}
+    assert metrics["validation:auc"] > 0.9  # the label is a linear function of two features
+
+    # The archive holds exactly `xgboost-model`, written with Booster.save_model and loadable as such.
+    s3 = dev_session.client("s3")
+    archive = s3.get_object(Bucket=bucket, Key=model_uri.split("/", 3)[3])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        assert tar.getnames() == ["xgboost-model"]
+    (tmp_path / "model.tar.gz").write_bytes(archive)
+    booster = load_xgboost_model(tmp_path / "model.tar.gz", tmp_path / "model")
+    assert booster.num_boosted_rounds() == 20
+
+    # One .out per input object, below the same relative path, one prediction per line.
+    expected = booster.predict(xgb.DMatrix(datasets["features"].astype(np.float32)))
+    first = np.loadtxt(io.StringIO(read(f"s3://{bucket}/predictions/first.csv.out")))
+    second = np.loadtxt(io.StringIO(read(f"s3://{bucket}/predictions/nested/second.csv.out")))
+    np.testing.assert_allclose(np.concatenate([first, second]), expected, rtol=1e-6)
+    assert record.step("Predict").properties["TransformJobStatus"] == "Completed"
+
+    model_name = record.step("SeverityModel-CreateModel").properties["ModelName"]
+    described = dev_session.client("sagemaker").describe_model(ModelName=model_name)
+    assert described["PrimaryContainer"]["ModelDataUrl"] == model_uri
+
+    # The version is in the registry account's group, not in dev.
+    package_arn = record.step("SeverityModel-RegisterModel").properties["ModelPackageArn"]
+    assert package_arn.startswith(f"arn:aws:sagemaker:us-east-1:{dev.accounts.registry}:model-package/")
+    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    packages = registry.list_model_packages(ModelPackageGroupName=central_group)["ModelPackageSummaryList"]
+    assert [package["ModelPackageArn"] for package in packages] == [package_arn]
+    assert record.step("SeverityModel-RegisterModel").metadata == {"RegisterModel": {"Arn": package_arn}}
+
+
+def test_training_is_deterministic(executor, bucket, datasets):
+    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS))
+    first, second = (executor.run_definition(steps, "train") for _ in range(2))
+    uris = [record.step("Train").properties["ModelArtifacts"]["S3ModelArtifacts"] for record in (first, second)]
+    assert uris[0] != uris[1]  # one job per execution ...
+    bodies = [executor.session.client("s3").get_object(Bucket=bucket, Key=uri.split("/", 3)[3])["Body"].read()
+              for uri in uris]
+    assert bodies[0] == bodies[1]  # ... with byte-identical artifacts
+
+
+@pytest.mark.parametrize(("hyperparameters", "image", "reason"), [
+    ({"objective": "binary:logistic"}, XGBOOST_IMAGE, "hyperparameter 'num_round' is required"),
+    ({**HYPERPARAMETERS, "num_round": "-1"}, XGBOOST_IMAGE, "'num_round' must be a positive integer"),
+    ({**HYPERPARAMETERS, "objective": "binary:nonsense"}, XGBOOST_IMAGE, "XGBoost training failed"),
+    (HYPERPARAMETERS, SKLEARN_IMAGE, "cannot run image .*sagemaker-scikit-learn.* for a training job"),
+])
+def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparameters, image, reason):
+    record = executor.run_definition(definition(training_step(bucket, datasets, hyperparameters, image)), "t")
+    assert statuses(record) == {"Train": "Failed"}
+    assert record.step("Train").properties["TrainingJobStatus"] == "Failed"
+    assert re.search(reason, record.step("Train").failure_reason)
+
+
+def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, datasets, central_group, put):
+    put("xgb/labelled/batch.csv", csv(labelled(np.random.default_rng(3), 5)))
+    datasets = {**datasets, "batch": datasets["batch"].replace("xgb/batch/", "xgb/labelled/")}
+    record = executor.run_definition(model_pipeline(bucket, datasets, central_group), "models")
+    assert statuses(record)["Predict"] == "Failed"
+    assert "the batch has 4 feature column(s), the model expects 3" in record.step("Predict").failure_reason
+    assert statuses(record)["SeverityModel-RegisterModel"] == "Succeeded"  # independent of the transform
