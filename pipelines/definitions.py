@@ -3,8 +3,10 @@
 Definitions are pure: building one makes no AWS or network call and gives byte-identical JSON for the same
 inputs. The pieces that make that true live here:
 - `definition_session` builds a PipelineSession whose clients are never called (fixed fake credentials, so
-  botocore never searches the credential chain or the instance metadata service; an empty SDK config, so no
-  config file or S3 config is read; telemetry switched off; a default bucket that is never resolved);
+  botocore never searches the credential chain or the instance metadata service; an explicit SDK config, so
+  no config file or S3 config is read; a default bucket that is never resolved);
+- the SDK's telemetry (an STS call and an HTTP request, sent from `Estimator.fit`) is never emitted:
+  `untracked_fit` calls fit without its telemetry wrapper;
 - processing scripts are referenced by `s3://<data bucket>/code/<sha256>/<file>`, so the SDK uploads nothing
   and an edited script changes only its own URI; `run-pipeline` uploads the `CodeAsset`s before upserting;
 - every output prefix is built from `ExecutionVariables.PIPELINE_EXECUTION_ID`, never from a clock.
@@ -41,7 +43,8 @@ from pipelines.errors import UsageError
 SKLEARN_VERSION = "1.2-1"
 XGBOOST_VERSION = "3.0-5"
 PROCESSING_ROOT = "/opt/ml/processing"
-# The SDK reads its defaults config (and sends telemetry) unless told otherwise; this one opts out of both.
+# Given no config, the SDK reads defaults from config files (or an S3 URI named in the environment); given
+# this one (validated once, at construction) it reads nothing.
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
 DEFINITION_ONLY_CREDENTIAL = "definition-only-never-used"
 
@@ -83,7 +86,16 @@ def definition_session(config: EnvConfig) -> PipelineSession:
     # `default_bucket()` would check (and create) the bucket over the network the first time it is asked;
     # every URI in our definitions is explicit, so pin it to make any stray use harmless and offline.
     session._default_bucket = config.require_workload().data_bucket_name
+    # With a non-empty config the SDK re-validates it against its JSON schema on every one of the ~80
+    # lookups a build makes (half a second each); nothing in our definitions comes from SDK defaults.
+    session.sagemaker_config = {}
     return session
+
+
+def untracked_fit(estimator, inputs):
+    """`estimator.fit(inputs)` under a PipelineSession (it returns step arguments), minus the telemetry
+    decorator, which would call STS and send an HTTP request while a definition is being built."""
+    return type(estimator).fit.__wrapped__(estimator, inputs)
 
 
 def sklearn_image(config: EnvConfig) -> str:
@@ -166,10 +178,16 @@ def build_pipeline(module_name: str, env: str, kwargs: Mapping[str, Any]) -> Bui
     config = load_config(arguments["env"])
     with quiet_sdk():
         pipeline = module.get_pipeline(**arguments)
-        definition = pipeline.definition()
+    definition = definition_json_for(pipeline)
     assets = getattr(module, "code_assets", lambda _config: [])(config)
     return BuiltPipeline(module_name, pipeline.name, definition,
                          tuple(p.name for p in pipeline.parameters), tuple(assets))
+
+
+def definition_json_for(pipeline) -> str:
+    """The definition JSON of a built `Pipeline`, without the SDK's notes about intended behaviour."""
+    with quiet_sdk():
+        return pipeline.definition()
 
 
 @contextlib.contextmanager

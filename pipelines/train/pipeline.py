@@ -42,6 +42,7 @@ from pipelines.definitions import (
     execution_prefix,
     processing_path,
     sklearn_image,
+    untracked_fit,
     xgboost_image,
 )
 
@@ -123,7 +124,7 @@ def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None 
     )
     train = TrainingStep(
         name=STEP_TRAIN,
-        step_args=estimator.fit({
+        step_args=untracked_fit(estimator, {
             "train": TrainingInput(split_uri("train"), content_type="text/csv"),
             "validation": TrainingInput(split_uri("validation"), content_type="text/csv"),
         }),

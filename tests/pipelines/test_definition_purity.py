@@ -1,0 +1,76 @@
+"""Definitions are pure: no network or AWS call while building, byte-identical, content-addressed code."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import botocore.client
+import pytest
+
+from pipelines.definitions import build_pipeline
+from pipelines.train import pipeline as train_pipeline
+
+MODULES = ("pipelines.train.pipeline", "pipelines.inference.pipeline")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every way out of the process fails loudly, and every attempt is recorded."""
+    attempts = []
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            attempts.append((what, args[:2]))
+            raise OSError(f"network access during a definition build: {what}")
+        return refused
+
+    monkeypatch.setattr(socket.socket, "connect", refuse("socket.connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
+    monkeypatch.setattr(socket, "create_connection", refuse("socket.create_connection"))
+    monkeypatch.setattr(socket, "getaddrinfo", refuse("socket.getaddrinfo"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse("AWS API call"))
+    return attempts
+
+
+def test_both_definitions_build_with_all_network_blocked(no_network):
+    built = [build_pipeline(module, "dev", {}) for module in MODULES]
+    assert no_network == []
+    assert [b.name for b in built] == ["mammo-train", "mammo-batch-inference"]
+    for b in built:
+        assert json.loads(b.definition)["Steps"]
+
+
+def test_two_builds_are_byte_identical(no_network):
+    for module in MODULES:
+        assert build_pipeline(module, "dev", {}).definition == build_pipeline(module, "dev", {}).definition
+
+
+def leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def test_editing_a_script_changes_only_its_code_uri(tmp_path, monkeypatch):
+    before = build_pipeline(MODULES[0], "dev", {})
+    edited = tmp_path / "preprocess.py"
+    edited.write_text(train_pipeline.PREPROCESS_SCRIPT.read_text() + "\n# an edit\n")
+    monkeypatch.setattr(train_pipeline, "PREPROCESS_SCRIPT", edited)
+    after = build_pipeline(MODULES[0], "dev", {})
+
+    old, new = dict(leaves(json.loads(before.definition))), dict(leaves(json.loads(after.definition)))
+    assert old.keys() == new.keys()
+    changed = {path: (old[path], new[path]) for path in old if old[path] != new[path]}
+    [(old_uri, new_uri)] = changed.values()
+    assert old_uri.endswith("/preprocess.py")
+    assert new_uri.endswith("/preprocess.py")
+    assert old_uri.split("/")[:4] == new_uri.split("/")[:4] == ["s3:", "", "mammo-data-222222222222", "code"]
+    uploads = {asset.path.name: asset.s3_uri for asset in after.code_assets}
+    assert uploads["preprocess.py"] == new_uri
+    assert uploads["evaluate.py"] == {a.path.name: a.s3_uri for a in before.code_assets}["evaluate.py"]
