@@ -12,5 +12,4 @@ require_env PLAN_FILE "where to save the plan, e.g. build/terraform/$TARGET_ENV.
 
 plan_file="$(realpath -m "$PLAN_FILE")"
 mkdir -p "$(dirname "$plan_file")" "$REPORTS_DIR"
-"$VENV_BIN/mlops-infra" init --env "$TARGET_ENV"
 "$VENV_BIN/mlops-infra" plan --env "$TARGET_ENV" --out "$plan_file" 2>&1 | tee "$REPORTS_DIR/terraform-plan.txt"
