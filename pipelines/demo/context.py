@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import boto3
 
@@ -34,7 +33,6 @@ class DemoContext:
     resources: contextlib.ExitStack
     facts: DemoFacts = field(default_factory=DemoFacts)
     pending_starts: list[PipelineStartRequest] = field(default_factory=list)
-    scratch: dict[str, Any] = field(default_factory=dict)
 
     def config(self, environment: str) -> EnvConfig:
         return self.configs[environment]

@@ -8,7 +8,9 @@ and the demo runs it as a step of its own, so the summary shows it with its acco
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import datetime
 from typing import Any
 
 from pipelines.demo.context import DemoContext, PipelineStartRequest
@@ -35,29 +37,59 @@ def output_parameters(properties: dict[str, Any]) -> dict[str, str]:
     return dict(outputs)
 
 
-def _queue_start(context: DemoContext, environment: str):
-    def start_pipeline(session, pipeline_arn: str, parameters: dict[str, str], role_arn: str, rule: str = ""):
-        request = PipelineStartRequest(environment, pipeline_arn, dict(parameters), role_arn, rule)
-        LOG.info("EventBridge target asks to start %s in %s with %s", pipeline_arn, environment, parameters)
-        context.pending_starts.append(request)
-    return start_pipeline
+def _status_change_fields(description: dict[str, Any], previous_status: str | None) -> dict[str, Any]:
+    """The router's status-change fields from a DescribePipelineExecution-shaped description."""
+    end_time = description.get("EndTime")
+    return {
+        "pipeline_arn": description["PipelineArn"],
+        "execution_arn": description["PipelineExecutionArn"],
+        "display_name": description["PipelineExecutionDisplayName"],
+        "current_status": description["PipelineExecutionStatus"],
+        "previous_status": previous_status,
+        "start_time": datetime.fromisoformat(description["CreationTime"]),
+        "end_time": datetime.fromisoformat(end_time) if end_time else None,
+    }
+
+
+class StatusChangeRouter:
+    """The executor's status-change hook: each change goes on the account's bus through the EventRouter.
+
+    A pipeline target's start request is queued on the context (with the rule that asked for it) instead of
+    being run inside the failing execution's callback.
+    """
+
+    def __init__(self, context: DemoContext, environment: str):
+        from pipelines.local.events import EventRouter
+
+        self.context, self.environment = context, environment
+        self.router = EventRouter(start_pipeline=self._queue_start)
+        self.previous: dict[str, str] = {}
+        self._queued: list[PipelineStartRequest] = []
+
+    def _queue_start(self, session, pipeline_arn: str, parameters: dict[str, str], role_arn: str | None) -> str:
+        self._queued.append(PipelineStartRequest(self.environment, pipeline_arn, dict(parameters), role_arn or "",
+                                                 rule=""))
+        return f"(queued: the demo runs {pipeline_arn} next)"
+
+    def __call__(self, description: dict[str, Any]) -> None:
+        execution = description["PipelineExecutionArn"]
+        fields = _status_change_fields(description, self.previous.get(execution))
+        self.previous[execution] = fields["current_status"]
+        deliveries = self.router.publish_status_change(**fields)
+        started = [delivery for delivery in deliveries if delivery.kind == "sagemaker-pipeline"]
+        # The router calls start_pipeline once per pipeline delivery, in order: pair them to know each rule.
+        for request, delivery in zip(self._queued, started, strict=True):
+            self.context.pending_starts.append(dataclasses.replace(request, rule=delivery.rule_name))
+        self._queued.clear()
+        self.context.facts.deliveries.extend(str(delivery) for delivery in deliveries)
 
 
 def executor_for(context: DemoContext, environment: str):
-    from pipelines.local.events import EventRouter
-
     from pipelines.local.executor.executor import LocalPipelineExecutor
     from pipelines.local.executor.store import ExecutionStore
 
-    session = context.session(environment)
-    router = EventRouter(lambda account_id: context.session(environment), _queue_start(context, environment))
-    return LocalPipelineExecutor(session, store=ExecutionStore(context.work_dir / "executions"),
-                                 on_status_change=lambda description: _route(router, session, description))
-
-
-def _route(router, session, description: dict[str, Any]) -> None:
-    for delivery in router.publish_status_change(session, description):
-        LOG.info("EventBridge delivered: %s", delivery)
+    return LocalPipelineExecutor(context.session(environment), store=ExecutionStore(context.work_dir / "executions"),
+                                 on_status_change=StatusChangeRouter(context, environment))
 
 
 def run_pipeline(context: DemoContext, environment: str, pipeline_name: str, label: str,

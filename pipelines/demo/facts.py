@@ -61,6 +61,7 @@ class DemoFacts:
     baseline_statistics: dict[str, Any] | None = None
     batch_statistics: dict[str, Any] | None = None
     drift_batch_uri: str = ""
+    deliveries: list[str] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     report_path: str = ""
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from pipelines.demo.context import DemoContext
+from pipelines.demo.deploy import DEPLOY_STAGES, deploy
 from pipelines.demo.executions import output_parameters, run_pipeline, step_of_type
-from pipelines.demo.facts import ModelVersion
+from pipelines.demo.facts import ModelVersion, Notification
 from pipelines.demo.registry import model_version, read_s3_json
 from pipelines.demo.report import metric_names
 from pipelines.demo.scenario import Step
-from pipelines.errors import ExecutionFailed, LocalStackError, MlopsError
+from pipelines.errors import ExecutionFailed, InfraError, LocalStackError, MlopsError
 
 LOG = logging.getLogger(__name__)
 
@@ -41,6 +43,38 @@ def start_local_stack(context: DemoContext) -> str:
     context.resources.enter_context(local_environment(endpoint))
     context.facts.endpoint = endpoint
     return f"{verdict} at {endpoint}"
+
+
+def apply_infrastructure(context: DemoContext) -> str:
+    """Bootstrap and apply the three accounts side by side: no root reads another account's resources, and
+    terraform mostly waits on the provider (S3 settings), so three at once take about as long as one."""
+    from pipelines.infra.terraform import TerraformRunner
+
+    def bootstrap_and_apply(environment: str) -> str:
+        runner = TerraformRunner(context.config(environment))
+        runner.bootstrap()
+        runner.apply()
+        return environment
+
+    environments = ("registry", "dev", "prod")
+    with ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="terraform") as pool:
+        futures = {environment: pool.submit(bootstrap_and_apply, environment) for environment in environments}
+        failures = {environment: future.exception() for environment, future in futures.items()
+                    if future.exception() is not None}
+    if failures:
+        detail = "; ".join(f"{context.account_label(env)}: {error}" for env, error in failures.items())
+        first = next(iter(failures.values()))
+        raise (first if len(failures) == 1 else InfraError(detail)) from None
+    return "bootstrapped and applied " + ", ".join(context.account_label(env) for env in environments)
+
+
+def upsert_dev_pipelines(context: DemoContext) -> str:
+    """What the ML engineer runs: `run-pipeline --env dev` uploads the scripts and upserts both pipelines."""
+    from pipelines.run_pipeline import RunRequest, run_pipelines
+
+    run_pipelines(RunRequest(env="dev", pipeline="all"))
+    workload = context.config("dev").require_workload()
+    return f"{workload.train_pipeline_name} and {workload.inference_pipeline_name} upserted in dev"
 
 
 def prepare_data(environment: str):
@@ -101,12 +135,15 @@ def _version_trained_by(context: DemoContext, label: str) -> tuple[int, ModelVer
 
 
 def approve(label: str):
-    """Approve the version the named run registered, acting in the registry account as an approver does."""
+    """Approve the version the named run registered with `approve-model`, acting in the registry account
+    (it prints the version's evaluation metrics first, as the approver sees them)."""
     def action(context: DemoContext) -> str:
-        from pipelines.approve_model import set_approval
+        from pipelines.approve_model import approve_model, parser
 
         index, version = _version_trained_by(context, label)
-        set_approval(context.config("registry"), version.version, approved=True)
+        approve_model(parser().parse_args([
+            "--env", "registry", "--version", str(version.version),
+            "--description", f"approved by mlops-demo after reviewing the {label} evaluation"]))
         status = context.session("registry").client("sagemaker").describe_model_package(
             ModelPackageName=version.arn)["ModelApprovalStatus"]
         if status != "Approved":
@@ -114,6 +151,13 @@ def approve(label: str):
         context.facts.versions[index] = dataclasses.replace(version, approval_status=status)
         return f"version {version.version} Approved in the central group"
     return action
+
+
+def deploy_prod(context: DemoContext) -> str:
+    """Promote to prod with the Jenkins deploy stages' scripts, as cross-account-jenkins-role."""
+    last_lines = deploy(context.config("prod"), context.repo_root, context.work_dir)
+    return f"{len(DEPLOY_STAGES)} Jenkins stage scripts ran as {context.config('prod').jenkins.role_name}: " + \
+        " | ".join(line for line in last_lines if line)
 
 
 def run_inference(label: str, batch_prefix: str, expected: str, model_from: str):
@@ -195,22 +239,47 @@ def retrain(context: DemoContext) -> str:
             f"({version.approval_status}): {_metrics_text(version)}")
 
 
+def read_alert(context: DemoContext) -> str:
+    """The e-mail the alert topic's subscribers would have received, read back from the local stack."""
+    from pipelines.local.notifications import DEFAULT_SUBJECT, format_email, read_notifications
+
+    prod = context.config("prod")
+    topic = prod.alert_topic_arn
+    received = read_notifications(context.facts.endpoint, topic)
+    if not received:
+        raise UnexpectedOutcome(f"nothing was published to {topic}: the inference-failure rule did not notify")
+    for notification in received:
+        context.facts.notifications.append(Notification(topic, notification.subject or DEFAULT_SUBJECT,
+                                                        notification.message))
+        # The result of this step is the e-mail itself: shown as it would arrive.
+        print(format_email(notification, topic, [prod.require_workload().alert_email]), flush=True)
+    return f"{len(received)} alert(s) to {prod.require_workload().alert_email} from {topic}"
+
+
 def demo_steps() -> list[Step[DemoContext]]:
     return [
         Step("local-stack", "local", "start the local AWS stack (moto with the project's extensions)",
              start_local_stack),
+        Step("infrastructure", "registry, dev, prod", "mlops-infra bootstrap + apply of each account, side by side",
+             apply_infrastructure),
         Step("data-dev", "dev", "prepare the UCI data set and upload it to dev's data bucket", prepare_data("dev")),
         Step("data-prod", "prod", "upload the same files to prod's data bucket", prepare_data("prod")),
-        Step("train-dev", "dev", "run the train pipeline in dev with the local executor (real XGBoost)",
+        Step("upsert-dev", "dev", "run-pipeline: upload the scripts, upsert both pipelines in dev",
+             upsert_dev_pipelines),
+        Step("train-dev", "dev", "the train pipeline in dev with the local executor (real XGBoost on part 1)",
              train_first_version),
-        Step("approve-v1", "registry", "approve the dev-trained version in the central group", approve("train-dev")),
+        Step("approve-v1", "registry", "approve-model: approve the dev-trained version in the central group",
+             approve("train-dev")),
+        Step("deploy-prod", "prod", "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
+             deploy_prod),
         Step("inference-clean", "prod", "batch inference in prod on the clean batch with version 1",
              run_inference("inference-clean", "data/batch/clean/", SUCCEEDED, model_from="train-dev")),
-        Step("inference-outliers", "prod", "batch inference on the outlier batch: the drift check must fail it",
+        Step("inference-outliers", "prod", "batch inference on the outlier batch: the data-quality check must fail it",
              run_inference("inference-outliers", "data/batch/outliers/", FAILED, model_from="train-dev")),
         Step("retrain-prod", "prod", "the train pipeline the EventBridge rule started, on part 1 + part 2",
              retrain),
-        Step("approve-v2", "registry", "approve the retrained version", approve("retrain-prod")),
+        Step("alert-email", "prod", "the SNS alert read back, as the e-mail would read", read_alert),
+        Step("approve-v2", "registry", "approve-model: approve the retrained version", approve("retrain-prod")),
         Step("inference-v2", "prod", "batch inference on the clean batch uses the new version",
              run_inference("inference-v2", "data/batch/clean/", SUCCEEDED, model_from="retrain-prod")),
     ]

@@ -51,7 +51,7 @@ def test_every_step_ran_and_succeeded(demo):
     assert result.error is None, str(result.error)
     assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
-    assert result.outcome("infrastructure").account == "local"
+    assert result.outcome("infrastructure").account == "registry, dev, prod"
     assert result.outcome("train-dev").account == "dev (222222222222)"
     assert result.outcome("approve-v1").account == "registry (111111111111)"
 
