@@ -168,3 +168,36 @@ def test_empty_data_and_bad_baselines_are_refused(baseline):
         "distribution_constraints": {"comparison_method": "Fancy"}}})
     with pytest.raises(UsageError, match="comparison_method 'Fancy'"):
         analyzer.check(pd.DataFrame({"_c0": [30, 40]}), baseline[0], bad_method)
+
+
+def test_high_cardinality_columns_stream_through_the_kll_sketch():
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"x": rng.normal(100.0, 15.0, 60_000)})
+    statistics, constraints = analyzer.baseline(frame.iloc[i:i + 5_000] for i in range(0, len(frame), 5_000))
+    numerical = statistics["features"][0]["numerical_statistics"]
+    assert constraints["features"][0]["inferred_type"] == "Fractional"
+    assert numerical["common"]["num_present"] == 60_000
+    assert numerical["mean"] == pytest.approx(frame["x"].mean())
+    assert numerical["std_dev"] == pytest.approx(frame["x"].std(ddof=0))
+    assert (numerical["min"], numerical["max"]) == (frame["x"].min(), frame["x"].max())
+    sketch = numerical["distribution"]["kll"]["sketch"]
+    assert sum(len(level) << h for h, level in enumerate(sketch["data"])) == 60_000
+    assert sum(len(level) for level in sketch["data"]) < 10_000  # bounded, not one item per row
+
+    same = pd.DataFrame({"x": rng.normal(100.0, 15.0, 20_000)})
+    shifted = pd.DataFrame({"x": rng.normal(106.0, 15.0, 20_000)})  # a 0.4 sigma shift: KS distance ~0.16
+    assert analyzer.check(same, statistics, constraints) == []
+    assert _types(analyzer.check(shifted, statistics, constraints)) == [("x", "baseline_drift_check")]
+
+
+def test_a_column_that_turns_high_cardinality_keeps_exact_totals():
+    rng = np.random.default_rng(12)
+    chunks = [pd.DataFrame({"x": rng.integers(0, 10, 3_000)}), pd.DataFrame({"x": rng.uniform(0, 1, 3_000)}),
+              pd.DataFrame({"x": rng.integers(0, 10, 3_000)})]
+    whole = pd.concat(chunks, ignore_index=True)["x"]
+    statistics, constraints = analyzer.baseline(chunks)
+    numerical = statistics["features"][0]["numerical_statistics"]
+    assert constraints["features"][0]["inferred_type"] == "Fractional"
+    assert numerical["sum"] == pytest.approx(whole.sum())
+    assert numerical["std_dev"] == pytest.approx(whole.std(ddof=0))
+    assert sum(b["count"] for b in numerical["distribution"]["kll"]["buckets"]) == pytest.approx(9_000, abs=10)

@@ -83,7 +83,7 @@ def run_data_quality_container(environment: Mapping[str, str], input_dir: Path, 
 
     if statistics_path is None:
         statistics, constraints = analyzer.baseline(read_chunks(files, csv_format))
-        written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, statistics),
+        written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, statistics, indent=None),
                    CONSTRAINTS_FILE: _write(output_dir / CONSTRAINTS_FILE, constraints)}
         log.info("baseline suggested for %d feature(s) over %d rows", len(constraints["features"]),
                  statistics["dataset"]["item_count"])
@@ -101,7 +101,7 @@ def run_data_quality_container(environment: Mapping[str, str], input_dir: Path, 
     if not profile.item_count:
         raise UsageError(f"the monitored dataset under {source} has no rows")
     found = analyzer.violations(profile, baseline_statistics, baseline_constraints)
-    written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, profile.to_statistics()),
+    written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, profile.to_statistics(), indent=None),
                VIOLATIONS_FILE: _write(output_dir / VIOLATIONS_FILE, {"violations": found})}
     status = COMPLETED_WITH_VIOLATIONS if found else COMPLETED
     log.info("checked %d rows: %s (%d violation(s))", profile.item_count, status, len(found))
@@ -131,6 +131,7 @@ def _read_json(path: Path, what: str) -> dict:
     return document
 
 
-def _write(path: Path, document: dict) -> Path:
-    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+def _write(path: Path, document: dict, indent: int | None = 2) -> Path:
+    """statistics.json (thousands of sketch items, read by programs) is written compact, the others indented."""
+    path.write_text(json.dumps(document, indent=indent) + "\n")
     return path

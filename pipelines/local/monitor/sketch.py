@@ -40,6 +40,16 @@ class KllSketch:
         result.levels = [np.asarray(level, dtype=float) for level in sketch.get("data", [])] or [np.empty(0)]
         return result
 
+    @classmethod
+    def from_counts(cls, values: np.ndarray, counts: np.ndarray) -> KllSketch:
+        """The exact sketch of values seen `counts` times: each value sits at level h for each bit h of its count."""
+        sketch = cls()
+        counts = np.asarray(counts, dtype=np.int64)
+        if len(counts):
+            values = np.asarray(values, dtype=float)
+            sketch.levels = [values[((counts >> h) & 1) == 1] for h in range(int(counts.max()).bit_length())]
+        return sketch
+
     def to_statistics(self) -> dict:
         return {
             "parameters": {"c": self.c, "k": float(self.k)},
