@@ -1,0 +1,141 @@
+"""Lambda steps run the project's handler in-process, found through the function the account's Lambda holds."""
+
+from __future__ import annotations
+
+import json
+import os
+from textwrap import dedent
+
+import boto3
+import pytest
+
+from executor.helpers import XGBOOST_IMAGE, definition, statuses
+from pipelines.aws import session_for_account
+from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.local.executor.steps import lambda_step
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
+
+
+@pytest.fixture
+def function(dev, dev_session, tmp_path_factory) -> dict:
+    """The latest-approved-model function as Terraform deploys it (role, handler, environment, zip)."""
+    role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
+                                                 AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    archive = build_lambda_zip(tmp_path_factory.mktemp("lambda"))
+    return dev_session.client("lambda").create_function(
+        FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
+        Handler="latest_approved_model.handler", Code={"ZipFile": archive.read_bytes()},
+        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev.model_package_group_arn}})
+
+
+@pytest.fixture
+def registry(dev, aws) -> boto3.client:
+    client = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    client.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    return client
+
+
+def register(registry, dev, version: str, status: str) -> str:
+    artifacts = f"s3://{dev.model_registry.artifacts_bucket_name}/dev/{version}"
+    return registry.create_model_package(
+        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus=status,
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"{artifacts}/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        DriftCheckBaselines={"ModelDataQuality": {
+            "Statistics": {"ContentType": "application/json", "S3Uri": f"{artifacts}/statistics.json"},
+            "Constraints": {"ContentType": "application/json", "S3Uri": f"{artifacts}/constraints.json"}}},
+    )["ModelPackageArn"]
+
+
+def lambda_pipeline(function_arn: str, outputs=OUTPUTS, arguments: dict | None = None, parameters=None) -> str:
+    return definition({
+        "Name": "LatestApprovedModel", "Type": "Lambda", "Arguments": arguments or {},
+        "FunctionArn": function_arn,
+        "OutputParameters": [{"OutputName": name, "OutputType": kind} for name, kind in
+                             (output if isinstance(output, tuple) else (output, "String") for output in outputs)],
+    }, parameters=parameters)
+
+
+def test_the_project_handler_returns_the_latest_approved_version(executor, function, registry, dev):
+    register(registry, dev, "v1", "Approved")
+    latest = register(registry, dev, "v2", "Approved")
+    register(registry, dev, "v3", "PendingManualApproval")
+
+    record = executor.run_definition(lambda_pipeline(function["FunctionArn"]), "inference")
+
+    assert record.status == "Succeeded", record.failure_reason
+    outputs = record.step("LatestApprovedModel").properties["OutputParameters"]
+    artifacts = f"s3://{dev.model_registry.artifacts_bucket_name}/dev/v2"
+    assert outputs == {"ModelPackageArn": latest, "ModelDataUrl": f"{artifacts}/model.tar.gz",
+                       "ImageUri": XGBOOST_IMAGE, "BaselineStatisticsUri": f"{artifacts}/statistics.json",
+                       "BaselineConstraintsUri": f"{artifacts}/constraints.json"}
+    metadata = record.step("LatestApprovedModel").metadata["Lambda"]
+    assert metadata["Arn"] == function["FunctionArn"]
+    assert {"Name": "ModelPackageArn", "Value": latest} in metadata["OutputParameters"]
+
+
+def test_no_approved_version_fails_the_step_with_the_handler_message(executor, function, registry, dev):
+    register(registry, dev, "v1", "PendingManualApproval")
+
+    record = executor.run_definition(lambda_pipeline(function["FunctionArn"]), "inference")
+
+    assert statuses(record) == {"LatestApprovedModel": "Failed"}
+    reason = record.step("LatestApprovedModel").failure_reason
+    assert reason.startswith(f"Lambda function {dev.workload.latest_model_function_name} failed: "
+                             "NoApprovedModelError: no Approved model package")
+    assert "approve-model" in reason
+
+
+def test_an_unknown_function_fails_the_step(executor, dev):
+    record = executor.run_definition(lambda_pipeline(dev.latest_model_function_arn), "inference")
+    assert f"Lambda function {dev.latest_model_function_arn} cannot be read" in \
+        record.step("LatestApprovedModel").failure_reason
+
+
+WHOAMI = dedent("""
+    import os
+    import boto3
+
+    def handler(event, context):
+        identity = boto3.client("sts").get_caller_identity()
+        return {"Caller": identity["Arn"], "Greeting": os.environ["GREETING"], "Echo": event["Value"], "Count": "3"}
+""")
+
+
+@pytest.fixture
+def whoami(dev, dev_session, tmp_path, monkeypatch) -> str:
+    """A function whose handler reports the credentials and environment it ran with."""
+    (tmp_path / "whoami.py").write_text(WHOAMI)
+    monkeypatch.setattr(lambda_step, "LAMBDA_SOURCE_DIRS", (tmp_path,))
+    role = dev_session.client("iam").create_role(RoleName="whoami-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    return dev_session.client("lambda").create_function(
+        FunctionName="whoami", Runtime="python3.11", Role=role["Arn"], Handler="whoami.handler",
+        Code={"ZipFile": build_lambda_zip(tmp_path / "zip").read_bytes()},
+        Environment={"Variables": {"GREETING": "hello"}})["FunctionArn"]
+
+
+def test_the_handler_runs_with_the_function_role_and_environment_then_both_are_restored(executor, whoami):
+    default_session = boto3.DEFAULT_SESSION
+    parameters = [{"Name": "Value", "Type": "String", "DefaultValue": "ping"}]
+    steps = lambda_pipeline(whoami, outputs=("Caller", "Greeting", "Echo", ("Count", "Integer")),
+                            arguments={"Value": {"Get": "Parameters.Value"}}, parameters=parameters)
+
+    record = executor.run_definition(steps, "whoami")
+
+    outputs = record.step("LatestApprovedModel").properties["OutputParameters"]
+    assert outputs["Caller"] == f"arn:aws:sts::222222222222:assumed-role/whoami-role/local-lambda-{record.execution_id}"
+    assert outputs["Greeting"] == "hello"
+    assert outputs["Echo"] == "ping"
+    assert outputs["Count"] == 3  # typed as the step declares it
+    assert "GREETING" not in os.environ
+    assert boto3.DEFAULT_SESSION is default_session
+
+
+def test_a_missing_output_fails_naming_it(executor, whoami):
+    record = executor.run_definition(lambda_pipeline(whoami, outputs=("Caller", "Version"),
+                                                     arguments={"Value": "x"}), "whoami")
+    assert "output did not include 'Version' (it returned: Caller, Greeting, Echo, Count)" in \
+        record.step("LatestApprovedModel").failure_reason
