@@ -1,0 +1,129 @@
+"""run-pipeline in-process against the local stack (dev account), and every bad input's exit code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines import run_pipeline
+from pipelines.aws import session_for_account
+from pipelines.config import load_config
+from pipelines.train import pipeline as train_pipeline
+
+DEV = "222222222222"
+
+
+@pytest.fixture
+def dev(aws):
+    """The dev account with the data bucket Terraform would have created."""
+    config = load_config("dev")
+    session = session_for_account(DEV, config.aws_region)
+    session.client("s3").create_bucket(Bucket=config.workload.data_bucket_name)
+    return session
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = run_pipeline.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_uploads_code_upserts_both_then_reports_unchanged(dev, capsys):
+    status, out, _ = run(capsys, "--env", "dev")
+    assert status == 0
+    assert "mammo-train: created in account 222222222222" in out
+    assert "mammo-batch-inference: created in account 222222222222" in out
+
+    config = load_config("dev")
+    keys = sorted(o["Key"] for o in dev.client("s3").list_objects_v2(
+        Bucket=config.workload.data_bucket_name, Prefix="code/")["Contents"])
+    assert keys == sorted(asset.key for asset in train_pipeline.code_assets(config))
+    sagemaker = dev.client("sagemaker")
+    stored = sagemaker.describe_pipeline(PipelineName="mammo-train")
+    assert stored["RoleArn"] == config.sagemaker_execution_role_arn
+    assert {s["Name"] for s in json.loads(stored["PipelineDefinition"])["Steps"]} >= {"PreprocessData", "TrainModel"}
+
+    status, out, _ = run(capsys, "--env", "dev")
+    assert status == 0
+    assert "mammo-train: unchanged" in out
+    assert "mammo-batch-inference: unchanged" in out
+
+
+def test_changed_definition_is_updated(dev, capsys):
+    assert run(capsys, "--env", "dev", "--pipeline", "train")[0] == 0
+    status, out, _ = run(capsys, "--module-name", "pipelines.train.pipeline", "--env", "dev",
+                         "--description", "new description", "--tags", '{"team": "ml"}')
+    assert status == 0
+    assert "mammo-train: updated" in out
+    assert dev.client("sagemaker").describe_pipeline(
+        PipelineName="mammo-train")["PipelineDescription"] == "new description"
+
+
+def test_sample_style_module_kwargs_and_tags_on_create(dev, capsys):
+    status, out, _ = run(capsys, "--module-name", "pipelines.train.pipeline",
+                         "--kwargs", json.dumps({"env": "dev", "pipeline_name": "mammo-train-experiment"}),
+                         "--tags", '[{"Key": "team", "Value": "ml"}]')
+    assert status == 0
+    assert "mammo-train-experiment: created" in out
+    sagemaker = dev.client("sagemaker")
+    arn = sagemaker.describe_pipeline(PipelineName="mammo-train-experiment")["PipelineArn"]
+    assert {"Key": "team", "Value": "ml"} in sagemaker.list_tags(ResourceArn=arn)["Tags"]
+
+
+def test_start_and_wait_against_the_emulator(dev, capsys):
+    # moto stores the execution and reports Succeeded at once without running any step.
+    status, out, _ = run(capsys, "--env", "dev", "--pipeline", "train", "--start", "--wait",
+                         "--parameters", "AucScoreThreshold=0.8",
+                         "--parameters", "InputDataUri=s3://mammo-data-222222222222/data/train/")
+    assert status == 0
+    assert "mammo-train: started arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-train/execution/" in out
+    assert "mammo-train: execution Succeeded" in out
+
+
+class FailedExecution:
+    """An execution that ended Failed. moto cannot produce one (it runs no step), hence this stand-in."""
+
+    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-train/execution/failed"
+
+    def describe(self):
+        return {"PipelineExecutionStatus": "Failed", "FailureReason": "Step AucBelowThreshold failed"}
+
+    def wait(self, on_step_change=None):
+        on_step_change("AucBelowThreshold", "Failed", {"FailureReason": "AUC 0.6 is not above the threshold 0.75"})
+        return self.describe()
+
+
+def test_failed_execution_exits_3_with_the_reason(dev, capsys, monkeypatch):
+    monkeypatch.setattr("pipelines.execution.start_execution", lambda *args, **kwargs: FailedExecution())
+    status, _, err = run(capsys, "--env", "dev", "--pipeline", "train", "--start", "--wait")
+    assert status == 3
+    assert "ended Failed: Step AucBelowThreshold failed" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--env", "dev", "--kwargs", "{not json"], "--kwargs is not valid JSON"),
+    (["--env", "dev", "--kwargs", "[1, 2]"], "--kwargs must be a JSON object"),
+    (["--env", "dev", "--kwargs", '{"region": "us-east-1"}'], "unknown kwarg(s) region"),
+    (["--env", "dev", "--module-name", "pipelines.nothing_here"], "unknown pipeline module 'pipelines.nothing_here'"),
+    (["--env", "dev", "--pipeline", "train", "--parameters", "NoSuchParameter=1"],
+     "unknown pipeline parameter(s) NoSuchParameter"),
+    (["--env", "dev", "--parameters", "AucScoreThreshold"], "use NAME=VALUE"),
+    (["--env", "dev", "--tags", "{oops"], "--tags is not valid JSON"),
+    (["--env", "dev", "--tags", '[{"Key": "a"}]'], "--tags must be"),
+    (["--env", "dev", "--wait"], "--wait needs --start"),
+    (["--pipeline", "train"], "give --env"),
+])
+def test_bad_input_exits_2_naming_the_problem(argv, message, capsys):
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err
+    assert err.startswith("run-pipeline: error: ")
+
+
+@pytest.mark.parametrize("argv", [["--env", "dev", "--pipeline", "nope"], ["--env", "qa"]])
+def test_unknown_choices_are_argparse_errors_with_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_pipeline.main(argv)
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
