@@ -124,3 +124,11 @@ def test_input_transformer_json_template_escapes_and_embeds(failed_event):
         "description": 'say "hi"', "resources": [PIPELINE, EXECUTION], "absent": ""}
     plain = {"InputPathsMap": {"d": "$.detail.pipelineExecutionDescription"}, "InputTemplate": "Note: <d>"}
     assert transform_input(plain, event, "rule", "arn:rule") == 'Note: say "hi"'
+
+
+def test_target_input_without_transformer(failed_event):
+    from pipelines.local.events import target_input
+    rule = {"Name": "r", "Arn": "arn:aws:events:us-east-1:222222222222:rule/r"}
+    assert target_input({"Input": '{"fixed": 1}'}, failed_event, rule) == '{"fixed": 1}'
+    assert json.loads(target_input({"InputPath": "$.detail.pipelineArn"}, failed_event, rule)) == PIPELINE
+    assert json.loads(target_input({}, failed_event, rule)) == failed_event

@@ -164,3 +164,22 @@ def test_notifications_of_an_unknown_topic_fail_clearly(dev):
     from pipelines.errors import LocalStackError
     with pytest.raises(LocalStackError, match="HTTP 404"):
         read_notifications(dev["endpoint"], "arn:aws:sns:us-east-1:222222222222:nope")
+
+
+def test_moto_still_delivers_its_own_target_types_but_not_for_disabled_rules(dev):
+    session = dev["session"]
+    sqs, events = session.client("sqs"), session.client("events")
+    queue_url = sqs.create_queue(QueueName="pipeline-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="copy-to-queue", EventPattern=json.dumps({"source": ["aws.sagemaker"]}), State="DISABLED")
+    events.put_targets(Rule="copy-to-queue", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    router = EventRouter(start_pipeline=start_on_local_sagemaker)
+
+    router.publish_status_change(**_status_change(dev["inference"], "Succeeded"))
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)
+
+    events.enable_rule(Name="copy-to-queue")
+    deliveries = router.publish_status_change(**_status_change(dev["inference"], "Succeeded"))
+    assert [(d.rule_name, d.kind) for d in deliveries] == [("copy-to-queue", "left-to-moto")]
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)["Messages"]
+    assert json.loads(messages[0]["Body"])["detail"]["currentPipelineExecutionStatus"] == "Succeeded"
