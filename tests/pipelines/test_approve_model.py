@@ -1,0 +1,102 @@
+"""approve-model in-process against the local stack: metrics from evaluation.json, approve/reject, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines import approve_model
+from pipelines.aws import session_for_account
+
+REGION = "us-east-1"
+REGISTRY = "111111111111"
+GROUP = "mammo-severity"
+BUCKET = "mammo-model-artifacts-111111111111"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
+
+
+def evaluation(auc: float) -> dict:
+    return {"classification_metrics": {
+        "auc": {"value": auc}, "accuracy": {"value": 0.8}, "precision": {"value": 0.75}, "recall": {"value": 0.7},
+        "confusion_matrix": {"0": {"0": 30, "1": 5}, "1": {"0": 8, "1": 18}}}}
+
+
+@pytest.fixture
+def registry(aws):
+    """The central group with two versions trained in dev, each with its evaluation report."""
+    session = session_for_account(REGISTRY, REGION)
+    s3, sagemaker = session.client("s3"), session.client("sagemaker")
+    s3.create_bucket(Bucket=BUCKET)
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    for execution, auc in (("e1", 0.81), ("e2", 0.86)):
+        key = f"dev/evaluation/{execution}/evaluation.json"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(evaluation(auc)).encode())
+        sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/dev/models/{execution}/model.tar.gz"}],
+                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                          "S3Uri": f"s3://{BUCKET}/{key}"}}},
+        )
+    return sagemaker
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = approve_model.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def statuses(sagemaker) -> dict[int, str]:
+    packages = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    return {p["ModelPackageVersion"]: p["ModelApprovalStatus"] for p in packages}
+
+
+def test_list_shows_every_version_with_its_metrics(registry, capsys):
+    status, out, _ = run(capsys, "--env", "dev", "--list")
+    assert status == 0
+    lines = out.splitlines()
+    assert "2 version(s)" in lines[0]
+    assert lines[1].startswith("version 1  PendingManualApproval")
+    assert "auc 0.810" in lines[1]
+    assert "auc 0.860" in lines[2]
+    assert "confusion [[30, 5], [8, 18]]" in lines[2]
+    assert statuses(registry) == {1: "PendingManualApproval", 2: "PendingManualApproval"}
+
+
+def test_latest_is_approved_as_the_registry_account(registry, capsys):
+    status, out, _ = run(capsys, "--env", "prod", "--latest")
+    assert status == 0
+    assert "version 2: PendingManualApproval -> Approved" in out
+    assert statuses(registry) == {1: "PendingManualApproval", 2: "Approved"}
+
+
+def test_reject_a_given_version(registry, capsys):
+    assert run(capsys, "--env", "registry", "--version", "1", "--reject")[0] == 0
+    assert statuses(registry) == {1: "Rejected", 2: "PendingManualApproval"}
+
+
+def test_unknown_version_exits_2_listing_the_versions(registry, capsys):
+    status, _, err = run(capsys, "--env", "dev", "--version", "7")
+    assert status == 2
+    assert "--version 7 is not in model package group" in err
+    assert "(versions: 1, 2)" in err
+
+
+def test_empty_group_exits_2(aws, capsys):
+    session_for_account(REGISTRY, REGION).client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    status, _, err = run(capsys, "--env", "dev", "--latest")
+    assert status == 2
+    assert "has no version yet" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--env", "dev"], "give --list, --version N or --latest"),
+    (["--env", "dev", "--list", "--reject"], "--reject needs --version N or --latest"),
+])
+def test_bad_usage_exits_2(argv, message, capsys):
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err

@@ -1,0 +1,41 @@
+"""get-pipeline-definition in-process: stdout is exactly the JSON, --output writes it, bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines import get_pipeline_definition
+
+
+def test_prints_only_the_definition_json(capsys):
+    assert get_pipeline_definition.main(["--env", "dev", "--pipeline", "inference"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["Steps"][0]["Name"] == "LatestApprovedModel"
+
+
+def test_sample_style_module_and_kwargs_write_a_file(tmp_path, capsys):
+    target = tmp_path / "out" / "train.json"
+    status = get_pipeline_definition.main([
+        "--module-name", "pipelines.train.pipeline", "--output", str(target),
+        "--kwargs", json.dumps({"env": "prod", "role": "arn:aws:iam::333333333333:role/custom"})])
+    assert status == 0
+    assert capsys.readouterr().out == ""
+    text = target.read_text()
+    assert json.loads(text)["Steps"][0]["Arguments"]["RoleArn"] == "arn:aws:iam::333333333333:role/custom"
+    assert "mammo-data-333333333333" in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--env", "dev"], "give --pipeline train|inference or --module-name MODULE"),
+    (["--pipeline", "train", "--kwargs", "{"], "--kwargs is not valid JSON"),
+    (["--pipeline", "train", "--kwargs", '{"bucket": "x"}'], "unknown kwarg(s) bucket"),
+    (["--module-name", "no_such_module.pipeline"], "unknown pipeline module"),
+    (["--pipeline", "train", "--kwargs", '{"env": "registry"}'], "has no 'workload' section"),
+])
+def test_bad_input_exits_2(argv, message, capsys):
+    assert get_pipeline_definition.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith("get-pipeline-definition: error: ")
