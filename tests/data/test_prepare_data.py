@@ -1,0 +1,110 @@
+"""prepare-data: validation rules of the raw file, a deterministic split with full accounting, the upload."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.config import REPO_ROOT
+from pipelines.data import cli
+from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, S3_KEYS, TRAIN_PART1, TRAIN_PART2, prepare
+from pipelines.data.raw import MalformedDataError, read_raw
+
+RAW = REPO_ROOT / "data" / "mammographic_masses.data"
+
+
+def digests(files: dict) -> dict[str, str]:
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
+
+
+def rows(path):
+    with path.open() as handle:
+        return list(csv.reader(handle))
+
+
+def test_shipped_copy_is_the_documented_file():
+    assert hashlib.sha256(RAW.read_bytes()).hexdigest() == \
+        "072051c896fb14f8f25c64eed30ba1333290af41e6c9ffad4e1ca573daa865a8"
+
+
+def test_same_files_byte_for_byte_on_every_run(tmp_path):
+    raw = read_raw(RAW)
+    assert digests(prepare(raw, tmp_path / "a").files) == digests(prepare(raw, tmp_path / "b").files)
+
+
+def test_every_record_lands_in_exactly_one_file(tmp_path):
+    raw = read_raw(RAW)
+    prepared = prepare(raw, tmp_path)
+    lines = [r.line for r in prepared.part1 + prepared.part2 + prepared.batch]
+    assert sorted(lines) == list(range(1, 962))
+    files = prepared.files
+    assert rows(files[TRAIN_PART1])[0] == ["Age", "Shape", "Margin", "Density", "Severity"]
+    assert len(rows(files[TRAIN_PART1])) - 1 + len(rows(files[TRAIN_PART2])) - 1 + len(rows(files[BATCH])) == 961
+    assert len(rows(files[BATCH_OUTLIERS])) == len(rows(files[BATCH]))
+
+
+def test_out_of_range_bi_rads_codes_are_reported_by_line_and_become_missing():
+    raw = read_raw(RAW)
+    reported = {(issue.column, issue.value) for issue in raw.out_of_range}
+    assert reported == {("BI-RADS", 0), ("BI-RADS", 6), ("BI-RADS", 55)}
+    assert len(raw.out_of_range) == 17  # 5 zeros, 11 sixes, one 55
+    line_with_55 = next(issue.line for issue in raw.out_of_range if issue.value == 55)
+    assert RAW.read_text().splitlines()[line_with_55 - 1].startswith("55,")
+    assert raw.records[line_with_55 - 1].values["BI-RADS"] is None
+
+
+def test_batch_is_model_ready_and_the_outlier_batch_is_not(tmp_path):
+    prepared = prepare(read_raw(RAW), tmp_path)
+    batch = rows(prepared.files[BATCH])
+    assert all(len(row) == 4 and all(value != "" for value in row) for row in batch)
+    outliers = rows(prepared.files[BATCH_OUTLIERS])
+    assert any(value == "" for row in outliers for value in row)
+    assert any(int(row[0]) < 0 for row in outliers if row[0])
+    changed = sum(a != b for a, b in zip(batch, outliers, strict=True))
+    assert changed == prepared.outlier_rows > 0
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("5,67,3,5", "line 3: expected 6 comma-separated fields"),
+    ("5,sixty,3,5,3,1", "line 3: field Age is 'sixty'"),
+    ("5,67,3,5,3,?", "line 3: Severity must be 0 or 1"),
+    ("5,67,3,5,3,2", "line 3: Severity must be 0 or 1"),
+    ("", "line 3: expected 6 comma-separated fields"),
+])
+def test_malformed_row_is_an_error_naming_the_line(tmp_path, line, message):
+    raw = tmp_path / "raw.data"
+    raw.write_text(f"5,67,3,5,3,1\n4,43,1,1,?,1\n{line}\n4,28,1,1,3,0\n")
+    with pytest.raises(MalformedDataError, match=message):
+        read_raw(raw)
+
+
+def test_cli_rejects_a_malformed_file_with_exit_2(tmp_path, capsys):
+    raw = tmp_path / "raw.data"
+    raw.write_text("5,67,3,5,3,1\n5,67,3\n")
+    assert cli.main(["--env", "dev", "--raw", str(raw), "--output-dir", str(tmp_path / "out"), "--no-upload"]) == 2
+    assert "line 2: expected 6 comma-separated fields" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_prints_the_accounting(tmp_path, capsys):
+    assert cli.main(["--env", "dev", "--output-dir", str(tmp_path), "--no-upload"]) == 0
+    out = capsys.readouterr().out
+    assert "read 961 records" in out
+    assert "total 961 of 961" in out
+    assert out.count("outside its documented range; treated as missing") == 17
+
+
+def test_cli_uploads_to_the_data_layout(aws, tmp_path, capsys):
+    s3 = session_for_account("222222222222", "us-east-1").client("s3")
+    s3.create_bucket(Bucket="mammo-data-222222222222")
+    assert cli.main(["--env", "dev", "--output-dir", str(tmp_path)]) == 0
+    stored = {o["Key"] for o in s3.list_objects_v2(Bucket="mammo-data-222222222222")["Contents"]}
+    assert stored == set(S3_KEYS.values()) == {
+        "data/train/part1/mammo-train-dataset-part1.csv", "data/train/part2/mammo-train-dataset-part2.csv",
+        "data/batch/clean/mammo-batch-dataset.csv", "data/batch/outliers/mammo-batch-dataset-outliers.csv"}
+    body = s3.get_object(Bucket="mammo-data-222222222222", Key=S3_KEYS[BATCH])["Body"].read()
+    assert body == (tmp_path / BATCH).read_bytes()
+    assert "uploaded s3://mammo-data-222222222222/data/batch/clean/mammo-batch-dataset.csv" in capsys.readouterr().out
