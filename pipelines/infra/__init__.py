@@ -1,0 +1,1 @@
+"""Infrastructure commands: the terraform runner behind `mlops-infra`."""

@@ -1,0 +1,94 @@
+"""`mlops-infra`: terraform for one environment, configured from environments/<env>.tfvars.json.
+
+  mlops-infra bootstrap --env dev          the account's state bucket (once per account; idempotent)
+  mlops-infra plan --env dev [--out F]     prints whether there are changes (exit 0; 2 with --detailed-exitcode)
+  mlops-infra apply --env dev [--plan F]   applies a saved plan, or plans and applies with -auto-approve
+  mlops-infra destroy|init|output --env dev
+  mlops-infra check                        terraform fmt -check, validate of every root, checkov
+
+`--local` runs against the local AWS stack started by `mlops-local up` (the same as having AWS_ENDPOINT_URL
+set); otherwise terraform acts with the current AWS credentials, which must be for the environment's account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import ENVIRONMENTS
+from pipelines.infra import terraform
+from pipelines.local.stack import activate_running
+
+PROG = "mlops-infra"
+EXIT_CHANGES = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0],
+                                     epilog="\n".join(__doc__.splitlines()[2:]),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def environment_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--env", required=True, choices=ENVIRONMENTS, help="the account to act in")
+        sub.add_argument("--local", action="store_true", help="use the local AWS stack (`mlops-local up`)")
+        return sub
+
+    environment_command("bootstrap", "create the account's terraform state bucket")
+    environment_command("init", "initialise the S3 backend for the account")
+    plan = environment_command("plan", "plan the account's changes")
+    plan.add_argument("--out", type=Path, help="save the plan to this file (for `apply --plan`)")
+    plan.add_argument("--destroy", action="store_true", help="plan the destruction of everything")
+    plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when the plan has changes")
+    apply = environment_command("apply", "apply a saved plan, or plan and apply")
+    apply.add_argument("--plan", type=Path, help="a plan saved by `plan --out`")
+    environment_command("destroy", "destroy everything the account's state holds")
+    output = environment_command("output", "print the outputs as JSON")
+    output.add_argument("name", nargs="?", help="print only this output")
+    commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
+    return parser
+
+
+def execute(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        terraform.check()
+        print("terraform fmt, validate and checkov: all passed")
+        return 0
+    if args.local:
+        activate_running()
+    runner = terraform.runner_for(args.env)
+    if args.command == "bootstrap":
+        runner.bootstrap()
+        print(f"{args.env}: state bucket {runner.config.terraform_state_bucket} is in place")
+    elif args.command == "init":
+        runner.init()
+    elif args.command == "plan":
+        changes = runner.plan(out=args.out, destroy=args.destroy)
+        print(f"{args.env}: {'the plan has changes' if changes else 'no changes'}"
+              + (f" (saved to {args.out})" if args.out else ""))
+        if changes and args.detailed_exitcode:
+            return EXIT_CHANGES
+    elif args.command == "apply":
+        runner.apply(plan=args.plan)
+        print(f"{args.env}: applied")
+    elif args.command == "destroy":
+        runner.destroy()
+        print(f"{args.env}: destroyed")
+    elif args.command == "output":
+        print(json.dumps(runner.output(args.name), indent=2, sort_keys=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    return run_cli(lambda: execute(args), PROG)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
