@@ -1,8 +1,8 @@
 """Starting a pipeline execution and following it: the one place that decides WHERE an execution runs.
 
 `start_execution(..., local=False)` calls SageMaker's StartPipelineExecution (against moto it reports
-Succeeded without running steps); `local=True` is where the local executor (pipelines/local/executor,
-LocalPipelineExecutor) plugs in to run the steps on this machine.
+Succeeded without running steps); `local=True` runs the steps on this machine with the local executor
+(pipelines/local/executor, LocalPipelineExecutor), its status changes routed by the account's EventBridge rules.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Any, Protocol
 
 import boto3
 import botocore.exceptions
-
-from pipelines.errors import UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +95,12 @@ def start_execution(session: boto3.Session, pipeline_name: str, parameters: Mapp
 
 def _start_local(session: boto3.Session, pipeline_name: str, parameters: Mapping[str, Any],
                  display_name: str | None) -> ExecutionHandle:
-    # The local executor (pipelines/local/executor, LocalPipelineExecutor) is wired in here.
-    raise UsageError(
-        f"local execution of {pipeline_name!r} needs the local executor (pipelines.local.executor."
-        "LocalPipelineExecutor), which is not wired into pipelines/execution.py yet; run without --local"
-    )
+    """Run the upserted definition with the local executor; status changes go through the account's EventBridge."""
+    from pipelines.local.executor import LocalPipelineExecutor
+    from pipelines.local.executor.eventbridge import EventBridgeStatusHook
+    from pipelines.local.executor.handle import LocalExecution
+
+    executor = LocalPipelineExecutor(session, on_status_change=EventBridgeStatusHook())
+    handle = LocalExecution(executor, executor.prepare_start(pipeline_name, parameters, display_name))
+    logger.info("started %s (local executor)", handle.arn)
+    return handle

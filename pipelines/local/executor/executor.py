@@ -14,7 +14,9 @@ import secrets
 import shutil
 import string
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,18 @@ logger = logging.getLogger(__name__)
 StatusChangeHook = Callable[[dict[str, Any]], None]
 """Called with the DescribePipelineExecution-shaped description whenever the execution status changes."""
 
+StepChangeHook = Callable[[str, str, dict[str, Any]], None]
+"""Called with (step name, new status, its ListPipelineExecutionSteps entry) whenever a step's status changes."""
+
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass
+class PreparedExecution:
+    """A validated execution, named but not started: its record (status Executing) and its ordered steps."""
+
+    record: ExecutionRecord
+    nodes: list[StepNode]
 
 
 class LocalPipelineExecutor:
@@ -54,32 +67,35 @@ class LocalPipelineExecutor:
         store: ExecutionStore | None = None,
         on_status_change: StatusChangeHook | None = None,
         handlers: Mapping[str, type[StepHandler]] | None = None,
+        on_step_change: StepChangeHook | None = None,
     ):
         self.session = session
         self.region = session.region_name or "us-east-1"
         self.store = store if store is not None else ExecutionStore()
         self.on_status_change = on_status_change
+        self.on_step_change = on_step_change
         self.handlers = {step_type: handler() for step_type, handler in (handlers or STEP_HANDLERS).items()}
         self._account_id: str | None = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def client(self, service: str):
+        """The session's client for `service`, created once: creating clients costs more than most calls."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, region_name=self.region)
+            return self._clients[service]
 
     @property
     def account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = self.session.client("sts", region_name=self.region).get_caller_identity()["Account"]
+            self._account_id = self.client("sts").get_caller_identity()["Account"]
         return self._account_id
 
     def start(self, pipeline_name: str, parameters: Mapping[str, Any] | None = None,
               display_name: str | None = None) -> ExecutionRecord:
         """Run the pipeline as it is stored in the account (the upserted definition); returns the finished record."""
-        sagemaker = self.session.client("sagemaker", region_name=self.region)
-        try:
-            definition = sagemaker.describe_pipeline(PipelineName=pipeline_name)["PipelineDefinition"]
-        except ClientError as error:  # AWS answers ResourceNotFound, moto ValidationException
-            if error.response["Error"]["Code"] not in ("ResourceNotFound", "ValidationException"):
-                raise
-            raise UsageError(f"pipeline {pipeline_name!r} does not exist in account {self.account_id}: "
-                             "upsert it first (run-pipeline --local --upsert)") from None
-        return self.run_definition(definition, pipeline_name.rsplit("/", 1)[-1], parameters, display_name)
+        return self.execute(self.prepare_start(pipeline_name, parameters, display_name))
 
     def run_definition(self, definition: str | Mapping[str, Any], pipeline_name: str,
                        parameters: Mapping[str, Any] | None = None,
@@ -89,11 +105,30 @@ class LocalPipelineExecutor:
         Raises PipelineDefinitionError/UsageError - before anything runs - for an unsupported step type, a
         reference to an unknown step, a cycle or a bad parameter value.
         """
+        return self.execute(self.prepare(definition, pipeline_name, parameters, display_name))
+
+    def prepare_start(self, pipeline_name: str, parameters: Mapping[str, Any] | None = None,
+                      display_name: str | None = None) -> PreparedExecution:
+        """`prepare` the definition stored in the account under `pipeline_name` (a name or a pipeline ARN)."""
+        name = pipeline_name.rsplit("/", 1)[-1]
+        sagemaker = self.client("sagemaker")
+        try:
+            definition = sagemaker.describe_pipeline(PipelineName=name)["PipelineDefinition"]
+        except ClientError as error:  # AWS answers ResourceNotFound, moto ValidationException
+            if error.response["Error"]["Code"] not in ("ResourceNotFound", "ValidationException"):
+                raise
+            raise UsageError(f"pipeline {name!r} does not exist in account {self.account_id}: "
+                             "upsert it first (run-pipeline --local)") from None
+        return self.prepare(definition, name, parameters, display_name)
+
+    def prepare(self, definition: str | Mapping[str, Any], pipeline_name: str,
+                parameters: Mapping[str, Any] | None = None,
+                display_name: str | None = None) -> PreparedExecution:
+        """Validate everything that can be checked before a step runs and name the execution (nothing runs)."""
         document = _parse_definition(definition)
         nodes = build_graph(document)
         self._check_steps(nodes)
         values = resolve_parameters(document, parameters or {})
-
         execution_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
         pipeline_arn = f"arn:aws:sagemaker:{self.region}:{self.account_id}:pipeline/{pipeline_name.lower()}"
         record = ExecutionRecord(
@@ -101,12 +136,18 @@ class LocalPipelineExecutor:
             pipeline_name=pipeline_name, pipeline_arn=pipeline_arn, account_id=self.account_id,
             parameters=values, display_name=display_name,
         )
+        return PreparedExecution(record, nodes)
+
+    def execute(self, prepared: PreparedExecution) -> ExecutionRecord:
+        """Run a prepared execution to its end; returns its record (status Succeeded or Failed)."""
+        record = prepared.record
         self.store.save(record)
-        logger.info("%s: execution %s started in account %s", pipeline_name, execution_id, self.account_id)
+        logger.info("%s: execution %s started in account %s", record.pipeline_name, record.execution_id,
+                    self.account_id)
         self._status_changed(record)
 
-        with tempfile.TemporaryDirectory(prefix=f"mlops-execution-{execution_id}-") as work_root:
-            run = _ExecutionRun(self, record, nodes, Path(work_root))
+        with tempfile.TemporaryDirectory(prefix=f"mlops-execution-{record.execution_id}-") as work_root:
+            run = _ExecutionRun(self, record, prepared.nodes, Path(work_root))
             run.run_steps()
 
         failed = [step for step in record.steps if step.status == FAILED]
@@ -115,7 +156,7 @@ class LocalPipelineExecutor:
             record.failure_reason = f"Step '{failed[0].name}' failed: {failed[0].failure_reason}"
         record.end_time = now()
         self.store.save(record)
-        logger.info("%s: execution %s %s%s", pipeline_name, execution_id, record.status,
+        logger.info("%s: execution %s %s%s", record.pipeline_name, record.execution_id, record.status,
                     f" - {record.failure_reason}" if record.failure_reason else "")
         self._status_changed(record)
         return record
@@ -164,7 +205,7 @@ class _ExecutionRun:
             read_property_file=self._read_property_file,
             read_s3_json=lambda uri: json.loads(s3.read_bytes(self._s3, uri)),
         )
-        self._s3 = executor.session.client("s3", region_name=executor.region)
+        self._s3 = executor.client("s3")
 
     def run_steps(self) -> None:
         finished: dict[str, StepRecord] = {}
@@ -176,7 +217,7 @@ class _ExecutionRun:
             if blocked_by:
                 step.status = NOT_EXECUTED
                 logger.info("%s: step %s NotExecuted (%s)", self.record.pipeline_name, node.name, blocked_by)
-                self.executor.store.save(self.record)
+                self._step_changed(step)
                 continue
             self._run_step(node, step)
 
@@ -190,7 +231,7 @@ class _ExecutionRun:
 
     def _run_step(self, node: StepNode, step: StepRecord) -> None:
         step.status, step.start_time = EXECUTING, now()
-        self.executor.store.save(self.record)
+        self._step_changed(step)
         logger.info("%s: step %s (%s) Executing", self.record.pipeline_name, node.name, node.type)
         work_dir = self.work_root / f"step-{len(self.record.steps):03d}"
         work_dir.mkdir()
@@ -198,7 +239,7 @@ class _ExecutionRun:
             node=node, session=self.executor.session, account_id=self.executor.account_id,
             region=self.executor.region, execution_id=self.record.execution_id,
             execution_arn=self.record.execution_arn, pipeline_name=self.record.pipeline_name,
-            work_dir=work_dir, scope=self.scope,
+            work_dir=work_dir, scope=self.scope, client=self.executor.client,
         )
         try:
             result = self.executor.handlers[node.type].run(context)
@@ -217,9 +258,14 @@ class _ExecutionRun:
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         step.end_time = now()
-        self.executor.store.save(self.record)
+        self._step_changed(step)
         logger.info("%s: step %s %s%s", self.record.pipeline_name, node.name, step.status,
                     f" - {step.failure_reason}" if step.failure_reason else "")
+
+    def _step_changed(self, step: StepRecord) -> None:
+        self.executor.store.save(self.record)
+        if self.executor.on_step_change is not None:
+            self.executor.on_step_change(step.name, step.status, step.to_summary())
 
     def _step_properties(self, name: str) -> Mapping[str, Any]:
         for step in self.record.steps:

@@ -2,7 +2,8 @@
 
 An `ExecutionRecord` holds what SageMaker would report about an execution and its steps; it renders the
 shapes of DescribePipelineExecution and ListPipelineExecutionSteps. The `ExecutionStore` keeps records in
-memory and in `<store dir>/<execution id>.json`, so another process (a CLI, the demo report) can read them.
+memory and in `<store dir>/<execution id>.json` (default: `<mlops-local dir>/executions`, i.e.
+`.local/executions`), so another process (a CLI, the demo report) can read them.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import REPO_ROOT
 from pipelines.errors import UsageError
+from pipelines.local.stack import local_dir
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_STORE_DIR = REPO_ROOT / ".local" / "executions"
 
 # Pipeline execution statuses and step statuses as SageMaker names them (plus NotExecuted for skipped steps).
 EXECUTING, SUCCEEDED, FAILED = "Executing", "Succeeded", "Failed"
@@ -120,8 +119,9 @@ def _as_text(value: Any) -> str:
 class ExecutionStore:
     """Execution records by ARN, persisted as JSON (one file per execution, written atomically)."""
 
-    def __init__(self, directory: Path | None = DEFAULT_STORE_DIR):
-        self.directory = Path(directory) if directory is not None else None
+    def __init__(self, directory: Path | None = None):
+        """Records under `directory` (default `<mlops-local dir>/executions`)."""
+        self.directory = Path(directory) if directory is not None else local_dir() / "executions"
         self._records: dict[str, ExecutionRecord] = {}
         self._lock = threading.Lock()
 
@@ -129,8 +129,6 @@ class ExecutionStore:
         record.last_modified_time = now()
         with self._lock:
             self._records[record.execution_arn] = record
-            if self.directory is None:
-                return
             self.directory.mkdir(parents=True, exist_ok=True)
             target = self.directory / f"{record.execution_id}.json"
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".json")
@@ -145,16 +143,15 @@ class ExecutionStore:
             for record in self._records.values():
                 if execution in (record.execution_arn, record.execution_id):
                     return record
-        path = self.directory / f"{execution_id}.json" if self.directory else None
-        if path is None or not path.is_file():
-            raise UsageError(f"no local pipeline execution {execution!r}"
-                             + (f" in {self.directory}" if self.directory else ""))
+        path = self.directory / f"{execution_id}.json"
+        if not path.is_file():
+            raise UsageError(f"no local pipeline execution {execution!r} in {self.directory}")
         return ExecutionRecord.from_json(json.loads(path.read_text()))
 
     def list(self, pipeline_name: str | None = None) -> list[ExecutionRecord]:
         """Records (of one pipeline if named), newest first."""
         records = {record.execution_arn: record for record in self._records.values()}
-        if self.directory is not None and self.directory.is_dir():
+        if self.directory.is_dir():
             for path in self.directory.glob("*.json"):
                 if path.name.startswith("."):  # a file still being written
                     continue

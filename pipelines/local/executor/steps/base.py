@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,12 +35,8 @@ class StepContext:
     pipeline_name: str
     work_dir: Path
     scope: ExpressionScope
-    _clients: dict[str, Any] = field(default_factory=dict)
-
-    def client(self, service: str):
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, region_name=self.region)
-        return self._clients[service]
+    client: Callable[[str], Any]
+    """A boto3 client of the execution's session for a service (shared by the execution's steps)."""
 
     def resolve(self, value: Any) -> Any:
         """The value of a part of the step's definition with every expression inside it evaluated."""
