@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_venv
 require_workload_env
+show_aws_identity
 
 build="${JOB_NAME:-a build run by hand} #${BUILD_NUMBER:-0}"
 console_log="${BUILD_URL:+${BUILD_URL}console}"

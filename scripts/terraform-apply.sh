@@ -11,4 +11,5 @@ require_env PLAN_FILE "the plan saved by scripts/terraform-plan.sh"
 
 plan_file="$(realpath -m "$PLAN_FILE")"
 [[ -f "$plan_file" ]] || fail 2 "no saved plan at $PLAN_FILE: run scripts/terraform-plan.sh first"
+show_aws_identity
 "$VENV_BIN/mlops-infra" apply --env "$TARGET_ENV" --plan "$plan_file"

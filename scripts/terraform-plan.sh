@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 require_venv
 require_workload_env
 require_env PLAN_FILE "where to save the plan, e.g. build/terraform/$TARGET_ENV.tfplan"
+show_aws_identity
 
 plan_file="$(realpath -m "$PLAN_FILE")"
 mkdir -p "$(dirname "$plan_file")" "$REPORTS_DIR"

@@ -7,5 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_venv
 require_workload_env
+show_aws_identity
 
 "$VENV_BIN/run-pipeline" --env "$TARGET_ENV" --pipeline all

@@ -39,3 +39,22 @@ require_workload_env() {
   require_env TARGET_ENV "the workload environment to deploy (dev or prod)"
   require_choice TARGET_ENV dev prod
 }
+
+# Print which identity the stage acts as (the build log then shows the role and account of every deploy
+# step); fail early, naming the fix, when there are no usable credentials.
+show_aws_identity() {
+  local identity
+  identity="$("$VENV_BIN/python" - <<'PY'
+import sys
+
+import boto3
+import botocore.exceptions
+
+try:
+    print(boto3.client("sts", region_name=boto3.Session().region_name or "us-east-1").get_caller_identity()["Arn"])
+except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    sys.exit(f"no usable AWS credentials ({error}): run inside withAWS, or export credentials for the account")
+PY
+)" || fail 2 "cannot tell which AWS identity this stage acts as"
+  echo "$SCRIPT_NAME: acting as $identity"
+}

@@ -9,6 +9,7 @@ them instead when MLOPS_REQUIRE_ALL_TOOLS=1 (the `require_tool` fixture of tests
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,15 +37,18 @@ def harness_server(groovy: dict[str, str]) -> Iterator[HarnessServer]:
 @pytest.fixture(scope="session")
 def run_jenkinsfile(harness_server: HarnessServer) -> Callable[..., dict]:
     """`run_jenkinsfile(params, fail_commands=(), input_response="proceed", jenkinsfile=JENKINSFILE,
-    execute=(), credentials=None)` -> the harness report. Runs that only record are cached per session."""
+    execute=(), credentials=None, build_number=1)` -> the harness report.
+    Runs that only record are cached per session."""
     cache: dict[str, dict] = {}
 
     def run(params: dict, fail_commands=(), input_response: str = "proceed", jenkinsfile: Path = JENKINSFILE,
-            execute=(), credentials: dict | None = None) -> dict:
+            execute=(), credentials: dict | None = None, build_number: int = 1) -> dict:
         request = {
             "jenkinsfile": str(jenkinsfile), "workspace": str(REPO_ROOT), "params": params,
             "failCommands": list(fail_commands), "inputResponse": input_response,
-            "execute": list(execute), "credentials": credentials or {},
+            "execute": list(execute), "credentials": credentials or {}, "buildNumber": build_number,
+            # Executed commands get this process' environment as it is now (local stack endpoint, work dirs).
+            "processEnv": dict(os.environ) if execute else None,
         }
         key = json.dumps(request, sort_keys=True)
         if execute or key not in cache:

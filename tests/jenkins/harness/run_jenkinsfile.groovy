@@ -5,7 +5,9 @@
 //
 // REQUEST.json: {"jenkinsfile": path, "workspace": dir, "params": {name: value},
 //                "failCommands": [substring, ...], "inputResponse": "proceed" | "abort",
-//                "execute": [stage name | "post", ...], "credentials": {roleArn: {...}}}
+//                "execute": [stage name | "post", ...], "credentials": {roleArn: {...}},
+//                "jobName": name, "buildNumber": n,  (JOB_NAME, BUILD_NUMBER, BUILD_URL as Jenkins sets them)
+//                "processEnv": {name: value}}  (the agent's environment for executed commands; default: this process')
 //
 // Two phases, as in Jenkins:
 // 1. Validation on the syntax tree (what Jenkins' declarative model validator rejects before a build starts):
@@ -364,6 +366,11 @@ class StepsDsl {
         builder.directory(new File(workspace, command.dir as String))
         builder.redirectErrorStream(true)
         Map<String, String> environment = builder.environment()
+        if (request.processEnv != null) {
+            // The agent's environment as the caller has it now (this process may be older than its settings).
+            environment.clear()
+            environment.putAll(request.processEnv as Map<String, String>)
+        }
         Map<String, String> jenkinsEnv = new TreeMap<String, String>(command.env as Map)
         if (command.aws?.roleArn) {
             Map credentials = (request.credentials ?: [:])[command.aws.roleArn] as Map
@@ -600,6 +607,13 @@ class PipelineRun {
             parameterDefinitions = collect(sections.blocks.parameters as Closure, new CallCollector()).calls
         }
         params = resolveParams(parameterDefinitions, request.params ?: [:])
+        // What Jenkins sets for every build of a job.
+        String jobName = request.jobName ?: 'mlops-sagemaker-platform-deploy'
+        String buildNumber = (request.buildNumber ?: 1).toString()
+        env.JOB_NAME = jobName
+        env.BUILD_NUMBER = buildNumber
+        env.BUILD_URL = "https://jenkins.example.com/job/${jobName}/${buildNumber}/".toString()
+        env.WORKSPACE = request.workspace
         binding.setVariable('params', params)  // for helper functions defined outside pipeline { }
         // Jenkins exposes every build parameter as an environment variable too.
         params.each { name, value -> env."${name}" = value?.toString() }

@@ -1,0 +1,168 @@
+"""The Jenkinsfile's deploy stages really run against the local stack, in prod, as cross-account-jenkins-role.
+
+The Groovy harness runs the Jenkinsfile and executes the commands of the chosen stages with bash, as Jenkins'
+`sh` does, inside `withAWS` with credentials this test obtains by really assuming `cross-account-jenkins-role`
+in the prod account from the tooling account's credentials (moto's default account, 123456789012). The role
+exists because prod's Terraform creates it: like a platform engineer's first deployment, the fixture applies
+prod once with the local administrator; every build after that goes through Jenkins.
+
+Not executed (recorded only): 'Install' (this test runs inside the installed virtualenv) and 'Test' (it would
+run this test suite from within itself); both are covered by the recorded-run tests of test_jenkinsfile.py.
+The prod state bucket is created with boto3 instead of `mlops-infra bootstrap` (tested in tests/terraform_apply;
+Jenkins never bootstraps), and the registry account is not applied: prod's Terraform refers to it by ARN only.
+A dedicated local stack: the `aws` fixture's resets would wipe what this module applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import boto3
+import pytest
+from jenkins_harness import JENKINS_ROLE, PROD_APPLY, REPO_ROOT, stage
+
+from pipelines.aws import session_for_account
+from pipelines.config import load_config
+from pipelines.infra.terraform import runner_for
+from pipelines.local.stack import LocalAwsStack, activate, restore_environment
+
+pytestmark = [pytest.mark.jenkins, pytest.mark.terraform, pytest.mark.slow]
+
+PROD = load_config("prod")
+JENKINS_ROLE_ARN = f"arn:aws:iam::{PROD.accounts.prod}:role/{JENKINS_ROLE}"
+DEPLOY_STAGES = ["Read config", "Terraform plan", "Terraform apply", "Upsert pipelines"]
+
+
+@pytest.fixture(scope="module")
+def prod_account(require_tool, groovy, tmp_path_factory):
+    """A local stack whose prod account was applied once by an administrator; yields the admin session."""
+    require_tool("terraform")
+    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("jenkins-stack") / "server.log").start()
+    previous = activate(stack.endpoint)
+    # Terraform data dirs, backend config and Lambda zip of this module's own (not the repo's .local, which a
+    # developer's `mlops-local` session or the demo may be using at the same time).
+    previous["MLOPS_LOCAL_DIR"] = os.environ.get("MLOPS_LOCAL_DIR")
+    os.environ["MLOPS_LOCAL_DIR"] = str(tmp_path_factory.mktemp("jenkins-local"))
+    try:
+        admin = session_for_account(PROD.account_id, PROD.aws_region)
+        s3 = admin.client("s3")
+        s3.create_bucket(Bucket=PROD.terraform_state_bucket)
+        s3.put_bucket_versioning(Bucket=PROD.terraform_state_bucket, VersioningConfiguration={"Status": "Enabled"})
+        runner_for("prod").apply()
+        yield admin
+    finally:
+        restore_environment(previous)
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def jenkins_credentials(prod_account) -> dict:
+    """What withAWS does: the tooling account's credentials assume the role in prod."""
+    tooling = boto3.Session(region_name=PROD.aws_region)
+    assert tooling.client("sts").get_caller_identity()["Account"] == PROD.accounts.tooling
+    credentials = tooling.client("sts").assume_role(RoleArn=JENKINS_ROLE_ARN, RoleSessionName="jenkins-build")
+    return {key: credentials["Credentials"][key] for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+
+
+def schedule_rule(admin) -> dict:
+    events = admin.client("events")
+    [rule] = [rule for rule in events.list_rules()["Rules"] if "ScheduleExpression" in rule]
+    return rule
+
+
+@pytest.fixture(scope="module")
+def first_build(prod_account, jenkins_credentials, run_jenkinsfile) -> dict:
+    """A prod apply build after someone disabled the inference schedule by hand: the plan has that change."""
+    prod_account.client("events").disable_rule(Name=schedule_rule(prod_account)["Name"])
+    return run_jenkinsfile(PROD_APPLY, execute=[*DEPLOY_STAGES, "post"],
+                           credentials={JENKINS_ROLE_ARN: jenkins_credentials})
+
+
+@pytest.fixture(scope="module")
+def second_build(first_build, jenkins_credentials, run_jenkinsfile) -> dict:
+    return run_jenkinsfile({**PROD_APPLY, "TERRAFORM_ACTION": "plan"}, execute=[*DEPLOY_STAGES, "post"],
+                           credentials={JENKINS_ROLE_ARN: jenkins_credentials})
+
+
+def executed(report: dict, stage_name: str) -> dict:
+    [command] = [command for command in report["commands"] if command["stage"] == stage_name]
+    assert command["executed"], command
+    assert command["exitStatus"] == 0, command["output"]
+    return command
+
+
+def test_the_jenkins_role_trusts_the_tooling_account(prod_account, jenkins_credentials):
+    trust = prod_account.client("iam").get_role(RoleName=JENKINS_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [
+        {"AWS": f"arn:aws:iam::{PROD.accounts.tooling}:root"}]
+    identity = boto3.client(
+        "sts", region_name=PROD.aws_region, aws_access_key_id=jenkins_credentials["AccessKeyId"],
+        aws_secret_access_key=jenkins_credentials["SecretAccessKey"],
+        aws_session_token=jenkins_credentials["SessionToken"],
+    ).get_caller_identity()
+    assert identity["Account"] == PROD.accounts.prod
+    assert f":assumed-role/{JENKINS_ROLE}/jenkins-build" in identity["Arn"]
+
+
+def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first_build):
+    assert first_build["result"] == "SUCCESS", first_build["failureMessage"]
+    assert [entry["name"] for entry in first_build["stages"] if entry["status"] == "success"] == [
+        "Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
+        "Upsert pipelines"]
+    for stage_name in DEPLOY_STAGES[1:]:
+        assert f"acting as arn:aws:sts::{PROD.accounts.prod}:assumed-role/{JENKINS_ROLE}/" in \
+            executed(first_build, stage_name)["output"]
+    assert "prod: the plan has changes" in executed(first_build, "Terraform plan")["output"]
+    assert "prod: applied" in executed(first_build, "Terraform apply")["output"]
+    assert first_build["post"] == ["always"]
+
+
+def test_first_build_archived_the_plan_it_applied(first_build):
+    plan_file = REPO_ROOT / "build" / "terraform" / "prod.tfplan"
+    assert plan_file.is_file()
+    plan_text = (REPO_ROOT / "build" / "reports" / "terraform-plan.txt").read_text()
+    assert "prod: the plan has changes" in plan_text
+    assert "will be updated in-place" in plan_text
+
+
+def test_first_build_repaired_the_drift(first_build, prod_account):
+    assert schedule_rule(prod_account)["State"] == "ENABLED"
+
+
+def test_first_build_upserted_both_pipelines_in_prod(first_build, prod_account):
+    pipelines = prod_account.client("sagemaker").list_pipelines()["PipelineSummaries"]
+    assert sorted(summary["PipelineName"] for summary in pipelines) == sorted(
+        [PROD.workload.train_pipeline_name, PROD.workload.inference_pipeline_name])
+    for summary in pipelines:
+        assert summary["PipelineArn"] == PROD.pipeline_arn(summary["PipelineName"])
+    code = prod_account.client("s3").list_objects_v2(Bucket=PROD.workload.data_bucket_name, Prefix="code/")
+    assert code["KeyCount"] > 0  # the processing scripts the definitions reference
+
+
+def test_second_build_plans_no_changes(second_build):
+    assert second_build["result"] == "SUCCESS", second_build["failureMessage"]
+    assert "prod: no changes" in executed(second_build, "Terraform plan")["output"]
+    assert stage(second_build, "Terraform apply")["status"] == "skipped: when"
+    assert stage(second_build, "Upsert pipelines")["status"] == "skipped: when"
+
+
+def test_a_failed_build_notifies_the_prod_alert_topic_as_the_jenkins_role(
+        second_build, prod_account, jenkins_credentials, run_jenkinsfile):
+    sqs = prod_account.client("sqs")
+    queue_url = sqs.create_queue(QueueName="jenkins-alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    prod_account.client("sns").subscribe(TopicArn=PROD.alert_topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+    # The plan stage fails (simulated); the post-failure notification really runs.
+    report = run_jenkinsfile(PROD_APPLY, fail_commands=["terraform-plan.sh"], execute=["Read config", "post"],
+                             credentials={JENKINS_ROLE_ARN: jenkins_credentials}, build_number=42)
+
+    assert report["result"] == "FAILURE"
+    [notify] = [command for command in report["commands"] if command["section"] == "post:failure"]
+    assert notify["exitStatus"] == 0, notify["output"]
+    assert f"assumed-role/{JENKINS_ROLE}/" in notify["output"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    [notification] = [json.loads(message["Body"]) for message in messages]
+    assert notification["Subject"] == "Jenkins: mlops-sagemaker-platform-deploy #42 failed (prod)"
+    assert "https://jenkins.example.com/job/mlops-sagemaker-platform-deploy/42/console" in notification["Message"]
