@@ -1,0 +1,154 @@
+"""P1: the train pipeline through the local executor against the same work done directly.
+
+Executor: the real train definition (pipelines.train.pipeline, dev) run by LocalPipelineExecutor in the dev
+account of a local stack, on the prepared UCI part-1 data: preprocess script, built-in XGBoost, evaluate script,
+AUC condition, data-quality baseline, registration in the registry account's group.
+Direct: the same work without the executor or S3: preprocess.py and evaluate.py run with this Python in a
+subprocess with the definition's own arguments (paths in a temporary folder), `xgboost.train` with the
+definition's hyperparameters on the preprocessed CSVs, the model archived as model.tar.gz, and the analyzer's
+baseline computed by `run_data_quality_container`.
+Goal: executor time / direct time <= 1.5. Each side runs --repeat times (interleaved); the fastest run counts,
+so that other load on the machine distorts the ratio less. Stack start-up and data upload are not timed.
+
+Run: .venv/bin/python benchmarks/train_executor.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from pipelines.aws import session_for_account  # noqa: E402
+from pipelines.config import EnvConfig, load_config  # noqa: E402
+from pipelines.data.prepare import S3_KEYS, TRAIN_PART1, prepare  # noqa: E402
+from pipelines.data.raw import read_raw  # noqa: E402
+from pipelines.definitions import definition_json_for, quiet_sdk  # noqa: E402
+from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor  # noqa: E402
+from pipelines.local.monitor.container import run_data_quality_container  # noqa: E402
+from pipelines.local.stack import LocalAwsStack, activate  # noqa: E402
+from pipelines.train import pipeline as train_pipeline  # noqa: E402
+
+PROCESSING = "/opt/ml/processing"
+
+
+def set_up_accounts(config: EnvConfig, data_dir: Path, definition: dict) -> LocalPipelineExecutor:
+    """What Terraform, prepare-data and run-pipeline leave behind: buckets, group, data and code."""
+    registry = session_for_account(config.accounts.registry, config.aws_region)
+    registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=config.model_registry.model_package_group_name)
+    session = session_for_account(config.account_id, config.aws_region)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=config.workload.data_bucket_name)
+    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), data_dir)
+    for name, path in prepared.files.items():
+        s3.put_object(Bucket=config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    for asset in train_pipeline.code_assets(config):
+        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.path.read_bytes())
+    return LocalPipelineExecutor(session, store=ExecutionStore(data_dir / "executions"))
+
+
+def steps_by_name(definition: dict) -> dict[str, dict]:
+    steps = {}
+    for step in definition["Steps"]:
+        steps[step["Name"]] = step
+        for branch in ("IfSteps", "ElseSteps"):
+            steps.update({inner["Name"]: inner for inner in step["Arguments"].get(branch, [])})
+    return steps
+
+
+def run_script(step: dict, root: Path, scripts: dict[str, Path]) -> None:
+    """A processing step's script with its own arguments, /opt/ml/processing mapped to `root`."""
+    app = step["Arguments"]["AppSpecification"]
+    script = scripts[Path(app["ContainerEntrypoint"][-1]).name]
+    arguments = [argument.replace(PROCESSING, str(root)) for argument in app["ContainerArguments"]]
+    subprocess.run([sys.executable, str(script), *arguments], check=True, capture_output=True)
+
+
+def direct(definition: dict, data_dir: Path, work: Path) -> float:
+    steps = steps_by_name(definition)
+    scripts = {path.name: path for path in (REPO_ROOT / "pipelines" / "train" / "scripts").glob("*.py")}
+    root = work / "processing"
+    (root / "input").mkdir(parents=True)
+    (root / "input" / TRAIN_PART1).write_bytes((data_dir / TRAIN_PART1).read_bytes())
+    started = time.perf_counter()
+
+    run_script(steps["PreprocessData"], root, scripts)
+
+    hyperparameters = {key: _typed(value) for key, value in steps["TrainModel"]["Arguments"]["HyperParameters"].items()}
+    rounds, early = hyperparameters.pop("num_round"), hyperparameters.pop("early_stopping_rounds", None)
+    matrices = {}
+    for channel in ("train", "validation"):
+        frame = np.loadtxt(next((root / channel).glob("*.csv")), delimiter=",", ndmin=2)
+        matrices[channel] = xgb.DMatrix(frame[:, 1:], label=frame[:, 0])
+    booster = xgb.train(hyperparameters, matrices["train"], num_boost_round=rounds, early_stopping_rounds=early,
+                        evals=[(matrices["train"], "train"), (matrices["validation"], "validation")],
+                        verbose_eval=False)
+    (root / "model").mkdir()
+    raw = booster.save_raw("ubj")
+    with tarfile.open(root / "model" / "model.tar.gz", "w:gz") as archive:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(raw)
+        archive.addfile(info, io.BytesIO(raw))
+
+    run_script(steps["EvaluateModel"], root, scripts)
+    environment = steps["DataQualityBaseline"]["Arguments"]["Environment"]
+    run_data_quality_container({**environment, "dataset_source": str(root / "baseline")}, root / "baseline",
+                               work / "baseline-output")
+    return time.perf_counter() - started
+
+
+def _typed(value: str):
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            continue
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    config = load_config("dev")
+    with quiet_sdk():
+        definition = json.loads(definition_json_for(train_pipeline.build(config)))
+
+    executor_times, direct_times = [], []
+    with tempfile.TemporaryDirectory() as temporary, LocalAwsStack() as stack:
+        activate(stack.endpoint)
+        data_dir = Path(temporary) / "data"
+        executor = set_up_accounts(config, data_dir, definition)
+        for attempt in range(args.repeat):
+            started = time.perf_counter()
+            record = executor.run_definition(definition, config.workload.train_pipeline_name)
+            executor_times.append(time.perf_counter() - started)
+            if record.status != "Succeeded":
+                raise SystemExit(f"the train pipeline failed: {record.failure_reason}")
+            direct_times.append(direct(definition, data_dir, Path(temporary) / f"direct-{attempt}"))
+
+    best_executor, best_direct = min(executor_times), min(direct_times)
+    print("P1 train pipeline: executor vs the same scripts and XGBoost run directly")
+    print(f"  executor  {best_executor:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in executor_times)})")
+    print(f"  direct    {best_direct:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in direct_times)})")
+    print(f"  ratio     {best_executor / best_direct:7.2f}     (goal <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
