@@ -164,8 +164,9 @@ def _feature_violations(column: ColumnProfile, feature: Mapping, statistics: Map
                                     f"baseline domain."))
     drift = _drift(column, expected_type, statistics, config["distribution_constraints"])
     if drift is not None:
+        kind = "Categorical" if expected_type == STRING else "Numerical"
         found.append(_violation(name, "baseline_drift_check",
-                                f"Baseline drift distance: {drift[0]:.6g} exceeds threshold: {drift[1]:g}"))
+                                f"{kind} distance: {drift[0]:.6g} exceeds {kind.lower()} threshold: {drift[1]:.6g}"))
     return found
 
 
@@ -223,7 +224,7 @@ def _violation(feature_name: str, check_type: str, description: str) -> dict:
 
 
 def _percent(share: float) -> str:
-    return f"{round(share * 100, 4):g}%"
+    return f"{share * 100:.1f}%"  # as the SageMaker analyzer writes shares: "100.0%"
 
 
 def merge_settings(base: Mapping, override: Mapping) -> dict:
