@@ -33,9 +33,10 @@ class Notification:
 
 def read_notifications(endpoint: str, topic_arn: str) -> list[Notification]:
     """Every message published to `topic_arn` on the local stack at `endpoint`, oldest first."""
-    url = f"{endpoint.rstrip('/')}{ROUTE}?{urllib.parse.urlencode({'topic_arn': topic_arn})}"
-    if not url.startswith(("http://127.0.0.1", "http://localhost")):
+    parsed = urllib.parse.urlsplit(endpoint)
+    if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost"):
         raise LocalStackError(f"{endpoint} is not a local stack endpoint (expected http://127.0.0.1:PORT)")
+    url = f"{endpoint.rstrip('/')}{ROUTE}?{urllib.parse.urlencode({'topic_arn': topic_arn})}"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (loopback, checked)
             body = json.loads(response.read())

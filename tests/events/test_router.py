@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.aws import session_for_account
 from pipelines.config import load_config
-from pipelines.errors import UsageError
+from pipelines.errors import LocalStackError, UsageError
 from pipelines.local.events import STATUS_CHANGE_DETAIL_TYPE, EventRouter
 from pipelines.local.notifications import format_email, read_notifications
 
@@ -160,10 +160,13 @@ def test_a_pipeline_target_without_start_pipeline_is_refused(dev):
         EventRouter().publish_status_change(**_status_change(dev["inference"], "Failed"))
 
 
-def test_notifications_of_an_unknown_topic_fail_clearly(dev):
-    from pipelines.errors import LocalStackError
+def test_notifications_of_an_unknown_topic_or_a_remote_endpoint_fail_clearly(dev):
     with pytest.raises(LocalStackError, match="HTTP 404"):
         read_notifications(dev["endpoint"], "arn:aws:sns:us-east-1:222222222222:nope")
+    with pytest.raises(LocalStackError, match=r"HTTP 400.*must be an SNS topic ARN"):
+        read_notifications(dev["endpoint"], "not-an-arn")
+    with pytest.raises(LocalStackError, match="not a local stack endpoint"):
+        read_notifications("http://localhost.example.com:4566", dev["config"].alert_topic_arn)
 
 
 def test_moto_still_delivers_its_own_target_types_but_not_for_disabled_rules(dev):
