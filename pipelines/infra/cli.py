@@ -66,7 +66,7 @@ def execute(args: argparse.Namespace) -> int:
         runner.bootstrap()
         print(f"{args.env}: state bucket {runner.config.terraform_state_bucket} is in place")
     elif args.command == "init":
-        runner.init()
+        runner.init(force=True)
     elif args.command == "plan":
         changes = runner.plan(out=args.out, destroy=args.destroy)
         print(f"{args.env}: {'the plan has changes' if changes else 'no changes'}"

@@ -1,0 +1,359 @@
+"""Registry, dev and prod applied with the real Terraform against the local stack, each in its own account.
+
+One bootstrap + apply per account for the whole module (see conftest.py); the tests read the result back
+with boto3 in that account, re-plan (no changes), prove the state lock, and the last one destroys.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.errors import InfraError
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+
+TOOLING = "123456789012"
+STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _client(account, service: str):
+    return session_for_account(account.config.account_id, account.config.aws_region).client(service)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(policy) -> list[dict]:
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    return _as_list(document["Statement"])
+
+
+def _aws_principals(statement: dict) -> set[str]:
+    principal = statement.get("Principal", {})
+    return set(_as_list(principal.get("AWS"))) if isinstance(principal, dict) else {principal}
+
+
+def _service_principals(statement: dict) -> set[str]:
+    principal = statement.get("Principal", {})
+    return set(_as_list(principal.get("Service"))) if isinstance(principal, dict) else set()
+
+
+def _actions(statement: dict) -> set[str]:
+    return set(_as_list(statement.get("Action")))
+
+
+def _assert_no_wildcard_action(policy, where: str) -> None:
+    for statement in _statements(policy):
+        assert "*" not in _actions(statement), f"{where}: statement {statement.get('Sid')} allows every action"
+
+
+def _root(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def _key_arn(kms, key_id: str) -> str:
+    return kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+
+
+# ---------------------------------------------------------------------- outputs
+
+def test_outputs_match_the_names_the_python_side_derives(applied_platform):
+    registry, dev, prod = (applied_platform[name] for name in ("registry", "dev", "prod"))
+    assert registry.outputs["model_package_group_arn"] == registry.config.model_package_group_arn
+    assert registry.outputs["model_artifacts_bucket_name"] == registry.config.model_registry.artifacts_bucket_name
+    registry_key_prefix = f"arn:aws:kms:us-east-1:{registry.config.account_id}:key/"
+    assert registry.outputs["registry_kms_key_arn"].startswith(registry_key_prefix)
+    assert registry.outputs.get("data_bucket_name") is None  # null outputs are left out of `output -json`
+    for account in (dev, prod):
+        config, outputs = account.config, account.outputs
+        workload = config.workload
+        assert outputs["data_bucket_name"] == workload.data_bucket_name
+        assert outputs["sagemaker_execution_role_arn"] == config.sagemaker_execution_role_arn
+        assert outputs["lambda_role_arn"] == config.role_arn(workload.lambda_role_name)
+        assert outputs["events_role_arn"] == config.role_arn(workload.events_role_name)
+        assert outputs["alert_topic_arn"] == config.alert_topic_arn
+        assert outputs["latest_model_function_arn"] == config.latest_model_function_arn
+        assert outputs["workload_kms_key_arn"].startswith(f"arn:aws:kms:us-east-1:{config.account_id}:key/")
+        assert outputs.get("registry_kms_key_arn") is None
+    assert prod.outputs["jenkins_role_arn"] == prod.config.role_arn(prod.config.jenkins.role_name)
+    assert dev.outputs.get("jenkins_role_arn") is None
+
+
+# ---------------------------------------------------------------------- registry account
+
+def test_registry_key_grants_dev_and_prod_and_rotates(applied_platform):
+    registry = applied_platform["registry"]
+    kms = _client(registry, "kms")
+    key_arn = registry.outputs["registry_kms_key_arn"]
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    assert _key_arn(kms, registry.config.model_registry.kms_alias) == key_arn
+    policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    granted = set().union(*(_aws_principals(s) for s in _statements(policy) if s["Effect"] == "Allow"))
+    assert {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)} <= granted
+    _assert_no_wildcard_action(policy, "registry key policy")
+
+
+def test_artifacts_bucket_is_encrypted_with_the_registry_key_and_shared_with_workloads(applied_platform):
+    registry = applied_platform["registry"]
+    s3 = _client(registry, "s3")
+    bucket = registry.config.model_registry.artifacts_bucket_name
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    default = rule["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert _key_arn(_client(registry, "kms"), default["KMSMasterKeyID"]) == registry.outputs["registry_kms_key_arn"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetBucket"] == \
+        registry.config.model_registry.access_log_bucket_name
+
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    allowed = set().union(*(_aws_principals(s) for s in _statements(policy) if s["Effect"] == "Allow"))
+    assert {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)} <= allowed
+    assert any(s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+               for s in _statements(policy)), "artifacts bucket policy must refuse plain HTTP"
+    _assert_no_wildcard_action(policy, "artifacts bucket policy")
+
+
+def test_model_package_group_policy_names_dev_and_prod(applied_platform):
+    registry = applied_platform["registry"]
+    sagemaker = _client(registry, "sagemaker")
+    group = registry.config.model_registry.model_package_group_name
+    assert sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"] == \
+        registry.config.model_package_group_arn
+    policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
+    by_principal: dict[str, set[str]] = {}
+    for statement in _statements(policy):
+        assert statement["Effect"] == "Allow"
+        for principal in _aws_principals(statement):
+            by_principal.setdefault(principal, set()).update(_actions(statement))
+    dev_actions = by_principal[_root(registry.config.accounts.dev)]
+    prod_actions = by_principal[_root(registry.config.accounts.prod)]
+    assert {"sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
+            "sagemaker:UpdateModelPackage"} <= dev_actions
+    assert {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"} <= prod_actions
+    _assert_no_wildcard_action(policy, "model package group policy")
+
+
+# ---------------------------------------------------------------------- workload accounts
+
+@pytest.fixture(params=["dev", "prod"])
+def workload(request, applied_platform):
+    return applied_platform[request.param]
+
+
+def test_workload_key_lets_eventbridge_use_it_and_rotates(workload):
+    kms = _client(workload, "kms")
+    key_arn = workload.outputs["workload_kms_key_arn"]
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    assert _key_arn(kms, workload.config.workload.kms_alias) == key_arn
+    policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    events = [s for s in _statements(policy) if "events.amazonaws.com" in _service_principals(s)]
+    assert events, "the workload key must let EventBridge publish to the encrypted alert topic"
+    granted = set().union(*(_actions(s) for s in events))
+    assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= granted
+    assert all("Condition" not in s for s in events), "source conditions silently block EventBridge"
+    _assert_no_wildcard_action(policy, "workload key policy")
+
+
+def test_data_bucket_is_encrypted_with_the_workload_key(workload):
+    s3 = _client(workload, "s3")
+    bucket = workload.config.workload.data_bucket_name
+    default = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0][
+        "ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert _key_arn(_client(workload, "kms"), default["KMSMasterKeyID"]) == workload.outputs["workload_kms_key_arn"]
+    _assert_no_wildcard_action(s3.get_bucket_policy(Bucket=bucket)["Policy"], "data bucket policy")
+
+
+def test_alert_topic_uses_the_workload_key_and_accepts_eventbridge(workload):
+    sns = _client(workload, "sns")
+    attributes = sns.get_topic_attributes(TopicArn=workload.config.alert_topic_arn)["Attributes"]
+    assert _key_arn(_client(workload, "kms"), attributes["KmsMasterKeyId"]) == workload.outputs["workload_kms_key_arn"]
+    publishers = [s for s in _statements(attributes["Policy"])
+                  if "events.amazonaws.com" in _service_principals(s) and "sns:Publish" in _actions(s)]
+    assert publishers, "the topic policy must let EventBridge publish"
+    _assert_no_wildcard_action(attributes["Policy"], "alert topic policy")
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=workload.config.alert_topic_arn)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", workload.config.workload.alert_email)]
+
+
+def _rules_by_pattern(events) -> tuple[list[dict], list[dict]]:
+    rules = events.list_rules()["Rules"]
+    return [r for r in rules if r.get("ScheduleExpression")], [r for r in rules if r.get("EventPattern")]
+
+
+def test_pipeline_triggers_patterns_targets_and_roles(workload):
+    config = workload.config
+    events = _client(workload, "events")
+    events_role = workload.outputs["events_role_arn"]
+    train_arn = config.pipeline_arn(config.workload.train_pipeline_name)
+    inference_arn = config.pipeline_arn(config.workload.inference_pipeline_name)
+    schedules, pattern_rules = _rules_by_pattern(events)
+
+    [schedule] = schedules
+    assert schedule["ScheduleExpression"] == config.workload.inference_schedule.expression
+    assert schedule["State"] == ("ENABLED" if config.workload.inference_schedule.enabled else "DISABLED")
+    [target] = events.list_targets_by_rule(Rule=schedule["Name"])["Targets"]
+    assert (target["Arn"], target["RoleArn"]) == (inference_arn, events_role)
+
+    targets_by_pipeline = {}
+    for rule in pattern_rules:
+        pattern = json.loads(rule["EventPattern"])
+        assert pattern["source"] == ["aws.sagemaker"]
+        assert pattern["detail-type"] == [STATUS_CHANGE]
+        assert pattern["detail"]["currentPipelineExecutionStatus"] == ["Failed"]
+        [pipeline] = pattern["detail"]["pipelineArn"]
+        targets_by_pipeline[pipeline] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert set(targets_by_pipeline) == {train_arn, inference_arn}
+
+    inference_targets = {t["Arn"]: t for t in targets_by_pipeline[inference_arn]}
+    assert set(inference_targets) == {train_arn, config.alert_topic_arn}
+    assert inference_targets[train_arn]["RoleArn"] == events_role
+    assert [t["Arn"] for t in targets_by_pipeline[train_arn]] == [config.alert_topic_arn]
+
+
+def test_roles_have_least_privilege_inline_policies(workload):
+    iam = _client(workload, "iam")
+    config = workload.config
+    role_names = [config.workload.sagemaker_execution_role_name, config.workload.lambda_role_name,
+                  config.workload.events_role_name]
+    if config.jenkins is not None:
+        role_names.append(config.jenkins.role_name)
+    for role_name in role_names:
+        attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+        assert not [p for p in attached if "FullAccess" in p["PolicyName"]], f"{role_name} has a *FullAccess policy"
+        names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        assert names, f"{role_name} has no inline policy"
+        for name in names:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+            _assert_no_wildcard_action(document, f"{role_name}/{name}")
+
+    [events_policy] = iam.list_role_policies(RoleName=config.workload.events_role_name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=config.workload.events_role_name, PolicyName=events_policy)
+    statements = _statements(document["PolicyDocument"])
+    assert set().union(*(_actions(s) for s in statements)) == {"sagemaker:StartPipelineExecution"}
+    assert set().union(*(set(_as_list(s["Resource"])) for s in statements)) == {
+        config.pipeline_arn(config.workload.train_pipeline_name),
+        config.pipeline_arn(config.workload.inference_pipeline_name),
+    }
+
+
+def test_latest_model_function(workload):
+    config = workload.config
+    function = _client(workload, "lambda").get_function(FunctionName=config.workload.latest_model_function_name)
+    settings = function["Configuration"]
+    assert settings["Handler"] == "latest_approved_model.handler"
+    assert settings["Runtime"] == "python3.11"
+    assert settings["Role"] == workload.outputs["lambda_role_arn"]
+    assert settings["Environment"]["Variables"]["MODEL_PACKAGE_GROUP_ARN"] == config.model_package_group_arn
+
+
+def test_prod_jenkins_role_is_trusted_by_the_tooling_account_and_logs_are_encrypted(applied_platform):
+    prod = applied_platform["prod"]
+    iam = _client(prod, "iam")
+    trust = iam.get_role(RoleName=prod.config.jenkins.role_name)["Role"]["AssumeRolePolicyDocument"]
+    trusted = set().union(*(_aws_principals(s) for s in _statements(trust)))
+    assert trusted == {_root(prod.config.accounts.tooling)}
+    [group] = _client(prod, "logs").describe_log_groups(logGroupNamePrefix=prod.config.jenkins.log_group_name)[
+        "logGroups"]
+    assert group["retentionInDays"] == prod.config.jenkins.log_retention_days
+    assert group.get("kmsKeyId")
+
+
+# ---------------------------------------------------------------------- idempotence and locking
+
+def test_a_second_plan_has_no_changes(applied_platform):
+    with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
+        changes = dict(zip(applied_platform, pool.map(lambda a: a.runner.plan(), applied_platform.values()),
+                           strict=True))
+    assert changes == {"registry": False, "dev": False, "prod": False}
+
+
+def test_a_plan_fails_on_the_lock_held_by_a_running_apply_and_the_state_survives(applied_platform, tmp_path):
+    dev = applied_platform["dev"]
+    runner = dev.runner
+    before = runner.state_pull()
+    # An interactive apply holds the state lock while it waits for its "yes": a real, long-lived holder.
+    env = runner.environment(runner.root)
+    env.pop("TF_INPUT")
+    holder = subprocess.Popen(
+        runner.command(runner.root, "apply", "-no-color", "-replace=module.notifications[0].aws_sns_topic.alerts",
+                       *runner._variables()),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        _wait_for_prompt(holder)
+        with pytest.raises(InfraError) as excinfo:
+            runner.plan()
+        message = str(excinfo.value)
+        assert "state lock" in message
+        assert f"s3://{dev.config.terraform_state_bucket}/{dev.config.state_key}" in message
+        assert "force-unlock" in message
+        assert excinfo.value.exit_code == 4
+    finally:
+        holder.communicate("no\n", timeout=120)
+    assert holder.returncode != 0  # "Apply cancelled."
+    after = runner.state_pull()
+    assert (after["lineage"], after["serial"]) == (before["lineage"], before["serial"])
+    assert after["resources"] == before["resources"]
+    assert runner.plan() is False
+
+
+def _wait_for_prompt(process: subprocess.Popen, timeout: float = 300) -> None:
+    """Read the apply's output until it asks for approval (the lock is held from before the plan to the end)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "Only 'yes' will be accepted" in line:
+            process.stdout.readline()  # the blank line before "Enter a value:"
+            return
+    raise AssertionError("the apply never asked for approval:\n" + "".join(seen[-30:]))
+
+
+# ---------------------------------------------------------------------- destroy (keep last)
+
+def _empty_bucket(s3, bucket: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+
+
+def test_destroy_leaves_nothing(applied_platform):
+    # The stack delivers S3 server access logs as AWS does; like any retained data, an operator empties the
+    # log bucket before destroying it (it deliberately has no force_destroy).
+    registry = applied_platform["registry"]
+    _empty_bucket(_client(registry, "s3"), registry.config.model_registry.access_log_bucket_name)
+    with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
+        list(pool.map(lambda account: account.runner.destroy(), applied_platform.values()))
+    for account in applied_platform.values():
+        config = account.config
+        s3 = _client(account, "s3")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [config.terraform_state_bucket]
+        kms = _client(account, "kms")
+        live_keys = [k for k in kms.list_keys()["Keys"]
+                     if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
+        assert live_keys == []
+        assert _client(account, "iam").list_roles()["Roles"] == []
+        assert _client(account, "sns").list_topics()["Topics"] == []
+        assert _client(account, "events").list_rules()["Rules"] == []
+        assert _client(account, "lambda").list_functions()["Functions"] == []
+        assert _client(account, "logs").describe_log_groups()["logGroups"] == []
+        assert _client(account, "sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+        assert account.runner.output() == {}

@@ -1,0 +1,210 @@
+"""The terraform runner's own behaviour: files it generates, credentials it passes, errors it raises.
+
+Fast: no apply. Tests that run the terraform binary are marked `terraform`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+import pipelines.aws
+from pipelines.config import REPO_ROOT, load_config
+from pipelines.errors import InfraError, UsageError
+from pipelines.infra import terraform
+from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
+
+ENDPOINT = "http://127.0.0.1:4566"
+
+
+@pytest.fixture
+def dev_runner(tmp_path) -> TerraformRunner:
+    return TerraformRunner(load_config("dev"), work_dir=tmp_path / "work")
+
+
+def test_cli_config_uses_the_offline_mirror_only_when_it_exists(tmp_path, monkeypatch, dev_runner):
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", "/somewhere/else.rc")
+    monkeypatch.setattr(terraform, "PLUGIN_MIRROR", tmp_path / "no-mirror")
+    assert dev_runner.environment(dev_runner.root, credentials=False)["TF_CLI_CONFIG_FILE"] == "/somewhere/else.rc"
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setattr(terraform, "PLUGIN_MIRROR", mirror)
+    config_file = Path(dev_runner.environment(dev_runner.root, credentials=False)["TF_CLI_CONFIG_FILE"])
+    text = config_file.read_text()
+    assert f'path    = "{mirror}"' in text
+    assert 'include = ["registry.terraform.io/hashicorp/aws"]' in text
+    assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in text
+
+
+def test_each_account_has_its_own_data_dir(tmp_path):
+    data_dirs = {
+        env: TerraformRunner(load_config(env), work_dir=tmp_path / env).environment(terraform.TERRAFORM_ROOT,
+                                                                                  credentials=False)["TF_DATA_DIR"]
+        for env in ("registry", "dev", "prod")
+    }
+    assert len(set(data_dirs.values())) == 3
+
+
+def test_local_mode_runs_in_a_copy_with_the_emulator_override(monkeypatch, dev_runner):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
+    working = dev_runner._prepare_root(dev_runner.root)
+    assert working != dev_runner.root
+    assert (working / "main.tf").read_bytes() == (dev_runner.root / "main.tf").read_bytes()
+    assert (working / "modules").is_dir()
+    override = (working / EMULATOR_OVERRIDE).read_text()
+    assert f's3         = "{ENDPOINT}"' in override
+    assert f'sagemaker  = "{ENDPOINT}"' in override
+    assert "s3_use_path_style       = true" in override
+    assert "max_retries             = 2" in override
+    # The committed tree is never touched.
+    assert not (dev_runner.root / EMULATOR_OVERRIDE).exists() or \
+        subprocess.run(["git", "check-ignore", "-q", str(dev_runner.root / EMULATOR_OVERRIDE)], cwd=REPO_ROOT,
+                       check=False).returncode == 0
+    assert dev_runner.command(dev_runner.root, "plan")[1] == f"-chdir={working}"
+
+
+def test_the_copy_follows_the_source(monkeypatch, tmp_path):
+    source = tmp_path / "root"
+    (source / "modules" / "a").mkdir(parents=True)
+    (source / "main.tf").write_text("# one\n")
+    (source / "modules" / "a" / "main.tf").write_text("# module\n")
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=source)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
+    working = runner._prepare_root(source)
+    (source / "main.tf").write_text("# two\n")
+    (source / "modules" / "a" / "main.tf").unlink()
+    runner._prepare_root(source)
+    assert (working / "main.tf").read_text() == "# two\n"
+    assert not (working / "modules" / "a" / "main.tf").exists()
+    assert (working / EMULATOR_OVERRIDE).exists()
+
+
+def test_production_mode_runs_in_the_committed_root_without_override(monkeypatch, dev_runner):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert dev_runner._prepare_root(dev_runner.root) == dev_runner.root
+    assert dev_runner.command(dev_runner.root, "plan")[1] == f"-chdir={dev_runner.root}"
+
+
+def test_backend_config_comes_from_the_tfvars(monkeypatch, dev_runner):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    production = dev_runner._write_backend_config().read_text()
+    assert production.splitlines() == [
+        'bucket = "mammo-tfstate-222222222222"', 'key    = "mlops-infra/dev.tfstate"', 'region = "us-east-1"']
+    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
+    local = dev_runner._write_backend_config().read_text()
+    assert "use_path_style = true" in local
+    assert f's3 = "{ENDPOINT}"' in local
+    assert f'sts = "{ENDPOINT}"' in local
+
+
+def test_terraform_gets_the_accounts_credentials(aws, dev_runner):
+    env = dev_runner.environment(dev_runner.root)
+    assert env["AWS_ACCESS_KEY_ID"] != "testing"
+    assert "AWS_PROFILE" not in env
+    session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=env["AWS_SESSION_TOKEN"], region_name="us-east-1")
+    assert session.client("sts").get_caller_identity()["Account"] == "222222222222"
+
+
+def test_credentials_of_another_account_outside_local_mode_are_refused(aws, monkeypatch, dev_runner):
+    monkeypatch.setattr(pipelines.aws, "is_local_mode", lambda: False)
+    with pytest.raises(UsageError, match=r"account 123456789012.*account 222222222222"):
+        dev_runner.environment(dev_runner.root)
+
+
+def test_apply_of_a_missing_plan_file_is_a_usage_error(dev_runner, tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        dev_runner.apply(plan=tmp_path / "missing.tfplan")
+
+
+@pytest.mark.terraform
+def test_the_emulator_override_is_terraform_fmt_clean(require_tool, tmp_path):
+    path = tmp_path / EMULATOR_OVERRIDE
+    path.write_text(terraform.emulator_override_text(ENDPOINT))
+    result = subprocess.run([require_tool("terraform"), "fmt", "-check", "-diff", str(path)], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.terraform
+def test_a_terraform_failure_is_an_infra_error_with_the_tail(require_tool, tmp_path, monkeypatch):
+    require_tool("terraform")
+    root = tmp_path / "broken"
+    root.mkdir()
+    (root / "main.tf").write_text('resource "aws_s3_bucket" {\n')
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root)
+    with pytest.raises(InfraError) as excinfo:
+        runner.run(root, "init", "-input=false", "-no-color", env=runner.environment(root, credentials=False))
+    assert "terraform init for dev (account 222222222222) failed (exit 1)" in str(excinfo.value)
+    assert "Error" in str(excinfo.value)
+    assert excinfo.value.exit_code == 4
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_init_without_a_state_bucket_says_to_bootstrap(require_tool, aws, dev_runner):
+    require_tool("terraform")
+    with pytest.raises(InfraError, match=r"state bucket mammo-tfstate-222222222222 does not exist.*"
+                                         r"mlops-infra bootstrap --env dev"):
+        dev_runner.init()
+
+
+MLOPS_INFRA = str(Path(sys.executable).parent / "mlops-infra")
+
+
+def test_cli_rejects_an_unknown_environment():
+    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "staging"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "invalid choice: 'staging'" in result.stderr
+
+
+def test_cli_local_without_a_running_stack_is_a_local_stack_error(tmp_path):
+    result = subprocess.run([MLOPS_INFRA, "output", "--env", "dev", "--local"], capture_output=True, text=True,
+                            check=False, env={**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path)})
+    assert result.returncode == 5
+    assert "mlops-local up" in result.stderr
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_check_passes_on_a_clean_root_and_names_a_formatting_failure(require_tool, tmp_path):
+    require_tool("terraform")
+    base = tmp_path / "infra"
+    base.mkdir()
+    (base / "main.tf").write_text('output "greeting" {\n  value = "hello"\n}\n')
+    terraform.check(base, work_dir=tmp_path / "check")
+    (base / "main.tf").write_text('output "greeting" {\nvalue = "hello"\n}\n')
+    with pytest.raises(InfraError, match="terraform fmt failed"):
+        terraform.check(base, work_dir=tmp_path / "check")
+
+
+def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text("# v1\n")
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root)
+    calls = []
+
+    def fake_run(run_root, *args, **kwargs):  # records instead of running terraform; creates the data dir as init does
+        calls.append(args[0])
+        runner._data_dir(run_root).mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    env = runner.environment(root, credentials=False)
+    runner.init(env)
+    runner.init(env)
+    assert calls == ["init"]
+    (root / "main.tf").write_text("# v2\n")
+    runner.init(env)
+    assert calls == ["init", "init"]
+    runner.init(env, force=True)
+    assert calls == ["init", "init", "init"]
