@@ -8,9 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from pipelines.local.executor.errors import StepFailed
+
+# One request per object up to this size: the local stack answers a single PUT/GET faster than the
+# multipart/ranged transfers boto3 starts at 8 MB, and job outputs here stay well below it.
+SINGLE_REQUEST_BYTES = 512 * 1024 * 1024
+TRANSFER = TransferConfig(multipart_threshold=SINGLE_REQUEST_BYTES, multipart_chunksize=SINGLE_REQUEST_BYTES)
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -55,7 +61,7 @@ def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
         target = local_dir / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            client.download_file(bucket, key, str(target))
+            client.download_file(bucket, key, str(target), Config=TRANSFER)
         except ClientError as error:
             raise StepFailed(f"ClientError: cannot download s3://{bucket}/{key}: {_reason(error)}") from None
         downloaded.append(target)
@@ -79,7 +85,7 @@ def upload_file(client, path: Path, uri: str, kms_key_id: str | None = None) -> 
     bucket, key = split_uri(uri)
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     try:
-        client.upload_file(str(path), bucket, key, ExtraArgs=extra or None)
+        client.upload_file(str(path), bucket, key, ExtraArgs=extra or None, Config=TRANSFER)
     except ClientError as error:
         raise StepFailed(f"ClientError: cannot upload to {uri}: {_reason(error)}") from None
     except S3UploadFailedError as error:  # upload_file wraps the service's answer in its own error

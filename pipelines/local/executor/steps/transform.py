@@ -8,10 +8,12 @@ as the built-in container writes with Accept text/csv and AssembleWith Line.
 
 from __future__ import annotations
 
+import io
 import logging
 import tarfile
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -70,10 +72,8 @@ class TransformHandler(StepHandler):
         bucket, prefix = s3.split_uri(source["S3Uri"])
         written = []
         for index, key in enumerate(keys):
-            local_input = context.work_dir / f"input-{index}"
-            local_input.write_bytes(s3.read_bytes(client, f"s3://{bucket}/{key}"))
             local_output = context.work_dir / f"output-{index}.out"
-            predict_csv_file(booster, local_input, local_output)
+            predict_csv(booster, io.BytesIO(s3.read_bytes(client, f"s3://{bucket}/{key}")), key, local_output)
             target = f"{output['S3OutputPath'].rstrip('/')}/{s3.relative_key(prefix, key)}.out"
             s3.upload_file(client, local_output, target, output.get("KmsKeyId"))
             written.append(target)
@@ -109,15 +109,17 @@ def load_xgboost_model(archive: Path, extract_dir: Path) -> xgb.Booster:
     return booster
 
 
-def predict_csv_file(booster: xgb.Booster, input_path: Path, output_path: Path) -> int:
-    """One prediction per input line (features only, no header); returns the number of records."""
+def predict_csv(booster: xgb.Booster, source: Path | BinaryIO, name: str, output_path: Path) -> int:
+    """One prediction per input line (features only, no header) into `output_path`; returns the record count."""
     try:
-        features = pd.read_csv(input_path, header=None, dtype=np.float32).to_numpy()
+        features = pd.read_csv(source, header=None, dtype=np.float32).to_numpy()
     except (ValueError, pd.errors.ParserError) as error:
-        raise StepFailed(f"ClientError: {input_path.name} is not numeric CSV without header: {error}") from None
+        raise StepFailed(f"ClientError: {name} is not numeric CSV without header: {error}") from None
     if features.shape[1] != booster.num_features():
         raise StepFailed(f"ClientError: the batch has {features.shape[1]} feature column(s), the model expects "
                          f"{booster.num_features()} (features only, no label column)")
-    predictions = booster.predict(xgb.DMatrix(features))
-    np.savetxt(output_path, predictions, fmt="%.8g")
+    predictions = booster.inplace_predict(features)
+    with output_path.open("w") as stream:  # tofile formats in C: several times faster than savetxt
+        predictions.tofile(stream, sep="\n", format="%.8g")
+        stream.write("\n")
     return len(predictions)
