@@ -15,6 +15,7 @@ A dedicated local stack: the `aws` fixture's resets would wipe what this module 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 
@@ -103,6 +104,45 @@ def test_the_jenkins_role_trusts_the_tooling_account(prod_account, jenkins_crede
     ).get_caller_identity()
     assert identity["Account"] == PROD.accounts.prod
     assert f":assumed-role/{JENKINS_ROLE}/jenkins-build" in identity["Arn"]
+
+
+def role_allows(iam, role_name: str, action: str, resource: str) -> bool:
+    """Whether an Allow statement of the role's inline policies names `action` on `resource` (wildcards
+    matched, conditions ignored). moto enforces no IAM, so what the stages need is checked here, statically."""
+    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+        for statement in document["Statement"]:
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = [resources] if isinstance(resources, str) else resources
+            if statement["Effect"] == "Allow" and \
+                    any(fnmatch.fnmatchcase(action, pattern) for pattern in actions) and \
+                    any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
+                return True
+    return False
+
+
+@pytest.mark.parametrize(("action", "resource"), [
+    # scripts/notify-failure.sh
+    ("sns:Publish", PROD.alert_topic_arn),
+    # scripts/upsert-pipelines.sh: the code upload, then the upsert with the execution role
+    ("s3:PutObject", f"arn:aws:s3:::{PROD.workload.data_bucket_name}/code/0123abcd/preprocess.py"),
+    ("sagemaker:CreatePipeline", PROD.pipeline_arn(PROD.workload.train_pipeline_name)),
+    ("sagemaker:UpdatePipeline", PROD.pipeline_arn(PROD.workload.inference_pipeline_name)),
+    ("sagemaker:DescribePipeline", PROD.pipeline_arn(PROD.workload.inference_pipeline_name)),
+    ("iam:PassRole", PROD.sagemaker_execution_role_arn),
+    # scripts/terraform-plan.sh and terraform-apply.sh: the state and its lock file
+    ("s3:PutObject", f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}"),
+    ("s3:PutObject", f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}.tflock"),
+])
+def test_the_jenkins_role_may_do_what_its_stages_do(prod_account, action, resource):
+    assert role_allows(prod_account.client("iam"), JENKINS_ROLE, action, resource)
+
+
+def test_the_jenkins_role_may_not_publish_elsewhere(prod_account):
+    other_topic = PROD.alert_topic_arn.replace(PROD.workload.alert_topic_name, "someone-elses-topic")
+    assert not role_allows(prod_account.client("iam"), JENKINS_ROLE, "sns:Publish", other_topic)
 
 
 def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first_build):

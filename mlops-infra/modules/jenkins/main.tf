@@ -131,6 +131,8 @@ locals {
           "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
           "sns:ListTagsForResource", "sns:TagResource", "sns:UntagResource", "sns:Subscribe", "sns:Unsubscribe",
           "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+          # The Jenkinsfile's post-failure notification (scripts/notify-failure.sh) publishes here.
+          "sns:Publish",
         ]
         Resource = [local.topic_arn, "${local.topic_arn}:*"]
       },
