@@ -276,6 +276,14 @@ def test_an_unknown_step_is_rejected(run_jenkinsfile, tmp_path):
         run_jenkinsfile(PROD_APPLY, jenkinsfile=mutated(tmp_path, "sh './scripts/test.sh'", "shh './scripts/test.sh'"))
 
 
+def test_stage_sections_the_harness_cannot_run_are_refused_not_ignored(run_jenkinsfile, tmp_path):
+    jenkinsfile = mutated(tmp_path, "        stage('Install') {\n",
+                          "        stage('Install') {\n            environment { PIP_NO_INPUT = '1' }\n")
+    with pytest.raises(HarnessError, match="stage 'Install': this harness runs only when and steps in a stage; "
+                                           "extend it to run environment"):
+        run_jenkinsfile(PROD_APPLY, jenkinsfile=jenkinsfile)
+
+
 def test_an_unknown_choice_is_rejected(run_jenkinsfile):
     with pytest.raises(HarnessError, match="'staging' is not one of"):
         run_jenkinsfile({**PROD_APPLY, "TARGET_ENV": "staging"})

@@ -578,6 +578,8 @@ class WhenCollector {
 }
 
 class PipelineRun {
+    // The stage sections a recorded run carries out (the validator accepts every declarative one).
+    static final Set<String> RUN_STAGE_SECTIONS = ['when', 'steps'] as Set
     static final List<String> POST_ORDER = ['always', 'changed', 'fixed', 'regression', 'aborted', 'failure',
                                             'success', 'unstable', 'unsuccessful', 'cleanup']
 
@@ -657,6 +659,12 @@ class PipelineRun {
 
     void runStage(String name, Closure stageBody) {
         BlockCollector sections = collect(stageBody, new BlockCollector(DeclarativeValidator.STAGE_SECTIONS, params, env))
+        Set<String> unsupported = sections.blocks.keySet() - RUN_STAGE_SECTIONS
+        if (unsupported) {
+            // Valid declarative, but a run that ignored them would record something Jenkins does not do.
+            throw new IllegalArgumentException("stage '${name}': this harness runs only ${RUN_STAGE_SECTIONS.join(' and ')} " +
+                    "in a stage; extend it to run ${unsupported.sort().join(', ')}")
+        }
         Map stage = [name: name, when: null, status: null]
         recorder.stages << stage
         if (result != 'SUCCESS') {
