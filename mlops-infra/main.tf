@@ -10,13 +10,6 @@ locals {
   workload_enabled = var.workload != null
   jenkins_enabled  = var.jenkins != null
 
-  # The accounts that train and serve models; the registry grants them access by account principal
-  # because their roles do not exist yet when the registry account is applied first.
-  workload_accounts = [
-    { environment = "dev", account_id = var.accounts.dev },
-    { environment = "prod", account_id = var.accounts.prod },
-  ]
-
   # Derived names and ARNs: the same ones pipelines/config.py computes.
   model_package_group_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
   pipeline_arns = local.workload_enabled ? {
@@ -32,11 +25,12 @@ module "registry_kms" {
   source = "./modules/kms"
   count  = local.is_registry ? 1 : 0
 
-  alias_name                     = var.model_registry.kms_alias
-  description                    = "Encrypts the central model artifacts of ${var.project_name}; dev and prod may use it."
+  alias_name  = var.model_registry.kms_alias
+  description = "Encrypts the central model artifacts of ${var.project_name}; dev and prod may use it."
+  # By account principal: the workload roles do not exist yet when the registry is applied first.
   account_id                     = local.account_id
   region                         = var.aws_region
-  cross_account_user_account_ids = [for account in local.workload_accounts : account.account_id]
+  cross_account_user_account_ids = [var.accounts.dev, var.accounts.prod]
 }
 
 module "model_registry" {
@@ -51,7 +45,8 @@ module "model_registry" {
   kms_alias_arn                      = module.registry_kms[0].alias_arn
   noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
   model_package_group_name           = var.model_registry.model_package_group_name
-  workload_accounts                  = local.workload_accounts
+  dev_account_id                     = var.accounts.dev
+  prod_account_id                    = var.accounts.prod
 }
 
 # ---------------------------------------------------------------- workload accounts (dev, prod)
@@ -143,31 +138,28 @@ module "jenkins" {
   source = "./modules/jenkins"
   count  = local.jenkins_enabled ? 1 : 0
 
-  role_name              = var.jenkins.role_name
-  tooling_account_id     = var.accounts.tooling
-  account_id             = local.account_id
-  registry_account_id    = var.accounts.registry
-  region                 = var.aws_region
-  environment            = var.environment
-  project_name           = var.project_name
-  log_group_name         = var.jenkins.log_group_name
-  log_retention_days     = var.jenkins.log_retention_days
-  kms_key_arn            = module.workload_kms[0].key_arn
-  terraform_state_bucket = var.terraform_state_bucket
-  state_key              = "mlops-infra/${var.environment}.tfstate"
-  data_bucket_name       = var.workload.data_bucket_name
-  artifacts_bucket_name  = var.model_registry.artifacts_bucket_name
-  workload_kms_alias     = var.workload.kms_alias
-  registry_kms_alias     = var.model_registry.kms_alias
-  # The roles this root manages and the service each one may be passed to.
-  managed_roles = {
-    (var.workload.sagemaker_execution_role_name) = "sagemaker.amazonaws.com"
-    (var.workload.lambda_role_name)              = "lambda.amazonaws.com"
-    (var.workload.events_role_name)              = "events.amazonaws.com"
-  }
-  alert_topic_name           = var.workload.alert_topic_name
-  rule_name_prefix           = var.project_name
-  latest_model_function_name = var.workload.latest_model_function_name
-  managed_log_group_names    = [local.lambda_log_group_name, var.jenkins.log_group_name]
-  pipeline_arns              = values(local.pipeline_arns)
+  role_name                     = var.jenkins.role_name
+  tooling_account_id            = var.accounts.tooling
+  account_id                    = local.account_id
+  registry_account_id           = var.accounts.registry
+  region                        = var.aws_region
+  environment                   = var.environment
+  project_name                  = var.project_name
+  log_group_name                = var.jenkins.log_group_name
+  log_retention_days            = var.jenkins.log_retention_days
+  kms_key_arn                   = module.workload_kms[0].key_arn
+  terraform_state_bucket        = var.terraform_state_bucket
+  state_key                     = "mlops-infra/${var.environment}.tfstate"
+  data_bucket_name              = var.workload.data_bucket_name
+  artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
+  workload_kms_alias            = var.workload.kms_alias
+  registry_kms_alias            = var.model_registry.kms_alias
+  sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+  lambda_role_name              = var.workload.lambda_role_name
+  events_role_name              = var.workload.events_role_name
+  alert_topic_name              = var.workload.alert_topic_name
+  rule_name_prefix              = var.project_name
+  latest_model_function_name    = var.workload.latest_model_function_name
+  managed_log_group_names       = [local.lambda_log_group_name, var.jenkins.log_group_name]
+  pipeline_arns                 = values(local.pipeline_arns)
 }

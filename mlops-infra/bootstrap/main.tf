@@ -1,5 +1,6 @@
 locals {
-  bucket_arn = "arn:aws:s3:::${var.state_bucket_name}"
+  bucket_and_objects = ["arn:aws:s3:::${var.state_bucket_name}", "arn:aws:s3:::${var.state_bucket_name}/*"]
+  bucket_arn         = "arn:aws:s3:::${var.state_bucket_name}"
 }
 
 resource "aws_s3_bucket" "state" {
@@ -11,7 +12,7 @@ resource "aws_s3_bucket" "state" {
 }
 
 resource "aws_s3_bucket_public_access_block" "state" {
-  bucket                  = aws_s3_bucket.state.id
+  bucket                  = aws_s3_bucket.state.bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -19,21 +20,21 @@ resource "aws_s3_bucket_public_access_block" "state" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_versioning" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   rule {
     # The account's AWS-managed S3 key: the state never leaves the account, and no key has to exist first.
     apply_server_side_encryption_by_default {
@@ -44,7 +45,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
 
   rule {
     id     = "expire-old-state-versions"
@@ -62,7 +63,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
 }
 
 resource "aws_s3_bucket_policy" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -71,7 +72,7 @@ resource "aws_s3_bucket_policy" "state" {
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
+        Resource  = local.bucket_and_objects
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
     ]

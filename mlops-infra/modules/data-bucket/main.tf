@@ -1,5 +1,6 @@
 locals {
-  bucket_arn = "arn:aws:s3:::${var.bucket_name}"
+  bucket_and_objects = ["arn:aws:s3:::${var.bucket_name}", "arn:aws:s3:::${var.bucket_name}/*"]
+  bucket_arn         = "arn:aws:s3:::${var.bucket_name}"
 }
 
 resource "aws_s3_bucket" "this" {
@@ -10,7 +11,7 @@ resource "aws_s3_bucket" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
+  bucket                  = aws_s3_bucket.this.bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -18,21 +19,21 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = aws_s3_bucket.this.bucket
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = aws_s3_bucket.this.bucket
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = aws_s3_bucket.this.bucket
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -43,7 +44,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = aws_s3_bucket.this.bucket
 
   rule {
     id     = "expire-noncurrent-versions"
@@ -61,7 +62,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = aws_s3_bucket.this.bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -70,7 +71,7 @@ resource "aws_s3_bucket_policy" "this" {
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
+        Resource  = local.bucket_and_objects
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
     ]

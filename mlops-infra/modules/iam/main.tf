@@ -1,4 +1,14 @@
 locals {
+  data_objects_arn          = "arn:aws:s3:::${var.data_bucket_name}/*"
+  artifacts_objects_arn     = "arn:aws:s3:::${var.artifacts_bucket_name}/*"
+  own_artifacts_objects_arn = "arn:aws:s3:::${var.artifacts_bucket_name}/${var.environment}/*"
+  # The built-in algorithm and framework images live in AWS-owned accounts of the region.
+  region_repositories_arn = "arn:aws:ecr:${var.region}:*:repository/*"
+  sagemaker_log_arns = [
+    "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/*",
+    "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/*:log-stream:*",
+  ]
+  lambda_log_streams_arn  = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.lambda_log_group_name}:*"
   data_bucket_arn         = "arn:aws:s3:::${var.data_bucket_name}"
   artifacts_bucket_arn    = "arn:aws:s3:::${var.artifacts_bucket_name}"
   sagemaker_arn_prefix    = "arn:aws:sagemaker:${var.region}:${var.account_id}"
@@ -30,8 +40,6 @@ resource "aws_iam_role" "sagemaker_execution" {
 }
 
 resource "aws_iam_role_policy" "sagemaker_execution" {
-  #checkov:skip=CKV_AWS_355:ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource types; the metric statement is limited by namespace
-  #checkov:skip=CKV_AWS_290:the only unscoped write is cloudwatch:PutMetricData, limited to the SageMaker namespaces by condition
   name = "pipeline-jobs"
   role = aws_iam_role.sagemaker_execution.id
   policy = jsonencode({
@@ -65,20 +73,20 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
         Sid      = "ReadWriteData"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-        Resource = "${local.data_bucket_arn}/*"
+        Resource = local.data_objects_arn
       },
       {
         # Any account's versions may be served (prod uses models trained in dev).
         Sid      = "ReadCentralArtifacts"
         Effect   = "Allow"
         Action   = ["s3:GetObject"]
-        Resource = "${local.artifacts_bucket_arn}/*"
+        Resource = local.artifacts_objects_arn
       },
       {
         Sid      = "WriteOwnCentralArtifacts"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-        Resource = "${local.artifacts_bucket_arn}/${var.environment}/*"
+        Resource = local.own_artifacts_objects_arn
       },
       {
         Sid      = "UseWorkloadKey"
@@ -98,7 +106,7 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
         Sid      = "PullAwsAlgorithmImages"
         Effect   = "Allow"
         Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-        Resource = "arn:aws:ecr:${var.region}:*:repository/*"
+        Resource = local.region_repositories_arn
       },
       {
         Sid      = "GetEcrToken"
@@ -110,7 +118,7 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
         Sid      = "WriteJobLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-        Resource = ["arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/*", "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/*:log-stream:*"]
+        Resource = local.sagemaker_log_arns
       },
       {
         Sid       = "PublishJobMetrics"
@@ -153,7 +161,6 @@ resource "aws_iam_role" "lambda" {
 
 resource "aws_iam_role_policy" "lambda" {
   #checkov:skip=CKV_AWS_355:sagemaker:ListModelPackages and the X-Ray write actions have no resource types
-  #checkov:skip=CKV_AWS_290:the unscoped writes are the X-Ray trace uploads, which have no resource types
   name = "read-central-model-registry"
   role = aws_iam_role.lambda.id
   policy = jsonencode({
@@ -176,7 +183,7 @@ resource "aws_iam_role_policy" "lambda" {
         Sid      = "WriteFunctionLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${local.lambda_log_group_arn}:*"
+        Resource = local.lambda_log_streams_arn
       },
       {
         Sid      = "DecryptEnvironmentVariables"

@@ -4,28 +4,57 @@
 # itself, so widening Jenkins' own permissions takes a person's apply.
 
 locals {
-  state_bucket_arn = "arn:aws:s3:::${var.terraform_state_bucket}"
-  data_bucket_arn  = "arn:aws:s3:::${var.data_bucket_name}"
-  artifacts_arn    = "arn:aws:s3:::${var.artifacts_bucket_name}"
-  own_role_arn     = "arn:aws:iam::${var.account_id}:role/${var.role_name}"
-  managed_role_arns = [
-    for name in keys(var.managed_roles) : "arn:aws:iam::${var.account_id}:role/${name}"
+  tooling_account_root = "arn:aws:iam::${var.tooling_account_id}:root"
+  state_bucket_arn     = "arn:aws:s3:::${var.terraform_state_bucket}"
+  state_object_arns    = ["arn:aws:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:aws:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
+  data_bucket_arn      = "arn:aws:s3:::${var.data_bucket_name}"
+  code_object_arns     = ["arn:aws:s3:::${var.data_bucket_name}/*", "arn:aws:s3:::${var.artifacts_bucket_name}/${var.environment}/*"]
+  artifacts_arn        = "arn:aws:s3:::${var.artifacts_bucket_name}"
+  own_role_arn         = "arn:aws:iam::${var.account_id}:role/${var.role_name}"
+  sagemaker_role       = "arn:aws:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
+  lambda_role          = "arn:aws:iam::${var.account_id}:role/${var.lambda_role_name}"
+  events_role          = "arn:aws:iam::${var.account_id}:role/${var.events_role_name}"
+  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role]
+  key_arns             = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
+  workload_alias_arn   = "arn:aws:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
+  registry_key_arns    = "arn:aws:kms:${var.region}:${var.registry_account_id}:key/*"
+  topic_arns = [
+    "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
+    "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
   ]
-  key_arns      = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
-  topic_arn     = "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}"
-  function_arn  = "arn:aws:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
-  rule_arns     = "arn:aws:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
-  log_group_arn = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}"
+  function_arn   = "arn:aws:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
+  rule_arns      = "arn:aws:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
+  log_groups_arn = "arn:aws:logs:${var.region}:${var.account_id}:log-group:*"
   managed_log_group_arns = flatten([
     for name in var.managed_log_group_names : [
       "arn:aws:logs:${var.region}:${var.account_id}:log-group:${name}",
       "arn:aws:logs:${var.region}:${var.account_id}:log-group:${name}:*",
     ]
   ])
-  project_tag = { "aws:ResourceTag/Project" = var.project_name }
+  jenkins_log_streams_arn = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}:log-stream:*"
+}
 
-  statements = concat(
-    [
+resource "aws_iam_role" "jenkins" {
+  name                 = var.role_name
+  description          = "Assumed by Jenkins in the tooling account to deploy the ${var.environment} account."
+  max_session_duration = 3600
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = local.tooling_account_root }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "jenkins" {
+  #checkov:skip=CKV_AWS_355:kms:CreateKey and kms:ListAliases have no resource types; CreateKey is limited to keys tagged with the project
+  name = "deploy-${var.environment}"
+  role = aws_iam_role.jenkins.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
       {
         Sid      = "TerraformStateList"
         Effect   = "Allow"
@@ -37,7 +66,7 @@ locals {
         Sid      = "TerraformStateAndLock"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-        Resource = ["${local.state_bucket_arn}/${var.state_key}", "${local.state_bucket_arn}/${var.state_key}.tflock"]
+        Resource = local.state_object_arns
       },
       {
         Sid    = "ManageDataBucket"
@@ -55,7 +84,7 @@ locals {
         Sid      = "UploadPipelineCode"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = ["${local.data_bucket_arn}/*", "${local.artifacts_arn}/${var.environment}/*"]
+        Resource = local.code_object_arns
       },
       {
         Sid      = "ListCentralArtifacts"
@@ -77,23 +106,23 @@ locals {
           "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
           "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
           "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
-          # Lambda and CloudWatch Logs check the caller may use the key when it is attached.
+          # Lambda and CloudWatch Logs check that the caller may use the key it attaches.
           "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant",
         ]
         Resource  = local.key_arns
-        Condition = { StringEquals = local.project_tag }
+        Condition = { StringEquals = { "aws:ResourceTag/Project" = var.project_name } }
       },
       {
         Sid      = "ManageWorkloadKeyAlias"
         Effect   = "Allow"
         Action   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-        Resource = "arn:aws:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
+        Resource = local.workload_alias_arn
       },
       {
         Sid       = "WriteWithRegistryKey"
         Effect    = "Allow"
         Action    = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
-        Resource  = "arn:aws:kms:${var.region}:${var.registry_account_id}:key/*"
+        Resource  = local.registry_key_arns
         Condition = { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = var.registry_kms_alias } }
       },
       {
@@ -105,25 +134,35 @@ locals {
           "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
           "iam:ListInstanceProfilesForRole",
         ]
-        Resource = local.managed_role_arns
+        Resource = local.workload_role_arns
       },
       {
         Sid      = "ReadOwnRole"
         Effect   = "Allow"
-        Action   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
+        Action   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"]
         Resource = local.own_role_arn
       },
-    ],
-    [
-      for name, service in var.managed_roles : {
-        Sid       = "Pass${replace(title(replace(name, "/[^a-zA-Z0-9]+/", " ")), " ", "")}To${title(split(".", service)[0])}"
+      {
+        Sid       = "PassExecutionRoleToSageMaker"
         Effect    = "Allow"
         Action    = "iam:PassRole"
-        Resource  = "arn:aws:iam::${var.account_id}:role/${name}"
-        Condition = { StringEquals = { "iam:PassedToService" = service } }
-      }
-    ],
-    [
+        Resource  = local.sagemaker_role
+        Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
+      },
+      {
+        Sid       = "PassFunctionRoleToLambda"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = local.lambda_role
+        Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
+      },
+      {
+        Sid       = "PassEventsRoleToEventBridge"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = local.events_role
+        Condition = { StringEquals = { "iam:PassedToService" = "events.amazonaws.com" } }
+      },
       {
         Sid    = "ManageAlertTopic"
         Effect = "Allow"
@@ -134,7 +173,7 @@ locals {
           # The Jenkinsfile's post-failure notification (scripts/notify-failure.sh) publishes here.
           "sns:Publish",
         ]
-        Resource = [local.topic_arn, "${local.topic_arn}:*"]
+        Resource = local.topic_arns
       },
       {
         Sid    = "ManagePipelineRules"
@@ -171,13 +210,13 @@ locals {
         Sid      = "FindLogGroups"
         Effect   = "Allow"
         Action   = "logs:DescribeLogGroups"
-        Resource = "arn:aws:logs:${var.region}:${var.account_id}:log-group:*"
+        Resource = local.log_groups_arn
       },
       {
         Sid      = "WriteJenkinsLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${local.log_group_arn}:log-stream:*"
+        Resource = local.jenkins_log_streams_arn
       },
       {
         Sid    = "UpsertPipelines"
@@ -189,40 +228,14 @@ locals {
         Resource = var.pipeline_arns
       },
       {
-        # Read-only calls without resource types that Terraform's refresh makes.
-        Sid      = "ListCallsWithoutResourceTypes"
+        # A read-only call without resource types that Terraform's refresh of the alias makes.
+        Sid      = "ListKeyAliases"
         Effect   = "Allow"
-        Action   = ["kms:ListAliases"]
+        Action   = "kms:ListAliases"
         Resource = "*"
       },
-    ],
-  )
-}
-
-resource "aws_iam_role" "jenkins" {
-  name                 = var.role_name
-  description          = "Assumed by Jenkins in the tooling account to deploy the ${var.environment} account."
-  max_session_duration = 3600
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { AWS = "arn:aws:iam::${var.tooling_account_id}:root" }
-      Action    = "sts:AssumeRole"
-    }]
+    ]
   })
-}
-
-resource "aws_iam_role_policy" "jenkins" {
-  #checkov:skip=CKV_AWS_355:kms:CreateKey and kms:ListAliases have no resource types; CreateKey is limited to keys tagged with the project
-  #checkov:skip=CKV_AWS_290:the only unscoped write is kms:CreateKey, limited by the aws:RequestTag/Project condition
-  #checkov:skip=CKV_AWS_289:permission management is limited to the roles, key and topic of this root by ARN; the role cannot change itself
-  #checkov:skip=CKV_AWS_286:privilege escalation is bounded: PassRole is per role and service, and the role cannot edit its own policy
-  #checkov:skip=CKV_AWS_287:credentials exposure is not granted: no IAM user, access key or secret actions
-  #checkov:skip=CKV_AWS_288:data exfiltration is bounded: object reads are limited to this account's state, data bucket and its own artifacts prefix
-  name   = "deploy-${var.environment}"
-  role   = aws_iam_role.jenkins.id
-  policy = jsonencode({ Version = "2012-10-17", Statement = local.statements })
 }
 
 # ---------------------------------------------------------------- jenkins-log

@@ -158,13 +158,33 @@ variable "registry_kms_alias" {
   }
 }
 
-variable "managed_roles" {
-  description = "The roles the deployment manages, each with the one service it may be passed to (role name => service principal)."
-  type        = map(string)
+variable "sagemaker_execution_role_name" {
+  description = "Name of the SageMaker execution role the deployment manages (and passes to SageMaker when upserting pipelines)."
+  type        = string
 
   validation {
-    condition     = alltrue([for name, service in var.managed_roles : can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name)) && endswith(service, ".amazonaws.com")])
-    error_message = "managed_roles must map IAM role names to service principals such as sagemaker.amazonaws.com."
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.sagemaker_execution_role_name))
+    error_message = "sagemaker_execution_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+}
+
+variable "lambda_role_name" {
+  description = "Name of the Lambda role the deployment manages (and passes to Lambda)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.lambda_role_name))
+    error_message = "lambda_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+}
+
+variable "events_role_name" {
+  description = "Name of the EventBridge role the deployment manages (and passes to EventBridge)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.events_role_name))
+    error_message = "events_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
   }
 }
 

@@ -1,8 +1,15 @@
 locals {
-  artifacts_bucket_arn    = "arn:aws:s3:::${var.artifacts_bucket_name}"
-  log_bucket_arn          = "arn:aws:s3:::${var.access_log_bucket_name}"
-  workload_principals     = [for account in var.workload_accounts : "arn:aws:iam::${account.account_id}:root"]
-  model_package_group_arn = "arn:aws:sagemaker:${var.region}:${var.account_id}:model-package-group/${var.model_package_group_name}"
+  log_delivery_objects_arn     = "arn:aws:s3:::${var.access_log_bucket_name}/${var.artifacts_bucket_name}/*"
+  log_bucket_and_objects       = ["arn:aws:s3:::${var.access_log_bucket_name}", "arn:aws:s3:::${var.access_log_bucket_name}/*"]
+  artifacts_objects_arn        = "arn:aws:s3:::${var.artifacts_bucket_name}/*"
+  artifacts_bucket_and_objects = ["arn:aws:s3:::${var.artifacts_bucket_name}", "arn:aws:s3:::${var.artifacts_bucket_name}/*"]
+  dev_artifacts_objects_arn    = "arn:aws:s3:::${var.artifacts_bucket_name}/dev/*"
+  prod_artifacts_objects_arn   = "arn:aws:s3:::${var.artifacts_bucket_name}/prod/*"
+  artifacts_bucket_arn         = "arn:aws:s3:::${var.artifacts_bucket_name}"
+  log_bucket_arn               = "arn:aws:s3:::${var.access_log_bucket_name}"
+  dev_principal                = "arn:aws:iam::${var.dev_account_id}:root"
+  prod_principal               = "arn:aws:iam::${var.prod_account_id}:root"
+  model_package_group_arn      = "arn:aws:sagemaker:${var.region}:${var.account_id}:model-package-group/${var.model_package_group_name}"
   # Packages of a group are named <group>/<version>.
   model_packages_arn = "arn:aws:sagemaker:${var.region}:${var.account_id}:model-package/${lower(var.model_package_group_name)}/*"
 }
@@ -18,7 +25,7 @@ resource "aws_s3_bucket" "access_logs" {
 }
 
 resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket                  = aws_s3_bucket.access_logs.id
+  bucket                  = aws_s3_bucket.access_logs.bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -26,21 +33,21 @@ resource "aws_s3_bucket_public_access_block" "access_logs" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket = aws_s3_bucket.access_logs.bucket
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket = aws_s3_bucket.access_logs.bucket
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket = aws_s3_bucket.access_logs.bucket
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm = "AES256"
@@ -49,7 +56,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket = aws_s3_bucket.access_logs.bucket
 
   rule {
     id     = "expire-access-logs"
@@ -68,7 +75,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
 }
 
 resource "aws_s3_bucket_policy" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket = aws_s3_bucket.access_logs.bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -77,7 +84,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
         Effect    = "Allow"
         Principal = { Service = "logging.s3.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${local.log_bucket_arn}/${var.artifacts_bucket_name}/*"
+        Resource  = local.log_delivery_objects_arn
         Condition = {
           ArnLike      = { "aws:SourceArn" = local.artifacts_bucket_arn }
           StringEquals = { "aws:SourceAccount" = var.account_id }
@@ -88,7 +95,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:*"
-        Resource  = [local.log_bucket_arn, "${local.log_bucket_arn}/*"]
+        Resource  = local.log_bucket_and_objects
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
     ]
@@ -105,7 +112,7 @@ resource "aws_s3_bucket" "artifacts" {
 }
 
 resource "aws_s3_bucket_public_access_block" "artifacts" {
-  bucket                  = aws_s3_bucket.artifacts.id
+  bucket                  = aws_s3_bucket.artifacts.bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -113,7 +120,7 @@ resource "aws_s3_bucket_public_access_block" "artifacts" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket = aws_s3_bucket.artifacts.bucket
   rule {
     # Objects written by dev and prod belong to the registry account, so its key policy and
     # bucket policy alone decide who reads them.
@@ -122,14 +129,14 @@ resource "aws_s3_bucket_ownership_controls" "artifacts" {
 }
 
 resource "aws_s3_bucket_versioning" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket = aws_s3_bucket.artifacts.bucket
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket = aws_s3_bucket.artifacts.bucket
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -140,13 +147,16 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
 }
 
 resource "aws_s3_bucket_logging" "artifacts" {
-  bucket        = aws_s3_bucket.artifacts.id
-  target_bucket = aws_s3_bucket.access_logs.id
+  bucket        = aws_s3_bucket.artifacts.bucket
+  target_bucket = aws_s3_bucket.access_logs.bucket
   target_prefix = "${var.artifacts_bucket_name}/"
+
+  # S3 checks that the log bucket's policy lets the logging service write before it accepts the target.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket = aws_s3_bucket.artifacts.bucket
 
   rule {
     id     = "expire-noncurrent-artifact-versions"
@@ -164,62 +174,63 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
 }
 
 resource "aws_s3_bucket_policy" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket = aws_s3_bucket.artifacts.bucket
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = concat(
-      [
-        {
-          # Every workload account reads every version: prod serves models trained in dev.
-          Sid       = "AllowWorkloadAccountsToReadArtifacts"
-          Effect    = "Allow"
-          Principal = { AWS = local.workload_principals }
-          Action    = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
-          Resource  = "${local.artifacts_bucket_arn}/*"
-        },
-        {
-          Sid       = "AllowWorkloadAccountsToListArtifacts"
-          Effect    = "Allow"
-          Principal = { AWS = local.workload_principals }
-          Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
-          Resource  = local.artifacts_bucket_arn
-        },
-      ],
-      [
-        # Each account writes only under its own <environment>/ prefix (prod writes its retrained versions).
-        for account in var.workload_accounts : {
-          Sid       = "AllowWritesUnder${title(account.environment)}Prefix"
-          Effect    = "Allow"
-          Principal = { AWS = "arn:aws:iam::${account.account_id}:root" }
-          Action    = ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
-          Resource  = "${local.artifacts_bucket_arn}/${account.environment}/*"
-        }
-      ],
-      [
-        {
-          # An object encrypted with any other key (e.g. a workload account's own key) could not be read
-          # by the other accounts: uploads naming a key must name the registry key.
-          Sid       = "DenyUploadsWithAnotherKmsKey"
-          Effect    = "Deny"
-          Principal = "*"
-          Action    = "s3:PutObject"
-          Resource  = "${local.artifacts_bucket_arn}/*"
-          Condition = {
-            StringNotEqualsIfExists = {
-              "s3:x-amz-server-side-encryption-aws-kms-key-id" = [var.kms_key_arn, var.kms_alias_arn]
-            }
+    Statement = [
+      {
+        # Every workload account reads every version: prod serves models trained in dev.
+        Sid       = "AllowWorkloadAccountsToReadArtifacts"
+        Effect    = "Allow"
+        Principal = { AWS = [local.dev_principal, local.prod_principal] }
+        Action    = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
+        Resource  = local.artifacts_objects_arn
+      },
+      {
+        Sid       = "AllowWorkloadAccountsToListArtifacts"
+        Effect    = "Allow"
+        Principal = { AWS = [local.dev_principal, local.prod_principal] }
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = local.artifacts_bucket_arn
+      },
+      {
+        # Each account writes only under its own <environment>/ prefix.
+        Sid       = "AllowDevWritesUnderDevPrefix"
+        Effect    = "Allow"
+        Principal = { AWS = local.dev_principal }
+        Action    = ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
+        Resource  = local.dev_artifacts_objects_arn
+      },
+      {
+        Sid       = "AllowProdWritesUnderProdPrefix"
+        Effect    = "Allow"
+        Principal = { AWS = local.prod_principal }
+        Action    = ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
+        Resource  = local.prod_artifacts_objects_arn
+      },
+      {
+        # An object encrypted with any other key (e.g. a workload account's own key) could not be read
+        # by the other accounts: uploads naming a key must name the registry key.
+        Sid       = "DenyUploadsWithAnotherKmsKey"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = local.artifacts_objects_arn
+        Condition = {
+          StringNotEqualsIfExists = {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id" = [var.kms_key_arn, var.kms_alias_arn]
           }
-        },
-        {
-          Sid       = "DenyInsecureTransport"
-          Effect    = "Deny"
-          Principal = "*"
-          Action    = "s3:*"
-          Resource  = [local.artifacts_bucket_arn, "${local.artifacts_bucket_arn}/*"]
-          Condition = { Bool = { "aws:SecureTransport" = "false" } }
-        },
-      ],
-    )
+        }
+      },
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = local.artifacts_bucket_and_objects
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
   })
   depends_on = [aws_s3_bucket_public_access_block.artifacts]
 }
@@ -239,7 +250,7 @@ resource "aws_sagemaker_model_package_group_policy" "this" {
       {
         Sid       = "AllowWorkloadAccountsToRegisterAndReadModels"
         Effect    = "Allow"
-        Principal = { AWS = local.workload_principals }
+        Principal = { AWS = [local.dev_principal, local.prod_principal] }
         Action = [
           "sagemaker:CreateModelPackage",
           "sagemaker:DescribeModelPackage",

@@ -1,6 +1,6 @@
 output "artifacts_bucket_name" {
   description = "Name of the central model-artifacts bucket."
-  value       = aws_s3_bucket.artifacts.id
+  value       = aws_s3_bucket.artifacts.bucket
 }
 
 output "artifacts_bucket_arn" {
@@ -10,7 +10,7 @@ output "artifacts_bucket_arn" {
 
 output "access_log_bucket_name" {
   description = "Name of the access-log bucket."
-  value       = aws_s3_bucket.access_logs.id
+  value       = aws_s3_bucket.access_logs.bucket
 }
 
 output "model_package_group_arn" {

@@ -89,20 +89,22 @@ variable "model_package_group_name" {
   }
 }
 
-variable "workload_accounts" {
-  description = "The accounts that train and serve models. Each may read every artifact and write under its own <environment>/ prefix, and create, describe, list and update packages of the group."
-  type = list(object({
-    environment = string
-    account_id  = string
-  }))
+variable "dev_account_id" {
+  description = "The dev account: reads every artifact, writes under dev/, and creates, describes, lists and updates packages of the group."
+  type        = string
 
   validation {
-    condition     = alltrue([for account in var.workload_accounts : can(regex("^[0-9]{12}$", account.account_id))])
-    error_message = "workload_accounts[*].account_id must be AWS account ids of exactly 12 digits."
+    condition     = can(regex("^[0-9]{12}$", var.dev_account_id))
+    error_message = "dev_account_id must be an AWS account id of exactly 12 digits."
   }
+}
+
+variable "prod_account_id" {
+  description = "The prod account: reads every artifact (it serves models trained in dev), writes its retrained versions under prod/, and creates, describes, lists and updates packages of the group."
+  type        = string
 
   validation {
-    condition     = alltrue([for account in var.workload_accounts : can(regex("^[a-z][a-z0-9-]*$", account.environment))])
-    error_message = "workload_accounts[*].environment must be lowercase names such as dev or prod (they are the artifact prefixes)."
+    condition     = can(regex("^[0-9]{12}$", var.prod_account_id))
+    error_message = "prod_account_id must be an AWS account id of exactly 12 digits."
   }
 }

@@ -1,3 +1,7 @@
+locals {
+  account_root = "arn:aws:iam::${var.account_id}:root"
+}
+
 resource "aws_sns_topic" "alerts" {
   name              = var.topic_name
   kms_master_key_id = var.kms_key_arn
@@ -11,7 +15,7 @@ resource "aws_sns_topic_policy" "alerts" {
       {
         Sid       = "OwnerAccountManagesTheTopic"
         Effect    = "Allow"
-        Principal = { AWS = "arn:aws:iam::${var.account_id}:root" }
+        Principal = { AWS = local.account_root }
         Action = [
           "sns:GetTopicAttributes",
           "sns:SetTopicAttributes",

@@ -1,0 +1,169 @@
+# The registry account's plan with its real tfvars, on a mock provider (no AWS, no credentials):
+#   terraform test -filter=tests/registry.tftest.hcl -var-file=../environments/registry.tfvars.json
+# Run by tests/terraform_static/test_terraform_tests.py. Module runs use the tfvars values the root passes.
+
+mock_provider "aws" {}
+
+run "registry_gets_the_registry_modules_only" {
+  command = plan
+
+  assert {
+    condition     = var.environment == "registry"
+    error_message = "run this file with -var-file=../environments/registry.tfvars.json"
+  }
+
+  assert {
+    condition     = length(module.registry_kms) == 1 && length(module.model_registry) == 1
+    error_message = "the registry account must get the registry key and the model registry"
+  }
+
+  assert {
+    condition = alltrue([
+      length(module.workload_kms) == 0, length(module.data_bucket) == 0, length(module.iam) == 0,
+      length(module.notifications) == 0, length(module.pipeline_triggers) == 0, length(module.lambda) == 0,
+      length(module.jenkins) == 0,
+    ])
+    error_message = "the registry account must get no workload or Jenkins module"
+  }
+
+  assert {
+    condition     = output.model_package_group_arn == "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
+    error_message = "model_package_group_arn must be the ARN pipelines/config.py derives"
+  }
+
+  assert {
+    condition = alltrue([for value in [
+      output.workload_kms_key_arn, output.data_bucket_name, output.sagemaker_execution_role_arn, output.lambda_role_arn,
+      output.events_role_arn, output.alert_topic_arn, output.latest_model_function_arn, output.jenkins_role_arn,
+    ] : value == null])
+    error_message = "workload and Jenkins outputs must be null in the registry account"
+  }
+}
+
+run "registry_key_grants_dev_and_prod_cryptography_only" {
+  command = apply
+
+  module {
+    source = "./modules/kms"
+  }
+
+  variables {
+    alias_name                     = var.model_registry.kms_alias
+    description                    = "registry key under test"
+    account_id                     = var.accounts.registry
+    region                         = var.aws_region
+    cross_account_user_account_ids = [var.accounts.dev, var.accounts.prod]
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation && aws_kms_alias.this.name == var.model_registry.kms_alias
+    error_message = "the registry key must rotate and carry the alias of the tfvars"
+  }
+
+  assert {
+    condition     = toset([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid]) == toset(["EnableIamPoliciesOfOwningAccount", "AllowCryptographyForOtherAccounts"])
+    error_message = "the registry key policy must hold exactly the owner statement and the cross-account statement (no EventBridge, no Logs)"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid != "AllowCryptographyForOtherAccounts" ? true : (
+        toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]) &&
+        toset(flatten([s.Action])) == toset(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"])
+      )
+    ])
+    error_message = "dev and prod account principals must get exactly Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Principal != "*" && try(s.Principal.AWS, "") != "*"
+    ])
+    error_message = "no key policy statement may name the wildcard principal"
+  }
+}
+
+run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
+  command = apply
+
+  module {
+    source = "./modules/model-registry"
+  }
+
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.aws_region
+    artifacts_bucket_name              = var.model_registry.artifacts_bucket_name
+    access_log_bucket_name             = var.model_registry.access_log_bucket_name
+    kms_key_arn                        = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+    kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+    model_package_group_name           = var.model_registry.model_package_group_name
+    dev_account_id                     = var.accounts.dev
+    prod_account_id                    = var.accounts.prod
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in aws_s3_bucket_server_side_encryption_configuration.artifacts.rule : rule.bucket_key_enabled && alltrue([
+        for default in rule.apply_server_side_encryption_by_default : default.sse_algorithm == "aws:kms" && default.kms_master_key_id == "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+      ])
+    ])
+    error_message = "the artifacts bucket must default to SSE-KMS with the registry key and a bucket key"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_logging.artifacts.target_bucket == var.model_registry.access_log_bucket_name
+    error_message = "the artifacts bucket must log to the access-log bucket"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for rule in aws_s3_bucket_lifecycle_configuration.artifacts.rule : [
+        for expiry in rule.noncurrent_version_expiration : expiry.noncurrent_days == var.model_registry.noncurrent_version_expiration_days
+      ]
+    ]))
+    error_message = "noncurrent artifact versions must expire after model_registry.noncurrent_version_expiration_days"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Sid => s.Resource
+      if s.Effect == "Allow" && contains(flatten([s.Action]), "s3:PutObject")
+      } == {
+      AllowDevWritesUnderDevPrefix   = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/dev/*"
+      AllowProdWritesUnderProdPrefix = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/prod/*"
+    }
+    error_message = "dev and prod may write only under their own prefix"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Effect == "Deny" ? true : length(setsubtract(toset(flatten([s.Principal.AWS])), toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]))) == 0
+    ])
+    error_message = "the artifacts bucket policy may allow only the dev and prod account principals"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+      ]) && anytrue([
+      for s in jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+    ])
+    error_message = "both registry buckets must deny requests without TLS"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement :
+      toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]) &&
+      toset(flatten([s.Action])) == toset(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"])
+    ])
+    error_message = "the model package group policy must let dev and prod create, describe, list and update packages, nothing else"
+  }
+
+  assert {
+    condition     = aws_sagemaker_model_package_group.this.model_package_group_name == var.model_registry.model_package_group_name
+    error_message = "the model package group must be named as in the tfvars"
+  }
+}

@@ -1,0 +1,310 @@
+# The modules of a workload account, with that account's real tfvars, on a mock provider (no AWS):
+#   terraform test -filter=tests/workload.tftest.hcl -var-file=../environments/dev.tfvars.json -var lambda_zip_path=<zip>
+# and the same with prod.tfvars.json. Run by tests/terraform_static/test_terraform_tests.py. Each run
+# gives its module the values the root passes it (ARNs of not-yet-created resources are fixed stand-ins).
+
+mock_provider "aws" {
+  # The provider validates ARNs it is handed, so generated ids must look like ARNs.
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:000000000000:mock-topic" }
+  }
+}
+
+run "workload_key_lets_eventbridge_and_logs_use_it" {
+  command = apply
+
+  module {
+    source = "./modules/kms"
+  }
+
+  variables {
+    alias_name        = var.workload.kms_alias
+    description       = "workload key under test"
+    account_id        = var.accounts[var.environment]
+    region            = var.aws_region
+    allow_eventbridge = true
+    cloudwatch_log_group_names = compact([
+      "/aws/lambda/${var.workload.latest_model_function_name}",
+      var.jenkins == null ? null : var.jenkins.log_group_name,
+    ])
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "the workload key must rotate"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid != "AllowEventBridgeToPublishToEncryptedTopics" ? true : (
+        s.Principal.Service == "events.amazonaws.com" && try(s.Condition, null) == null &&
+        toset(flatten([s.Action])) == toset(["kms:GenerateDataKey*", "kms:Decrypt"])
+      )
+    ]) && contains([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid], "AllowEventBridgeToPublishToEncryptedTopics")
+    error_message = "events.amazonaws.com must get kms:GenerateDataKey* and kms:Decrypt without conditions (EventBridge to the encrypted topic)"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid != "AllowCloudWatchLogsForNamedLogGroups" ? false : toset(flatten([s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]])) == toset(concat(
+        ["arn:aws:logs:${var.aws_region}:${var.accounts[var.environment]}:log-group:/aws/lambda/${var.workload.latest_model_function_name}"],
+        var.jenkins == null ? [] : ["arn:aws:logs:${var.aws_region}:${var.accounts[var.environment]}:log-group:${var.jenkins.log_group_name}"],
+      ))
+    ])
+    error_message = "CloudWatch Logs may use the key only for the Lambda log group (and jenkins-log in prod)"
+  }
+
+  assert {
+    condition     = !contains([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid], "AllowCryptographyForOtherAccounts")
+    error_message = "no other account may use the workload key"
+  }
+}
+
+run "data_bucket_is_encrypted_with_the_workload_key_and_tls_only" {
+  command = apply
+
+  module {
+    source = "./modules/data-bucket"
+  }
+
+  variables {
+    bucket_name = var.workload.data_bucket_name
+    kms_key_arn = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for rule in aws_s3_bucket_server_side_encryption_configuration.this.rule : [
+        for default in rule.apply_server_side_encryption_by_default : default.sse_algorithm == "aws:kms" && default.kms_master_key_id == var.kms_key_arn
+      ]
+    ]))
+    error_message = "the data bucket must default to SSE-KMS with the workload key"
+  }
+
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.this.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
+    error_message = "the data bucket must deny requests without TLS"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this.bucket == var.workload.data_bucket_name && output.bucket_name == var.workload.data_bucket_name
+    error_message = "the data bucket must be named as in the tfvars"
+  }
+}
+
+run "roles_are_least_privilege" {
+  command = apply
+
+  module {
+    source = "./modules/iam"
+  }
+
+  variables {
+    environment                   = var.environment
+    account_id                    = var.accounts[var.environment]
+    registry_account_id           = var.accounts.registry
+    region                        = var.aws_region
+    sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+    lambda_role_name              = var.workload.lambda_role_name
+    events_role_name              = var.workload.events_role_name
+    data_bucket_name              = var.workload.data_bucket_name
+    artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
+    workload_kms_key_arn          = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    registry_kms_alias            = var.model_registry.kms_alias
+    model_package_group_name      = var.model_registry.model_package_group_name
+    pipeline_arns = [
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.train_pipeline_name)}",
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.inference_pipeline_name)}",
+    ]
+    latest_model_function_name = var.workload.latest_model_function_name
+    lambda_log_group_name      = "/aws/lambda/${var.workload.latest_model_function_name}"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in [aws_iam_role_policy.sagemaker_execution.policy, aws_iam_role_policy.lambda.policy, aws_iam_role_policy.events.policy] : [
+        for s in jsondecode(policy).Statement : [for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*")]
+      ]
+    ]))
+    error_message = "no role policy may allow every action or every action of a service"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in [aws_iam_role_policy.sagemaker_execution.policy, aws_iam_role_policy.lambda.policy] : [
+        for s in jsondecode(policy).Statement : s.Resource != "*" ? true : alltrue([
+          for action in flatten([s.Action]) : contains(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "sagemaker:ListModelPackages", "xray:PutTraceSegments", "xray:PutTelemetryRecords"], action)
+        ])
+      ]
+    ]))
+    error_message = "Resource \"*\" is allowed only for actions without resource types"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.events.policy).Statement :
+      s.Effect == "Allow" && s.Action == "sagemaker:StartPipelineExecution" && toset(s.Resource) == toset(var.pipeline_arns)
+    ]) && length(jsondecode(aws_iam_role_policy.events.policy).Statement) == 1
+    error_message = "the events role may only start the two pipelines"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.events.assume_role_policy).Statement[0].Principal.Service == "events.amazonaws.com" && jsondecode(aws_iam_role.sagemaker_execution.assume_role_policy).Statement[0].Principal.Service == "sagemaker.amazonaws.com" && jsondecode(aws_iam_role.lambda.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
+    error_message = "each role must trust its own service only"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement :
+      s.Action != "iam:PassRole" ? false : s.Resource == "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.sagemaker_execution_role_name}" && s.Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
+    ]) && length([for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement : s if contains(flatten([s.Action]), "iam:PassRole")]) == 1
+    error_message = "the execution role may pass only itself, only to SageMaker"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement :
+      s.Resource != "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/*" ? false : s.Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == var.model_registry.kms_alias
+    ])
+    error_message = "the registry key must be matched by its alias"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement :
+      contains(flatten([s.Action]), "s3:PutObject") && s.Resource == "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/${var.environment}/*"
+    ])
+    error_message = "the execution role must write central artifacts under its own environment prefix"
+  }
+}
+
+run "alert_topic_is_encrypted_and_eventbridge_may_publish" {
+  command = apply
+
+  module {
+    source = "./modules/notifications"
+  }
+
+  variables {
+    topic_name  = var.workload.alert_topic_name
+    account_id  = var.accounts[var.environment]
+    kms_key_arn = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    alert_email = var.workload.alert_email
+  }
+
+  assert {
+    condition     = aws_sns_topic.alerts.kms_master_key_id == var.kms_key_arn && aws_sns_topic.alerts.name == var.workload.alert_topic_name
+    error_message = "the alert topic must be encrypted with the workload key (not alias/aws/sns)"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_sns_topic_policy.alerts.policy).Statement :
+      try(s.Principal.Service, "") != "events.amazonaws.com" ? false : s.Action == "sns:Publish" && s.Condition.StringEquals["aws:SourceAccount"] == var.accounts[var.environment]
+    ])
+    error_message = "EventBridge rules of this account must be allowed to publish"
+  }
+
+  assert {
+    condition     = aws_sns_topic_subscription.email.protocol == "email" && aws_sns_topic_subscription.email.endpoint == var.workload.alert_email
+    error_message = "the alert email must be subscribed"
+  }
+}
+
+run "triggers_follow_the_tfvars" {
+  command = apply
+
+  module {
+    source = "./modules/pipeline-triggers"
+  }
+
+  variables {
+    rule_name_prefix       = var.project_name
+    train_pipeline_arn     = "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.train_pipeline_name)}"
+    inference_pipeline_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.inference_pipeline_name)}"
+    retrain_input_data_uri = "s3://${var.workload.data_bucket_name}/data/train/"
+    schedule_expression    = var.workload.inference_schedule.expression
+    schedule_enabled       = var.workload.inference_schedule.enabled
+    events_role_arn        = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.events_role_name}"
+    alert_topic_arn        = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.inference_schedule.state == (var.workload.inference_schedule.enabled ? "ENABLED" : "DISABLED") && aws_cloudwatch_event_rule.inference_schedule.schedule_expression == var.workload.inference_schedule.expression
+    error_message = "the inference schedule must use the tfvars expression and be enabled exactly when the tfvars say so"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.inference_failed.event_pattern) == {
+      source      = ["aws.sagemaker"]
+      detail-type = ["SageMaker Model Building Pipeline Execution Status Change"]
+      detail = {
+        currentPipelineExecutionStatus = ["Failed"]
+        pipelineArn                    = [var.inference_pipeline_arn]
+      }
+    }
+    error_message = "the inference-failed rule must match failed executions of the inference pipeline"
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.train_failed.event_pattern).detail.pipelineArn == [var.train_pipeline_arn]
+    error_message = "the train-failed rule must match the train pipeline"
+  }
+
+  assert {
+    condition = aws_cloudwatch_event_target.retrain.arn == var.train_pipeline_arn && aws_cloudwatch_event_target.retrain.role_arn == var.events_role_arn && [
+      for parameter in aws_cloudwatch_event_target.retrain.sagemaker_pipeline_target[0].pipeline_parameter_list : { (parameter.name) = parameter.value }
+    ] == [{ InputDataUri = "s3://${var.workload.data_bucket_name}/data/train/" }]
+    error_message = "a failed inference must start the train pipeline on all training data, with the events role"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.inference_schedule.arn == var.inference_pipeline_arn && aws_cloudwatch_event_target.inference_schedule.role_arn == var.events_role_arn
+    error_message = "the schedule must start the inference pipeline with the events role"
+  }
+
+  assert {
+    condition = alltrue([
+      for target in [aws_cloudwatch_event_target.inference_failed_alert, aws_cloudwatch_event_target.train_failed_alert] :
+      target.arn == var.alert_topic_arn && strcontains(target.input_transformer[0].input_template, "<execution>")
+    ])
+    error_message = "both failure rules must send a readable alert to the topic"
+  }
+}
+
+run "latest_model_function" {
+  command = apply
+
+  module {
+    source = "./modules/lambda"
+  }
+
+  variables {
+    function_name           = var.workload.latest_model_function_name
+    zip_path                = var.lambda_zip_path
+    role_arn                = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.lambda_role_name}"
+    kms_key_arn             = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    model_package_group_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
+    log_group_name          = "/aws/lambda/${var.workload.latest_model_function_name}"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "latest_approved_model.handler" && aws_lambda_function.this.runtime == "python3.11"
+    error_message = "the handler must be latest_approved_model.handler on python3.11"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.MODEL_PACKAGE_GROUP_ARN == var.model_package_group_arn && aws_lambda_function.this.kms_key_arn == var.kms_key_arn
+    error_message = "MODEL_PACKAGE_GROUP_ARN must name the central group, encrypted with the workload key"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256(var.lambda_zip_path)
+    error_message = "a new zip must redeploy the function"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn && aws_cloudwatch_log_group.this.retention_in_days == 365 && aws_lambda_function.this.logging_config[0].log_group == var.log_group_name
+    error_message = "the function must log to its own encrypted log group with retention"
+  }
+}
