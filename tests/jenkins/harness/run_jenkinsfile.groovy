@@ -166,6 +166,11 @@ class DeclarativeValidator {
             error(statement, "${where}: unknown condition; use one of ${WHEN_CONDITIONS.sort().join(', ')}")
             return
         }
+        if (call.methodAsString == 'equals') {
+            // Not a Jenkins rule: inside a closure Groovy binds equals(...) to the closure's own Object.equals,
+            // so the stub DSL could never see this condition and would silently evaluate it as absent.
+            error(call, "${where}: the test harness cannot evaluate 'equals'; write expression { a == b } instead")
+        }
         if (call.methodAsString in MULTIBRANCH_ONLY_CONDITIONS) {
             error(call, "${where}: '${call.methodAsString}' only works in multibranch jobs; this job is a plain " +
                     "pipeline job, use expression { ... } on params or env instead")
@@ -571,8 +576,6 @@ class WhenCollector {
         body.call()
         results << innerResults.any { it }
     }
-
-    def equals(Map args) { results << (args.expected?.toString() == args.actual?.toString()) }
 
     def environment(Map args) { results << (evaluator.env."${args.name}" == args.value?.toString()) }
 }
