@@ -2,9 +2,9 @@
 
 Definitions are pure: building one makes no AWS or network call and gives byte-identical JSON for the same
 inputs. The pieces that make that true live here:
-- `definition_session` builds a PipelineSession whose clients are never called (fixed fake credentials, so
-  botocore never searches the credential chain or the instance metadata service; an explicit SDK config, so
-  no config file or S3 config is read; a default bucket that is never resolved);
+- `definition_session` builds a PipelineSession whose AWS clients are stand-ins that raise when used (so
+  no credential is ever looked up and no call can happen); an explicit SDK config, so no config file or
+  S3 config is read; a default bucket that is never resolved;
 - the SDK's telemetry (an STS call and an HTTP request, sent from `Estimator.fit`) is never emitted:
   `untracked_fit` calls fit without its telemetry wrapper;
 - processing scripts are referenced by `s3://<data bucket>/code/<sha256>/<file>`, so the SDK uploads nothing
@@ -16,13 +16,14 @@ All SageMaker SDK specifics stay under `pipelines/` so a move to SDK v3 touches 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import inspect
 import json
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from sagemaker.workflow.functions import Join
 from sagemaker.workflow.pipeline_context import PipelineSession
 
 from pipelines.config import EnvConfig, load_config
-from pipelines.errors import UsageError
+from pipelines.errors import MlopsError, UsageError
 
 SKLEARN_VERSION = "1.2-1"
 XGBOOST_VERSION = "3.0-5"
@@ -46,7 +47,6 @@ PROCESSING_ROOT = "/opt/ml/processing"
 # Given no config, the SDK reads defaults from config files (or an S3 URI named in the environment); given
 # this one (validated once, at construction) it reads nothing.
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
-DEFINITION_ONLY_CREDENTIAL = "definition-only-never-used"
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,54 @@ def code_asset(config: EnvConfig, path: Path) -> CodeAsset:
     return CodeAsset(Path(path), f"s3://{bucket}/code/{digest}/{Path(path).name}")
 
 
+class RefusingClient:
+    """Stands in for every AWS client of the definition session: any use is a bug in a pure build."""
+
+    def __init__(self, service: str):
+        self._service = service
+
+    def __getattr__(self, name: str):
+        raise MlopsError(f"building a pipeline definition used the {self._service} client ({name}); "
+                         "definitions must be built without AWS calls")
+
+
+class DefinitionOnlyBotoSession:
+    """The boto3 session of the definition session: a region, and clients that refuse to be used.
+
+    No credential is looked up (no credential chain, no instance metadata service) and no botocore
+    service model is loaded, which is also most of what a cold build would otherwise spend.
+    """
+
+    def __init__(self, region_name: str):
+        self.region_name = region_name
+
+    def client(self, service_name: str, *args, **kwargs) -> RefusingClient:
+        return RefusingClient(service_name)
+
+    def resource(self, service_name: str, *args, **kwargs) -> RefusingClient:
+        return RefusingClient(f"{service_name} resource")
+
+
+@contextlib.contextmanager
+def offline_boto3(region: str) -> Iterator[None]:
+    """Make boto3's default session a definition-only one while a definition is built.
+
+    Some SDK objects create their own boto3 clients: the Estimator's TensorBoard helper calls
+    `boto3.client("sagemaker")`, which would look up credentials (possibly asking the instance metadata
+    service over the network). Inside this block they get refusing clients instead.
+    """
+    previous = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = DefinitionOnlyBotoSession(region)
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = previous
+
+
 def definition_session(config: EnvConfig) -> PipelineSession:
     """A PipelineSession for building definitions only: constructing it and using it makes no call."""
-    boto_session = boto3.Session(
-        aws_access_key_id=DEFINITION_ONLY_CREDENTIAL,
-        aws_secret_access_key=DEFINITION_ONLY_CREDENTIAL,
-        region_name=config.aws_region,
-    )
     session = PipelineSession(
-        boto_session=boto_session,
+        boto_session=DefinitionOnlyBotoSession(config.aws_region),
         default_bucket=config.require_workload().data_bucket_name,
         sagemaker_config=SDK_CONFIG,
     )
@@ -87,7 +126,7 @@ def definition_session(config: EnvConfig) -> PipelineSession:
     # every URI in our definitions is explicit, so pin it to make any stray use harmless and offline.
     session._default_bucket = config.require_workload().data_bucket_name
     # With a non-empty config the SDK re-validates it against its JSON schema on every one of the ~80
-    # lookups a build makes (half a second each); nothing in our definitions comes from SDK defaults.
+    # lookups a build makes; nothing in our definitions comes from SDK defaults.
     session.sagemaker_config = {}
     return session
 
@@ -98,12 +137,18 @@ def untracked_fit(estimator, inputs):
     return type(estimator).fit.__wrapped__(estimator, inputs)
 
 
+@functools.cache
+def _image_uri(framework: str, region: str, version: str) -> str:
+    # Pure (the SDK's bundled JSON), but each lookup re-reads botocore's endpoint data: look up once.
+    return image_uris.retrieve(framework, region, version=version, instance_type="ml.m5.large")
+
+
 def sklearn_image(config: EnvConfig) -> str:
-    return image_uris.retrieve("sklearn", config.aws_region, version=SKLEARN_VERSION, instance_type="ml.m5.large")
+    return _image_uri("sklearn", config.aws_region, SKLEARN_VERSION)
 
 
 def xgboost_image(config: EnvConfig) -> str:
-    return image_uris.retrieve("xgboost", config.aws_region, version=XGBOOST_VERSION)
+    return _image_uri("xgboost", config.aws_region, XGBOOST_VERSION)
 
 
 def execution_prefix(*parts: str) -> Join:
@@ -186,7 +231,7 @@ def build_pipeline(module_name: str, env: str, kwargs: Mapping[str, Any]) -> Bui
 
 def definition_json_for(pipeline) -> str:
     """The definition JSON of a built `Pipeline`, without the SDK's notes about intended behaviour."""
-    with quiet_sdk():
+    with quiet_sdk(), offline_boto3(pipeline.sagemaker_session.boto_region_name):
         return pipeline.definition()
 
 

@@ -24,7 +24,7 @@ from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
 
 from pipelines.config import EnvConfig
-from pipelines.definitions import CodeAsset, data_uri, definition_session, execution_prefix
+from pipelines.definitions import CodeAsset, data_uri, definition_session, execution_prefix, offline_boto3
 
 STEP_LATEST_MODEL = "LatestApprovedModel"
 STEP_CREATE_MODEL = "SeverityModel"  # ModelStep names the step "SeverityModel-CreateModel" in the definition
@@ -40,6 +40,11 @@ def code_assets(config: EnvConfig) -> list[CodeAsset]:
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """The batch inference pipeline of one workload environment. Pure: no AWS call."""
+    with offline_boto3(config.aws_region):
+        return _build(config, role, pipeline_name)
+
+
+def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pipeline:
     workload = config.require_workload()
     settings = workload.pipeline
     session = definition_session(config)

@@ -40,6 +40,7 @@ from pipelines.definitions import (
     data_uri,
     definition_session,
     execution_prefix,
+    offline_boto3,
     processing_path,
     sklearn_image,
     untracked_fit,
@@ -77,6 +78,11 @@ def code_assets(config: EnvConfig) -> list[CodeAsset]:
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """The train pipeline of one workload environment. Pure: no AWS call."""
+    with offline_boto3(config.aws_region):
+        return _build(config, role, pipeline_name)
+
+
+def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pipeline:
     workload = config.require_workload()
     settings = workload.pipeline
     session = definition_session(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import boto3
 import botocore.client
 import pytest
 
@@ -18,6 +19,11 @@ MODULES = ("pipelines.train.pipeline", "pipelines.inference.pipeline")
 def no_network(monkeypatch):
     """Every way out of the process fails loudly, and every attempt is recorded."""
     attempts = []
+    # No credentials anywhere: a credential lookup would go on to the instance metadata service (a socket).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     def refuse(what):
         def refused(*args, **kwargs):

@@ -1,0 +1,52 @@
+"""Ratio: cold `get-pipeline-definition` (both pipelines) / cold `python -c "import sagemaker"`.
+
+Building a definition should cost little beyond importing the SDK (goal: ratio <= 1.3). Each command runs
+in a fresh interpreter (cold: no warm imports), in interleaved rounds. Run on demand
+(`make bench`), never as part of the test suite's pass/fail.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUNS = 5
+GOAL = 1.3
+IMPORT_SDK = [sys.executable, "-c", "import sagemaker"]
+DEFINITIONS = [
+    [sys.executable, "-m", "pipelines.get_pipeline_definition", "--env", "dev", "--pipeline", pipeline,
+     "--output", str(REPO_ROOT / "build" / "benchmark" / f"{pipeline}.json")]
+    for pipeline in ("train", "inference")
+]
+
+
+def seconds(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    seconds(IMPORT_SDK)  # warm the OS file cache once so both sides start equal
+    # Interleaved rounds, so a busy machine slows both sides alike; the ratio is the median of the rounds'.
+    sdk_times, definition_times, ratios = [], [], []
+    for _ in range(RUNS):
+        sdk = seconds(IMPORT_SDK)
+        definition = statistics.mean(seconds(command) for command in DEFINITIONS)
+        sdk_times.append(sdk)
+        definition_times.append(definition)
+        ratios.append(definition / sdk)
+    ratio = statistics.median(ratios)
+    print(f"cold import sagemaker:           {statistics.median(sdk_times):.2f} s (median of {RUNS})")
+    print(f"cold get-pipeline-definition:    {statistics.median(definition_times):.2f} s per pipeline "
+          f"(median of {RUNS})")
+    print(f"ratio: {ratio:.2f} (median of the rounds; goal <= {GOAL}) {'OK' if ratio <= GOAL else 'ABOVE GOAL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
