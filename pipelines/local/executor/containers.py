@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipelines.local.executor.errors import StepFailed
+from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
 
 SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
 # ECR repository name -> family. The account and tag vary by region and version; the repository does not.
@@ -82,9 +83,7 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     return completed
 
 
-def run_data_quality_analyzer(environment: Mapping[str, str], input_dir: Path, output_dir: Path):
+def run_data_quality_analyzer(environment: Mapping[str, str], input_dir: Path, output_dir: Path) -> MonitoringResult:
     """The model-monitor analyzer image: the local analyzer's container entry point (statistics/constraints/
     constraint_violations in AWS's formats). Returns its MonitoringResult (status, violations)."""
-    from pipelines.local.monitor.container import run_data_quality_container
-
     return run_data_quality_container(environment, input_dir, output_dir)

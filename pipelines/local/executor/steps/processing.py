@@ -55,7 +55,7 @@ class ProcessingJob:
     def describe(self, status: str, failure_reason: str | None = None) -> dict[str, Any]:
         """The DescribeProcessingJob response of this job."""
         description = {
-            **{key: value for key, value in self.request.items()},
+            **self.request,
             "ProcessingJobName": self.name,
             "ProcessingJobArn": self.arn,
             "ProcessingJobStatus": status,

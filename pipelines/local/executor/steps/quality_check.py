@@ -64,10 +64,14 @@ class QualityCheckHandler(StepHandler):
         except StepFailed as failure:
             raise StepFailed(failure.reason, properties, metadata) from None
 
-        if step.get("RegisterNewBaseline") or baseline is None:
-            used = properties["CalculatedBaselineStatistics"], properties["CalculatedBaselineConstraints"]
+        calculated = properties["CalculatedBaselineStatistics"], properties["CalculatedBaselineConstraints"]
+        supplied = context.resolve(step.get("SuppliedBaselineStatistics")), \
+            context.resolve(step.get("SuppliedBaselineConstraints"))
+        # RegisterNewBaseline: the new one; else the one checked against (with SkipCheck: the supplied one).
+        if step.get("RegisterNewBaseline"):
+            used = calculated
         else:
-            used = baseline
+            used = baseline or (supplied if all(supplied) else calculated)
         properties["BaselineUsedForDriftCheckStatistics"], properties["BaselineUsedForDriftCheckConstraints"] = used
         metadata["QualityCheck"].update({
             "BaselineUsedForDriftCheckStatistics": used[0], "BaselineUsedForDriftCheckConstraints": used[1]})
