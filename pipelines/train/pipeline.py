@@ -109,12 +109,12 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         name=STEP_PREPROCESS,
         step_args=processor.run(
             code=preprocess_code.s3_uri,
-            inputs=[ProcessingInput(source=input_data, destination=processing_path("input"),
+            inputs=[ProcessingInput(source=input_data, destination=processing_path("input", "raw"),
                                     input_name="raw")],
             outputs=[ProcessingOutput(output_name=name, source=processing_path(name),
                                       destination=execution_prefix(work, "preprocess", name))
                      for name in split_outputs],
-            arguments=["--input-dir", processing_path("input"),
+            arguments=["--input-dir", processing_path("input", "raw"),
                        *[arg for name in split_outputs for arg in (f"--{name}-dir", processing_path(name))]],
         ),
     )

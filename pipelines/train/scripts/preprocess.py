@@ -27,7 +27,7 @@ logger = logging.getLogger("preprocess")
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--input-dir", default="/opt/ml/processing/input")
+    p.add_argument("--input-dir", default="/opt/ml/processing/input/raw")
     p.add_argument("--train-dir", default="/opt/ml/processing/train")
     p.add_argument("--validation-dir", default="/opt/ml/processing/validation")
     p.add_argument("--test-dir", default="/opt/ml/processing/test")
