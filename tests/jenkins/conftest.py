@@ -28,8 +28,8 @@ def groovy(require_tool: Callable[[str], str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def harness_server(groovy: dict[str, str]) -> Iterator[HarnessServer]:
-    server = HarnessServer(groovy["groovy"], groovy["JAVA_HOME"])
+def harness_server(groovy: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessServer]:
+    server = HarnessServer(groovy["groovy"], groovy["JAVA_HOME"], tmp_path_factory.mktemp("harness") / "groovy.log")
     yield server
     server.close()
 

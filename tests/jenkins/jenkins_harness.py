@@ -45,11 +45,14 @@ class HarnessServer:
     """One `groovy run_jenkinsfile.groovy --serve` process answering requests one line at a time: the JVM starts
     and the harness compiles once per test session instead of once per request."""
 
-    def __init__(self, groovy: str, java_home: str):
-        self.process = subprocess.Popen(
-            [groovy, str(HARNESS), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env={**os.environ, "JAVA_HOME": java_home},
-        )
+    def __init__(self, groovy: str, java_home: str, log_path: Path):
+        # stderr to a file: a pipe nobody reads would block the JVM once its buffer is full.
+        self.log_path = log_path
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [groovy, str(HARNESS), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=log, text=True, env={**os.environ, "JAVA_HOME": java_home},
+            )
         self.replies: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read_replies, daemon=True).start()
 
@@ -67,7 +70,7 @@ class HarnessServer:
         except queue.Empty:
             raise HarnessError(f"the harness did not answer within {HARNESS_TIMEOUT_SECONDS} s") from None
         if not line:
-            raise HarnessError(f"the harness exited ({self.process.wait()}):\n{self.process.stderr.read()}")
+            raise HarnessError(f"the harness exited ({self.process.wait()}):\n{self.log_path.read_text()}")
         report = json.loads(line)
         if report["exitStatus"] != 0 or not report.get("valid"):
             raise HarnessError("the Jenkinsfile is invalid:\n" + "\n".join(report.get("errors", [])), report)
