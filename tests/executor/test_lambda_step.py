@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from textwrap import dedent
 
 import boto3
 import pytest
 
-from executor.helpers import XGBOOST_IMAGE, definition, statuses
+from executor.helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
 from pipelines.aws import session_for_account
 from pipelines.inference.lambda_package import build_lambda_zip
 from pipelines.local.executor.steps import lambda_step
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
 
@@ -23,7 +20,7 @@ OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri
 def function(dev, dev_session, tmp_path_factory) -> dict:
     """The latest-approved-model function as Terraform deploys it (role, handler, environment, zip)."""
     role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
-                                                 AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+                                                 AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     archive = build_lambda_zip(tmp_path_factory.mktemp("lambda"))
     return dev_session.client("lambda").create_function(
         FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
@@ -110,7 +107,7 @@ def whoami(dev, dev_session, tmp_path, monkeypatch) -> str:
     """A function whose handler reports the credentials and environment it ran with."""
     (tmp_path / "whoami.py").write_text(WHOAMI)
     monkeypatch.setattr(lambda_step, "LAMBDA_SOURCE_DIRS", (tmp_path,))
-    role = dev_session.client("iam").create_role(RoleName="whoami-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    role = dev_session.client("iam").create_role(RoleName="whoami-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
     return dev_session.client("lambda").create_function(
         FunctionName="whoami", Runtime="python3.11", Role=role["Arn"], Handler="whoami.handler",
         Code={"ZipFile": build_lambda_zip(tmp_path / "zip").read_bytes()},

@@ -1,0 +1,112 @@
+"""The project's real batch-inference definition run by the executor in dev, against an Approved version.
+
+The version is registered directly (a real XGBoost model on the UCI part-1 data and the analyzer's baseline of
+its features) rather than by the train pipeline, which tests/executor/test_run_pipeline_local.py runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from executor.helpers import LAMBDA_TRUST, XGBOOST_IMAGE
+from pipelines.aws import session_for_account
+from pipelines.config import REPO_ROOT
+from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
+from pipelines.data.raw import read_raw
+from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.inference import pipeline as inference
+from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
+from pipelines.local.monitor.container import run_data_quality_container
+
+
+@pytest.fixture(scope="module")
+def inference_definition() -> str:
+    from pipelines.config import load_config
+
+    with quiet_sdk():
+        return definition_json_for(inference.build(load_config("dev")))
+
+
+@pytest.fixture
+def approved_version(dev, dev_session, tmp_path) -> dict:
+    """Data in dev, the latest-model function, and one Approved version in the registry account."""
+    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
+    s3 = dev_session.client("s3")
+    s3.create_bucket(Bucket=dev.workload.data_bucket_name)
+    for name, path in prepared.files.items():
+        s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
+                                                 AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    dev_session.client("lambda").create_function(
+        FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
+        Handler="latest_approved_model.handler", Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
+        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev.model_package_group_arn}})
+
+    part1 = pd.read_csv(prepared.files[TRAIN_PART1]).dropna()
+    features = part1.drop(columns=[LABEL])
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "seed": 42},
+                        xgb.DMatrix(features.to_numpy(np.float32), label=part1[LABEL]), num_boost_round=20)
+    (tmp_path / MODEL_FILE).write_bytes(booster.save_raw("ubj"))
+    (tmp_path / "baseline").mkdir()
+    features.to_csv(tmp_path / "baseline" / "features.csv", header=False, index=False)
+    run_data_quality_container({"dataset_format": json.dumps({"csv": {"header": False}})}, tmp_path / "baseline",
+                               tmp_path / "baseline-output")
+
+    registry = session_for_account(dev.accounts.registry, dev.aws_region)
+    bucket, prefix = dev.model_registry.artifacts_bucket_name, "dev/test-version"
+    registry.client("s3").create_bucket(Bucket=bucket)
+    registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/model.tar.gz",
+                                     Body=deterministic_tar_gz({MODEL_FILE: tmp_path / MODEL_FILE}))
+    for name in ("statistics.json", "constraints.json"):
+        registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{name}",
+                                         Body=(tmp_path / "baseline-output" / name).read_bytes())
+    sagemaker = registry.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    uri = f"s3://{bucket}/{prefix}"
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"{uri}/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        DriftCheckBaselines={"ModelDataQuality": {
+            "Statistics": {"ContentType": "application/json", "S3Uri": f"{uri}/statistics.json"},
+            "Constraints": {"ContentType": "application/json", "S3Uri": f"{uri}/constraints.json"}}},
+    )["ModelPackageArn"]
+    return {"package": package, "booster": booster, "batch": prepared.files[BATCH]}
+
+
+def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, inference_definition, approved_version,
+                                                                   dev, dev_session):
+    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name)
+
+    assert record.status == "Succeeded", record.failure_reason
+    assert [step.type for step in record.steps] == ["Lambda", "Model", "QualityCheck", "Transform"]
+    lambda_step = next(step for step in record.steps if step.type == "Lambda")
+    assert lambda_step.properties["OutputParameters"]["ModelPackageArn"] == approved_version["package"]
+    transform = next(step for step in record.steps if step.type == "Transform")
+    output = transform.properties["TransformOutput"]["S3OutputPath"].rstrip("/")
+    bucket, key = output[5:].split("/", 1)
+    body = dev_session.client("s3").get_object(Bucket=bucket, Key=f"{key}/{BATCH}.out")["Body"].read()
+    predictions = np.loadtxt(io.BytesIO(body))
+    batch = pd.read_csv(approved_version["batch"], header=None).to_numpy(np.float32)
+    np.testing.assert_allclose(predictions, approved_version["booster"].inplace_predict(batch), rtol=1e-6)
+
+
+def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inference_definition, approved_version,
+                                                                  dev):
+    outliers = f"s3://{dev.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
+
+    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name,
+                                     {"BatchDataUri": outliers})
+
+    assert record.status == "Failed"
+    assert {step.type: step.status for step in record.steps} == {
+        "Lambda": "Succeeded", "Model": "Succeeded", "QualityCheck": "Failed", "Transform": "NotExecuted"}
+    assert "CompletedWithViolations" in record.failure_reason
+    assert "completeness_check" in record.failure_reason
