@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import UsageError
@@ -45,7 +46,12 @@ def approve_model(args: argparse.Namespace) -> int:
     from pipelines.aws import session_for_account
 
     session = session_for_account(config.accounts.registry, config.aws_region)
-    sagemaker, s3 = session.client("sagemaker"), session.client("s3")
+    with explained_aws_errors(f"reviewing model package group {config.model_package_group_arn}"):
+        return review(args, config, session.client("sagemaker"), session.client("s3"))
+
+
+def review(args: argparse.Namespace, config: EnvConfig, sagemaker, s3) -> int:
+    """List and/or approve or reject, with clients of the registry account."""
     versions = list_versions(sagemaker, config)
     if args.list:
         print(f"model package group {config.model_package_group_arn}: {len(versions)} version(s)")

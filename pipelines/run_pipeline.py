@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import ExecutionFailed, UsageError
@@ -120,13 +121,16 @@ def run_pipelines(request: RunRequest) -> int:
 
     session = session_for_account(config.account_id, config.aws_region)
     for pipeline in built:
-        upload_code(session, config, pipeline.code_assets)
-        outcome = upsert(session, pipeline.name, pipeline.definition, role, request.description, tags)
+        with explained_aws_errors(f"uploading the code of {pipeline.name}"):
+            upload_code(session, config, pipeline.code_assets)
+        with explained_aws_errors(f"upserting {pipeline.name}"):
+            outcome = upsert(session, pipeline.name, pipeline.definition, role, request.description, tags)
         print(f"{pipeline.name}: {outcome} in account {config.account_id}")
     if request.start:
         for pipeline in built:
             own = {name: value for name, value in parameters.items() if name in pipeline.parameter_names}
-            start(session, pipeline.name, own, request.local, request.wait)
+            with explained_aws_errors(f"running {pipeline.name}"):
+                start(session, pipeline.name, own, request.local, request.wait)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS, load_config
 from pipelines.data.prepare import accounting, prepare, upload
@@ -37,8 +38,9 @@ def prepare_data(args: argparse.Namespace) -> int:
             from pipelines.local.stack import activate_running
 
             activate_running()
-        for uri in upload(config, prepared.files):
-            print(f"uploaded {uri}")
+        with explained_aws_errors(f"uploading to s3://{config.require_workload().data_bucket_name}"):
+            for uri in upload(config, prepared.files):
+                print(f"uploaded {uri}")
     return 0
 
 

@@ -108,3 +108,10 @@ def test_cli_uploads_to_the_data_layout(aws, tmp_path, capsys):
     body = s3.get_object(Bucket="mammo-data-222222222222", Key=S3_KEYS[BATCH])["Body"].read()
     assert body == (tmp_path / BATCH).read_bytes()
     assert "uploaded s3://mammo-data-222222222222/data/batch/clean/mammo-batch-dataset.csv" in capsys.readouterr().out
+
+
+def test_cli_upload_without_the_bucket_exits_1_naming_it(aws, tmp_path, capsys):
+    assert cli.main(["--env", "dev", "--output-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "uploading to s3://mammo-data-222222222222: AWS answered NoSuchBucket" in err
+    assert (tmp_path / BATCH).exists()  # the local files are kept

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import boto3
 import botocore.client
@@ -80,3 +83,12 @@ def test_editing_a_script_changes_only_its_code_uri(tmp_path, monkeypatch):
     uploads = {asset.path.name: asset.s3_uri for asset in after.code_assets}
     assert uploads["preprocess.py"] == new_uri
     assert uploads["evaluate.py"] == {a.path.name: a.s3_uri for a in before.code_assets}["evaluate.py"]
+
+
+def test_a_fresh_interpreter_with_another_hash_seed_prints_the_same_bytes(tmp_path):
+    # Set or dict ordering that depended on string hashing would show here and not within one process.
+    target = tmp_path / "train.json"
+    environment = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-m", "pipelines.get_pipeline_definition", "--env", "dev", "--pipeline", "train",
+                    "--output", str(target)], check=True, env=environment, capture_output=True)
+    assert target.read_text() == build_pipeline(MODULES[0], "dev", {}).definition

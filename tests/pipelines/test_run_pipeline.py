@@ -101,6 +101,14 @@ def test_failed_execution_exits_3_with_the_reason(dev, capsys, monkeypatch):
     assert "ended Failed: Step AucBelowThreshold failed" in err
 
 
+def test_missing_data_bucket_exits_1_with_the_aws_answer_and_a_hint(aws, capsys):
+    status, out, err = run(capsys, "--env", "dev", "--pipeline", "train")
+    assert status == 1
+    assert out == ""
+    assert "uploading the code of mammo-train: AWS answered NoSuchBucket" in err
+    assert "is the environment's infrastructure applied" in err
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--env", "dev", "--kwargs", "{not json"], "--kwargs is not valid JSON"),
     (["--env", "dev", "--kwargs", "[1, 2]"], "--kwargs must be a JSON object"),
