@@ -1,0 +1,40 @@
+# The dev account's plan with its real tfvars, on a mock provider (no AWS, no credentials):
+#   terraform test -filter=tests/dev.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
+# Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
+
+mock_provider "aws" {}
+
+run "dev_gets_the_workload_modules_without_jenkins" {
+  command = plan
+
+  assert {
+    condition     = var.environment == "dev"
+    error_message = "run this file with -var-file=../environments/dev.tfvars.json"
+  }
+
+  assert {
+    condition = alltrue([
+      length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
+      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+    ])
+    error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers and Lambda"
+  }
+
+  assert {
+    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0 && length(module.jenkins) == 0
+    error_message = "dev must get neither the registry modules nor the Jenkins role"
+  }
+
+  assert {
+    condition = alltrue([for value in [
+      output.model_package_group_arn, output.model_artifacts_bucket_name, output.registry_kms_key_arn,
+      output.jenkins_role_arn, output.jenkins_log_group_name,
+    ] : value == null])
+    error_message = "registry and Jenkins outputs must be null in dev"
+  }
+
+  assert {
+    condition     = !var.workload.inference_schedule.enabled
+    error_message = "the inference schedule stays disabled in dev: pipelines are started by hand there"
+  }
+}

@@ -1,0 +1,137 @@
+# The prod account's plan with its real tfvars, on a mock provider (no AWS, no credentials):
+#   terraform test -filter=tests/prod.tftest.hcl -var-file=../environments/prod.tfvars.json -var-file=<lambda_zip_path json>
+# Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
+
+mock_provider "aws" {}
+
+run "prod_gets_the_workload_modules_and_jenkins" {
+  command = plan
+
+  assert {
+    condition     = var.environment == "prod"
+    error_message = "run this file with -var-file=../environments/prod.tfvars.json"
+  }
+
+  assert {
+    condition = alltrue([
+      length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
+      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+      length(module.jenkins) == 1,
+    ])
+    error_message = "prod must get every workload module and the Jenkins role with its log group"
+  }
+
+  assert {
+    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0
+    error_message = "prod must not get the registry modules"
+  }
+
+  assert {
+    condition     = output.jenkins_log_group_name == var.jenkins.log_group_name
+    error_message = "the jenkins-log group must be named as in the tfvars"
+  }
+
+  assert {
+    condition     = var.workload.inference_schedule.enabled
+    error_message = "the inference schedule runs in prod"
+  }
+}
+
+run "jenkins_role_deploys_prod_with_least_privilege" {
+  command = apply
+
+  module {
+    source = "./modules/jenkins"
+  }
+
+  variables {
+    role_name                     = var.jenkins.role_name
+    tooling_account_id            = var.accounts.tooling
+    account_id                    = var.accounts.prod
+    registry_account_id           = var.accounts.registry
+    region                        = var.aws_region
+    environment                   = var.environment
+    project_name                  = var.project_name
+    state_key                     = "mlops-infra/${var.environment}.tfstate"
+    terraform_state_bucket        = var.terraform_state_bucket
+    log_group_name                = var.jenkins.log_group_name
+    log_retention_days            = var.jenkins.log_retention_days
+    kms_key_arn                   = "arn:aws:kms:${var.aws_region}:${var.accounts.prod}:key/11111111-2222-3333-4444-555555555555"
+    data_bucket_name              = var.workload.data_bucket_name
+    artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
+    workload_kms_alias            = var.workload.kms_alias
+    registry_kms_alias            = var.model_registry.kms_alias
+    sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+    lambda_role_name              = var.workload.lambda_role_name
+    events_role_name              = var.workload.events_role_name
+    alert_topic_name              = var.workload.alert_topic_name
+    rule_name_prefix              = var.project_name
+    latest_model_function_name    = var.workload.latest_model_function_name
+    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", var.jenkins.log_group_name]
+    pipeline_arns = [
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}",
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.inference_pipeline_name)}",
+    ]
+  }
+
+  assert {
+    condition     = aws_iam_role.jenkins.name == var.jenkins.role_name && jsondecode(aws_iam_role.jenkins.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::${var.accounts.tooling}:root"
+    error_message = "the Jenkins role must be named as in the tfvars and trusted by the tooling account only"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : [
+        for action in flatten([s.Action]) : s.Effect == "Allow" && action != "*" && !endswith(action, ":*")
+      ]
+    ]))
+    error_message = "the Jenkins policy may not allow every action, nor every action of a service"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : (
+        toset(flatten([s.Action])) == toset(["kms:ListAliases"]) ||
+        try(s.Condition.StringEquals["aws:RequestTag/Project"], "") == var.project_name
+      )
+    ])
+    error_message = "Resource \"*\" is allowed only for kms:ListAliases and for creating keys tagged with the project"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement :
+      !contains(flatten([s.Resource]), "arn:aws:iam::${var.accounts.prod}:role/${var.jenkins.role_name}") ? true : length(setintersection(
+        toset(flatten([s.Action])), toset(["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"])
+      )) == 0
+    ])
+    error_message = "the Jenkins role must not be able to widen its own permissions"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Action != "iam:PassRole" ? true : can(s.Condition.StringEquals["iam:PassedToService"])
+    ])
+    error_message = "every PassRole must name the service the role is passed to"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : toset(flatten([s.Resource])) == toset([
+        "arn:aws:s3:::${var.terraform_state_bucket}/mlops-infra/${var.environment}.tfstate",
+        "arn:aws:s3:::${var.terraform_state_bucket}/mlops-infra/${var.environment}.tfstate.tflock",
+      ])
+    ])
+    error_message = "Jenkins must reach exactly the prod state object and its lock file"
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.jenkins.policy) < 10240
+    error_message = "IAM limits a role's inline policies to 10,240 characters"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.jenkins.retention_in_days == var.jenkins.log_retention_days && aws_cloudwatch_log_group.jenkins.kms_key_id == var.kms_key_arn
+    error_message = "jenkins-log must be encrypted with the workload key and keep logs as long as the tfvars say"
+  }
+}

@@ -1,0 +1,397 @@
+# Bad input: for each validated variable, a malformed value makes the plan fail on that variable's
+# validation. Every run starts from the real dev tfvars and breaks one field:
+#   terraform test -filter=tests/validation.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
+# Run by tests/terraform_static/test_terraform_tests.py, which also checks each run is reported.
+
+mock_provider "aws" {}
+
+run "the_dev_tfvars_are_valid" {
+  command = plan
+
+  assert {
+    condition     = var.environment == "dev"
+    error_message = "run this file with -var-file=../environments/dev.tfvars.json"
+  }
+}
+
+run "environment_outside_the_three_accounts" {
+  command = plan
+
+  variables {
+    environment = "staging"
+  }
+
+  expect_failures = [var.environment]
+}
+
+run "region_in_upper_case" {
+  command = plan
+
+  variables {
+    aws_region = "US-EAST-1"
+  }
+
+  expect_failures = [var.aws_region]
+}
+
+run "project_name_with_underscore" {
+  command = plan
+
+  variables {
+    project_name = "mammo_project"
+  }
+
+  expect_failures = [var.project_name]
+}
+
+run "account_id_too_short" {
+  command = plan
+
+  variables {
+    accounts = merge(var.accounts, { tooling = "12345" })
+  }
+
+  expect_failures = [var.accounts]
+}
+
+run "account_id_with_letters" {
+  command = plan
+
+  variables {
+    accounts = merge(var.accounts, { prod = "33333333333x" })
+  }
+
+  expect_failures = [var.accounts]
+}
+
+run "registry_and_dev_in_the_same_account" {
+  command = plan
+
+  variables {
+    accounts = merge(var.accounts, { registry = var.accounts.dev })
+  }
+
+  expect_failures = [var.accounts]
+}
+
+run "state_bucket_with_upper_case" {
+  command = plan
+
+  variables {
+    terraform_state_bucket = "Mammo-TFState"
+  }
+
+  expect_failures = [var.terraform_state_bucket]
+}
+
+run "model_package_group_with_underscore" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { model_package_group_name = "mammo_severity" })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "artifacts_bucket_too_short" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { artifacts_bucket_name = "ab" })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "access_log_bucket_equal_to_artifacts_bucket" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { access_log_bucket_name = var.model_registry.artifacts_bucket_name })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "registry_kms_alias_without_prefix" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { kms_alias = "mammo-model-artifacts" })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "registry_kms_alias_in_aws_namespace" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { kms_alias = "alias/aws/s3" })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "noncurrent_version_expiration_of_zero_days" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { noncurrent_version_expiration_days = 0 })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "noncurrent_version_expiration_of_half_a_day" {
+  command = plan
+
+  variables {
+    model_registry = merge(var.model_registry, { noncurrent_version_expiration_days = 1.5 })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "workload_missing_in_a_workload_account" {
+  command = plan
+
+  variables {
+    workload = null
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "workload_set_in_the_registry_account" {
+  command = plan
+
+  variables {
+    environment = "registry"
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "data_bucket_with_underscore" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { data_bucket_name = "mammo_data" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "workload_kms_alias_without_prefix" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { kms_alias = "mammo-workload" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "pipeline_name_with_underscore" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { train_pipeline_name = "mammo_train" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "train_and_inference_pipelines_with_one_name" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { inference_pipeline_name = upper(var.workload.train_pipeline_name) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "function_name_with_space" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { latest_model_function_name = "latest model" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "role_name_too_long" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { events_role_name = join("", [for i in range(65) : "r"]) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "role_name_with_slash" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { sagemaker_execution_role_name = "team/sagemaker" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "topic_name_with_dot" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { alert_topic_name = "mammo.alerts" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "alert_email_without_domain" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { alert_email = "mlops-alerts" })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "schedule_that_is_not_cron_or_rate" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { inference_schedule = { expression = "every day at 6", enabled = false } })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "cron_with_five_fields" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { inference_schedule = { expression = "cron(0 6 * * ?)", enabled = false } })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "rate_of_zero" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { inference_schedule = { expression = "rate(0 days)", enabled = false } })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "instance_type_without_ml_prefix" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_instance_type = "m5.large" }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "instance_count_of_zero" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { processing_instance_count = 0 }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "auc_threshold_above_one" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { auc_threshold = 75 }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "unknown_model_approval_status" {
+  command = plan
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { model_approval_status = "Pending" }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "jenkins_without_a_workload" {
+  command = plan
+
+  variables {
+    jenkins     = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 365 }
+    environment = "registry"
+    workload    = null
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_role_name_with_space" {
+  command = plan
+
+  variables {
+    jenkins = { role_name = "jenkins role", log_group_name = "jenkins-log", log_retention_days = 365 }
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_log_group_with_space" {
+  command = plan
+
+  variables {
+    jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins log", log_retention_days = 365 }
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_retention_cloudwatch_rejects" {
+  command = plan
+
+  variables {
+    jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 42 }
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "lambda_zip_that_is_not_a_zip" {
+  command = plan
+
+  variables {
+    lambda_zip_path = "latest_approved_model.tar.gz"
+  }
+
+  expect_failures = [var.lambda_zip_path]
+}
+
+run "lambda_zip_missing_in_a_workload_account" {
+  command = plan
+
+  variables {
+    lambda_zip_path = null
+  }
+
+  expect_failures = [var.lambda_zip_path]
+}
