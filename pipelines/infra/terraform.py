@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,19 @@ def _hcl_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid HCL string literal
 
 
+def default_work_dir(environment: str) -> Path:
+    """`.local/terraform/aws/<env>` for real AWS; one directory per local stack endpoint in local mode.
+
+    Local-stack and real-AWS runs never share data dirs or bootstrap state, and neither do two local stacks
+    (the test suite's and the demo's may run at the same time).
+    """
+    if not is_local_mode():
+        return local_dir() / "terraform" / "aws" / environment
+    endpoint = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    stack = re.sub(r"[^A-Za-z0-9.-]", "-", endpoint.netloc)
+    return local_dir() / "terraform" / f"local-stack-{stack}" / environment
+
+
 class TerraformRunner:
     """Terraform for one environment. `work_dir` holds its data dirs, backend config, bootstrap state."""
 
@@ -120,9 +134,7 @@ class TerraformRunner:
         self.config = config
         self.root = Path(root)
         self.bootstrap_root = Path(bootstrap_root)
-        # Local-stack and real-AWS runs never share data dirs or bootstrap state.
-        default = local_dir() / "terraform" / ("local-stack" if is_local_mode() else "aws") / config.environment
-        self.work_dir = Path(work_dir) if work_dir is not None else default
+        self.work_dir = Path(work_dir) if work_dir is not None else default_work_dir(config.environment)
 
     # ------------------------------------------------------------------ files terraform reads
 

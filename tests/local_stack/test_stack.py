@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -132,3 +133,18 @@ def test_server_stops_by_itself_when_its_parent_dies_without_cleaning_up(tmp_pat
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     pid = int(result.stdout.split()[0])
     assert _wait_until_gone(pid), f"server {pid} outlived its parent"
+
+
+def test_unknown_extension_route_lists_the_known_ones(local_stack):
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(local_stack.endpoint + "/_mlops/no-such-route")  # noqa: S310
+    assert excinfo.value.code == 404
+    body = json.load(excinfo.value)
+    assert "/_mlops/health" in body["routes"]
+
+
+def test_extension_route_refuses_other_methods(local_stack):
+    request = urllib.request.Request(local_stack.endpoint + "/_mlops/health", method="DELETE")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request)  # noqa: S310
+    assert excinfo.value.code == 405

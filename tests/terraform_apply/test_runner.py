@@ -208,3 +208,14 @@ def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeyp
     assert calls == ["init", "init"]
     runner.init(env, force=True)
     assert calls == ["init", "init", "init"]
+
+
+def test_default_work_dirs_separate_real_aws_and_each_local_stack(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert terraform.default_work_dir("dev") == tmp_path / "terraform" / "aws" / "dev"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    first = terraform.default_work_dir("dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567")
+    assert terraform.default_work_dir("dev") != first
+    assert first == tmp_path / "terraform" / "local-stack-127.0.0.1-4566" / "dev"
