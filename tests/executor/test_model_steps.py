@@ -15,6 +15,7 @@ import xgboost as xgb
 
 from executor.helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
 from pipelines.aws import session_for_account
+from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
 
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
@@ -68,24 +69,30 @@ def training_step(bucket: str, datasets: dict, hyperparameters: dict, image: str
     }}
 
 
-def model_pipeline(bucket: str, datasets: dict, group_arn: str) -> str:
-    model_data = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+def model_steps(bucket: str, batch_uri: str, model_data) -> list[dict]:
+    """Create the model from an artifact, then batch-transform `batch_uri` with it."""
     create_model = {"Name": "SeverityModel-CreateModel", "Type": "Model", "Arguments": {
         "ExecutionRoleArn": ROLE, "PrimaryContainer": {"Image": XGBOOST_IMAGE, "Environment": {},
                                                        "ModelDataUrl": model_data}}}
     transform = {"Name": "Predict", "Type": "Transform", "Arguments": {
         "ModelName": {"Get": "Steps.SeverityModel-CreateModel.ModelName"},
-        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": datasets["batch"]}},
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": batch_uri}},
                            "ContentType": "text/csv", "SplitType": "Line"},
         "TransformOutput": {"S3OutputPath": f"s3://{bucket}/predictions", "AssembleWith": "Line",
                             "Accept": "text/csv"},
         "TransformResources": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}}
+    return [create_model, transform]
+
+
+def model_pipeline(bucket: str, datasets: dict, group_arn: str) -> str:
+    model_data = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     register = {"Name": "SeverityModel-RegisterModel", "Type": "RegisterModel", "Arguments": {
         "ModelPackageGroupName": group_arn,
         "InferenceSpecification": {"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": model_data}],
                                    "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
         "ModelApprovalStatus": "PendingManualApproval"}}
-    return definition(training_step(bucket, datasets, HYPERPARAMETERS), create_model, transform, register)
+    return definition(training_step(bucket, datasets, HYPERPARAMETERS), *model_steps(bucket, datasets["batch"],
+                                                                                     model_data), register)
 
 
 def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev, dev_session,
@@ -154,10 +161,16 @@ def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparam
     assert re.search(reason, record.step("Train").failure_reason)
 
 
-def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, datasets, central_group, put):
-    put("xgb/labelled/batch.csv", csv(labelled(np.random.default_rng(3), 5)))
-    datasets = {**datasets, "batch": datasets["batch"].replace("xgb/batch/", "xgb/labelled/")}
-    record = executor.run_definition(model_pipeline(bucket, datasets, central_group), "models")
-    assert statuses(record)["Predict"] == "Failed"
+def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, put, tmp_path):
+    rng = np.random.default_rng(3)
+    data = labelled(rng, 50)
+    booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(data[:, 1:], label=data[:, 0]), 2)
+    (tmp_path / MODEL_FILE).write_bytes(booster.save_raw("ubj"))
+    model_uri = put("xgb/model/model.tar.gz", deterministic_tar_gz({MODEL_FILE: tmp_path / MODEL_FILE}))
+    batch_uri = put("xgb/labelled/batch.csv", csv(labelled(rng, 5))).rsplit("/", 1)[0] + "/"
+
+    record = executor.run_definition(definition(*model_steps(bucket, batch_uri, model_uri)), "models")
+
+    assert statuses(record) == {"SeverityModel-CreateModel": "Succeeded", "Predict": "Failed"}
     assert "the batch has 4 feature column(s), the model expects 3" in record.step("Predict").failure_reason
-    assert statuses(record)["SeverityModel-RegisterModel"] == "Succeeded"  # independent of the transform
+    assert record.step("Predict").properties["TransformJobStatus"] == "Failed"
