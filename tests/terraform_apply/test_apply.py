@@ -336,10 +336,13 @@ def _empty_bucket(s3, bucket: str) -> None:
 
 
 def test_destroy_leaves_nothing(applied_platform):
-    # The stack delivers S3 server access logs as AWS does; like any retained data, an operator empties the
-    # log bucket before destroying it (it deliberately has no force_destroy).
+    # The stack delivers S3 server access logs as AWS does, on every request to the artifacts bucket (Terraform's
+    # own reads during destroy included). The log bucket deliberately has no force_destroy, so - as an operator
+    # would - stop the logging and empty the log bucket first; Terraform then finds the logging gone.
     registry = applied_platform["registry"]
-    _empty_bucket(_client(registry, "s3"), registry.config.model_registry.access_log_bucket_name)
+    s3 = _client(registry, "s3")
+    s3.put_bucket_logging(Bucket=registry.config.model_registry.artifacts_bucket_name, BucketLoggingStatus={})
+    _empty_bucket(s3, registry.config.model_registry.access_log_bucket_name)
     with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
         list(pool.map(lambda account: account.runner.destroy(), applied_platform.values()))
     for account in applied_platform.values():
