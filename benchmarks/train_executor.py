@@ -83,8 +83,11 @@ def direct(definition: dict, data_dir: Path, work: Path) -> float:
     steps = steps_by_name(definition)
     scripts = {path.name: path for path in (REPO_ROOT / "pipelines" / "train" / "scripts").glob("*.py")}
     root = work / "processing"
-    (root / "input").mkdir(parents=True)
-    (root / "input" / TRAIN_PART1).write_bytes((data_dir / TRAIN_PART1).read_bytes())
+    raw_input = next(entry["S3Input"]["LocalPath"] for entry in steps["PreprocessData"]["Arguments"]["ProcessingInputs"]
+                     if entry["InputName"] != "code")
+    input_dir = Path(raw_input.replace(PROCESSING, str(root)))
+    input_dir.mkdir(parents=True)
+    (input_dir / TRAIN_PART1).write_bytes((data_dir / TRAIN_PART1).read_bytes())
     started = time.perf_counter()
 
     run_script(steps["PreprocessData"], root, scripts)
