@@ -45,7 +45,7 @@ SKLEARN_VERSION = "1.2-1"
 XGBOOST_VERSION = "3.0-5"
 PROCESSING_ROOT = "/opt/ml/processing"
 # Given no config, the SDK reads defaults from config files (or an S3 URI named in the environment); given
-# this one (validated once, at construction) it reads nothing.
+# this one (validated only while the session is constructed) it reads nothing.
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
 
 
