@@ -6,8 +6,8 @@ in the prod account from the tooling account's credentials (moto's default accou
 exists because prod's Terraform creates it: like a platform engineer's first deployment, the fixture applies
 prod once with the local administrator; every build after that goes through Jenkins.
 
-Not executed (recorded only): 'Install' (this test runs inside the installed virtualenv) and 'Test' (it would
-run this test suite from within itself); both are covered by the recorded-run tests of test_jenkinsfile.py.
+The first build also executes 'Install' (`make install`: nothing to do in the virtualenv this test runs in).
+'Test' is recorded only: it would run this test suite from within itself.
 The prod state bucket is created with boto3 instead of `mlops-infra bootstrap` (tested in tests/terraform_apply;
 Jenkins never bootstraps), and the registry account is not applied: prod's Terraform refers to it by ARN only.
 A dedicated local stack: the `aws` fixture's resets would wipe what this module applied.
@@ -76,7 +76,7 @@ def schedule_rule(admin) -> dict:
 def first_build(prod_account, jenkins_credentials, run_jenkinsfile) -> dict:
     """A prod apply build after someone disabled the inference schedule by hand: the plan has that change."""
     prod_account.client("events").disable_rule(Name=schedule_rule(prod_account)["Name"])
-    return run_jenkinsfile(PROD_APPLY, execute=[*DEPLOY_STAGES, "post"],
+    return run_jenkinsfile(PROD_APPLY, execute=[*DEPLOY_STAGES, "Install", "post"],
                            credentials={JENKINS_ROLE_ARN: jenkins_credentials})
 
 
@@ -155,6 +155,7 @@ def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first
             executed(first_build, stage_name)["output"]
     assert "prod: the plan has changes" in executed(first_build, "Terraform plan")["output"]
     assert "prod: applied" in executed(first_build, "Terraform apply")["output"]
+    assert "Python 3.11" in executed(first_build, "Install")["output"]
     assert first_build["post"] == ["always"]
 
 
