@@ -14,6 +14,7 @@ from pipelines.errors import UsageError
 from pipelines.local.executor import ExecutionStore
 from pipelines.local.executor.errors import PipelineDefinitionError
 
+WORKLOAD_KEY = "arn:aws:kms:us-east-1:222222222222:alias/mammo-workload"
 THRESHOLD = [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}]
 
 
@@ -70,6 +71,7 @@ def test_a_failing_script_stops_its_dependents_while_independent_steps_finish(
     after = processing_step("After", script_uri, f"s3://{bucket}/after", DependsOn=["Broken"])
     independent = processing_step("Independent", script_uri, f"s3://{bucket}/independent",
                                   inputs={"data": kept}, arguments=["--input-dir", "/opt/ml/processing/data"])
+    independent["Arguments"]["ProcessingOutputConfig"]["KmsKeyId"] = WORKLOAD_KEY
 
     record = executor.run_definition(definition(broken, after, independent), "failing")
 
@@ -82,6 +84,8 @@ def test_a_failing_script_stops_its_dependents_while_independent_steps_finish(
     assert record.failure_reason.startswith("Step 'Broken' failed: AlgorithmError: script step.py exited with code 3")
     # Nothing else lost: the input is still there and the independent step's output was written.
     assert {"data/input.csv", "independent/input.csv"} <= set(listing(dev_session, bucket))
+    output = dev_session.client("s3").head_object(Bucket=bucket, Key="independent/input.csv")
+    assert (output["ServerSideEncryption"], output["SSEKMSKeyId"]) == ("aws:kms", WORKLOAD_KEY)  # key passed through
     # The record is readable back, from another store on the same folder, in the API's shapes.
     again = ExecutionStore(store.directory)
     description = again.describe(record.execution_arn)
