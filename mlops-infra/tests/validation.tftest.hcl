@@ -1,12 +1,18 @@
-# Bad input: for each validated variable, a malformed value makes the plan fail on that variable's
-# validation. Every run starts from the real dev tfvars and breaks one field:
+# Bad input: for each validated variable, a malformed value fails the plan on that variable's validation.
+# Every run starts from the real dev tfvars and breaks one field:
 #   terraform test -filter=tests/validation.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
 # Run by tests/terraform_static/test_terraform_tests.py, which also checks each run is reported.
-
-mock_provider "aws" {}
+#
+# The runs plan tests/variables, whose only file is a symlink to the root's variables.tf: the very same
+# validation blocks, without the AWS provider (starting it for each of these runs would cost ~1 s each).
+# tests/terraform_static also fails real plans of the root with malformed tfvars files.
 
 run "the_dev_tfvars_are_valid" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   assert {
     condition     = var.environment == "dev"
@@ -16,6 +22,10 @@ run "the_dev_tfvars_are_valid" {
 
 run "environment_outside_the_three_accounts" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     environment = "staging"
@@ -27,6 +37,10 @@ run "environment_outside_the_three_accounts" {
 run "region_in_upper_case" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     aws_region = "US-EAST-1"
   }
@@ -36,6 +50,10 @@ run "region_in_upper_case" {
 
 run "project_name_with_underscore" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     project_name = "mammo_project"
@@ -47,6 +65,10 @@ run "project_name_with_underscore" {
 run "account_id_too_short" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     accounts = merge(var.accounts, { tooling = "12345" })
   }
@@ -56,6 +78,10 @@ run "account_id_too_short" {
 
 run "account_id_with_letters" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     accounts = merge(var.accounts, { prod = "33333333333x" })
@@ -67,6 +93,10 @@ run "account_id_with_letters" {
 run "registry_and_dev_in_the_same_account" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     accounts = merge(var.accounts, { registry = var.accounts.dev })
   }
@@ -76,6 +106,10 @@ run "registry_and_dev_in_the_same_account" {
 
 run "state_bucket_with_upper_case" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     terraform_state_bucket = "Mammo-TFState"
@@ -87,6 +121,10 @@ run "state_bucket_with_upper_case" {
 run "model_package_group_with_underscore" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     model_registry = merge(var.model_registry, { model_package_group_name = "mammo_severity" })
   }
@@ -96,6 +134,10 @@ run "model_package_group_with_underscore" {
 
 run "artifacts_bucket_too_short" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     model_registry = merge(var.model_registry, { artifacts_bucket_name = "ab" })
@@ -107,6 +149,10 @@ run "artifacts_bucket_too_short" {
 run "access_log_bucket_equal_to_artifacts_bucket" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     model_registry = merge(var.model_registry, { access_log_bucket_name = var.model_registry.artifacts_bucket_name })
   }
@@ -116,6 +162,10 @@ run "access_log_bucket_equal_to_artifacts_bucket" {
 
 run "registry_kms_alias_without_prefix" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     model_registry = merge(var.model_registry, { kms_alias = "mammo-model-artifacts" })
@@ -127,6 +177,10 @@ run "registry_kms_alias_without_prefix" {
 run "registry_kms_alias_in_aws_namespace" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     model_registry = merge(var.model_registry, { kms_alias = "alias/aws/s3" })
   }
@@ -136,6 +190,10 @@ run "registry_kms_alias_in_aws_namespace" {
 
 run "noncurrent_version_expiration_of_zero_days" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     model_registry = merge(var.model_registry, { noncurrent_version_expiration_days = 0 })
@@ -147,6 +205,10 @@ run "noncurrent_version_expiration_of_zero_days" {
 run "noncurrent_version_expiration_of_half_a_day" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     model_registry = merge(var.model_registry, { noncurrent_version_expiration_days = 1.5 })
   }
@@ -156,6 +218,10 @@ run "noncurrent_version_expiration_of_half_a_day" {
 
 run "workload_missing_in_a_workload_account" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = null
@@ -167,6 +233,10 @@ run "workload_missing_in_a_workload_account" {
 run "workload_set_in_the_registry_account" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     environment = "registry"
   }
@@ -176,6 +246,10 @@ run "workload_set_in_the_registry_account" {
 
 run "data_bucket_with_underscore" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { data_bucket_name = "mammo_data" })
@@ -187,6 +261,10 @@ run "data_bucket_with_underscore" {
 run "workload_kms_alias_without_prefix" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { kms_alias = "mammo-workload" })
   }
@@ -196,6 +274,10 @@ run "workload_kms_alias_without_prefix" {
 
 run "pipeline_name_with_underscore" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { train_pipeline_name = "mammo_train" })
@@ -207,6 +289,10 @@ run "pipeline_name_with_underscore" {
 run "train_and_inference_pipelines_with_one_name" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { inference_pipeline_name = upper(var.workload.train_pipeline_name) })
   }
@@ -216,6 +302,10 @@ run "train_and_inference_pipelines_with_one_name" {
 
 run "function_name_with_space" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { latest_model_function_name = "latest model" })
@@ -227,6 +317,10 @@ run "function_name_with_space" {
 run "role_name_too_long" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { events_role_name = join("", [for i in range(65) : "r"]) })
   }
@@ -236,6 +330,10 @@ run "role_name_too_long" {
 
 run "role_name_with_slash" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { sagemaker_execution_role_name = "team/sagemaker" })
@@ -247,6 +345,10 @@ run "role_name_with_slash" {
 run "topic_name_with_dot" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { alert_topic_name = "mammo.alerts" })
   }
@@ -256,6 +358,10 @@ run "topic_name_with_dot" {
 
 run "alert_email_without_domain" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { alert_email = "mlops-alerts" })
@@ -267,6 +373,10 @@ run "alert_email_without_domain" {
 run "schedule_that_is_not_cron_or_rate" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { inference_schedule = { expression = "every day at 6", enabled = false } })
   }
@@ -276,6 +386,10 @@ run "schedule_that_is_not_cron_or_rate" {
 
 run "cron_with_five_fields" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { inference_schedule = { expression = "cron(0 6 * * ?)", enabled = false } })
@@ -287,6 +401,10 @@ run "cron_with_five_fields" {
 run "rate_of_zero" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { inference_schedule = { expression = "rate(0 days)", enabled = false } })
   }
@@ -296,6 +414,10 @@ run "rate_of_zero" {
 
 run "instance_type_without_ml_prefix" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_instance_type = "m5.large" }) })
@@ -307,6 +429,10 @@ run "instance_type_without_ml_prefix" {
 run "instance_count_of_zero" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { processing_instance_count = 0 }) })
   }
@@ -316,6 +442,10 @@ run "instance_count_of_zero" {
 
 run "auc_threshold_above_one" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { auc_threshold = 75 }) })
@@ -327,6 +457,10 @@ run "auc_threshold_above_one" {
 run "unknown_model_approval_status" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { model_approval_status = "Pending" }) })
   }
@@ -336,6 +470,10 @@ run "unknown_model_approval_status" {
 
 run "jenkins_without_a_workload" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     jenkins     = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 365 }
@@ -349,6 +487,10 @@ run "jenkins_without_a_workload" {
 run "jenkins_role_name_with_space" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     jenkins = { role_name = "jenkins role", log_group_name = "jenkins-log", log_retention_days = 365 }
   }
@@ -358,6 +500,10 @@ run "jenkins_role_name_with_space" {
 
 run "jenkins_log_group_with_space" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins log", log_retention_days = 365 }
@@ -369,6 +515,10 @@ run "jenkins_log_group_with_space" {
 run "jenkins_retention_cloudwatch_rejects" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 42 }
   }
@@ -379,6 +529,10 @@ run "jenkins_retention_cloudwatch_rejects" {
 run "lambda_zip_that_is_not_a_zip" {
   command = plan
 
+  module {
+    source = "./tests/variables"
+  }
+
   variables {
     lambda_zip_path = "latest_approved_model.tar.gz"
   }
@@ -388,6 +542,10 @@ run "lambda_zip_that_is_not_a_zip" {
 
 run "lambda_zip_missing_in_a_workload_account" {
   command = plan
+
+  module {
+    source = "./tests/variables"
+  }
 
   variables {
     lambda_zip_path = null
