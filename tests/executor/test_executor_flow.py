@@ -9,10 +9,11 @@ import json
 
 import pytest
 
-from executor.helpers import definition, listing, processing_step, statuses
 from pipelines.errors import UsageError
 from pipelines.local.executor import ExecutionStore
 from pipelines.local.executor.errors import PipelineDefinitionError
+
+from .helpers import definition, listing, processing_step, statuses
 
 WORKLOAD_KEY = "arn:aws:kms:us-east-1:222222222222:alias/mammo-workload"
 THRESHOLD = [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}]

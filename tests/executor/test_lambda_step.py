@@ -8,10 +8,11 @@ from textwrap import dedent
 import boto3
 import pytest
 
-from executor.helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
 from pipelines.aws import session_for_account
 from pipelines.inference.lambda_package import build_lambda_zip
 from pipelines.local.executor.steps import lambda_step
+
+from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
 
 OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 

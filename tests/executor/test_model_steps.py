@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from executor.helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
 from pipelines.aws import session_for_account
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
+
+from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
 
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
                    "eval_metric": "auc", "seed": "7"}

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from executor.helpers import MONITOR_IMAGE, ROLE, XGBOOST_IMAGE, definition, statuses
 from pipelines.aws import session_for_account
 from pipelines.local.executor.errors import PipelineDefinitionError
+
+from .helpers import MONITOR_IMAGE, ROLE, XGBOOST_IMAGE, definition, statuses
 
 DATASET_FORMAT = json.dumps({"csv": {"header": False}})
 BATCH = [{"Name": "BatchDataUri", "Type": "String", "DefaultValue": "s3://unused/"}]

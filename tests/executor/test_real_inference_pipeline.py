@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from executor.helpers import LAMBDA_TRUST, XGBOOST_IMAGE
 from pipelines.aws import session_for_account
 from pipelines.config import REPO_ROOT
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
@@ -24,6 +23,8 @@ from pipelines.inference import pipeline as inference
 from pipelines.inference.lambda_package import build_lambda_zip
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.monitor.container import run_data_quality_container
+
+from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 
-from executor.helpers import ROLE, definition
 from pipelines import run_pipeline
 from pipelines.aws import session_for_account
 from pipelines.data.prepare import S3_KEYS, prepare
@@ -15,6 +14,8 @@ from pipelines.data.raw import read_raw
 from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
 from pipelines.local.executor.eventbridge import EventBridgeStatusHook
 from pipelines.local.stack import write_state
+
+from .helpers import ROLE, definition
 
 STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 
