@@ -141,7 +141,6 @@ module "jenkins" {
   role_name                     = var.jenkins.role_name
   tooling_account_id            = var.accounts.tooling
   account_id                    = local.account_id
-  registry_account_id           = var.accounts.registry
   region                        = var.aws_region
   environment                   = var.environment
   project_name                  = var.project_name
@@ -151,9 +150,7 @@ module "jenkins" {
   terraform_state_bucket        = var.terraform_state_bucket
   state_key                     = "mlops-infra/${var.environment}.tfstate"
   data_bucket_name              = var.workload.data_bucket_name
-  artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
   workload_kms_alias            = var.workload.kms_alias
-  registry_kms_alias            = var.model_registry.kms_alias
   sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
   lambda_role_name              = var.workload.lambda_role_name
   events_role_name              = var.workload.events_role_name

@@ -48,7 +48,6 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     role_name                     = var.jenkins.role_name
     tooling_account_id            = var.accounts.tooling
     account_id                    = var.accounts.prod
-    registry_account_id           = var.accounts.registry
     region                        = var.aws_region
     environment                   = var.environment
     project_name                  = var.project_name
@@ -58,9 +57,7 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     log_retention_days            = var.jenkins.log_retention_days
     kms_key_arn                   = "arn:aws:kms:${var.aws_region}:${var.accounts.prod}:key/11111111-2222-3333-4444-555555555555"
     data_bucket_name              = var.workload.data_bucket_name
-    artifacts_bucket_name         = var.model_registry.artifacts_bucket_name
     workload_kms_alias            = var.workload.kms_alias
-    registry_kms_alias            = var.model_registry.kms_alias
     sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
     lambda_role_name              = var.workload.lambda_role_name
     events_role_name              = var.workload.events_role_name

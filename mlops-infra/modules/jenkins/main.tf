@@ -8,8 +8,7 @@ locals {
   state_bucket_arn     = "arn:aws:s3:::${var.terraform_state_bucket}"
   state_object_arns    = ["arn:aws:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:aws:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
   data_bucket_arn      = "arn:aws:s3:::${var.data_bucket_name}"
-  code_object_arns     = ["arn:aws:s3:::${var.data_bucket_name}/*", "arn:aws:s3:::${var.artifacts_bucket_name}/${var.environment}/*"]
-  artifacts_arn        = "arn:aws:s3:::${var.artifacts_bucket_name}"
+  code_objects_arn     = "arn:aws:s3:::${var.data_bucket_name}/code/*"
   own_role_arn         = "arn:aws:iam::${var.account_id}:role/${var.role_name}"
   sagemaker_role       = "arn:aws:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
   lambda_role          = "arn:aws:iam::${var.account_id}:role/${var.lambda_role_name}"
@@ -17,7 +16,6 @@ locals {
   workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role]
   key_arns             = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
   workload_alias_arn   = "arn:aws:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
-  registry_key_arns    = "arn:aws:kms:${var.region}:${var.registry_account_id}:key/*"
   topic_arns = [
     "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
     "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
@@ -80,17 +78,11 @@ resource "aws_iam_role_policy" "jenkins" {
         Resource = local.data_bucket_arn
       },
       {
-        # run-pipeline uploads the processing scripts before upserting the pipelines.
+        # run-pipeline uploads the processing scripts (content-addressed) before upserting the pipelines.
         Sid      = "UploadPipelineCode"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = local.code_object_arns
-      },
-      {
-        Sid      = "ListCentralArtifacts"
-        Effect   = "Allow"
-        Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
-        Resource = local.artifacts_arn
+        Resource = local.code_objects_arn
       },
       {
         Sid       = "CreateProjectKeys"
@@ -106,7 +98,8 @@ resource "aws_iam_role_policy" "jenkins" {
           "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
           "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
           "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
-          # Lambda and CloudWatch Logs check that the caller may use the key it attaches.
+          # Lambda and CloudWatch Logs check that the caller may use the key it attaches; code uploads and
+          # failure alerts encrypt with it.
           "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant",
         ]
         Resource  = local.key_arns
@@ -117,13 +110,6 @@ resource "aws_iam_role_policy" "jenkins" {
         Effect   = "Allow"
         Action   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
         Resource = local.workload_alias_arn
-      },
-      {
-        Sid       = "WriteWithRegistryKey"
-        Effect    = "Allow"
-        Action    = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
-        Resource  = local.registry_key_arns
-        Condition = { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = var.registry_kms_alias } }
       },
       {
         Sid    = "ManageWorkloadRoles"

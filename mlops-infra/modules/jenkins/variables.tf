@@ -28,16 +28,6 @@ variable "account_id" {
   }
 }
 
-variable "registry_account_id" {
-  description = "The central registry account id (owner of the artifacts bucket and its key)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[0-9]{12}$", var.registry_account_id))
-    error_message = "registry_account_id must be an AWS account id of exactly 12 digits."
-  }
-}
-
 variable "region" {
   description = "Region of the platform."
   type        = string
@@ -49,7 +39,7 @@ variable "region" {
 }
 
 variable "environment" {
-  description = "Name of the deployed account (prod); its artifacts prefix in the central bucket."
+  description = "Name of the deployed account (prod); names the inline policy."
   type        = string
 
   validation {
@@ -128,16 +118,6 @@ variable "data_bucket_name" {
   }
 }
 
-variable "artifacts_bucket_name" {
-  description = "Name of the central model-artifacts bucket (Jenkins writes only under <environment>/)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
-    error_message = "artifacts_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
-  }
-}
-
 variable "workload_kms_alias" {
   description = "Alias of the workload key (managed by Terraform)."
   type        = string
@@ -145,16 +125,6 @@ variable "workload_kms_alias" {
   validation {
     condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.workload_kms_alias))
     error_message = "workload_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-'."
-  }
-}
-
-variable "registry_kms_alias" {
-  description = "Alias of the registry account's key (used to write artifacts to the central bucket)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.registry_kms_alias))
-    error_message = "registry_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-'."
   }
 }
 
