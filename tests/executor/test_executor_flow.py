@@ -117,6 +117,17 @@ def test_an_unsupported_step_type_fails_before_anything_runs(executor, script_ur
     assert status_changes == []
 
 
+def test_a_processing_image_that_cannot_be_emulated_is_refused_before_anything_runs(executor, script_uri, bucket,
+                                                                                    store):
+    custom = processing_step("Custom", script_uri, f"s3://{bucket}/out")
+    custom["Arguments"]["AppSpecification"]["ImageUri"] = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+    with pytest.raises(PipelineDefinitionError, match=r"step 'Custom': .* cannot run image '.*/mine:1' for a "
+                                                      r"processing job: it emulates the scikit-learn, xgboost, "
+                                                      r"model-monitor-analyzer image families"):
+        executor.run_definition(definition(custom), "custom")
+    assert store.list() == []
+
+
 def test_status_changes_are_reported_in_the_describe_shape(executor, status_changes, script_uri, bucket):
     record = executor.run_definition(gated_definition(script_uri, bucket), "gated", {"Threshold": 0.7})
 

@@ -14,6 +14,7 @@ import pytest
 import xgboost as xgb
 
 from pipelines.aws import session_for_account
+from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
 
@@ -153,13 +154,22 @@ def test_training_is_deterministic(executor, bucket, datasets):
     ({"objective": "binary:logistic"}, XGBOOST_IMAGE, "hyperparameter 'num_round' is required"),
     ({**HYPERPARAMETERS, "num_round": "-1"}, XGBOOST_IMAGE, "'num_round' must be a positive integer"),
     ({**HYPERPARAMETERS, "objective": "binary:nonsense"}, XGBOOST_IMAGE, "XGBoost training failed"),
-    (HYPERPARAMETERS, SKLEARN_IMAGE, "cannot run image .*sagemaker-scikit-learn.* for a training job"),
 ])
 def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparameters, image, reason):
     record = executor.run_definition(definition(training_step(bucket, datasets, hyperparameters, image)), "t")
     assert statuses(record) == {"Train": "Failed"}
     assert record.step("Train").properties["TrainingJobStatus"] == "Failed"
     assert re.search(reason, record.step("Train").failure_reason)
+
+
+def test_a_training_image_that_cannot_be_emulated_is_refused_before_anything_runs(executor, bucket, datasets,
+                                                                                  store):
+    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, SKLEARN_IMAGE))
+    with pytest.raises(PipelineDefinitionError,
+                       match=r"step 'Train': .* cannot run image '.*sagemaker-scikit-learn:1.2-1-cpu-py3' for a "
+                             r"training job: it emulates the xgboost image families"):
+        executor.run_definition(steps, "t")
+    assert store.list() == []
 
 
 def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, put, tmp_path):

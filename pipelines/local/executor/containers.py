@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
 from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
 
 SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
@@ -36,6 +36,17 @@ def image_family(image_uri: str) -> str | None:
         return None
     repository = image_uri.split("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
     return _REPOSITORIES.get(repository)
+
+
+def check_literal_image(image_uri, allowed: Sequence[str], step_name: str, what: str) -> None:
+    """Before anything runs: an image written into the definition must be one the executor emulates.
+
+    An image given by an expression (a Lambda output, a parameter) is checked when the step runs.
+    """
+    if isinstance(image_uri, str) and image_family(image_uri) not in allowed:
+        raise PipelineDefinitionError(
+            f"step {step_name!r}: the local executor cannot run image {image_uri!r} for {what}: "
+            f"it emulates the {', '.join(allowed)} image families")
 
 
 def require_family(image_uri: str, allowed: Sequence[str], what: str) -> str:

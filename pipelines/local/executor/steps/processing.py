@@ -9,6 +9,7 @@ from typing import Any
 
 from pipelines.local.executor import containers, s3
 from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
 
@@ -78,6 +79,10 @@ class ProcessingJob:
 
 class ProcessingHandler(StepHandler):
     step_type = "Processing"
+
+    def check(self, node: StepNode) -> None:
+        image = ((node.definition.get("Arguments") or {}).get("AppSpecification") or {}).get("ImageUri")
+        containers.check_literal_image(image, PROCESSING_FAMILIES, node.name, "a processing job")
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments

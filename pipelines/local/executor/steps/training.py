@@ -22,6 +22,7 @@ import xgboost as xgb
 
 from pipelines.local.executor import containers, s3
 from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
 
@@ -35,6 +36,10 @@ _SAGEMAKER_KEYS = ("sagemaker_", "_tuning_objective_metric")
 
 class TrainingHandler(StepHandler):
     step_type = "Training"
+
+    def check(self, node: StepNode) -> None:
+        image = ((node.definition.get("Arguments") or {}).get("AlgorithmSpecification") or {}).get("TrainingImage")
+        containers.check_literal_image(image, (containers.XGBOOST,), node.name, "a training job")
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
