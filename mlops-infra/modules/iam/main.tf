@@ -64,7 +64,7 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
         Resource = [local.model_package_group_arn, local.model_packages_arn]
       },
       {
-        Sid      = "ListDataBucket"
+        Sid      = "ListDataAndArtifactsBuckets"
         Effect   = "Allow"
         Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
         Resource = [local.data_bucket_arn, local.artifacts_bucket_arn]
@@ -93,6 +93,14 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
         Effect   = "Allow"
         Action   = local.key_cryptography_actions
         Resource = var.workload_kms_key_arn
+      },
+      {
+        # Jobs encrypt their ML storage volumes with the workload key (VolumeKmsKeyId): SageMaker needs a grant.
+        Sid       = "GrantWorkloadKeyToSageMakerVolumes"
+        Effect    = "Allow"
+        Action    = "kms:CreateGrant"
+        Resource  = var.workload_kms_key_arn
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
       },
       {
         Sid       = "UseRegistryKeyByAlias"
