@@ -236,10 +236,8 @@ class _ExecutionRun:
         work_dir = self.work_root / f"step-{len(self.record.steps):03d}"
         work_dir.mkdir()
         context = StepContext(
-            node=node, session=self.executor.session, account_id=self.executor.account_id,
-            region=self.executor.region, execution_id=self.record.execution_id,
-            execution_arn=self.record.execution_arn, pipeline_name=self.record.pipeline_name,
-            work_dir=work_dir, scope=self.scope, client=self.executor.client,
+            node=node, account_id=self.executor.account_id, region=self.executor.region,
+            execution_id=self.record.execution_id, work_dir=work_dir, scope=self.scope, client=self.executor.client,
         )
         try:
             result = self.executor.handlers[node.type].run(context)

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import boto3
-
 from pipelines.local.executor.expressions import ExpressionScope, evaluate
 from pipelines.local.executor.graph import StepNode
 
@@ -27,12 +25,9 @@ class StepResult:
 @dataclass
 class StepContext:
     node: StepNode
-    session: boto3.Session
     account_id: str
     region: str
     execution_id: str
-    execution_arn: str
-    pipeline_name: str
     work_dir: Path
     scope: ExpressionScope
     client: Callable[[str], Any]
