@@ -15,6 +15,7 @@ keeps this module pure and testable with plain dictionaries.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,11 +25,11 @@ from pipelines.local.executor.errors import ExpressionError
 
 FUNCTIONS = ("Get", "Std:Join", "Std:JsonGet")
 COMPARISONS = {
-    "Equals": lambda left, right: left == right,
-    "GreaterThan": lambda left, right: left > right,
-    "GreaterThanOrEqualTo": lambda left, right: left >= right,
-    "LessThan": lambda left, right: left < right,
-    "LessThanOrEqualTo": lambda left, right: left <= right,
+    "Equals": operator.eq,
+    "GreaterThan": operator.gt,
+    "GreaterThanOrEqualTo": operator.ge,
+    "LessThan": operator.lt,
+    "LessThanOrEqualTo": operator.le,
 }
 CONDITION_TYPES = (*COMPARISONS, "In", "Not", "Or")
 
@@ -199,8 +200,8 @@ def evaluate_condition(condition: Mapping[str, Any], scope: ExpressionScope) -> 
             raise ExpressionError(f"condition {kind} cannot compare {left!r} with {right!r}") from None
     if kind == "In":
         query = evaluate(condition.get("QueryValue"), scope)
-        return any(_comparable(query, candidate, kind)[0] == _comparable(query, candidate, kind)[1]
-                   for candidate in evaluate(condition.get("Values", []), scope))
+        candidates = evaluate(condition.get("Values", []), scope)
+        return any(operator.eq(*_comparable(query, candidate, kind)) for candidate in candidates)
     if kind == "Not":
         return not evaluate_condition(condition["Condition"], scope)
     if kind == "Or":
