@@ -63,21 +63,23 @@ def split(raw: RawData, seed: int = SEED) -> tuple[list[Record], list[Record], l
 
 
 def with_outliers(batch: list[Record], seed: int = SEED) -> tuple[list[list[int | None]], int]:
-    """The batch rows with a seeded share corrupted the way drifting production data would be."""
+    """The batch rows with a seeded share corrupted the way drifting production data would be.
+
+    Every corrupted row gets an age ten times too high (a unit or entry error): the outliers all move the
+    same way, so the age distribution itself drifts (about 30% of its mass moves past the baseline's
+    maximum), not only a few extreme values. Two thirds of them also lose a value or get a code outside its
+    range, so completeness drops below the baseline's 100% as well.
+    """
     rng = np.random.default_rng(seed + 1)
     rows = [[r.values[name] for name in FEATURES] for r in batch]
     chosen = sorted(rng.choice(len(rows), size=round(len(rows) * OUTLIER_FRACTION), replace=False).tolist())
     for position, index in enumerate(chosen):
         row = rows[index]
-        kind = position % 4
-        if kind == 0:
-            row[0] = -row[0]  # a negative age breaks the baseline's non-negative constraint
-        elif kind == 1:
-            row[0] = row[0] * 10  # ages far outside the baseline's distribution
-        elif kind == 2:
-            row[1] = None  # missing shape: completeness drops below the baseline's 1.0
-        else:
-            row[2], row[3] = 9, None  # an impossible margin code and a missing density
+        row[0] = row[0] * 10  # Age
+        if position % 3 == 1:
+            row[1] = None  # Shape missing
+        elif position % 3 == 2:
+            row[2], row[3] = 9, None  # Margin outside 1-5, Density missing
     return rows, len(chosen)
 
 

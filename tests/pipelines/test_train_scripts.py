@@ -83,3 +83,19 @@ def test_auc_matches_the_rank_definition_with_ties():
     scores = np.array([0.1, 0.4, 0.4, 0.8, 0.5, 0.3])
     # (positive, negative) pairs ranked correctly, a tie counting half: 0.4 -> 1.5, 0.8 -> 3, 0.3 -> 1; 5.5 of 9
     assert evaluate.roc_auc(labels, scores) == pytest.approx(5.5 / 9)
+
+
+def test_the_outlier_batch_drifts_from_the_baseline_and_the_clean_batch_does_not(trained):
+    # The project's local data-quality analyzer (the stand-in for AWS's) on the baseline preprocess wrote.
+    from pipelines.local.monitor.analyzer import baseline, check
+    from pipelines.local.monitor.dataset import parse_dataset_format, read_chunks
+
+    work, dirs = trained
+    headerless = parse_dataset_format('{"csv": {"header": false}}')
+    statistics, constraints = baseline(read_chunks([dirs["baseline"] / "baseline.csv"], headerless))
+    clean = check(read_chunks([work / "data" / "mammo-batch-dataset.csv"], headerless), statistics, constraints)
+    drifted = check(read_chunks([work / "data" / "mammo-batch-dataset-outliers.csv"], headerless),
+                    statistics, constraints)
+    assert clean == []
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in drifted} == {
+        ("_c0", "baseline_drift_check"), ("_c1", "completeness_check"), ("_c3", "completeness_check")}
