@@ -137,3 +137,10 @@ def test_a_missing_output_fails_naming_it(executor, whoami):
                                                      arguments={"Value": "x"}), "whoami")
     assert "output did not include 'Version' (it returned: Caller, Greeting, Echo, Count)" in \
         record.step("LatestApprovedModel").failure_reason
+
+
+def test_an_output_of_the_wrong_type_fails_naming_it(executor, whoami):
+    record = executor.run_definition(lambda_pipeline(whoami, outputs=(("Greeting", "Integer"),),
+                                                     arguments={"Value": "x"}), "whoami")
+    assert "output 'Greeting' is 'hello', not of OutputType Integer" in \
+        record.step("LatestApprovedModel").failure_reason

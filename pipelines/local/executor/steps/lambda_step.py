@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Where the project's Lambda sources live (the zip that Terraform deploys is built from them).
 LAMBDA_SOURCE_DIRS = (REPO_ROOT / "pipelines" / "inference" / "scripts",)
-_OUTPUT_TYPES = {"String": str, "Integer": int, "Float": float, "Boolean": bool}
+_OUTPUT_TYPES = {"String": str, "Integer": int, "Float": float,
+                 "Boolean": lambda value: value if isinstance(value, bool) else str(value).lower() == "true"}
 # The handler runs with process-wide settings (environment, boto3's default session): one at a time.
 _HANDLER_LOCK = threading.Lock()
 
@@ -128,6 +129,12 @@ def _outputs(declared: list[Mapping[str, str]], result: Any, function_name: str)
         if name not in result:
             raise StepFailed(f"Lambda function {function_name} output did not include {name!r} "
                              f"(it returned: {', '.join(map(str, result)) or 'nothing'})")
-        value = result[name]
-        outputs[name] = value if isinstance(value, _OUTPUT_TYPES.get(kind, str)) else _OUTPUT_TYPES[kind](value)
+        if kind not in _OUTPUT_TYPES:
+            raise StepFailed(f"Lambda step output {name!r} has OutputType {kind!r}: use one of "
+                             f"{', '.join(_OUTPUT_TYPES)}")
+        try:
+            outputs[name] = _OUTPUT_TYPES[kind](result[name])
+        except (TypeError, ValueError):
+            raise StepFailed(f"Lambda function {function_name} output {name!r} is {result[name]!r}, "
+                             f"not of OutputType {kind}") from None
     return outputs
