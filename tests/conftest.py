@@ -1,7 +1,8 @@
 """Fixtures shared by every test area (owned by the local stack engineer; areas add their own conftest).
 
 - No test can reach real AWS: the session starts with every real credential, profile and endpoint variable
-  removed and moto's fake keys in their place.
+  removed and moto's fake keys in their place. MLOPS_LOCAL_DIR points at a session temp dir, so `.local`
+  (stack.json, terraform work dirs) of the developer is never touched.
 - `local_stack` (session): ONE moto server with the project's extensions on a free loopback port, this
   process activated for it (AWS_ENDPOINT_URL etc.). Started on first use, stopped at the end of the session.
 - `aws` (function): the same stack, reset (every account emptied) before the test.
@@ -33,11 +34,13 @@ REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _no_real_aws_credentials() -> Iterator[None]:
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No real AWS credentials, and a private MLOPS_LOCAL_DIR: tests never touch the developer's `.local`
+    (a stack they started with `mlops-local up`, their terraform work dirs)."""
     _, to_remove = local_environment_variables("unused")
     previous = {name: os.environ.get(name) for name in
                 [*to_remove, "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED"]}
+                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED", "MLOPS_LOCAL_DIR"]}
     for name in [*to_remove, "AWS_ENDPOINT_URL"]:
         os.environ.pop(name, None)
     os.environ.update({
@@ -46,6 +49,7 @@ def _no_real_aws_credentials() -> Iterator[None]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
+        "MLOPS_LOCAL_DIR": str(tmp_path_factory.mktemp("mlops-local")),
     })
     yield
     restore_environment(previous)
