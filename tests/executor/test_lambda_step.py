@@ -98,6 +98,8 @@ WHOAMI = dedent("""
     import boto3
 
     def handler(event, context):
+        if event["Value"] == "interrupt":  # as if Ctrl-C arrived while the function ran
+            raise KeyboardInterrupt
         identity = boto3.client("sts").get_caller_identity()
         return {"Caller": identity["Arn"], "Greeting": os.environ["GREETING"], "Echo": event["Value"], "Count": "3"}
 """)
@@ -144,3 +146,13 @@ def test_an_output_of_the_wrong_type_fails_naming_it(executor, whoami):
                                                      arguments={"Value": "x"}), "whoami")
     assert "output 'Greeting' is 'hello', not of OutputType Integer" in \
         record.step("LatestApprovedModel").failure_reason
+
+
+def test_an_interrupted_execution_is_recorded_as_stopped(executor, whoami, store):
+    with pytest.raises(KeyboardInterrupt):
+        executor.run_definition(lambda_pipeline(whoami, outputs=("Caller",), arguments={"Value": "interrupt"}), "w")
+
+    [record] = store.list()
+    assert record.status == "Stopped"
+    assert record.step("LatestApprovedModel").status == "Stopped"
+    assert "GREETING" not in os.environ

@@ -34,6 +34,7 @@ from pipelines.local.executor.store import (
     EXECUTING,
     FAILED,
     NOT_EXECUTED,
+    STOPPED,
     SUCCEEDED,
     ExecutionRecord,
     ExecutionStore,
@@ -148,7 +149,11 @@ class LocalPipelineExecutor:
 
         with tempfile.TemporaryDirectory(prefix=f"mlops-execution-{record.execution_id}-") as work_root:
             run = _ExecutionRun(self, record, prepared.nodes, Path(work_root))
-            run.run_steps()
+            try:
+                run.run_steps()
+            except KeyboardInterrupt:  # the record must not stay Executing forever
+                self._stopped(record)
+                raise
 
         failed = [step for step in record.steps if step.status == FAILED]
         record.status = FAILED if failed else SUCCEEDED
@@ -160,6 +165,14 @@ class LocalPipelineExecutor:
                     f" - {record.failure_reason}" if record.failure_reason else "")
         self._status_changed(record)
         return record
+
+    def _stopped(self, record: ExecutionRecord) -> None:
+        for step in record.steps:
+            if step.status == EXECUTING:
+                step.status, step.end_time, step.failure_reason = STOPPED, now(), "interrupted"
+        record.status, record.end_time, record.failure_reason = STOPPED, now(), "interrupted on this machine"
+        self.store.save(record)
+        logger.warning("%s: execution %s Stopped (interrupted)", record.pipeline_name, record.execution_id)
 
     def describe_execution(self, execution: str) -> dict[str, Any]:
         return self.store.describe(execution)

@@ -24,9 +24,8 @@ from pipelines.local.stack import local_dir
 logger = logging.getLogger(__name__)
 
 # Pipeline execution statuses and step statuses as SageMaker names them (plus NotExecuted for skipped steps).
-EXECUTING, SUCCEEDED, FAILED = "Executing", "Succeeded", "Failed"
+EXECUTING, SUCCEEDED, FAILED, STOPPED = "Executing", "Succeeded", "Failed", "Stopped"
 NOT_EXECUTED = "NotExecuted"
-FINAL_STATUSES = (SUCCEEDED, FAILED, "Stopped")
 
 
 def now() -> str:
