@@ -7,9 +7,12 @@ with boto3 in that account, re-plan (no changes), prove the state lock, and the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -269,6 +272,43 @@ def test_prod_jenkins_role_is_trusted_by_the_tooling_account_and_logs_are_encryp
         "logGroups"]
     assert group["retentionInDays"] == prod.config.jenkins.log_retention_days
     assert group.get("kmsKeyId")
+
+
+# ---------------------------------------------------------------------- the CLI, drift and saved plans
+
+def _mlops_infra(*args: str, local_dir) -> subprocess.CompletedProcess:
+    # The process is in local mode for this module's stack; MLOPS_LOCAL_DIR keeps the CLI's work dir private.
+    return subprocess.run([str(Path(sys.executable).parent / "mlops-infra"), *args], capture_output=True, text=True,
+                          timeout=600, check=False, env={**os.environ, "MLOPS_LOCAL_DIR": str(local_dir)})
+
+
+def test_cli_plans_drift_to_a_file_and_applies_that_plan(applied_platform, tmp_path):
+    registry = applied_platform["registry"]
+    sagemaker = _client(registry, "sagemaker")
+    group = registry.config.model_registry.model_package_group_name
+    original = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+    # Someone edits the policy by hand: prod loses its access.
+    drifted = {**original, "Statement": [{**statement, "Principal": {"AWS": _root(registry.config.accounts.dev)}}
+                                         for statement in _statements(original)]}
+    sagemaker.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(drifted))
+
+    plan_file = tmp_path / "registry.tfplan"
+    planned = _mlops_infra("plan", "--env", "registry", "--out", str(plan_file), "--detailed-exitcode",
+                           local_dir=tmp_path)
+    assert planned.returncode == 2, planned.stderr[-3000:]
+    assert "registry: the plan has changes" in planned.stdout
+    assert plan_file.is_file()
+
+    applied = _mlops_infra("apply", "--env", "registry", "--plan", str(plan_file), local_dir=tmp_path)
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    restored = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+    assert restored == original
+
+    replanned = _mlops_infra("plan", "--env", "registry", "--detailed-exitcode", local_dir=tmp_path)
+    assert replanned.returncode == 0, replanned.stderr[-3000:]
+    assert "registry: no changes" in replanned.stdout
+    output = _mlops_infra("output", "--env", "registry", "model_package_group_arn", local_dir=tmp_path)
+    assert json.loads(output.stdout) == registry.config.model_package_group_arn
 
 
 # ---------------------------------------------------------------------- idempotence and locking
