@@ -84,6 +84,17 @@ def test_only_pending_versions_is_a_clear_error_naming_the_group(registry, as_de
     assert GROUP_ARN in str(error.value)
 
 
+def test_approved_package_without_a_baseline_is_a_clear_error(registry, as_dev_lambda):
+    package = registry.create_model_package(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"{ARTIFACTS}/m.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    with pytest.raises(latest_approved_model.NoApprovedModelError, match="has no data-quality baseline") as error:
+        latest_approved_model.handler({"ModelPackageGroupArn": GROUP_ARN}, None)
+    assert package in str(error.value)
+
+
 def test_no_group_given_is_an_error(monkeypatch):
     monkeypatch.delenv("MODEL_PACKAGE_GROUP_ARN", raising=False)
     with pytest.raises(latest_approved_model.NoApprovedModelError, match="MODEL_PACKAGE_GROUP_ARN"):
