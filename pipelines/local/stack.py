@@ -40,6 +40,7 @@ RESET_PATH = "/moto-api/reset"
 SERVER_MODULE = "pipelines.local.server"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
+FREE_PORT_ATTEMPTS = 3
 
 # Variables that would let a client find real credentials, a profile, or a service-specific endpoint that
 # bypasses AWS_ENDPOINT_URL. Every AWS_ENDPOINT_URL_<SERVICE> variable is removed as well.
@@ -178,8 +179,20 @@ class LocalAwsStack:
     def start(self) -> LocalAwsStack:
         if self.process is not None and self.process.poll() is None:
             raise LocalStackError(f"the local stack is already running at {self.endpoint}")
-        if not self.port:
+        if self.port:
+            return self._start_on_port()
+        # A free port can be taken by another process before the server binds it: try a few.
+        for attempt in range(1, FREE_PORT_ATTEMPTS + 1):
             self.port = free_loopback_port(self.host)
+            try:
+                return self._start_on_port()
+            except LocalStackError:
+                if attempt == FREE_PORT_ATTEMPTS or self.process is None:
+                    raise
+                log.warning("port %d was taken before the server bound it; trying another", self.port)
+                self.process, self.port = None, 0
+
+    def _start_on_port(self) -> LocalAwsStack:
         if self.log_path is None:
             self.log_path = Path(tempfile.gettempdir()) / f"mlops-local-stack-{self.port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -148,3 +148,14 @@ def test_extension_route_refuses_other_methods(local_stack):
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request)  # noqa: S310
     assert excinfo.value.code == 405
+
+
+def test_a_free_port_taken_before_the_server_binds_it_is_replaced(local_stack, tmp_path, monkeypatch):
+    import pipelines.local.stack as stack_module
+
+    busy_port = int(local_stack.endpoint.rsplit(":", 1)[1])
+    ports = iter([busy_port, stack_module.free_loopback_port()])
+    monkeypatch.setattr(stack_module, "free_loopback_port", lambda host="127.0.0.1": next(ports))
+    with LocalAwsStack(log_path=tmp_path / "server.log") as stack:
+        assert stack.port != busy_port
+        assert is_healthy(stack.endpoint)
