@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +20,13 @@ from pipelines.errors import InfraError, UsageError
 
 LOG = logging.getLogger(__name__)
 
-# The Jenkinsfile's deploy stages, in its order (read config, plan, [approval], apply, upsert pipelines).
+# The Jenkinsfile's deploy stages, in its order (read config, plan, [approval], apply, upsert pipelines), each
+# with the pattern of the output lines that say what it did (for the summary).
 DEPLOY_STAGES = (
-    ("Read config", "scripts/check-build-params.sh"),
-    ("Terraform plan", "scripts/terraform-plan.sh"),
-    ("Terraform apply", "scripts/terraform-apply.sh"),
-    ("Upsert pipelines", "scripts/upsert-pipelines.sh"),
+    ("Read config", "scripts/check-build-params.sh", re.compile(r"confirmed by .*")),
+    ("Terraform plan", "scripts/terraform-plan.sh", re.compile(r"(Plan: .*|No changes\..*)")),
+    ("Terraform apply", "scripts/terraform-apply.sh", re.compile(r"Apply complete!.*")),
+    ("Upsert pipelines", "scripts/upsert-pipelines.sh", re.compile(r"\S+: (created|updated|unchanged) in account \d+")),
 )
 OUTPUT_TAIL_LINES = 15
 
@@ -81,10 +83,11 @@ def run_stage(repo_root: Path, stage: str, script: str, environment: dict[str, s
 
 
 def deploy(config: EnvConfig, repo_root: Path, work_dir: Path) -> list[str]:
-    """Run every deploy stage; returns the last line each printed (for the summary)."""
+    """Run every deploy stage; returns what each one reported doing, e.g. "Terraform plan: Plan: 0 to add..."."""
     environment = stage_environment(config, work_dir)
-    last_lines = []
-    for stage, script in DEPLOY_STAGES:
+    said = []
+    for stage, script, pattern in DEPLOY_STAGES:
         output = run_stage(repo_root, stage, script, environment)
-        last_lines.append(output.splitlines()[-1] if output else "")
-    return last_lines
+        found = [match.group(0) for match in map(pattern.search, output.splitlines()) if match]
+        said.append(f"{stage}: {', '.join(found) or 'done'}")
+    return said

@@ -155,9 +155,8 @@ def approve(label: str):
 
 def deploy_prod(context: DemoContext) -> str:
     """Promote to prod with the Jenkins deploy stages' scripts, as cross-account-jenkins-role."""
-    last_lines = deploy(context.config("prod"), context.repo_root, context.work_dir)
-    return f"{len(DEPLOY_STAGES)} Jenkins stage scripts ran as {context.config('prod').jenkins.role_name}: " + \
-        " | ".join(line for line in last_lines if line)
+    stages = deploy(context.config("prod"), context.repo_root, context.work_dir)
+    return f"{len(DEPLOY_STAGES)} stage scripts as {context.config('prod').jenkins.role_name}: " + "; ".join(stages)
 
 
 def run_inference(label: str, batch_prefix: str, expected: str, model_from: str):
