@@ -2,6 +2,7 @@
 
 - registry/dev/prod: with each account's real tfvars the plan succeeds and the account gets exactly its
   modules; module runs check the key, bucket, group, role and rule settings with those values.
+- bootstrap: the state bucket of each account (its values from the tfvars, passed as the runner does).
 - validation: for each validated variable a malformed value fails the plan on that variable
   (`expect_failures`); and a malformed tfvars file fails with a message naming the field.
 """
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ENVIRONMENTS_DIR
-from pipelines.infra.terraform import TERRAFORM_ROOT
+from pipelines.config import ENVIRONMENTS, ENVIRONMENTS_DIR, load_config
+from pipelines.infra.terraform import BOOTSTRAP_ROOT, TERRAFORM_ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -24,29 +25,55 @@ RUN_BLOCK = re.compile(r'^run "([\w-]+)"', re.MULTILINE)
 RUN_RESULT = re.compile(r'^\s*run "([\w-]+)"\.\.\. (\w+)', re.MULTILINE)
 
 
-def _terraform_test(terraform, data_dir: Path, test_file: str, *var_files: Path):
-    return terraform.run(TERRAFORM_ROOT, "test", f"-filter=tests/{test_file}",
-                         *(f"-var-file={var_file}" for var_file in var_files), data_dir=data_dir)
+# The test files each account's tfvars drive; one `terraform test` per account (the provider starts once per run).
+TEST_FILES = {
+    "registry": ["registry.tftest.hcl"],
+    "dev": ["dev.tftest.hcl", "workload.tftest.hcl", "validation.tftest.hcl"],
+    "prod": ["prod.tftest.hcl", "workload.tftest.hcl"],
+}
 
 
-@pytest.mark.parametrize(("test_file", "environment"), [
-    ("registry.tftest.hcl", "registry"),
-    ("dev.tftest.hcl", "dev"),
-    ("prod.tftest.hcl", "prod"),
-    ("workload.tftest.hcl", "dev"),
-    ("workload.tftest.hcl", "prod"),
-    ("validation.tftest.hcl", "dev"),
-])
-def test_terraform_test_file_passes_every_run(terraform, main_root_data_dir, lambda_zip_var_file, test_file,
-                                              environment):
-    result = _terraform_test(terraform, main_root_data_dir, test_file,
-                             ENVIRONMENTS_DIR / f"{environment}.tfvars.json", lambda_zip_var_file)
+def _reported_runs(output: str) -> dict[tuple[str, str], str]:
+    """{(test file, run name): result} from `terraform test` output, file sections in order."""
+    results = {}
+    for section in re.split(r"^(?=tests/[\w.-]+\.tftest\.hcl\.\.\. in progress)", output, flags=re.MULTILINE):
+        header = re.match(r"tests/([\w.-]+\.tftest\.hcl)", section)
+        if header:
+            results.update({(header.group(1), run): status for run, status in RUN_RESULT.findall(section)})
+    return results
+
+
+@pytest.mark.parametrize("environment", TEST_FILES)
+def test_terraform_test_files_pass_every_run_with_the_accounts_tfvars(terraform, main_root_data_dir,
+                                                                      lambda_zip_var_file, environment):
+    files = TEST_FILES[environment]
+    result = terraform.run(TERRAFORM_ROOT, "test", *(f"-filter=tests/{name}" for name in files),
+                           f"-var-file={ENVIRONMENTS_DIR / f'{environment}.tfvars.json'}",
+                           f"-var-file={lambda_zip_var_file}", data_dir=main_root_data_dir)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    declared = RUN_BLOCK.findall((TESTS_DIR / test_file).read_text())
-    reported = dict(RUN_RESULT.findall(output))
-    assert declared, f"{test_file} declares no run"
-    assert reported == dict.fromkeys(declared, "pass"), output
+    declared = {(name, run): "pass" for name in files for run in RUN_BLOCK.findall((TESTS_DIR / name).read_text())}
+    assert len(declared) > len(files), "expected several runs per test file"
+    assert _reported_runs(output) == declared, output
+
+
+def test_every_test_file_is_run():
+    assert {path.name for path in TESTS_DIR.glob("*.tftest.hcl")} == {name for names in TEST_FILES.values()
+                                                                       for name in names}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_bootstrap_state_bucket_of_each_account(terraform, tmp_path, environment):
+    config = load_config(environment)
+    init = terraform.run(BOOTSTRAP_ROOT, "init", "-backend=false", "-input=false", data_dir=tmp_path)
+    assert init.returncode == 0, init.stdout + init.stderr
+    result = terraform.run(BOOTSTRAP_ROOT, "test", f"-var=state_bucket_name={config.terraform_state_bucket}",
+                           f"-var=account_id={config.account_id}", f"-var=aws_region={config.aws_region}",
+                           data_dir=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    declared = RUN_BLOCK.findall((BOOTSTRAP_ROOT / "tests" / "state_bucket.tftest.hcl").read_text())
+    assert dict(RUN_RESULT.findall(output)) == dict.fromkeys(declared, "pass"), output
 
 
 def test_every_validated_variable_has_a_failing_case():
@@ -82,7 +109,8 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):
     malformed = _malformed_dev_tfvars(tmp_path, field, value)
-    result = _terraform_test(terraform, main_root_data_dir, "dev.tftest.hcl", malformed, lambda_zip_var_file)
+    result = terraform.run(TERRAFORM_ROOT, "test", "-filter=tests/dev.tftest.hcl", f"-var-file={malformed}",
+                           f"-var-file={lambda_zip_var_file}", data_dir=main_root_data_dir)
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
     assert "Invalid value for variable" in output
