@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 
+from pipelines.config import ENVIRONMENTS_DIR
 from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary, terraform_roots
 
 pytestmark = pytest.mark.terraform
@@ -60,3 +62,35 @@ def test_every_checkov_skip_is_inline_with_a_reason(checkov_report):
     for check in skipped:
         reason = check["check_result"].get("suppress_comment", "")
         assert len(reason.split()) >= 4, f"{check['check_id']} on {check['resource']} is skipped without a reason"
+
+
+AGREED_OUTPUTS = {
+    "model_package_group_arn", "model_artifacts_bucket_name", "registry_kms_key_arn", "workload_kms_key_arn",
+    "data_bucket_name", "sagemaker_execution_role_arn", "lambda_role_arn", "events_role_arn", "alert_topic_arn",
+    "latest_model_function_arn", "jenkins_role_arn",
+}
+
+
+def test_the_main_root_has_the_agreed_outputs():
+    declared = set(re.findall(r'^output "(\w+)"', (TERRAFORM_ROOT / "outputs.tf").read_text(), re.MULTILINE))
+    assert AGREED_OUTPUTS <= declared
+
+
+def test_variables_are_the_keys_of_the_tfvars_files():
+    declared = set(re.findall(r'^variable "(\w+)"', (TERRAFORM_ROOT / "variables.tf").read_text(), re.MULTILINE))
+    for path in ENVIRONMENTS_DIR.glob("*.tfvars.json"):
+        assert set(json.loads(path.read_text())) | {"lambda_zip_path"} == declared, path
+
+
+# Terraform sources of the tree: not data dirs, not the git-ignored *_override.tf files a person may generate.
+SOURCES = sorted(path for path in TERRAFORM_ROOT.rglob("*.tf")
+                 if ".terraform" not in path.parts and not path.name.endswith("_override.tf"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(TERRAFORM_ROOT)))
+def test_committed_terraform_has_no_emulator_settings(path):
+    """The local stack points terraform at moto with a generated, git-ignored override, never in these files."""
+    text = path.read_text()
+    for setting in ("endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style",
+                    "127.0.0.1", "localhost", "access_key", "secret_key"):
+        assert setting not in text, f"{path}: {setting}"
