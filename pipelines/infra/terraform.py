@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 from collections import deque
@@ -375,9 +376,13 @@ def _write_if_changed(path: Path, content: str | bytes) -> None:
     if path.exists() and path.read_bytes() == data:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    temporary.write_bytes(data)
-    temporary.replace(path)  # atomic: a terraform reading the copy never sees half a file
+    # A temporary file of its own (runners of several accounts may write the same file from threads), then an
+    # atomic rename: a terraform reading the file never sees half of it.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
 
 
 def _sync_tree(source: Path, target: Path) -> None:

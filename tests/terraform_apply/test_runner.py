@@ -219,3 +219,19 @@ def test_default_work_dirs_separate_real_aws_and_each_local_stack(monkeypatch, t
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567")
     assert terraform.default_work_dir("dev") != first
     assert first == tmp_path / "terraform" / "local-stack-127.0.0.1-4566" / "dev"
+
+
+def test_runners_of_several_accounts_share_the_cli_config_from_threads(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setattr(terraform, "PLUGIN_MIRROR", mirror)
+    runners = [TerraformRunner(load_config(env), work_dir=tmp_path / "work" / env)
+               for env in ("registry", "dev", "prod") for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=len(runners)) as pool:
+        paths = set(pool.map(lambda runner: runner.environment(runner.root, credentials=False)["TF_CLI_CONFIG_FILE"],
+                             runners))
+    [path] = paths
+    assert Path(path).read_text() == terraform.cli_config_text(mirror)
+    assert [p.name for p in Path(path).parent.iterdir() if p.is_file()] == ["terraform.rc"]
