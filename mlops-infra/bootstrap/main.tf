@@ -1,6 +1,5 @@
 locals {
   bucket_and_objects = ["arn:aws:s3:::${var.state_bucket_name}", "arn:aws:s3:::${var.state_bucket_name}/*"]
-  bucket_arn         = "arn:aws:s3:::${var.state_bucket_name}"
 }
 
 resource "aws_s3_bucket" "state" {

@@ -18,7 +18,6 @@ locals {
   registry_key_arns          = "arn:aws:kms:${var.region}:${var.registry_account_id}:key/*"
   sagemaker_execution_role   = "arn:aws:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
   latest_model_function_arn  = "arn:aws:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
-  lambda_log_group_arn       = "arn:aws:logs:${var.region}:${var.account_id}:log-group:${var.lambda_log_group_name}"
   key_cryptography_actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
   pipeline_execution_arns    = [for arn in var.pipeline_arns : "${arn}/execution/*"]
   sagemaker_job_resource_arn = [for kind in ["processing-job", "training-job", "transform-job", "model"] : "${local.sagemaker_arn_prefix}:${kind}/*"]

@@ -30,8 +30,9 @@ locals {
       Resource = "*"
     }],
     var.allow_eventbridge ? [{
-      # No source conditions on purpose: EventBridge does not send them for SNS deliveries, and with
-      # them (or with the AWS-managed alias/aws/sns key) publishing fails silently.
+      # No source conditions on purpose: a key policy that does not match EventBridge's calls makes
+      # deliveries fail silently (as the AWS-managed alias/aws/sns key does); the topic policy already
+      # limits publishing to this account's rules.
       Sid       = "AllowEventBridgeToPublishToEncryptedTopics"
       Effect    = "Allow"
       Principal = { Service = "events.amazonaws.com" }

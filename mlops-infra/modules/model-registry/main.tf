@@ -6,7 +6,6 @@ locals {
   dev_artifacts_objects_arn    = "arn:aws:s3:::${var.artifacts_bucket_name}/dev/*"
   prod_artifacts_objects_arn   = "arn:aws:s3:::${var.artifacts_bucket_name}/prod/*"
   artifacts_bucket_arn         = "arn:aws:s3:::${var.artifacts_bucket_name}"
-  log_bucket_arn               = "arn:aws:s3:::${var.access_log_bucket_name}"
   dev_principal                = "arn:aws:iam::${var.dev_account_id}:root"
   prod_principal               = "arn:aws:iam::${var.prod_account_id}:root"
   model_package_group_arn      = "arn:aws:sagemaker:${var.region}:${var.account_id}:model-package-group/${var.model_package_group_name}"
