@@ -239,14 +239,17 @@ def retrain(context: DemoContext) -> str:
 
 
 def read_alert(context: DemoContext) -> str:
-    """The e-mail the alert topic's subscribers would have received, read back from the local stack."""
+    """The e-mail the alert topic's subscribers received about this run's failed inference, read back from the
+    local stack (a re-used stack may hold alerts of earlier runs: only this execution's are shown)."""
     from pipelines.local.notifications import DEFAULT_SUBJECT, format_email, read_notifications
 
     prod = context.config("prod")
     topic = prod.alert_topic_arn
-    received = read_notifications(context.facts.endpoint, topic)
+    failed = context.facts.run("inference-outliers").execution_arn
+    received = [n for n in read_notifications(context.facts.endpoint, topic) if failed in n.message]
     if not received:
-        raise UnexpectedOutcome(f"nothing was published to {topic}: the inference-failure rule did not notify")
+        raise UnexpectedOutcome(f"nothing about {failed} was published to {topic}: "
+                                "the inference-failure rule did not notify")
     for notification in received:
         context.facts.notifications.append(Notification(topic, notification.subject or DEFAULT_SUBJECT,
                                                         notification.message))
