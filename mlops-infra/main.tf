@@ -1,7 +1,7 @@
 # One root for every account. Which modules an account gets follows from its tfvars:
 #   registry -> registry KMS key + model registry (artifacts bucket, model package group)
 #   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda
-#   jenkins  -> (prod) the cross-account deployment role and the jenkins-log log group
+#   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
 
 locals {
   account_id  = var.accounts[var.environment]
@@ -132,7 +132,7 @@ module "lambda" {
   log_group_name          = local.lambda_log_group_name
 }
 
-# ---------------------------------------------------------------- Jenkins (prod)
+# ---------------------------------------------------------------- Jenkins (dev, prod)
 
 module "jenkins" {
   source = "./modules/jenkins"

@@ -51,11 +51,11 @@ output "latest_model_function_arn" {
 }
 
 output "jenkins_role_arn" {
-  description = "ARN of the cross-account role Jenkins assumes from the tooling account (prod only)."
+  description = "ARN of the cross-account role Jenkins assumes from the tooling account (dev and prod)."
   value       = one(module.jenkins[*].role_arn)
 }
 
 output "jenkins_log_group_name" {
-  description = "Name of the KMS-encrypted jenkins-log CloudWatch log group (prod only)."
+  description = "Name of the KMS-encrypted jenkins-log CloudWatch log group (dev and prod)."
   value       = one(module.jenkins[*].log_group_name)
 }

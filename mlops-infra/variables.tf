@@ -219,7 +219,7 @@ variable "workload" {
 }
 
 variable "jenkins" {
-  description = "Jenkins deployment access (prod only): the cross-account role the tooling account assumes and the jenkins-log CloudWatch log group. null elsewhere."
+  description = "Jenkins deployment access (workload accounts: a dev build assumes the role in dev, a prod build in prod): the cross-account role the tooling account assumes and the jenkins-log CloudWatch log group. null elsewhere."
   type = object({
     role_name          = string
     log_group_name     = string

@@ -4,7 +4,7 @@
 
 mock_provider "aws" {}
 
-run "dev_gets_the_workload_modules_without_jenkins" {
+run "dev_gets_the_workload_modules_and_the_jenkins_role" {
   command = plan
 
   assert {
@@ -16,21 +16,21 @@ run "dev_gets_the_workload_modules_without_jenkins" {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
       length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+      length(module.jenkins) == 1,
     ])
-    error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers and Lambda"
+    error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers, Lambda and the Jenkins role"
   }
 
   assert {
-    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0 && length(module.jenkins) == 0
-    error_message = "dev must get neither the registry modules nor the Jenkins role"
+    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0
+    error_message = "dev must not get the registry modules"
   }
 
   assert {
     condition = alltrue([for value in [
       output.model_package_group_arn, output.model_artifacts_bucket_name, output.registry_kms_key_arn,
-      output.jenkins_role_arn, output.jenkins_log_group_name,
     ] : value == null])
-    error_message = "registry and Jenkins outputs must be null in dev"
+    error_message = "registry outputs must be null in dev"
   }
 
   assert {

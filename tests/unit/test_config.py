@@ -42,9 +42,10 @@ def test_workload_arns_are_derived_in_the_accounts_own_account():
     assert config.model_artifacts_kms_alias_arn == "arn:aws:kms:us-east-1:111111111111:alias/mammo-model-artifacts"
 
 
-def test_only_prod_has_jenkins_and_only_prod_schedules_inference():
+def test_workload_accounts_have_the_jenkins_role_and_only_prod_schedules_inference():
     assert load_config("prod").jenkins.role_name == "cross-account-jenkins-role"
-    assert load_config("dev").jenkins is None
+    assert load_config("dev").jenkins.role_name == "cross-account-jenkins-role"
+    assert load_config("registry").jenkins is None
     assert load_config("prod").workload.inference_schedule.enabled is True
     assert load_config("dev").workload.inference_schedule.enabled is False
 
