@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
 from typing import Any
 
 from pipelines.demo.context import DemoContext, PipelineStartRequest
 from pipelines.demo.facts import PipelineRun
+from pipelines.local.executor.eventbridge import status_change_fields
 
 LOG = logging.getLogger(__name__)
 
@@ -35,20 +35,6 @@ def output_parameters(properties: dict[str, Any]) -> dict[str, str]:
     if isinstance(outputs, list):
         return {entry["Name"]: entry["Value"] for entry in outputs}
     return dict(outputs)
-
-
-def _status_change_fields(description: dict[str, Any], previous_status: str | None) -> dict[str, Any]:
-    """The router's status-change fields from a DescribePipelineExecution-shaped description."""
-    end_time = description.get("EndTime")
-    return {
-        "pipeline_arn": description["PipelineArn"],
-        "execution_arn": description["PipelineExecutionArn"],
-        "display_name": description["PipelineExecutionDisplayName"],
-        "current_status": description["PipelineExecutionStatus"],
-        "previous_status": previous_status,
-        "start_time": datetime.fromisoformat(description["CreationTime"]),
-        "end_time": datetime.fromisoformat(end_time) if end_time else None,
-    }
 
 
 class StatusChangeRouter:
@@ -73,7 +59,7 @@ class StatusChangeRouter:
 
     def __call__(self, description: dict[str, Any]) -> None:
         execution = description["PipelineExecutionArn"]
-        fields = _status_change_fields(description, self.previous.get(execution))
+        fields = status_change_fields(description, self.previous.get(execution))
         self.previous[execution] = fields["current_status"]
         deliveries = self.router.publish_status_change(**fields)
         started = [delivery for delivery in deliveries if delivery.kind == "sagemaker-pipeline"]

@@ -4,14 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.demo.executions import _status_change_fields, output_parameters, step_of_type
+from pipelines.demo.executions import output_parameters, step_of_type
+from pipelines.local.executor.eventbridge import status_change_fields
 from pipelines.local.executor.store import ExecutionRecord, StepRecord
 
 ARN = "arn:aws:sagemaker:us-east-1:333333333333:pipeline/mammo-batch-inference"
 
 
-def test_a_described_execution_becomes_the_routers_status_change_fields():
-    fields = _status_change_fields({
+def test_a_described_execution_becomes_the_routersstatus_change_fields():
+    fields = status_change_fields({
         "PipelineArn": ARN, "PipelineExecutionArn": f"{ARN}/execution/abc",
         "PipelineExecutionDisplayName": "inference-outliers", "PipelineExecutionStatus": "Failed",
         "CreationTime": "2026-11-22T05:00:00.000+00:00", "EndTime": "2026-11-22T05:00:03.000+00:00",
