@@ -38,6 +38,7 @@ from pipelines.data.prepare import S3_KEYS, TRAIN_PART1, prepare  # noqa: E402
 from pipelines.data.raw import read_raw  # noqa: E402
 from pipelines.definitions import definition_json_for, quiet_sdk  # noqa: E402
 from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor  # noqa: E402
+from pipelines.local.executor.steps.training import parse_hyperparameter  # noqa: E402
 from pipelines.local.monitor.container import run_data_quality_container  # noqa: E402
 from pipelines.local.stack import LocalAwsStack, activate  # noqa: E402
 from pipelines.train import pipeline as train_pipeline  # noqa: E402
@@ -92,7 +93,8 @@ def direct(definition: dict, data_dir: Path, work: Path) -> float:
 
     run_script(steps["PreprocessData"], root, scripts)
 
-    hyperparameters = {key: _typed(value) for key, value in steps["TrainModel"]["Arguments"]["HyperParameters"].items()}
+    arguments = steps["TrainModel"]["Arguments"]["HyperParameters"]
+    hyperparameters = {key: parse_hyperparameter(value) for key, value in arguments.items()}
     rounds, early = hyperparameters.pop("num_round"), hyperparameters.pop("early_stopping_rounds", None)
     matrices = {}
     for channel in ("train", "validation"):
@@ -115,13 +117,6 @@ def direct(definition: dict, data_dir: Path, work: Path) -> float:
     return time.perf_counter() - started
 
 
-def _typed(value: str):
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            continue
-    return value
 
 
 def main() -> None:

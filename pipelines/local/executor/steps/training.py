@@ -106,7 +106,8 @@ class TrainingHandler(StepHandler):
 def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame]
                           ) -> tuple[xgb.Booster, dict[str, float]]:
     """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...)."""
-    params = {key: _typed(value) for key, value in hyperparameters.items() if not key.startswith(_SAGEMAKER_KEYS)}
+    params = {key: parse_hyperparameter(value) for key, value in hyperparameters.items()
+              if not key.startswith(_SAGEMAKER_KEYS)}
     if "num_round" not in params:
         raise StepFailed("AlgorithmError: hyperparameter 'num_round' is required by the XGBoost algorithm")
     num_round = params.pop("num_round")
@@ -132,7 +133,7 @@ def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, p
     return booster, metrics
 
 
-def _typed(value: Any) -> Any:
+def parse_hyperparameter(value: Any) -> Any:
     """'50' -> 50, '0.2' -> 0.2, 'binary:logistic' stays text (the container parses hyperparameters this way)."""
     if not isinstance(value, str):
         return value
