@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,13 +52,14 @@ class StepContext:
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
 
 
-class StepHandler:
+class StepHandler(ABC):
     """Runs one step `Type`. `check` runs for every step before the execution starts; `run` when the step runs."""
 
     step_type: ClassVar[str]
 
-    def check(self, node: StepNode) -> None:
+    def check(self, node: StepNode) -> None:  # noqa: B027 - optional hook; most types have nothing to check
         """Static validation of the step definition (raise PipelineDefinitionError); nothing has run yet."""
 
+    @abstractmethod
     def run(self, context: StepContext) -> StepResult:
-        raise NotImplementedError
+        """Run the step; raise StepFailed with the reason SageMaker would record."""
