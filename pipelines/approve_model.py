@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+from collections.abc import Mapping
 from typing import Any
 
+from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS, EnvConfig, load_config
@@ -33,19 +36,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def approve_model(args: argparse.Namespace) -> int:
+def approve_model(args: argparse.Namespace, target: Target) -> int:
     if not (args.list or args.version is not None or args.latest):
         raise UsageError("give --list, --version N or --latest")
     if args.reject and args.version is None and not args.latest:
         raise UsageError("--reject needs --version N or --latest")
     config = load_config(args.env)
-    if args.local:
-        from pipelines.local.stack import activate_running
-
-        activate_running()
-    from pipelines.aws import session_for_account
-
-    session = session_for_account(config.accounts.registry, config.aws_region)
+    session = target.session(config.accounts.registry, config.aws_region)
     with explained_aws_errors(f"reviewing model package group {config.model_package_group_arn}"):
         return review(args, config, session.client("sagemaker"), session.client("s3"))
 
@@ -132,10 +129,11 @@ def format_version(package: dict[str, Any], metrics: dict[str, Any] | str) -> st
     return f"{head}  {values}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging()
-    return run_cli(lambda: approve_model(args), "approve-model")
+    return run_cli(lambda: approve_model(args, Target.for_cli(args.local, os.environ if env is None else env)),
+                   "approve-model")
 
 
 if __name__ == "__main__":

@@ -1,70 +1,272 @@
-"""The one way the project gets boto3 sessions: `session_for_account`.
+"""Where the project's AWS calls go: one explicit `Target`, made by the CLI layer and passed down.
 
-In production the caller's credentials must already be in the target account (Jenkins assumes
-`cross-account-jenkins-role`, a person uses a profile for that account). In local mode (AWS_ENDPOINT_URL set)
-the session assumes `mlops-local-admin` in the target account, which is how moto separates accounts.
+A target is either AWS itself (the default credential chain and AWS's endpoints) or the local stack at an
+endpoint. Local is nothing but an endpoint and credentials: every call is an AWS API call either way. The CLI
+makes the target from its flags and the process environment (`Target.for_cli`); nothing in the library reads
+or changes process-wide settings to find out where it is.
+
+`Target.session(account_id, region)` is the one way to get a boto3 session acting in an account. On AWS the
+current credentials must already be in that account (Jenkins assumes `cross-account-jenkins-role`, a person
+uses a profile for it). On the local stack the session assumes `mlops-local-admin` in the account, which is
+how the stack separates accounts.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
+import botocore.config
 import botocore.exceptions
 
+from pipelines.config import REPO_ROOT
 from pipelines.errors import LocalStackError, UsageError
-from pipelines.local.stack import LOCAL_ADMIN_ROLE_NAME, is_local_mode
 
 log = logging.getLogger(__name__)
 
+LOCAL_ADMIN_ROLE_NAME = "mlops-local-admin"
 ROLE_SESSION_NAME = "mlops-local"
+DEFAULT_REGION = "us-east-1"
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the local stack's documented fake secret, not a credential
+HEALTH_PATH = "/_mlops/health"
+
+# A local stack answers in milliseconds: a dead or hung one must fail fast (exit 5), not after minutes of retries.
+LOCAL_CLIENT_CONFIG = botocore.config.Config(connect_timeout=3, read_timeout=60,
+                                             retries={"total_max_attempts": 2, "mode": "standard"})
+
+# Variables that would let a child process find real credentials, a profile, or a service-specific endpoint
+# that bypasses AWS_ENDPOINT_URL. Every AWS_ENDPOINT_URL_<SERVICE> variable is removed as well.
+_REAL_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+
+Progress = Callable[[str], None]
+"""The one channel for what a long-running library call is doing (a CLI logs it, the demo records it)."""
+
+
+def _log_progress(message: str) -> None:
+    log.info("%s", message)
+
+
+# ---------------------------------------------------------------------------------------------- the stack's record
+
+
+def local_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the local stack keeps its state (MLOPS_LOCAL_DIR, default `<repo>/.local`)."""
+    env = os.environ if env is None else env
+    return Path(env.get("MLOPS_LOCAL_DIR") or REPO_ROOT / ".local")
+
+
+def stack_state_file(env: Mapping[str, str] | None = None) -> Path:
+    """`mlops-local up` records the running stack's {"endpoint", "pid"} here."""
+    return local_dir(env) / "stack.json"
+
+
+def read_stack_state(env: Mapping[str, str] | None = None) -> dict | None:
+    """The recorded {"endpoint", "pid"} of the stack `mlops-local up` started, or None when there is no record."""
+    path = stack_state_file(env)
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        return {"endpoint": str(state["endpoint"]), "pid": int(state["pid"])}
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise LocalStackError(f"{path} is corrupt: run `mlops-local down` and `mlops-local up`") from None
+
+
+def stack_health(endpoint: str, timeout: float = 2.0) -> dict | None:
+    """The health answer of a local stack at `endpoint` ({"status", "pid", "extensions"}), None if none answers."""
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 - http only
+            answer = json.load(response)
+    except (OSError, ValueError):
+        return None
+    return answer if isinstance(answer, dict) and answer.get("status") == "ok" else None
+
+
+def is_loopback_endpoint(endpoint: str) -> bool:
+    parsed = urllib.parse.urlsplit(endpoint)
+    return parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+# ---------------------------------------------------------------------------------------------- sessions
+
+
+class EndpointSession(boto3.Session):
+    """A boto3 session whose clients all call one endpoint, with the local stack's timeouts and retries."""
+
+    def __init__(self, endpoint: str, **kwargs):
+        super().__init__(**kwargs)
+        self.endpoint = endpoint
+
+    def client(self, service_name: str, *args, **kwargs):
+        kwargs.setdefault("endpoint_url", self.endpoint)
+        kwargs["config"] = LOCAL_CLIENT_CONFIG.merge(kwargs["config"]) if kwargs.get("config") else LOCAL_CLIENT_CONFIG
+        return super().client(service_name, *args, **kwargs)
+
+    def resource(self, service_name: str, *args, **kwargs):
+        kwargs.setdefault("endpoint_url", self.endpoint)
+        return super().resource(service_name, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Target:
+    """AWS (endpoint None) or the local stack at `endpoint`; owns sessions and the progress channel."""
+
+    endpoint: str | None = None
+    progress: Progress = field(default=_log_progress, compare=False, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint is not None
+
+    @property
+    def poll_seconds(self) -> float:
+        """How often to poll a running execution: the local stack answers at once, AWS is asked less often."""
+        return 0.5 if self.is_local else 10.0
+
+    @classmethod
+    def local_stack(cls, endpoint: str, progress: Progress = _log_progress) -> Target:
+        return cls(endpoint.rstrip("/"), progress)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str], progress: Progress = _log_progress) -> Target:
+        """What boto3 itself would use: AWS, or the local stack when AWS_ENDPOINT_URL names a loopback endpoint
+        (`eval "$(mlops-local env)"`, or a Jenkins stage run against the local stack)."""
+        endpoint = env.get("AWS_ENDPOINT_URL")
+        if endpoint and is_loopback_endpoint(endpoint):
+            return cls.local_stack(endpoint, progress)
+        return cls(None, progress)
+
+    @classmethod
+    def running_stack(cls, env: Mapping[str, str], progress: Progress = _log_progress) -> Target:
+        """The stack `mlops-local up` started (its record under MLOPS_LOCAL_DIR), checked to answer."""
+        state = read_stack_state(env)
+        if state is None:
+            raise LocalStackError(f"the local stack is not running (no {stack_state_file(env)}): "
+                                  "start it with `mlops-local up`")
+        if stack_health(state["endpoint"]) is None:
+            raise LocalStackError(f"the local stack recorded in {stack_state_file(env)} does not answer at "
+                                  f"{state['endpoint']}: restart it with `mlops-local down` and `mlops-local up`")
+        return cls.local_stack(state["endpoint"], progress)
+
+    @classmethod
+    def for_cli(cls, local: bool, env: Mapping[str, str], progress: Progress = _log_progress) -> Target:
+        """`--local`: the running local stack; otherwise whatever the environment says (AWS by default)."""
+        return cls.running_stack(env, progress) if local else cls.from_environment(env, progress)
+
+    # ------------------------------------------------------------------ sessions
+
+    def base_session(self, region: str) -> boto3.Session:
+        """A session with the caller's own credentials (on the local stack: its fake keys)."""
+        if not self.is_local:
+            return boto3.Session(region_name=region)
+        return EndpointSession(self.endpoint, aws_access_key_id=FAKE_ACCESS_KEY_ID,
+                               aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=region)
+
+    def credentials_session(self, access_key: str, secret_key: str, token: str | None,
+                            region: str) -> boto3.Session:
+        """A session with the given credentials, calling this target's endpoint."""
+        kwargs = {"aws_access_key_id": access_key, "aws_secret_access_key": secret_key,
+                  "aws_session_token": token, "region_name": region}
+        return EndpointSession(self.endpoint, **kwargs) if self.is_local else boto3.Session(**kwargs)
+
+    def caller_account(self, session: boto3.Session) -> str:
+        """The account of `session`'s credentials, with a clear error when there are none or they are rejected."""
+        try:
+            return session.client("sts").get_caller_identity()["Account"]
+        except botocore.exceptions.NoCredentialsError:
+            raise UsageError(
+                "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                "or use the local stack (`mlops-local up`, then `--local`)"
+            ) from None
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
+                botocore.exceptions.ReadTimeoutError) as error:
+            if self.is_local:
+                raise LocalStackError(f"the local stack does not answer at {self.endpoint} ({error}): "
+                                      "start it with `mlops-local up`") from None
+            raise UsageError(f"cannot reach AWS STS: {error}") from None
+        except botocore.exceptions.ClientError as error:
+            raise UsageError(f"AWS rejected the current credentials: {error}") from None
+
+    def session(self, account_id: str, region: str) -> boto3.Session:
+        """A session whose credentials act in `account_id`.
+
+        The current credentials are used as they are when they belong to that account; on the local stack the
+        session assumes `mlops-local-admin` there; otherwise a UsageError names both accounts.
+        """
+        session = self.base_session(region)
+        current = self.caller_account(session)
+        if current == account_id:
+            return session
+        if not self.is_local:
+            raise UsageError(
+                f"the current AWS credentials are for account {current}, but this step acts in account "
+                f"{account_id}: use credentials (a profile or an assumed role) of account {account_id}"
+            )
+        log.debug("assuming %s for account %s", LOCAL_ADMIN_ROLE_NAME, account_id)
+        credentials = session.client("sts").assume_role(
+            RoleArn=local_admin_role_arn(account_id), RoleSessionName=ROLE_SESSION_NAME
+        )["Credentials"]
+        return self.credentials_session(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                                        credentials["SessionToken"], region)
+
+    # ------------------------------------------------------------------ child processes
+
+    def child_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` with what a child process (terraform, a stage script) needs to reach this target."""
+        env = dict(base)
+        if not self.is_local:
+            return env
+        to_set, to_remove = local_environment_variables(self.endpoint, base)
+        for name in to_remove:
+            env.pop(name, None)
+        env.update(to_set)
+        return env
 
 
 def local_admin_role_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{LOCAL_ADMIN_ROLE_NAME}"
 
 
-def caller_account(session: boto3.Session) -> str:
-    """The account of `session`'s credentials, with a clear error when there are none or they are rejected."""
-    try:
-        return session.client("sts").get_caller_identity()["Account"]
-    except botocore.exceptions.NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "or use the local stack (`mlops-local up`, then `--local`)"
-        ) from None
-    except botocore.exceptions.EndpointConnectionError as error:
-        if is_local_mode():
-            raise LocalStackError(
-                f"the local stack does not answer at {error.kwargs.get('endpoint_url')}: start it with `mlops-local up`"
-            ) from None
-        raise UsageError(f"cannot reach AWS STS: {error}") from None
-    except botocore.exceptions.ClientError as error:
-        raise UsageError(f"AWS rejected the current credentials: {error}") from None
+def local_environment_variables(endpoint: str, env: Mapping[str, str] | None = None
+                                ) -> tuple[dict[str, str], list[str]]:
+    """(variables to set, variables to remove) that point every AWS client of a process at `endpoint`."""
+    env = os.environ if env is None else env
+    to_set = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_REGION": DEFAULT_REGION,
+        # No shared config or credentials file may add a profile, a role or an endpoint of its own.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    to_remove = sorted(set(_REAL_AWS_VARIABLES) | {name for name in env if name.startswith("AWS_ENDPOINT_URL_")})
+    return to_set, to_remove
 
 
-def session_for_account(account_id: str, region: str) -> boto3.Session:
-    """A session whose credentials act in `account_id`.
-
-    The current credentials are used as they are when they belong to that account; in local mode the
-    session assumes `mlops-local-admin` there; otherwise a UsageError names both accounts.
-    """
-    session = boto3.Session(region_name=region)
-    current = caller_account(session)
-    if current == account_id:
-        return session
-    if not is_local_mode():
-        raise UsageError(
-            f"the current AWS credentials are for account {current}, but this step acts in account {account_id}: "
-            f"use credentials (a profile or an assumed role) of account {account_id}"
-        )
-    log.debug("assuming %s for account %s", LOCAL_ADMIN_ROLE_NAME, account_id)
-    credentials = session.client("sts").assume_role(
-        RoleArn=local_admin_role_arn(account_id), RoleSessionName=ROLE_SESSION_NAME
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+def session_for_account(account_id: str, region: str, target: Target | None = None) -> boto3.Session:
+    """`target.session(account_id, region)`; without a target, the one the process environment names."""
+    return (target or Target.from_environment(os.environ)).session(account_id, region)

@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from pipelines.errors import MlopsError
+from pipelines.errors import EXIT_INTERRUPTED, MlopsError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -30,4 +30,4 @@ def run_cli(command: Callable[[], int], prog: str) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -1,16 +1,40 @@
-"""The project's one exception hierarchy. Each error carries the exit code its CLI returns."""
+"""The project's one exception hierarchy and its one table of exit codes.
+
+Every console script and stage script exits with a code from `EXIT_CODES`, one meaning each; an error class
+carries the code its CLI returns.
+"""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_EXECUTION_FAILED = 3
+EXIT_INFRA_FAILED = 4
+EXIT_LOCAL_STACK_UNAVAILABLE = 5
+EXIT_PLAN_HAS_CHANGES = 6
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_ERROR: "anything else (an unexpected AWS answer, a bug)",
+    EXIT_USAGE: "bad usage or input: the message names the option, field or file and the fix",
+    EXIT_EXECUTION_FAILED: "a pipeline execution ended Failed or Stopped",
+    EXIT_INFRA_FAILED: "terraform failed, or its state lock is held",
+    EXIT_LOCAL_STACK_UNAVAILABLE: "the local AWS stack is not running, does not answer, or could not start",
+    EXIT_PLAN_HAS_CHANGES: "`mlops-infra plan --detailed-exitcode`: the plan has changes (not an error)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); what ran on AWS or the local stack goes on",
+}
 
 
 class MlopsError(Exception):
     """Base of every error the project raises on purpose; printed once by the CLI layer."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
 
 class UsageError(MlopsError):
     """Bad usage or input: unknown option value, invalid JSON, unknown pipeline, bad config."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(UsageError):
@@ -20,19 +44,19 @@ class ConfigError(UsageError):
 class ExecutionFailed(MlopsError):
     """A pipeline execution ended Failed or Stopped."""
 
-    exit_code = 3
+    exit_code = EXIT_EXECUTION_FAILED
 
 
 class InfraError(MlopsError):
     """Terraform failed (init, plan, apply, destroy) or its state lock is held."""
 
-    exit_code = 4
+    exit_code = EXIT_INFRA_FAILED
 
 
 class LocalStackError(MlopsError):
     """The local AWS stack could not start, is not running, or answered unexpectedly."""
 
-    exit_code = 5
+    exit_code = EXIT_LOCAL_STACK_UNAVAILABLE
 
 
 class DemoStepFailed(MlopsError):
@@ -43,7 +67,7 @@ class DemoStepFailed(MlopsError):
         if isinstance(cause, MlopsError):
             self.cause_text, self.exit_code = str(cause), cause.exit_code
         elif isinstance(cause, KeyboardInterrupt):
-            self.cause_text, self.exit_code = "interrupted", 130
+            self.cause_text, self.exit_code = "interrupted", EXIT_INTERRUPTED
         else:  # an unexpected error: keep its type, the message alone is often meaningless ("'key'")
-            self.cause_text, self.exit_code = f"{type(cause).__name__}: {cause}", 1
+            self.cause_text, self.exit_code = f"{type(cause).__name__}: {cause}", EXIT_ERROR
         super().__init__(f"step '{step}' in account {account} failed: {self.cause_text}")

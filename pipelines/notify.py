@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+from collections.abc import Mapping
 
 import botocore.exceptions
 
-from pipelines.aws import session_for_account
+from pipelines.aws import Target
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import InfraError, UsageError
@@ -33,12 +35,12 @@ def email_subject(subject: str) -> str:
     return one_line[: SUBJECT_MAX_LENGTH - 3] + "..."
 
 
-def publish_alert(config: EnvConfig, subject: str, message: str) -> str:
+def publish_alert(config: EnvConfig, subject: str, message: str, target: Target) -> str:
     """Publish to the environment's alert topic; return the SNS message id."""
     if not message.strip():
         raise UsageError("--message must not be empty")
     topic_arn = config.alert_topic_arn
-    sns = session_for_account(config.account_id, config.aws_region).client("sns")
+    sns = target.session(config.account_id, config.aws_region).client("sns")
     try:
         response = sns.publish(TopicArn=topic_arn, Subject=email_subject(subject), Message=message)
     except botocore.exceptions.ClientError as error:
@@ -61,12 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
 
     def notify() -> int:
-        message_id = publish_alert(load_config(args.env), args.subject, args.message)
+        target = Target.from_environment(os.environ if env is None else env)
+        message_id = publish_alert(load_config(args.env), args.subject, args.message, target)
         print(message_id)
         return 0
 

@@ -1,8 +1,9 @@
 """`run-pipeline`: upload the pipelines' scripts, upsert the pipelines, optionally start and follow them.
 
 Flags compatible with the AWS sample's `run-pipeline` (--module-name, --role-arn, --kwargs, --tags,
---description) plus --env, --pipeline, --local, --start, --wait and --parameters NAME=VALUE.
-Exit codes: 0 success, 2 bad usage or input, 3 a failed execution, 1 anything else.
+--description) plus --env, --pipeline, --local, --start, --wait, --parameters NAME=VALUE and
+--execution-arn ARN (follow an execution already started: the execution runs in SageMaker, or in the local
+stack, whatever happens to this command). Exit codes: pipelines/errors.py EXIT_CODES.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
-from pipelines.errors import ExecutionFailed, UsageError
+from pipelines.errors import EXIT_INTERRUPTED, ExecutionFailed, UsageError
+from pipelines.execution import TERMINAL_STATUSES, PipelineExecution
 
 logger = logging.getLogger("run-pipeline")
 PIPELINE_CHOICES = ("train", "inference", "all")
@@ -34,7 +40,22 @@ class RunRequest:
     local: bool = False
     start: bool = False
     wait: bool = False
+    execution_arn: str | None = None
     parameters: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What run-pipeline did to one pipeline: its upsert and, when started, its execution."""
+
+    pipeline_name: str
+    account_id: str
+    upsert: str | None = None
+    """created, updated or unchanged (None when only an existing execution was followed)."""
+    execution_arn: str | None = None
+    status: str | None = None
+    """The execution's last known status (final with --wait)."""
+    failure_reason: str | None = None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,9 +69,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kwargs", help="JSON object of get_pipeline keyword arguments (env, role, pipeline_name)")
     p.add_argument("--tags", help='JSON tags: [{"Key": "k", "Value": "v"}] or {"k": "v"} (applied on create)')
     p.add_argument("--description", help="pipeline description")
-    p.add_argument("--local", action="store_true", help="use the local AWS stack (mlops-local up) and executor")
+    p.add_argument("--local", action="store_true", help="use the local AWS stack (mlops-local up)")
     p.add_argument("--start", action="store_true", help="start an execution after the upsert")
-    p.add_argument("--wait", action="store_true", help="with --start: wait for the end, logging step statuses")
+    p.add_argument("--wait", action="store_true", help="with --start or --execution-arn: follow the execution to its "
+                                                       "end, logging step statuses")
+    p.add_argument("--execution-arn", metavar="ARN",
+                   help="with --wait: follow this execution (re-attach after an interrupted --wait); no upsert")
     p.add_argument("--parameters", action="append", default=[], metavar="NAME=VALUE",
                    help="pipeline parameter for the execution (repeatable)")
     return p
@@ -82,20 +106,29 @@ def parse_tags(text: str | None) -> list[dict[str, str]]:
     return value
 
 
-def run_pipelines(request: RunRequest) -> int:
+def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
+    """Upload, upsert and optionally start and follow; progress goes to `target.progress`.
+
+    Raises ExecutionFailed when a followed execution ends Failed or Stopped, UsageError for bad input (before
+    any AWS call).
+    """
     # Imported here so argument errors and --help stay fast: the SDK takes seconds to import.
     from pipelines.definitions import PIPELINE_MODULES, build_pipeline, parse_kwargs
 
     kwargs = parse_kwargs(request.kwargs)
     tags = parse_tags(request.tags)
     parameters = parse_parameters(request.parameters)
-    if request.wait and not request.start:
-        raise UsageError("--wait needs --start")
+    if request.wait and not (request.start or request.execution_arn):
+        raise UsageError("--wait needs --start (or --execution-arn to follow an execution already started)")
+    if request.execution_arn and (request.start or not request.wait):
+        raise UsageError("--execution-arn goes with --wait alone: it follows an execution, it starts none")
     env = kwargs.pop("env", None) or request.env
     if env is None:
         raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) or \"env\" in --kwargs")
     config = load_config(env)
     config.require_workload()
+    if request.execution_arn:
+        return [follow(target, config, request.execution_arn)]
     role = kwargs.get("role") or request.role_arn or config.sagemaker_execution_role_arn
     if request.role_arn and "role" not in kwargs:
         kwargs["role"] = request.role_arn
@@ -113,25 +146,80 @@ def run_pipelines(request: RunRequest) -> int:
         raise UsageError(f"unknown pipeline parameter(s) {', '.join(unknown)}: "
                          f"the pipeline(s) declare {', '.join(sorted(declared))}")
 
-    if request.local:
-        from pipelines.local.stack import activate_running
-
-        activate_running()
-    from pipelines.aws import session_for_account
-
-    session = session_for_account(config.account_id, config.aws_region)
+    session = target.session(config.account_id, config.aws_region)
+    runs = []
     for pipeline in built:
         with explained_aws_errors(f"uploading the code of {pipeline.name}"):
             upload_code(session, config, pipeline.code_assets)
         with explained_aws_errors(f"upserting {pipeline.name}"):
             outcome = upsert(session, pipeline.name, pipeline.definition, role, request.description, tags)
-        print(f"{pipeline.name}: {outcome} in account {config.account_id}")
-    if request.start:
-        for pipeline in built:
-            own = {name: value for name, value in parameters.items() if name in pipeline.parameter_names}
-            with explained_aws_errors(f"running {pipeline.name}"):
-                start(session, pipeline.name, own, request.local, request.wait)
-    return 0
+        target.progress(f"{pipeline.name}: {outcome} in account {config.account_id}")
+        runs.append(PipelineRun(pipeline.name, config.account_id, upsert=outcome))
+    if not request.start:
+        return runs
+    executions = []
+    for pipeline in built:
+        own = {name: value for name, value in parameters.items() if name in pipeline.parameter_names}
+        with explained_aws_errors(f"starting {pipeline.name}"):
+            execution = PipelineExecution.start(session, pipeline.name, own, poll_seconds=target.poll_seconds)
+        target.progress(f"{pipeline.name}: started {execution.arn}")
+        executions.append(execution)
+    runs = [PipelineRun(run.pipeline_name, run.account_id, run.upsert, execution.arn, "Executing")
+            for run, execution in zip(runs, executions, strict=True)]
+    if not request.wait:
+        return runs
+    return [_finish(run, _wait(target, run.pipeline_name, execution))
+            for run, execution in zip(runs, executions, strict=True)]
+
+
+def follow(target: Target, config: EnvConfig, execution_arn: str) -> PipelineRun:
+    """Follow an execution started earlier (by this command, a rule, another client) to its end."""
+    parts = execution_arn.split(":")
+    if len(parts) != 6 or parts[2] != "sagemaker" or "/execution/" not in parts[5]:
+        raise UsageError(f"--execution-arn {execution_arn!r} is not a pipeline execution ARN "
+                         "(arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID)")
+    if parts[4] != config.account_id:
+        raise UsageError(f"--execution-arn is in account {parts[4]}, but --env {config.environment} is account "
+                         f"{config.account_id}")
+    pipeline_name = parts[5].split("/")[1]
+    session = target.session(config.account_id, config.aws_region)
+    execution = PipelineExecution(session.client("sagemaker"), execution_arn, poll_seconds=target.poll_seconds)
+    with explained_aws_errors(f"following {execution_arn}"):
+        execution.describe()  # an unknown ARN is named now, not after the first poll
+    return _finish(PipelineRun(pipeline_name, config.account_id, execution_arn=execution_arn),
+                   _wait(target, pipeline_name, execution))
+
+
+def _wait(target: Target, name: str, execution: PipelineExecution) -> dict[str, Any]:
+    def log_step(step: str, status: str, entry: dict[str, Any]) -> None:
+        reason = f" ({entry['FailureReason']})" if entry.get("FailureReason") else ""
+        target.progress(f"{name}: step {step} {status}{reason}")
+
+    try:
+        target.progress(f"{name}: following {execution.arn}")
+        with explained_aws_errors(f"following {execution.arn}"):
+            return execution.wait(on_step_change=log_step)
+    except KeyboardInterrupt:
+        # Only this command stops: the execution goes on where it runs, and can be followed again.
+        raise ExecutionDetached(name, execution.arn) from None
+
+
+def _finish(run: PipelineRun, final: dict[str, Any]) -> PipelineRun:
+    status = final["PipelineExecutionStatus"]
+    finished = PipelineRun(run.pipeline_name, run.account_id, run.upsert, run.execution_arn, status,
+                           final.get("FailureReason"))
+    if status != "Succeeded":
+        reason = final.get("FailureReason") or "no failure reason given"
+        raise ExecutionFailed(f"{run.pipeline_name} execution {run.execution_arn} ended {status}: {reason}")
+    return finished
+
+
+class ExecutionDetached(KeyboardInterrupt):
+    """--wait was interrupted: the execution still runs; the message says how to follow it again."""
+
+    def __init__(self, pipeline_name: str, execution_arn: str):
+        super().__init__(f"{pipeline_name}: stopped following {execution_arn}; it is still running. Follow it "
+                         f"again with: run-pipeline --env ENV --wait --execution-arn {execution_arn}")
 
 
 def upload_code(session, config: EnvConfig, assets) -> None:
@@ -181,30 +269,27 @@ def describe_pipeline(sagemaker, name: str) -> dict[str, Any] | None:
         raise
 
 
-def start(session, name: str, parameters: dict[str, str], local: bool, wait: bool) -> None:
-    from pipelines.execution import start_execution
-
-    handle = start_execution(session, name, parameters, local=local)
-    print(f"{name}: started {handle.arn}")
-    if not wait:
-        return
-
-    def log_step(step: str, status: str, entry: dict[str, Any]) -> None:
-        reason = f" ({entry['FailureReason']})" if entry.get("FailureReason") else ""
-        logger.info("%s: step %s %s%s", name, step, status, reason)
-
-    final = handle.wait(on_step_change=log_step)
-    status = final["PipelineExecutionStatus"]
-    print(f"{name}: execution {status}")
-    if status != "Succeeded":
-        reason = final.get("FailureReason") or "no failure reason given"
-        raise ExecutionFailed(f"{name} execution {handle.arn} ended {status}: {reason}")
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging()
-    return run_cli(lambda: run_pipelines(RunRequest(**vars(args))), "run-pipeline")
+
+    def command() -> int:
+        target = Target.for_cli(args.local, os.environ if env is None else env, progress=_print)
+        try:
+            runs = run_pipelines(RunRequest(**vars(args)), target)
+        except ExecutionDetached as detached:
+            print(f"run-pipeline: {detached}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        for run in runs:
+            if run.status in TERMINAL_STATUSES:
+                print(f"{run.pipeline_name}: execution {run.status}")
+        return 0
+
+    return run_cli(command, "run-pipeline")
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)
 
 
 if __name__ == "__main__":

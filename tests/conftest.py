@@ -5,7 +5,8 @@
   (stack.json, terraform work dirs) of the developer is never touched.
 - `local_stack` (session): ONE moto server with the project's extensions on a free loopback port, this
   process activated for it (AWS_ENDPOINT_URL etc.). Started on first use, stopped at the end of the session.
-- `aws` (function): the same stack, reset (every account emptied) before the test.
+- `aws` (function): the same stack, reset (every account emptied) before the test; `target` (function): that
+  stack as a `pipelines.aws.Target`, for library calls.
 - `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
   MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
 
@@ -20,15 +21,10 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from shell_environment import activate, restore_environment
 
-from pipelines.local.stack import (
-    FAKE_ACCESS_KEY_ID,
-    FAKE_SECRET_ACCESS_KEY,
-    LocalAwsStack,
-    activate,
-    local_environment_variables,
-    restore_environment,
-)
+from pipelines.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Target, local_environment_variables
+from pipelines.local.stack import LocalAwsStack
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
 
@@ -68,6 +64,12 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsSt
 def aws(local_stack: LocalAwsStack) -> LocalAwsStack:
     local_stack.reset()
     return local_stack
+
+
+@pytest.fixture
+def target(aws: LocalAwsStack) -> Target:
+    """The reset session stack as the library sees it: an explicit local target."""
+    return Target.local_stack(aws.endpoint)
 
 
 @pytest.fixture(scope="session")

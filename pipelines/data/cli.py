@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
+from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS, load_config
@@ -25,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def prepare_data(args: argparse.Namespace) -> int:
+def prepare_data(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = load_config(args.env)
     raw = read_raw(args.raw)
     prepared = prepare(raw, args.output_dir)
@@ -34,20 +37,17 @@ def prepare_data(args: argparse.Namespace) -> int:
     for path in sorted(prepared.files.values()):
         print(f"wrote {path}")
     if not args.no_upload:
-        if args.local:
-            from pipelines.local.stack import activate_running
-
-            activate_running()
+        target = Target.for_cli(args.local, env)
         with explained_aws_errors(f"uploading to s3://{config.require_workload().data_bucket_name}"):
-            for uri in upload(config, prepared.files):
+            for uri in upload(config, prepared.files, target):
                 print(f"uploaded {uri}")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging()
-    return run_cli(lambda: prepare_data(args), "prepare-data")
+    return run_cli(lambda: prepare_data(args, os.environ if env is None else env), "prepare-data")
 
 
 if __name__ == "__main__":

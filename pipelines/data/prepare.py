@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.aws import Target
 from pipelines.config import EnvConfig
 from pipelines.data.raw import FEATURES, LABEL, RawData, Record
 
@@ -127,12 +128,10 @@ def accounting(raw: RawData, prepared: PreparedData) -> list[str]:
     return lines
 
 
-def upload(config: EnvConfig, files: dict[str, Path]) -> list[str]:
+def upload(config: EnvConfig, files: dict[str, Path], target: Target) -> list[str]:
     """Upload to the workload data bucket (SSE-KMS with the workload key); returns the S3 URIs written."""
-    from pipelines.aws import session_for_account  # the AWS layer is only needed when uploading
-
     bucket = config.require_workload().data_bucket_name
-    s3 = session_for_account(config.account_id, config.aws_region).client("s3")
+    s3 = target.session(config.account_id, config.aws_region).client("s3")
     uris = []
     for name, path in sorted(files.items()):
         key = S3_KEYS[name]

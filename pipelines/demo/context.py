@@ -1,4 +1,4 @@
-"""What every demo step shares: the three accounts' configurations, their sessions, paths and the facts so far."""
+"""What every demo step shares: the three accounts' configurations, the target, paths and the facts so far."""
 
 from __future__ import annotations
 
@@ -8,19 +8,9 @@ from pathlib import Path
 
 import boto3
 
+from pipelines.aws import Target
 from pipelines.config import EnvConfig
 from pipelines.demo.facts import DemoFacts
-
-
-@dataclass(frozen=True)
-class PipelineStartRequest:
-    """A StartPipelineExecution an EventBridge target asked for; the demo runs it as its own step."""
-
-    environment: str
-    pipeline_arn: str
-    parameters: dict[str, str]
-    role_arn: str
-    rule: str
 
 
 @dataclass
@@ -30,19 +20,26 @@ class DemoContext:
     work_dir: Path
     report_path: Path
     endpoint: str | None
+    """A running stack to use (left running), or None: the demo starts one of its own."""
     resources: contextlib.ExitStack
+    target: Target | None = None
+    """The local stack every call goes to; set by the first step."""
     facts: DemoFacts = field(default_factory=DemoFacts)
-    pending_starts: list[PipelineStartRequest] = field(default_factory=list)
+    train_executions_before_failure: set[str] = field(default_factory=set)
+    """prod's train executions before the failing inference: the one the failure rule starts is the new one."""
 
     def config(self, environment: str) -> EnvConfig:
         return self.configs[environment]
 
-    def session(self, environment: str) -> boto3.Session:
-        """A session in that environment's account, the one way the project gets one (interface 1)."""
-        from pipelines.aws import session_for_account
+    def require_target(self) -> Target:
+        if self.target is None:
+            raise RuntimeError("the local stack has not been started: the local-stack step sets the target")
+        return self.target
 
+    def session(self, environment: str) -> boto3.Session:
+        """A session in that environment's account on the demo's stack."""
         config = self.configs[environment]
-        return session_for_account(config.account_id, config.aws_region)
+        return self.require_target().session(config.account_id, config.aws_region)
 
     def account_label(self, environment: str) -> str:
         if environment in self.configs:

@@ -13,8 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
-
+from pipelines.aws import Target
 from pipelines.config import EnvConfig
 from pipelines.errors import InfraError, UsageError
 
@@ -31,14 +30,14 @@ DEPLOY_STAGES = (
 OUTPUT_TAIL_LINES = 15
 
 
-def jenkins_role_credentials(config: EnvConfig) -> dict[str, str]:
+def jenkins_role_credentials(config: EnvConfig, target: Target) -> dict[str, str]:
     """What withAWS exports: the session credentials of the Jenkins role in the target account, assumed with
     the caller's own (tooling account) credentials. The role must exist: prod's Terraform creates it."""
     if config.jenkins is None:
         raise UsageError(f"{config.path}: field 'jenkins' is null: the {config.environment} account has no "
                          "Jenkins role to deploy with")
     role_arn = config.role_arn(config.jenkins.role_name)
-    tooling = boto3.Session(region_name=config.aws_region)
+    tooling = target.base_session(config.aws_region)
     caller = tooling.client("sts").get_caller_identity()["Account"]
     if caller != config.accounts.tooling:
         raise UsageError(f"Jenkins runs with the tooling account's credentials ({config.accounts.tooling}), "
@@ -51,10 +50,11 @@ def jenkins_role_credentials(config: EnvConfig) -> dict[str, str]:
     }
 
 
-def stage_environment(config: EnvConfig, work_dir: Path) -> dict[str, str]:
-    """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials."""
+def stage_environment(config: EnvConfig, work_dir: Path, target: Target) -> dict[str, str]:
+    """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials; the
+    scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local stack)."""
     return {
-        **os.environ,
+        **target.child_environment(os.environ),
         "TARGET_ENV": config.environment,
         "TERRAFORM_ACTION": "apply",
         "PROD_ACCOUNT": config.accounts.prod,
@@ -64,7 +64,7 @@ def stage_environment(config: EnvConfig, work_dir: Path) -> dict[str, str]:
         "TF_INPUT": "0",
         # The scripts run this interpreter's console scripts, wherever its virtualenv lives.
         "VENV_BIN": str(Path(sys.executable).parent),
-        **jenkins_role_credentials(config),
+        **jenkins_role_credentials(config, target),
     }
 
 
@@ -82,9 +82,9 @@ def run_stage(repo_root: Path, stage: str, script: str, environment: dict[str, s
     return output
 
 
-def deploy(config: EnvConfig, repo_root: Path, work_dir: Path) -> list[str]:
+def deploy(config: EnvConfig, repo_root: Path, work_dir: Path, target: Target) -> list[str]:
     """Run every deploy stage; returns what each one reported doing, e.g. "Terraform plan: Plan: 0 to add..."."""
-    environment = stage_environment(config, work_dir)
+    environment = stage_environment(config, work_dir, target)
     said = []
     for stage, script, pattern in DEPLOY_STAGES:
         output = run_stage(repo_root, stage, script, environment)

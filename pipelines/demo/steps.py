@@ -1,7 +1,8 @@
-"""The demo's steps, in order. Each acts in one account through the project's own library calls (the deploy
-step through the same scripts the Jenkins stages run), records what it observed in `context.facts`, and
-returns the one-line result the summary prints. A step that does not see what it expects raises: the
-scenario stops there, naming the step and its account.
+"""The demo's steps, in order. Each acts in one account through the project's own library calls and the AWS
+APIs of the local stack (the deploy step through the same scripts the Jenkins stages run; scheduled inference
+and retraining through the EventBridge rules Terraform created, inside the stack), records what it observed in
+`context.facts`, and returns the one-line result the summary prints. A step that does not see what it expects
+raises: the scenario stops there, naming the step and its account.
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from pipelines.aws import Target
 from pipelines.demo.context import DemoContext
 from pipelines.demo.deploy import DEPLOY_STAGES, deploy
-from pipelines.demo.executions import output_parameters, run_pipeline, step_of_type
+from pipelines.demo.executions import (
+    FinishedExecution,
+    execution_arns,
+    follow_started,
+    output_parameters,
+    run_pipeline,
+)
 from pipelines.demo.facts import ModelVersion, Notification
 from pipelines.demo.registry import model_version, read_s3_json
 from pipelines.demo.report import metric_names
@@ -22,6 +30,8 @@ from pipelines.errors import ExecutionFailed, InfraError, LocalStackError, Mlops
 LOG = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
+# The prod schedule is daily (cron(0 6 * * ? *)): one day of the stack's clock fires it exactly once.
+SCHEDULE_ADVANCE_SECONDS = 24 * 3600
 
 
 class UnexpectedOutcome(MlopsError):
@@ -29,8 +39,8 @@ class UnexpectedOutcome(MlopsError):
 
 
 def start_local_stack(context: DemoContext) -> str:
-    """Start a fresh stack (stopped when the demo ends) or use the one given; point this process at it."""
-    from pipelines.local.stack import LocalAwsStack, is_healthy, local_environment
+    """Start a fresh stack (stopped when the demo ends) or use the one given; every later call goes to it."""
+    from pipelines.local.stack import LocalAwsStack, is_healthy
 
     if context.endpoint is None:
         stack = context.resources.enter_context(LocalAwsStack())
@@ -40,7 +50,7 @@ def start_local_stack(context: DemoContext) -> str:
             raise LocalStackError(f"no local stack answers at {context.endpoint}: start one with `mlops-local up` "
                                   "or leave out --endpoint to let the demo start its own")
         endpoint, verdict = context.endpoint, "using the running stack"
-    context.resources.enter_context(local_environment(endpoint))
+    context.target = Target.local_stack(endpoint)
     context.facts.endpoint = endpoint
     return f"{verdict} at {endpoint}"
 
@@ -51,7 +61,7 @@ def apply_infrastructure(context: DemoContext) -> str:
     from pipelines.infra.terraform import TerraformRunner
 
     def bootstrap_and_apply(environment: str) -> str:
-        runner = TerraformRunner(context.config(environment))
+        runner = TerraformRunner(context.config(environment), target=context.require_target())
         runner.bootstrap()
         runner.apply()
         return environment
@@ -72,7 +82,7 @@ def upsert_dev_pipelines(context: DemoContext) -> str:
     """What the ML engineer runs: `run-pipeline --env dev` uploads the scripts and upserts both pipelines."""
     from pipelines.run_pipeline import RunRequest, run_pipelines
 
-    run_pipelines(RunRequest(env="dev", pipeline="all"))
+    run_pipelines(RunRequest(env="dev", pipeline="all"), context.require_target())
     workload = context.config("dev").require_workload()
     return f"{workload.train_pipeline_name} and {workload.inference_pipeline_name} upserted in dev"
 
@@ -87,7 +97,7 @@ def prepare_data(environment: str):
         prepared = prepare(raw, context.work_dir / "data")
         for line in accounting(raw, prepared):
             LOG.info("%s", line)
-        uris = upload(context.config(environment), prepared.files)
+        uris = upload(context.config(environment), prepared.files, context.require_target())
         context.facts.uploaded_data[environment] = uris
         return f"{len(uris)} files uploaded to s3://{context.config(environment).require_workload().data_bucket_name}"
     return action
@@ -101,28 +111,28 @@ def _metrics_text(version: ModelVersion) -> str:
     return ", ".join(f"{name} {version.metrics[name]:.3f}" for name in metric_names(version.metrics))
 
 
-def _record_version(context: DemoContext, record, environment: str) -> ModelVersion:
+def _record_version(context: DemoContext, execution: FinishedExecution, environment: str) -> ModelVersion:
     """The version the execution's RegisterModel step created, read back from the registry account."""
-    package_arn = step_of_type(record, "RegisterModel").properties["ModelPackageArn"]
-    version = model_version(context.session("registry"), package_arn, environment, record.execution_arn,
-                            str(record.parameters.get("InputDataUri", "")))
+    _, registered = execution.step_metadata("RegisterModel")
+    version = model_version(context.session("registry"), registered["Arn"], environment, execution.arn,
+                            execution.parameters.get("InputDataUri", ""))
     context.facts.versions.append(version)
     return version
 
 
-def _require_status(record, expected: str, what: str) -> None:
-    if record.status != expected:
-        reason = f": {record.failure_reason}" if record.failure_reason else ""
-        raise ExecutionFailed(f"{what} (execution {record.execution_arn}) ended {record.status}, "
+def _require_status(execution: FinishedExecution, expected: str, what: str) -> None:
+    if execution.status != expected:
+        reason = f": {execution.failure_reason}" if execution.failure_reason else ""
+        raise ExecutionFailed(f"{what} (execution {execution.arn}) ended {execution.status}, "
                               f"expected {expected}{reason}")
 
 
 def train_first_version(context: DemoContext) -> str:
-    """The ML engineer's loop in dev: the train pipeline on part 1 with the local executor registers a version."""
+    """The ML engineer's loop in dev: StartPipelineExecution of the train pipeline on part 1 registers a version."""
     pipeline = context.config("dev").require_workload().train_pipeline_name
-    record, _ = run_pipeline(context, "dev", pipeline, "train-dev")
-    _require_status(record, SUCCEEDED, f"train pipeline {pipeline} in dev")
-    version = _record_version(context, record, "dev")
+    execution, _ = run_pipeline(context, "dev", pipeline, "train-dev")
+    _require_status(execution, SUCCEEDED, f"train pipeline {pipeline} in dev")
+    version = _record_version(context, execution, "dev")
     return f"version {version.version} registered ({version.approval_status}): {_metrics_text(version)}"
 
 
@@ -143,7 +153,8 @@ def approve(label: str):
         index, version = _version_trained_by(context, label)
         approve_model(parser().parse_args([
             "--env", "registry", "--version", str(version.version),
-            "--description", f"approved by mlops-demo after reviewing the {label} evaluation"]))
+            "--description", f"approved by mlops-demo after reviewing the {label} evaluation"]),
+            context.require_target())
         status = context.session("registry").client("sagemaker").describe_model_package(
             ModelPackageName=version.arn)["ModelApprovalStatus"]
         if status != "Approved":
@@ -155,59 +166,78 @@ def approve(label: str):
 
 def deploy_prod(context: DemoContext) -> str:
     """Promote to prod with the Jenkins deploy stages' scripts, as cross-account-jenkins-role."""
-    stages = deploy(context.config("prod"), context.repo_root, context.work_dir)
+    stages = deploy(context.config("prod"), context.repo_root, context.work_dir, context.require_target())
     return f"{len(DEPLOY_STAGES)} stage scripts as {context.config('prod').jenkins.role_name}: " + "; ".join(stages)
 
 
-def run_inference(label: str, batch_prefix: str, expected: str, model_from: str):
-    """Batch inference in prod on one batch prefix, expected to use the version the `model_from` run trained."""
+def run_inference(label: str, batch_prefix: str | None, expected: str, model_from: str):
+    """Batch inference in prod, expected to use the version the `model_from` run trained.
+
+    With no `batch_prefix` the run is the one the Terraform schedule rule starts when the stack's clock passes
+    its next occurrence (on the pipeline's default batch, the clean one); with a prefix, a person starts it on
+    that batch with StartPipelineExecution.
+    """
     def action(context: DemoContext) -> str:
+        from pipelines.local.stack import advance_clock
+
         pipeline = context.config("prod").require_workload().inference_pipeline_name
-        batch_uri = _data_uri(context, "prod", batch_prefix)
-        record, run = run_pipeline(context, "prod", pipeline, label, {"BatchDataUri": batch_uri})
-        _require_status(record, expected, f"inference pipeline {pipeline} in prod on {batch_uri}")
-        lambda_outputs = output_parameters(step_of_type(record, "Lambda").properties)
+        if batch_prefix is None:
+            known = execution_arns(context, "prod", pipeline)
+            advance_clock(context.require_target().endpoint, SCHEDULE_ADVANCE_SECONDS)
+            execution, run = follow_started(context, "prod", pipeline, known, label)
+        else:
+            if expected == FAILED:  # what the failure rule starts is told apart from what ran before
+                context.train_executions_before_failure = execution_arns(
+                    context, "prod", context.config("prod").require_workload().train_pipeline_name)
+            batch_uri = _data_uri(context, "prod", batch_prefix)
+            execution, run = run_pipeline(context, "prod", pipeline, label, {"BatchDataUri": batch_uri})
+        batch_uri = execution.parameters.get("BatchDataUri", "(the pipeline's default)")
+        _require_status(execution, expected, f"inference pipeline {pipeline} in prod on {batch_uri}")
+        _, lambda_step = execution.step_metadata("Lambda")
+        lambda_outputs = output_parameters(lambda_step)
         _, version = _version_trained_by(context, model_from)
         if lambda_outputs.get("ModelPackageArn") != version.arn:
             raise UnexpectedOutcome(f"the Lambda step returned {lambda_outputs.get('ModelPackageArn')}, expected the "
                                     f"latest approved version {version.version} ({version.arn})")
-        predictions = _predictions(context, record) if expected == SUCCEEDED else ()
+        predictions = _predictions(context, execution) if expected == SUCCEEDED else ()
         context.facts.runs[context.facts.runs.index(run)] = dataclasses.replace(
             run, model_package_arn=version.arn, outputs=predictions)
         if expected == FAILED:
-            return _record_drift(context, record, batch_uri, lambda_outputs["BaselineStatisticsUri"])
-        return f"Succeeded with version {version.version}: {len(predictions)} prediction file(s) in prod's bucket"
+            return _record_drift(context, execution, batch_uri, lambda_outputs["BaselineStatisticsUri"])
+        return (f"Succeeded with version {version.version} ({run.started_by}): {len(predictions)} prediction "
+                "file(s) in prod's bucket")
     return action
 
 
-def _predictions(context: DemoContext, record) -> tuple[str, ...]:
-    """The .out files the transform step wrote (under its TransformOutput.S3OutputPath), as S3 URIs."""
-    output_path = step_of_type(record, "Transform").properties["TransformOutput"]["S3OutputPath"]
-    bucket, _, prefix = output_path.removeprefix("s3://").partition("/")
+def _predictions(context: DemoContext, execution: FinishedExecution) -> tuple[str, ...]:
+    """The .out files the transform wrote under the pipeline's per-execution predictions prefix."""
+    workload = context.config("prod").require_workload()
+    bucket = workload.data_bucket_name
+    prefix = f"inference/{workload.inference_pipeline_name}/predictions/{execution.execution_id}/"
     pages = context.session("prod").client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                                                           Prefix=prefix)
     uris = tuple(f"s3://{bucket}/{item['Key']}" for page in pages for item in page.get("Contents", [])
                  if item["Key"].endswith(".out"))
     if not uris:
-        raise UnexpectedOutcome(f"the transform step succeeded but wrote no .out file under {output_path}")
+        raise UnexpectedOutcome(f"the execution succeeded but wrote no .out file under s3://{bucket}/{prefix}")
     return uris
 
 
-def _record_drift(context: DemoContext, record, batch_uri: str, baseline_statistics_uri: str) -> str:
+def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri: str,
+                  baseline_statistics_uri: str) -> str:
     """Read the failed check's constraint_violations.json and both statistics documents for the report."""
-    check = step_of_type(record, "QualityCheck")
-    report_uri = check.metadata.get("QualityCheck", {}).get("ViolationReport") or \
-        check.properties.get("ViolationReport", "")
+    check, metadata = execution.step_metadata("QualityCheck")
+    report_uri = metadata.get("ViolationReport", "")
     if not report_uri:
-        raise UnexpectedOutcome(f"the failed check step {check.name} names no ViolationReport; "
-                                f"its metadata: {check.metadata}")
+        raise UnexpectedOutcome(f"the failed check step {check['StepName']} names no ViolationReport; "
+                                f"its metadata: {metadata}")
     session = context.session("prod")
     violations = read_s3_json(session, report_uri).get("violations", [])
     if not violations:
         raise UnexpectedOutcome(f"the check failed the execution but {report_uri} lists no violation")
-    if "violation" not in (record.failure_reason or "").lower():
+    if "violation" not in execution.failure_reason.lower():
         raise UnexpectedOutcome(f"the execution's failure reason does not mention the violations: "
-                                f"{record.failure_reason!r}")
+                                f"{execution.failure_reason!r}")
     context.facts.violations = violations
     context.facts.violations_report_uri = report_uri
     context.facts.drift_batch_uri = batch_uri
@@ -218,30 +248,25 @@ def _record_drift(context: DemoContext, record, batch_uri: str, baseline_statist
 
 
 def retrain(context: DemoContext) -> str:
-    """Run the execution the inference-failure rule asked for (train in prod on part 1 + part 2)."""
-    requests, context.pending_starts = list(context.pending_starts), []
+    """Follow the train execution the inference-failure rule started in prod (on part 1 + part 2)."""
     workload = context.config("prod").require_workload()
-    expected_arn = context.config("prod").pipeline_arn(workload.train_pipeline_name)
-    if [request.pipeline_arn for request in requests] != [expected_arn]:
-        raise UnexpectedOutcome(f"expected the inference-failure rule to start {expected_arn} once, it asked for "
-                                f"{[request.pipeline_arn for request in requests] or 'nothing'}")
-    request = requests[0]
+    execution, run = follow_started(context, "prod", workload.train_pipeline_name,
+                                    context.train_executions_before_failure, "retrain-prod")
     expected_input = _data_uri(context, "prod", "data/train/")
-    if request.parameters.get("InputDataUri") != expected_input:
-        raise UnexpectedOutcome(f"the rule's target passes InputDataUri={request.parameters.get('InputDataUri')!r}, "
+    if execution.parameters.get("InputDataUri") != expected_input:
+        raise UnexpectedOutcome(f"the rule's target passed InputDataUri={execution.parameters.get('InputDataUri')!r}, "
                                 f"expected {expected_input} (part 1 + part 2)")
-    record, _ = run_pipeline(context, "prod", workload.train_pipeline_name, "retrain-prod", request.parameters,
-                             started_by=f"EventBridge rule {request.rule}")
-    _require_status(record, SUCCEEDED, f"train pipeline {workload.train_pipeline_name} in prod")
-    version = _record_version(context, record, "prod")
-    return (f"started by rule {request.rule} on {expected_input}: version {version.version} registered "
-            f"({version.approval_status}): {_metrics_text(version)}")
+    _require_status(execution, SUCCEEDED, f"train pipeline {workload.train_pipeline_name} in prod")
+    version = _record_version(context, execution, "prod")
+    return (f"started by {run.started_by.removeprefix('EventBridge ')} on {expected_input}: version "
+            f"{version.version} registered ({version.approval_status}): {_metrics_text(version)}")
 
 
 def read_alert(context: DemoContext) -> str:
     """The e-mail the alert topic's subscribers received about this run's failed inference, read back from the
     local stack (a re-used stack may hold alerts of earlier runs: only this execution's are shown)."""
-    from pipelines.local.notifications import DEFAULT_SUBJECT, format_email, read_notifications
+    from pipelines.demo.email import DEFAULT_SUBJECT, format_email
+    from pipelines.local.stack import read_notifications
 
     prod = context.config("prod")
     topic = prod.alert_topic_arn
@@ -268,20 +293,20 @@ def demo_steps() -> list[Step[DemoContext]]:
         Step("data-prod", "prod", "upload the same files to prod's data bucket", prepare_data("prod")),
         Step("upsert-dev", "dev", "run-pipeline: upload the scripts, upsert both pipelines in dev",
              upsert_dev_pipelines),
-        Step("train-dev", "dev", "the train pipeline in dev with the local executor (real XGBoost on part 1)",
+        Step("train-dev", "dev", "StartPipelineExecution of the train pipeline in dev (real XGBoost on part 1)",
              train_first_version),
         Step("approve-v1", "registry", "approve-model: approve the dev-trained version in the central group",
              approve("train-dev")),
         Step("deploy-prod", "prod", "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
              deploy_prod),
-        Step("inference-clean", "prod", "batch inference in prod on the clean batch with version 1",
-             run_inference("inference-clean", "data/batch/clean/", SUCCEEDED, model_from="train-dev")),
+        Step("inference-clean", "prod", "the schedule rule fires (stack clock +1 day): inference with version 1",
+             run_inference("inference-clean", None, SUCCEEDED, model_from="train-dev")),
         Step("inference-outliers", "prod", "batch inference on the outlier batch: the data-quality check must fail it",
              run_inference("inference-outliers", "data/batch/outliers/", FAILED, model_from="train-dev")),
         Step("retrain-prod", "prod", "the train pipeline the EventBridge rule started, on part 1 + part 2",
              retrain),
         Step("alert-email", "prod", "the SNS alert read back, as the e-mail would read", read_alert),
         Step("approve-v2", "registry", "approve-model: approve the retrained version", approve("retrain-prod")),
-        Step("inference-v2", "prod", "batch inference on the clean batch uses the new version",
-             run_inference("inference-v2", "data/batch/clean/", SUCCEEDED, model_from="retrain-prod")),
+        Step("inference-v2", "prod", "the schedule rule fires again: inference uses the new version",
+             run_inference("inference-v2", None, SUCCEEDED, model_from="retrain-prod")),
     ]

@@ -1,7 +1,7 @@
 """`mlops-infra`: terraform for one environment, configured from environments/<env>.tfvars.json.
 
   mlops-infra bootstrap --env dev          the account's state bucket (once per account; idempotent)
-  mlops-infra plan --env dev [--out F]     prints whether there are changes (exit 0; 2 with --detailed-exitcode)
+  mlops-infra plan --env dev [--out F]     prints whether there are changes (exit 0; 6 with --detailed-exitcode)
   mlops-infra apply --env dev [--plan F]   applies a saved plan, or plans and applies with -auto-approve
   mlops-infra destroy|init|output --env dev
   mlops-infra check                        terraform fmt -check, validate of every root, checkov
@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from pipelines.aws import Target
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS
+from pipelines.errors import EXIT_PLAN_HAS_CHANGES
 from pipelines.infra import terraform
-from pipelines.local.stack import activate_running
 
 PROG = "mlops-infra"
-EXIT_CHANGES = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = environment_command("plan", "plan the account's changes")
     plan.add_argument("--out", type=Path, help="save the plan to this file (for `apply --plan`)")
     plan.add_argument("--destroy", action="store_true", help="plan the destruction of everything")
-    plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when the plan has changes")
+    plan.add_argument("--detailed-exitcode", action="store_true",
+                      help=f"exit {EXIT_PLAN_HAS_CHANGES} when the plan has changes")
     apply = environment_command("apply", "apply a saved plan, or plan and apply")
     apply.add_argument("--plan", type=Path, help="a plan saved by `plan --out`")
     environment_command("destroy", "destroy everything the account's state holds")
@@ -59,9 +61,7 @@ def execute(args: argparse.Namespace) -> int:
         terraform.check()
         print("terraform fmt, validate and checkov: all passed")
         return 0
-    if args.local:
-        activate_running()
-    runner = terraform.runner_for(args.env)
+    runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))
     if args.command == "bootstrap":
         runner.bootstrap()
         print(f"{args.env}: state bucket {runner.config.terraform_state_bucket} is in place")
@@ -72,7 +72,7 @@ def execute(args: argparse.Namespace) -> int:
         print(f"{args.env}: {'the plan has changes' if changes else 'no changes'}"
               + (f" (saved to {args.out})" if args.out else ""))
         if changes and args.detailed_exitcode:
-            return EXIT_CHANGES
+            return EXIT_PLAN_HAS_CHANGES
     elif args.command == "apply":
         runner.apply(plan=args.plan)
         print(f"{args.env}: applied")

@@ -5,11 +5,11 @@ What it adds to the bare terraform CLI:
   (bucket = terraform_state_bucket, key = config.state_key, region, use_lockfile from the root);
 - one TF_DATA_DIR per account, so several accounts can run side by side;
 - the offline provider mirror (a CLI config with a filesystem_mirror) when /opt/tf-plugins exists;
-- in local mode (AWS_ENDPOINT_URL set): terraform runs in a synced copy of the root under the work dir,
+- against the local stack (a local `Target`): terraform runs in a synced copy of the root under the work dir,
   with a generated `emulator_override.tf` pointing the provider at the local stack, and backend endpoints
   in the generated backend config. The committed tree never holds an override, so production runs cannot
   pick one up, and concurrent runs against different local stacks (tests, demo) never share one;
-- the credentials of `session_for_account(account)` in terraform's environment;
+- the credentials of `target.session(account)` in terraform's environment;
 - the Lambda zip for dev/prod (built by the pipelines package) as `-var lambda_zip_path=...`;
 - terraform's output streamed to the log, and an InfraError with the tail of stderr on failure (a held
   state lock is named as such).
@@ -39,9 +39,9 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.aws import Target, local_dir
 from pipelines.config import REPO_ROOT, EnvConfig, load_config
 from pipelines.errors import InfraError, UsageError
-from pipelines.local.stack import is_local_mode, local_dir
 
 log = logging.getLogger(__name__)
 terraform_log = logging.getLogger("terraform")
@@ -114,15 +114,15 @@ def _hcl_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid HCL string literal
 
 
-def default_work_dir(environment: str) -> Path:
+def default_work_dir(environment: str, target: Target) -> Path:
     """`.local/terraform/aws/<env>` for real AWS; one directory per local stack endpoint in local mode.
 
     Local-stack and real-AWS runs never share data dirs or bootstrap state, and neither do two local stacks
     (the test suite's and the demo's may run at the same time).
     """
-    if not is_local_mode():
+    if not target.is_local:
         return local_dir() / "terraform" / "aws" / environment
-    endpoint = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    endpoint = urllib.parse.urlsplit(target.endpoint)
     stack = re.sub(r"[^A-Za-z0-9.-]", "-", endpoint.netloc)
     return local_dir() / "terraform" / f"local-stack-{stack}" / environment
 
@@ -131,11 +131,14 @@ class TerraformRunner:
     """Terraform for one environment. `work_dir` holds its data dirs, backend config, bootstrap state."""
 
     def __init__(self, config: EnvConfig, work_dir: Path | None = None, root: Path = TERRAFORM_ROOT,
-                 bootstrap_root: Path = BOOTSTRAP_ROOT):
+                 bootstrap_root: Path = BOOTSTRAP_ROOT, target: Target | None = None):
         self.config = config
+        # Without a target: the one the process environment names, as terraform itself would read it.
+        self.target = target if target is not None else Target.from_environment(os.environ)
         self.root = Path(root)
         self.bootstrap_root = Path(bootstrap_root)
-        self.work_dir = Path(work_dir) if work_dir is not None else default_work_dir(config.environment)
+        self.work_dir = Path(work_dir) if work_dir is not None else default_work_dir(config.environment,
+                                                                                     self.target)
 
     # ------------------------------------------------------------------ files terraform reads
 
@@ -160,8 +163,8 @@ class TerraformRunner:
             f"key    = {_hcl_string(self.config.state_key)}",
             f"region = {_hcl_string(self.config.aws_region)}",
         ]
-        if is_local_mode():
-            endpoint = os.environ["AWS_ENDPOINT_URL"]
+        if self.target.is_local:
+            endpoint = self.target.endpoint
             endpoints = ", ".join(f"{service} = {_hcl_string(endpoint)}" for service in BACKEND_SERVICES)
             lines += ["use_path_style = true", f"max_retries = {LOCAL_MAX_RETRIES}", f"endpoints = {{ {endpoints} }}"]
         self.backend_config_file.parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +173,7 @@ class TerraformRunner:
 
     def working_root(self, root: Path) -> Path:
         """Where terraform runs for `root`: the root itself, or in local mode a synced copy under the work dir."""
-        if not is_local_mode():
+        if not self.target.is_local:
             return root
         return self.work_dir / "source" / ("bootstrap" if root == self.bootstrap_root else "main")
 
@@ -184,7 +187,7 @@ class TerraformRunner:
         if working == root:
             return root
         _sync_tree(root, working)
-        _write_if_changed(working / EMULATOR_OVERRIDE, emulator_override_text(os.environ["AWS_ENDPOINT_URL"]))
+        _write_if_changed(working / EMULATOR_OVERRIDE, emulator_override_text(self.target.endpoint))
         return working
 
     def _cli_config_file(self) -> Path | None:
@@ -198,15 +201,13 @@ class TerraformRunner:
 
     def environment(self, root: Path, credentials: bool = True) -> dict[str, str]:
         """terraform's process environment: data dir, CLI config and the account's credentials."""
-        env = dict(os.environ)
+        env = self.target.child_environment(os.environ)
         env.update({"TF_DATA_DIR": str(self._data_dir(root)), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
         cli_config = self._cli_config_file()
         if cli_config is not None:
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
         if credentials:
-            from pipelines.aws import session_for_account  # boto3 only when credentials are needed
-
-            session = session_for_account(self.config.account_id, self.config.aws_region)
+            session = self.target.session(self.config.account_id, self.config.aws_region)
             frozen = session.get_credentials().get_frozen_credentials()
             for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
                 env.pop(name, None)
@@ -453,5 +454,5 @@ def _check_step(name: str, command: list[str], env: dict[str, str]) -> None:
     log.info("check: %s passed", name)
 
 
-def runner_for(environment: str, work_dir: Path | None = None) -> TerraformRunner:
-    return TerraformRunner(load_config(environment), work_dir=work_dir)
+def runner_for(environment: str, target: Target, work_dir: Path | None = None) -> TerraformRunner:
+    return TerraformRunner(load_config(environment), work_dir=work_dir, target=target)

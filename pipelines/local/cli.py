@@ -1,26 +1,28 @@
 """`mlops-local up|down|status|env`: start, stop and inspect the local AWS stack by hand.
 
 `up` starts the server detached and records {"endpoint", "pid"} in `.local/stack.json` (MLOPS_LOCAL_DIR
-overrides `.local`); commands given `--local` find it there. `env` prints shell lines that put a shell in
-local mode: `eval "$(mlops-local env)"`.
+overrides `.local`); commands given `--local` find it there. The server keeps its state (pipeline execution
+records) in `.local/state`, so a restarted stack still answers for the executions of the previous one.
+`env` prints shell lines that point a shell's AWS clients at the stack: `eval "$(mlops-local env)"`.
+`clock advance DURATION` moves the stack's schedule clock forward and prints the schedule rules that fired.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shlex
 import sys
 
+from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.local.stack import (
     LocalAwsStack,
+    advance_clock,
+    default_state_dir,
     is_healthy,
     is_stack_server,
-    local_dir,
-    local_environment_variables,
-    read_state,
-    running_endpoint,
-    state_file,
     stop_process,
     write_state,
 )
@@ -29,20 +31,21 @@ PROG = "mlops-local"
 
 
 def up(host: str, port: int) -> int:
-    state = read_state()
+    state = read_stack_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
     if state is not None:
         _stop_recorded(state)
-    stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True).start()
+    stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
+                          state_dir=default_state_dir()).start()
     write_state(stack.endpoint, stack.pid)
     print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}); log: {stack.log_path}")
     return 0
 
 
 def down() -> int:
-    state = read_state()
+    state = read_stack_state()
     if state is None:
         print("local AWS stack is not running")
         return 0
@@ -57,25 +60,51 @@ def _stop_recorded(state: dict) -> bool:
     if is_stack_server(state["pid"]):
         stop_process(state["pid"])
         stopped = True
-    state_file().unlink(missing_ok=True)
+    stack_state_file().unlink(missing_ok=True)
     return stopped
 
 
 def status() -> int:
-    state = read_state()
+    state = read_stack_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"running at {state['endpoint']} (pid {state['pid']})")
         return 0
-    print("not running" if state is None else f"not answering at {state['endpoint']} (stale {state_file()})")
+    print("not running" if state is None else f"not answering at {state['endpoint']} (stale {stack_state_file()})")
     return 1
 
 
 def env() -> int:
-    to_set, to_remove = local_environment_variables(running_endpoint())
+    to_set, to_remove = local_environment_variables(Target.running_stack(os.environ).endpoint)
     for name in to_remove:
         print(f"unset {name}")
     for name, value in to_set.items():
         print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+_DURATION = re.compile(r"^(?P<value>[0-9]+)(?P<unit>[smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """'90s', '15m', '1h', '1d' -> seconds (argparse type of `clock advance DURATION`)."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"DURATION must be a whole number and a unit s, m, h or d "
+                                         f"(e.g. 90s, 15m, 1h, 1d), got {text!r}")
+    return int(match["value"]) * _UNIT_SECONDS[match["unit"]]
+
+
+def clock_advance(seconds: int) -> int:
+    endpoint = Target.running_stack(os.environ).endpoint
+    answer = advance_clock(endpoint, seconds)
+    fired = answer["fired"]
+    print(f"clock advanced by {seconds} s to {answer['now']}: {len(fired)} schedule occurrence(s) fired")
+    for firing in fired:
+        print(f"{firing['time']} rule {firing['rule']} (account {firing['account']})")
+        for delivery in firing["deliveries"]:
+            outcome = f"failed: {delivery['error']}" if delivery.get("error") else delivery["detail"]
+            print(f"  -> {delivery['kind']} {delivery['target_arn']}: {outcome}")
     return 0
 
 
@@ -89,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
+    clock_parser = commands.add_parser("clock", help="the stack's schedule clock")
+    clock_commands = clock_parser.add_subparsers(dest="clock_command", required=True)
+    advance_parser = clock_commands.add_parser(
+        "advance", help="move the clock forward; every schedule rule due in between fires, once per occurrence")
+    advance_parser.add_argument("duration", metavar="DURATION", type=duration_seconds,
+                                help="how far: a whole number and s, m, h or d (e.g. 90s, 15m, 1h, 1d)")
     return parser
 
 
@@ -100,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": down,
         "status": status,
         "env": env,
+        "clock": lambda: clock_advance(args.duration),
     }
     return run_cli(commands[args.command], PROG)
 

@@ -4,11 +4,12 @@ Pattern matching follows the EventBridge rules: every key of the pattern must ma
 matches when any condition does; nested objects match nested fields; when the event field is an array, any
 element may match. Conditions: exact values (strings, numbers, booleans, null), `prefix`, `suffix`,
 `equals-ignore-case`, `anything-but` (a value, a list, or {"prefix"/"suffix": ...}), `exists`, `numeric`
-([">", 0, "<=", 5]), `wildcard`, and `$or` at any level. `cidr` is not supported (an error names it).
+([">", 0, "<=", 5]), `wildcard`, `cidr`, and `$or` at any level. Another operator is an error naming it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import operator
 import re
@@ -32,8 +33,9 @@ def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
             continue
         value = event.get(key, _MISSING) if isinstance(event, Mapping) else _MISSING
         if isinstance(rule, Mapping):
-            nested = value if isinstance(value, Mapping) else {}
-            if not matches(rule, nested):
+            # An array of objects matches when one of its objects matches the nested pattern.
+            nested = [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else [value]
+            if not any(matches(rule, v if isinstance(v, Mapping) else {}) for v in nested or [{}]):
                 return False
         elif isinstance(rule, list):
             if not _field_matches(key, rule, value):
@@ -90,8 +92,13 @@ def _operator_matches(key: str, condition: Mapping, value: Any) -> bool:
         return not any(_equal(e, value) for e in excluded)
     if name == "numeric":
         return _numeric(key, argument, value)
-    raise UsageError(f"event pattern field {key!r}: operator {name!r} is not supported by the local router; "
-                     "supported: prefix, suffix, equals-ignore-case, wildcard, anything-but, exists, numeric")
+    if name == "cidr":
+        try:
+            return isinstance(value, str) and ipaddress.ip_address(value) in ipaddress.ip_network(argument)
+        except ValueError:
+            return False
+    raise UsageError(f"event pattern field {key!r}: operator {name!r} is not supported by the local stack; "
+                     "supported: prefix, suffix, equals-ignore-case, wildcard, anything-but, exists, numeric, cidr")
 
 
 def _affix(key: str, argument: Any, value: Any, test) -> bool:

@@ -1,209 +1,271 @@
-"""EventBridge on the local stack: pipeline status-change events, rule evaluation and target delivery.
+"""EventBridge inside the local stack: SageMaker pipeline events, rule matching once, and target delivery.
 
-AWS emits a "SageMaker Model Building Pipeline Execution Status Change" event on the account's default bus for
-every execution status change, and EventBridge delivers it to the targets of the matching rules. moto stores the
-rules Terraform creates but delivers neither to SageMaker pipelines nor to SNS topics (see
-`pipelines.local.extensions.eventbridge_sns`), so `EventRouter` does it here:
+Runs in the server process only. Every event reaches the rules of the account's default bus through one path,
+`deliver_to_rule`, whether it comes from the executor (`put_event`), from any client's PutEvents (moto's
+PutEvents calls it for each rule, see `pipelines.local.extensions.eventbridge`) or from a schedule firing
+(`deliver_to_targets`, see `pipelines.local.extensions.schedules`):
 
-1. the event, in AWS's exact shape, is put on the account's default bus (events:PutEvents);
-2. the account's rules are listed; each ENABLED rule whose EventPattern matches (`event_patterns.matches`) has
-   its targets listed (ListTargetsByRule);
-3. a SageMaker pipeline target calls the injected `start_pipeline(account_session, pipeline_arn, parameters,
-   role_arn)` with the target's SageMakerPipelineParameters; an SNS target publishes the target's input (its
-   InputTransformer applied, or Input / InputPath / the whole event) through the SNS API. Other target types are
-   left to moto, which delivers SQS, CloudWatch Logs and event-bus targets itself.
+- a rule is evaluated only when it is ENABLED and has an EventPattern (a schedule-only rule matches no event);
+  the pattern is evaluated once, by `pipelines.local.event_patterns.matches`;
+- a SageMaker pipeline target starts the pipeline: StartPipelineExecution, called as the target's RoleArn, with
+  the target's SageMakerPipelineParameters (the execution then acts as the pipeline's own role, as in AWS);
+- an SNS target publishes the target's input (InputTransformer, Input, InputPath or the whole event) to the
+  topic; a Lambda target invokes the function asynchronously (InvocationType Event) with that input;
+- SQS queues, log groups, archives and other buses are left to moto's own delivery, which knows them.
 
-`fire_schedule` does what EventBridge does when a schedule rule (ScheduleExpression) fires: a "Scheduled Event"
-delivered to that rule's targets - if the rule is ENABLED.
+Each delivery is recorded (`deliveries`, read through `GET /_mlops/events/deliveries`). A failed delivery is
+recorded with its error; EventBridge would retry it, the local stack does not.
 
-As in AWS, the status-change event carries no failure reason; read it with DescribePipelineExecution.
+As in AWS, the pipeline status-change event carries no failure reason (read it with DescribePipelineExecution);
+the step status-change event does (`failureReason`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import boto3
-
-from pipelines.aws import session_for_account
-from pipelines.errors import LocalStackError, UsageError
+from pipelines.errors import UsageError
+from pipelines.local import inprocess
 from pipelines.local.event_patterns import json_path, matches, transform_input
 
 log = logging.getLogger(__name__)
 
-STATUS_CHANGE_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
-SCHEDULED_EVENT_DETAIL_TYPE = "Scheduled Event"
+PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
+SCHEDULED_EVENT = "Scheduled Event"
 DEFAULT_BUS = "default"
+TERMINAL_EXECUTION_STATUSES = ("Succeeded", "Failed", "Stopped")
+MAX_DELIVERIES_KEPT = 10_000
 
-SessionFactory = Callable[[str, str], boto3.Session]
-StartPipeline = Callable[[boto3.Session, str, dict[str, str], str | None], object]
+# The step event names the step's type, which ListPipelineExecutionSteps does not return: the metadata says it.
+_STEP_TYPE_BY_METADATA = {
+    "ProcessingJob": "Processing", "TrainingJob": "Training", "TransformJob": "Transform",
+    "TuningJob": "Tuning", "Model": "Model", "RegisterModel": "RegisterModel", "Condition": "Condition",
+    "Callback": "Callback", "Lambda": "Lambda", "QualityCheck": "QualityCheck", "ClarifyCheck": "ClarifyCheck",
+    "EMR": "EMR", "Fail": "Fail", "AutoMLJob": "AutoML", "Endpoint": "Endpoint",
+    "EndpointConfig": "EndpointConfig",
+}
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One target reached by one event. `kind`: "sagemaker-pipeline", "sns" or "left-to-moto"."""
+    """One target reached (or not) by one event. `kind`: sagemaker-pipeline, sns, lambda or moto."""
 
-    rule_name: str
+    time: str
+    account: str
+    region: str
+    rule: str
+    rule_arn: str
+    event_id: str
+    detail_type: str
     target_id: str
     target_arn: str
     kind: str
-    detail: str  # the started execution, the SNS message id, or why nothing was done here
+    detail: str
+    """The started execution ARN, the SNS message id, the Lambda request id; empty when it failed."""
+    error: str | None = None
 
-    def __str__(self) -> str:
-        return f"rule {self.rule_name} -> {self.kind} {self.target_arn}: {self.detail}"
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def event_time(moment: datetime | None = None) -> str:
-    """Timestamps as EventBridge writes them: UTC, seconds, 'Z'."""
-    moment = moment or datetime.now(UTC)
+_deliveries: list[Delivery] = []
+_deliveries_lock = threading.Lock()
+_clients: dict[tuple[str, str, str, str | None], Any] = {}  # (account, region, service, role) -> a client
+_clients_lock = threading.Lock()
+_forwarding = threading.local()  # set while moto forwards an event to another bus (AWS sources allowed there)
+
+
+# ------------------------------------------------------------------------------------------------ event shapes
+
+def event_time(moment: datetime | str | float | None = None) -> str:
+    """A time as EventBridge writes it: UTC, whole seconds, 'Z'. Accepts datetimes, ISO text or epoch seconds."""
+    if moment is None:
+        moment = datetime.now(UTC)
+    elif isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    elif isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def status_change_event(*, pipeline_arn: str, execution_arn: str, display_name: str, current_status: str,
-                        previous_status: str | None, start_time: datetime, end_time: datetime | None = None,
-                        description: str | None = None, time: datetime | None = None) -> dict:
-    """The event AWS emits when a pipeline execution changes status (account and region from the ARN)."""
-    region, account = _arn_region_account(pipeline_arn)
-    detail = {
-        "pipelineExecutionDisplayName": display_name,
-        "currentPipelineExecutionStatus": current_status,
-        "executionStartTime": event_time(start_time),
-        "pipelineArn": pipeline_arn,
-        "pipelineExecutionArn": execution_arn,
-    }
-    if previous_status:
-        detail["previousPipelineExecutionStatus"] = previous_status
-    if end_time is not None:
-        detail["executionEndTime"] = event_time(end_time)
-    if description:
-        detail["pipelineExecutionDescription"] = description
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": STATUS_CHANGE_DETAIL_TYPE,
-        "source": "aws.sagemaker",
-        "account": account,
-        "time": event_time(time),
-        "region": region,
-        "resources": [pipeline_arn, execution_arn],
-        "detail": detail,
-    }
-
-
 def _arn_region_account(arn: str) -> tuple[str, str]:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[3] or not parts[4]:
-        raise UsageError(f"{arn!r} is not an ARN with a region and an account")
+        raise ValueError(f"{arn!r} is not an ARN with a region and an account")
     return parts[3], parts[4]
 
 
-class EventRouter:
-    """Puts events on an account's default bus and delivers them to the matching rules' targets."""
-
-    def __init__(self, session_factory: SessionFactory = session_for_account,
-                 start_pipeline: StartPipeline | None = None):
-        self.session_factory = session_factory
-        self.start_pipeline = start_pipeline
-
-    def publish_status_change(self, **fields) -> list[Delivery]:
-        """Build the status-change event (see `status_change_event` for the fields) and route it."""
-        return self.publish(status_change_event(**fields))
-
-    def publish(self, event: dict) -> list[Delivery]:
-        session = self.session_factory(event["account"], event["region"])
-        client = session.client("events")
-        response = client.put_events(Entries=[{
-            "Source": event["source"],
-            "DetailType": event["detail-type"],
-            "Detail": json.dumps(event["detail"]),
-            "Resources": list(event["resources"]),
-            "Time": datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
-        }])
-        entry = response["Entries"][0]
-        if response.get("FailedEntryCount") or "EventId" not in entry:
-            raise LocalStackError(f"events:PutEvents refused the {event['detail-type']} event: "
-                                  f"{entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
-        event = {**event, "id": entry["EventId"]}
-        deliveries = []
-        for rule in _rules(client):
-            if "EventPattern" not in rule:
-                continue
-            if rule.get("State") != "ENABLED":
-                log.debug("rule %s is %s: not evaluated", rule["Name"], rule.get("State"))
-                continue
-            if matches(json.loads(rule["EventPattern"]), event):
-                deliveries.extend(self._deliver(session, client, rule, event))
-        log.info("%s event (%s) in account %s: %d delivery(ies)", event["detail-type"],
-                 event["detail"].get("currentPipelineExecutionStatus", "-"), event["account"], len(deliveries))
-        return deliveries
-
-    def fire_schedule(self, account_id: str, region: str, rule_name: str,
-                      time: datetime | None = None) -> list[Delivery]:
-        """Deliver the "Scheduled Event" of a schedule rule, as when its schedule fires; [] if the rule is disabled."""
-        session = self.session_factory(account_id, region)
-        client = session.client("events")
-        try:
-            rule = client.describe_rule(Name=rule_name, EventBusName=DEFAULT_BUS)
-        except client.exceptions.ResourceNotFoundException:
-            raise UsageError(f"EventBridge rule {rule_name!r} does not exist in account {account_id} "
-                             f"({region}); apply the account's Terraform first") from None
-        if not rule.get("ScheduleExpression"):
-            raise UsageError(f"EventBridge rule {rule_name!r} has no ScheduleExpression: it is not a schedule rule")
-        if rule.get("State") != "ENABLED":
-            log.info("schedule rule %s is %s: it does not fire", rule_name, rule.get("State"))
-            return []
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": SCHEDULED_EVENT_DETAIL_TYPE,
-            "source": "aws.events",
-            "account": account_id,
-            "time": event_time(time),
-            "region": region,
-            "resources": [rule["Arn"]],
-            "detail": {},
-        }
-        return self._deliver(session, client, rule, event)
-
-    def _deliver(self, session: boto3.Session, client, rule: dict, event: dict) -> list[Delivery]:
-        deliveries = []
-        for target in _targets(client, rule["Name"]):
-            arn, service = target["Arn"], target["Arn"].split(":", 5)[2]
-            if service == "sagemaker" and ":pipeline/" in arn:
-                deliveries.append(self._start_pipeline(session, rule, target))
-            elif service == "sns":
-                message = target_input(target, event, rule)
-                message_id = session.client("sns").publish(TopicArn=arn, Message=message)["MessageId"]
-                deliveries.append(Delivery(rule["Name"], target["Id"], arn, "sns", f"message {message_id}"))
-            else:
-                deliveries.append(Delivery(rule["Name"], target["Id"], arn, "left-to-moto",
-                                           "delivered by the local stack's EventBridge if it supports the type"))
-        for delivery in deliveries:
-            log.info("%s", delivery)
-        return deliveries
-
-    def _start_pipeline(self, session: boto3.Session, rule: dict, target: dict) -> Delivery:
-        if self.start_pipeline is None:
-            raise UsageError(f"rule {rule['Name']} targets the pipeline {target['Arn']} but this EventRouter "
-                             "was created without start_pipeline")
-        parameter_list = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
-        parameters = {p["Name"]: p["Value"] for p in parameter_list}
-        started = self.start_pipeline(session, target["Arn"], parameters, target.get("RoleArn"))
-        return Delivery(rule["Name"], target["Id"], target["Arn"], "sagemaker-pipeline",
-                        f"started {started}" if started else "started")
+def _envelope(detail_type: str, source: str, arn_for_account: str, resources: list[str], detail: dict,
+              time: datetime | str | float | None = None) -> dict[str, Any]:
+    region, account = _arn_region_account(arn_for_account)
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
+            "account": account, "time": event_time(time), "region": region, "resources": resources,
+            "detail": detail}
 
 
-def target_input(target: dict, event: dict, rule: dict) -> str:
-    """The text EventBridge sends to a target for this event."""
+def pipeline_status_change_event(description: Mapping[str, Any], previous_status: str | None) -> dict[str, Any]:
+    """The event SageMaker puts on the default bus when a pipeline execution changes status.
+
+    `description` is a DescribePipelineExecution response; the event time is now.
+    """
+    status = description["PipelineExecutionStatus"]
+    detail: dict[str, Any] = {
+        "pipelineExecutionDisplayName": description.get("PipelineExecutionDisplayName")
+        or description["PipelineExecutionArn"].rsplit("/", 1)[-1],
+        "currentPipelineExecutionStatus": status,
+    }
+    if previous_status:
+        detail["previousPipelineExecutionStatus"] = previous_status
+    detail["executionStartTime"] = event_time(description.get("CreationTime"))
+    if status in TERMINAL_EXECUTION_STATUSES:
+        detail["executionEndTime"] = event_time(description.get("EndTime") or description.get("LastModifiedTime"))
+    if description.get("PipelineExecutionDescription"):
+        detail["pipelineExecutionDescription"] = description["PipelineExecutionDescription"]
+    detail["pipelineArn"] = description["PipelineArn"]
+    detail["pipelineExecutionArn"] = description["PipelineExecutionArn"]
+    return _envelope(PIPELINE_STATUS_CHANGE, "aws.sagemaker", description["PipelineArn"],
+                     [description["PipelineArn"], description["PipelineExecutionArn"]], detail)
+
+
+def step_status_change_event(description: Mapping[str, Any], step: Mapping[str, Any],
+                             previous_status: str | None) -> dict[str, Any]:
+    """The event SageMaker puts on the default bus when a pipeline step changes status.
+
+    `step` is one ListPipelineExecutionSteps entry. The step's type is taken from its metadata (the API does not
+    return it), or from a "StepType" key the caller may add; it is left out when neither says.
+    """
+    status = step["StepStatus"]
+    detail: dict[str, Any] = {}
+    if step.get("Metadata"):
+        detail["metadata"] = _lower_camel(step["Metadata"])
+    if step.get("StartTime"):
+        detail["stepStartTime"] = event_time(step["StartTime"])
+    if step.get("EndTime"):
+        detail["stepEndTime"] = event_time(step["EndTime"])
+    detail["stepName"] = step["StepName"]
+    step_type = step.get("StepType") or next(
+        (_STEP_TYPE_BY_METADATA[key] for key in (step.get("Metadata") or {}) if key in _STEP_TYPE_BY_METADATA), None)
+    if step_type:
+        detail["stepType"] = step_type
+    if previous_status:
+        detail["previousStepStatus"] = previous_status
+    detail["currentStepStatus"] = status
+    if status == "Failed" and step.get("FailureReason"):
+        detail["failureReason"] = step["FailureReason"]
+    if step.get("CacheHitResult"):
+        detail["cacheHitResult"] = _lower_camel(step["CacheHitResult"])
+    detail["pipelineArn"] = description["PipelineArn"]
+    detail["pipelineExecutionArn"] = description["PipelineExecutionArn"]
+    return _envelope(STEP_STATUS_CHANGE, "aws.sagemaker", description["PipelineArn"],
+                     [description["PipelineArn"], description["PipelineExecutionArn"]], detail)
+
+
+def scheduled_event(rule_arn: str, time: datetime) -> dict[str, Any]:
+    """The event EventBridge sends a schedule rule's targets when the schedule fires."""
+    return _envelope(SCHEDULED_EVENT, "aws.events", rule_arn, [rule_arn], {}, time)
+
+
+def _lower_camel(value: Any) -> Any:
+    """API shapes (ProcessingJob.Arn) as SageMaker writes them in events (processingJob.arn)."""
+    if isinstance(value, Mapping):
+        return {key[:1].lower() + key[1:]: _lower_camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lower_camel(item) for item in value]
+    if isinstance(value, datetime):
+        return event_time(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ the bus
+
+def put_event(event: Mapping[str, Any]) -> list[Delivery]:
+    """Put an AWS-shaped event on its account's default bus in this server: every rule sees it once."""
+    from moto.events.models import events_backends
+
+    bus = events_backends[event["account"]][event["region"]].describe_event_bus(DEFAULT_BUS)
+    deliveries: list[Delivery] = []
+    for rule in list(bus.rules.values()):
+        deliveries.extend(deliver_to_rule(rule, event))
+    log.info("%s event %s (%s) in %s/%s: %d delivery(ies)", event["detail-type"], event["id"],
+             event["detail"].get("currentPipelineExecutionStatus") or event["detail"].get("currentStepStatus", "-"),
+             event["account"], event["region"], len(deliveries))
+    return deliveries
+
+
+def deliver_to_rule(rule, event: Mapping[str, Any]) -> list[Delivery]:
+    """Match `event` against one rule (a moto Rule) and deliver it to the rule's targets if it matches."""
+    if getattr(rule, "state", "ENABLED") != "ENABLED":
+        return []
+    pattern = rule.event_pattern.get_pattern()
+    if not pattern:  # a schedule rule: it fires on its schedule, never on events
+        return []
+    try:
+        matched = matches(pattern, event)
+    except UsageError as error:  # a pattern EventBridge would have refused at PutRule: it matches nothing
+        log.warning("rule %s matches nothing: %s", rule.arn, error)
+        return []
+    return deliver_to_targets(rule, event) if matched else []
+
+
+def deliver_to_targets(rule, event: Mapping[str, Any]) -> list[Delivery]:
+    """Deliver `event` to every target of `rule` (already matched, or a schedule firing)."""
+    deliveries = []
+    for target in list(rule.targets):
+        delivery = _deliver(rule, target, event)
+        with _deliveries_lock:
+            _deliveries.append(delivery)
+            del _deliveries[:-MAX_DELIVERIES_KEPT]
+        if delivery.error:
+            log.warning("rule %s -> %s %s failed: %s", delivery.rule, delivery.kind, delivery.target_arn,
+                        delivery.error)
+        else:
+            log.info("rule %s -> %s %s: %s", delivery.rule, delivery.kind, delivery.target_arn, delivery.detail)
+        deliveries.append(delivery)
+    return deliveries
+
+
+def deliveries(account: str | None = None) -> list[Delivery]:
+    """Recorded deliveries (of `account`'s rules if given), oldest first."""
+    with _deliveries_lock:
+        return [d for d in _deliveries if account is None or d.account == account]
+
+
+def reset() -> None:
+    """Forget the deliveries and the cached clients (after a moto reset their credentials mean nothing)."""
+    with _deliveries_lock:
+        _deliveries.clear()
+    with _clients_lock:
+        _clients.clear()
+
+
+def _client(account: str, region: str, service: str, role_arn: str | None = None):
+    """A client acting as EventBridge in `account`, as `role_arn` when a target names one (created once: an
+    assumed role and a client cost ~0.3 s)."""
+    key = (account, region, service, role_arn)
+    with _clients_lock:
+        client = _clients.get(key)
+    if client is None:
+        client = inprocess.session(account, region, role_arn=role_arn).client(service)
+        with _clients_lock:
+            client = _clients.setdefault(key, client)
+    return client
+
+
+def target_input(target: Mapping[str, Any], event: Mapping[str, Any], rule_name: str, rule_arn: str) -> str:
+    """The text EventBridge sends a target for an event."""
     if target.get("InputTransformer"):
-        return transform_input(target["InputTransformer"], event, rule["Name"], rule["Arn"])
+        return transform_input(target["InputTransformer"], event, rule_name, rule_arn)
     if target.get("Input") is not None:
         return target["Input"]
     if target.get("InputPath"):
@@ -211,21 +273,61 @@ def target_input(target: dict, event: dict, rule: dict) -> str:
     return json.dumps(event)
 
 
-def _rules(client) -> Iterator[dict]:
-    kwargs = {"EventBusName": DEFAULT_BUS}
-    while True:
-        page = client.list_rules(**kwargs)
-        yield from page.get("Rules", [])
-        if not page.get("NextToken"):
-            return
-        kwargs["NextToken"] = page["NextToken"]
+def _deliver(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> Delivery:
+    arn = target["Arn"]
+    parts = arn.split(":", 5)
+    service = parts[2] if len(parts) > 2 else ""
+    kind = {"sagemaker": "sagemaker-pipeline", "sns": "sns", "lambda": "lambda"}.get(service, "moto")
+    detail, error = "", None
+    try:
+        if kind == "sagemaker-pipeline":
+            detail = _start_pipeline(rule, target)
+        elif kind == "sns":
+            message = target_input(target, event, rule.name, rule.arn)
+            sns = _client(rule.account_id, rule.region_name, "sns")
+            detail = sns.publish(TopicArn=arn, Message=message)["MessageId"]
+        elif kind == "lambda":
+            payload = target_input(target, event, rule.name, rule.arn)
+            response = _client(rule.account_id, rule.region_name, "lambda").invoke(
+                FunctionName=arn, InvocationType="Event", Payload=payload.encode())
+            detail = response["ResponseMetadata"].get("RequestId", "")
+        else:
+            _deliver_with_moto(rule, target, event)
+            detail = "delivered by moto"
+    except Exception as exc:  # one target's failure must not stop the others, as in EventBridge
+        error = f"{type(exc).__name__}: {exc}"
+    return Delivery(time=event_time(), account=rule.account_id, region=rule.region_name, rule=rule.name,
+                    rule_arn=rule.arn, event_id=event["id"], detail_type=event["detail-type"],
+                    target_id=target["Id"], target_arn=arn, kind=kind, detail=detail, error=error)
 
 
-def _targets(client, rule_name: str) -> Iterator[dict]:
-    kwargs = {"Rule": rule_name, "EventBusName": DEFAULT_BUS}
-    while True:
-        page = client.list_targets_by_rule(**kwargs)
-        yield from page.get("Targets", [])
-        if not page.get("NextToken"):
-            return
-        kwargs["NextToken"] = page["NextToken"]
+def _start_pipeline(rule, target: Mapping[str, Any]) -> str:
+    """StartPipelineExecution as EventBridge calls it: as the target's role; the execution acts as the pipeline's
+    own role, as in AWS."""
+    parameter_list = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
+    sagemaker = _client(rule.account_id, rule.region_name, "sagemaker", role_arn=target.get("RoleArn"))
+    parameters = [{"Name": p["Name"], "Value": p["Value"]} for p in parameter_list]
+    return sagemaker.start_pipeline_execution(PipelineName=target["Arn"],
+                                              PipelineParameters=parameters)["PipelineExecutionArn"]
+
+
+def _deliver_with_moto(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+    """SQS, log groups, archives, buses: moto's own delivery of this one target, without matching again."""
+    from moto.events.models import EventPattern, Rule
+
+    one_target = copy.copy(rule)
+    one_target.targets = [dict(target)]
+    one_target.event_pattern = EventPattern(None, {})  # already matched here
+    moto_event = copy.deepcopy(dict(event))
+    moto_event["time"] = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
+    moto_event.setdefault("ingestion-time", moto_event["time"])
+    _forwarding.active = True
+    try:
+        Rule.moto_send_to_targets(one_target, moto_event)  # set by pipelines.local.extensions.eventbridge
+    finally:
+        _forwarding.active = False
+
+
+def forwarding_between_buses() -> bool:
+    """Whether this thread is delivering to an event-bus target (where AWS-sourced events may be put)."""
+    return getattr(_forwarding, "active", False)

@@ -1,12 +1,12 @@
 """The local AWS stack: a moto server subprocess (with the project's extensions) on a loopback port.
 
-Local mode is signalled by the environment variable AWS_ENDPOINT_URL: boto3, the SageMaker SDK and the
-project's commands all honour it. `activate(endpoint)` sets it together with fake credentials and removes
-every variable that could lead a client to real AWS credentials or endpoints.
+This module starts, stops and finds the server process; clients reach the stack through
+`pipelines.aws.Target.local_stack(endpoint)` (or `Target.running_stack` for the one `mlops-local up` recorded),
+which is nothing but an endpoint and fake credentials. Accounts are separated the way moto separates them: by
+the account of the caller's credentials; `Target.session` assumes `mlops-local-admin` in another account.
 
-Accounts are separated the way moto separates them: by the account of the caller's credentials. The fake
-keys belong to moto's default account (the tooling account, 123456789012); `pipelines.aws.session_for_account`
-assumes `mlops-local-admin` in another account to act there.
+The server keeps what must outlive a request (pipeline execution records, job folders) in its state folder:
+`mlops-local up` uses `<MLOPS_LOCAL_DIR>/state`, so a restarted stack finds the records of the previous one.
 """
 
 from __future__ import annotations
@@ -22,102 +22,24 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines import aws
+from pipelines.aws import local_dir, stack_state_file
 from pipelines.config import REPO_ROOT
 from pipelines.errors import LocalStackError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REGION = "us-east-1"
-FAKE_ACCESS_KEY_ID = "testing"
-FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's documented fake secret, not a credential
-LOCAL_ADMIN_ROLE_NAME = "mlops-local-admin"
-HEALTH_PATH = "/_mlops/health"
+LOCAL_ADMIN_ROLE_NAME = aws.LOCAL_ADMIN_ROLE_NAME
 RESET_PATH = "/moto-api/reset"
 SERVER_MODULE = "pipelines.local.server"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 FREE_PORT_ATTEMPTS = 3
-
-# Variables that would let a client find real credentials, a profile, or a service-specific endpoint that
-# bypasses AWS_ENDPOINT_URL. Every AWS_ENDPOINT_URL_<SERVICE> variable is removed as well.
-_REAL_AWS_VARIABLES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-)
-
-
-def local_dir() -> Path:
-    """Where `mlops-local` keeps its state file and server log (MLOPS_LOCAL_DIR, default `<repo>/.local`)."""
-    return Path(os.environ.get("MLOPS_LOCAL_DIR") or REPO_ROOT / ".local")
-
-
-def state_file() -> Path:
-    return local_dir() / "stack.json"
-
-
-def is_local_mode() -> bool:
-    return bool(os.environ.get("AWS_ENDPOINT_URL"))
-
-
-def local_environment_variables(endpoint: str) -> tuple[dict[str, str], list[str]]:
-    """(variables to set, variables to remove) that point every AWS client at `endpoint`."""
-    to_set = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
-        "AWS_DEFAULT_REGION": DEFAULT_REGION,
-        "AWS_REGION": DEFAULT_REGION,
-        # No shared config or credentials file may add a profile, a role or an endpoint of its own.
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    to_remove = sorted(
-        set(_REAL_AWS_VARIABLES) | {name for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")}
-    )
-    return to_set, to_remove
-
-
-def activate(endpoint: str) -> dict[str, str | None]:
-    """Put this process in local mode against `endpoint`; return the previous values for `restore_environment`."""
-    to_set, to_remove = local_environment_variables(endpoint)
-    previous = {name: os.environ.get(name) for name in [*to_set, *to_remove]}
-    for name in to_remove:
-        os.environ.pop(name, None)
-    os.environ.update(to_set)
-    return previous
-
-
-def restore_environment(previous: dict[str, str | None]) -> None:
-    for name, value in previous.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-@contextlib.contextmanager
-def local_environment(endpoint: str) -> Iterator[None]:
-    """Local mode against `endpoint` for the duration of the block; the environment is restored afterwards."""
-    previous = activate(endpoint)
-    try:
-        yield
-    finally:
-        restore_environment(previous)
 
 
 def free_loopback_port(host: str = "127.0.0.1") -> int:
@@ -126,19 +48,9 @@ def free_loopback_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def health(endpoint: str, timeout: float = 2.0) -> dict | None:
-    """The health answer of a local stack at `endpoint` ({"status", "pid", "extensions"}), None if none answers."""
-    try:
-        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 - http only
-            answer = json.load(response)
-    except (OSError, ValueError):
-        return None
-    return answer if isinstance(answer, dict) and answer.get("status") == "ok" else None
-
-
 def is_healthy(endpoint: str, timeout: float = 2.0) -> bool:
     """True when a local stack with the project's extensions answers at `endpoint`."""
-    return health(endpoint, timeout) is not None
+    return aws.stack_health(endpoint, timeout) is not None
 
 
 def reset_stack(endpoint: str) -> None:
@@ -159,11 +71,13 @@ class LocalAwsStack:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
-                 detached: bool = False):
+                 detached: bool = False, state_dir: Path | None = None):
         self.host = host
         self.port = port
         self.log_path = log_path
         self.detached = detached
+        self.state_dir = state_dir
+        """The server's state folder (execution records, job folders); None: a temporary one of its own."""
         self.process: subprocess.Popen | None = None
 
     @property
@@ -199,6 +113,8 @@ class LocalAwsStack:
         command = [sys.executable, "-m", SERVER_MODULE, "--host", self.host, "--port", str(self.port)]
         if not self.detached:
             command += ["--exit-with-parent", str(os.getpid())]
+        if self.state_dir is not None:
+            command += ["--state-dir", str(self.state_dir)]
         log.info("starting the local AWS stack on %s", self.endpoint)
         with open(self.log_path, "ab") as log_file:
             self.process = subprocess.Popen(
@@ -218,7 +134,7 @@ class LocalAwsStack:
                     f"the local stack server exited with status {self.process.returncode} while starting on "
                     f"{self.endpoint}; its log ({self.log_path}) ends with:\n{self.log_tail()}"
                 )
-            answer = health(self.endpoint, timeout=1.0)
+            answer = aws.stack_health(self.endpoint, timeout=1.0)
             # Another server already on this port would answer too: only our own process counts.
             if answer is not None and answer.get("pid") == self.process.pid:
                 return
@@ -294,39 +210,73 @@ def is_stack_server(pid: int) -> bool:
 
 
 def write_state(endpoint: str, pid: int) -> Path:
-    path = state_file()
+    """Record the stack `mlops-local up` started (written atomically: a reader never sees half a file)."""
+    path = stack_state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"endpoint": endpoint, "pid": pid}, indent=2) + "\n")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".json")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(json.dumps({"endpoint": endpoint, "pid": pid}, indent=2) + "\n")
+    os.replace(temporary, path)
     return path
 
 
-def read_state() -> dict | None:
-    """The running stack's {"endpoint", "pid"} from `mlops-local up`, or None when there is no state file."""
-    path = state_file()
-    if not path.exists():
-        return None
+def default_state_dir() -> Path:
+    """The state folder of the stack `mlops-local up` starts."""
+    return local_dir() / "state"
+
+
+
+
+# ---------------------------------------------------------------------------------------------- the stack's own routes
+# Read-backs and controls that are not AWS APIs: what was published to a topic, what EventBridge delivered,
+# the schedule clock. Only tests, the demo and `mlops-local` use them; pipelines and commands never do.
+
+ROUTE_TIMEOUT_SECONDS = 30.0
+
+
+def call_route(endpoint: str, path: str, *, query: dict[str, str] | None = None, body: dict | None = None) -> dict:
+    """GET (or POST with a JSON `body`) `{endpoint}/_mlops/{path}`; its JSON answer."""
+    if not aws.is_loopback_endpoint(endpoint):
+        raise LocalStackError(f"{endpoint} is not a local stack endpoint (expected http://127.0.0.1:PORT)")
+    url = f"{endpoint.rstrip('/')}/_mlops/{path.strip('/')}"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",  # noqa: S310
+                                     headers={"Content-Type": "application/json"})
     try:
-        state = json.loads(path.read_text())
-        return {"endpoint": str(state["endpoint"]), "pid": int(state["pid"])}
-    except (ValueError, KeyError, TypeError):
-        raise LocalStackError(f"{path} is corrupt: run `mlops-local down` and `mlops-local up`") from None
+        with urllib.request.urlopen(request, timeout=ROUTE_TIMEOUT_SECONDS) as response:  # noqa: S310 (loopback)
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        reason = error.read().decode(errors="replace")
+        raise LocalStackError(f"the local stack answered HTTP {error.code} to {path}: {reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise LocalStackError(f"the local stack at {endpoint} does not answer ({error}); is it running? "
+                              "(mlops-local up)") from None
 
 
-def running_endpoint() -> str:
-    """The endpoint of the stack started by `mlops-local up`, checked to answer."""
-    state = read_state()
-    if state is None:
-        raise LocalStackError(f"the local stack is not running (no {state_file()}): start it with `mlops-local up`")
-    if not is_healthy(state["endpoint"]):
-        raise LocalStackError(
-            f"the local stack recorded in {state_file()} does not answer at {state['endpoint']}: "
-            "restart it with `mlops-local down` and `mlops-local up`"
-        )
-    return state["endpoint"]
+def advance_clock(endpoint: str, seconds: float) -> dict:
+    """Move the stack's schedule clock forward; every schedule due in between fires, once per occurrence."""
+    return call_route(endpoint, "clock/advance", body={"seconds": seconds})
 
 
-def activate_running() -> str:
-    """For CLIs given `--local`: activate the stack started by `mlops-local up`; return its endpoint."""
-    endpoint = running_endpoint()
-    activate(endpoint)
-    return endpoint
+def read_deliveries(endpoint: str, account_id: str) -> list[dict]:
+    """What EventBridge delivered in `account_id`, oldest first (rule, target, kind, detail)."""
+    return call_route(endpoint, "events/deliveries", query={"account": account_id})["deliveries"]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message published to an SNS topic of the local stack."""
+
+    subject: str | None
+    message: str
+    timestamp: str | None
+    message_id: str = ""
+
+
+def read_notifications(endpoint: str, topic_arn: str) -> list[Notification]:
+    """Every message published to `topic_arn` on the local stack at `endpoint`, oldest first."""
+    body = call_route(endpoint, "sns/notifications", query={"topic_arn": topic_arn})
+    return [Notification(subject=n.get("subject"), message=n["message"], timestamp=n.get("timestamp"),
+                         message_id=n.get("message_id", "")) for n in body["notifications"]]

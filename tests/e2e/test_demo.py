@@ -1,6 +1,6 @@
 """The demo scenario end to end, in-process, on a local stack of its own: every step's outcome is asserted
-against what the stack holds afterwards (registry, buckets, executions, EventBridge, SNS), not only against
-what the demo reported.
+against what the stack answers afterwards through the AWS APIs (registry, buckets, pipeline executions,
+EventBridge, SNS), not only against what the demo reported.
 
 One run per module (terraform applies of three accounts dominate its time); the stack is this module's own
 so the shared session stack's resets cannot wipe it, and the terraform data directories live under a
@@ -17,8 +17,7 @@ import pytest
 from pipelines.config import load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
-from pipelines.local.executor.store import ExecutionStore
-from pipelines.local.stack import LocalAwsStack, local_environment
+from pipelines.local.stack import LocalAwsStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 
@@ -38,8 +37,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, require_tool):
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
         result, context = run_scenario(endpoint=stack.endpoint, report_path=root / "reports" / "demo-report.html",
                                        work_dir=root / "work")
-        with local_environment(stack.endpoint):
-            yield result, context
+        yield result, context
 
 
 def _session(context, environment):
@@ -90,11 +88,12 @@ def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo
 def test_the_outlier_inference_failed_on_the_drift_check_with_the_violations_in_its_reason(demo):
     _, context = demo
     run = context.facts.run("inference-outliers")
-    record = ExecutionStore(context.work_dir / "executions").get(run.execution_arn)
-    assert record.status == "Failed"
+    execution = _session(context, "prod").client("sagemaker").describe_pipeline_execution(
+        PipelineExecutionArn=run.execution_arn)
+    assert execution["PipelineExecutionStatus"] == "Failed"
     assert run.parameters["BatchDataUri"] == f"s3://{PROD.workload.data_bucket_name}/data/batch/outliers/"
-    assert "CompletedWithViolations" in record.failure_reason
-    assert "baseline_drift_check" in record.failure_reason
+    assert "CompletedWithViolations" in execution["FailureReason"]
+    assert "baseline_drift_check" in execution["FailureReason"]
     kinds = {violation["constraint_check_type"] for violation in context.facts.violations}
     assert "baseline_drift_check" in kinds
     assert "completeness_check" in kinds
@@ -123,6 +122,33 @@ def test_the_alert_email_names_the_failed_inference_execution(demo):
     assert PROD.workload.inference_pipeline_name in notification.message
     assert failed.execution_arn in notification.message
     assert "Failed" in notification.message
+
+
+def test_scheduled_inference_was_started_by_the_terraform_schedule_rule(demo):
+    _, context = demo
+    events = _session(context, "prod").client("events")
+    [schedule] = [rule["Name"] for rule in events.list_rules()["Rules"] if "ScheduleExpression" in rule]
+    for label in ("inference-clean", "inference-v2"):
+        assert context.facts.run(label).started_by == f"EventBridge rule {schedule}"
+    assert context.facts.run("inference-outliers").started_by == "mlops-demo"
+
+
+def test_every_execution_is_listed_by_the_sagemaker_api(demo):
+    _, context = demo
+    for environment in ("dev", "prod"):
+        sagemaker = _session(context, environment).client("sagemaker")
+        listed = {summary["PipelineExecutionArn"]
+                  for name in {run.pipeline_name for run in context.facts.runs if run.environment == environment}
+                  for summary in sagemaker.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]}
+        assert {run.execution_arn for run in context.facts.runs if run.environment == environment} <= listed
+
+
+def test_the_failure_rule_started_exactly_one_retraining(demo):
+    _, context = demo
+    sagemaker = _session(context, "prod").client("sagemaker")
+    train = sagemaker.list_pipeline_executions(PipelineName=PROD.workload.train_pipeline_name)
+    assert [summary["PipelineExecutionArn"] for summary in train["PipelineExecutionSummaries"]] == \
+        [context.facts.run("retrain-prod").execution_arn]
 
 
 def test_inference_after_the_second_approval_uses_version_2(demo):

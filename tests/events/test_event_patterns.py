@@ -5,44 +5,50 @@ from __future__ import annotations
 import json
 
 import pytest
+from moto.events.models import EventPattern
 
 from pipelines.errors import UsageError
 from pipelines.local.event_patterns import json_path, matches, transform_input
-from pipelines.local.events import STATUS_CHANGE_DETAIL_TYPE, status_change_event
+from pipelines.local.events import PIPELINE_STATUS_CHANGE, pipeline_status_change_event, target_input
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-batch-inference"
 EXECUTION = f"{PIPELINE}/execution/abc123"
+TERRAFORM_FAILED_RULE = {"source": ["aws.sagemaker"], "detail-type": [PIPELINE_STATUS_CHANGE],
+                         "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [PIPELINE]}}
 
 
 @pytest.fixture
 def failed_event() -> dict:
-    from datetime import UTC, datetime
-    return status_change_event(pipeline_arn=PIPELINE, execution_arn=EXECUTION, display_name="execution-1",
-                               current_status="Failed", previous_status="Executing",
-                               start_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-                               end_time=datetime(2026, 1, 2, 3, 9, 0, tzinfo=UTC),
-                               time=datetime(2026, 1, 2, 3, 9, 1, tzinfo=UTC))
+    event = pipeline_status_change_event({
+        "PipelineArn": PIPELINE, "PipelineExecutionArn": EXECUTION, "PipelineExecutionDisplayName": "execution-1",
+        "PipelineExecutionStatus": "Failed", "CreationTime": "2026-01-02T03:04:05+00:00",
+        "LastModifiedTime": "2026-01-02T03:09:00+00:00"}, "Executing")
+    return {**event, "time": "2026-01-02T03:09:01Z"}
 
 
-def test_status_change_event_has_aws_shape(failed_event):
-    assert failed_event["detail-type"] == STATUS_CHANGE_DETAIL_TYPE
-    assert failed_event["source"] == "aws.sagemaker"
-    assert (failed_event["account"], failed_event["region"]) == ("222222222222", "us-east-1")
-    assert failed_event["resources"] == [PIPELINE, EXECUTION]
-    assert failed_event["time"] == "2026-01-02T03:09:01Z"
-    assert failed_event["detail"] == {
-        "pipelineExecutionDisplayName": "execution-1",
-        "currentPipelineExecutionStatus": "Failed",
-        "previousPipelineExecutionStatus": "Executing",
-        "executionStartTime": "2026-01-02T03:04:05Z",
-        "executionEndTime": "2026-01-02T03:09:00Z",
-        "pipelineArn": PIPELINE,
-        "pipelineExecutionArn": EXECUTION,
-    }
+def test_the_terraform_rules_use_exact_values_only_and_both_matchers_agree_on_them(failed_event):
+    """mlops-infra/modules/pipeline-triggers matches on exact values; the stack's matcher and moto's agree."""
+    stopped = {**failed_event, "detail": {**failed_event["detail"], "currentPipelineExecutionStatus": "Stopped"}}
+    other = {**failed_event, "detail": {**failed_event["detail"], "pipelineArn": PIPELINE + "-other"}}
+    moto = EventPattern.load(json.dumps(TERRAFORM_FAILED_RULE))
+    for event, expected in ((failed_event, True), (stopped, False), (other, False)):
+        assert matches(TERRAFORM_FAILED_RULE, event) is expected
+        assert moto.matches_event(event) is expected
+
+
+def test_why_the_stack_keeps_its_own_matcher_instead_of_motos():
+    """Where moto's EventPattern differs from EventBridge: the stack uses pipelines.local.event_patterns."""
+    typed = {"detail": {"flag": True, "count": 1}}
+    assert not matches({"detail": {"count": [True]}}, typed)           # EventBridge: a boolean is not a number
+    assert EventPattern.load(json.dumps({"detail": {"count": [True]}})).matches_event(typed)  # moto: 1 == True
+    nested = {"detail": {"steps": [{"name": "train", "status": "Failed"}]}}
+    pattern = {"detail": {"steps": {"status": ["Failed"]}}}
+    assert matches(pattern, nested)                                     # EventBridge: any object of the array
+    assert not EventPattern.load(json.dumps(pattern)).matches_event(nested)
 
 
 def test_the_terraform_rule_pattern(failed_event):
-    pattern = {"source": ["aws.sagemaker"], "detail-type": [STATUS_CHANGE_DETAIL_TYPE],
+    pattern = {"source": ["aws.sagemaker"], "detail-type": [PIPELINE_STATUS_CHANGE],
                "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [PIPELINE]}}
     assert matches(pattern, failed_event)
     succeeded = {**failed_event, "detail": {**failed_event["detail"], "currentPipelineExecutionStatus": "Succeeded"}}
@@ -67,10 +73,17 @@ def test_the_terraform_rule_pattern(failed_event):
     ({"detail": {"missing": ["x"]}}, False),                                  # absent field never equals
     ({"resources": [EXECUTION]}, True),                                       # array field: any element
     ({"detail": {"nested": {"deeper": ["x"]}}}, False),
+    ({"detail": {"nested": {"deeper": [{"exists": False}]}}}, True),
     ({"$or": [{"source": ["aws.s3"]}, {"detail": {"currentPipelineExecutionStatus": ["Failed"]}}]}, True),
 ])
 def test_pattern_operators(failed_event, pattern, expected):
     assert matches(pattern, failed_event) is expected
+
+
+def test_cidr():
+    assert matches({"ip": [{"cidr": "10.0.0.0/8"}]}, {"ip": "10.1.2.3"})
+    assert not matches({"ip": [{"cidr": "10.0.0.0/8"}]}, {"ip": "192.168.0.1"})
+    assert not matches({"ip": [{"cidr": "10.0.0.0/8"}]}, {"ip": "not an address"})
 
 
 def test_exact_values_keep_their_json_type():
@@ -88,15 +101,15 @@ def test_exact_values_keep_their_json_type():
 def test_invalid_patterns_are_named():
     with pytest.raises(UsageError, match="'source' must be a list"):
         matches({"source": "aws.sagemaker"}, {"source": "aws.sagemaker"})
-    with pytest.raises(UsageError, match="operator 'cidr' is not supported"):
-        matches({"ip": [{"cidr": "10.0.0.0/8"}]}, {"ip": "10.0.0.1"})
+    with pytest.raises(UsageError, match="operator 'regex' is not supported"):
+        matches({"ip": [{"regex": "10.*"}]}, {"ip": "10.0.0.1"})
     with pytest.raises(UsageError, match="numeric operator '!='"):
         matches({"n": [{"numeric": ["!=", 1]}]}, {"n": 2})
 
 
 def test_json_paths(failed_event):
     assert json_path(failed_event, "$.detail.pipelineArn") == PIPELINE
-    assert json_path(failed_event, "$.detail-type") == STATUS_CHANGE_DETAIL_TYPE
+    assert json_path(failed_event, "$.detail-type") == PIPELINE_STATUS_CHANGE
     assert json_path(failed_event, "$.resources[1]") == EXECUTION
     assert json_path(failed_event, "$['detail']['currentPipelineExecutionStatus']") == "Failed"
     assert json_path(failed_event, "$.detail.nothing.here") is None
@@ -127,8 +140,7 @@ def test_input_transformer_json_template_escapes_and_embeds(failed_event):
 
 
 def test_target_input_without_transformer(failed_event):
-    from pipelines.local.events import target_input
-    rule = {"Name": "r", "Arn": "arn:aws:events:us-east-1:222222222222:rule/r"}
-    assert target_input({"Input": '{"fixed": 1}'}, failed_event, rule) == '{"fixed": 1}'
-    assert json.loads(target_input({"InputPath": "$.detail.pipelineArn"}, failed_event, rule)) == PIPELINE
-    assert json.loads(target_input({}, failed_event, rule)) == failed_event
+    rule = ("r", "arn:aws:events:us-east-1:222222222222:rule/r")
+    assert target_input({"Input": '{"fixed": 1}'}, failed_event, *rule) == '{"fixed": 1}'
+    assert json.loads(target_input({"InputPath": "$.detail.pipelineArn"}, failed_event, *rule)) == PIPELINE
+    assert json.loads(target_input({}, failed_event, *rule)) == failed_event

@@ -43,7 +43,8 @@ def status_changes() -> list[dict]:
 
 @pytest.fixture
 def executor(dev_session, store, status_changes) -> LocalPipelineExecutor:
-    return LocalPipelineExecutor(dev_session, store=store, on_status_change=status_changes.append)
+    return LocalPipelineExecutor(dev_session, store=store,
+                                 on_status_change=lambda description, previous: status_changes.append(description))
 
 
 @pytest.fixture

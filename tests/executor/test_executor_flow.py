@@ -93,8 +93,10 @@ def test_a_failing_script_stops_its_dependents_while_independent_steps_finish(
     assert description["PipelineExecutionStatus"] == "Failed"
     assert description["FailureReason"] == record.failure_reason
     steps = again.list_steps(record.execution_id)["PipelineExecutionSteps"]
-    assert [step["StepName"] for step in steps] == ["After", "Independent", "Broken"]  # newest first, like AWS
-    job_arn = steps[2]["Metadata"]["ProcessingJob"]["Arn"]
+    # Newest first, like AWS; After never ran, so it is not listed (the record keeps it as NotExecuted).
+    assert [step["StepName"] for step in steps] == ["Independent", "Broken"]
+    assert record.step("After").status == "NotExecuted"
+    job_arn = steps[1]["Metadata"]["ProcessingJob"]["Arn"]
     assert job_arn.endswith(f"processing-job/pipelines-{record.execution_id}-broken")
 
 
@@ -164,7 +166,7 @@ def test_start_runs_the_definition_upserted_in_the_account(executor, dev_session
     record = executor.start("Upserted", {"Threshold": "0.1"})
 
     assert record.status == "Succeeded"
-    assert record.pipeline_arn == "arn:aws:sagemaker:us-east-1:222222222222:pipeline/upserted"
+    assert record.pipeline_arn == "arn:aws:sagemaker:us-east-1:222222222222:pipeline/Upserted"  # DescribePipeline's
     with pytest.raises(UsageError, match="pipeline 'NotThere' does not exist in account 222222222222"):
         executor.start("NotThere")
 

@@ -22,11 +22,12 @@ import os
 import boto3
 import pytest
 from jenkins_harness import JENKINS_ROLE, PROD_APPLY, REPO_ROOT, stage
+from shell_environment import activate, restore_environment
 
-from pipelines.aws import session_for_account
+from pipelines.aws import Target
 from pipelines.config import load_config
 from pipelines.infra.terraform import runner_for
-from pipelines.local.stack import LocalAwsStack, activate, restore_environment
+from pipelines.local.stack import LocalAwsStack
 
 pytestmark = [pytest.mark.jenkins, pytest.mark.terraform, pytest.mark.slow]
 
@@ -46,11 +47,12 @@ def prod_account(require_tool, groovy, tmp_path_factory):
     previous["MLOPS_LOCAL_DIR"] = os.environ.get("MLOPS_LOCAL_DIR")
     os.environ["MLOPS_LOCAL_DIR"] = str(tmp_path_factory.mktemp("jenkins-local"))
     try:
-        admin = session_for_account(PROD.account_id, PROD.aws_region)
+        target = Target.local_stack(stack.endpoint)
+        admin = target.session(PROD.account_id, PROD.aws_region)
         s3 = admin.client("s3")
         s3.create_bucket(Bucket=PROD.terraform_state_bucket)
         s3.put_bucket_versioning(Bucket=PROD.terraform_state_bucket, VersioningConfiguration={"Status": "Enabled"})
-        runner_for("prod").apply()
+        runner_for("prod", target).apply()
         yield admin
     finally:
         restore_environment(previous)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import activate_running, is_stack_server, restore_environment
+from pipelines.local.stack import is_stack_server
 
 MLOPS_LOCAL = str(Path(sys.executable).parent / "mlops-local")
 
@@ -91,19 +91,3 @@ def test_a_corrupt_state_file_names_the_fix(local_dir):
     result = _run("status")
     assert result.returncode == LocalStackError.exit_code
     assert "corrupt" in result.stderr
-
-
-def test_activate_running_for_commands_given_local(local_dir):
-    with pytest.raises(LocalStackError, match="mlops-local up"):
-        activate_running()
-    assert _run("up").returncode == 0
-    endpoint = json.loads((local_dir / "stack.json").read_text())["endpoint"]
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_REGION",
-                                                     "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
-                                                     "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED",
-                                                     "AWS_SECRET_ACCESS_KEY")}
-    try:
-        assert activate_running() == endpoint
-        assert os.environ["AWS_ENDPOINT_URL"] == endpoint
-    finally:
-        restore_environment(saved)

@@ -13,15 +13,10 @@ import urllib.request
 
 import boto3
 import pytest
+from shell_environment import activate, restore_environment
 
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import (
-    LocalAwsStack,
-    activate,
-    is_healthy,
-    is_stack_server,
-    restore_environment,
-)
+from pipelines.local.stack import LocalAwsStack, is_healthy, is_stack_server
 
 
 def _wait_until_gone(pid: int, seconds: float = 15.0) -> bool:

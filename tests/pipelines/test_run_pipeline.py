@@ -71,36 +71,6 @@ def test_sample_style_module_kwargs_and_tags_on_create(dev, capsys):
     assert {"Key": "team", "Value": "ml"} in sagemaker.list_tags(ResourceArn=arn)["Tags"]
 
 
-def test_start_and_wait_against_the_emulator(dev, capsys):
-    # moto stores the execution and reports Succeeded at once without running any step.
-    status, out, _ = run(capsys, "--env", "dev", "--pipeline", "train", "--start", "--wait",
-                         "--parameters", "AucScoreThreshold=0.8",
-                         "--parameters", "InputDataUri=s3://mammo-data-222222222222/data/train/")
-    assert status == 0
-    assert "mammo-train: started arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-train/execution/" in out
-    assert "mammo-train: execution Succeeded" in out
-
-
-class FailedExecution:
-    """An execution that ended Failed. moto cannot produce one (it runs no step), hence this stand-in."""
-
-    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-train/execution/failed"
-
-    def describe(self):
-        return {"PipelineExecutionStatus": "Failed", "FailureReason": "Step AucBelowThreshold failed"}
-
-    def wait(self, on_step_change=None):
-        on_step_change("AucBelowThreshold", "Failed", {"FailureReason": "AUC 0.6 is not above the threshold 0.75"})
-        return self.describe()
-
-
-def test_failed_execution_exits_3_with_the_reason(dev, capsys, monkeypatch):
-    monkeypatch.setattr("pipelines.execution.start_execution", lambda *args, **kwargs: FailedExecution())
-    status, _, err = run(capsys, "--env", "dev", "--pipeline", "train", "--start", "--wait")
-    assert status == 3
-    assert "ended Failed: Step AucBelowThreshold failed" in err
-
-
 def test_missing_data_bucket_exits_1_with_the_aws_answer_and_a_hint(aws, capsys):
     status, out, err = run(capsys, "--env", "dev", "--pipeline", "train")
     assert status == 1
@@ -120,6 +90,7 @@ def test_missing_data_bucket_exits_1_with_the_aws_answer_and_a_hint(aws, capsys)
     (["--env", "dev", "--tags", "{oops"], "--tags is not valid JSON"),
     (["--env", "dev", "--tags", '[{"Key": "a"}]'], "--tags must be"),
     (["--env", "dev", "--wait"], "--wait needs --start"),
+    (["--env", "dev", "--start", "--wait", "--execution-arn", "arn:x"], "--execution-arn goes with --wait alone"),
     (["--pipeline", "train"], "give --env"),
 ])
 def test_bad_input_exits_2_naming_the_problem(argv, message, capsys):

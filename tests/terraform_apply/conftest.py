@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from shell_environment import local_environment
 
+from pipelines.aws import Target
 from pipelines.config import EnvConfig
 from pipelines.infra.terraform import TerraformRunner, runner_for
-from pipelines.local.stack import LocalAwsStack, local_environment
+from pipelines.local.stack import LocalAwsStack
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,9 @@ def terraform_stack(require_tool, tmp_path_factory) -> Iterator[LocalAwsStack]:
 @pytest.fixture(scope="module")
 def applied_platform(terraform_stack, tmp_path_factory) -> dict[str, AppliedAccount]:
     work_dir: Path = tmp_path_factory.mktemp("terraform")
-    runners = [runner_for(environment, work_dir=work_dir / environment) for environment in ACCOUNT_ENVIRONMENTS]
+    target = Target.local_stack(terraform_stack.endpoint)
+    runners = [runner_for(environment, target, work_dir=work_dir / environment)
+               for environment in ACCOUNT_ENVIRONMENTS]
     with ThreadPoolExecutor(max_workers=len(runners)) as pool:
         applied = list(pool.map(_bootstrap_and_apply, runners))
     return {account.config.environment: account for account in applied}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.aws import session_for_account
-from pipelines.errors import InfraError
+from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -297,7 +297,7 @@ def test_cli_plans_drift_to_a_file_and_applies_that_plan(applied_platform, tmp_p
     plan_file = tmp_path / "registry.tfplan"
     planned = _mlops_infra("plan", "--env", "registry", "--out", str(plan_file), "--detailed-exitcode",
                            local_dir=tmp_path)
-    assert planned.returncode == 2, planned.stderr[-3000:]
+    assert planned.returncode == EXIT_PLAN_HAS_CHANGES, planned.stderr[-3000:]
     assert "registry: the plan has changes" in planned.stdout
     assert plan_file.is_file()
 

@@ -13,18 +13,26 @@ from pathlib import Path
 import boto3
 import pytest
 
-import pipelines.aws
+from pipelines.aws import Target
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.errors import InfraError, UsageError
 from pipelines.infra import terraform
 from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
 
 ENDPOINT = "http://127.0.0.1:4566"
+LOCAL, AWS = Target.local_stack(ENDPOINT), Target(None)
 
 
 @pytest.fixture
 def dev_runner(tmp_path) -> TerraformRunner:
-    return TerraformRunner(load_config("dev"), work_dir=tmp_path / "work")
+    """A runner for dev on the local stack at ENDPOINT (nothing listens there: these tests run no terraform)."""
+    return TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=LOCAL)
+
+
+@pytest.fixture
+def aws_runner(tmp_path) -> TerraformRunner:
+    """A runner for dev on AWS itself."""
+    return TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=AWS)
 
 
 def test_cli_config_uses_the_offline_mirror_only_when_it_exists(tmp_path, monkeypatch, dev_runner):
@@ -44,15 +52,14 @@ def test_cli_config_uses_the_offline_mirror_only_when_it_exists(tmp_path, monkey
 
 def test_each_account_has_its_own_data_dir(tmp_path):
     data_dirs = {
-        env: TerraformRunner(load_config(env), work_dir=tmp_path / env).environment(terraform.TERRAFORM_ROOT,
-                                                                                  credentials=False)["TF_DATA_DIR"]
+        env: TerraformRunner(load_config(env), work_dir=tmp_path / env, target=AWS).environment(
+            terraform.TERRAFORM_ROOT, credentials=False)["TF_DATA_DIR"]
         for env in ("registry", "dev", "prod")
     }
     assert len(set(data_dirs.values())) == 3
 
 
-def test_local_mode_runs_in_a_copy_with_the_emulator_override(monkeypatch, dev_runner):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
+def test_local_mode_runs_in_a_copy_with_the_emulator_override(dev_runner):
     working = dev_runner._prepare_root(dev_runner.root)
     assert working != dev_runner.root
     assert (working / "main.tf").read_bytes() == (dev_runner.root / "main.tf").read_bytes()
@@ -69,13 +76,12 @@ def test_local_mode_runs_in_a_copy_with_the_emulator_override(monkeypatch, dev_r
     assert dev_runner.command(dev_runner.root, "plan")[1] == f"-chdir={working}"
 
 
-def test_the_copy_follows_the_source(monkeypatch, tmp_path):
+def test_the_copy_follows_the_source(tmp_path):
     source = tmp_path / "root"
     (source / "modules" / "a").mkdir(parents=True)
     (source / "main.tf").write_text("# one\n")
     (source / "modules" / "a" / "main.tf").write_text("# module\n")
-    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=source)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=source, target=LOCAL)
     working = runner._prepare_root(source)
     (source / "main.tf").write_text("# two\n")
     (source / "modules" / "a" / "main.tf").unlink()
@@ -85,26 +91,24 @@ def test_the_copy_follows_the_source(monkeypatch, tmp_path):
     assert (working / EMULATOR_OVERRIDE).exists()
 
 
-def test_production_mode_runs_in_the_committed_root_without_override(monkeypatch, dev_runner):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    assert dev_runner._prepare_root(dev_runner.root) == dev_runner.root
-    assert dev_runner.command(dev_runner.root, "plan")[1] == f"-chdir={dev_runner.root}"
+def test_production_mode_runs_in_the_committed_root_without_override(aws_runner):
+    assert aws_runner._prepare_root(aws_runner.root) == aws_runner.root
+    assert aws_runner.command(aws_runner.root, "plan")[1] == f"-chdir={aws_runner.root}"
 
 
-def test_backend_config_comes_from_the_tfvars(monkeypatch, dev_runner):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    production = dev_runner._write_backend_config().read_text()
+def test_backend_config_comes_from_the_tfvars(aws_runner, dev_runner):
+    production = aws_runner._write_backend_config().read_text()
     assert production.splitlines() == [
         'bucket = "mammo-tfstate-222222222222"', 'key    = "mlops-infra/dev.tfstate"', 'region = "us-east-1"']
-    monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT)
     local = dev_runner._write_backend_config().read_text()
     assert "use_path_style = true" in local
     assert f's3 = "{ENDPOINT}"' in local
     assert f'sts = "{ENDPOINT}"' in local
 
 
-def test_terraform_gets_the_accounts_credentials(aws, dev_runner):
-    env = dev_runner.environment(dev_runner.root)
+def test_terraform_gets_the_accounts_credentials(aws, tmp_path):
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=Target.local_stack(aws.endpoint))
+    env = runner.environment(runner.root)
     assert env["AWS_ACCESS_KEY_ID"] != "testing"
     assert "AWS_PROFILE" not in env
     session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
@@ -113,10 +117,11 @@ def test_terraform_gets_the_accounts_credentials(aws, dev_runner):
     assert session.client("sts").get_caller_identity()["Account"] == "222222222222"
 
 
-def test_credentials_of_another_account_outside_local_mode_are_refused(aws, monkeypatch, dev_runner):
-    monkeypatch.setattr(pipelines.aws, "is_local_mode", lambda: False)
+def test_credentials_of_another_account_on_aws_are_refused(aws, aws_runner):
+    # On AWS the caller's credentials (here the tooling account's, the test stack standing in for AWS) must
+    # already be in the account: nothing is assumed on the caller's behalf.
     with pytest.raises(UsageError, match=r"account 123456789012.*account 222222222222"):
-        dev_runner.environment(dev_runner.root)
+        aws_runner.environment(aws_runner.root)
 
 
 def test_apply_of_a_missing_plan_file_is_a_usage_error(dev_runner, tmp_path):
@@ -139,8 +144,7 @@ def test_a_terraform_failure_is_an_infra_error_with_the_tail(require_tool, tmp_p
     root = tmp_path / "broken"
     root.mkdir()
     (root / "main.tf").write_text('resource "aws_s3_bucket" {\n')
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root)
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root, target=AWS)
     with pytest.raises(InfraError) as excinfo:
         runner.run(root, "init", "-input=false", "-no-color", env=runner.environment(root, credentials=False))
     assert "terraform init for dev (account 222222222222) failed (exit 1)" in str(excinfo.value)
@@ -150,11 +154,12 @@ def test_a_terraform_failure_is_an_infra_error_with_the_tail(require_tool, tmp_p
 
 @pytest.mark.terraform
 @pytest.mark.slow
-def test_init_without_a_state_bucket_says_to_bootstrap(require_tool, aws, dev_runner):
+def test_init_without_a_state_bucket_says_to_bootstrap(require_tool, aws, tmp_path):
     require_tool("terraform")
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=Target.local_stack(aws.endpoint))
     with pytest.raises(InfraError, match=r"state bucket mammo-tfstate-222222222222 does not exist.*"
                                          r"mlops-infra bootstrap --env dev"):
-        dev_runner.init()
+        runner.init()
 
 
 MLOPS_INFRA = str(Path(sys.executable).parent / "mlops-infra")
@@ -187,11 +192,10 @@ def test_check_passes_on_a_clean_root_and_names_a_formatting_failure(require_too
 
 
 def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeypatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     root = tmp_path / "root"
     root.mkdir()
     (root / "main.tf").write_text("# v1\n")
-    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root)
+    runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root, target=AWS)
     calls = []
 
     def fake_run(run_root, *args, **kwargs):  # records instead of running terraform; creates the data dir as init does
@@ -212,12 +216,9 @@ def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeyp
 
 def test_default_work_dirs_separate_real_aws_and_each_local_stack(monkeypatch, tmp_path):
     monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path))
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    assert terraform.default_work_dir("dev") == tmp_path / "terraform" / "aws" / "dev"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    first = terraform.default_work_dir("dev")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567")
-    assert terraform.default_work_dir("dev") != first
+    assert terraform.default_work_dir("dev", AWS) == tmp_path / "terraform" / "aws" / "dev"
+    first = terraform.default_work_dir("dev", Target.local_stack("http://127.0.0.1:4566"))
+    assert terraform.default_work_dir("dev", Target.local_stack("http://127.0.0.1:4567")) != first
     assert first == tmp_path / "terraform" / "local-stack-127.0.0.1-4566" / "dev"
 
 
@@ -227,7 +228,7 @@ def test_runners_of_several_accounts_share_the_cli_config_from_threads(tmp_path,
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     monkeypatch.setattr(terraform, "PLUGIN_MIRROR", mirror)
-    runners = [TerraformRunner(load_config(env), work_dir=tmp_path / "work" / env)
+    runners = [TerraformRunner(load_config(env), work_dir=tmp_path / "work" / env, target=AWS)
                for env in ("registry", "dev", "prod") for _ in range(4)]
     with ThreadPoolExecutor(max_workers=len(runners)) as pool:
         paths = set(pool.map(lambda runner: runner.environment(runner.root, credentials=False)["TF_CLI_CONFIG_FILE"],

@@ -1,13 +1,25 @@
-"""The local pipeline executor: runs SageMaker pipeline definitions against the local AWS stack."""
+"""The local pipeline executor: runs SageMaker pipeline definitions inside the local AWS stack.
 
-from pipelines.local.executor.executor import LocalPipelineExecutor, StatusChangeHook, resolve_parameters
+The stack's server runs it behind the SageMaker API (service.py); clients start and read executions through
+that API only.
+"""
+
+from pipelines.local.executor.executor import (
+    LocalPipelineExecutor,
+    PreparedExecution,
+    StatusChangeHook,
+    StepChangeHook,
+    resolve_parameters,
+)
 from pipelines.local.executor.store import ExecutionRecord, ExecutionStore, StepRecord
 
 __all__ = [
     "ExecutionRecord",
     "ExecutionStore",
     "LocalPipelineExecutor",
+    "PreparedExecution",
     "StatusChangeHook",
+    "StepChangeHook",
     "StepRecord",
     "resolve_parameters",
 ]

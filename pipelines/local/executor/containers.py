@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
 from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
 
 SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
@@ -28,6 +31,21 @@ _REPOSITORIES = {
 SCRIPT_FAMILIES = (SKLEARN, XGBOOST)
 CONTAINER_ROOT = "/opt/ml"
 STDERR_TAIL_LINES = 15
+STOP_POLL_SECONDS = 0.2
+TERMINATE_GRACE_SECONDS = 5.0
+
+# Every container process still running, so a stopping server can end them (they run in their own session).
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """In the container's process before it runs: SIGKILL when the server's thread that started it dies, so a
+    server killed hard leaves no container behind (Linux; prepared in the parent, only a C call here)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def image_family(image_uri: str) -> str | None:
@@ -74,10 +92,11 @@ class ContainerPaths:
 
 
 def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment: Mapping[str, str],
-               paths: ContainerPaths, cwd: Path) -> subprocess.CompletedProcess:
+               paths: ContainerPaths, cwd: Path, stop: threading.Event | None = None) -> subprocess.CompletedProcess:
     """Run a processing script as its container would, with this machine's Python.
 
     A non-zero exit fails the step with the exit code and the tail of stderr (what CloudWatch would show).
+    When `stop` is set while the script runs, the script's process group is terminated and StepStopped raised.
     """
     if not entrypoint:
         raise StepFailed("ClientError: the processing job has no ContainerEntrypoint: the local executor runs "
@@ -86,12 +105,52 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     if Path(command[0]).name in ("python", "python3"):
         command[0] = sys.executable
     env = {**os.environ, **{key: paths.remap(str(value)) for key, value in environment.items()}}
-    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
+    stop = stop or threading.Event()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True,
+                               preexec_fn=_die_with_parent if _libc is not None else None)
+    with _running_lock:
+        _running.add(process)
+    try:
+        while True:
+            if stop.is_set():
+                _terminate(process)
+                raise StepStopped(f"the processing job's container was stopped (pid {process.pid})")
+            try:
+                stdout, stderr = process.communicate(timeout=STOP_POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        with _running_lock:
+            _running.discard(process)
+    if process.returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
         raise StepFailed(f"AlgorithmError: script {Path(command[1]).name if len(command) > 1 else command[0]} "
-                         f"exited with code {completed.returncode}; stderr tail:\n{tail}")
-    return completed
+                         f"exited with code {process.returncode}; stderr tail:\n{tail}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    """SIGTERM to the script's process group (its children too), SIGKILL if it has not ended in time."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=TERMINATE_GRACE_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def terminate_all() -> None:
+    """End every container process still running (the server is stopping)."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        _terminate(process)
 
 
 def run_data_quality_analyzer(environment: Mapping[str, str], input_dir: Path, output_dir: Path) -> MonitoringResult:

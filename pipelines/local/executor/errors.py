@@ -27,3 +27,7 @@ class StepFailed(Exception):
         self.reason = reason
         self.properties = properties or {}
         self.metadata = metadata or {}
+
+
+class StepStopped(Exception):
+    """The step was stopped (StopPipelineExecution) before it finished; the executor records it Stopped."""

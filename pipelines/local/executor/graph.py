@@ -2,12 +2,15 @@
 
 A step depends on the steps it references ({"Get": "Steps.X..."}), on those in its DependsOn list, and -
 when it sits in a Condition step's IfSteps/ElseSteps - on that Condition step. Order is topological and,
-among steps that are ready together, the order of the definition, so runs are deterministic.
+among steps that are ready together, the order of the definition, so runs are deterministic. The executor
+schedules the same graph with `graphlib.TopologicalSorter` (`sorter`), running the steps that are ready
+together concurrently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import graphlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,19 +90,26 @@ def _dependencies(node: StepNode, nodes: Mapping[str, StepNode]) -> list[str]:
     return dependencies
 
 
+def sorter(nodes: Sequence[StepNode]) -> graphlib.TopologicalSorter:
+    """A prepared `graphlib.TopologicalSorter` of the steps; PipelineDefinitionError for a cycle."""
+    graph = graphlib.TopologicalSorter({node.name: node.depends_on for node in nodes})
+    try:
+        graph.prepare()
+    except graphlib.CycleError as error:
+        position = {node.name: index for index, node in enumerate(nodes)}
+        cycle = ", ".join(sorted(set(error.args[1]), key=position.__getitem__))
+        raise PipelineDefinitionError(f"the steps {cycle} depend on each other in a cycle") from None
+    return graph
+
+
 def _topological_order(nodes: Mapping[str, StepNode]) -> list[StepNode]:
+    position = {name: index for index, name in enumerate(nodes)}
+    graph = sorter(list(nodes.values()))
     ordered: list[StepNode] = []
-    done: set[str] = set()
-    pending = list(nodes.values())
-    while pending:
-        ready = [node for node in pending if all(dep in done for dep in node.depends_on)]
-        if not ready:
-            cycle = ", ".join(node.name for node in pending)
-            raise PipelineDefinitionError(f"the steps {cycle} depend on each other in a cycle")
-        for node in ready:
-            ordered.append(node)
-            done.add(node.name)
-        pending = [node for node in pending if node.name not in done]
+    while graph.is_active():
+        ready = sorted(graph.get_ready(), key=position.__getitem__)
+        ordered.extend(nodes[name] for name in ready)
+        graph.done(*ready)
     return ordered
 
 

@@ -5,18 +5,16 @@ Errors name the URI and end the step (StepFailed) rather than the execution, lik
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from pipelines.local.executor.errors import StepFailed
 
-# One request per object up to this size: the local stack answers a single PUT/GET faster than the
-# multipart/ranged transfers boto3 starts at 8 MB, and job outputs here stay well below it.
-SINGLE_REQUEST_BYTES = 512 * 1024 * 1024
-TRANSFER = TransferConfig(multipart_threshold=SINGLE_REQUEST_BYTES, multipart_chunksize=SINGLE_REQUEST_BYTES)
+# One GetObject/PutObject per object: the local stack (in the same process) answers a single request faster
+# than boto3's managed transfers, which start a thread pool per file and go multipart/ranged from 8 MB.
+COPY_BUFFER_BYTES = 1024 * 1024
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -61,7 +59,9 @@ def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
         target = local_dir / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            client.download_file(bucket, key, str(target), Config=TRANSFER)
+            body = client.get_object(Bucket=bucket, Key=key)["Body"]
+            with target.open("wb") as stream:
+                shutil.copyfileobj(body, stream, COPY_BUFFER_BYTES)
         except ClientError as error:
             raise StepFailed(f"ClientError: cannot download s3://{bucket}/{key}: {_reason(error)}") from None
         downloaded.append(target)
@@ -85,11 +85,10 @@ def upload_file(client, path: Path, uri: str, kms_key_id: str | None = None) -> 
     bucket, key = split_uri(uri)
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     try:
-        client.upload_file(str(path), bucket, key, ExtraArgs=extra or None, Config=TRANSFER)
+        with path.open("rb") as body:
+            client.put_object(Bucket=bucket, Key=key, Body=body, **extra)
     except ClientError as error:
         raise StepFailed(f"ClientError: cannot upload to {uri}: {_reason(error)}") from None
-    except S3UploadFailedError as error:  # upload_file wraps the service's answer in its own error
-        raise StepFailed(f"ClientError: cannot upload to {uri}: {error}") from None
 
 
 def upload_dir(client, local_dir: Path, uri: str, kms_key_id: str | None = None) -> list[str]:

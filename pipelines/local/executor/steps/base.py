@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pipelines.local.executor.errors import StepStopped
 from pipelines.local.executor.expressions import ExpressionScope, evaluate
 from pipelines.local.executor.graph import StepNode
 
@@ -33,6 +35,12 @@ class StepContext:
     scope: ExpressionScope
     client: Callable[[str], Any]
     """A boto3 client of the execution's session for a service (shared by the execution's steps)."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the execution is being stopped: long work checks it and ends with StepStopped."""
+
+    def raise_if_stopped(self) -> None:
+        if self.stop.is_set():
+            raise StepStopped(f"step {self.node.name} was stopped")
 
     def resolve(self, value: Any) -> Any:
         """The value of a part of the step's definition with every expression inside it evaluated."""

@@ -91,13 +91,16 @@ class ProcessingHandler(StepHandler):
             app = request.get("AppSpecification") or {}
             family = containers.require_family(app.get("ImageUri"), PROCESSING_FAMILIES, "a processing job")
             job.stage_inputs()
+            context.raise_if_stopped()
             if family == containers.MODEL_MONITOR:
                 run_analyzer(job, request.get("Environment") or {})
             else:
                 completed = containers.run_script(app.get("ContainerEntrypoint") or [],
                                                   app.get("ContainerArguments") or [],
-                                                  request.get("Environment") or {}, job.paths, context.work_dir)
+                                                  request.get("Environment") or {}, job.paths, context.work_dir,
+                                                  context.stop)
                 logger.debug("%s stdout:\n%s", context.node.name, completed.stdout)
+            context.raise_if_stopped()
             job.upload_outputs()
         except StepFailed as failure:
             raise job.failed(failure) from None

@@ -59,7 +59,9 @@ class QualityCheckHandler(StepHandler):
             if not skip_check:
                 baseline = self._baseline(context, step)
                 environment.update(self._stage_baseline(job, baseline))
+            context.raise_if_stopped()
             result = run_analyzer(job, environment)
+            context.raise_if_stopped()
             job.upload_outputs()
         except StepFailed as failure:
             raise StepFailed(failure.reason, properties, metadata) from None

@@ -57,7 +57,9 @@ class TrainingHandler(StepHandler):
                 raise StepFailed("ClientError: XGBoost script mode is not emulated locally: use the built-in "
                                  "algorithm (no entry point), CSV channels train/validation")
             channels = self._load_channels(context, request.get("InputDataConfig") or [])
+            context.raise_if_stopped()
             booster, metrics = train_builtin_xgboost(hyperparameters, channels)
+            context.raise_if_stopped()
             model_uri = self._save_model(context, request, name, booster)
         except StepFailed as failure:
             description.update(TrainingJobStatus="Failed", FailureReason=failure.reason, TrainingEndTime=now())

@@ -43,6 +43,7 @@ class TransformHandler(StepHandler):
         try:
             _check_request(request)
             booster = self._load_model(context, request["ModelName"])
+            context.raise_if_stopped()
             written = self._predict_all(context, request, booster)
         except StepFailed as failure:
             description.update(TransformJobStatus="Failed", FailureReason=failure.reason, TransformEndTime=now())

@@ -1,12 +1,14 @@
-"""`session_for_account`: the current credentials when they fit, an assumed role locally, else a clear error."""
+"""`Target`: where calls go, chosen explicitly; its sessions use the current credentials when they fit, an
+assumed role on the local stack, else a clear error; nothing it does changes the process environment."""
 
 from __future__ import annotations
+
+import os
 
 import boto3
 import pytest
 
-import pipelines.aws
-from pipelines.aws import session_for_account
+from pipelines.aws import Target, session_for_account
 from pipelines.errors import LocalStackError, UsageError
 
 REGION = "us-east-1"
@@ -52,27 +54,57 @@ def test_buckets_are_reachable_across_accounts_as_in_aws(aws):
     assert [b["Name"] for b in dev.client("s3").list_buckets()["Buckets"]] == []
 
 
-def test_wrong_account_outside_local_mode_names_both_accounts(aws, monkeypatch):
-    # Pretend the moto server is remote AWS: same credentials, but not in local mode.
-    monkeypatch.setattr(pipelines.aws, "is_local_mode", lambda: False)
+def test_wrong_account_on_aws_names_both_accounts(aws):
+    # AWS (not a local target): boto3 reads the test stack's endpoint from the environment as it would a real
+    # one, and the caller's credentials are the tooling account's.
+    remote = Target(None)
     with pytest.raises(UsageError) as excinfo:
-        session_for_account(PROD, REGION)
+        remote.session(PROD, REGION)
     message = str(excinfo.value)
     assert TOOLING in message
     assert PROD in message
     assert excinfo.value.exit_code == 2
-    assert _account(session_for_account(TOOLING, REGION)) == TOOLING
+    assert _account(remote.session(TOOLING, REGION)) == TOOLING
+
+
+def test_an_explicit_local_target_needs_no_environment(aws, monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    before = dict(os.environ)
+    session = Target.local_stack(aws.endpoint).session(DEV, REGION)
+    assert _account(session) == DEV
+    assert dict(os.environ) == before
+
+
+def test_for_cli_local_finds_the_recorded_stack_and_names_the_fix_when_none_runs(aws, tmp_path):
+    env = {"MLOPS_LOCAL_DIR": str(tmp_path)}
+    with pytest.raises(LocalStackError, match="mlops-local up"):
+        Target.for_cli(True, env)
+    (tmp_path / "stack.json").write_text(f'{{"endpoint": "{aws.endpoint}", "pid": 1}}')
+    assert Target.for_cli(True, env).endpoint == aws.endpoint
+    assert Target.for_cli(False, {}).is_local is False
+    assert Target.for_cli(False, {"AWS_ENDPOINT_URL": aws.endpoint}).endpoint == aws.endpoint
+    assert Target.for_cli(False, {"AWS_ENDPOINT_URL": "https://sagemaker.example.com"}).is_local is False
+
+
+def test_child_environment_points_children_at_the_target_without_real_credentials(aws):
+    base = {"AWS_PROFILE": "production-admin", "AWS_ENDPOINT_URL_S3": "https://s3.example.com", "PATH": "/bin"}
+    child = Target.local_stack(aws.endpoint).child_environment(base)
+    assert child["AWS_ENDPOINT_URL"] == aws.endpoint
+    assert child["AWS_ACCESS_KEY_ID"] == "testing"
+    assert "AWS_PROFILE" not in child
+    assert "AWS_ENDPOINT_URL_S3" not in child
+    assert child["PATH"] == "/bin"
+    assert Target(None).child_environment(base) == base
 
 
 def test_no_credentials_is_a_usage_error(aws, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(UsageError, match="no AWS credentials found"):
-        session_for_account(DEV, REGION)
+        Target(None).session(DEV, REGION)
 
 
-def test_a_stopped_local_stack_is_a_local_stack_error(aws, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+def test_a_stopped_local_stack_is_a_local_stack_error(aws):
     with pytest.raises(LocalStackError, match="mlops-local up"):
-        session_for_account(DEV, REGION)
+        Target.local_stack("http://127.0.0.1:9").session(DEV, REGION)  # discard port: nothing listens

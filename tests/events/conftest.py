@@ -1,0 +1,140 @@
+"""Fixtures of the event tests: the dev account's pipelines, topic and rules, created as Terraform creates them
+(mlops-infra/modules/pipeline-triggers), on the reset session stack."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from textwrap import dedent
+from typing import Any
+
+import boto3
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.config import EnvConfig, load_config
+from pipelines.local.events import PIPELINE_STATUS_CHANGE
+from pipelines.local.stack import read_deliveries, read_notifications
+
+# The alert of mlops-infra/modules/pipeline-triggers (input paths and template).
+ALERT_PATHS = {"pipeline": "$.detail.pipelineArn", "execution": "$.detail.pipelineExecutionArn",
+               "name": "$.detail.pipelineExecutionDisplayName", "status": "$.detail.currentPipelineExecutionStatus",
+               "previous": "$.detail.previousPipelineExecutionStatus", "time": "$.time"}
+ALERT_TEMPLATE = ('"SageMaker pipeline <pipeline> execution <name> changed from <previous> to <status> at <time>. '
+                  'Execution: <execution>."')
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+WAIT_SECONDS = 60.0
+
+
+def failed_pattern(pipeline_arn: str) -> str:
+    return json.dumps({"source": ["aws.sagemaker"], "detail-type": [PIPELINE_STATUS_CHANGE],
+                       "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [pipeline_arn]}})
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+    """Poll until `condition()` is truthy (executions and asynchronous deliveries run in the server's threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class Dev:
+    config: EnvConfig
+    session: boto3.Session
+    endpoint: str
+    train: str
+    inference: str
+    retrain_uri: str
+    events_role: str
+    topic: str
+
+    def client(self, service: str):
+        return self.session.client(service)
+
+    def deliveries(self) -> list[dict]:
+        return read_deliveries(self.endpoint, self.config.account_id)
+
+    def notifications(self):
+        return read_notifications(self.endpoint, self.topic)
+
+    def executions(self, pipeline_arn: str) -> list[dict]:
+        return self.client("sagemaker").list_pipeline_executions(
+            PipelineName=pipeline_arn.rsplit("/", 1)[1])["PipelineExecutionSummaries"]
+
+    def wait_until_done(self, execution_arn: str) -> dict:
+        sagemaker = self.client("sagemaker")
+
+        def done():
+            described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+            return described if described["PipelineExecutionStatus"] in ("Succeeded", "Failed", "Stopped") else None
+        return wait_for(done, f"execution {execution_arn} to end")
+
+
+# The inference pipeline fails at once (as on data drift); the train pipeline succeeds at once.
+INFERENCE_DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": [
+    {"Name": "DriftCheck", "Type": "Fail", "Arguments": {"ErrorMessage": "data drift detected"}}]})
+TRAIN_DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [
+    {"Name": "InputDataUri", "Type": "String", "DefaultValue": "s3://default/"}], "Steps": [
+    {"Name": "Check", "Type": "Condition", "Arguments": {
+        "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}], "IfSteps": [], "ElseSteps": []}}]})
+
+
+@pytest.fixture
+def dev(aws) -> Dev:
+    """The dev account's pipelines, topic and failure rules, created the way Terraform creates them."""
+    config = load_config("dev")
+    workload = config.require_workload()
+    session = session_for_account(config.account_id, config.aws_region)
+    sagemaker, events, sns, iam = (session.client(name) for name in ("sagemaker", "events", "sns", "iam"))
+    sagemaker.create_pipeline(PipelineName=workload.train_pipeline_name, PipelineDefinition=TRAIN_DEFINITION,
+                              RoleArn=config.sagemaker_execution_role_arn)
+    sagemaker.create_pipeline(PipelineName=workload.inference_pipeline_name, PipelineDefinition=INFERENCE_DEFINITION,
+                              RoleArn=config.sagemaker_execution_role_arn)
+    sns.create_topic(Name=workload.alert_topic_name)
+    sns.subscribe(TopicArn=config.alert_topic_arn, Protocol="email", Endpoint=workload.alert_email)
+    iam.create_role(RoleName=workload.events_role_name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    train_arn = config.pipeline_arn(workload.train_pipeline_name)
+    inference_arn = config.pipeline_arn(workload.inference_pipeline_name)
+    events_role = config.role_arn(workload.events_role_name)
+    retrain_uri = f"s3://{workload.data_bucket_name}/data/train/"
+    alert = {"Id": "alert", "Arn": config.alert_topic_arn,
+             "InputTransformer": {"InputPathsMap": ALERT_PATHS, "InputTemplate": ALERT_TEMPLATE}}
+    events.put_rule(Name="mammo-inference-failed", EventPattern=failed_pattern(inference_arn))
+    events.put_targets(Rule="mammo-inference-failed", Targets=[
+        {"Id": "start-train-pipeline", "Arn": train_arn, "RoleArn": events_role,
+         "SageMakerPipelineParameters": {"PipelineParameterList": [{"Name": "InputDataUri", "Value": retrain_uri}]}},
+        alert,
+    ])
+    events.put_rule(Name="mammo-train-failed", EventPattern=failed_pattern(train_arn))
+    events.put_targets(Rule="mammo-train-failed", Targets=[alert])
+    return Dev(config=config, session=session, endpoint=aws.endpoint, train=train_arn, inference=inference_arn,
+               retrain_uri=retrain_uri, events_role=events_role, topic=config.alert_topic_arn)
+
+
+def lambda_zip(**modules: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in modules.items():
+            archive.writestr(f"{name}.py", dedent(source))
+    return buffer.getvalue()
+
+
+def create_function(dev: Dev, name: str, source: str, handler: str = "handler.handler",
+                    variables: dict[str, str] | None = None) -> dict:
+    role = dev.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+    return dev.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.11", Role=role["Arn"], Handler=handler, Timeout=30,
+        Code={"ZipFile": lambda_zip(handler=source)}, Environment={"Variables": variables or {}})

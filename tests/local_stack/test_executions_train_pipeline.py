@@ -1,0 +1,92 @@
+"""The project's real train pipeline, run by the local stack behind the SageMaker API, driven by the AWS CLI.
+
+The dev account gets what Terraform and `prepare-data` would give it (data bucket with the prepared UCI data,
+the processing scripts at their content-addressed URIs, the central registry's bucket and group); then the CLI,
+acting in dev through an assumed role, creates the pipeline, starts it, and reads the real steps and outcome.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.config import REPO_ROOT, load_config
+from pipelines.data.prepare import S3_KEYS, prepare
+from pipelines.data.raw import read_raw
+from pipelines.definitions import PIPELINE_MODULES, build_pipeline
+from pipelines.train.pipeline import STEP_CONDITION, STEP_TRAIN
+
+from .pipeline_api import AwsCli, wait_until
+
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+
+
+@pytest.fixture
+def dev_with_data(aws, tmp_path):
+    dev = load_config("dev")
+    registry = session_for_account(dev.accounts.registry, dev.aws_region)
+    registry.client("s3").create_bucket(Bucket=dev.model_registry.artifacts_bucket_name)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    s3 = session_for_account(dev.account_id, dev.aws_region).client("s3")
+    s3.create_bucket(Bucket=dev.workload.data_bucket_name)
+    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
+    for name, path in prepared.files.items():
+        s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    built = build_pipeline(PIPELINE_MODULES["train"], "dev", {})
+    for asset in built.code_assets:
+        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.path.read_bytes())
+    definition_file = tmp_path / "train.json"
+    definition_file.write_text(built.definition)
+    return dev, built.name, definition_file
+
+
+def described(cli: AwsCli, arn: str) -> dict:
+    return cli("sagemaker", "describe-pipeline-execution", "--pipeline-execution-arn", arn)
+
+
+@pytest.mark.slow
+def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data):
+    dev, name, definition_file = dev_with_data
+    cli = AwsCli(aws.endpoint).as_account(dev.account_id)
+
+    cli("sagemaker", "create-pipeline", "--pipeline-name", name, "--role-arn", dev.sagemaker_execution_role_arn,
+        "--pipeline-definition", f"file://{definition_file}")
+    arn = cli("sagemaker", "start-pipeline-execution", "--pipeline-name", name)["PipelineExecutionArn"]
+    assert arn.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:pipeline/{name}/execution/")
+    description = wait_until(lambda: (d := described(cli, arn))["PipelineExecutionStatus"] in TERMINAL and d,
+                             timeout=600, what="the train execution to end")
+
+    assert description["PipelineExecutionStatus"] == "Succeeded", description
+    steps = cli("sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn", arn,
+                "--sort-order", "Ascending")["PipelineExecutionSteps"]
+    statuses = {step["StepName"]: step["StepStatus"] for step in steps}
+    assert statuses == {"PreprocessData": "Succeeded", "TrainModel": "Succeeded", "EvaluateModel": "Succeeded",
+                        "DataQualityBaseline": "Succeeded", "CheckAucScore": "Succeeded",
+                        "SeverityModel-RegisterModel": "Succeeded"}  # the Fail branch did not run
+    training_job = next(step for step in steps if step["StepName"] == STEP_TRAIN)["Metadata"]["TrainingJob"]["Arn"]
+    assert training_job.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:training-job/pipelines-")
+    condition = next(step for step in steps if step["StepName"] == STEP_CONDITION)
+    assert condition["Metadata"] == {"Condition": {"Outcome": "True"}}
+    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    packages = registry.list_model_packages(ModelPackageGroupName=dev.model_package_group_arn)
+    assert len(packages["ModelPackageSummaryList"]) == 1  # the registered version really is in the registry
+
+    # A second run, stopped while it runs: Stopped, its running step Stopped, nothing registered.
+    second = cli("sagemaker", "start-pipeline-execution", "--pipeline-name", name)["PipelineExecutionArn"]
+    wait_until(lambda: any(step["StepStatus"] == "Executing" for step in cli(
+        "sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn", second)["PipelineExecutionSteps"]),
+        what="a step of the second run to execute")
+    cli("sagemaker", "stop-pipeline-execution", "--pipeline-execution-arn", second)
+    stopped = wait_until(lambda: (d := described(cli, second))["PipelineExecutionStatus"] in TERMINAL and d,
+                         timeout=120, what="the second run to stop")
+    assert stopped["PipelineExecutionStatus"] == "Stopped"
+    second_steps = cli("sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn",
+                       second)["PipelineExecutionSteps"]
+    assert "Failed" not in {step["StepStatus"] for step in second_steps}
+    assert {step["StepStatus"] for step in second_steps} <= {"Stopped", "Succeeded"}
+    assert len(registry.list_model_packages(ModelPackageGroupName=dev.model_package_group_arn)[
+        "ModelPackageSummaryList"]) == 1
+    listed = cli("sagemaker", "list-pipeline-executions", "--pipeline-name", name)["PipelineExecutionSummaries"]
+    assert [(s["PipelineExecutionArn"], s["PipelineExecutionStatus"]) for s in listed] == [
+        (second, "Stopped"), (arn, "Succeeded")]

@@ -1,0 +1,179 @@
+"""`run-pipeline --local --start --wait`: the real train pipeline runs inside the local stack, followed through
+the SageMaker API; an interrupted or killed follower leaves the execution running, and it can be followed again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines import run_pipeline
+from pipelines.config import REPO_ROOT, load_config
+from pipelines.data.prepare import S3_KEYS, prepare
+from pipelines.data.raw import read_raw
+from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
+from pipelines.local.stack import write_state
+
+RUN_PIPELINE = str(Path(sys.executable).parent / "run-pipeline")
+DEV = load_config("dev")
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+@pytest.fixture
+def running_stack(aws, tmp_path, monkeypatch):
+    """The test session's stack recorded as if `mlops-local up` had started it (what --local reads)."""
+    monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path / "local"))
+    write_state(aws.endpoint, aws.pid)
+    return aws
+
+
+@pytest.fixture
+def dev_session(target):
+    return target.session(DEV.account_id, DEV.aws_region)
+
+
+@pytest.fixture
+def dev_data(target, dev_session, tmp_path) -> None:
+    """The dev data bucket with the prepared UCI data, the central bucket and group (what Terraform and
+    prepare-data provide)."""
+    registry = target.session(DEV.accounts.registry, DEV.aws_region)
+    registry.client("s3").create_bucket(Bucket=DEV.model_registry.artifacts_bucket_name)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=DEV.model_registry.model_package_group_name)
+    s3 = dev_session.client("s3")
+    s3.create_bucket(Bucket=DEV.workload.data_bucket_name)
+    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
+    for name, path in prepared.files.items():
+        s3.put_object(Bucket=DEV.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+
+
+@pytest.mark.slow
+def test_start_wait_trains_and_registers_with_live_step_progress(running_stack, dev_data, target, dev_session,
+                                                                  capsys):
+    status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--local", "--start", "--wait"])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "mammo-train: execution Succeeded" in out
+    # Progress as polling sees it: each step's statuses in order (a short step may be seen Succeeded at once).
+    lines = out.splitlines()
+    assert lines.index("mammo-train: step PreprocessData Succeeded") < lines.index("mammo-train: step TrainModel "
+                                                                                   "Succeeded")
+    assert not [line for line in lines if "AucBelowThreshold" in line]  # the Fail branch did not run
+    registry = target.session(DEV.accounts.registry, DEV.aws_region).client("sagemaker")
+    packages = registry.list_model_packages(ModelPackageGroupName=DEV.model_package_group_arn)
+    assert len(packages["ModelPackageSummaryList"]) == 1
+    # Any other client sees the same execution.
+    [summary] = dev_session.client("sagemaker").list_pipeline_executions(
+        PipelineName="mammo-train")["PipelineExecutionSummaries"]
+    assert summary["PipelineExecutionStatus"] == "Succeeded"
+
+
+def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, capsys):
+    dev_session.client("s3").create_bucket(Bucket=DEV.workload.data_bucket_name)  # code upload only, no data
+
+    status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--local", "--start", "--wait"])
+
+    err = capsys.readouterr().err
+    assert status == EXIT_EXECUTION_FAILED
+    assert "run-pipeline: error: mammo-train execution" in err
+    assert "ended Failed" in err
+    assert "PreprocessData" in err
+
+
+# ---------------------------------------------------------------------- the follower is not the execution
+
+def _slow_pipeline(dev_session, seconds: int) -> str:
+    """A one-step pipeline whose processing job sleeps `seconds`; returns a started execution's ARN."""
+    bucket = "slow-pipeline-222222222222"
+    s3 = dev_session.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="code/step.py", Body=f"import time\ntime.sleep({seconds})\n".encode())
+    step = {"Name": "Sleep", "Type": "Processing", "Arguments": {
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
+                                                  "VolumeSizeInGB": 30}},
+        "AppSpecification": {"ImageUri": SKLEARN_IMAGE,
+                             "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/step.py"]},
+        "RoleArn": DEV.sagemaker_execution_role_arn,
+        "ProcessingInputs": [{"InputName": "code", "S3Input": {
+            "S3Uri": f"s3://{bucket}/code/step.py", "LocalPath": "/opt/ml/processing/input/code",
+            "S3DataType": "S3Prefix", "S3InputMode": "File"}}]}}
+    sagemaker = dev_session.client("sagemaker")
+    sagemaker.create_pipeline(PipelineName="slow", RoleArn=DEV.sagemaker_execution_role_arn,
+                              PipelineDefinition=json.dumps({"Version": "2020-12-01", "Parameters": [],
+                                                             "Steps": [step]}))
+    return sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
+
+
+def _follow(arn: str) -> subprocess.Popen:
+    return subprocess.Popen([RUN_PIPELINE, "--env", "dev", "--local", "--wait", "--execution-arn", arn],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+
+def _status(dev_session, arn: str) -> str:
+    return dev_session.client("sagemaker").describe_pipeline_execution(
+        PipelineExecutionArn=arn)["PipelineExecutionStatus"]
+
+
+def _wait_for_step(dev_session, arn: str, step: str, status: str) -> None:
+    sagemaker = dev_session.client("sagemaker")
+    for _ in range(200):
+        steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        if any(entry["StepName"] == step and entry["StepStatus"] == status for entry in steps):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"step {step} of {arn} never reached {status}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_or_killed_follower_leaves_the_execution_running_and_it_can_be_followed_again(
+        running_stack, dev_session, signal_number):
+    arn = _slow_pipeline(dev_session, seconds=6)
+    _wait_for_step(dev_session, arn, "Sleep", "Executing")
+    follower = _follow(arn)
+    assert follower.stdout.readline() == f"slow: following {arn}\n"
+    follower.send_signal(signal_number)
+    _, err = follower.communicate(timeout=30)
+
+    if signal_number == signal.SIGINT:
+        assert follower.returncode == EXIT_INTERRUPTED
+        assert f"stopped following {arn}; it is still running" in err
+        assert f"--wait --execution-arn {arn}" in err
+    else:
+        assert follower.returncode == -signal.SIGKILL
+    assert _status(dev_session, arn) == "Executing"
+
+    again = _follow(arn)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert "slow: execution Succeeded" in out
+    assert _status(dev_session, arn) == "Succeeded"
+
+
+@pytest.mark.parametrize(("arn", "message"), [
+    ("arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow", "is not a pipeline execution ARN"),
+    ("arn:aws:sagemaker:us-east-1:333333333333:pipeline/slow/execution/abc", "account 333333333333"),
+])
+def test_a_bad_execution_arn_is_a_usage_error(running_stack, arn, message, capsys):
+    assert run_pipeline.main(["--env", "dev", "--local", "--wait", "--execution-arn", arn]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_execution_is_named(running_stack, capsys):
+    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow/execution/nosuchexecution"
+    assert run_pipeline.main(["--env", "dev", "--local", "--wait", "--execution-arn", arn]) == 1
+    assert "following " + arn in capsys.readouterr().err
+
+
+def test_execution_arn_without_wait_or_with_start_is_a_usage_error(running_stack, capsys):
+    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow/execution/abc"
+    assert run_pipeline.main(["--env", "dev", "--local", "--execution-arn", arn]) == 2
+    assert run_pipeline.main(["--env", "dev", "--local", "--start", "--wait", "--execution-arn", arn]) == 2
+    assert "--execution-arn goes with --wait alone" in capsys.readouterr().err
