@@ -147,3 +147,9 @@ variable "lambda_log_group_name" {
     error_message = "lambda_log_group_name must be a CloudWatch log group name: 1-512 of A-Z a-z 0-9 _ / . # -."
   }
 }
+
+variable "tags" {
+  description = "Tags of the roles, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

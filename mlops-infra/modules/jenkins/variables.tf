@@ -207,3 +207,9 @@ variable "pipeline_arns" {
     error_message = "pipeline_arns must be SageMaker pipeline ARNs with lowercase names."
   }
 }
+
+variable "tags" {
+  description = "Tags of the role and the log group, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

@@ -90,3 +90,9 @@ variable "timeout_seconds" {
     error_message = "timeout_seconds must be between 1 and 900."
   }
 }
+
+variable "tags" {
+  description = "Tags of the module's resources, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

@@ -108,3 +108,9 @@ variable "prod_account_id" {
     error_message = "prod_account_id must be an AWS account id of exactly 12 digits."
   }
 }
+
+variable "tags" {
+  description = "Tags of the buckets and the model package group, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

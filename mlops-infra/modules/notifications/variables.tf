@@ -37,3 +37,9 @@ variable "alert_email" {
     error_message = "alert_email must be an email address such as team@example.com."
   }
 }
+
+variable "tags" {
+  description = "Tags of the topic, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

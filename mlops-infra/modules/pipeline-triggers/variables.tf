@@ -72,3 +72,9 @@ variable "alert_topic_arn" {
     error_message = "alert_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)."
   }
 }
+
+variable "tags" {
+  description = "Tags of the module's resources, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}
