@@ -51,9 +51,7 @@ def apply_infrastructure(context: DemoContext) -> str:
     from pipelines.infra.terraform import TerraformRunner
 
     def bootstrap_and_apply(environment: str) -> str:
-        runner = TerraformRunner(context.config(environment))
-        runner.bootstrap()
-        runner.apply()
+        TerraformRunner(context.config(environment)).bootstrap_and_apply()
         return environment
 
     environments = ("registry", "dev", "prod")

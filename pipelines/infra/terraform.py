@@ -34,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,7 @@ LOCAL_MAX_RETRIES = 2
 ERROR_TAIL_LINES = 25
 LOCK_ERROR = "Error acquiring the state lock"
 LOCK_ID = re.compile(r"ID:\s+(\S+)")
+STATE_BUCKET_POLL_SECONDS = 1.0
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
 
@@ -305,6 +308,36 @@ class TerraformRunner:
         env = self._init_bootstrap()
         self.run(self.bootstrap_root, "apply", "-input=false", "-no-color", "-auto-approve",
                  *self._bootstrap_arguments(), env=env)
+
+    def bootstrap_and_apply(self, plan: Path | None = None) -> None:
+        """bootstrap() and apply(), the apply starting as soon as the state bucket is versioned.
+
+        The main root needs only a versioned bucket for its state and lock file, while bootstrap goes on for
+        about a minute in the AWS provider's wait for the bucket's lifecycle configuration: in series that
+        minute would be added to every account's deployment. A bootstrap error is raised once both ended.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"bootstrap-{self.config.environment}") as pool:
+            bootstrapping = pool.submit(self.bootstrap)
+            self._wait_for_versioned_state_bucket(bootstrapping)
+            self.apply(plan)  # on an error, leaving the pool still waits for bootstrap to end
+            bootstrapping.result()
+
+    def _wait_for_versioned_state_bucket(self, bootstrapping: Future) -> None:
+        from botocore.exceptions import ClientError
+
+        from pipelines.aws import session_for_account
+
+        s3 = session_for_account(self.config.account_id, self.config.aws_region).client("s3")
+        bucket = self.config.terraform_state_bucket
+        while not bootstrapping.done():
+            try:
+                if s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
+                    return
+            except ClientError as error:  # NoSuchBucket until bootstrap has created it
+                if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                    raise InfraError(f"cannot read the versioning of state bucket {bucket}: {error}") from None
+            time.sleep(STATE_BUCKET_POLL_SECONDS)
+        bootstrapping.result()  # bootstrap ended first: its error, if any
 
     def bootstrap_plan(self, out: Path) -> dict:
         """Plan a bootstrap re-run on the account's bootstrap state into `out`; the plan as `terraform show -json`."""
