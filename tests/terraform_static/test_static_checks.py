@@ -137,3 +137,9 @@ def test_checkov_fails_a_wildcard_action_injected_into_any_policy_document(check
     failed = {check["resource"] for check in report["results"]["failed_checks"]}
     assert result.returncode == 1
     assert failed == documents
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(TERRAFORM_ROOT)))
+def test_arns_name_the_partition_of_the_provider(path):
+    """ARNs are built with data.aws_partition, so the code also serves aws-cn and aws-us-gov."""
+    assert "arn:aws:" not in path.read_text()
