@@ -143,3 +143,12 @@ def test_checkov_fails_a_wildcard_action_injected_into_any_policy_document(check
 def test_arns_name_the_partition_of_the_provider(path):
     """ARNs are built with data.aws_partition, so the code also serves aws-cn and aws-us-gov."""
     assert "arn:aws:" not in path.read_text()
+
+
+@pytest.mark.parametrize("module", sorted((TERRAFORM_ROOT / "modules").iterdir()), ids=lambda path: path.name)
+def test_every_module_takes_tags(module):
+    """Each module's resources carry the caller's tags, merged by the provider with its default tags."""
+    variables = (module / "variables.tf").read_text()
+    assert re.search(r'^variable "tags" \{\n(.*\n)*?  type        = map\(string\)\n  default     = \{\}\n\}', variables,
+                     re.MULTILINE), module
+    assert "= var.tags" in (module / "main.tf").read_text(), module
