@@ -3,6 +3,8 @@
 #   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda
 #   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
 
+data "aws_partition" "current" {}
+
 locals {
   account_id  = var.accounts[var.environment]
   is_registry = var.environment == "registry"
@@ -11,10 +13,10 @@ locals {
   jenkins_enabled  = var.jenkins != null
 
   # Derived names and ARNs: the same ones pipelines/config.py computes.
-  model_package_group_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
+  model_package_group_arn = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
   pipeline_arns = local.workload_enabled ? {
-    train     = "arn:aws:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.train_pipeline_name)}"
-    inference = "arn:aws:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.inference_pipeline_name)}"
+    train     = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.train_pipeline_name)}"
+    inference = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.inference_pipeline_name)}"
   } : null
   lambda_log_group_name = local.workload_enabled ? "/aws/lambda/${var.workload.latest_model_function_name}" : null
 }
@@ -68,11 +70,17 @@ module "workload_kms" {
 }
 
 module "data_bucket" {
-  source = "./modules/data-bucket"
+  source = "./modules/secure-bucket"
   count  = local.workload_enabled ? 1 : 0
+  #checkov:skip=CKV_AWS_18:data access is audited with CloudTrail data events at the organisation level; a log bucket per workload account adds cost without a reader
 
   bucket_name = var.workload.data_bucket_name
   kms_key_arn = module.workload_kms[0].key_arn
+  lifecycle_rules = [{
+    id                                     = "expire-noncurrent-versions"
+    noncurrent_version_expiration_days     = 90
+    abort_incomplete_multipart_upload_days = 7
+  }]
 }
 
 module "iam" {

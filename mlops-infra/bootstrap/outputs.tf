@@ -1,9 +1,9 @@
 output "state_bucket_name" {
   description = "Name of the state bucket, for `terraform init -backend-config=bucket=...` of the main root."
-  value       = aws_s3_bucket.state.bucket
+  value       = module.state_bucket.bucket_name
 }
 
 output "state_bucket_arn" {
   description = "ARN of the state bucket."
-  value       = aws_s3_bucket.state.arn
+  value       = module.state_bucket.bucket_arn
 }

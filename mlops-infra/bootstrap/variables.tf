@@ -45,3 +45,9 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "tags" {
+  description = "Tags of the state bucket, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

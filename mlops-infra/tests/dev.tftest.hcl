@@ -2,7 +2,15 @@
 #   terraform test -filter=tests/dev.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
 # Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
 
-mock_provider "aws" {}
+mock_provider "aws" {
+  # Generated values must be what the provider accepts: policies are JSON documents, ARNs name a partition.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
 
 run "dev_gets_the_workload_modules_and_the_jenkins_role" {
   command = plan

@@ -2,10 +2,35 @@
 #   terraform test -filter=tests/registry.tftest.hcl -var-file=../environments/registry.tfvars.json
 # Run by tests/terraform_static/test_terraform_tests.py. Module runs use the tfvars values the root passes.
 
-mock_provider "aws" {}
+# Policies are rendered by the real provider: aws_iam_policy_document and aws_partition need no AWS, and a
+# plan without state reads nothing remote, so runs that read policies plan with offline, fake credentials.
+provider "aws" {
+  region                      = var.aws_region
+  access_key                  = "offline-plan"
+  secret_key                  = "offline-plan"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+# The whole root plans on the mock provider (no credentials, no account check).
+mock_provider "aws" {
+  alias = "mock"
+
+  # Generated values must be what the provider accepts: policies are JSON documents, ARNs name a partition.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
 
 run "registry_gets_the_registry_modules_only" {
   command = plan
+  providers = {
+    aws = aws.mock
+  }
 
   assert {
     condition     = var.environment == "registry"
@@ -41,7 +66,7 @@ run "registry_gets_the_registry_modules_only" {
 }
 
 run "registry_key_grants_dev_and_prod_cryptography_only" {
-  command = apply
+  command = plan
 
   module {
     source = "./modules/kms"
@@ -84,7 +109,7 @@ run "registry_key_grants_dev_and_prod_cryptography_only" {
 }
 
 run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
-  command = apply
+  command = plan
 
   module {
     source = "./modules/model-registry"
@@ -104,31 +129,32 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
   }
 
   assert {
-    condition = alltrue([
-      for rule in aws_s3_bucket_server_side_encryption_configuration.artifacts.rule : rule.bucket_key_enabled && alltrue([
-        for default in rule.apply_server_side_encryption_by_default : default.sse_algorithm == "aws:kms" && default.kms_master_key_id == "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
-      ])
-    ])
+    condition = module.artifacts_bucket.encryption == {
+      sse_algorithm      = "aws:kms"
+      kms_key_arn        = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+      bucket_key_enabled = true
+    }
     error_message = "the artifacts bucket must default to SSE-KMS with the registry key and a bucket key"
   }
 
   assert {
-    condition     = aws_s3_bucket_logging.artifacts.target_bucket == var.model_registry.access_log_bucket_name
+    condition     = module.access_log_bucket.encryption.sse_algorithm == "AES256" && module.access_log_bucket.access_log_target == null
+    error_message = "the access-log bucket must use SSE-S3 (the only encryption log delivery supports) and not log itself"
+  }
+
+  assert {
+    condition     = module.artifacts_bucket.access_log_target == { bucket = var.model_registry.access_log_bucket_name, prefix = "${var.model_registry.artifacts_bucket_name}/" }
     error_message = "the artifacts bucket must log to the access-log bucket"
   }
 
   assert {
-    condition = alltrue(flatten([
-      for rule in aws_s3_bucket_lifecycle_configuration.artifacts.rule : [
-        for expiry in rule.noncurrent_version_expiration : expiry.noncurrent_days == var.model_registry.noncurrent_version_expiration_days
-      ]
-    ]))
+    condition     = [for rule in module.artifacts_bucket.lifecycle_rules : rule.noncurrent_version_expiration_days] == [var.model_registry.noncurrent_version_expiration_days]
     error_message = "noncurrent artifact versions must expire after model_registry.noncurrent_version_expiration_days"
   }
 
   assert {
     condition = {
-      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Sid => s.Resource
+      for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Sid => s.Resource
       if s.Effect == "Allow" && contains(flatten([s.Action]), "s3:PutObject")
       } == {
       AllowDevWritesUnderDevPrefix   = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/dev/*"
@@ -139,18 +165,31 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Effect == "Deny" ? true : length(setsubtract(toset(flatten([s.Principal.AWS])), toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]))) == 0
+      for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Effect == "Deny" ? true : length(setsubtract(toset(flatten([s.Principal.AWS])), toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]))) == 0
     ])
     error_message = "the artifacts bucket policy may allow only the dev and prod account principals"
   }
 
   assert {
     condition = anytrue([
-      for s in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+      for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
       ]) && anytrue([
-      for s in jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+      for s in jsondecode(module.access_log_bucket.policy_json).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
     ])
     error_message = "both registry buckets must deny requests without TLS"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(module.access_log_bucket.policy_json).Statement : {
+        principal = s.Principal.Service, action = s.Action, resource = s.Resource, source = s.Condition.ArnLike["aws:SourceArn"]
+      } if s.Effect == "Allow"
+      ] == [{
+        principal = "logging.s3.amazonaws.com", action = "s3:PutObject"
+        resource  = "arn:aws:s3:::${var.model_registry.access_log_bucket_name}/${var.model_registry.artifacts_bucket_name}/*"
+        source    = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}"
+    }]
+    error_message = "the access-log bucket may admit only log deliveries from the artifacts bucket, under its prefix"
   }
 
   assert {

@@ -3,15 +3,32 @@
 # and the same with prod.tfvars.json. Run by tests/terraform_static/test_terraform_tests.py. Each run
 # gives its module the values the root passes it (ARNs of not-yet-created resources are fixed stand-ins).
 
+# Policies are rendered by the real provider: aws_iam_policy_document and aws_partition need no AWS, and a
+# plan without state reads nothing remote, so runs that read policies plan with offline, fake credentials.
+provider "aws" {
+  region                      = var.aws_region
+  access_key                  = "offline-plan"
+  secret_key                  = "offline-plan"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+# Rules, targets and the function are planned and applied on the mock provider.
 mock_provider "aws" {
-  # The provider validates ARNs it is handed, so generated ids must look like ARNs.
-  mock_resource "aws_sns_topic" {
-    defaults = { arn = "arn:aws:sns:us-east-1:000000000000:mock-topic" }
+  alias = "mock"
+
+  # Generated values must be what the provider accepts: policies are JSON documents, ARNs name a partition.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
   }
 }
 
 run "workload_key_lets_eventbridge_and_logs_use_it" {
-  command = apply
+  command = plan
 
   module {
     source = "./modules/kms"
@@ -61,15 +78,21 @@ run "workload_key_lets_eventbridge_and_logs_use_it" {
 }
 
 run "data_bucket_is_encrypted_with_the_workload_key_and_tls_only" {
-  command = apply
+  command = plan
 
   module {
-    source = "./modules/data-bucket"
+    source = "./modules/secure-bucket"
   }
 
+  # The values the root passes for the data bucket.
   variables {
     bucket_name = var.workload.data_bucket_name
     kms_key_arn = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    lifecycle_rules = [{
+      id                                     = "expire-noncurrent-versions"
+      noncurrent_version_expiration_days     = 90
+      abort_incomplete_multipart_upload_days = 7
+    }]
   }
 
   assert {
@@ -81,9 +104,35 @@ run "data_bucket_is_encrypted_with_the_workload_key_and_tls_only" {
     error_message = "the data bucket must default to SSE-KMS with the workload key"
   }
 
+  # The hardening every bucket of the platform gets from this module (state, data, artifacts, access logs).
   assert {
-    condition     = jsondecode(aws_s3_bucket_policy.this.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
-    error_message = "the data bucket must deny requests without TLS"
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "every bucket must be versioned (roll back an overwrite or a bad apply)"
+  }
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.this.block_public_acls, aws_s3_bucket_public_access_block.this.block_public_policy,
+      aws_s3_bucket_public_access_block.this.ignore_public_acls, aws_s3_bucket_public_access_block.this.restrict_public_buckets,
+    ]) && aws_s3_bucket_ownership_controls.this.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "every bucket must block every public access and disable ACLs"
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0 && !aws_s3_bucket.this.force_destroy
+    error_message = "without an access_log_target there is no logging, and a bucket survives a destroy unless asked"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : merge(s, { Resource = toset(s.Resource) })] == [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = toset(["arn:aws:s3:::${var.workload.data_bucket_name}", "arn:aws:s3:::${var.workload.data_bucket_name}/*"])
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+    error_message = "the data bucket must deny requests without TLS, and grant nothing"
   }
 
   assert {
@@ -93,7 +142,7 @@ run "data_bucket_is_encrypted_with_the_workload_key_and_tls_only" {
 }
 
 run "roles_are_least_privilege" {
-  command = apply
+  command = plan
 
   module {
     source = "./modules/iam"
@@ -179,7 +228,7 @@ run "roles_are_least_privilege" {
 }
 
 run "alert_topic_is_encrypted_and_eventbridge_may_publish" {
-  command = apply
+  command = plan
 
   module {
     source = "./modules/notifications"
@@ -213,6 +262,9 @@ run "alert_topic_is_encrypted_and_eventbridge_may_publish" {
 
 run "triggers_follow_the_tfvars" {
   command = apply
+  providers = {
+    aws = aws.mock
+  }
 
   module {
     source = "./modules/pipeline-triggers"
@@ -274,6 +326,9 @@ run "triggers_follow_the_tfvars" {
 
 run "latest_model_function" {
   command = apply
+  providers = {
+    aws = aws.mock
+  }
 
   module {
     source = "./modules/lambda"

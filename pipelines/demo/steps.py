@@ -61,9 +61,7 @@ def apply_infrastructure(context: DemoContext) -> str:
     from pipelines.infra.terraform import TerraformRunner
 
     def bootstrap_and_apply(environment: str) -> str:
-        runner = TerraformRunner(context.config(environment), target=context.require_target())
-        runner.bootstrap()
-        runner.apply()
+        TerraformRunner(context.config(environment), target=context.require_target()).bootstrap_and_apply()
         return environment
 
     environments = ("registry", "dev", "prod")

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(args: argparse.Namespace) -> int:
     if args.command == "check":
         terraform.check()
-        print("terraform fmt, validate and checkov: all passed")
+        print("terraform fmt, validate, checkov and README tables: all passed")
         return 0
     runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))
     if args.command == "bootstrap":

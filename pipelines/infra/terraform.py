@@ -34,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,7 @@ LOCAL_MAX_RETRIES = 2
 ERROR_TAIL_LINES = 25
 LOCK_ERROR = "Error acquiring the state lock"
 LOCK_ID = re.compile(r"ID:\s+(\S+)")
+STATE_BUCKET_POLL_SECONDS = 1.0
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
 
@@ -172,10 +175,19 @@ class TerraformRunner:
         return self.backend_config_file
 
     def working_root(self, root: Path) -> Path:
-        """Where terraform runs for `root`: the root itself, or in local mode a synced copy under the work dir."""
+        """Where terraform runs for `root`: the root itself, or in local mode a synced copy under the work dir.
+
+        A root inside the main root (bootstrap) runs inside the copy of the main root, so its relative module
+        sources (`../modules/...`) resolve as they do in the committed tree.
+        """
         if not self.target.is_local:
             return root
-        return self.work_dir / "source" / ("bootstrap" if root == self.bootstrap_root else "main")
+        copy = self.work_dir / "source" / "main"
+        if root == self.root:
+            return copy
+        if root.is_relative_to(self.root):
+            return copy / root.relative_to(self.root)
+        return self.work_dir / "source" / "bootstrap"
 
     def _prepare_root(self, root: Path) -> Path:
         """In local mode: sync a copy of `root` into the work dir and write the emulator override there.
@@ -186,7 +198,8 @@ class TerraformRunner:
         working = self.working_root(root)
         if working == root:
             return root
-        _sync_tree(root, working)
+        source = self.root if root.is_relative_to(self.root) else root
+        _sync_tree(source, self.working_root(source))
         _write_if_changed(working / EMULATOR_OVERRIDE, emulator_override_text(self.target.endpoint))
         return working
 
@@ -279,16 +292,69 @@ class TerraformRunner:
             ) from None
         return build_lambda_zip(self.work_dir / "lambda").resolve()
 
-    def bootstrap(self) -> None:
-        """Create the account's state bucket (mlops-infra/bootstrap, local state in the work dir); idempotent."""
+    def _init_bootstrap(self) -> dict[str, str]:
         root = self.bootstrap_root
         self._prepare_root(root)
         env = self.environment(root)
         self.bootstrap_state_file.parent.mkdir(parents=True, exist_ok=True)
         self.run(root, "init", "-input=false", "-no-color", env=env)
-        self.run(root, "apply", "-input=false", "-no-color", "-auto-approve", f"-state={self.bootstrap_state_file}",
-                 f"-var=state_bucket_name={self.config.terraform_state_bucket}",
-                 f"-var=account_id={self.config.account_id}", f"-var=aws_region={self.config.aws_region}", env=env)
+        return env
+
+    def _bootstrap_arguments(self) -> list[str]:
+        return [f"-state={self.bootstrap_state_file}", f"-var=state_bucket_name={self.config.terraform_state_bucket}",
+                f"-var=account_id={self.config.account_id}", f"-var=aws_region={self.config.aws_region}"]
+
+    def bootstrap(self) -> None:
+        """Create the account's state bucket (mlops-infra/bootstrap, local state in the work dir); idempotent."""
+        env = self._init_bootstrap()
+        self.run(self.bootstrap_root, "apply", "-input=false", "-no-color", "-auto-approve",
+                 *self._bootstrap_arguments(), env=env)
+
+    def bootstrap_and_apply(self, plan: Path | None = None) -> None:
+        """bootstrap() and apply(), the apply starting as soon as the state bucket is versioned.
+
+        The main root needs only a versioned bucket for its state and lock file, while bootstrap goes on for
+        about a minute in the AWS provider's wait for the bucket's lifecycle configuration: in series that
+        minute would be added to every account's deployment. A bootstrap error is raised once both ended.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"bootstrap-{self.config.environment}") as pool:
+            bootstrapping = pool.submit(self.bootstrap)
+            self._wait_for_versioned_state_bucket(bootstrapping)
+            self.apply(plan)  # on an error, leaving the pool still waits for bootstrap to end
+            bootstrapping.result()
+
+    def _wait_for_versioned_state_bucket(self, bootstrapping: Future) -> None:
+        from botocore.exceptions import ClientError
+
+        s3 = self.target.session(self.config.account_id, self.config.aws_region).client("s3")
+        bucket = self.config.terraform_state_bucket
+        while not bootstrapping.done():
+            try:
+                if s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
+                    return
+            except ClientError as error:  # NoSuchBucket until bootstrap has created it
+                if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                    raise InfraError(f"cannot read the versioning of state bucket {bucket}: {error}") from None
+            time.sleep(STATE_BUCKET_POLL_SECONDS)
+        bootstrapping.result()  # bootstrap ended first: its error, if any
+
+    def bootstrap_plan(self, out: Path) -> dict:
+        """Plan a bootstrap re-run on the account's bootstrap state into `out`; the plan as `terraform show -json`."""
+        env = self._init_bootstrap()
+        out = Path(out).resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.run(self.bootstrap_root, "plan", "-input=false", "-no-color", f"-out={out}", *self._bootstrap_arguments(),
+                 env=env)
+        return self._show_plan(self.bootstrap_root, out, env)
+
+    def show_plan(self, plan: Path) -> dict:
+        """A saved plan of the main root as `terraform show -json` (resource_changes, with moves and no-ops)."""
+        env = self.environment(self.root)
+        self.init(env)
+        return self._show_plan(self.root, Path(plan).resolve(), env)
+
+    def _show_plan(self, root: Path, plan: Path, env: dict[str, str]) -> dict:
+        return json.loads(self.run(root, "show", "-json", "-no-color", str(plan), quiet_stdout=True, env=env).stdout)
 
     def init(self, env: dict[str, str] | None = None, force: bool = False) -> None:
         """`terraform init` with the account's backend; skipped when nothing it depends on has changed."""
@@ -427,7 +493,7 @@ def checkov_binary() -> str:
 
 
 def check(base: Path = TERRAFORM_ROOT, work_dir: Path | None = None) -> None:
-    """`terraform fmt -check -recursive`, `terraform validate` of every root, and checkov: InfraError on any failure."""
+    """`terraform fmt -check -recursive`, `validate` of every root, checkov, README tables: InfraError on failure."""
     work_dir = Path(work_dir) if work_dir is not None else local_dir() / "terraform" / "check"
     env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
     if PLUGIN_MIRROR.is_dir():
@@ -443,6 +509,10 @@ def check(base: Path = TERRAFORM_ROOT, work_dir: Path | None = None) -> None:
         _check_step(f"terraform validate ({root})", [binary, f"-chdir={root}", "validate", "-no-color"], root_env)
     _check_step("checkov", [checkov_binary(), "-d", str(base), "--framework", "terraform", "--skip-download",
                             "--compact", "--quiet"], env)
+    from pipelines.infra.docs import check_readmes  # it imports this module
+
+    log.info("check: README tables")
+    check_readmes(base)
 
 
 def _check_step(name: str, command: list[str], env: dict[str, str]) -> None:

@@ -4,7 +4,8 @@ Why a dedicated stack: the shared `aws` fixture resets the session's moto server
 would wipe what Terraform applied (and its S3 state) between two tests of this package. So these tests never
 touch `local_stack`/`aws`: `applied_platform` starts its own LocalAwsStack, puts the process in local mode
 for it (restoring the environment afterwards), bootstraps and applies registry, dev and prod - in parallel,
-since each waits ~30 s in the AWS provider's S3 lifecycle waiter - and yields the runners and outputs.
+since each waits ~55 s per bucket in the AWS provider's S3 lifecycle waiter (the bootstrap's wait
+overlapping the apply: TerraformRunner.bootstrap_and_apply) - and yields the runners and outputs.
 Tests run in file order; the last test of test_apply.py destroys and checks that nothing is left. The
 stack is discarded and the environment restored at the end of the module in any case (module scope, so
 tests elsewhere never see this stack).
@@ -42,8 +43,7 @@ class AppliedAccount:
 
 
 def _bootstrap_and_apply(runner: TerraformRunner) -> AppliedAccount:
-    runner.bootstrap()
-    runner.apply()
+    runner.bootstrap_and_apply()
     return AppliedAccount(runner, runner.output())
 
 

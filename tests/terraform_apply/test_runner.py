@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import boto3
@@ -236,3 +237,72 @@ def test_runners_of_several_accounts_share_the_cli_config_from_threads(tmp_path,
     [path] = paths
     assert Path(path).read_text() == terraform.cli_config_text(mirror)
     assert [p.name for p in Path(path).parent.iterdir() if p.is_file()] == ["terraform.rc"]
+
+
+# ---------------------------------------------------------------------- bootstrap_and_apply: the overlap
+# terraform's bootstrap and apply are replaced by stand-ins acting on the real local S3: what is tested is
+# when the runner starts the apply, which only the state bucket's versioning decides.
+
+@pytest.fixture
+def stack_runner(aws, tmp_path) -> TerraformRunner:
+    """A runner for dev on the (reset) test stack."""
+    return TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=Target.local_stack(aws.endpoint))
+
+
+def _s3(runner: TerraformRunner):
+    return runner.target.session(runner.config.account_id, runner.config.aws_region).client("s3")
+
+
+def test_the_apply_starts_once_the_state_bucket_is_versioned_while_bootstrap_goes_on(stack_runner, monkeypatch):
+    events: list[str] = []
+    applied = threading.Event()
+    bucket = stack_runner.config.terraform_state_bucket
+
+    def bootstrap():
+        s3 = _s3(stack_runner)
+        s3.create_bucket(Bucket=bucket)
+        events.append("bucket")
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        events.append("versioned")
+        # The lifecycle configuration's wait: the apply runs meanwhile.
+        events.append("apply ran during bootstrap" if applied.wait(timeout=30) else "apply waited for bootstrap")
+
+    def apply(plan=None):
+        events.append("apply")
+        applied.set()
+
+    monkeypatch.setattr(stack_runner, "bootstrap", bootstrap)
+    monkeypatch.setattr(stack_runner, "apply", apply)
+    stack_runner.bootstrap_and_apply()
+    assert events == ["bucket", "versioned", "apply", "apply ran during bootstrap"]
+
+
+def test_a_failed_bootstrap_is_raised_and_nothing_is_applied(stack_runner, monkeypatch):
+    applied = []
+
+    def bootstrap():
+        raise InfraError("terraform apply for dev (account 222222222222) failed (exit 1): AccessDenied")
+
+    monkeypatch.setattr(stack_runner, "bootstrap", bootstrap)
+    monkeypatch.setattr(stack_runner, "apply", lambda plan=None: applied.append(plan))
+    with pytest.raises(InfraError, match="AccessDenied"):
+        stack_runner.bootstrap_and_apply()
+    assert applied == []
+
+
+def test_a_bootstrap_failing_after_the_apply_started_is_raised_after_the_apply(stack_runner, monkeypatch):
+    applied = threading.Event()
+
+    def bootstrap():
+        s3 = _s3(stack_runner)
+        s3.create_bucket(Bucket=stack_runner.config.terraform_state_bucket)
+        s3.put_bucket_versioning(Bucket=stack_runner.config.terraform_state_bucket,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        applied.wait(timeout=30)  # fails in the lifecycle configuration, after the apply started
+        raise InfraError("terraform apply for dev (account 222222222222) failed (exit 1): MalformedXML")
+
+    monkeypatch.setattr(stack_runner, "bootstrap", bootstrap)
+    monkeypatch.setattr(stack_runner, "apply", lambda plan=None: applied.set())
+    with pytest.raises(InfraError, match="MalformedXML"):
+        stack_runner.bootstrap_and_apply()
+    assert applied.is_set()

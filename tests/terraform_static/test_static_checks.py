@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -94,3 +95,60 @@ def test_committed_terraform_has_no_emulator_settings(path):
     for setting in ("endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style",
                     "127.0.0.1", "localhost", "access_key", "secret_key"):
         assert setting not in text, f"{path}: {setting}"
+
+
+# ---------------------------------------------------------------------- every policy is visible to checkov
+
+POLICY_ATTRIBUTE = re.compile(r"^\s*(policy|assume_role_policy|resource_policy)\s*=\s*(.+)$", re.MULTILINE)
+POLICY_DOCUMENT = re.compile(r'^data "aws_iam_policy_document" "\w+" \{\n', re.MULTILINE)
+WILDCARD_STATEMENT = ('  statement {\n    sid       = "InjectedWildcardAction"\n    actions   = ["*"]\n'
+                      '    resources = ["arn:aws:s3:::injected-bucket/*"]\n  }\n\n')
+
+
+def _policy_document_ids(report: dict) -> set[str]:
+    results = report["results"]
+    return {check["resource"] for kind in ("passed_checks", "failed_checks", "skipped_checks")
+            for check in results[kind] if ".aws_iam_policy_document." in check["resource"]}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(TERRAFORM_ROOT)))
+def test_every_policy_is_an_aws_iam_policy_document(path):
+    """Policies are data sources checkov can evaluate with each caller's values, never inline jsonencode()."""
+    for attribute, value in POLICY_ATTRIBUTE.findall(path.read_text()):
+        assert value.startswith("data.aws_iam_policy_document."), f"{path}: {attribute} = {value}"
+
+
+def test_checkov_fails_a_wildcard_action_injected_into_any_policy_document(checkov_report, tmp_path):
+    """A statement allowing "*" added to each policy document fails in every module instance that renders it."""
+    documents = _policy_document_ids(checkov_report[1])
+    assert len(documents) >= 15, documents  # every module's policies, per instance (e.g. both registry buckets)
+    copy = tmp_path / "mlops-infra"
+    shutil.copytree(TERRAFORM_ROOT, copy, ignore=shutil.ignore_patterns(".terraform*", "tests"))
+    injected = 0
+    for path in copy.rglob("*.tf"):
+        text, count = POLICY_DOCUMENT.subn(lambda match: match.group(0) + WILDCARD_STATEMENT, path.read_text())
+        path.write_text(text)
+        injected += count
+    assert injected >= 10
+    result = subprocess.run([checkov_binary(), "-d", str(copy), "--framework", "terraform", "--skip-download",
+                             "--check", "CKV_AWS_49", "--output", "json"], capture_output=True, text=True, check=False)
+    report = json.loads(result.stdout)
+    report = report[0] if isinstance(report, list) else report
+    failed = {check["resource"] for check in report["results"]["failed_checks"]}
+    assert result.returncode == 1
+    assert failed == documents
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(TERRAFORM_ROOT)))
+def test_arns_name_the_partition_of_the_provider(path):
+    """ARNs are built with data.aws_partition, so the code also serves aws-cn and aws-us-gov."""
+    assert "arn:aws:" not in path.read_text()
+
+
+@pytest.mark.parametrize("module", sorted((TERRAFORM_ROOT / "modules").iterdir()), ids=lambda path: path.name)
+def test_every_module_takes_tags(module):
+    """Each module's resources carry the caller's tags, merged by the provider with its default tags."""
+    variables = (module / "variables.tf").read_text()
+    assert re.search(r'^variable "tags" \{\n(.*\n)*?  type        = map\(string\)\n  default     = \{\}\n\}', variables,
+                     re.MULTILINE), module
+    assert "= var.tags" in (module / "main.tf").read_text(), module

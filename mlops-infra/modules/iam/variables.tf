@@ -94,7 +94,7 @@ variable "workload_kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.workload_kms_key_arn))
-    error_message = "workload_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    error_message = "workload_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -119,12 +119,12 @@ variable "model_package_group_name" {
 }
 
 variable "pipeline_arns" {
-  description = "ARNs of the train and inference pipelines (arn:aws:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
+  description = "ARNs of the train and inference pipelines (arn:<partition>:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
   type        = list(string)
 
   validation {
     condition     = length(var.pipeline_arns) > 0 && alltrue([for arn in var.pipeline_arns : can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:pipeline/[a-z0-9-]+$", arn))])
-    error_message = "pipeline_arns must be SageMaker pipeline ARNs with lowercase names (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)."
+    error_message = "pipeline_arns must be SageMaker pipeline ARNs with lowercase names (arn:<partition>:sagemaker:<region>:<account>:pipeline/<name>)."
   }
 }
 
@@ -146,4 +146,10 @@ variable "lambda_log_group_name" {
     condition     = can(regex("^[a-zA-Z0-9_/.#-]{1,512}$", var.lambda_log_group_name))
     error_message = "lambda_log_group_name must be a CloudWatch log group name: 1-512 of A-Z a-z 0-9 _ / . # -."
   }
+}
+
+variable "tags" {
+  description = "Tags of the roles, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }

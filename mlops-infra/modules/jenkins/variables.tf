@@ -104,7 +104,7 @@ variable "kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -206,4 +206,10 @@ variable "pipeline_arns" {
     condition     = alltrue([for arn in var.pipeline_arns : can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:pipeline/[a-z0-9-]+$", arn))])
     error_message = "pipeline_arns must be SageMaker pipeline ARNs with lowercase names."
   }
+}
+
+variable "tags" {
+  description = "Tags of the role and the log group, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }

@@ -1,71 +1,89 @@
-locals {
-  account_root = "arn:aws:iam::${var.account_id}:root"
-  log_group_arns = [
-    for name in var.cloudwatch_log_group_names : "arn:aws:logs:${var.region}:${var.account_id}:log-group:${name}"
-  ]
+data "aws_partition" "current" {}
 
-  statements = concat(
-    [{
-      # The owning account administers the key and its IAM policies grant the specific uses
-      # (without this statement the key would become unmanageable).
-      Sid       = "EnableIamPoliciesOfOwningAccount"
-      Effect    = "Allow"
-      Principal = { AWS = local.account_root }
-      Action    = "kms:*"
-      Resource  = "*"
-    }],
-    length(var.cross_account_user_account_ids) == 0 ? [] : [{
-      # Cross-account use is granted to the account principals: the roles of those accounts may not
-      # exist yet when this key is created, and each account's IAM policies narrow it to specific roles.
-      Sid       = "AllowCryptographyForOtherAccounts"
-      Effect    = "Allow"
-      Principal = { AWS = [for id in var.cross_account_user_account_ids : "arn:aws:iam::${id}:root"] }
-      Action = [
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncrypt*",
-        "kms:GenerateDataKey*",
-        "kms:DescribeKey",
-      ]
-      Resource = "*"
-    }],
-    var.allow_eventbridge ? [{
-      # No source conditions on purpose: a key policy that does not match EventBridge's calls makes
-      # deliveries fail silently (as the AWS-managed alias/aws/sns key does); the topic policy already
-      # limits publishing to this account's rules.
-      Sid       = "AllowEventBridgeToPublishToEncryptedTopics"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
-      Resource  = "*"
-    }] : [],
-    length(local.log_group_arns) == 0 ? [] : [{
-      Sid       = "AllowCloudWatchLogsForNamedLogGroups"
-      Effect    = "Allow"
-      Principal = { Service = "logs.${var.region}.amazonaws.com" }
-      Action = [
-        "kms:Encrypt*",
-        "kms:Decrypt*",
-        "kms:ReEncrypt*",
-        "kms:GenerateDataKey*",
-        "kms:Describe*",
-      ]
-      Resource = "*"
-      Condition = {
-        ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arns }
+locals {
+  partition = data.aws_partition.current.partition
+  log_group_arns = [
+    for name in var.cloudwatch_log_group_names : "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:${name}"
+  ]
+}
+
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_356:in a key policy Resource "*" means this key and nothing else
+  #checkov:skip=CKV_AWS_111:the owning account's kms:* on its own key is the statement that keeps the key manageable; its IAM policies then decide who uses it
+  #checkov:skip=CKV_AWS_109:the owning account's kms:* on its own key is the statement that keeps the key manageable; its IAM policies then decide who uses it
+  statement {
+    # The owning account administers the key and its IAM policies grant the specific uses
+    # (without this statement the key would become unmanageable).
+    sid       = "EnableIamPoliciesOfOwningAccount"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${var.account_id}:root"]
+    }
+  }
+
+  dynamic "statement" {
+    # Cross-account use is granted to the account principals: the roles of those accounts may not exist yet
+    # when this key is created, and each account's IAM policies narrow it to specific roles.
+    for_each = length(var.cross_account_user_account_ids) == 0 ? [] : [var.cross_account_user_account_ids]
+    content {
+      sid       = "AllowCryptographyForOtherAccounts"
+      actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for id in statement.value : "arn:${local.partition}:iam::${id}:root"]
       }
-    }],
-  )
+    }
+  }
+
+  dynamic "statement" {
+    # No source conditions on purpose: a key policy that does not match EventBridge's calls makes deliveries
+    # fail silently (as the AWS-managed alias/aws/sns key does); the topic policy already limits publishing
+    # to this account's rules.
+    for_each = var.allow_eventbridge ? ["events.amazonaws.com"] : []
+    content {
+      sid       = "AllowEventBridgeToPublishToEncryptedTopics"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = [statement.value]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.log_group_arns) == 0 ? [] : [local.log_group_arns]
+    content {
+      sid       = "AllowCloudWatchLogsForNamedLogGroups"
+      actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["logs.${var.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {
   description             = var.description
   enable_key_rotation     = true
   deletion_window_in_days = var.deletion_window_in_days
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = local.statements
-  })
+  policy                  = data.aws_iam_policy_document.key.json
+  tags                    = var.tags
 }
 
 resource "aws_kms_alias" "this" {

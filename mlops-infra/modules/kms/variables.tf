@@ -71,3 +71,9 @@ variable "deletion_window_in_days" {
     error_message = "deletion_window_in_days must be between 7 and 30."
   }
 }
+
+variable "tags" {
+  description = "Tags of the key, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
+}

@@ -3,6 +3,7 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = var.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
+  tags              = var.tags
 }
 
 resource "aws_lambda_function" "this" {
@@ -20,6 +21,7 @@ resource "aws_lambda_function" "this" {
   memory_size                    = 128
   reserved_concurrent_executions = var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
+  tags                           = var.tags
 
   environment {
     variables = {

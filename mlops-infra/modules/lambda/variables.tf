@@ -24,7 +24,7 @@ variable "role_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.role_arn))
-    error_message = "role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+    error_message = "role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
   }
 }
 
@@ -34,7 +34,7 @@ variable "kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -44,7 +44,7 @@ variable "model_package_group_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9-]+$", var.model_package_group_arn))
-    error_message = "model_package_group_arn must be a model package group ARN (arn:aws:sagemaker:<region>:<account>:model-package-group/<name>)."
+    error_message = "model_package_group_arn must be a model package group ARN (arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>)."
   }
 }
 
@@ -89,4 +89,10 @@ variable "timeout_seconds" {
     condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
     error_message = "timeout_seconds must be between 1 and 900."
   }
+}
+
+variable "tags" {
+  description = "Tags of the module's resources, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }

@@ -1,16 +1,16 @@
 output "artifacts_bucket_name" {
   description = "Name of the central model-artifacts bucket."
-  value       = aws_s3_bucket.artifacts.bucket
+  value       = module.artifacts_bucket.bucket_name
 }
 
 output "artifacts_bucket_arn" {
   description = "ARN of the central model-artifacts bucket."
-  value       = aws_s3_bucket.artifacts.arn
+  value       = module.artifacts_bucket.bucket_arn
 }
 
 output "access_log_bucket_name" {
   description = "Name of the access-log bucket."
-  value       = aws_s3_bucket.access_logs.bucket
+  value       = module.access_log_bucket.bucket_name
 }
 
 output "model_package_group_arn" {

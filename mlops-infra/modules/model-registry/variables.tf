@@ -44,7 +44,7 @@ variable "kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -54,7 +54,7 @@ variable "kms_alias_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:alias/.+$", var.kms_alias_arn))
-    error_message = "kms_alias_arn must be a KMS alias ARN (arn:aws:kms:<region>:<account>:alias/<name>)."
+    error_message = "kms_alias_arn must be a KMS alias ARN (arn:<partition>:kms:<region>:<account>:alias/<name>)."
   }
 }
 
@@ -107,4 +107,10 @@ variable "prod_account_id" {
     condition     = can(regex("^[0-9]{12}$", var.prod_account_id))
     error_message = "prod_account_id must be an AWS account id of exactly 12 digits."
   }
+}
+
+variable "tags" {
+  description = "Tags of the buckets and the model package group, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }

@@ -1,43 +1,60 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
 locals {
-  account_root = "arn:aws:iam::${var.account_id}:root"
+  # Built from the name rather than read from the topic, so the policy is known at plan time.
+  topic_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${var.account_id}:${var.topic_name}"
 }
 
 resource "aws_sns_topic" "alerts" {
   name              = var.topic_name
   kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "alerts" {
+  statement {
+    sid = "OwnerAccountManagesTheTopic"
+    actions = [
+      "sns:GetTopicAttributes",
+      "sns:SetTopicAttributes",
+      "sns:AddPermission",
+      "sns:RemovePermission",
+      "sns:DeleteTopic",
+      "sns:Subscribe",
+      "sns:ListSubscriptionsByTopic",
+      "sns:Publish",
+    ]
+    resources = [local.topic_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgeRulesOfThisAccountPublish"
+    actions   = ["sns:Publish"]
+    resources = [local.topic_arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "alerts" {
-  arn = aws_sns_topic.alerts.arn
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "OwnerAccountManagesTheTopic"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action = [
-          "sns:GetTopicAttributes",
-          "sns:SetTopicAttributes",
-          "sns:AddPermission",
-          "sns:RemovePermission",
-          "sns:DeleteTopic",
-          "sns:Subscribe",
-          "sns:ListSubscriptionsByTopic",
-          "sns:Publish",
-        ]
-        Resource = aws_sns_topic.alerts.arn
-      },
-      {
-        Sid       = "EventBridgeRulesOfThisAccountPublish"
-        Effect    = "Allow"
-        Principal = { Service = "events.amazonaws.com" }
-        Action    = "sns:Publish"
-        Resource  = aws_sns_topic.alerts.arn
-        Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
-      },
-    ]
-  })
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.alerts.json
 }
 
 resource "aws_sns_topic_subscription" "email" {

@@ -24,7 +24,7 @@ variable "kms_key_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not the AWS-managed alias/aws/sns key, which blocks EventBridge."
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not the AWS-managed alias/aws/sns key, which blocks EventBridge."
   }
 }
 
@@ -36,4 +36,10 @@ variable "alert_email" {
     condition     = can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", var.alert_email))
     error_message = "alert_email must be an email address such as team@example.com."
   }
+}
+
+variable "tags" {
+  description = "Tags of the topic, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }

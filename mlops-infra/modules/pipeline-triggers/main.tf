@@ -20,6 +20,7 @@ resource "aws_cloudwatch_event_rule" "inference_schedule" {
   description         = "Runs the batch inference pipeline on schedule."
   schedule_expression = var.schedule_expression
   state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
+  tags                = var.tags
 }
 
 resource "aws_cloudwatch_event_target" "inference_schedule" {
@@ -37,6 +38,7 @@ resource "aws_cloudwatch_event_target" "inference_schedule" {
 resource "aws_cloudwatch_event_rule" "inference_failed" {
   name        = "${var.rule_name_prefix}-inference-failed"
   description = "The batch inference pipeline failed (e.g. data drift): retrain on all training data and alert."
+  tags        = var.tags
   event_pattern = jsonencode({
     source      = ["aws.sagemaker"]
     detail-type = [local.status_change_detail_type]
@@ -77,6 +79,7 @@ resource "aws_cloudwatch_event_target" "inference_failed_alert" {
 resource "aws_cloudwatch_event_rule" "train_failed" {
   name        = "${var.rule_name_prefix}-train-failed"
   description = "The train pipeline failed: alert."
+  tags        = var.tags
   event_pattern = jsonencode({
     source      = ["aws.sagemaker"]
     detail-type = [local.status_change_detail_type]

@@ -9,7 +9,7 @@ variable "rule_name_prefix" {
 }
 
 variable "train_pipeline_arn" {
-  description = "ARN of the train pipeline (arn:aws:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
+  description = "ARN of the train pipeline (arn:<partition>:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
   type        = string
 
   validation {
@@ -19,7 +19,7 @@ variable "train_pipeline_arn" {
 }
 
 variable "inference_pipeline_arn" {
-  description = "ARN of the batch inference pipeline (arn:aws:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
+  description = "ARN of the batch inference pipeline (arn:<partition>:sagemaker:<region>:<account>:pipeline/<lowercase name>)."
   type        = string
 
   validation {
@@ -59,7 +59,7 @@ variable "events_role_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.events_role_arn))
-    error_message = "events_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+    error_message = "events_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
   }
 }
 
@@ -69,6 +69,12 @@ variable "alert_topic_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]+$", var.alert_topic_arn))
-    error_message = "alert_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)."
+    error_message = "alert_topic_arn must be an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)."
   }
+}
+
+variable "tags" {
+  description = "Tags of the module's resources, merged with the provider's default tags."
+  type        = map(string)
+  default     = {}
 }
