@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
 
+from pipelines.alerts import pipeline_alert
 from pipelines.aws import session_for_account
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
@@ -144,3 +147,20 @@ def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inf
                                                               Key=key)["Body"].read())
     assert {(v["feature_name"], v["constraint_check_type"]) for v in report["violations"]} == {
         ("_c0", "baseline_drift_check"), ("_c1", "completeness_check"), ("_c3", "completeness_check")}
+
+    # The alert function on this execution: the subject names the drifted feature and its figures.
+    topic, read_alerts = alert_inbox(dev_session, dev.workload.alert_topic_name)
+    settings = pipeline_alert.Settings(
+        topic_arn=topic, environment="dev", bucket=dev.workload.data_bucket_name, prefix="monitoring",
+        feature_names=["Age", "Shape", "Margin", "Density"],
+        retrain_on_failure_of=dev.workload.inference_pipeline_name, retrain_pipeline=dev.workload.train_pipeline_name,
+        retrain_input="s3://mammo-data-222222222222/data/train/")
+    alert = pipeline_alert.send_alert(failed_event(record), settings, RecordedSageMaker(record),
+                                      dev_session.client("s3"), dev_session.client("sns"))
+    [(subject, message)] = read_alerts()
+    assert re.fullmatch(r"\[dev\] mammo-batch-inference failed: data drift in Age \(distance 0\.\d\d > 0\.10\), "
+                        r"\+2 more", subject), subject
+    assert message == alert["message"]
+    assert "Shape" in message
+    assert "Density" in message
+    assert "completeness_check" in message

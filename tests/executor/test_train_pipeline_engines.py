@@ -49,7 +49,8 @@ def test_the_processing_engine_baselines_and_registers_drift_check_baselines(
     config = processing_config
     with quiet_sdk():
         definition = definition_json_for(train.build(config))
-    assert "model-monitor" not in definition and "QualityCheck" not in definition
+    assert "model-monitor" not in definition
+    assert "QualityCheck" not in definition
 
     record = executor.run_definition(definition, config.workload.train_pipeline_name)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.monitoring.data_quality import DataQualityError
 from pipelines.monitoring import data_quality as analyzer
+from pipelines.monitoring.data_quality import DataQualityError
 
 from .conftest import FEATURE_COLUMNS
 

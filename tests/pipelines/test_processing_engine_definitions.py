@@ -93,7 +93,8 @@ def test_inference_gates_the_transform_on_the_violation_count_and_fails_with_the
     assert output[0] == "s3://mammo-data-222222222222/monitoring/mammo-batch-inference"
     gate = steps[inference.STEP_DATA_QUALITY_GATE]
     (condition,) = gate["Arguments"]["Conditions"]
-    assert condition["Type"] == "Equals" and condition["RightValue"] == 0
+    assert condition["Type"] == "Equals"
+    assert condition["RightValue"] == 0
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "violation_count"
     assert [step["Name"] for step in gate["Arguments"]["IfSteps"]] == ["BatchInference-transform"]
     assert [step["Name"] for step in gate["Arguments"]["ElseSteps"]] == [inference.STEP_DATA_QUALITY_FAIL]

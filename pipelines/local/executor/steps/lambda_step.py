@@ -28,7 +28,7 @@ from pipelines.local.executor.steps.base import StepContext, StepHandler, StepRe
 logger = logging.getLogger(__name__)
 
 # Where the project's Lambda sources live (the zip that Terraform deploys is built from them).
-LAMBDA_SOURCE_DIRS = (REPO_ROOT / "pipelines" / "inference" / "scripts",)
+LAMBDA_SOURCE_DIRS = (REPO_ROOT / "pipelines" / "inference" / "scripts", REPO_ROOT / "pipelines" / "alerts")
 _OUTPUT_TYPES = {"String": str, "Integer": int, "Float": float,
                  "Boolean": lambda value: value if isinstance(value, bool) else str(value).lower() == "true"}
 # The handler runs with process-wide settings (environment, boto3's default session): one at a time.
