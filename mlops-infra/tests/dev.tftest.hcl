@@ -2,7 +2,16 @@
 #   terraform test -filter=tests/dev.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
 # Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
 
-mock_provider "aws" {}
+mock_provider "aws" {
+  # The policy documents are rendered by the provider; a mock renders none, so give the roles a valid one
+  # (tests/workload.tftest.hcl checks the real documents with the provider, offline).
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
 
 run "dev_gets_the_workload_modules_and_the_jenkins_role" {
   command = plan
@@ -15,7 +24,7 @@ run "dev_gets_the_workload_modules_and_the_jenkins_role" {
   assert {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
-      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1, length(module.alerts) == 1,
       length(module.jenkins) == 1,
     ])
     error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers, Lambda and the Jenkins role"

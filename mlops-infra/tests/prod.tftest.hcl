@@ -2,7 +2,16 @@
 #   terraform test -filter=tests/prod.tftest.hcl -var-file=../environments/prod.tfvars.json -var-file=<lambda_zip_path json>
 # Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
 
-mock_provider "aws" {}
+mock_provider "aws" {
+  # The policy documents are rendered by the provider; a mock renders none, so give the roles a valid one
+  # (tests/workload.tftest.hcl checks the real documents with the provider, offline).
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
 
 run "prod_gets_the_workload_modules_and_jenkins" {
   command = plan
@@ -15,7 +24,7 @@ run "prod_gets_the_workload_modules_and_jenkins" {
   assert {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
-      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1, length(module.alerts) == 1,
       length(module.jenkins) == 1,
     ])
     error_message = "prod must get every workload module and the Jenkins role with its log group"
@@ -64,7 +73,9 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     alert_topic_name              = var.workload.alert_topic_name
     rule_name_prefix              = var.project_name
     latest_model_function_name    = var.workload.latest_model_function_name
-    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", var.jenkins.log_group_name]
+    alert_function_name           = var.workload.alert_function_name
+    alert_lambda_role_name        = var.workload.alert_lambda_role_name
+    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", "/aws/lambda/${var.workload.alert_function_name}", var.jenkins.log_group_name]
     pipeline_arns = [
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}",
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.inference_pipeline_name)}",

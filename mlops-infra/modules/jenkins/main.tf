@@ -13,14 +13,17 @@ locals {
   sagemaker_role       = "arn:aws:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
   lambda_role          = "arn:aws:iam::${var.account_id}:role/${var.lambda_role_name}"
   events_role          = "arn:aws:iam::${var.account_id}:role/${var.events_role_name}"
-  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role]
+  alert_role           = "arn:aws:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
+  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role]
   key_arns             = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
   workload_alias_arn   = "arn:aws:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
   topic_arns = [
     "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
     "arn:aws:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
   ]
-  function_arn   = "arn:aws:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
+  function_arns = [for name in [var.latest_model_function_name, var.alert_function_name] :
+    "arn:aws:lambda:${var.region}:${var.account_id}:function:${name}"
+  ]
   rule_arns      = "arn:aws:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
   log_groups_arn = "arn:aws:logs:${var.region}:${var.account_id}:log-group:*"
   managed_log_group_arns = flatten([
@@ -139,7 +142,7 @@ resource "aws_iam_role_policy" "jenkins" {
         Sid       = "PassFunctionRoleToLambda"
         Effect    = "Allow"
         Action    = "iam:PassRole"
-        Resource  = local.lambda_role
+        Resource  = [local.lambda_role, local.alert_role]
         Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
       },
       {
@@ -179,8 +182,10 @@ resource "aws_iam_role_policy" "jenkins" {
           "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency",
           "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:ListVersionsByFunction",
           "lambda:GetFunctionCodeSigningConfig", "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+          # The failure rules' permission to invoke the alert function.
+          "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
         ]
-        Resource = local.function_arn
+        Resource = local.function_arns
       },
       {
         Sid    = "ManageLogGroups"
