@@ -12,7 +12,8 @@ The check runs on the environment's drift-check engine (`workload.pipeline.drift
   drift_check.json (PropertyFile) and either runs the transform or a FailStep whose message names each
   violated feature, check and figures.
 Both write statistics.json and constraint_violations.json under
-`s3://<data bucket>/monitoring/<pipeline name>/<execution id>/`, where the alert function reads the report.
+`s3://<data bucket>/monitoring/<lowercase pipeline name>/<execution id>/`, where the alert function reads the
+report.
 
 Parameters (names are an interface other components rely on): BatchDataUri, TransformInstanceType,
 TransformInstanceCount, MonitorInstanceType.
@@ -105,7 +106,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
 
     name = pipeline_name or workload.inference_pipeline_name
     work = data_uri(config, "inference", workload.inference_pipeline_name)
-    monitoring_output = execution_prefix(data_uri(config, MONITORING_PREFIX, name))
+    # Lowercase, as events name the pipeline: the alert function finds the report from the event alone.
+    monitoring_output = execution_prefix(data_uri(config, MONITORING_PREFIX, name.lower()))
     transformer = Transformer(
         model_name=create_model.properties.ModelName,
         instance_type=transform_type, instance_count=transform_count,
