@@ -723,12 +723,21 @@ def read_chunks(files: list[Path], csv_format: CsvFormat, chunk_rows: int = CHUN
 # --------------------------------------------------------------------------- the processing job
 
 
+SUMMARY_LIMIT = 1000  # characters: an execution's failure reason is short; the report holds every violation
+
+
 def summary(found: Sequence[Mapping]) -> str:
     """One line naming each violated feature, its check and its figures (what a FailStep's message shows)."""
     if not found:
         return "no data-quality violation"
-    items = "; ".join(f"{v['feature_name']} {v['constraint_check_type']}: {v['description']}" for v in found)
-    return f"data-quality check failed with {len(found)} violation(s): {items}"
+    text = f"data-quality check failed with {len(found)} violation(s): "
+    for shown, violation in enumerate(found):
+        item = f"{violation['feature_name']} {violation['constraint_check_type']}: {violation['description']}"
+        rest = f"; ... {len(found) - shown} more in {VIOLATIONS_FILE}"
+        if len(text) + len(item) + len(rest) > SUMMARY_LIMIT:
+            return text.removesuffix("; ") + rest
+        text += item + "; "
+    return text.removesuffix("; ")
 
 
 def write_json(path: Path, document: Mapping, indent: int | None = 2) -> Path:

@@ -202,3 +202,18 @@ def test_a_column_that_turns_high_cardinality_keeps_exact_totals():
     assert numerical["sum"] == pytest.approx(whole.sum())
     assert numerical["std_dev"] == pytest.approx(whole.std(ddof=0))
     assert sum(b["count"] for b in numerical["distribution"]["kll"]["buckets"]) == pytest.approx(9_000, abs=10)
+
+
+def test_the_summary_names_every_violation_and_stays_short():
+    found = [{"feature_name": f"_c{i}", "constraint_check_type": "completeness_check",
+              "description": "Data completeness requirement is not met. Observed: Only 50.0% of data is present."}
+             for i in range(40)]
+    assert analyzer.summary(found[:2]) == (
+        "data-quality check failed with 2 violation(s): _c0 completeness_check: Data completeness requirement is "
+        "not met. Observed: Only 50.0% of data is present.; _c1 completeness_check: Data completeness requirement "
+        "is not met. Observed: Only 50.0% of data is present.")
+    long = analyzer.summary(found)
+    assert len(long) <= analyzer.SUMMARY_LIMIT
+    shown = long.count("completeness_check")
+    assert long.endswith(f"; ... {40 - shown} more in constraint_violations.json")
+    assert analyzer.summary([]) == "no data-quality violation"
