@@ -43,6 +43,7 @@ from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
 from sagemaker.workflow.steps import ProcessingStep, TransformStep
 
 from pipelines.config import MODEL_MONITOR, EnvConfig
+from pipelines.data.raw import FEATURES
 from pipelines.definitions import (
     CodeAsset,
     code_asset,
@@ -175,7 +176,9 @@ def _processing_check(config: EnvConfig, session, role: str, instance_type, batc
             arguments=["check", "--dataset", processing_path("input", "dataset"),
                        "--baseline-statistics", f"{baseline_dir}/statistics/statistics.json",
                        "--baseline-constraints", f"{baseline_dir}/constraints/constraints.json",
-                       "--output-dir", processing_path("output")],
+                       "--output-dir", processing_path("output"),
+                       # The batch columns in order, so the failure message says Age rather than _c0.
+                       "--feature-names", ",".join(FEATURES)],
         ),
         property_files=[result],
     )

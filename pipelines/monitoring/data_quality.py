@@ -726,18 +726,29 @@ def read_chunks(files: list[Path], csv_format: CsvFormat, chunk_rows: int = CHUN
 SUMMARY_LIMIT = 1000  # characters: an execution's failure reason is short; the report holds every violation
 
 
-def summary(found: Sequence[Mapping]) -> str:
-    """One line naming each violated feature, its check and its figures (what a FailStep's message shows)."""
+def summary(found: Sequence[Mapping], feature_names: Sequence[str] = ()) -> str:
+    """One line naming each violated feature, its check and its figures (what a FailStep's message shows).
+
+    `feature_names` name the header-less columns `_c0`, `_c1`, ... in order (Age rather than _c0).
+    """
     if not found:
         return "no data-quality violation"
     text = f"data-quality check failed with {len(found)} violation(s): "
     for shown, violation in enumerate(found):
-        item = f"{violation['feature_name']} {violation['constraint_check_type']}: {violation['description']}"
+        name = _display_name(str(violation["feature_name"]), feature_names)
+        item = f"{name} {violation['constraint_check_type']}: {violation['description']}"
         rest = f"; ... {len(found) - shown} more in {VIOLATIONS_FILE}"
         if len(text) + len(item) + len(rest) > SUMMARY_LIMIT:
             return text.removesuffix("; ") + rest
         text += item + "; "
     return text.removesuffix("; ")
+
+
+def _display_name(column: str, feature_names: Sequence[str]) -> str:
+    index = column.removeprefix("_c")
+    if column.startswith("_c") and index.isdigit() and int(index) < len(feature_names):
+        return feature_names[int(index)]
+    return column
 
 
 def write_json(path: Path, document: Mapping, indent: int | None = 2) -> Path:
@@ -785,7 +796,7 @@ def run_baseline(dataset: Path, output_dir: Path, csv_format: CsvFormat) -> tupl
 
 
 def run_check(dataset: Path, output_dir: Path, csv_format: CsvFormat, statistics: Mapping,
-              constraints: Mapping) -> tuple[DatasetProfile, list[dict]]:
+              constraints: Mapping, feature_names: Sequence[str] = ()) -> tuple[DatasetProfile, list[dict]]:
     """Check the dataset against a baseline; write statistics.json, constraint_violations.json, drift_check.json."""
     reuse_freed_memory()
     profile = profile_frames(read_chunks(dataset_files(dataset), csv_format), constraint_domains(constraints))
@@ -794,7 +805,8 @@ def run_check(dataset: Path, output_dir: Path, csv_format: CsvFormat, statistics
     found = violations(profile, statistics, constraints)
     write_json(Path(output_dir) / STATISTICS_FILE, profile.to_statistics(), indent=None)
     write_json(Path(output_dir) / VIOLATIONS_FILE, {"violations": found})
-    write_json(Path(output_dir) / RESULT_FILE, {"violation_count": len(found), "summary": summary(found)})
+    write_json(Path(output_dir) / RESULT_FILE, {"violation_count": len(found),
+                                                "summary": summary(found, feature_names)})
     return profile, found
 
 
@@ -806,6 +818,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--header", action="store_true", help="the CSV files have a header row")
     parser.add_argument("--baseline-statistics", type=Path, help="check: the baseline's statistics.json")
     parser.add_argument("--baseline-constraints", type=Path, help="check: the baseline's constraints.json")
+    parser.add_argument("--feature-names", default="",
+                        help="check: comma-separated names of the header-less columns _c0, _c1, ... for the summary")
     args = parser.parse_args(argv)
     csv_format = CsvFormat(header=args.header)
     try:
@@ -815,15 +829,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.baseline_statistics is None or args.baseline_constraints is None:
             parser.error("check needs --baseline-statistics and --baseline-constraints")
+        feature_names = [name for name in args.feature_names.split(",") if name]
         profile, found = run_check(args.dataset, args.output_dir, csv_format,
                                    read_json(args.baseline_statistics, "baseline statistics"),
-                                   read_json(args.baseline_constraints, "baseline constraints"))
+                                   read_json(args.baseline_constraints, "baseline constraints"), feature_names)
     except DataQualityError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # Violations are a result, not an error: the pipeline's ConditionStep reads drift_check.json and fails the
     # execution with the summary, so the job itself completes and its outputs are uploaded.
-    print(f"checked {profile.item_count} rows: {summary(found)}")
+    print(f"checked {profile.item_count} rows: {summary(found, feature_names)}")
     return 0
 
 

@@ -15,9 +15,9 @@ from pipelines.local.executor.store import ExecutionRecord, StepRecord
 from .stand_ins import RecordedSageMaker, alert_inbox, failed_event
 
 REGION = "us-east-1"
-DRIFT_SUMMARY = ("data-quality check failed with 3 violation(s): _c0 baseline_drift_check: Baseline drift distance: "
-                 "0.301234 exceeds threshold: 0.1; _c1 completeness_check: Data completeness requirement is not "
-                 "met. Expected completeness: 100.0%. Observed: Only 80.0% of data is present.; _c3 "
+DRIFT_SUMMARY = ("data-quality check failed with 3 violation(s): Age baseline_drift_check: Baseline drift distance: "
+                 "0.301234 exceeds threshold: 0.1; Shape completeness_check: Data completeness requirement is not "
+                 "met. Expected completeness: 100.0%. Observed: Only 80.0% of data is present.; Density "
                  "completeness_check: Data completeness requirement is not met. Expected completeness: 100.0%. "
                  "Observed: Only 86.7% of data is present.")
 VIOLATIONS = {"violations": [
@@ -185,7 +185,7 @@ def test_an_unreadable_report_still_alerts_naming_the_failure(prod, prod_session
 
     assert alert["subject"] == "[prod] mammo-batch-inference failed: step DataQualityViolations failed"
     assert f"- the violations report {report}: " in alert["message"]
-    assert "_c0 baseline_drift_check: Baseline drift distance: 0.301234" in alert["message"]  # the FailStep's text
+    assert "Age baseline_drift_check: Baseline drift distance: 0.301234" in alert["message"]  # the FailStep's text
     assert inbox[1]()[0][0] == alert["subject"]
 
 

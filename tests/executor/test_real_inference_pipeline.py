@@ -137,7 +137,8 @@ def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inf
             "Lambda": "Succeeded", "Model": "Succeeded", "Processing": "Succeeded", "Condition": "Succeeded",
             "Fail": "Failed", "Transform": "NotExecuted"}
         # The FailStep's message names each violated feature, its check and its figures.
-        assert "_c0 baseline_drift_check: Baseline drift distance: 0." in record.failure_reason
+        assert "Age baseline_drift_check: Baseline drift distance: 0." in record.failure_reason
+        assert "Shape completeness_check: " in record.failure_reason
         assert "exceeds threshold: 0.1" in record.failure_reason
     assert "completeness_check" in record.failure_reason
     # Both engines leave the AWS-format report under the data bucket's monitoring prefix.

@@ -217,3 +217,4 @@ def test_the_summary_names_every_violation_and_stays_short():
     shown = long.count("completeness_check")
     assert long.endswith(f"; ... {40 - shown} more in constraint_violations.json")
     assert analyzer.summary([]) == "no data-quality violation"
+    assert analyzer.summary(found[:1], ["Age"]).startswith("data-quality check failed with 1 violation(s): Age ")

@@ -86,7 +86,9 @@ def test_train_registers_the_script_baseline_as_drift_check_baselines():
 def test_inference_gates_the_transform_on_the_violation_count_and_fails_with_the_summary():
     steps = steps_by_name(json.loads(built(inference, PROCESSING)))
     check = steps[inference.STEP_DATA_QUALITY]
-    assert check["Arguments"]["AppSpecification"]["ContainerArguments"][0] == "check"
+    arguments = check["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[0] == "check"
+    assert arguments[arguments.index("--feature-names") + 1] == "Age,Shape,Margin,Density"
     assert check["PropertyFiles"] == [
         {"PropertyFileName": "DataQualityResult", "OutputName": "data-quality", "FilePath": "drift_check.json"}]
     output = check["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]["Std:Join"]["Values"]
