@@ -4,9 +4,11 @@ For each size, a header-less CSV shaped like the batch-transform input (Age, Sha
 drawn like the UCI data) is generated in a temporary directory. Each measurement runs in a fresh Python process so
 its peak memory (ru_maxrss) is its own:
 - read: `pandas.read_csv(path, header=None)` of the whole file (what a non-streaming check would need first);
-- check: `run_data_quality_container` in check mode against a baseline (made beforehand from 1e5 rows), reading
-  in 100 000-row chunks and writing statistics.json and constraint_violations.json.
-Goal: check rows/s / read rows/s >= 0.5, and the check's peak memory flat as the rows grow. Each measurement is
+- check: `run_data_quality_container` (the local Model Monitor stand-in) in check mode against a baseline (made
+  beforehand from 1e5 rows), reading in chunks and writing statistics.json and constraint_violations.json;
+- script: the `processing` engine's job, `python3 pipelines/monitoring/data_quality.py check ...` as the
+  processing container runs it (same analyzer, plus drift_check.json).
+Goal: check and script rows/s / read rows/s >= 0.5, and their peak memory flat as the rows grow. Each measurement is
 repeated (--repeat, read and check interleaved) and the fastest run counts, so that other load on the machine
 distorts the ratio less; peak memory is the largest seen.
 
@@ -31,9 +33,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from pipelines.local.monitor.container import run_data_quality_container  # noqa: E402
+from pipelines.monitoring import data_quality  # noqa: E402
 
 CSV_FORMAT = json.dumps({"csv": {"header": False, "output_columns_position": "START"}})
 GENERATE_CHUNK = 1_000_000
+MODES = ("read", "check", "script")
 
 
 def generate(path: Path, rows: int, seed: int) -> Path:
@@ -59,6 +63,11 @@ def worker(mode: str, data: Path, baseline: Path, output: Path) -> dict:
     start = time.perf_counter()
     if mode == "read":
         rows = len(pd.read_csv(data, header=None))
+    elif mode == "script":
+        data_quality.main(["check", "--dataset", str(data), "--output-dir", str(output),
+                           "--baseline-statistics", str(baseline / "statistics.json"),
+                           "--baseline-constraints", str(baseline / "constraints.json")])
+        rows = json.loads((output / "statistics.json").read_text())["dataset"]["item_count"]
     else:
         result = run_data_quality_container(
             {"dataset_format": CSV_FORMAT, "dataset_source": str(data),
@@ -71,7 +80,7 @@ def worker(mode: str, data: Path, baseline: Path, output: Path) -> dict:
 
 def measure(mode: str, data: Path, baseline: Path, output: Path) -> dict:
     completed = subprocess.run(
-        [sys.executable, __file__, "--worker", mode, "--data", str(data), "--baseline", str(baseline),
+        [sys.executable, "-u", __file__, "--worker", mode, "--data", str(data), "--baseline", str(baseline),
          "--output", str(output)], check=True, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -85,7 +94,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts")
     parser.add_argument("--keep", type=Path, help="generate the data here and keep it (default: a temp dir)")
-    parser.add_argument("--worker", choices=("read", "check"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -100,19 +109,23 @@ def main() -> int:
         baseline_data = generate(root / "baseline" / "data.csv", 100_000, seed=1)
         run_data_quality_container({"dataset_format": CSV_FORMAT, "dataset_source": str(baseline_data.parent)},
                                    baseline_data.parent, root / "baseline-output")
-        print(f"{'rows':>10} {'read_csv rows/s':>16} {'check rows/s':>13} {'ratio':>6} "
-              f"{'read_csv peak MB':>17} {'check peak MB':>14} {'violations':>10}")
+        print(f"{'rows':>10} {'read_csv rows/s':>16} {'check rows/s':>13} {'ratio':>6} {'script rows/s':>14} "
+              f"{'ratio':>6} {'read_csv peak MB':>17} {'check peak MB':>14} {'script peak MB':>15} "
+              f"{'violations':>10}")
         for size in sizes:
             data = generate(root / f"batch-{size}" / "data.csv", size, seed=2)
-            runs: dict[str, list[dict]] = {"read": [], "check": []}
+            runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
             for _ in range(max(1, args.repeat)):
                 for mode in runs:
-                    runs[mode].append(measure(mode, data, root / "baseline-output", root / f"out-{size}"))
-            read, check = (_best(runs[mode]) for mode in ("read", "check"))
-            violations = json.loads((root / f"out-{size}" / "constraint_violations.json").read_text())["violations"]
-            read_rate, check_rate = size / read["seconds"], size / check["seconds"]
+                    runs[mode].append(measure(mode, data, root / "baseline-output", root / f"out-{size}-{mode}"))
+            read, check, script = (_best(runs[mode]) for mode in MODES)
+            violations = {mode: json.loads((root / f"out-{size}-{mode}" / "constraint_violations.json").read_text())
+                          ["violations"] for mode in ("check", "script")}
+            assert violations["check"] == violations["script"], "both engines must report the same violations"
+            read_rate, check_rate, script_rate = (size / run["seconds"] for run in (read, check, script))
             print(f"{size:>10} {read_rate:>16,.0f} {check_rate:>13,.0f} {check_rate / read_rate:>6.2f} "
-                  f"{read['peak_rss_mb']:>17.0f} {check['peak_rss_mb']:>14.0f} {len(violations):>10}")
+                  f"{script_rate:>14,.0f} {script_rate / read_rate:>6.2f} {read['peak_rss_mb']:>17.0f} "
+                  f"{check['peak_rss_mb']:>14.0f} {script['peak_rss_mb']:>15.0f} {len(violations['check']):>10}")
             data.unlink()
     return 0
 

@@ -19,6 +19,8 @@ locals {
     inference = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.inference_pipeline_name)}"
   } : null
   lambda_log_group_name = local.workload_enabled ? "/aws/lambda/${var.workload.latest_model_function_name}" : null
+  alert_log_group_name  = local.workload_enabled ? "/aws/lambda/${var.workload.alert_function_name}" : null
+  retrain_input_uri     = local.workload_enabled ? "s3://${var.workload.data_bucket_name}/data/train/" : null
 }
 
 # ---------------------------------------------------------------- registry account
@@ -65,6 +67,7 @@ module "workload_kms" {
   allow_eventbridge = true
   cloudwatch_log_group_names = compact([
     local.lambda_log_group_name,
+    local.alert_log_group_name,
     local.jenkins_enabled ? var.jenkins.log_group_name : null,
   ])
 }
@@ -121,11 +124,33 @@ module "pipeline_triggers" {
   rule_name_prefix       = var.project_name
   train_pipeline_arn     = local.pipeline_arns.train
   inference_pipeline_arn = local.pipeline_arns.inference
-  retrain_input_data_uri = "s3://${var.workload.data_bucket_name}/data/train/"
+  retrain_input_data_uri = local.retrain_input_uri
   schedule_expression    = var.workload.inference_schedule.expression
   schedule_enabled       = var.workload.inference_schedule.enabled
   events_role_arn        = module.iam[0].events_role_arn
+  alert_function_arn     = module.alerts[0].function_arn
+}
+
+module "alerts" {
+  source = "./modules/alerts"
+  count  = local.workload_enabled ? 1 : 0
+
+  function_name          = var.workload.alert_function_name
+  role_name              = var.workload.alert_lambda_role_name
+  zip_path               = var.lambda_zip_path
+  environment            = var.environment
+  account_id             = local.account_id
+  region                 = var.aws_region
+  pipeline_arns          = values(local.pipeline_arns)
   alert_topic_arn        = module.notifications[0].topic_arn
+  kms_key_arn            = module.workload_kms[0].key_arn
+  data_bucket_name       = var.workload.data_bucket_name
+  monitoring_prefix      = "monitoring"                          # where both drift-check engines write constraint_violations.json
+  feature_names          = ["Age", "Shape", "Margin", "Density"] # the batch columns, in order
+  retrain_on_failure_of  = var.workload.inference_pipeline_name
+  retrain_pipeline_name  = var.workload.train_pipeline_name
+  retrain_input_data_uri = local.retrain_input_uri
+  tags                   = { Component = "pipeline-alerts" }
 }
 
 module "lambda" {
@@ -165,6 +190,8 @@ module "jenkins" {
   alert_topic_name              = var.workload.alert_topic_name
   rule_name_prefix              = var.project_name
   latest_model_function_name    = var.workload.latest_model_function_name
-  managed_log_group_names       = [local.lambda_log_group_name, var.jenkins.log_group_name]
+  alert_function_name           = var.workload.alert_function_name
+  alert_lambda_role_name        = var.workload.alert_lambda_role_name
+  managed_log_group_names       = [local.lambda_log_group_name, local.alert_log_group_name, var.jenkins.log_group_name]
   pipeline_arns                 = values(local.pipeline_arns)
 }

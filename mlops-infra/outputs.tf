@@ -50,6 +50,11 @@ output "latest_model_function_arn" {
   value       = one(module.lambda[*].function_arn)
 }
 
+output "alert_function_arn" {
+  description = "ARN of the alert function the pipeline failure rules invoke (dev and prod)."
+  value       = one(module.alerts[*].function_arn)
+}
+
 output "jenkins_role_arn" {
   description = "ARN of the cross-account role Jenkins assumes from the tooling account (dev and prod)."
   value       = one(module.jenkins[*].role_arn)

@@ -109,8 +109,10 @@ variable "workload" {
     train_pipeline_name           = string
     inference_pipeline_name       = string
     latest_model_function_name    = string
+    alert_function_name           = string
     sagemaker_execution_role_name = string
     lambda_role_name              = string
+    alert_lambda_role_name        = string
     events_role_name              = string
     alert_topic_name              = string
     alert_email                   = string
@@ -126,6 +128,7 @@ variable "workload" {
       transform_instance_count  = number
       auc_threshold             = number
       model_approval_status     = string
+      drift_check_engine        = string
     })
   })
   default = null
@@ -159,16 +162,19 @@ variable "workload" {
   }
 
   validation {
-    condition     = var.workload == null ? true : can(regex("^[a-zA-Z0-9_-]{1,64}$", var.workload.latest_model_function_name))
-    error_message = "workload.latest_model_function_name must be a Lambda function name: 1-64 letters, digits, '_' or '-'."
+    condition = var.workload == null ? true : alltrue([
+      for name in [var.workload.latest_model_function_name, var.workload.alert_function_name] :
+      can(regex("^[a-zA-Z0-9_-]{1,64}$", name))
+    ])
+    error_message = "workload.latest_model_function_name and workload.alert_function_name must be Lambda function names: 1-64 letters, digits, '_' or '-'."
   }
 
   validation {
     condition = var.workload == null ? true : alltrue([
-      for name in [var.workload.sagemaker_execution_role_name, var.workload.lambda_role_name, var.workload.events_role_name] :
+      for name in [var.workload.sagemaker_execution_role_name, var.workload.lambda_role_name, var.workload.alert_lambda_role_name, var.workload.events_role_name] :
       can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name))
     ])
-    error_message = "workload.sagemaker_execution_role_name, workload.lambda_role_name and workload.events_role_name must be IAM role names: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+    error_message = "workload.sagemaker_execution_role_name, workload.lambda_role_name, workload.alert_lambda_role_name and workload.events_role_name must be IAM role names: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
   }
 
   validation {
@@ -215,6 +221,11 @@ variable "workload" {
   validation {
     condition     = var.workload == null ? true : contains(["Approved", "PendingManualApproval", "Rejected"], var.workload.pipeline.model_approval_status)
     error_message = "workload.pipeline.model_approval_status must be one of Approved, PendingManualApproval, Rejected."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : contains(["model-monitor", "processing"], var.workload.pipeline.drift_check_engine)
+    error_message = "workload.pipeline.drift_check_engine must be model-monitor (accounts that already use SageMaker Model Monitor) or processing (no Model Monitor container; closed to new customers on 2026-07-30)."
   }
 }
 

@@ -8,6 +8,7 @@ caught by whichever tool reads it first, and every error names the file and the 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pipelines.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
@@ -30,6 +32,10 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SCHEDULE = re.compile(r"^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
+# How the data-quality baseline and drift check run: SageMaker Model Monitor's analyzer container (closed to new
+# customers on 2026-07-30), or processing jobs on the scikit-learn image running the project's own analyzer.
+MODEL_MONITOR, PROCESSING = "model-monitor", "processing"
+DRIFT_CHECK_ENGINES = (MODEL_MONITOR, PROCESSING)
 
 
 class _Fields:
@@ -117,6 +123,7 @@ class PipelineSettings:
     transform_instance_count: int
     auc_threshold: float
     model_approval_status: str
+    drift_check_engine: str
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,10 @@ class Workload:
     train_pipeline_name: str
     inference_pipeline_name: str
     latest_model_function_name: str
+    alert_function_name: str
     sagemaker_execution_role_name: str
     lambda_role_name: str
+    alert_lambda_role_name: str
     events_role_name: str
     alert_topic_name: str
     alert_email: str
@@ -201,15 +210,26 @@ class EnvConfig:
         return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
 
     @property
+    def alert_function_arn(self) -> str:
+        name = self.require_workload().alert_function_name
+        return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    @property
     def alert_topic_arn(self) -> str:
         return f"arn:aws:sns:{self.aws_region}:{self.account_id}:{self.require_workload().alert_topic_name}"
 
 
-def environment_file(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Path:
-    return environments_dir / f"{environment}.tfvars.json"
+def default_environments_dir() -> Path:
+    """Where the environment files are read: MLOPS_ENVIRONMENTS_DIR if set (copies of the files, e.g. the demo's
+    with another drift-check engine, reach the commands and stage scripts it runs), else `<repo>/environments`."""
+    return Path(os.environ.get(ENVIRONMENTS_DIR_VARIABLE) or ENVIRONMENTS_DIR)
 
 
-def load_config(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> EnvConfig:
+def environment_file(environment: str, environments_dir: Path | None = None) -> Path:
+    return (environments_dir or default_environments_dir()) / f"{environment}.tfvars.json"
+
+
+def load_config(environment: str, environments_dir: Path | None = None) -> EnvConfig:
     """Load `<environments_dir>/<environment>.tfvars.json`, raising ConfigError naming file and field."""
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"unknown environment {environment!r}: use one of {', '.join(ENVIRONMENTS)}")
@@ -282,6 +302,8 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
 
 
 def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Workload:
+    function_hint = "Lambda function names are 1-64 of [A-Za-z0-9_-]"
+    function_name = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
     iam_hint = "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"
     schedule_fields = fields.child("inference_schedule")
     pipeline_fields = fields.child("pipeline")
@@ -295,11 +317,11 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
         kms_alias=fields.get("kms_alias", str, KMS_ALIAS, "a KMS alias starts with 'alias/'"),
         train_pipeline_name=fields.get("train_pipeline_name", str, RESOURCE_NAME, name_hint),
         inference_pipeline_name=fields.get("inference_pipeline_name", str, RESOURCE_NAME, name_hint),
-        latest_model_function_name=fields.get("latest_model_function_name", str,
-                                              re.compile(r"^[a-zA-Z0-9_-]{1,64}$"),
-                                              "Lambda function names are 1-64 of [A-Za-z0-9_-]"),
+        latest_model_function_name=fields.get("latest_model_function_name", str, function_name, function_hint),
+        alert_function_name=fields.get("alert_function_name", str, function_name, function_hint),
         sagemaker_execution_role_name=fields.get("sagemaker_execution_role_name", str, IAM_NAME, iam_hint),
         lambda_role_name=fields.get("lambda_role_name", str, IAM_NAME, iam_hint),
+        alert_lambda_role_name=fields.get("alert_lambda_role_name", str, IAM_NAME, iam_hint),
         events_role_name=fields.get("events_role_name", str, IAM_NAME, iam_hint),
         alert_topic_name=fields.get("alert_topic_name", str, re.compile(r"^[\w-]{1,256}$"),
                                     "SNS topic names are 1-256 of [A-Za-z0-9_-]"),
@@ -317,5 +339,6 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
             transform_instance_count=pipeline_fields.positive("transform_instance_count"),
             auc_threshold=float(threshold),
             model_approval_status=pipeline_fields.choice("model_approval_status", APPROVAL_STATUSES),
+            drift_check_engine=pipeline_fields.choice("drift_check_engine", DRIFT_CHECK_ENGINES),
         ),
     )

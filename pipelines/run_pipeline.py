@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipelines.aws import Target
@@ -42,6 +43,8 @@ class RunRequest:
     wait: bool = False
     execution_arn: str | None = None
     parameters: list[str] = field(default_factory=list)
+    environments_dir: Path | None = None
+    """Where the environment files are read (default: pipelines.config.default_environments_dir())."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
     env = kwargs.pop("env", None) or request.env
     if env is None:
         raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) or \"env\" in --kwargs")
-    config = load_config(env)
+    config = load_config(env, request.environments_dir)
     config.require_workload()
     if request.execution_arn:
         return [follow(target, config, request.execution_arn)]

@@ -29,7 +29,7 @@ except ConfigError as error:
     sys.exit(f"check-build-params.sh: error: {error}")
 PY
 )"
-environment_file="environments/$TARGET_ENV.tfvars.json"
+environment_file="${MLOPS_ENVIRONMENTS_DIR:-environments}/$TARGET_ENV.tfvars.json"
 [[ "$PROD_ACCOUNT" == "$configured_prod_account" ]] \
   || fail 2 "prodAccount '$PROD_ACCOUNT' does not match accounts.prod '$configured_prod_account' in $environment_file: enter the production account of that file (or correct the file if prod really moved)"
 

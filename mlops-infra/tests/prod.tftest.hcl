@@ -40,7 +40,7 @@ run "prod_gets_the_workload_modules_and_jenkins" {
   assert {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
-      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1,
+      length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1, length(module.alerts) == 1,
       length(module.jenkins) == 1,
     ])
     error_message = "prod must get every workload module and the Jenkins role with its log group"
@@ -89,7 +89,9 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     alert_topic_name              = var.workload.alert_topic_name
     rule_name_prefix              = var.project_name
     latest_model_function_name    = var.workload.latest_model_function_name
-    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", var.jenkins.log_group_name]
+    alert_function_name           = var.workload.alert_function_name
+    alert_lambda_role_name        = var.workload.alert_lambda_role_name
+    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", "/aws/lambda/${var.workload.alert_function_name}", var.jenkins.log_group_name]
     pipeline_arns = [
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}",
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.inference_pipeline_name)}",

@@ -314,6 +314,34 @@ run "function_name_with_space" {
   expect_failures = [var.workload]
 }
 
+run "unknown_drift_check_engine" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { drift_check_engine = "clarify" }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "alert_function_name_with_space" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { alert_function_name = "pipeline alert" })
+  }
+
+  expect_failures = [var.workload]
+}
+
 run "role_name_too_long" {
   command = plan
 

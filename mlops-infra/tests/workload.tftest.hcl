@@ -25,6 +25,9 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:000000000000:rule/mock-rule" }
+  }
 }
 
 run "workload_key_lets_eventbridge_and_logs_use_it" {
@@ -278,7 +281,7 @@ run "triggers_follow_the_tfvars" {
     schedule_expression    = var.workload.inference_schedule.expression
     schedule_enabled       = var.workload.inference_schedule.enabled
     events_role_arn        = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.events_role_name}"
-    alert_topic_arn        = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
+    alert_function_arn     = "arn:aws:lambda:${var.aws_region}:${var.accounts[var.environment]}:function:${var.workload.alert_function_name}"
   }
 
   assert {
@@ -318,9 +321,119 @@ run "triggers_follow_the_tfvars" {
   assert {
     condition = alltrue([
       for target in [aws_cloudwatch_event_target.inference_failed_alert, aws_cloudwatch_event_target.train_failed_alert] :
-      target.arn == var.alert_topic_arn && strcontains(target.input_transformer[0].input_template, "<execution>")
+      target.arn == var.alert_function_arn && length(target.input_transformer) == 0 && target.input == null
     ])
-    error_message = "both failure rules must send a readable alert to the topic"
+    error_message = "both failure rules must hand the whole event to the alert function"
+  }
+
+  assert {
+    condition = {
+      for key, permission in aws_lambda_permission.alert : key => [
+        permission.action, permission.principal, permission.function_name, permission.source_arn
+      ]
+      } == {
+      inference = ["lambda:InvokeFunction", "events.amazonaws.com", var.alert_function_arn, aws_cloudwatch_event_rule.inference_failed.arn]
+      train     = ["lambda:InvokeFunction", "events.amazonaws.com", var.alert_function_arn, aws_cloudwatch_event_rule.train_failed.arn]
+    }
+    error_message = "each failure rule, and only it, may invoke the alert function"
+  }
+}
+
+run "alert_function" {
+  command = plan
+
+  module {
+    source = "./modules/alerts"
+  }
+
+  variables {
+    function_name    = var.workload.alert_function_name
+    role_name        = var.workload.alert_lambda_role_name
+    zip_path         = var.lambda_zip_path
+    environment      = var.environment
+    account_id       = var.accounts[var.environment]
+    region           = var.aws_region
+    alert_topic_arn  = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
+    kms_key_arn      = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    data_bucket_name = var.workload.data_bucket_name
+    feature_names    = ["Age", "Shape", "Margin", "Density"]
+    pipeline_arns = [
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.train_pipeline_name)}",
+      "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.inference_pipeline_name)}",
+    ]
+    retrain_on_failure_of  = var.workload.inference_pipeline_name
+    retrain_pipeline_name  = var.workload.train_pipeline_name
+    retrain_input_data_uri = "s3://${var.workload.data_bucket_name}/data/train/"
+    tags                   = { Component = "pipeline-alerts" }
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.function_name == var.workload.alert_function_name &&
+      aws_lambda_function.this.handler == "pipeline_alert.handler" && aws_lambda_function.this.runtime == "python3.11" &&
+      aws_lambda_function.this.source_code_hash == filebase64sha256(var.lambda_zip_path) &&
+      aws_lambda_function.this.kms_key_arn == var.kms_key_arn && aws_lambda_function.this.tags == var.tags
+    )
+    error_message = "the alert function must run pipeline_alert.handler from the project's zip, encrypted with the workload key"
+  }
+
+  assert {
+    condition = jsonencode(aws_lambda_function.this.environment[0].variables) == jsonencode({
+      ALERT_TOPIC_ARN        = var.alert_topic_arn
+      ENVIRONMENT            = var.environment
+      MONITORING_BUCKET      = var.workload.data_bucket_name
+      MONITORING_PREFIX      = "monitoring"
+      FEATURE_NAMES          = "Age,Shape,Margin,Density"
+      RETRAIN_ON_FAILURE_OF  = var.workload.inference_pipeline_name
+      RETRAIN_PIPELINE_NAME  = var.workload.train_pipeline_name
+      RETRAIN_INPUT_DATA_URI = var.retrain_input_data_uri
+    })
+    error_message = "the alert function must know the topic, the environment, where the reports are and what retraining a failure starts"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/${var.workload.alert_function_name}" && aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn && aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name
+    error_message = "the alert function must log to its own encrypted log group"
+  }
+
+  assert {
+    condition = aws_iam_role.this.name == var.workload.alert_lambda_role_name && jsondecode(aws_iam_role.this.assume_role_policy).Statement == [{
+      Sid       = "LambdaAssumesTheRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+    }]
+    error_message = "the alert function must run as its own role, assumable by Lambda of this account only"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+        for action in flatten([s.Action]) : s.Effect == "Allow" && action != "*" && !endswith(action, ":*")
+      ]
+    ]))
+    error_message = "the alert role may not allow every action, nor every action of a service"
+  }
+
+  assert {
+    condition = jsonencode({
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid => [sort(flatten([s.Action])), sort(flatten([s.Resource]))]
+      }) == jsonencode({
+      ReadFailedExecutions = [
+        ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"],
+        sort([for arn in var.pipeline_arns : "${arn}/execution/*"]),
+      ]
+      ReadDataQualityReports = [["s3:GetObject"], ["arn:aws:s3:::${var.workload.data_bucket_name}/monitoring/*"]]
+      PublishTheAlert        = [["sns:Publish"], [var.alert_topic_arn]]
+      UseTheWorkloadKey      = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+      WriteFunctionLogs = [
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        ["arn:aws:logs:${var.aws_region}:${var.accounts[var.environment]}:log-group:/aws/lambda/${var.workload.alert_function_name}:*"],
+      ]
+      UploadTraces = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+    })
+    error_message = "the alert role may read only the pipelines' executions and steps and the data bucket's monitoring prefix, publish to the alert topic, use the workload key and write its logs"
   }
 }
 

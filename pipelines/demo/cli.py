@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import DRIFT_CHECK_ENGINES
 from pipelines.demo.run import DEFAULT_REPORT, DEFAULT_WORK_DIR, run_demo
 
 
@@ -23,6 +24,9 @@ def parser() -> argparse.ArgumentParser:
                         help=f"where to write the HTML report (default: {DEFAULT_REPORT})")
     result.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help=f"scratch directory for prepared data and plans (default: {DEFAULT_WORK_DIR})")
+    result.add_argument("--drift-check-engine", choices=DRIFT_CHECK_ENGINES,
+                        help="run the loop with this drift-check engine in dev and prod (default: what "
+                             "environments/*.tfvars.json say); the demo works on copies of those files")
     result.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return result
 
@@ -30,4 +34,5 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging(args.verbose)
-    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir), "mlops-demo")
+    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine),
+                   "mlops-demo")

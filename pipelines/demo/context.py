@@ -24,6 +24,8 @@ class DemoContext:
     resources: contextlib.ExitStack
     target: Target | None = None
     """The local stack every call goes to; set by the first step."""
+    environments_dir: Path | None = None
+    """Copies of the environment files the loop runs with (another drift-check engine), or None: the repo's."""
     facts: DemoFacts = field(default_factory=DemoFacts)
     train_executions_before_failure: set[str] = field(default_factory=set)
     """prod's train executions before the failing inference: the one the failure rule starts is the new one."""

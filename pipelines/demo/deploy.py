@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipelines.aws import Target
-from pipelines.config import EnvConfig
+from pipelines.config import ENVIRONMENTS_DIR_VARIABLE, EnvConfig
 from pipelines.errors import InfraError, UsageError
 
 LOG = logging.getLogger(__name__)
@@ -52,9 +52,11 @@ def jenkins_role_credentials(config: EnvConfig, target: Target) -> dict[str, str
 
 def stage_environment(config: EnvConfig, work_dir: Path, target: Target) -> dict[str, str]:
     """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials; the
-    scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local stack)."""
+    scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local stack) and
+    read the environment file the config came from."""
     return {
         **target.child_environment(os.environ),
+        ENVIRONMENTS_DIR_VARIABLE: str(config.path.parent),
         "TARGET_ENV": config.environment,
         "TERRAFORM_ACTION": "apply",
         "PROD_ACCOUNT": config.accounts.prod,

@@ -56,6 +56,8 @@ class DemoFacts:
     uploaded_data: dict[str, list[str]] = field(default_factory=dict)
     versions: list[ModelVersion] = field(default_factory=list)
     runs: list[PipelineRun] = field(default_factory=list)
+    drift_check_engine: str = ""
+    """The engine that ran the failing check: model-monitor or processing."""
     violations: list[dict[str, str]] = field(default_factory=list)
     violations_report_uri: str = ""
     baseline_statistics: dict[str, Any] | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from pathlib import Path
 
-from pipelines.config import ENVIRONMENTS, REPO_ROOT, load_config
+from pipelines.config import ENVIRONMENTS, REPO_ROOT, environment_file, load_config
 from pipelines.demo import steps
 from pipelines.demo.context import DemoContext
 from pipelines.demo.report import write_report
@@ -18,13 +19,31 @@ DEFAULT_REPORT = REPO_ROOT / "reports" / "demo-report.html"
 DEFAULT_WORK_DIR = REPO_ROOT / ".local" / "demo"
 
 
-def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
-                 work_dir: Path = DEFAULT_WORK_DIR) -> tuple[ScenarioResult, DemoContext]:
-    """Run every step; the stack the demo started is stopped before returning, also on failure or Ctrl-C."""
-    configs = {environment: load_config(environment) for environment in ENVIRONMENTS}
+def environments_with_engine(engine: str, directory: Path) -> Path:
+    """Copies of the environment files in `directory`, with `engine` as every workload's drift-check engine."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for environment in ENVIRONMENTS:
+        values = json.loads(environment_file(environment).read_text())
+        if values.get("workload"):
+            values["workload"]["pipeline"]["drift_check_engine"] = engine
+        (directory / f"{environment}.tfvars.json").write_text(json.dumps(values, indent=2) + "\n")
+    return directory
+
+
+def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT, work_dir: Path = DEFAULT_WORK_DIR,
+                 drift_check_engine: str | None = None) -> tuple[ScenarioResult, DemoContext]:
+    """Run every step; the stack the demo started is stopped before returning, also on failure or Ctrl-C.
+
+    With `drift_check_engine`, the loop runs on copies of the environment files that choose that engine.
+    """
+    work_dir = Path(work_dir)
+    environments_dir = (environments_with_engine(drift_check_engine, work_dir / "environments")
+                        if drift_check_engine else None)
+    configs = {environment: load_config(environment, environments_dir) for environment in ENVIRONMENTS}
     with contextlib.ExitStack() as resources:
-        context = DemoContext(configs=configs, repo_root=REPO_ROOT, work_dir=Path(work_dir),
-                              report_path=Path(report_path), endpoint=endpoint, resources=resources)
+        context = DemoContext(configs=configs, repo_root=REPO_ROOT, work_dir=work_dir,
+                              report_path=Path(report_path), endpoint=endpoint, resources=resources,
+                              environments_dir=environments_dir)
         result = Scenario(steps.demo_steps()).run(context, context.account_label)
         try:
             write_report(context.report_path, context.facts, result,
@@ -39,8 +58,8 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
 
 
 def run_demo(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
-             work_dir: Path = DEFAULT_WORK_DIR) -> int:
-    result, context = run_scenario(endpoint, report_path, work_dir)
+             work_dir: Path = DEFAULT_WORK_DIR, drift_check_engine: str | None = None) -> int:
+    result, context = run_scenario(endpoint, report_path, work_dir, drift_check_engine)
     print(format_summary(result))
     if context.facts.report_path:
         print(f"report: {context.facts.report_path}")

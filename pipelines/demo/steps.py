@@ -12,6 +12,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from pipelines.aws import Target
+from pipelines.config import MODEL_MONITOR
 from pipelines.demo.context import DemoContext
 from pipelines.demo.deploy import DEPLOY_STAGES, deploy
 from pipelines.demo.executions import (
@@ -23,7 +24,7 @@ from pipelines.demo.executions import (
 )
 from pipelines.demo.facts import ModelVersion, Notification
 from pipelines.demo.registry import model_version, read_s3_json
-from pipelines.demo.report import metric_names
+from pipelines.demo.report import feature_label, metric_names
 from pipelines.demo.scenario import Step
 from pipelines.errors import ExecutionFailed, InfraError, LocalStackError, MlopsError
 
@@ -80,7 +81,8 @@ def upsert_dev_pipelines(context: DemoContext) -> str:
     """What the ML engineer runs: `run-pipeline --env dev` uploads the scripts and upserts both pipelines."""
     from pipelines.run_pipeline import RunRequest, run_pipelines
 
-    run_pipelines(RunRequest(env="dev", pipeline="all"), context.require_target())
+    run_pipelines(RunRequest(env="dev", pipeline="all", environments_dir=context.environments_dir),
+                  context.require_target())
     workload = context.config("dev").require_workload()
     return f"{workload.train_pipeline_name} and {workload.inference_pipeline_name} upserted in dev"
 
@@ -223,26 +225,41 @@ def _predictions(context: DemoContext, execution: FinishedExecution) -> tuple[st
 
 def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri: str,
                   baseline_statistics_uri: str) -> str:
-    """Read the failed check's constraint_violations.json and both statistics documents for the report."""
-    check, metadata = execution.step_metadata("QualityCheck")
-    report_uri = metadata.get("ViolationReport", "")
-    if not report_uri:
-        raise UnexpectedOutcome(f"the failed check step {check['StepName']} names no ViolationReport; "
-                                f"its metadata: {metadata}")
+    """Read the check's constraint_violations.json and both statistics documents for the report.
+
+    Both engines write the check's output under the data bucket's monitoring prefix, per execution: the
+    Model Monitor step names it as its ViolationReport too, the processing engine's gate fails the execution
+    with a message that names the violated features.
+    """
+    from pipelines.inference.pipeline import MONITORING_PREFIX
+
+    workload = context.config("prod").require_workload()
+    engine = workload.pipeline.drift_check_engine
+    output = (f"s3://{workload.data_bucket_name}/{MONITORING_PREFIX}/{workload.inference_pipeline_name.lower()}/"
+              f"{execution.execution_id}")
+    report_uri = f"{output}/constraint_violations.json"
+    if engine == MODEL_MONITOR:
+        _, metadata = execution.step_metadata("QualityCheck")
+        if metadata.get("ViolationReport") != report_uri:
+            raise UnexpectedOutcome(f"the failed Model Monitor check names {metadata.get('ViolationReport')!r} as "
+                                    f"its ViolationReport, expected {report_uri}")
     session = context.session("prod")
     violations = read_s3_json(session, report_uri).get("violations", [])
     if not violations:
         raise UnexpectedOutcome(f"the check failed the execution but {report_uri} lists no violation")
-    if "violation" not in execution.failure_reason.lower():
-        raise UnexpectedOutcome(f"the execution's failure reason does not mention the violations: "
+    named = {violation["constraint_check_type"] for violation in violations} if engine == MODEL_MONITOR else \
+        {feature_label(violation["feature_name"]) for violation in violations}
+    if not any(name in execution.failure_reason for name in named):
+        raise UnexpectedOutcome(f"the execution's failure reason names none of the violations ({sorted(named)}): "
                                 f"{execution.failure_reason!r}")
+    context.facts.drift_check_engine = engine
     context.facts.violations = violations
     context.facts.violations_report_uri = report_uri
     context.facts.drift_batch_uri = batch_uri
     context.facts.baseline_statistics = read_s3_json(session, baseline_statistics_uri)
-    context.facts.batch_statistics = read_s3_json(session, f"{report_uri.rsplit('/', 1)[0]}/statistics.json")
+    context.facts.batch_statistics = read_s3_json(session, f"{output}/statistics.json")
     kinds = sorted({violation["constraint_check_type"] for violation in violations})
-    return f"Failed as it should: {len(violations)} violation(s) ({', '.join(kinds)})"
+    return f"Failed as it should ({engine} engine): {len(violations)} violation(s) ({', '.join(kinds)})"
 
 
 def retrain(context: DemoContext) -> str:

@@ -2,8 +2,18 @@
 
 The Lambda step calls the Terraform-managed function by ARN (building a LambdaStep from a local script
 would create or update the function on every `definition()` call). Its outputs name the model artifact,
-the image and the data-quality baseline registered with the approved package; the monitor runs before the
+the image and the data-quality baseline registered with the approved package; the check runs before the
 transform and fails the execution on a violation, so drifted input never gets predictions.
+
+The check runs on the environment's drift-check engine (`workload.pipeline.drift_check_engine`):
+- `model-monitor`: a MonitorBatchTransformStep (the Model Monitor analyzer image, then the transform);
+- `processing`: no Model Monitor container. A ProcessingStep on the scikit-learn image runs the project's
+  analyzer script (pipelines/monitoring/data_quality.py) against the baseline; a ConditionStep reads its
+  drift_check.json (PropertyFile) and either runs the transform or a FailStep whose message names each
+  violated feature, check and figures.
+Both write statistics.json and constraint_violations.json under
+`s3://<data bucket>/monitoring/<lowercase pipeline name>/<execution id>/`, where the alert function reads the
+report.
 
 Parameters (names are an interface other components rely on): BatchDataUri, TransformInstanceType,
 TransformInstanceCount, MonitorInstanceType.
@@ -11,31 +21,58 @@ TransformInstanceCount, MonitorInstanceType.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sagemaker.lambda_helper import Lambda
 from sagemaker.model import Model
 from sagemaker.model_monitor.dataset_format import DatasetFormat
+from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.transformer import Transformer
 from sagemaker.workflow.check_job_config import CheckJobConfig
+from sagemaker.workflow.condition_step import ConditionStep
+from sagemaker.workflow.conditions import ConditionEquals
+from sagemaker.workflow.fail_step import FailStep
+from sagemaker.workflow.functions import JsonGet
 from sagemaker.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
 from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.monitor_batch_transform_step import MonitorBatchTransformStep
 from sagemaker.workflow.parameters import ParameterInteger, ParameterString
 from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
+from sagemaker.workflow.steps import ProcessingStep, TransformStep
 
-from pipelines.config import EnvConfig
-from pipelines.definitions import CodeAsset, data_uri, definition_session, execution_prefix, offline_boto3
+from pipelines.config import MODEL_MONITOR, EnvConfig
+from pipelines.data.raw import FEATURES
+from pipelines.definitions import (
+    CodeAsset,
+    code_asset,
+    data_uri,
+    definition_session,
+    execution_prefix,
+    offline_boto3,
+    processing_path,
+    sklearn_image,
+)
 
 STEP_LATEST_MODEL = "LatestApprovedModel"
 STEP_CREATE_MODEL = "SeverityModel"  # ModelStep names the step "SeverityModel-CreateModel" in the definition
 STEP_MONITOR_TRANSFORM = "BatchInference"  # becomes "BatchInference-monitoring" and "BatchInference-transform"
+# The processing engine's steps (the transform keeps the name "BatchInference-transform").
+STEP_DATA_QUALITY = "DataQualityCheck"
+STEP_DATA_QUALITY_GATE = "CheckDataQuality"
+STEP_DATA_QUALITY_FAIL = "DataQualityViolations"
+DATA_QUALITY_SCRIPT = Path(__file__).resolve().parent.parent / "monitoring" / "data_quality.py"
+MONITORING_PREFIX = "monitoring"  # s3://<data bucket>/monitoring/<pipeline>/<execution id>/: the check's output
 # The Lambda handler's result keys (pipelines/inference/scripts/latest_approved_model.py).
 LAMBDA_OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
 
 def code_assets(config: EnvConfig) -> list[CodeAsset]:
-    """No script to upload: the Lambda function's code is deployed by Terraform."""
-    return []
+    """The data-quality analyzer on the processing engine; nothing else (Terraform deploys the Lambda's code)."""
+    if config.require_workload().pipeline.drift_check_engine == MODEL_MONITOR:
+        return []
+    return [code_asset(config, DATA_QUALITY_SCRIPT)]
 
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
@@ -68,7 +105,10 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
                   sagemaker_session=session)
     create_model = ModelStep(name=STEP_CREATE_MODEL, step_args=model.create(instance_type=transform_type))
 
+    name = pipeline_name or workload.inference_pipeline_name
     work = data_uri(config, "inference", workload.inference_pipeline_name)
+    # Lowercase, as events name the pipeline: the alert function finds the report from the event alone.
+    monitoring_output = execution_prefix(data_uri(config, MONITORING_PREFIX, name.lower()))
     transformer = Transformer(
         model_name=create_model.properties.ModelName,
         instance_type=transform_type, instance_count=transform_count,
@@ -76,31 +116,83 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         accept="text/csv", assemble_with="Line", strategy="MultiRecord",
         output_kms_key=workload_key, volume_kms_key=workload_key, sagemaker_session=session,
     )
-    monitor_transform = MonitorBatchTransformStep(
-        name=STEP_MONITOR_TRANSFORM,
-        transform_step_args=transformer.transform(data=batch_data, content_type="text/csv", split_type="Line"),
-        monitor_configuration=DataQualityCheckConfig(
-            baseline_dataset=batch_data,
-            # Same header-less CSV as the baseline the train pipeline registered.
-            dataset_format=DatasetFormat.csv(header=False),
-            output_s3_uri=execution_prefix(work, "data-quality"),
-        ),
-        check_job_configuration=CheckJobConfig(
-            role=role, instance_count=1, instance_type=monitor_type,
-            volume_kms_key=workload_key, output_kms_key=workload_key, sagemaker_session=session,
-        ),
-        monitor_before_transform=True,
-        fail_on_violation=True,
-        supplied_baseline_statistics=model_output["BaselineStatisticsUri"],
-        supplied_baseline_constraints=model_output["BaselineConstraintsUri"],
-    )
+    transform_args = transformer.transform(data=batch_data, content_type="text/csv", split_type="Line")
+    if settings.drift_check_engine == MODEL_MONITOR:
+        check_steps = [MonitorBatchTransformStep(
+            name=STEP_MONITOR_TRANSFORM,
+            transform_step_args=transform_args,
+            monitor_configuration=DataQualityCheckConfig(
+                baseline_dataset=batch_data,
+                # Same header-less CSV as the baseline the train pipeline registered.
+                dataset_format=DatasetFormat.csv(header=False),
+                output_s3_uri=monitoring_output,
+            ),
+            check_job_configuration=CheckJobConfig(
+                role=role, instance_count=1, instance_type=monitor_type,
+                volume_kms_key=workload_key, output_kms_key=workload_key, sagemaker_session=session,
+            ),
+            monitor_before_transform=True,
+            fail_on_violation=True,
+            supplied_baseline_statistics=model_output["BaselineStatisticsUri"],
+            supplied_baseline_constraints=model_output["BaselineConstraintsUri"],
+        )]
+    else:
+        check_steps = _processing_check(config, session, role, monitor_type, batch_data, model_output,
+                                        monitoring_output, transform_args)
     return Pipeline(
-        name=pipeline_name or workload.inference_pipeline_name,
+        name=name,
         parameters=[batch_data, transform_type, transform_count, monitor_type],
-        steps=[latest, create_model, monitor_transform],
+        steps=[latest, create_model, *check_steps],
         pipeline_experiment_config=None,
         sagemaker_session=session,
     )
+
+
+def _processing_check(config: EnvConfig, session, role: str, instance_type, batch_data, model_output,
+                      output, transform_args) -> list:
+    """Analyzer job -> gate on its violation count -> transform, or fail naming every violation."""
+    workload_key = config.workload_kms_alias_arn
+    analyzer = ScriptProcessor(
+        image_uri=sklearn_image(config), command=["python3"], role=role,
+        instance_type=instance_type, instance_count=1,
+        volume_kms_key=workload_key, output_kms_key=workload_key, sagemaker_session=session,
+    )
+    result = PropertyFile(name="DataQualityResult", output_name="data-quality", path="drift_check.json")
+    baseline_dir = processing_path("baseline")
+    check = ProcessingStep(
+        name=STEP_DATA_QUALITY,
+        step_args=analyzer.run(
+            code=code_asset(config, DATA_QUALITY_SCRIPT).s3_uri,
+            inputs=[
+                ProcessingInput(source=batch_data, destination=processing_path("input", "dataset"),
+                                input_name="dataset"),
+                ProcessingInput(source=model_output["BaselineStatisticsUri"],
+                                destination=processing_path("baseline", "statistics"), input_name="statistics"),
+                ProcessingInput(source=model_output["BaselineConstraintsUri"],
+                                destination=processing_path("baseline", "constraints"), input_name="constraints"),
+            ],
+            outputs=[ProcessingOutput(output_name="data-quality", source=processing_path("output"),
+                                      destination=output)],
+            arguments=["check", "--dataset", processing_path("input", "dataset"),
+                       "--baseline-statistics", f"{baseline_dir}/statistics/statistics.json",
+                       "--baseline-constraints", f"{baseline_dir}/constraints/constraints.json",
+                       "--output-dir", processing_path("output"),
+                       # The batch columns in order, so the failure message says Age rather than _c0.
+                       "--feature-names", ",".join(FEATURES)],
+        ),
+        property_files=[result],
+    )
+    transform = TransformStep(name=f"{STEP_MONITOR_TRANSFORM}-transform", step_args=transform_args)
+    fail = FailStep(name=STEP_DATA_QUALITY_FAIL,
+                    error_message=JsonGet(step_name=check.name, property_file=result, json_path="summary"))
+    gate = ConditionStep(
+        name=STEP_DATA_QUALITY_GATE,
+        conditions=[ConditionEquals(
+            left=JsonGet(step_name=check.name, property_file=result, json_path="violation_count"), right=0)],
+        if_steps=[transform],
+        else_steps=[fail],
+    )
+    return [check, gate]
 
 
 def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:

@@ -1,5 +1,12 @@
 """The train pipeline: preprocess -> XGBoost -> evaluate -> AUC gate -> data-quality baseline + register.
 
+The data-quality baseline runs on the environment's drift-check engine (`workload.pipeline.drift_check_engine`):
+`model-monitor`, a QualityCheckStep on the Model Monitor analyzer image; or `processing`, a ProcessingStep on the
+scikit-learn image running the project's analyzer script (pipelines/monitoring/data_quality.py). Both write
+statistics.json and constraints.json in Model Monitor's formats, and the registered package records them as its
+ModelDataQuality metrics and DriftCheckBaselines, so either engine can check against a version registered by the
+other.
+
 Registered model packages go to the CENTRAL model package group (by ARN) and everything they reference
 (model.tar.gz, evaluation.json, baseline statistics and constraints) to the central artifacts bucket under
 `<environment>/`, encrypted with the registry key, so prod can use a version trained in dev. Intermediate
@@ -32,7 +39,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep
 
-from pipelines.config import EnvConfig
+from pipelines.config import MODEL_MONITOR, EnvConfig
 from pipelines.definitions import (
     CodeAsset,
     artifacts_uri,
@@ -50,6 +57,7 @@ from pipelines.definitions import (
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 PREPROCESS_SCRIPT = SCRIPTS_DIR / "preprocess.py"
 EVALUATE_SCRIPT = SCRIPTS_DIR / "evaluate.py"
+DATA_QUALITY_SCRIPT = Path(__file__).resolve().parent.parent / "monitoring" / "data_quality.py"
 
 STEP_PREPROCESS = "PreprocessData"
 STEP_TRAIN = "TrainModel"
@@ -73,7 +81,11 @@ HYPERPARAMETERS = {
 
 
 def code_assets(config: EnvConfig) -> list[CodeAsset]:
-    return [code_asset(config, PREPROCESS_SCRIPT), code_asset(config, EVALUATE_SCRIPT)]
+    """The scripts the definition references; the data-quality analyzer only on the processing engine."""
+    scripts = [PREPROCESS_SCRIPT, EVALUATE_SCRIPT]
+    if config.require_workload().pipeline.drift_check_engine != MODEL_MONITOR:
+        scripts.append(DATA_QUALITY_SCRIPT)
+    return [code_asset(config, script) for script in scripts]
 
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
@@ -89,7 +101,7 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     role = role or config.sagemaker_execution_role_arn
     workload_key = config.workload_kms_alias_arn
     registry_key = config.model_artifacts_kms_alias_arn
-    preprocess_code, evaluate_code = code_assets(config)
+    preprocess_code, evaluate_code, *analyzer_code = code_assets(config)
 
     input_data = ParameterString("InputDataUri", default_value=data_uri(config, "data", "train", "part1/"))
     processing_type = ParameterString("ProcessingInstanceType", default_value=settings.processing_instance_type)
@@ -160,36 +172,57 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     )
     auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
 
-    baseline = QualityCheckStep(
-        name=STEP_BASELINE,
-        quality_check_config=DataQualityCheckConfig(
-            baseline_dataset=split_uri("baseline"),
-            # Batch-transform input has no header; the baseline must name its columns the same way.
-            dataset_format=DatasetFormat.csv(header=False),
-            output_s3_uri=execution_prefix(artifacts_uri(config, "baselines")),
-        ),
-        check_job_config=CheckJobConfig(
-            role=role, instance_count=1, instance_type=processing_type,
+    baseline_destination = execution_prefix(artifacts_uri(config, "baselines"))
+    if settings.drift_check_engine == MODEL_MONITOR:
+        baseline = QualityCheckStep(
+            name=STEP_BASELINE,
+            quality_check_config=DataQualityCheckConfig(
+                baseline_dataset=split_uri("baseline"),
+                # Batch-transform input has no header; the baseline must name its columns the same way.
+                dataset_format=DatasetFormat.csv(header=False),
+                output_s3_uri=baseline_destination,
+            ),
+            check_job_config=CheckJobConfig(
+                role=role, instance_count=1, instance_type=processing_type,
+                volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
+            ),
+            skip_check=True,
+            register_new_baseline=True,
+            model_package_group_name=config.model_package_group_arn,
+        )
+        quality = baseline.properties
+        calculated = (quality.CalculatedBaselineStatistics, quality.CalculatedBaselineConstraints)
+        drift_check = (quality.BaselineUsedForDriftCheckStatistics, quality.BaselineUsedForDriftCheckConstraints)
+    else:
+        analyzer = ScriptProcessor(
+            image_uri=sklearn_image(config), command=["python3"], role=role,
+            instance_type=processing_type, instance_count=1,
             volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
-        ),
-        skip_check=True,
-        register_new_baseline=True,
-        model_package_group_name=config.model_package_group_arn,
-    )
-    quality = baseline.properties
+        )
+        baseline = ProcessingStep(
+            name=STEP_BASELINE,
+            step_args=analyzer.run(
+                code=analyzer_code[0].s3_uri,
+                inputs=[ProcessingInput(source=split_uri("baseline"), destination=processing_path("input", "baseline"),
+                                        input_name="dataset")],
+                outputs=[ProcessingOutput(output_name="baseline", source=processing_path("baseline"),
+                                          destination=baseline_destination)],
+                arguments=["baseline", "--dataset", processing_path("input", "baseline"),
+                           "--output-dir", processing_path("baseline")],
+            ),
+        )
+        # A new baseline is both what this run calculated and what later checks use (skip_check, register_new).
+        calculated = drift_check = tuple(Join(on="/", values=[baseline_destination, name])
+                                         for name in ("statistics.json", "constraints.json"))
     model_metrics = ModelMetrics(
         model_statistics=MetricsSource(
             s3_uri=Join(on="/", values=[evaluation_destination, "evaluation.json"]), content_type="application/json"),
-        model_data_statistics=MetricsSource(
-            s3_uri=quality.CalculatedBaselineStatistics, content_type="application/json"),
-        model_data_constraints=MetricsSource(
-            s3_uri=quality.CalculatedBaselineConstraints, content_type="application/json"),
+        model_data_statistics=MetricsSource(s3_uri=calculated[0], content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=calculated[1], content_type="application/json"),
     )
     drift_check_baselines = DriftCheckBaselines(
-        model_data_statistics=MetricsSource(
-            s3_uri=quality.BaselineUsedForDriftCheckStatistics, content_type="application/json"),
-        model_data_constraints=MetricsSource(
-            s3_uri=quality.BaselineUsedForDriftCheckConstraints, content_type="application/json"),
+        model_data_statistics=MetricsSource(s3_uri=drift_check[0], content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=drift_check[1], content_type="application/json"),
     )
     model = Model(image_uri=xgboost_image(config), model_data=model_data, role=role, sagemaker_session=session)
     register = ModelStep(

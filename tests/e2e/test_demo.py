@@ -1,10 +1,11 @@
-"""The demo scenario end to end, in-process, on a local stack of its own: every step's outcome is asserted
-against what the stack answers afterwards through the AWS APIs (registry, buckets, pipeline executions,
-EventBridge, SNS), not only against what the demo reported.
+"""The demo scenario end to end, in-process, once with each drift-check engine, on a local stack of this module's
+own: every step's outcome is asserted against what the stack answers afterwards through the AWS APIs
+(registry, buckets, pipeline executions, EventBridge, SNS), not only against what the demo reported.
 
-One run per module (terraform applies of three accounts dominate its time); the stack is this module's own
-so the shared session stack's resets cannot wipe it, and the terraform data directories live under a
-temporary MLOPS_LOCAL_DIR so nothing is shared with other tests or a developer's `.local/`.
+The first run (model-monitor, the example tfvars' engine) starts from empty accounts; the second (processing, no
+Model Monitor container) runs on the same stack, as `mlops-demo --endpoint` does on a reused one: Terraform finds
+nothing to change and its versions are numbered after the first run's. Terraform data directories live under a
+temporary MLOPS_LOCAL_DIR, so nothing is shared with other tests or a developer's `.local/`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import load_config
+from pipelines.config import MODEL_MONITOR, PROCESSING, load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
 from pipelines.local.stack import LocalAwsStack
@@ -30,14 +31,22 @@ REGISTRY, DEV, PROD = (load_config(environment) for environment in ("registry", 
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, require_tool):
+def stack(tmp_path_factory: pytest.TempPathFactory, require_tool):
     require_tool("terraform")
     root = tmp_path_factory.mktemp("demo")
     with pytest.MonkeyPatch.context() as patch, LocalAwsStack(log_path=root / "stack.log") as stack:
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
-        result, context = run_scenario(endpoint=stack.endpoint, report_path=root / "reports" / "demo-report.html",
-                                       work_dir=root / "work")
-        yield result, context
+        yield stack, root
+
+
+@pytest.fixture(scope="module", params=[MODEL_MONITOR, PROCESSING])
+def demo(request, stack):
+    """One whole run per engine, in this order, on the module's stack."""
+    stack, root = stack
+    engine = request.param
+    result, context = run_scenario(endpoint=stack.endpoint, work_dir=root / engine,
+                                   report_path=root / engine / "demo-report.html", drift_check_engine=engine)
+    return engine, result, context
 
 
 def _session(context, environment):
@@ -45,7 +54,7 @@ def _session(context, environment):
 
 
 def test_every_step_ran_and_succeeded(demo):
-    result, _ = demo
+    _, result, _ = demo
     assert result.error is None, str(result.error)
     assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
@@ -54,25 +63,29 @@ def test_every_step_ran_and_succeeded(demo):
     assert result.outcome("approve-v1").account == "registry (111111111111)"
 
 
-def test_the_central_group_holds_two_approved_versions_trained_in_dev_then_prod(demo):
-    _, context = demo
+def test_the_central_group_holds_the_runs_two_approved_versions_trained_in_dev_then_prod(demo):
+    engine, _, context = demo
     sagemaker = _session(context, "registry").client("sagemaker")
     packages = sagemaker.list_model_packages(ModelPackageGroupName=REGISTRY.model_registry.model_package_group_name,
                                              SortBy="CreationTime", SortOrder="Ascending")["ModelPackageSummaryList"]
-    assert [package["ModelApprovalStatus"] for package in packages] == ["Approved", "Approved"]
-    assert [package["ModelPackageVersion"] for package in packages] == [1, 2]
+    first = 1 if engine == MODEL_MONITOR else 3  # the second run's versions come after the first run's
+    assert [package["ModelPackageVersion"] for package in packages][-2:] == [first, first + 1]
+    assert [package["ModelApprovalStatus"] for package in packages][-2:] == ["Approved", "Approved"]
+    assert [version.version for version in context.facts.versions] == [first, first + 1]
     assert all(package["ModelPackageArn"].startswith(f"arn:aws:sagemaker:us-east-1:{REGISTRY.account_id}:")
                for package in packages)
-    trained_in = [version.trained_in for version in context.facts.versions]
-    assert trained_in == ["dev", "prod"]
+    assert [version.trained_in for version in context.facts.versions] == ["dev", "prod"]
     assert context.facts.versions[0].input_data_uri == f"s3://{DEV.workload.data_bucket_name}/data/train/part1/"
     for version in context.facts.versions:
         assert version.metrics["auc"] > DEV.workload.pipeline.auc_threshold
         assert sum(map(sum, version.confusion_matrix)) > 0
+        # Either engine's versions carry the drift baselines the other engine reads.
+        package = sagemaker.describe_model_package(ModelPackageName=version.arn)
+        assert package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"].endswith("statistics.json")
 
 
 def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo):
-    _, context = demo
+    _, _, context = demo
     s3 = _session(context, "prod").client("s3")
     for label in ("inference-clean", "inference-v2"):
         run = context.facts.run(label)
@@ -85,22 +98,37 @@ def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo
             assert all(0.0 <= float(line) <= 1.0 for line in lines)
 
 
-def test_the_outlier_inference_failed_on_the_drift_check_with_the_violations_in_its_reason(demo):
-    _, context = demo
+def test_the_processing_engine_runs_no_model_monitor_container(demo):
+    engine, _, context = demo
+    sagemaker = _session(context, "prod").client("sagemaker")
+    definition = sagemaker.describe_pipeline_definition_for_execution(
+        PipelineExecutionArn=context.facts.run("inference-outliers").execution_arn)["PipelineDefinition"]
+    assert ("model-monitor-analyzer" in definition) == (engine == MODEL_MONITOR)
+    assert ('"Type": "QualityCheck"' in definition) == (engine == MODEL_MONITOR)
+
+
+def test_the_outlier_inference_failed_naming_age_drift_and_completeness(demo):
+    engine, _, context = demo
     run = context.facts.run("inference-outliers")
     execution = _session(context, "prod").client("sagemaker").describe_pipeline_execution(
         PipelineExecutionArn=run.execution_arn)
     assert execution["PipelineExecutionStatus"] == "Failed"
     assert run.parameters["BatchDataUri"] == f"s3://{PROD.workload.data_bucket_name}/data/batch/outliers/"
-    assert "CompletedWithViolations" in execution["FailureReason"]
-    assert "baseline_drift_check" in execution["FailureReason"]
-    kinds = {violation["constraint_check_type"] for violation in context.facts.violations}
-    assert "baseline_drift_check" in kinds
-    assert "completeness_check" in kinds
+    assert context.facts.drift_check_engine == engine
+    kinds = {(violation["feature_name"], violation["constraint_check_type"]) for violation in context.facts.violations}
+    assert ("_c0", "baseline_drift_check") in kinds  # _c0 is Age: the batch CSV has no header
+    assert "completeness_check" in {kind for _, kind in kinds}
+    reason = execution["FailureReason"]
+    if engine == MODEL_MONITOR:
+        assert "CompletedWithViolations" in reason
+        assert "baseline_drift_check" in reason
+    else:
+        assert "Age" in reason
+        assert "completeness" in reason.lower()
 
 
 def test_the_retrain_was_started_by_the_terraform_rule_on_part1_and_part2(demo):
-    _, context = demo
+    _, _, context = demo
     retrain = context.facts.run("retrain-prod")
     train_arn = PROD.pipeline_arn(PROD.workload.train_pipeline_name)
     events = _session(context, "prod").client("events")
@@ -113,19 +141,18 @@ def test_the_retrain_was_started_by_the_terraform_rule_on_part1_and_part2(demo):
     assert retrain.status == "Succeeded"
 
 
-def test_the_alert_email_names_the_failed_inference_execution(demo):
-    _, context = demo
-    assert len(context.facts.notifications) == 1
-    notification = context.facts.notifications[0]
-    assert notification.topic_arn == PROD.alert_topic_arn
-    failed = context.facts.run("inference-outliers")
-    assert PROD.workload.inference_pipeline_name in notification.message
-    assert failed.execution_arn in notification.message
-    assert "Failed" in notification.message
+def test_the_failure_rule_started_exactly_one_retraining(demo):
+    _, _, context = demo
+    sagemaker = _session(context, "prod").client("sagemaker")
+    failed_at = sagemaker.describe_pipeline_execution(
+        PipelineExecutionArn=context.facts.run("inference-outliers").execution_arn)["CreationTime"]
+    after = sagemaker.list_pipeline_executions(PipelineName=PROD.workload.train_pipeline_name,
+                                               CreatedAfter=failed_at)["PipelineExecutionSummaries"]
+    assert [summary["PipelineExecutionArn"] for summary in after] == [context.facts.run("retrain-prod").execution_arn]
 
 
 def test_scheduled_inference_was_started_by_the_terraform_schedule_rule(demo):
-    _, context = demo
+    _, _, context = demo
     events = _session(context, "prod").client("events")
     [schedule] = [rule["Name"] for rule in events.list_rules()["Rules"] if "ScheduleExpression" in rule]
     for label in ("inference-clean", "inference-v2"):
@@ -134,7 +161,7 @@ def test_scheduled_inference_was_started_by_the_terraform_schedule_rule(demo):
 
 
 def test_every_execution_is_listed_by_the_sagemaker_api(demo):
-    _, context = demo
+    _, _, context = demo
     for environment in ("dev", "prod"):
         sagemaker = _session(context, environment).client("sagemaker")
         listed = {summary["PipelineExecutionArn"]
@@ -143,28 +170,34 @@ def test_every_execution_is_listed_by_the_sagemaker_api(demo):
         assert {run.execution_arn for run in context.facts.runs if run.environment == environment} <= listed
 
 
-def test_the_failure_rule_started_exactly_one_retraining(demo):
-    _, context = demo
-    sagemaker = _session(context, "prod").client("sagemaker")
-    train = sagemaker.list_pipeline_executions(PipelineName=PROD.workload.train_pipeline_name)
-    assert [summary["PipelineExecutionArn"] for summary in train["PipelineExecutionSummaries"]] == \
-        [context.facts.run("retrain-prod").execution_arn]
+def test_the_alert_names_the_environment_the_pipeline_the_cause_and_the_execution(demo):
+    _, _, context = demo
+    assert len(context.facts.notifications) == 1
+    notification = context.facts.notifications[0]
+    assert notification.topic_arn == PROD.alert_topic_arn
+    assert notification.subject.startswith(f"[prod] {PROD.workload.inference_pipeline_name} failed: data drift in Age")
+    failed = context.facts.run("inference-outliers")
+    assert failed.execution_arn in notification.message
+    assert "Age" in notification.message
+    assert re.search(r"distance \d\.\d+ > \d\.\d+", notification.message)
+    assert context.facts.run("retrain-prod").pipeline_name in notification.message
 
 
 def test_inference_after_the_second_approval_uses_version_2(demo):
-    _, context = demo
+    _, _, context = demo
     first, second = context.facts.versions
     assert context.facts.run("inference-clean").model_package_arn == first.arn
     assert context.facts.run("inference-outliers").model_package_arn == first.arn
     assert context.facts.run("inference-v2").model_package_arn == second.arn
 
 
-def test_the_report_has_metrics_of_both_versions_the_violations_and_the_figures(demo):
-    _, context = demo
+def test_the_report_has_metrics_of_both_versions_the_engine_the_violations_and_the_figures(demo):
+    engine, _, context = demo
     html = Path(context.facts.report_path).read_text()
     for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert"):
         assert f'id="{section}"' in html
     for version in context.facts.versions:
         assert f"{version.metrics['auc']:.4f}" in html
+    assert f"<strong>{engine}</strong>" in html
     assert "baseline_drift_check" in html
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 2

@@ -1,4 +1,6 @@
-"""The project's real batch-inference definition run by the executor in dev, against an Approved version.
+"""The project's real batch-inference definition run by the executor in dev, against an Approved version,
+with each drift-check engine (model-monitor: MonitorBatchTransformStep; processing: the analyzer script as a
+processing job, a ConditionStep and a FailStep).
 
 The version is registered directly (a real XGBoost model on the UCI part-1 data and the analyzer's baseline of
 its features) rather than by the train pipeline, which tests/executor/test_run_pipeline_local.py runs.
@@ -6,16 +8,20 @@ its features) rather than by the train pipeline, which tests/executor/test_run_p
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
 
+from pipelines.alerts import pipeline_alert
 from pipelines.aws import session_for_account
-from pipelines.config import REPO_ROOT
+from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
 from pipelines.definitions import definition_json_for, quiet_sdk
@@ -27,22 +33,35 @@ from pipelines.local.monitor.container import run_data_quality_container
 from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE
 
 
+@pytest.fixture(scope="module", params=DRIFT_CHECK_ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def inference_definition() -> str:
+def inference_definition(engine) -> str:
+    with quiet_sdk():
+        return definition_json_for(inference.build(with_engine(engine)))
+
+
+def with_engine(engine: str) -> EnvConfig:
     from pipelines.config import load_config
 
-    with quiet_sdk():
-        return definition_json_for(inference.build(load_config("dev")))
+    config = load_config("dev")
+    pipeline = dataclasses.replace(config.workload.pipeline, drift_check_engine=engine)
+    return dataclasses.replace(config, workload=dataclasses.replace(config.workload, pipeline=pipeline))
 
 
 @pytest.fixture
-def approved_version(dev, dev_session, tmp_path) -> dict:
+def approved_version(dev, dev_session, tmp_path, engine) -> dict:
     """Data in dev, the latest-model function, and one Approved version in the registry account."""
     prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
     s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=dev.workload.data_bucket_name)
     for name, path in prepared.files.items():
         s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    for asset in inference.code_assets(with_engine(engine)):  # what run-pipeline uploads before upserting
+        s3.upload_file(str(asset.path), asset.bucket, asset.key)
     role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     dev_session.client("lambda").create_function(
@@ -83,11 +102,13 @@ def approved_version(dev, dev_session, tmp_path) -> dict:
 
 
 def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, inference_definition, approved_version,
-                                                                   dev, dev_session):
+                                                                   dev, dev_session, engine):
     record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name)
 
     assert record.status == "Succeeded", record.failure_reason
-    assert [step.type for step in record.steps] == ["Lambda", "Model", "QualityCheck", "Transform"]
+    assert [step.type for step in record.steps if step.status != "NotExecuted"] == (
+        ["Lambda", "Model", "QualityCheck", "Transform"] if engine == MODEL_MONITOR
+        else ["Lambda", "Model", "Processing", "Condition", "Transform"])
     lambda_step = next(step for step in record.steps if step.type == "Lambda")
     assert lambda_step.properties["OutputParameters"]["ModelPackageArn"] == approved_version["package"]
     transform = next(step for step in record.steps if step.type == "Transform")
@@ -100,14 +121,47 @@ def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, in
 
 
 def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inference_definition, approved_version,
-                                                                  dev):
+                                                                  dev, dev_session, engine):
     outliers = f"s3://{dev.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
 
     record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name,
                                      {"BatchDataUri": outliers})
 
     assert record.status == "Failed"
-    assert {step.type: step.status for step in record.steps} == {
-        "Lambda": "Succeeded", "Model": "Succeeded", "QualityCheck": "Failed", "Transform": "NotExecuted"}
-    assert "CompletedWithViolations" in record.failure_reason
+    if engine == MODEL_MONITOR:
+        assert {step.type: step.status for step in record.steps} == {
+            "Lambda": "Succeeded", "Model": "Succeeded", "QualityCheck": "Failed", "Transform": "NotExecuted"}
+        assert "CompletedWithViolations" in record.failure_reason
+    else:
+        assert {step.type: step.status for step in record.steps} == {
+            "Lambda": "Succeeded", "Model": "Succeeded", "Processing": "Succeeded", "Condition": "Succeeded",
+            "Fail": "Failed", "Transform": "NotExecuted"}
+        # The FailStep's message names each violated feature, its check and its figures.
+        assert "Age baseline_drift_check: Baseline drift distance: 0." in record.failure_reason
+        assert "Shape completeness_check: " in record.failure_reason
+        assert "exceeds threshold: 0.1" in record.failure_reason
     assert "completeness_check" in record.failure_reason
+    # Both engines leave the AWS-format report under the data bucket's monitoring prefix.
+    execution_id = record.execution_id
+    key = f"monitoring/{dev.workload.inference_pipeline_name}/{execution_id}/constraint_violations.json"
+    report = json.loads(dev_session.client("s3").get_object(Bucket=dev.workload.data_bucket_name,
+                                                              Key=key)["Body"].read())
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in report["violations"]} == {
+        ("_c0", "baseline_drift_check"), ("_c1", "completeness_check"), ("_c3", "completeness_check")}
+
+    # The alert function on this execution: the subject names the drifted feature and its figures.
+    topic, read_alerts = alert_inbox(dev_session, dev.workload.alert_topic_name)
+    settings = pipeline_alert.Settings(
+        topic_arn=topic, environment="dev", bucket=dev.workload.data_bucket_name, prefix="monitoring",
+        feature_names=["Age", "Shape", "Margin", "Density"],
+        retrain_on_failure_of=dev.workload.inference_pipeline_name, retrain_pipeline=dev.workload.train_pipeline_name,
+        retrain_input="s3://mammo-data-222222222222/data/train/")
+    alert = pipeline_alert.send_alert(failed_event(record), settings, RecordedSageMaker(record),
+                                      dev_session.client("s3"), dev_session.client("sns"))
+    [(subject, message)] = read_alerts()
+    assert re.fullmatch(r"\[dev\] mammo-batch-inference failed: data drift in Age \(distance 0\.\d\d > 0\.10\), "
+                        r"\+2 more", subject), subject
+    assert message == alert["message"]
+    assert "Shape" in message
+    assert "Density" in message
+    assert "completeness_check" in message

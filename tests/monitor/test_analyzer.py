@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.errors import UsageError
-from pipelines.local.monitor import analyzer
+from pipelines.monitoring import data_quality as analyzer
+from pipelines.monitoring.data_quality import DataQualityError
 
 from .conftest import FEATURE_COLUMNS
 
@@ -66,7 +66,7 @@ def test_injected_drift_is_a_baseline_drift_violation_of_that_feature_only(split
     drifted["_c0"] = drifted["_c0"] + 25  # every patient 25 years older
     found = analyzer.check(drifted, *baseline)
     assert _types(found) == [("_c0", "baseline_drift_check")]
-    assert re.fullmatch(r"Numerical distance: 0\.\d+ exceeds numerical threshold: 0\.\d+", found[0]["description"])
+    assert re.fullmatch(r"Baseline drift distance: 0\.\d+ exceeds threshold: 0\.\d+", found[0]["description"])
 
 
 def test_simple_comparison_flags_smaller_distances_than_robust(split, baseline):
@@ -161,13 +161,13 @@ def test_a_column_absent_from_some_chunks_counts_as_missing():
 
 
 def test_empty_data_and_bad_baselines_are_refused(baseline):
-    with pytest.raises(UsageError, match="no rows"):
+    with pytest.raises(DataQualityError, match="no rows"):
         analyzer.check(pd.DataFrame({"_c0": []}), *baseline)
-    with pytest.raises(UsageError, match="'features' list"):
+    with pytest.raises(DataQualityError, match="'features' list"):
         analyzer.check(pd.DataFrame({"_c0": [1]}), {}, baseline[1])
     bad_method = analyzer.merge_settings(baseline[1], {"monitoring_config": {
         "distribution_constraints": {"comparison_method": "Fancy"}}})
-    with pytest.raises(UsageError, match="comparison_method 'Fancy'"):
+    with pytest.raises(DataQualityError, match="comparison_method 'Fancy'"):
         analyzer.check(pd.DataFrame({"_c0": [30, 40]}), baseline[0], bad_method)
 
 
@@ -202,3 +202,19 @@ def test_a_column_that_turns_high_cardinality_keeps_exact_totals():
     assert numerical["sum"] == pytest.approx(whole.sum())
     assert numerical["std_dev"] == pytest.approx(whole.std(ddof=0))
     assert sum(b["count"] for b in numerical["distribution"]["kll"]["buckets"]) == pytest.approx(9_000, abs=10)
+
+
+def test_the_summary_names_every_violation_and_stays_short():
+    found = [{"feature_name": f"_c{i}", "constraint_check_type": "completeness_check",
+              "description": "Data completeness requirement is not met. Observed: Only 50.0% of data is present."}
+             for i in range(40)]
+    assert analyzer.summary(found[:2]) == (
+        "data-quality check failed with 2 violation(s): _c0 completeness_check: Data completeness requirement is "
+        "not met. Observed: Only 50.0% of data is present.; _c1 completeness_check: Data completeness requirement "
+        "is not met. Observed: Only 50.0% of data is present.")
+    long = analyzer.summary(found)
+    assert len(long) <= analyzer.SUMMARY_LIMIT
+    shown = long.count("completeness_check")
+    assert long.endswith(f"; ... {40 - shown} more in constraint_violations.json")
+    assert analyzer.summary([]) == "no data-quality violation"
+    assert analyzer.summary(found[:1], ["Age"]).startswith("data-quality check failed with 1 violation(s): Age ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.local.monitor.sketch import KllSketch, ks_distance
+from pipelines.monitoring.data_quality import KllSketch, ks_distance
 
 
 def _fed(values: np.ndarray, chunk: int = 50_000) -> KllSketch:

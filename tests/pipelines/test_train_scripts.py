@@ -87,11 +87,10 @@ def test_auc_matches_the_rank_definition_with_ties():
 
 def test_the_outlier_batch_drifts_from_the_baseline_and_the_clean_batch_does_not(trained):
     # The project's local data-quality analyzer (the stand-in for AWS's) on the baseline preprocess wrote.
-    from pipelines.local.monitor.analyzer import baseline, check
-    from pipelines.local.monitor.dataset import parse_dataset_format, read_chunks
+    from pipelines.monitoring.data_quality import CsvFormat, baseline, check, read_chunks
 
     work, dirs = trained
-    headerless = parse_dataset_format('{"csv": {"header": false}}')
+    headerless = CsvFormat(header=False)
     statistics, constraints = baseline(read_chunks([dirs["baseline"] / "baseline.csv"], headerless))
     clean = check(read_chunks([work / "data" / "mammo-batch-dataset.csv"], headerless), statistics, constraints)
     drifted = check(read_chunks([work / "data" / "mammo-batch-dataset-outliers.csv"], headerless),

@@ -223,9 +223,11 @@ def test_pipeline_triggers_patterns_targets_and_roles(workload):
     assert set(targets_by_pipeline) == {train_arn, inference_arn}
 
     inference_targets = {t["Arn"]: t for t in targets_by_pipeline[inference_arn]}
-    assert set(inference_targets) == {train_arn, config.alert_topic_arn}
+    assert set(inference_targets) == {train_arn, config.alert_function_arn}
     assert inference_targets[train_arn]["RoleArn"] == events_role
-    assert [t["Arn"] for t in targets_by_pipeline[train_arn]] == [config.alert_topic_arn]
+    assert [t["Arn"] for t in targets_by_pipeline[train_arn]] == [config.alert_function_arn]
+    # The alert function gets the whole event (it reads the failure itself).
+    assert not {"Input", "InputPath", "InputTransformer"} & set(inference_targets[config.alert_function_arn])
 
 
 def test_roles_have_least_privilege_inline_policies(workload):
@@ -262,6 +264,37 @@ def test_latest_model_function(workload):
     assert settings["Runtime"] == "python3.11"
     assert settings["Role"] == workload.outputs["lambda_role_arn"]
     assert settings["Environment"]["Variables"]["MODEL_PACKAGE_GROUP_ARN"] == config.model_package_group_arn
+
+
+def test_alert_function_may_be_invoked_by_the_failure_rules_only(workload):
+    config = workload.config
+    lambdas = _client(workload, "lambda")
+    settings = lambdas.get_function(FunctionName=config.workload.alert_function_name)["Configuration"]
+    assert settings["FunctionArn"] == workload.outputs["alert_function_arn"] == config.alert_function_arn
+    assert (settings["Handler"], settings["Runtime"]) == ("pipeline_alert.handler", "python3.11")
+    variables = settings["Environment"]["Variables"]
+    assert variables["ALERT_TOPIC_ARN"] == config.alert_topic_arn
+    assert variables["ENVIRONMENT"] == config.environment
+    assert variables["MONITORING_BUCKET"] == config.workload.data_bucket_name
+    statements = _statements(lambdas.get_policy(FunctionName=config.workload.alert_function_name)["Policy"])
+    rules = {rule["Name"]: rule["Arn"] for rule in _client(workload, "events").list_rules()["Rules"]}
+    assert sorted((s["Principal"]["Service"], s["Action"], s["Condition"]["ArnLike"]["AWS:SourceArn"])
+                  for s in statements) == sorted(
+        ("events.amazonaws.com", "lambda:InvokeFunction", rules[f"{config.project_name}-{kind}-failed"])
+        for kind in ("inference", "train"))
+
+    iam = _client(workload, "iam")
+    role = config.workload.alert_lambda_role_name
+    assert settings["Role"].endswith(f":role/{role}")
+    [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    _assert_no_wildcard_action(document, role)
+    reads = {action: set(_as_list(s["Resource"])) for s in _statements(document) for action in _actions(s)}
+    assert reads["s3:GetObject"] == {f"arn:aws:s3:::{config.workload.data_bucket_name}/monitoring/*"}
+    assert reads["sagemaker:DescribePipelineExecution"] == reads["sagemaker:ListPipelineExecutionSteps"] == {
+        f"{config.pipeline_arn(name)}/execution/*"
+        for name in (config.workload.train_pipeline_name, config.workload.inference_pipeline_name)}
+    assert reads["sns:Publish"] == {config.alert_topic_arn}
 
 
 def test_prod_jenkins_role_is_trusted_by_the_tooling_account_and_logs_are_encrypted(applied_platform):

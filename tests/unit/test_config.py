@@ -77,6 +77,13 @@ def test_unknown_environment_is_a_usage_error():
      r"field 'workload\.pipeline\.transform_instance_count' must be an integer, got a boolean"),
     (lambda d: d["workload"]["pipeline"].update(model_approval_status="Maybe"),
      r"field 'workload\.pipeline\.model_approval_status' has invalid value 'Maybe'"),
+    (lambda d: d["workload"]["pipeline"].update(drift_check_engine="clarify"),
+     r"field 'workload\.pipeline\.drift_check_engine' has invalid value 'clarify': use one of model-monitor, "
+     r"processing"),
+    (lambda d: d["workload"]["pipeline"].pop("drift_check_engine"),
+     r"field 'workload\.pipeline\.drift_check_engine' is missing"),
+    (lambda d: d["workload"].update(alert_function_name="bad name"),
+     r"field 'workload\.alert_function_name' has invalid value 'bad name'"),
     (lambda d: d["model_registry"].update(artifacts_bucket_name="Bad_Bucket"),
      r"field 'model_registry\.artifacts_bucket_name' has invalid value 'Bad_Bucket'"),
     (lambda d: d["workload"].pop("data_bucket_name"), r"field 'workload\.data_bucket_name' is missing"),

@@ -16,14 +16,17 @@ locals {
   sagemaker_role       = "arn:${local.partition}:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
   lambda_role          = "arn:${local.partition}:iam::${var.account_id}:role/${var.lambda_role_name}"
   events_role          = "arn:${local.partition}:iam::${var.account_id}:role/${var.events_role_name}"
-  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role]
+  alert_role           = "arn:${local.partition}:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
+  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role]
   key_arns             = "arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"
   workload_alias_arn   = "arn:${local.partition}:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
   topic_arns = [
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
   ]
-  function_arn   = "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
+  function_arns = [for name in [var.latest_model_function_name, var.alert_function_name] :
+    "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${name}"
+  ]
   rule_arns      = "arn:${local.partition}:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
   log_groups_arn = "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:*"
   managed_log_group_arns = flatten([
@@ -144,14 +147,14 @@ data "aws_iam_policy_document" "deploy" {
   dynamic "statement" {
     # Each workload role may be passed only to the service that assumes it.
     for_each = {
-      PassExecutionRoleToSageMaker = { role = local.sagemaker_role, service = "sagemaker.amazonaws.com" }
-      PassFunctionRoleToLambda     = { role = local.lambda_role, service = "lambda.amazonaws.com" }
-      PassEventsRoleToEventBridge  = { role = local.events_role, service = "events.amazonaws.com" }
+      PassExecutionRoleToSageMaker = { roles = [local.sagemaker_role], service = "sagemaker.amazonaws.com" }
+      PassFunctionRoleToLambda     = { roles = [local.lambda_role, local.alert_role], service = "lambda.amazonaws.com" }
+      PassEventsRoleToEventBridge  = { roles = [local.events_role], service = "events.amazonaws.com" }
     }
     content {
       sid       = statement.key
       actions   = ["iam:PassRole"]
-      resources = [statement.value.role]
+      resources = statement.value.roles
 
       condition {
         test     = "StringEquals"
@@ -184,14 +187,16 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid = "ManageLatestModelFunction"
+    sid = "ManageFunctions"
     actions = [
       "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
       "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency",
       "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:ListVersionsByFunction",
       "lambda:GetFunctionCodeSigningConfig", "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+      # The failure rules' permission to invoke the alert function.
+      "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
     ]
-    resources = [local.function_arn]
+    resources = local.function_arns
   }
 
   statement {

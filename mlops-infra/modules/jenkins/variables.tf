@@ -188,6 +188,26 @@ variable "latest_model_function_name" {
   }
 }
 
+variable "alert_function_name" {
+  description = "Name of the alert function the deployment manages (module alerts)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.alert_function_name))
+    error_message = "alert_function_name must be a Lambda function name: 1-64 letters, digits, '_' or '-'."
+  }
+}
+
+variable "alert_lambda_role_name" {
+  description = "Name of the alert function's role the deployment manages (and passes to Lambda)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.alert_lambda_role_name))
+    error_message = "alert_lambda_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+}
+
 variable "managed_log_group_names" {
   description = "The CloudWatch log groups the deployment manages."
   type        = list(string)

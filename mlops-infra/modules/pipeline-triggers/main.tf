@@ -1,16 +1,10 @@
 locals {
   status_change_detail_type = "SageMaker Model Building Pipeline Execution Status Change"
-
-  # The event carries no failure reason; the alert says where to read it.
-  alert_input_paths = {
-    pipeline  = "$.detail.pipelineArn"
-    execution = "$.detail.pipelineExecutionArn"
-    name      = "$.detail.pipelineExecutionDisplayName"
-    status    = "$.detail.currentPipelineExecutionStatus"
-    previous  = "$.detail.previousPipelineExecutionStatus"
-    time      = "$.time"
+  # The alert function reads the failure from the whole event (it carries no failure reason itself).
+  failure_rules = {
+    inference = aws_cloudwatch_event_rule.inference_failed
+    train     = aws_cloudwatch_event_rule.train_failed
   }
-  alert_template = "\"SageMaker pipeline <pipeline> execution <name> changed from <previous> to <status> at <time>. Execution: <execution>. The failure reason is the FailureReason of: aws sagemaker describe-pipeline-execution --pipeline-execution-arn <execution>\""
 }
 
 # ---------------------------------------------------------------- scheduled batch inference
@@ -66,12 +60,7 @@ resource "aws_cloudwatch_event_target" "retrain" {
 resource "aws_cloudwatch_event_target" "inference_failed_alert" {
   rule      = aws_cloudwatch_event_rule.inference_failed.name
   target_id = "alert"
-  arn       = var.alert_topic_arn
-
-  input_transformer {
-    input_paths    = local.alert_input_paths
-    input_template = local.alert_template
-  }
+  arn       = var.alert_function_arn
 }
 
 # ---------------------------------------------------------------- train failed: alert
@@ -93,10 +82,17 @@ resource "aws_cloudwatch_event_rule" "train_failed" {
 resource "aws_cloudwatch_event_target" "train_failed_alert" {
   rule      = aws_cloudwatch_event_rule.train_failed.name
   target_id = "alert"
-  arn       = var.alert_topic_arn
+  arn       = var.alert_function_arn
+}
 
-  input_transformer {
-    input_paths    = local.alert_input_paths
-    input_template = local.alert_template
-  }
+# ---------------------------------------------------------------- the failure rules may invoke the alert function
+
+resource "aws_lambda_permission" "alert" {
+  for_each = local.failure_rules
+
+  statement_id  = "${each.key}-failed-rule"
+  action        = "lambda:InvokeFunction"
+  function_name = var.alert_function_arn
+  principal     = "events.amazonaws.com"
+  source_arn    = each.value.arn
 }

@@ -63,13 +63,13 @@ variable "events_role_arn" {
   }
 }
 
-variable "alert_topic_arn" {
-  description = "ARN of the SNS topic receiving failure alerts."
+variable "alert_function_arn" {
+  description = "ARN of the alert function the failure rules invoke (module alerts); it publishes to the alert topic."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]+$", var.alert_topic_arn))
-    error_message = "alert_topic_arn must be an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)."
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}$", var.alert_function_arn))
+    error_message = "alert_function_arn must be a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)."
   }
 }
 

@@ -26,15 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.errors import UsageError
-from pipelines.local.monitor import analyzer
-from pipelines.local.monitor.dataset import dataset_files, parse_dataset_format, read_chunks
-from pipelines.local.monitor.profile import DatasetProfile
+from pipelines.monitoring import data_quality
+from pipelines.monitoring.data_quality import (
+    CONSTRAINTS_FILE,
+    STATISTICS_FILE,
+    VIOLATIONS_FILE,
+    CsvFormat,
+    DataQualityError,
+)
 
 log = logging.getLogger(__name__)
 
-STATISTICS_FILE = "statistics.json"
-CONSTRAINTS_FILE = "constraints.json"
-VIOLATIONS_FILE = "constraint_violations.json"
 COMPLETED = "Completed"
 COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
 _UNSUPPORTED = {
@@ -78,34 +80,56 @@ def run_data_quality_container(environment: Mapping[str, str], input_dir: Path, 
                          "statistics and constraints (SuppliedBaselineStatistics/SuppliedBaselineConstraints)")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    files = dataset_files(source)
-    log.info("analysing %d file(s) under %s (header=%s)", len(files), source, csv_format.header)
-
-    if statistics_path is None:
-        statistics, constraints = analyzer.baseline(read_chunks(files, csv_format))
-        written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, statistics, indent=None),
-                   CONSTRAINTS_FILE: _write(output_dir / CONSTRAINTS_FILE, constraints)}
-        log.info("baseline suggested for %d feature(s) over %d rows", len(constraints["features"]),
-                 statistics["dataset"]["item_count"])
-        return MonitoringResult(COMPLETED, output_dir, written, [], statistics["dataset"]["item_count"])
-
-    baseline_statistics = _read_json(statistics_path, "baseline_statistics")
-    baseline_constraints = _read_json(constraints_path, "baseline_constraints")
-    drift_method = environment.get("categorical_drift_method")
-    if drift_method:
-        baseline_constraints = analyzer.merge_settings(baseline_constraints, {"monitoring_config": {
-            "distribution_constraints": {"categorical_drift_method": drift_method}}})
-    profile = DatasetProfile()
-    for chunk in read_chunks(files, csv_format):
-        profile.add(chunk, analyzer.constraint_domains(baseline_constraints))
-    if not profile.item_count:
-        raise UsageError(f"the monitored dataset under {source} has no rows")
-    found = analyzer.violations(profile, baseline_statistics, baseline_constraints)
-    written = {STATISTICS_FILE: _write(output_dir / STATISTICS_FILE, profile.to_statistics(), indent=None),
-               VIOLATIONS_FILE: _write(output_dir / VIOLATIONS_FILE, {"violations": found})}
+    try:
+        if statistics_path is None:
+            statistics, constraints = data_quality.run_baseline(source, output_dir, csv_format)
+            log.info("baseline suggested for %d feature(s) over %d rows", len(constraints["features"]),
+                     statistics["dataset"]["item_count"])
+            return MonitoringResult(COMPLETED, output_dir, _files(output_dir, STATISTICS_FILE, CONSTRAINTS_FILE),
+                                    [], statistics["dataset"]["item_count"])
+        baseline_statistics = _read_json(statistics_path, "baseline_statistics")
+        baseline_constraints = _read_json(constraints_path, "baseline_constraints")
+        drift_method = environment.get("categorical_drift_method")
+        if drift_method:
+            baseline_constraints = data_quality.merge_settings(baseline_constraints, {"monitoring_config": {
+                "distribution_constraints": {"categorical_drift_method": drift_method}}})
+        profile, found = data_quality.run_check(source, output_dir, csv_format, baseline_statistics,
+                                                baseline_constraints)
+    except DataQualityError as error:
+        raise UsageError(str(error)) from None
+    # The analyzer image writes no drift_check.json: that summary is the processing engine's.
+    (output_dir / data_quality.RESULT_FILE).unlink(missing_ok=True)
     status = COMPLETED_WITH_VIOLATIONS if found else COMPLETED
     log.info("checked %d rows: %s (%d violation(s))", profile.item_count, status, len(found))
-    return MonitoringResult(status, output_dir, written, found, profile.item_count)
+    return MonitoringResult(status, output_dir, _files(output_dir, STATISTICS_FILE, VIOLATIONS_FILE), found,
+                            profile.item_count)
+
+
+def _files(output_dir: Path, *names: str) -> dict[str, Path]:
+    return {name: output_dir / name for name in names}
+
+
+def parse_dataset_format(text: str | None) -> CsvFormat:
+    """Parse the `dataset_format` environment value; only CSV is emulated locally."""
+    if not text:
+        raise UsageError("monitoring job environment: 'dataset_format' is missing; the SageMaker SDK sets it, "
+                         "e.g. DatasetFormat.csv(header=False)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"monitoring job environment: 'dataset_format' is not valid JSON ({error.msg}): "
+                         f"{text!r}") from None
+    if not isinstance(value, dict) or "csv" not in value:
+        raise UsageError(f"monitoring job environment: 'dataset_format' {text!r} is not supported by the local "
+                         "analyzer; use DatasetFormat.csv(...) (JSON and Parquet datasets are not emulated)")
+    options = value["csv"] or {}
+    header = options.get("header", True)
+    if isinstance(header, str) and header.lower() in ("true", "false"):
+        header = header.lower() == "true"
+    if not isinstance(header, bool):
+        raise UsageError(f"monitoring job environment: 'dataset_format' csv.header must be true or false, "
+                         f"got {header!r}")
+    return CsvFormat(header=header)
 
 
 def _local_path(value: str | None, input_dir: Path) -> Path | None:
@@ -129,9 +153,3 @@ def _read_json(path: Path, what: str) -> dict:
     if not isinstance(document, dict):
         raise UsageError(f"monitoring job environment: {what} file {path} must hold a JSON object")
     return document
-
-
-def _write(path: Path, document: dict, indent: int | None = 2) -> Path:
-    """statistics.json (thousands of sketch items, read by programs) is written compact, the others indented."""
-    path.write_text(json.dumps(document, indent=indent) + "\n")
-    return path

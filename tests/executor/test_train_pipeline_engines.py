@@ -1,0 +1,86 @@
+"""The real train definition on the `processing` drift-check engine, run by the executor in dev: the baseline
+is a processing job on the scikit-learn image running the project's analyzer script, and the registered
+version carries it as its DriftCheckBaselines, readable by the Model Monitor engine's check."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from pipelines.aws import session_for_account
+from pipelines.config import PROCESSING, REPO_ROOT, load_config
+from pipelines.data.prepare import BATCH, S3_KEYS, prepare
+from pipelines.data.raw import read_raw
+from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.local.monitor.container import COMPLETED, run_data_quality_container
+from pipelines.train import pipeline as train
+
+
+@pytest.fixture(scope="module")
+def processing_config():
+    config = load_config("dev")
+    pipeline = dataclasses.replace(config.workload.pipeline, drift_check_engine=PROCESSING,
+                                   model_approval_status="Approved")
+    return dataclasses.replace(config, workload=dataclasses.replace(config.workload, pipeline=pipeline))
+
+
+@pytest.fixture
+def dev_data(processing_config, dev_session, tmp_path) -> dict:
+    """What Terraform, prepare-data and run-pipeline provide: buckets, group, data and the code assets."""
+    config = processing_config
+    registry = session_for_account(config.accounts.registry, config.aws_region)
+    registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=config.model_registry.model_package_group_name)
+    s3 = dev_session.client("s3")
+    s3.create_bucket(Bucket=config.workload.data_bucket_name)
+    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
+    for name, path in prepared.files.items():
+        s3.put_object(Bucket=config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    for asset in train.code_assets(config):
+        s3.upload_file(str(asset.path), asset.bucket, asset.key)
+    return prepared.files
+
+
+def test_the_processing_engine_baselines_and_registers_drift_check_baselines(
+        executor, processing_config, dev_data, tmp_path):
+    config = processing_config
+    with quiet_sdk():
+        definition = definition_json_for(train.build(config))
+    assert "model-monitor" not in definition
+    assert "QualityCheck" not in definition
+
+    record = executor.run_definition(definition, config.workload.train_pipeline_name)
+
+    assert record.status == "Succeeded", record.failure_reason
+    baseline_step = next(step for step in record.steps if step.name == train.STEP_BASELINE)
+    assert (baseline_step.type, baseline_step.status) == ("Processing", "Succeeded")
+
+    registry = session_for_account(config.accounts.registry, config.aws_region)
+    sagemaker = registry.client("sagemaker")
+    summary = sagemaker.list_model_packages(ModelPackageGroupName=config.model_package_group_arn)
+    package = sagemaker.describe_model_package(
+        ModelPackageName=summary["ModelPackageSummaryList"][0]["ModelPackageArn"])
+    drift = package["DriftCheckBaselines"]["ModelDataQuality"]
+    metrics = package["ModelMetrics"]["ModelDataQuality"]
+    assert drift == metrics
+    assert drift["Statistics"]["S3Uri"].endswith("/statistics.json")
+    assert drift["Constraints"]["S3Uri"].endswith("/constraints.json")
+
+    # The Model Monitor engine's check reads the baseline this engine registered: the clean batch passes.
+    s3 = registry.client("s3")
+    baseline_dir = tmp_path / "registered"
+    baseline_dir.mkdir()
+    for name in ("Statistics", "Constraints"):
+        bucket, key = drift[name]["S3Uri"][5:].split("/", 1)
+        (baseline_dir / key.rsplit("/", 1)[-1]).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    constraints = json.loads((baseline_dir / "constraints.json").read_text())
+    assert [feature["name"] for feature in constraints["features"]] == ["_c0", "_c1", "_c2", "_c3"]
+    result = run_data_quality_container(
+        {"dataset_format": json.dumps({"csv": {"header": False}}), "dataset_source": str(dev_data[BATCH]),
+         "baseline_statistics": str(baseline_dir / "statistics.json"),
+         "baseline_constraints": str(baseline_dir / "constraints.json")},
+        dev_data[BATCH].parent, tmp_path / "check")
+    assert (result.status, result.violations) == (COMPLETED, [])
