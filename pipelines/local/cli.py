@@ -1,4 +1,4 @@
-"""`mlops-local up|down|status|env`: start, stop and inspect the local AWS stack by hand.
+"""`mlops-local up|down|status|env|ack`: start, stop and inspect the local AWS stack by hand.
 
 `up` starts the server detached and records {"endpoint", "pid"} in `.local/stack.json` (MLOPS_LOCAL_DIR
 overrides `.local`); commands given `--local` find it there. `env` prints shell lines that put a shell in
@@ -12,6 +12,7 @@ import shlex
 import sys
 
 from pipelines.cli_support import configure_logging, run_cli
+from pipelines.local import ack
 from pipelines.local.stack import (
     LocalAwsStack,
     is_healthy,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
+    ack.add_parser(commands)
     return parser
 
 
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": down,
         "status": status,
         "env": env,
+        "ack": lambda: ack.run(args),
     }
     return run_cli(commands[args.command], PROG)
 
