@@ -269,7 +269,8 @@ class AckController:
             "lastModifiedTime": _timestamp(latest.get("LastModifiedTime")),
             "pipelineExecutionStatus": execution_status,
         }
-        return {key: value for key, value in status.items() if value is not None}
+        # AWS leaves FailureReason out unless the execution failed; an emulator may answer "".
+        return {key: value for key, value in status.items() if value not in (None, "")}
 
     def refresh(self, resource: dict[str, Any]) -> dict[str, Any]:
         """Re-read the resource's status from AWS and write it back (the controller's periodic resync)."""

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from textwrap import dedent
 
-import pytest
-
 from pipelines.ack import cli
 
 DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [

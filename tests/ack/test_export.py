@@ -64,6 +64,11 @@ def test_fields_come_from_the_environment(exported):
         {"name": "BatchDataUri", "value": "s3://b/batch/"}]
 
 
+def test_exported_folder_passes_check(exported, capsys):
+    assert cli.main(["--check", str(exported)]) == 0
+    assert capsys.readouterr().out.count(": ok (") == 4
+
+
 def test_same_inputs_give_the_same_bytes(exported, tmp_path):
     assert cli.main([*EXPORT_ARGS, "--out", str(tmp_path)]) == 0
     first = {path.name: path.read_bytes() for path in exported.glob("*.yaml")}

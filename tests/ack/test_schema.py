@@ -74,7 +74,8 @@ def test_crd_frame_matches_the_controller(kind):
     assert spec["names"]["plural"] == facts["plural"]
     [version] = spec["versions"]
     assert version["name"] == "v1alpha1"
-    assert version["served"] and version["storage"]
+    assert version["served"] is True
+    assert version["storage"] is True
     assert version["subresources"] == {"status": {}}
     assert version["additionalPrinterColumns"] == facts["columns"]
     top = version["schema"]["openAPIV3Schema"]["properties"]
