@@ -158,8 +158,9 @@ def _explain(error: jsonschema.ValidationError, document: LoadedDocument, kind: 
         return [Problem(source, document.line((*path, name)), (*path, name),
                         f"unknown field{_did_you_mean(str(name), known, path, kind)}") for name in unknown]
     if error.validator == "required":
-        missing = error.message.split("'")[1]
-        return [Problem(source, document.line(path), (*path, missing), "missing: this field is required")]
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return [Problem(source, document.line(path), (*path, name), "missing: this field is required")
+                for name in missing]
     if error.validator == "type":
         expected = error.validator_value
         message = f"must be {'an' if expected in ('object', 'array', 'integer') else 'a'} {expected}, " \

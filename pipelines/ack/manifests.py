@@ -18,6 +18,7 @@ from pipelines.config import EnvConfig
 from pipelines.errors import UsageError
 
 _NOT_IN_A_NAME = re.compile(r"[^a-z0-9-]+")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def execution_manifest(pipeline_name: str, parameters: Mapping[str, str], option
 def manifests_for(config: EnvConfig, built: Sequence[Any], options: ManifestOptions) -> list[Manifest]:
     """Manifests of the built pipelines (`pipelines.definitions.BuiltPipeline`): each Pipeline, then, with
     `options.execution`, a PipelineExecution given the parameters that pipeline declares."""
+    if options.namespace and not _NAMESPACE.fullmatch(options.namespace):
+        raise UsageError(f"--namespace {options.namespace!r} is not a Kubernetes namespace name: lowercase "
+                         "letters, digits and '-', at most 63 characters")
     declared = {name for pipeline in built for name in pipeline.parameter_names}
     unknown = sorted(set(options.parameters) - declared)
     if unknown:

@@ -172,6 +172,37 @@ def test_a_started_execution_is_not_started_again_and_its_fixed_fields_cannot_ch
     assert writes(calls) == []
 
 
+def test_namespaces_keep_resources_apart(controller, manifests):
+    controller.apply([manifests / PIPELINE_FILE], namespace="team-a")
+
+    assert (local_dir() / "ack" / "team-a" / "pipeline" / "mammo-train.yaml").exists()
+    assert controller.get("Pipeline", namespace="default") == []
+    [resource] = controller.get("Pipeline", namespace=None)
+    assert resource["metadata"]["namespace"] == "team-a"
+    path = manifests / PIPELINE_FILE
+    document = yaml.safe_load(path.read_text())
+    document["metadata"]["namespace"] = "team-a"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(UsageError, match=r"metadata\.namespace is 'team-a', but the namespace given is 'team-b'"):
+        controller.apply([path], namespace="team-b")
+
+
+@pytest.mark.xfail(reason="needs UpdatePipelineExecution in the local stack (moto does not implement it)",
+                   strict=False)
+def test_a_started_execution_display_name_is_updated_in_place(controller, manifests, calls):
+    controller.apply([manifests])
+    path = manifests / EXECUTION_FILE
+    document = yaml.safe_load(path.read_text())
+    document["spec"]["pipelineExecutionDisplayName"] = "nightly"
+    path.write_text(yaml.safe_dump(document))
+    calls.clear()
+
+    changes = controller.apply([manifests])
+
+    assert changes[1].action == "updated (UpdatePipelineExecution: pipelineExecutionDisplayName)"
+    assert writes(calls) == ["UpdatePipelineExecution"]
+
+
 # --- executions run by the local stack ----------------------------------------------------------------------
 
 @pytest.fixture

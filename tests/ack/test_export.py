@@ -90,6 +90,7 @@ def test_stdout_is_the_same_documents(exported, capsys):
     (["--env", "dev", "--parameters", "AucScoreThreshold=0.8"], "add --execution"),
     (["--env", "dev", "--max-parallel-steps", "0"], "--max-parallel-steps must be 1 or more"),
     (["--pipeline", "train"], "give --env"),
+    (["--env", "dev", "--namespace", "ML_Team"], "--namespace 'ML_Team' is not a Kubernetes namespace name"),
 ])
 def test_bad_usage_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
     assert cli.main([*argv, "--out", str(tmp_path / "out")]) == 2
