@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,13 +92,16 @@ def load_documents(text: str, source: str) -> list[LoadedDocument]:
         context = getattr(error, "context", None)
         hint = f" ({context})" if context else ""
         raise ManifestInvalid([Problem(source, line, (), f"not valid YAML: {problem}{hint}")]) from None
-    documents = []
+    documents, duplicates = [], []
     for node, value in zip(nodes, values, strict=True):
         if value is None:
             continue
         document = LoadedDocument(source, value)
-        _record_lines(node, (), document.lines)
+        duplicates.extend(Problem(source, line, path, "given twice: YAML keeps only the last, kubectl refuses it")
+                          for path, line in _record_lines(node, (), document.lines))
         documents.append(document)
+    if duplicates:
+        raise ManifestInvalid(duplicates)
     return documents
 
 
@@ -120,16 +123,19 @@ def _unindented_block(text: str) -> tuple[int, JsonPath, str] | None:
     return None
 
 
-def _record_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> None:
+def _record_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Iterator[tuple[JsonPath, int]]:
+    """Record the line of every field under `node`; yields (path, line) of each key given twice."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, key.value)
+            if child in lines:
+                yield child, key.start_mark.line + 1
             lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines)
+            yield from _record_lines(value, child, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
-            _record_lines(item, (*path, index), lines)
+            yield from _record_lines(item, (*path, index), lines)
 
 
 # --- checking --------------------------------------------------------------------------------------------------

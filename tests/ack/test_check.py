@@ -121,6 +121,13 @@ def test_execution_parameters_are_checked_against_their_pipeline(tmp_path, capsy
     assert "unknown pipeline parameter(s) Other" in output
 
 
+def test_a_key_given_twice_is_named(tmp_path, capsys):
+    status, output = check(tmp_path, capsys, VALID.replace("  pipelineName: hand-written\n",
+                                                           "  pipelineName: hand-written\n  pipelineName: other\n"))
+    assert status == 2
+    assert "manifest.yaml:7: spec.pipelineName: given twice" in output
+
+
 def test_missing_file_and_unknown_kind(tmp_path, capsys):
     assert cli.main(["--check", str(tmp_path / "absent.yaml")]) == 2
     assert "absent.yaml: no such file or folder" in capsys.readouterr().err
