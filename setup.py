@@ -10,6 +10,8 @@ CONSOLE_SCRIPTS = [
     "prepare-data=pipelines.data.cli:main",
     "get-pipeline-definition=pipelines.get_pipeline_definition:main",
     "run-pipeline=pipelines.run_pipeline:main",
+    # The pipelines as manifests for the ACK SageMaker controller (and a check of such manifests).
+    "export-ack-manifests=pipelines.ack.cli:main",
     "approve-model=pipelines.approve_model:main",
     # Jenkins' failure notification: publish to an environment's alert topic.
     "mlops-notify=pipelines.notify:main",

@@ -1,4 +1,4 @@
-"""`mlops-local up|down|status|env`: start, stop and inspect the local AWS stack by hand.
+"""`mlops-local up|down|status|env|clock|ack`: start, stop and inspect the local AWS stack by hand.
 
 `up` starts the server detached and records {"endpoint", "pid"} in `.local/stack.json` (MLOPS_LOCAL_DIR
 overrides `.local`); commands given `--local` find it there. The server keeps its state (pipeline execution
@@ -17,6 +17,7 @@ import sys
 
 from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
 from pipelines.cli_support import configure_logging, run_cli
+from pipelines.local import ack
 from pipelines.local.stack import (
     LocalAwsStack,
     advance_clock,
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "advance", help="move the clock forward; every schedule rule due in between fires, once per occurrence")
     advance_parser.add_argument("duration", metavar="DURATION", type=duration_seconds,
                                 help="how far: a whole number and s, m, h or d (e.g. 90s, 15m, 1h, 1d)")
+    ack.add_parser(commands)
     return parser
 
 
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": status,
         "env": env,
         "clock": lambda: clock_advance(args.duration),
+        "ack": lambda: ack.run(args, os.environ),
     }
     return run_cli(commands[args.command], PROG)
 

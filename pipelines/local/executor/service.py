@@ -116,6 +116,21 @@ class PipelineExecutionService:
                                     f"{record.status} and cannot be stopped: only an Executing one can")
         return record.execution_arn
 
+    def update(self, account_id: str, region: str, execution_arn: str, display_name: str | None = None,
+               description: str | None = None) -> str:
+        """UpdatePipelineExecution: a new display name or description, also while the execution runs."""
+        record = self._record(account_id, region, execution_arn)
+        with self._lock:
+            running = self._running.get(record.execution_arn)
+        # A running execution's own record is the one its executor keeps saving: change that one.
+        changed = running.prepared.record if running is not None else record
+        if display_name is not None:
+            changed.display_name = display_name
+        if description is not None:
+            changed.description = description
+        self.store.save(changed)
+        return record.execution_arn
+
     def retry(self, account_id: str, region: str, execution_arn: str, max_parallel_steps: int | None = None) -> str:
         record = self._record(account_id, region, execution_arn)
         if record.status not in RETRYABLE_STATUSES:

@@ -4,7 +4,8 @@ moto 5.2 records StartPipelineExecution and answers Executing forever (and has n
 Here every execution call is served by the project's execution service (pipelines.local.executor.service),
 which runs the stored definition inside the server and keeps the records: StartPipelineExecution,
 DescribePipelineExecution, ListPipelineExecutions, ListPipelineExecutionSteps, StopPipelineExecution,
-RetryPipelineExecution, DescribePipelineDefinitionForExecution and ListPipelineParametersForExecution.
+RetryPipelineExecution, UpdatePipelineExecution, DescribePipelineDefinitionForExecution and
+ListPipelineParametersForExecution.
 moto's own execution state is never used. DeletePipeline is refused while an execution of the pipeline runs
 and forgets its executions; moto's reset stops and forgets every execution.
 """
@@ -41,6 +42,7 @@ def install() -> None:
     SageMakerResponse.list_pipeline_execution_steps = _list_pipeline_execution_steps
     SageMakerResponse.stop_pipeline_execution = _stop_pipeline_execution
     SageMakerResponse.retry_pipeline_execution = _retry_pipeline_execution
+    SageMakerResponse.update_pipeline_execution = _update_pipeline_execution
     SageMakerResponse.describe_pipeline_definition_for_execution = _describe_pipeline_definition_for_execution
     SageMakerResponse.list_pipeline_parameters_for_execution = _list_pipeline_parameters_for_execution
     SageMakerResponse.delete_pipeline = _delete_pipeline
@@ -108,6 +110,16 @@ def _list_pipeline_execution_steps(self: SageMakerResponse) -> ActionResult:
 
 def _stop_pipeline_execution(self: SageMakerResponse) -> ActionResult:
     arn = execution_service().stop(self.current_account, self.region, _required(self, "PipelineExecutionArn"))
+    return ActionResult({"PipelineExecutionArn": arn})
+
+
+def _update_pipeline_execution(self: SageMakerResponse) -> ActionResult:
+    if self._get_param("ParallelismConfiguration"):
+        raise ValidationError("ParallelismConfiguration of a started execution cannot be changed in the local "
+                              "stack: give it to StartPipelineExecution or RetryPipelineExecution")
+    arn = execution_service().update(self.current_account, self.region, _required(self, "PipelineExecutionArn"),
+                                     display_name=self._get_param("PipelineExecutionDisplayName"),
+                                     description=self._get_param("PipelineExecutionDescription"))
     return ActionResult({"PipelineExecutionArn": arn})
 
 
