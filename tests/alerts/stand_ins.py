@@ -1,9 +1,10 @@
-"""What the alert function reads from SageMaker, answered from the local executor's execution records.
+"""What the alert function reads from SageMaker, answered from executor records that never ran in the stack.
 
-The local stack's moto server does not yet hold the executor's executions (DescribePipelineExecution answers
-an empty FailureReason, ListPipelineExecutionSteps is not implemented), so the SageMaker client the handler
-gets is this stand-in: its answers are the executor's own renderings of a record (`to_description`,
-`to_step_list`), split into one step per page to exercise pagination. S3 and SNS are the real local stack.
+The executor's unit tests run the executor in the test process, and the alert tests describe failures that
+would need a deployed Lambda or a registered Model Monitor baseline to happen for real; the local stack does not
+hold those executions, so the SageMaker client the handler gets here answers with the executor's own renderings
+of a record (`to_description`, `to_step_list`, the shapes the stack serves), one step per page to exercise
+pagination. S3 and SNS are the real local stack.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import boto3
 from botocore.exceptions import ClientError
 
-from pipelines.local.events import status_change_event
+from pipelines.local.events import pipeline_status_change_event
 from pipelines.local.executor.store import ExecutionRecord
 
 
@@ -45,14 +46,9 @@ class RecordedSageMaker:
 
 
 def failed_event(record: ExecutionRecord) -> dict:
-    """The EventBridge event AWS emits when this execution fails (pipelines.local.events builds it)."""
-    from datetime import datetime
-
-    return status_change_event(
-        pipeline_arn=record.pipeline_arn, execution_arn=record.execution_arn,
-        display_name=record.display_name or f"execution-{record.execution_id}", current_status="Failed",
-        previous_status="Executing", start_time=datetime.fromisoformat(record.creation_time),
-        end_time=datetime.fromisoformat(record.end_time or record.last_modified_time))
+    """The EventBridge event SageMaker emits when this execution fails (built as the stack builds it)."""
+    return pipeline_status_change_event({**record.to_description(), "PipelineExecutionStatus": "Failed"},
+                                        previous_status="Executing")
 
 
 def alert_inbox(session: boto3.Session, topic_name: str) -> tuple[str, callable]:
