@@ -16,9 +16,11 @@ $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constrain
 
 install: $(STAMP)
 
-## The whole test suite: unit, terraform, pipelines, local end-to-end, jenkins.
+## The whole test suite: unit, terraform, pipelines, local end-to-end, jenkins; test modules side by side
+## (most of the time is terraform waiting on the AWS provider, so more workers than cores pay).
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 ## Unit tests only (no terraform, no end-to-end): a quick loop while editing.
 test-fast: $(STAMP)

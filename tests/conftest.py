@@ -84,3 +84,10 @@ def require_tool() -> Callable[[str], str]:
         return path
 
     return require
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow groups first: with workers side by side (`make test`), the applies and the end-to-end runs,
+    which mostly wait on the AWS provider, start at once instead of being handed out last."""
+    slow = {"terraform", "e2e"}
+    items.sort(key=lambda item: 0 if slow & {mark.name for mark in item.iter_markers()} else 1)
