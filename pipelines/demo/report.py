@@ -28,12 +28,18 @@ DRIFT_CHECK = "baseline_drift_check"
 POSITIONAL_COLUMN = re.compile(r"_c(\d+)")
 
 
-def feature_label(feature: str) -> str:
-    """`_c<i>` (how the monitor names a header-less CSV's columns) with the batch file's column name added."""
+def feature_name(feature: str) -> str:
+    """The batch file's column name of `_c<i>` (how the monitor names a header-less CSV's columns)."""
     match = POSITIONAL_COLUMN.fullmatch(feature)
     if match and int(match.group(1)) < len(FEATURES):
-        return f"{feature} ({FEATURES[int(match.group(1))]})"
+        return FEATURES[int(match.group(1))]
     return feature
+
+
+def feature_label(feature: str) -> str:
+    """`_c<i>` with the batch file's column name added."""
+    name = feature_name(feature)
+    return f"{feature} ({name})" if name != feature else feature
 
 
 def plotted_features(violations: list[dict[str, str]]) -> list[str]:

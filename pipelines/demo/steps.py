@@ -24,7 +24,7 @@ from pipelines.demo.executions import (
 )
 from pipelines.demo.facts import ModelVersion, Notification
 from pipelines.demo.registry import model_version, read_s3_json
-from pipelines.demo.report import feature_label, metric_names
+from pipelines.demo.report import feature_name, metric_names
 from pipelines.demo.scenario import Step
 from pipelines.errors import ExecutionFailed, InfraError, LocalStackError, MlopsError
 
@@ -247,8 +247,9 @@ def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri:
     violations = read_s3_json(session, report_uri).get("violations", [])
     if not violations:
         raise UnexpectedOutcome(f"the check failed the execution but {report_uri} lists no violation")
+    # Model Monitor's reason names the checks; the processing engine's gate names the features (Age, not _c0).
     named = {violation["constraint_check_type"] for violation in violations} if engine == MODEL_MONITOR else \
-        {feature_label(violation["feature_name"]) for violation in violations}
+        {feature_name(violation["feature_name"]) for violation in violations}
     if not any(name in execution.failure_reason for name in named):
         raise UnexpectedOutcome(f"the execution's failure reason names none of the violations ({sorted(named)}): "
                                 f"{execution.failure_reason!r}")

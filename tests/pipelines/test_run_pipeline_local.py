@@ -135,7 +135,7 @@ def _wait_for_step(dev_session, arn: str, step: str, status: str) -> None:
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
 def test_an_interrupted_or_killed_follower_leaves_the_execution_running_and_it_can_be_followed_again(
         running_stack, dev_session, signal_number):
-    arn = _slow_pipeline(dev_session, seconds=6)
+    arn = _slow_pipeline(dev_session, seconds=300)  # ended below by StopPipelineExecution, not by waiting
     _wait_for_step(dev_session, arn, "Sleep", "Executing")
     follower = _follow(arn)
     assert follower.stdout.readline() == f"slow: following {arn}\n"
@@ -151,10 +151,12 @@ def test_an_interrupted_or_killed_follower_leaves_the_execution_running_and_it_c
     assert _status(dev_session, arn) == "Executing"
 
     again = _follow(arn)
-    out, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
-    assert "slow: execution Succeeded" in out
-    assert _status(dev_session, arn) == "Succeeded"
+    assert again.stdout.readline() == f"slow: following {arn}\n"
+    dev_session.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=arn)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == EXIT_EXECUTION_FAILED  # followed to the end: the execution was stopped
+    assert f"slow execution {arn} ended Stopped" in err
+    assert _status(dev_session, arn) == "Stopped"
 
 
 @pytest.mark.parametrize(("arn", "message"), [
