@@ -1,9 +1,11 @@
 """Training steps with the built-in XGBoost algorithm, trained here with its container's conventions.
 
 CSV channels (`train`, optional `validation`): the label in the first column, no header, every file under
-the channel's S3 prefix. HyperParameters arrive as strings (as in CreateTrainingJob) and are typed like the
-container does; num_round is required. The model is saved with Booster.save_model as `xgboost-model` inside
-<S3OutputPath>/<job name>/output/model.tar.gz.
+the channel's S3 prefix; or libsvm channels (ContentType libsvm / text/libsvm). HyperParameters arrive as
+strings (as in CreateTrainingJob) and are typed like the container does (eval_metric: a comma-separated list);
+num_round is required. The model is `xgboost-model` inside <S3OutputPath>/<job name>/output/model.tar.gz, in
+the format of the image's version: a Python pickle of the Booster before 1.3-1, XGBoost's own format
+(Booster.save_model) from 1.3-1 on.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import pickle
+import re
 import tarfile
 import warnings
 from pathlib import Path
@@ -30,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "xgboost-model"
 CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
+LIBSVM_CONTENT_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")
+# The first image version that saves the model with Booster.save_model instead of pickling the Booster.
+NATIVE_FORMAT_SINCE = (1, 3, 1)
+_VERSION_TAG = re.compile(r"^(\d+)\.(\d+)-(\d+)")
 # SageMaker's own hyperparameters (script mode, debugger) that are not XGBoost parameters.
 _SAGEMAKER_KEYS = ("sagemaker_", "_tuning_objective_metric")
 
@@ -60,7 +68,8 @@ class TrainingHandler(StepHandler):
             context.raise_if_stopped()
             booster, metrics = train_builtin_xgboost(hyperparameters, channels)
             context.raise_if_stopped()
-            model_uri = self._save_model(context, request, name, booster)
+            model_uri = self._save_model(context, request, name, booster,
+                                         image_version(algorithm.get("TrainingImage")))
         except StepFailed as failure:
             description.update(TrainingJobStatus="Failed", FailureReason=failure.reason, TrainingEndTime=now())
             raise StepFailed(failure.reason, description, metadata) from None
@@ -76,28 +85,30 @@ class TrainingHandler(StepHandler):
         data = {}
         for channel in channels:
             name = channel.get("ChannelName")
-            content_type = channel.get("ContentType", "text/csv")
-            if content_type.replace(" ", "") not in CSV_CONTENT_TYPES:
+            content_type = channel.get("ContentType", "text/csv").replace(" ", "").lower()
+            if content_type not in CSV_CONTENT_TYPES + LIBSVM_CONTENT_TYPES:
                 raise StepFailed(f"ClientError: channel {name!r} has ContentType {content_type!r}: the local XGBoost "
-                                 "emulation reads text/csv (label first, no header)")
+                                 "emulation reads text/csv (label first, no header) and libsvm")
             source = (channel.get("DataSource") or {}).get("S3DataSource") or {}
             local_dir = context.work_dir / "input" / "data" / str(name)
             files = [path for path in s3.download_prefix(context.client("s3"), source.get("S3Uri"), local_dir)
                      if path.stat().st_size > 0]
             if not files:
                 raise StepFailed(f"ClientError: channel {name!r} has no data under {source.get('S3Uri')}")
-            data[name] = pd.concat([pd.read_csv(path, header=None) for path in files], ignore_index=True)
+            if content_type in LIBSVM_CONTENT_TYPES:
+                data[name] = read_libsvm(files)
+            else:
+                data[name] = pd.concat([pd.read_csv(path, header=None) for path in files], ignore_index=True)
         if "train" not in data:
             raise StepFailed(f"ClientError: the XGBoost algorithm needs a 'train' channel, got {sorted(data)}")
         return data
 
-    def _save_model(self, context: StepContext, request: dict, job_name: str, booster: xgb.Booster) -> str:
+    def _save_model(self, context: StepContext, request: dict, job_name: str, booster: xgb.Booster,
+                    version: tuple[int, int, int] | None) -> str:
         output = request.get("OutputDataConfig") or {}
         model_path = context.work_dir / "model" / MODEL_FILE
         model_path.parent.mkdir(parents=True)
-        with warnings.catch_warnings():  # the container's file name has no extension; UBJSON is the default
-            warnings.filterwarnings("ignore", message=".*UBJSON format as default.*")
-            booster.save_model(str(model_path))
+        save_model(booster, model_path, version)
         archive = context.work_dir / "model.tar.gz"
         archive.write_bytes(deterministic_tar_gz({MODEL_FILE: model_path}))
         uri = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
@@ -105,11 +116,42 @@ class TrainingHandler(StepHandler):
         return uri
 
 
+def image_version(image_uri: str | None) -> tuple[int, int, int] | None:
+    """'.../sagemaker-xgboost:1.0-1-cpu-py3' -> (1, 0, 1); None for a digest or a tag without a version."""
+    tag = (image_uri or "").split("@", 1)[0].rsplit("/", 1)[-1].partition(":")[2]
+    match = _VERSION_TAG.match(tag)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def save_model(booster: xgb.Booster, path: Path, version: tuple[int, int, int] | None) -> None:
+    """`xgboost-model` as the image version writes it (an unknown version: the current format)."""
+    if version is not None and version < NATIVE_FORMAT_SINCE:
+        # Evaluation scripts written for these images load it with pickle.load / joblib.load.
+        path.write_bytes(pickle.dumps(booster, protocol=pickle.HIGHEST_PROTOCOL))
+        return
+    with warnings.catch_warnings():  # the container's file name has no extension; UBJSON is the default
+        warnings.filterwarnings("ignore", message=".*UBJSON format as default.*")
+        booster.save_model(str(path))
+
+
+def read_libsvm(files: list[Path]) -> pd.DataFrame:
+    """libsvm files as one frame, label first (the shape the CSV channels have)."""
+    from sklearn.datasets import load_svmlight_files
+
+    loaded = load_svmlight_files([str(path) for path in files], zero_based="auto")
+    width = max(matrix.shape[1] for matrix in loaded[0::2])
+    frames = [pd.DataFrame(np.column_stack([labels, np.pad(matrix.toarray(), ((0, 0), (0, width - matrix.shape[1])))]))
+              for matrix, labels in zip(loaded[0::2], loaded[1::2], strict=True)]
+    return pd.concat(frames, ignore_index=True)
+
+
 def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame]
                           ) -> tuple[xgb.Booster, dict[str, float]]:
     """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...)."""
     params = {key: parse_hyperparameter(value) for key, value in hyperparameters.items()
               if not key.startswith(_SAGEMAKER_KEYS)}
+    if isinstance(params.get("eval_metric"), str):  # 'auc,error' -> ['auc', 'error'], as the algorithm splits it
+        params["eval_metric"] = [metric.strip() for metric in params["eval_metric"].split(",") if metric.strip()]
     if "num_round" not in params:
         raise StepFailed("AlgorithmError: hyperparameter 'num_round' is required by the XGBoost algorithm")
     num_round = params.pop("num_round")
