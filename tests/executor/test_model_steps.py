@@ -162,12 +162,17 @@ def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparam
     assert re.search(reason, record.step("Train").failure_reason)
 
 
+@pytest.mark.parametrize(("image", "message"), [
+    ("222222222222.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
+     r"step 'Train': .* cannot run image '.*my-trainer:1' for a training job: it emulates the xgboost, "
+     r"scikit-learn image families"),
+    (SKLEARN_IMAGE, r"step 'Train': the scikit-learn image trains in script mode only: give the estimator an "
+                    r"entry_point \(the sagemaker_program hyperparameter\)"),
+])
 def test_a_training_image_that_cannot_be_emulated_is_refused_before_anything_runs(executor, bucket, datasets,
-                                                                                  store):
-    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, SKLEARN_IMAGE))
-    with pytest.raises(PipelineDefinitionError,
-                       match=r"step 'Train': .* cannot run image '.*sagemaker-scikit-learn:1.2-1-cpu-py3' for a "
-                             r"training job: it emulates the xgboost image families"):
+                                                                                  store, image, message):
+    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, image))
+    with pytest.raises(PipelineDefinitionError, match=message):
         executor.run_definition(steps, "t")
     assert store.list() == []
 

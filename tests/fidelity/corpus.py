@@ -7,7 +7,9 @@ that image loading the model with joblib and a PropertyFile read by a JsonGet co
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import boto3
@@ -18,17 +20,18 @@ from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionLessThanOrEqualTo
+from sagemaker.workflow.conditions import ConditionLessThan, ConditionLessThanOrEqualTo
 from sagemaker.workflow.fail_step import FailStep
 from sagemaker.workflow.functions import JsonGet
 from sagemaker.workflow.model_step import ModelStep
-from sagemaker.workflow.parameters import ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.xgboost.estimator import XGBoost
 
 from pipelines.definitions import DefinitionOnlyBotoSession, offline_boto3, quiet_sdk, untracked_fit
 
@@ -50,6 +53,15 @@ def abalone_like_csv(rows: int = 400) -> bytes:
                      for row in np.column_stack([rings, features])).encode() + b"\n"
 
 
+def source_tar(folder: Path) -> bytes:
+    """The sourcedir.tar.gz the SDK uploads for an estimator's source_dir."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted(folder.glob("*.py")):
+            archive.add(path, arcname=path.name)
+    return buffer.getvalue()
+
+
 def upload_inputs(endpoint: str) -> dict[str, str]:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
@@ -58,28 +70,70 @@ def upload_inputs(endpoint: str) -> dict[str, str]:
     for script in ("preprocess.py", "evaluate.py"):
         s3.put_object(Bucket=BUCKET, Key=f"code/{script}", Body=(SCRIPTS / script).read_bytes())
         uris[script] = f"s3://{BUCKET}/code/{script}"
+    for source in ("xgboost_source", "sklearn_source"):
+        s3.put_object(Bucket=BUCKET, Key=f"code/{source}/sourcedir.tar.gz", Body=source_tar(SCRIPTS / source))
+        uris[source] = f"s3://{BUCKET}/code/{source}/sourcedir.tar.gz"
     boto3.client("sagemaker", endpoint_url=endpoint, region_name=REGION).create_model_package_group(
         ModelPackageGroupName=GROUP)
     return uris
+
+
+def offline_session() -> PipelineSession:
+    session = PipelineSession(boto_session=DefinitionOnlyBotoSession(REGION), default_bucket=BUCKET)
+    session._default_bucket = BUCKET
+    session.sagemaker_config = {}
+    return session
+
+
+def abalone_process_step(session: PipelineSession, uris: dict[str, str]) -> ProcessingStep:
+    sklearn = SKLearnProcessor(framework_version="0.23-1", role=ROLE, instance_type="ml.m5.xlarge",
+                               instance_count=1, base_job_name="sklearn-abalone-process", sagemaker_session=session)
+    return ProcessingStep(name="AbaloneProcess", step_args=sklearn.run(
+        inputs=[ProcessingInput(source=uris["input"], destination="/opt/ml/processing/input")],
+        outputs=[ProcessingOutput(output_name="train", source="/opt/ml/processing/train"),
+                 ProcessingOutput(output_name="validation", source="/opt/ml/processing/validation"),
+                 ProcessingOutput(output_name="test", source="/opt/ml/processing/test")],
+        code=uris["preprocess.py"]))
+
+
+def script_mode_pipeline(uris: dict[str, str], name: str = "ScriptModePipeline") -> str:
+    """Preprocess, then XGBoost and scikit-learn framework estimators with entry_point + source_dir; a
+    condition on the XGBoost job's metric read from its log by the metric definition."""
+    with quiet_sdk(), offline_boto3(REGION):
+        session = offline_session()
+        preprocess = abalone_process_step(session, uris)
+        outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+        xgboost_estimator = XGBoost(
+            entry_point="train.py", source_dir=uris["xgboost_source"], framework_version="1.7-1", role=ROLE,
+            instance_type="ml.m5.xlarge", instance_count=1, output_path=f"s3://{BUCKET}/script-mode",
+            hyperparameters={"max_depth": 3, "eta": 0.3, "num_round": 20, "objective": "reg:squarederror"},
+            metric_definitions=[{"Name": "validation:rmse", "Regex": r"validation-rmse:([0-9.]+)"}],
+            sagemaker_session=session, disable_profiler=True)
+        train_xgboost = TrainingStep(name="XGBoostScriptTrain", step_args=untracked_fit(xgboost_estimator, {
+            "train": TrainingInput(outputs["train"].S3Output.S3Uri, content_type="text/csv"),
+            "validation": TrainingInput(outputs["validation"].S3Output.S3Uri, content_type="text/csv")}))
+        sklearn_estimator = SKLearn(
+            entry_point="train.py", source_dir=uris["sklearn_source"], framework_version="1.2-1", role=ROLE,
+            instance_type="ml.m5.xlarge", output_path=f"s3://{BUCKET}/script-mode",
+            hyperparameters={"n-estimators": 20},
+            metric_definitions=[{"Name": "test:mse", "Regex": r"test_mse=([0-9.]+)"}], sagemaker_session=session)
+        train_sklearn = TrainingStep(name="SKLearnScriptTrain", step_args=untracked_fit(sklearn_estimator, {
+            "train": TrainingInput(outputs["train"].S3Output.S3Uri),
+            "test": TrainingInput(outputs["test"].S3Output.S3Uri)}))
+        rmse = train_xgboost.properties.FinalMetricDataList["validation:rmse"].Value
+        gate = ConditionStep(name="RmseGate", conditions=[ConditionLessThan(left=rmse, right=100.0)],
+                             if_steps=[], else_steps=[FailStep(name="RmseTooHigh", error_message="rmse too high")])
+        pipeline = Pipeline(name=name, steps=[preprocess, train_xgboost, train_sklearn, gate],
+                            sagemaker_session=session)
+        return pipeline.definition()
 
 
 def abalone_pipeline(uris: dict[str, str], xgboost_version: str = "1.0-1", name: str = "AbalonePipeline") -> str:
     """The definition JSON, as `pipeline.definition()` of the example produces it."""
     # Built offline, as `pipeline.definition()` needs no AWS call when every URI is given.
     with quiet_sdk(), offline_boto3(REGION):
-        session = PipelineSession(boto_session=DefinitionOnlyBotoSession(REGION), default_bucket=BUCKET)
-        session._default_bucket = BUCKET
-        session.sagemaker_config = {}
-        input_data = ParameterString(name="InputData", default_value=uris["input"])
-        sklearn = SKLearnProcessor(framework_version="0.23-1", role=ROLE, instance_type="ml.m5.xlarge",
-                                   instance_count=1, base_job_name="sklearn-abalone-process",
-                                   sagemaker_session=session)
-        preprocess = ProcessingStep(name="AbaloneProcess", step_args=sklearn.run(
-            inputs=[ProcessingInput(source=input_data, destination="/opt/ml/processing/input")],
-            outputs=[ProcessingOutput(output_name="train", source="/opt/ml/processing/train"),
-                     ProcessingOutput(output_name="validation", source="/opt/ml/processing/validation"),
-                     ProcessingOutput(output_name="test", source="/opt/ml/processing/test")],
-            code=uris["preprocess.py"]))
+        session = offline_session()
+        preprocess = abalone_process_step(session, uris)
         image = image_uris.retrieve(framework="xgboost", region=REGION, version=xgboost_version,
                                     py_version="py3", instance_type="ml.m5.xlarge")
         xgb_train = Estimator(image_uri=image, instance_type="ml.m5.xlarge", instance_count=1,
@@ -116,7 +170,7 @@ def abalone_pipeline(uris: dict[str, str], xgboost_version: str = "1.0-1", name:
                              conditions=[ConditionLessThanOrEqualTo(left=mse, right=MSE_THRESHOLD)],
                              if_steps=[register],
                              else_steps=[FailStep(name="AbaloneMSEFail", error_message="MSE above threshold")])
-        pipeline = Pipeline(name=name, parameters=[input_data], steps=[preprocess, train, evaluate, gate],
+        pipeline = Pipeline(name=name, steps=[preprocess, train, evaluate, gate],
                             sagemaker_session=session)
         return pipeline.definition()
 

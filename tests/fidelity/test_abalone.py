@@ -12,11 +12,20 @@ import pickle
 import tarfile
 
 import boto3
+import joblib
 import xgboost
-
 from local_stack.pipeline_api import wait_for_end
 
-from .corpus import BUCKET, GROUP, MSE_THRESHOLD, REGION, ROLE, abalone_pipeline, upload_inputs
+from .corpus import (
+    BUCKET,
+    GROUP,
+    MSE_THRESHOLD,
+    REGION,
+    ROLE,
+    abalone_pipeline,
+    script_mode_pipeline,
+    upload_inputs,
+)
 
 
 def run(endpoint: str, definition: str, name: str) -> tuple[dict, dict[str, dict]]:
@@ -64,8 +73,9 @@ def test_the_abalone_pipeline_runs_unchanged_and_registers_its_model(aws):
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     model_key = container["ModelDataUrl"].removeprefix(f"s3://{BUCKET}/")
     with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, model_key))) as archive:
-        booster = pickle.loads(archive.extractfile("xgboost-model").read())
-    assert isinstance(booster, xgboost.Booster) and booster.num_boosted_rounds() == 50
+        booster = pickle.loads(archive.extractfile("xgboost-model").read())  # noqa: S301 - the test's own model
+    assert isinstance(booster, xgboost.Booster)
+    assert booster.num_boosted_rounds() == 50
     [evaluation] = s3_objects(aws.endpoint, "/evaluation/evaluation.json")
     mse = json.loads(read(aws.endpoint, evaluation))["regression_metrics"]["mse"]["value"]
     assert 0 < mse <= MSE_THRESHOLD
@@ -85,3 +95,26 @@ def test_a_newer_image_writes_xgboosts_own_format_which_joblib_cannot_read(aws):
     # pickle meets UBJSON's opening '{' (byte 123)
     assert "pickle.py" in steps["AbaloneEval"]["FailureReason"]
     assert "KeyError: 123" in steps["AbaloneEval"]["FailureReason"]
+
+
+def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
+    uris = upload_inputs(aws.endpoint)
+
+    description, steps = run(aws.endpoint, script_mode_pipeline(uris), "ScriptModePipeline")
+
+    assert description["PipelineExecutionStatus"] == "Succeeded", (description, steps)
+    assert steps["RmseGate"]["Metadata"] == {"Condition": {"Outcome": "True"}}
+    [xgboost_model] = s3_objects(aws.endpoint, "XGBoostScriptTrain/output/model.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, xgboost_model))) as archive:
+        assert archive.getnames() == ["xgboost-model"]
+        booster = xgboost.Booster()
+        booster.load_model(bytearray(archive.extractfile("xgboost-model").read()))
+    assert booster.num_boosted_rounds() == 20
+    [output] = s3_objects(aws.endpoint, "XGBoostScriptTrain/output/output.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, output))) as archive:
+        environment = json.loads(archive.extractfile("env.json").read())
+    assert environment == {"hosts": ["algo-1"], "cwd": "/opt/ml/code", "channels": ["train", "validation"]}
+    [sklearn_model] = s3_objects(aws.endpoint, "SKLearnScriptTrain/output/model.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, sklearn_model))) as archive:
+        model = joblib.load(archive.extractfile("model.joblib"))
+    assert len(model.estimators_) == 20

@@ -45,7 +45,8 @@ STDERR_TAIL_LINES = 15
 STOP_POLL_SECONDS = 0.2
 TERMINATE_GRACE_SECONDS = 5.0
 # What SageMaker records on a job that ran longer than its StoppingCondition.MaxRuntimeInSeconds.
-MAX_RUNTIME_REASON = "MaxRuntimeExceeded: Job exceeded the maximum allowed runtime (StoppingCondition.MaxRuntimeInSeconds)"
+MAX_RUNTIME_REASON = ("MaxRuntimeExceeded: Job exceeded the maximum allowed runtime "
+                      "(StoppingCondition.MaxRuntimeInSeconds)")
 
 # Every container process still running, so a stopping server can end them (they run in their own session).
 _running: set[subprocess.Popen] = set()

@@ -442,7 +442,7 @@ class _ExecutionRun:
                 result = self.executor.handlers[node.type].run(context)
             except StepStopped:
                 status = STOPPED
-            except Exception as error:  # noqa: BLE001 - classified below; a bug keeps its traceback in the log
+            except Exception as error:
                 policy = policies.matching_policy(retry_policies, error)
                 first_failure = first_failure or time.monotonic()
                 if policy is not None and not self.stopping and retries < policy.max_attempts and (

@@ -31,7 +31,8 @@ JOB_STEP_TYPES = ("Processing", "Training", "Transform", "QualityCheck", "Clarif
 CACHEABLE_STEP_TYPES = ("Processing", "Training", "Transform", "QualityCheck", "Tuning", "EMR")
 DEFAULT_MAX_ATTEMPTS = 5
 _THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "SlowDown",
-                               "RequestLimitExceeded", "TooManyRequestsException", "ProvisionedThroughputExceededException"})
+                               "RequestLimitExceeded", "TooManyRequestsException",
+                               "ProvisionedThroughputExceededException"})
 # The FailureReason prefixes SageMaker gives job failures of each retryable kind.
 _JOB_FAILURE_TYPES = {"InternalServerError": "SageMaker.JOB_INTERNAL_ERROR",
                       "CapacityError": "SageMaker.CAPACITY_ERROR",

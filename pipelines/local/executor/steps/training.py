@@ -1,4 +1,5 @@
-"""Training steps with the built-in XGBoost algorithm, trained here with its container's conventions.
+"""Training steps: the built-in XGBoost algorithm, trained here with its container's conventions, and script
+mode of the XGBoost and scikit-learn framework images (steps/script_mode.py).
 
 CSV channels (`train`, optional `validation`): the label in the first column, no header, every file under
 the channel's S3 prefix; or libsvm channels (ContentType libsvm / text/libsvm). HyperParameters arrive as
@@ -16,6 +17,8 @@ import logging
 import pickle
 import re
 import tarfile
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,14 +28,16 @@ import pandas as pd
 import xgboost as xgb
 
 from pipelines.local.executor import containers, s3
-from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
 from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.steps import script_mode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "xgboost-model"
+TRAINING_FAMILIES = (containers.XGBOOST, containers.SKLEARN)
 CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
 LIBSVM_CONTENT_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")
 # The first image version that saves the model with Booster.save_model instead of pickling the Booster.
@@ -46,8 +51,20 @@ class TrainingHandler(StepHandler):
     step_type = "Training"
 
     def check(self, node: StepNode) -> None:
-        image = ((node.definition.get("Arguments") or {}).get("AlgorithmSpecification") or {}).get("TrainingImage")
-        containers.check_literal_image(image, (containers.XGBOOST,), node.name, "a training job")
+        arguments = node.definition.get("Arguments") or {}
+        algorithm = arguments.get("AlgorithmSpecification") or {}
+        image = algorithm.get("TrainingImage")
+        containers.check_literal_image(image, TRAINING_FAMILIES, node.name, "a training job")
+        hyperparameters = arguments.get("HyperParameters") or {}
+        if algorithm.get("ContainerEntrypoint"):
+            raise PipelineDefinitionError(
+                f"step {node.name!r}: AlgorithmSpecification.ContainerEntrypoint is not emulated for training: "
+                "use the built-in XGBoost algorithm or a framework estimator's entry_point (script mode)")
+        if (isinstance(image, str) and containers.image_family(image) == containers.SKLEARN
+                and isinstance(hyperparameters, dict) and not script_mode.is_script_mode(hyperparameters)):
+            raise PipelineDefinitionError(
+                f"step {node.name!r}: the scikit-learn image trains in script mode only: give the estimator an "
+                "entry_point (the sagemaker_program hyperparameter)")
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
@@ -59,17 +76,23 @@ class TrainingHandler(StepHandler):
         metadata = {"TrainingJob": {"Arn": arn}}
         try:
             algorithm = request.get("AlgorithmSpecification") or {}
-            containers.require_family(algorithm.get("TrainingImage"), (containers.XGBOOST,), "a training job")
+            family = containers.require_family(algorithm.get("TrainingImage"), TRAINING_FAMILIES, "a training job")
             hyperparameters = dict(request.get("HyperParameters") or {})
-            if "sagemaker_program" in hyperparameters or algorithm.get("ContainerEntrypoint"):
-                raise StepFailed("ClientError: XGBoost script mode is not emulated locally: use the built-in "
-                                 "algorithm (no entry point), CSV channels train/validation")
-            channels = self._load_channels(context, request.get("InputDataConfig") or [])
-            context.raise_if_stopped()
-            booster, metrics = train_builtin_xgboost(hyperparameters, channels)
-            context.raise_if_stopped()
-            model_uri = self._save_model(context, request, name, booster,
-                                         image_version(algorithm.get("TrainingImage")))
+            if script_mode.is_script_mode(hyperparameters):
+                model_uri, metrics, data_uri = script_mode.run_training_script(context, request, name)
+                if data_uri:
+                    description["OutputDataConfig"] = {**(request.get("OutputDataConfig") or {})}
+            elif family == containers.SKLEARN:
+                raise StepFailed("ClientError: the scikit-learn image trains in script mode only: give the "
+                                 "estimator an entry_point (the sagemaker_program hyperparameter)")
+            else:
+                channels = self._load_channels(context, request.get("InputDataConfig") or [])
+                context.raise_if_stopped()
+                max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+                booster, metrics = train_builtin_xgboost(hyperparameters, channels, context.stop, max_runtime)
+                context.raise_if_stopped()
+                model_uri = self._save_model(context, request, name, booster,
+                                             image_version(algorithm.get("TrainingImage")))
         except StepFailed as failure:
             description.update(TrainingJobStatus="Failed", FailureReason=failure.reason, TrainingEndTime=now())
             raise StepFailed(failure.reason, description, metadata) from None
@@ -145,9 +168,29 @@ def read_libsvm(files: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame]
+class _Limits(xgb.callback.TrainingCallback):
+    """Ends training between rounds when the job is stopped or has run past MaxRuntimeInSeconds."""
+
+    def __init__(self, stop: threading.Event | None, max_runtime: float | None):
+        super().__init__()
+        self.stop, self.deadline = stop, time.monotonic() + max_runtime if max_runtime else None
+        self.outcome: str | None = None
+
+    def after_iteration(self, model, epoch, evals_log) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            self.outcome = "stopped"
+        elif self.deadline is not None and time.monotonic() > self.deadline:
+            self.outcome = "timed out"
+        return self.outcome is not None
+
+
+def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame],
+                          stop: threading.Event | None = None, max_runtime: float | None = None,
                           ) -> tuple[xgb.Booster, dict[str, float]]:
-    """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...)."""
+    """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...).
+
+    Logs each round as the algorithm does ('[3]#011train-auc:0.91#011validation-auc:0.88'), the lines the
+    SDK's metric definitions for the algorithm read."""
     params = {key: parse_hyperparameter(value) for key, value in hyperparameters.items()
               if not key.startswith(_SAGEMAKER_KEYS)}
     if isinstance(params.get("eval_metric"), str):  # 'auc,error' -> ['auc', 'error'], as the algorithm splits it
@@ -165,11 +208,22 @@ def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, p
         matrices[name] = xgb.DMatrix(frame.iloc[:, 1:].to_numpy(dtype=np.float32), label=frame.iloc[:, 0].to_numpy())
     evaluations = [(matrices[name], name) for name in ("train", "validation") if name in matrices]
     history: dict[str, dict[str, list[float]]] = {}
+    limits = _Limits(stop, max_runtime)
     try:
         booster = xgb.train(params, matrices["train"], num_boost_round=num_round, evals=evaluations,
-                            evals_result=history, early_stopping_rounds=early_stopping, verbose_eval=False)
+                            evals_result=history, early_stopping_rounds=early_stopping, verbose_eval=False,
+                            callbacks=[limits])
     except xgb.core.XGBoostError as error:
         raise StepFailed(f"AlgorithmError: XGBoost training failed: {str(error).splitlines()[0]}") from None
+    if limits.outcome == "stopped":
+        raise StepStopped("the training job was stopped")
+    if limits.outcome == "timed out":
+        raise StepFailed(containers.MAX_RUNTIME_REASON)
+    rounds = len(next(iter(next(iter(history.values())).values()))) if history else 0
+    for round_index in range(rounds):
+        logger.debug("[%d]%s", round_index, "".join(
+            f"#011{channel}-{metric}:{values[round_index]:.5f}"
+            for channel, by_metric in history.items() for metric, values in by_metric.items()))
     metrics = {f"{channel}:{metric}": float(values[-1])
                for channel, by_metric in history.items() for metric, values in by_metric.items()}
     logger.info("trained XGBoost: %d round(s), %s", booster.num_boosted_rounds(),
