@@ -19,7 +19,7 @@ from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
-from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.workflow.condition_step import ConditionStep
@@ -177,3 +177,20 @@ def abalone_pipeline(uris: dict[str, str], xgboost_version: str = "1.0-1", name:
 
 def load(definition: str) -> dict:
     return json.loads(definition)
+
+
+def framework_processor_pipeline(uris: dict[str, str], name: str = "FrameworkProcessorPipeline") -> str:
+    """A FrameworkProcessor with `code` + `source_dir`: the SDK uploads sourcedir.tar.gz and its runproc.sh
+    entry point to S3 (the local stack's, through the environment's endpoint) while building the definition."""
+    with quiet_sdk():
+        session = PipelineSession(boto_session=boto3.Session(region_name=REGION), default_bucket=BUCKET)
+        session.sagemaker_config = {}
+        processor = FrameworkProcessor(estimator_cls=SKLearn, framework_version="1.2-1", role=ROLE,
+                                       instance_type="ml.m5.xlarge", instance_count=1, base_job_name="framework",
+                                       sagemaker_session=session)
+        step = ProcessingStep(name="FrameworkProcess", step_args=processor.run(
+            code="process.py", source_dir=str(SCRIPTS / "framework_source"),
+            inputs=[ProcessingInput(source=uris["input"], destination="/opt/ml/processing/input")],
+            outputs=[ProcessingOutput(output_name="summary", source="/opt/ml/processing/summary")],
+            arguments=["--columns", "8"]))
+        return Pipeline(name=name, steps=[step], sagemaker_session=session).definition()

@@ -23,6 +23,7 @@ from .corpus import (
     REGION,
     ROLE,
     abalone_pipeline,
+    framework_processor_pipeline,
     script_mode_pipeline,
     upload_inputs,
 )
@@ -118,3 +119,15 @@ def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
     with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, sklearn_model))) as archive:
         model = joblib.load(archive.extractfile("model.joblib"))
     assert len(model.estimators_) == 20
+
+
+def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
+    uris = upload_inputs(aws.endpoint)
+
+    description, steps = run(aws.endpoint, framework_processor_pipeline(uris), "FrameworkProcessorPipeline")
+
+    assert description["PipelineExecutionStatus"] == "Succeeded", (description, steps)
+    [summary] = s3_objects(aws.endpoint, "/summary/summary.json")
+    # runproc.sh unpacked the code and ran it from /opt/ml/processing/input/code, as in the container
+    assert json.loads(read(aws.endpoint, summary)) == {"rows": 400, "columns": 8,
+                                                       "cwd": "/opt/ml/processing/input/code"}

@@ -194,6 +194,8 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     if Path(command[0]).name in ("python", "python3"):
         command[0] = sys.executable
     env = {**os.environ, **{key: rewrite(str(value)) for key, value in environment.items()}}
+    # `python` in a container's shell script (FrameworkProcessor's runproc.sh) is this Python.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
     cwd = work_dir
     if prefix:
         host_opt = work_dir / "host-opt"

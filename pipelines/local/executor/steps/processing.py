@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,22 @@ class ProcessingJob:
             logger.debug("input %s: %d file(s) from %s", entry.get("InputName"), len(files), source["S3Uri"])
         for output in self.outputs():
             self.paths.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        self.refuse_requirements()
         self.write_config()
+
+    def refuse_requirements(self) -> None:
+        """A FrameworkProcessor's source_dir with requirements.txt would pip-install into the stack's own
+        Python (the container has its own); refused instead."""
+        for archive in self.paths.opt_ml.rglob("sourcedir.tar.gz"):
+            try:
+                with tarfile.open(archive) as tar:
+                    names = {Path(name).as_posix().removeprefix("./") for name in tar.getnames()}
+            except tarfile.TarError as error:
+                raise StepFailed(f"ClientError: {archive.name} is not a readable tar.gz: {error}") from None
+            if "requirements.txt" in names:
+                raise StepFailed("ClientError: the source_dir holds requirements.txt: the local executor does not "
+                                 "install packages for a job; install them into the local stack's Python and "
+                                 "remove requirements.txt")
 
     def write_config(self) -> None:
         """The files SageMaker Processing puts into every container: the job's request and the cluster."""
