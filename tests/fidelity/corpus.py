@@ -25,12 +25,13 @@ from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionLessThan, ConditionLessThanOrEqualTo
 from sagemaker.workflow.fail_step import FailStep
-from sagemaker.workflow.functions import JsonGet
+from sagemaker.workflow.functions import Join, JsonGet
 from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.properties import PropertyFile
-from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.transformer import Transformer
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 from sagemaker.xgboost.estimator import XGBoost
 
 from pipelines.definitions import DefinitionOnlyBotoSession, offline_boto3, quiet_sdk, untracked_fit
@@ -194,3 +195,32 @@ def framework_processor_pipeline(uris: dict[str, str], name: str = "FrameworkPro
             outputs=[ProcessingOutput(output_name="summary", source="/opt/ml/processing/summary")],
             arguments=["--columns", "8"]))
         return Pipeline(name=name, steps=[step], sagemaker_session=session).definition()
+
+
+def transform_pipeline(uris: dict[str, str], name: str = "AbaloneTransformPipeline") -> str:
+    """Preprocess, built-in XGBoost 1.0-1, CreateModel, then a batch transform of the labelled test split that
+    drops the label for the model and keeps it next to the prediction (InputFilter, JoinSource, OutputFilter)."""
+    with quiet_sdk(), offline_boto3(REGION):
+        session = offline_session()
+        preprocess = abalone_process_step(session, uris)
+        outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+        image = image_uris.retrieve(framework="xgboost", region=REGION, version="1.0-1", py_version="py3",
+                                    instance_type="ml.m5.xlarge")
+        estimator = Estimator(image_uri=image, instance_type="ml.m5.xlarge", instance_count=1,
+                              output_path=f"s3://{BUCKET}/AbaloneTrain", role=ROLE, sagemaker_session=session,
+                              disable_profiler=True)
+        estimator.set_hyperparameters(objective="reg:squarederror", num_round=30, max_depth=4)
+        train = TrainingStep(name="AbaloneTrain", step_args=untracked_fit(estimator, {
+            "train": TrainingInput(s3_data=outputs["train"].S3Output.S3Uri, content_type="text/csv")}))
+        model = Model(image_uri=image, model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
+                      sagemaker_session=session, role=ROLE)
+        create = ModelStep(name="AbaloneCreateModel", step_args=model.create(instance_type="ml.m5.large"))
+        transformer = Transformer(model_name=create.properties.ModelName, instance_type="ml.m5.xlarge",
+                                  instance_count=1, output_path=f"s3://{BUCKET}/AbaloneTransform",
+                                  accept="text/csv", assemble_with="Line", sagemaker_session=session)
+        transform = TransformStep(name="AbaloneTransform", step_args=transformer.transform(
+            data=Join(on="/", values=[outputs["test"].S3Output.S3Uri, "test.csv"]), content_type="text/csv",
+            split_type="Line",
+            input_filter="$[1:]", join_source="Input", output_filter="$[0,-1]"))
+        return Pipeline(name=name, steps=[preprocess, train, create, transform],
+                        sagemaker_session=session).definition()

@@ -25,6 +25,7 @@ from .corpus import (
     abalone_pipeline,
     framework_processor_pipeline,
     script_mode_pipeline,
+    transform_pipeline,
     upload_inputs,
 )
 
@@ -55,7 +56,7 @@ def test_the_abalone_pipeline_runs_unchanged_and_registers_its_model(aws):
 
     description, steps = run(aws.endpoint, abalone_pipeline(uris), "AbalonePipeline")
 
-    assert description["PipelineExecutionStatus"] == "Succeeded", (description, steps)
+    assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     assert {name: step["StepStatus"] for name, step in steps.items()} == {
         "AbaloneProcess": "Succeeded", "AbaloneTrain": "Succeeded", "AbaloneEval": "Succeeded",
         "AbaloneMSECond": "Succeeded", "AbaloneRegisterModel-RegisterModel": "Succeeded"}
@@ -103,7 +104,7 @@ def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
 
     description, steps = run(aws.endpoint, script_mode_pipeline(uris), "ScriptModePipeline")
 
-    assert description["PipelineExecutionStatus"] == "Succeeded", (description, steps)
+    assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     assert steps["RmseGate"]["Metadata"] == {"Condition": {"Outcome": "True"}}
     [xgboost_model] = s3_objects(aws.endpoint, "XGBoostScriptTrain/output/model.tar.gz")
     with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, xgboost_model))) as archive:
@@ -126,8 +127,24 @@ def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
 
     description, steps = run(aws.endpoint, framework_processor_pipeline(uris), "FrameworkProcessorPipeline")
 
-    assert description["PipelineExecutionStatus"] == "Succeeded", (description, steps)
+    assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     [summary] = s3_objects(aws.endpoint, "/summary/summary.json")
     # runproc.sh unpacked the code and ran it from /opt/ml/processing/input/code, as in the container
     assert json.loads(read(aws.endpoint, summary)) == {"rows": 400, "columns": 8,
                                                        "cwd": "/opt/ml/processing/input/code"}
+
+
+def test_a_transform_joins_each_prediction_to_its_labelled_record(aws):
+    uris = upload_inputs(aws.endpoint)
+
+    description, steps = run(aws.endpoint, transform_pipeline(uris), "AbaloneTransformPipeline")
+
+    assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
+    [test_csv] = s3_objects(aws.endpoint, "/test/test.csv")
+    labels = [line.split(",")[0] for line in read(aws.endpoint, test_csv).decode().splitlines()]
+    [predictions] = s3_objects(aws.endpoint, "AbaloneTransform/test.csv.out")
+    rows = [line.split(",") for line in read(aws.endpoint, predictions).decode().splitlines()]
+    assert [row[0] for row in rows] == labels  # the label kept by JoinSource + OutputFilter
+    assert all(len(row) == 2 for row in rows)
+    errors = [abs(float(label) - float(prediction)) for label, prediction in rows]
+    assert sum(errors) / len(errors) < 2.0  # a real model's predictions of the rings
