@@ -75,7 +75,7 @@ def test_split_type_none_is_one_record(booster):
 
 
 def test_a_record_with_the_wrong_number_of_features_fails_naming_both_counts(booster):
-    with pytest.raises(StepFailed, match="the records have 3 feature.* the model expects 2"):
+    with pytest.raises(StepFailed, match=r"the records have 3 feature.* the model expects 2"):
         transform_records(booster, request(InputFilter="$[1:]", JoinSource="Input"), CSV, "in.csv")
 
 

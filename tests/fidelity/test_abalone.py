@@ -125,7 +125,7 @@ def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
 def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
     uris = upload_inputs(aws.endpoint)
 
-    description, steps = run(aws.endpoint, framework_processor_pipeline(uris), "FrameworkProcessorPipeline")
+    description, _steps = run(aws.endpoint, framework_processor_pipeline(uris), "FrameworkProcessorPipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     [summary] = s3_objects(aws.endpoint, "/summary/summary.json")
@@ -137,7 +137,7 @@ def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
 def test_a_transform_joins_each_prediction_to_its_labelled_record(aws):
     uris = upload_inputs(aws.endpoint)
 
-    description, steps = run(aws.endpoint, transform_pipeline(uris), "AbaloneTransformPipeline")
+    description, _steps = run(aws.endpoint, transform_pipeline(uris), "AbaloneTransformPipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     [test_csv] = s3_objects(aws.endpoint, "/test/test.csv")
