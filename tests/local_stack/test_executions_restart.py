@@ -22,7 +22,6 @@ from .pipeline_api import (
     wait_until,
 )
 
-
 SLEEP = "120.125"
 
 
