@@ -24,9 +24,12 @@ def summaries(executor, record) -> dict[str, dict]:
 
 
 def test_a_cache_hit_reuses_the_earlier_results_and_says_so(executor, script_uri, bucket, dev_session):
-    step = processing_step("Prepare", script_uri, f"s3://{bucket}/prepared", arguments=["--json", "{}"], **CACHE)
+    # The output path under the execution's id, as the SDK writes default outputs.
+    output = {"Std:Join": {"On": "/", "Values": [f"s3://{bucket}/prepared", {"Get": "Execution.PipelineExecutionId"}]}}
+    step = processing_step("Prepare", script_uri, output, arguments=["--json", "{}"], **CACHE)
     first = executor.run_definition(definition(step), "cached")
-    dev_session.client("s3").delete_object(Bucket=bucket, Key="prepared/result.json")
+    written = f"prepared/{first.execution_id}/result.json"
+    assert written in listing(dev_session, bucket)
 
     second = executor.run_definition(definition(step), "cached")
 
@@ -36,7 +39,8 @@ def test_a_cache_hit_reuses_the_earlier_results_and_says_so(executor, script_uri
     assert hit["CacheHitResult"] == {"SourcePipelineExecutionArn": first.execution_arn}
     assert hit["Metadata"] == earlier["Metadata"]  # the earlier job's ARN
     assert second.step("Prepare").properties == first.step("Prepare").properties
-    assert "prepared/result.json" not in listing(dev_session, bucket)  # the job did not run again
+    assert listing(dev_session, bucket).count(written) == 1  # the job did not run again:
+    assert not any(key.startswith(f"prepared/{second.execution_id}") for key in listing(dev_session, bucket))
 
 
 def test_other_arguments_or_another_pipeline_miss_the_cache(executor, script_uri, bucket, dev_session):

@@ -11,6 +11,7 @@ stops an execution: running steps end Stopped, steps not started NotExecuted, th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from botocore.exceptions import ClientError
 from pipelines.errors import MlopsError, UsageError
 from pipelines.local.executor import policies, s3
 from pipelines.local.executor.errors import ExpressionError, PipelineDefinitionError, StepFailed, StepStopped
-from pipelines.local.executor.expressions import ExpressionScope, select
+from pipelines.local.executor.expressions import ExpressionScope, evaluate, select
 from pipelines.local.executor.graph import StepNode, build_graph, sorter
 from pipelines.local.executor.steps import STEP_HANDLERS
 from pipelines.local.executor.steps.base import StepContext, StepHandler
@@ -310,6 +311,10 @@ class _ExecutionRun:
             read_property_file=self._read_property_file,
             read_s3_json=lambda uri: json.loads(s3.read_bytes(self._s3, uri)),
         )
+        # Execution variables stay symbolic in a cache key: an output path under the execution's id (the
+        # SDK's default) is the same step in every execution.
+        self.cache_scope = dataclasses.replace(self.scope, execution_variables={
+            name: f"{{Execution.{name}}}" for name in self.scope.execution_variables})
         self._s3 = executor.client("s3")
         self.work_root: Path | None = None
         """The execution's job folder (set by LocalPipelineExecutor.execute); each step works in its own."""
@@ -431,7 +436,8 @@ class _ExecutionRun:
             context = self._context(node)
             try:
                 if cache is not None:
-                    key = step.cache_key = policies.cache_key(node, context.arguments)
+                    key = step.cache_key = policies.cache_key(node, evaluate(
+                        node.definition.get("Arguments") or {}, self.cache_scope))
                     hit = self._cache_hit(node, key, cache)
                     if hit is not None:
                         step.cache_source = hit.cache_source or hit.execution_arn

@@ -1,9 +1,10 @@
 """Step features of the definition that wrap how a step runs: CacheConfig and RetryPolicies.
 
-- CacheConfig {"Enabled": true, "ExpireAfter": "P30D"}: a step whose resolved Arguments (and property files)
-  equal those of the same step in an earlier Succeeded run of the pipeline, ended within ExpireAfter (no
-  ExpireAfter: no expiry), does not run: it takes that step's properties and metadata, and its
-  ListPipelineExecutionSteps entry names the source in `CacheHitResult`, as SageMaker's does.
+- CacheConfig {"Enabled": true, "ExpireAfter": "P30D"}: a step whose Arguments (resolved, execution
+  variables kept symbolic) and property files equal those of the same step in an earlier Succeeded run of the
+  pipeline, ended within ExpireAfter (no ExpireAfter: no expiry), does not run: it takes that step's
+  properties and metadata, and its ListPipelineExecutionSteps entry names the source in `CacheHitResult`,
+  as SageMaker's does.
 - RetryPolicies [{"ExceptionType": [...], "IntervalSeconds", "BackoffRate", "MaxAttempts", "ExpireAfterMin"}]:
   a failure of a listed type runs the step again after IntervalSeconds * BackoffRate^(retry - 1) seconds, at
   most MaxAttempts retries (default 5) and not after ExpireAfterMin minutes. Script errors
