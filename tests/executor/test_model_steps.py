@@ -188,5 +188,6 @@ def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, put, 
     record = executor.run_definition(definition(*model_steps(bucket, batch_uri, model_uri)), "models")
 
     assert statuses(record) == {"SeverityModel-CreateModel": "Succeeded", "Predict": "Failed"}
-    assert "the batch has 4 feature column(s), the model expects 3" in record.step("Predict").failure_reason
+    assert ("the model container answered 400: Unable to evaluate payload provided: Feature size of csv inference "
+            "data 4 is not consistent with feature size of trained model 3") in record.step("Predict").failure_reason
     assert record.step("Predict").properties["TransformJobStatus"] == "Failed"

@@ -75,12 +75,15 @@ def test_split_type_none_is_one_record(booster):
 
 
 def test_a_record_with_the_wrong_number_of_features_fails_naming_both_counts(booster):
-    with pytest.raises(StepFailed, match=r"the records have 3 feature.* the model expects 2"):
+    with pytest.raises(StepFailed, match=r"answered 400: Unable to evaluate payload provided: Feature size of csv "
+                                         r"inference data 3 is not consistent with feature size of trained model 2"):
         transform_records(booster, request(InputFilter="$[1:]", JoinSource="Input"), CSV, "in.csv")
 
 
 def test_a_text_field_sent_to_the_model_fails_with_the_fix(booster):
-    with pytest.raises(StepFailed, match=r"cannot read the record \['id-1', '0.1'\] as numeric features"):
+    with pytest.raises(StepFailed, match=r"answered 415: Loading csv data failed with Exception, please ensure data "
+                                         r"is in csv format: <class 'ValueError'> could not convert string to "
+                                         r"float: 'id-1'"):
         transform_records(booster, request(InputFilter="$[0,1]"), CSV, "in.csv")
 
 

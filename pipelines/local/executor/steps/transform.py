@@ -207,9 +207,8 @@ def _features(value: Any, name: str) -> list[float]:
         value = [value]
     try:
         return [float(item) for item in value]
-    except (TypeError, ValueError):
-        raise StepFailed(f"ClientError: {name}: the model container cannot read the record {value!r} as numeric "
-                         "features (filter the record with DataProcessing.InputFilter)") from None
+    except (TypeError, ValueError) as error:
+        raise unreadable_csv(name, error) from None
 
 
 def transform_records(booster: xgb.Booster, request: dict, body: bytes, name: str) -> bytes:
@@ -226,9 +225,7 @@ def transform_records(booster: xgb.Booster, request: dict, body: bytes, name: st
         return b""
     features = np.array([_features(input_filter(record) if input_filter else record, name) for record in records],
                         dtype=np.float32)
-    if features.shape[1] != booster.num_features():
-        raise StepFailed(f"ClientError: {name}: the records have {features.shape[1]} feature(s) after "
-                         f"InputFilter, the model expects {booster.num_features()}")
+    check_feature_count(name, features.shape[1], booster)
     predictions = [float(f"{value:.8g}") for value in booster.inplace_predict(features)]
     lines = []
     for record, prediction in zip(records, predictions, strict=True):
@@ -245,6 +242,24 @@ def transform_records(booster: xgb.Booster, request: dict, body: bytes, name: st
         lines.append(_serialize(result, content_type if join else "text/csv"))
     separator = ASSEMBLE[(request.get("TransformOutput") or {}).get("AssembleWith", "Line")]
     return separator.join(lines) + separator
+
+
+def container_error(name: str, status: int, message: str, fix: str) -> StepFailed:
+    """The XGBoost serving container's answer to a bad record, as the job's log shows it, and the fix."""
+    return StepFailed(f"ClientError: {name}: the model container answered {status}: {message} ({fix})")
+
+
+def unreadable_csv(name: str, error: Exception) -> StepFailed:
+    return container_error(name, 415, "Loading csv data failed with Exception, please ensure data is in csv "
+                           f"format: {type(error)} {error}", "numeric CSV without a header")
+
+
+def check_feature_count(name: str, count: int, booster: xgb.Booster) -> None:
+    if count != booster.num_features():
+        raise container_error(name, 400, f"Unable to evaluate payload provided: Feature size of csv inference "
+                              f"data {count} is not consistent with feature size of trained model "
+                              f"{booster.num_features()}", "send the features only, without the label column, or "
+                              "select them with DataProcessing.InputFilter")
 
 
 def _serialize(value: Any, content_type: str) -> bytes:
@@ -282,10 +297,8 @@ def predict_csv(booster: xgb.Booster, source: Path | BinaryIO, name: str, output
     try:
         features = pd.read_csv(source, header=None, dtype=np.float32).to_numpy()
     except (ValueError, pd.errors.ParserError) as error:
-        raise StepFailed(f"ClientError: {name} is not numeric CSV without header: {error}") from None
-    if features.shape[1] != booster.num_features():
-        raise StepFailed(f"ClientError: the batch has {features.shape[1]} feature column(s), the model expects "
-                         f"{booster.num_features()} (features only, no label column)")
+        raise unreadable_csv(name, error) from None
+    check_feature_count(name, features.shape[1], booster)
     predictions = booster.inplace_predict(features)
     with output_path.open("w") as stream:  # tofile formats in C: several times faster than savetxt
         predictions.tofile(stream, sep="\n", format="%.8g")
