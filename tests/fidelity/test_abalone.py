@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import tarfile
 
 import boto3
@@ -44,6 +45,16 @@ def s3_objects(endpoint: str, suffix: str) -> list[str]:
     keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
             for item in page.get("Contents", [])]
     return [key for key in keys if key.endswith(suffix)]
+
+
+def job_log(endpoint: str, kind: str, step: dict) -> list[str]:
+    """The job's CloudWatch log lines (/aws/sagemaker/<kind>, stream <job name>/algo-1-<time>)."""
+    job = next(iter(step["Metadata"].values()))["Arn"].rsplit("/", 1)[1]
+    logs = boto3.client("logs", endpoint_url=endpoint, region_name=REGION)
+    streams = logs.describe_log_streams(logGroupName=f"/aws/sagemaker/{kind}")["logStreams"]
+    [stream] = [s["logStreamName"] for s in streams if s["logStreamName"].lower().startswith(f"{job}/algo-1-")]
+    events = logs.get_log_events(logGroupName=f"/aws/sagemaker/{kind}", logStreamName=stream)["events"]
+    return [event["message"] for event in events]
 
 
 def read(endpoint: str, key: str) -> bytes:
@@ -82,6 +93,10 @@ def test_the_abalone_pipeline_runs_unchanged_and_registers_its_model(aws):
     mse = json.loads(read(aws.endpoint, evaluation))["regression_metrics"]["mse"]["value"]
     assert 0 < mse <= MSE_THRESHOLD
     assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == f"s3://{BUCKET}/evaluation.json"
+    # Each round in the job's log as the algorithm writes it, read by a metric definition's regex.
+    log = job_log(aws.endpoint, "TrainingJobs", steps["AbaloneTrain"])
+    assert len(log) == 50
+    assert re.fullmatch(r"\[49\]#011train-rmse:[0-9.]+#011validation-rmse:([0-9.]+)", log[-1])
 
 
 def test_a_newer_image_writes_xgboosts_own_format_which_joblib_cannot_read(aws):
@@ -116,6 +131,8 @@ def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
     with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, output))) as archive:
         environment = json.loads(archive.extractfile("env.json").read())
     assert environment == {"hosts": ["algo-1"], "cwd": "/opt/ml/code", "channels": ["train", "validation"]}
+    assert any("validation-rmse:" in line for line in job_log(aws.endpoint, "TrainingJobs",
+                                                              steps["XGBoostScriptTrain"]))
     [sklearn_model] = s3_objects(aws.endpoint, "SKLearnScriptTrain/output/model.tar.gz")
     with tarfile.open(fileobj=io.BytesIO(read(aws.endpoint, sklearn_model))) as archive:
         model = joblib.load(archive.extractfile("model.joblib"))

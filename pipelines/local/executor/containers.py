@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,8 @@ class ContainerPaths:
 def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment: Mapping[str, str],
                paths: ContainerPaths, work_dir: Path, stop: threading.Event | None = None,
                working_directory: str = CONTAINER_ROOT + "/processing", max_runtime: float | None = None,
-               what: str = "processing job") -> subprocess.CompletedProcess:
+               what: str = "processing job", on_output: Callable[[str], None] | None = None,
+               ) -> subprocess.CompletedProcess:
     """Run a container's command as its container would, with this machine's Python.
 
     The process sees `paths` as /opt/ml (mount namespace) and starts in `working_directory` (a container path);
@@ -184,6 +185,7 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     A non-zero exit fails the step with the exit code and the tail of stderr (what CloudWatch would show).
     When `stop` is set while it runs, its process group is terminated and StepStopped raised; after
     `max_runtime` seconds (StoppingCondition.MaxRuntimeInSeconds) it is terminated and the job fails.
+    `on_output` gets the process's output (stdout, then stderr) when it ends, however it ends.
     """
     if not entrypoint:
         raise StepFailed(f"ClientError: the {what} has no ContainerEntrypoint: the local executor runs "
@@ -225,12 +227,36 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     finally:
         with _running_lock:
             _running.discard(process)
+    if on_output is not None:
+        on_output(stdout + stderr)
     if process.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
         program = next((Path(part).name for part in command if part.endswith(".py")), Path(command[0]).name)
         raise StepFailed(f"AlgorithmError: script {program} exited with code {process.returncode}; "
                          f"stderr tail:\n{tail}")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def write_job_log(client: Callable[[str], Any], kind: str, job_name: str, lines: Sequence[str]) -> None:
+    """The job's output in CloudWatch Logs where SageMaker writes it: /aws/sagemaker/<kind> (TrainingJobs,
+    ProcessingJobs ...), stream <job name>/algo-1-<epoch seconds>. A log that cannot be written is logged
+    and dropped, as SageMaker drops it when the role may not write logs."""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return
+    group, stream = f"/aws/sagemaker/{kind}", f"{job_name}/algo-1-{int(time.time())}"
+    timestamp = int(time.time() * 1000)
+    try:
+        logs = client("logs")
+        try:
+            logs.create_log_group(logGroupName=group)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": timestamp, "message": line} for line in lines])
+    except Exception as error:
+        logger.warning("the log of %s could not be written to %s: %s", job_name, group, error)
 
 
 def _terminate(process: subprocess.Popen) -> None:

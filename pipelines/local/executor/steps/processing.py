@@ -136,7 +136,10 @@ class ProcessingHandler(StepHandler):
                 completed = containers.run_script(app.get("ContainerEntrypoint") or [],
                                                   app.get("ContainerArguments") or [],
                                                   request.get("Environment") or {}, job.paths, context.work_dir,
-                                                  context.stop, max_runtime=max_runtime)
+                                                  context.stop, max_runtime=max_runtime,
+                                                  on_output=lambda output: containers.write_job_log(
+                                                      context.client, "ProcessingJobs", job.name,
+                                                      output.splitlines()))
                 logger.debug("%s stdout:\n%s", context.node.name, completed.stdout)
             context.raise_if_stopped()
             job.upload_outputs()

@@ -97,7 +97,9 @@ def run_training_script(context: StepContext, request: Mapping[str, Any], job_na
     max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
     completed = containers.run_script(["python3", f"/opt/ml/code/{program}"], command_arguments(user), environment,
                                       paths, context.work_dir, context.stop, working_directory="/opt/ml/code",
-                                      max_runtime=max_runtime, what="training job")
+                                      max_runtime=max_runtime, what="training job",
+                                      on_output=lambda output: containers.write_job_log(
+                                          context.client, "TrainingJobs", job_name, output.splitlines()))
     definitions = (request.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
     metrics = read_metrics(definitions, completed.stdout + "\n" + completed.stderr)
     output = request.get("OutputDataConfig") or {}

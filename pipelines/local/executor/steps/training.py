@@ -89,7 +89,12 @@ class TrainingHandler(StepHandler):
                 channels = self._load_channels(context, request.get("InputDataConfig") or [])
                 context.raise_if_stopped()
                 max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-                booster, metrics = train_builtin_xgboost(hyperparameters, channels, context.stop, max_runtime)
+                log: list[str] = []
+                try:
+                    booster, metrics = train_builtin_xgboost(hyperparameters, channels, context.stop, max_runtime,
+                                                             log)
+                finally:
+                    containers.write_job_log(context.client, "TrainingJobs", name, log)
                 context.raise_if_stopped()
                 model_uri = self._save_model(context, request, name, booster,
                                              image_version(algorithm.get("TrainingImage")))
@@ -186,11 +191,11 @@ class _Limits(xgb.callback.TrainingCallback):
 
 def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, pd.DataFrame],
                           stop: threading.Event | None = None, max_runtime: float | None = None,
-                          ) -> tuple[xgb.Booster, dict[str, float]]:
+                          log: list[str] | None = None) -> tuple[xgb.Booster, dict[str, float]]:
     """Train as the built-in algorithm does; returns the booster and its final metrics ('validation:auc' ...).
 
-    Logs each round as the algorithm does ('[3]#011train-auc:0.91#011validation-auc:0.88'), the lines the
-    SDK's metric definitions for the algorithm read."""
+    Appends to `log` each round's line as the algorithm writes it to CloudWatch ('[3]#011train-auc:0.91#011
+    validation-auc:0.88': a tab shows as #011 there), the lines metric definitions read."""
     params = {key: parse_hyperparameter(value) for key, value in hyperparameters.items()
               if not key.startswith(_SAGEMAKER_KEYS)}
     if isinstance(params.get("eval_metric"), str):  # 'auc,error' -> ['auc', 'error'], as the algorithm splits it
@@ -220,10 +225,11 @@ def train_builtin_xgboost(hyperparameters: dict[str, str], channels: dict[str, p
     if limits.outcome == "timed out":
         raise StepFailed(containers.MAX_RUNTIME_REASON)
     rounds = len(next(iter(next(iter(history.values())).values()))) if history else 0
-    for round_index in range(rounds):
-        logger.debug("[%d]%s", round_index, "".join(
+    if log is not None:
+        log.extend(f"[{round_index}]" + "".join(
             f"#011{channel}-{metric}:{values[round_index]:.5f}"
-            for channel, by_metric in history.items() for metric, values in by_metric.items()))
+            for channel, by_metric in history.items() for metric, values in by_metric.items())
+            for round_index in range(rounds))
     metrics = {f"{channel}:{metric}": float(values[-1])
                for channel, by_metric in history.items() for metric, values in by_metric.items()}
     logger.info("trained XGBoost: %d round(s), %s", booster.num_boosted_rounds(),
