@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -162,3 +165,22 @@ def test_durations_read_as_iso_8601():
     assert parse_duration("PT1H30M").total_seconds() == 5400
     with pytest.raises(ValueError, match="PT"):
         parse_duration("PT")
+
+
+def test_a_source_dir_with_requirements_is_refused_with_the_fix(executor, script_uri, bucket, put):
+    """It would pip-install into the stack's own Python; the container would install into its own."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, body in (("process.py", b"print('hi')\n"), ("requirements.txt", b"pandas\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            archive.addfile(info, io.BytesIO(body))
+    source = put("framework/sourcedir.tar.gz", buffer.getvalue()).rsplit("/", 1)[0] + "/"
+    step = processing_step("Prepare", script_uri, f"s3://{bucket}/x", inputs={"source": source})
+
+    record = executor.run_definition(definition(step), "requirements")
+
+    assert statuses(record) == {"Prepare": "Failed"}
+    assert record.step("Prepare").failure_reason == (
+        "ClientError: the source_dir holds requirements.txt: the local executor does not install packages for a "
+        "job; install them into the local stack's Python and remove requirements.txt")
