@@ -51,8 +51,8 @@ def command_arguments(hyperparameters: Mapping[str, Any]) -> list[str]:
 
 
 def run_training_script(context: StepContext, request: Mapping[str, Any], job_name: str
-                        ) -> tuple[str, dict[str, float], str | None]:
-    """Run the job's entry point; returns (model artifact URI, final metrics, output data URI or None)."""
+                        ) -> tuple[str, dict[str, float]]:
+    """Run the job's entry point; returns (model artifact URI, final metrics)."""
     raw = dict(request.get("HyperParameters") or {})
     decoded = {name: decode(value) for name, value in raw.items()}
     user = {name: value for name, value in decoded.items() if not name.startswith("sagemaker_")}
@@ -106,9 +106,9 @@ def run_training_script(context: StepContext, request: Mapping[str, Any], job_na
     prefix = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output"
     model_uri = _upload_tar(s3_client, paths.local("/opt/ml/model"), f"{prefix}/model.tar.gz", output.get("KmsKeyId"),
                             context.work_dir / "model.tar.gz", allow_empty=True)
-    data_uri = _upload_tar(s3_client, paths.local("/opt/ml/output/data"), f"{prefix}/output.tar.gz",
-                           output.get("KmsKeyId"), context.work_dir / "output.tar.gz", allow_empty=False)
-    return model_uri, metrics, data_uri
+    _upload_tar(s3_client, paths.local("/opt/ml/output/data"), f"{prefix}/output.tar.gz", output.get("KmsKeyId"),
+                context.work_dir / "output.tar.gz", allow_empty=False)
+    return model_uri, metrics
 
 
 def sm_environment(user: Mapping[str, Any], input_config: Mapping[str, Any], resource_config: Mapping[str, Any],
@@ -180,7 +180,7 @@ def read_metrics(definitions: list[Mapping[str, str]], log: str) -> dict[str, fl
 
 
 def _upload_tar(s3_client, folder: Path, uri: str, kms_key: str | None, archive: Path, allow_empty: bool) -> str | None:
-    from pipelines.local.executor.steps.training import deterministic_tar_gz
+    from pipelines.local.executor.steps.training import deterministic_tar_gz  # training imports this module
 
     members = {str(path.relative_to(folder)): path for path in sorted(folder.rglob("*")) if path.is_file()}
     if not members and not allow_empty:

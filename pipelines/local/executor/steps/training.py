@@ -79,9 +79,7 @@ class TrainingHandler(StepHandler):
             family = containers.require_family(algorithm.get("TrainingImage"), TRAINING_FAMILIES, "a training job")
             hyperparameters = dict(request.get("HyperParameters") or {})
             if script_mode.is_script_mode(hyperparameters):
-                model_uri, metrics, data_uri = script_mode.run_training_script(context, request, name)
-                if data_uri:
-                    description["OutputDataConfig"] = {**(request.get("OutputDataConfig") or {})}
+                model_uri, metrics = script_mode.run_training_script(context, request, name)
             elif family == containers.SKLEARN:
                 raise StepFailed("ClientError: the scikit-learn image trains in script mode only: give the "
                                  "estimator an entry_point (the sagemaker_program hyperparameter)")
