@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
 from pipelines.local.executor.steps.transform import _check_request, transform_records
 
 
@@ -95,3 +95,14 @@ def test_a_text_field_sent_to_the_model_fails_with_the_fix(booster):
 def test_bad_transform_requests_name_the_field(changes, message):
     with pytest.raises(StepFailed, match=message):
         _check_request({**request(), **changes})
+
+
+def test_unsupported_transform_settings_are_refused_before_anything_runs(executor, store):
+    transform = {"Name": "Predict", "Type": "Transform", "Arguments": {
+        "ModelName": {"Get": "Parameters.Model"}, **request(split="RecordIO", JoinSource="Input")}}
+
+    with pytest.raises(PipelineDefinitionError, match=r"^step 'Predict': SplitType Line and None are emulated "
+                                                      r"locally \(RecordIO and TFRecord are not\)$"):
+        executor.run_definition(json.dumps({"Version": "2020-12-01", "Steps": [transform], "Parameters": [
+            {"Name": "Model", "Type": "String", "DefaultValue": "m"}]}), "refused")
+    assert store.list() == []

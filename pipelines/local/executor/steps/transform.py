@@ -32,7 +32,8 @@ from botocore.exceptions import ClientError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from pipelines.local.executor import containers, s3
-from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.steps.training import MODEL_FILE
 from pipelines.local.executor.store import now
@@ -44,6 +45,14 @@ PICKLE_PROTOCOL_MARK = b"\x80"  # the first byte of a pickle of protocol 2 or la
 
 class TransformHandler(StepHandler):
     step_type = "Transform"
+
+    def check(self, node: StepNode) -> None:
+        """The transform settings written into the definition (not given by expressions), before anything runs."""
+        try:
+            _check_request(_literal_settings(node.definition.get("Arguments") or {}))
+        except StepFailed as failure:
+            raise PipelineDefinitionError(f"step {node.name!r}: {failure.reason.removeprefix('ClientError: ')}"
+                                          ) from None
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
@@ -133,6 +142,23 @@ def _check_request(request: dict) -> None:
     for name in ("InputFilter", "OutputFilter"):
         if processing.get(name) not in (None, "$"):
             compile_filter(processing[name], name)
+
+
+def _literal_settings(arguments: dict) -> dict:
+    """The request's record-handling settings that are plain text in the definition (the others are checked
+    when the step runs, once their expressions are evaluated)."""
+    def text(container: Any, *keys: str) -> dict:
+        container = container if isinstance(container, dict) else {}
+        return {key: container[key] for key in keys if isinstance(container.get(key), str)}
+
+    transform_input = arguments.get("TransformInput") if isinstance(arguments.get("TransformInput"), dict) else {}
+    source = ((transform_input.get("DataSource") or {}) if isinstance(transform_input.get("DataSource"), dict)
+              else {}).get("S3DataSource")
+    return {"TransformInput": {**text(transform_input, "ContentType", "SplitType", "CompressionType"),
+                               "DataSource": {"S3DataSource": text(source, "S3DataType")}},
+            "TransformOutput": text(arguments.get("TransformOutput"), "AssembleWith", "Accept"),
+            **text(arguments, "BatchStrategy"),
+            "DataProcessing": text(arguments.get("DataProcessing"), "InputFilter", "OutputFilter", "JoinSource")}
 
 
 def _data_processing(request: dict) -> bool:
