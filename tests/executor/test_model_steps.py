@@ -162,12 +162,17 @@ def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparam
     assert re.search(reason, record.step("Train").failure_reason)
 
 
+@pytest.mark.parametrize(("image", "message"), [
+    ("222222222222.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
+     r"step 'Train': .* cannot run image '.*my-trainer:1' for a training job: it emulates the xgboost, "
+     r"scikit-learn image families"),
+    (SKLEARN_IMAGE, r"step 'Train': the scikit-learn image trains in script mode only: give the estimator an "
+                    r"entry_point \(the sagemaker_program hyperparameter\)"),
+])
 def test_a_training_image_that_cannot_be_emulated_is_refused_before_anything_runs(executor, bucket, datasets,
-                                                                                  store):
-    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, SKLEARN_IMAGE))
-    with pytest.raises(PipelineDefinitionError,
-                       match=r"step 'Train': .* cannot run image '.*sagemaker-scikit-learn:1.2-1-cpu-py3' for a "
-                             r"training job: it emulates the xgboost image families"):
+                                                                                  store, image, message):
+    steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, image))
+    with pytest.raises(PipelineDefinitionError, match=message):
         executor.run_definition(steps, "t")
     assert store.list() == []
 
@@ -183,5 +188,6 @@ def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, put, 
     record = executor.run_definition(definition(*model_steps(bucket, batch_uri, model_uri)), "models")
 
     assert statuses(record) == {"SeverityModel-CreateModel": "Succeeded", "Predict": "Failed"}
-    assert "the batch has 4 feature column(s), the model expects 3" in record.step("Predict").failure_reason
+    assert ("the model container answered 400: Unable to evaluate payload provided: Feature size of csv inference "
+            "data 4 is not consistent with feature size of trained model 3") in record.step("Predict").failure_reason
     assert record.step("Predict").properties["TransformJobStatus"] == "Failed"

@@ -22,6 +22,8 @@ from .pipeline_api import (
     wait_until,
 )
 
+SLEEP = "120.125"
+
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
 def test_an_execution_running_when_the_stack_stopped_is_failed_after_the_restart(tmp_path, stop_signal):
@@ -30,17 +32,18 @@ def test_an_execution_running_when_the_stack_stopped_is_failed_after_the_restart
         put_script(first.endpoint)
         sagemaker = client(first.endpoint)
         sagemaker.create_pipeline(PipelineName="slow", RoleArn=ROLE, PipelineDefinition=definition(
-            processing_step("Sleep", "--sleep", "120"), processing_step("After", depends_on=["Sleep"])))
+            processing_step("Sleep", "--sleep", SLEEP), processing_step("After", depends_on=["Sleep"])))
         arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
         wait_until(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", what="Sleep to execute")
         assert any((state / "jobs").iterdir())  # the running step's job folder
-        wait_until(lambda: processes_mentioning(str(state / "jobs")), what="the step's container (its script)")
+        # The container sees its job folder as /opt/ml: its command line names the unusual sleep, not the folder.
+        wait_until(lambda: processes_mentioning(SLEEP), what="the step's container (its script)")
         if stop_signal == signal.SIGKILL:  # no chance to clean up: the container must still not outlive it
             os.kill(first.pid, signal.SIGKILL)
             first.process.wait()
             first.process = None
 
-    wait_until(lambda: processes_mentioning(str(state / "jobs")) == [], timeout=10,
+    wait_until(lambda: processes_mentioning(SLEEP) == [], timeout=10,
                what="the container to end with its server")
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
         sagemaker = client(second.endpoint)

@@ -1,8 +1,10 @@
 """Container emulation by image family: what runs locally in place of a SageMaker container image.
 
 - scikit-learn and xgboost (framework) processing images: the job's script, run with this Python in a
-  subprocess, every /opt/ml/processing path remapped under a temporary folder (scripts take every path as an
-  argument - interface 6);
+  subprocess that sees the job's own folder as /opt/ml (a private mount namespace per job on Linux, util-linux
+  `unshare`; as root, or as a normal user through a user namespace), so hard-coded /opt/ml paths, relative
+  paths and the working directory behave as in the container. Without namespaces (macOS, a kernel that
+  refuses them) every /opt/ml in the arguments and environment values is remapped instead;
 - the model-monitor analyzer: the project's local data-quality analyzer (pipelines.local.monitor);
 - the built-in XGBoost algorithm (training, batch transform): see steps/training.py and steps/transform.py.
 """
@@ -10,16 +12,25 @@
 from __future__ import annotations
 
 import ctypes
+import functools
+import json
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
 from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
+
+logger = logging.getLogger(__name__)
 
 SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
 # ECR repository name -> family. The account and tag vary by region and version; the repository does not.
@@ -33,6 +44,9 @@ CONTAINER_ROOT = "/opt/ml"
 STDERR_TAIL_LINES = 15
 STOP_POLL_SECONDS = 0.2
 TERMINATE_GRACE_SECONDS = 5.0
+# What SageMaker records on a job that ran longer than its StoppingCondition.MaxRuntimeInSeconds.
+MAX_RUNTIME_REASON = ("MaxRuntimeExceeded: Job exceeded the maximum allowed runtime "
+                      "(StoppingCondition.MaxRuntimeInSeconds)")
 
 # Every container process still running, so a stopping server can end them (they run in their own session).
 _running: set[subprocess.Popen] = set()
@@ -75,11 +89,79 @@ def require_family(image_uri: str, allowed: Sequence[str], what: str) -> str:
     return family
 
 
+# Runs inside the job's new mount namespace, then execs the container's command. /opt/ml is the job's folder
+# ($1). A machine without /opt/ml gets a private /opt (tmpfs) holding its own /opt entries (bind mounts, so
+# paths do not change) and an empty ml/ to mount on: nothing is created on the machine's file system.
+_NAMESPACE_SETUP = r"""
+set -eu
+job=$1 host_opt=$2 workdir=$3
+shift 3
+if [ ! -d /opt/ml ]; then
+  mount --rbind /opt "$host_opt"
+  mount -t tmpfs -o mode=755 tmpfs /opt
+  for entry in "$host_opt"/* "$host_opt"/.[!.]*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    name=${entry##*/}
+    if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
+    elif [ -d "$entry" ]; then mkdir "/opt/$name" && mount --rbind "$entry" "/opt/$name"
+    else touch "/opt/$name" && mount --bind "$entry" "/opt/$name"
+    fi
+  done
+  mkdir /opt/ml
+fi
+mount --bind "$job" /opt/ml
+cd "$workdir"
+exec "$@"
+"""
+
+
+@functools.cache
+def namespace_prefix() -> tuple[str, ...] | None:
+    """The command that starts a process in its own mount namespace, or None (logged once) when this machine
+    cannot: not Linux, no util-linux `unshare`, no /opt, or a kernel that refuses (user) namespaces."""
+    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+    if sys.platform != "linux" or not unshare or not setpriv or not os.path.isdir("/opt"):
+        reason = "not Linux" if sys.platform != "linux" else (
+            "no util-linux unshare/setpriv on PATH" if not (unshare and setpriv) else "no /opt folder")
+    else:
+        # A normal user gets mount rights in a user namespace in which it is root (files stay its own).
+        user = () if os.geteuid() == 0 else ("--user", "--map-root-user")
+        # setpriv: the user namespace clears the parent-death signal; set it again after entering it.
+        prefix = (unshare, *user, "--mount", "--propagation", "private", "--", setpriv, "--pdeathsig", "KILL",
+                  "--", "sh", "-c", _NAMESPACE_SETUP, "sh")
+        with tempfile.TemporaryDirectory(prefix="mlops-namespace-probe-") as probe:
+            job, host_opt = Path(probe, "ml"), Path(probe, "host-opt")
+            job.mkdir(), host_opt.mkdir()
+            (job / "probe").write_text("ok")
+            completed = subprocess.run([*prefix, str(job), str(host_opt), "/", "cat", "/opt/ml/probe"],
+                                       capture_output=True, text=True, check=False)
+        if completed.returncode == 0 and completed.stdout == "ok":
+            return prefix
+        reason = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "the probe failed"
+    logger.warning("container jobs run without a private /opt/ml (%s): only /opt/ml paths in arguments and "
+                   "environment values are remapped to the job's folder", reason)
+    return None
+
+
 class ContainerPaths:
-    """Maps container paths (/opt/ml/...) to a folder on this machine, in arguments and environment values."""
+    """A job's container file system: its /opt/ml is the folder `root`/opt/ml on this machine.
+
+    With a mount namespace the process sees that folder as /opt/ml; without one, remap() rewrites /opt/ml in
+    arguments and environment values to it.
+    """
 
     def __init__(self, root: Path):
         self.root = root
+
+    @property
+    def opt_ml(self) -> Path:
+        return Path(str(self.root) + CONTAINER_ROOT)
+
+    def write_json(self, container_path: str, document: Any) -> None:
+        """A file SageMaker puts into the container (/opt/ml/config/..., /opt/ml/input/config/...)."""
+        path = self.local(container_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2, default=str))
 
     def local(self, container_path: str) -> Path:
         if not container_path.startswith(CONTAINER_ROOT):
@@ -92,20 +174,38 @@ class ContainerPaths:
 
 
 def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment: Mapping[str, str],
-               paths: ContainerPaths, cwd: Path, stop: threading.Event | None = None) -> subprocess.CompletedProcess:
-    """Run a processing script as its container would, with this machine's Python.
+               paths: ContainerPaths, work_dir: Path, stop: threading.Event | None = None,
+               working_directory: str = CONTAINER_ROOT + "/processing", max_runtime: float | None = None,
+               what: str = "processing job", on_output: Callable[[str], None] | None = None,
+               ) -> subprocess.CompletedProcess:
+    """Run a container's command as its container would, with this machine's Python.
 
+    The process sees `paths` as /opt/ml (mount namespace) and starts in `working_directory` (a container path);
+    without namespaces /opt/ml is remapped in the arguments and environment and it starts in `work_dir`.
     A non-zero exit fails the step with the exit code and the tail of stderr (what CloudWatch would show).
-    When `stop` is set while the script runs, the script's process group is terminated and StepStopped raised.
+    When `stop` is set while it runs, its process group is terminated and StepStopped raised; after
+    `max_runtime` seconds (StoppingCondition.MaxRuntimeInSeconds) it is terminated and the job fails.
+    `on_output` gets the process's output (stdout, then stderr) when it ends, however it ends.
     """
     if not entrypoint:
-        raise StepFailed("ClientError: the processing job has no ContainerEntrypoint: the local executor runs "
+        raise StepFailed(f"ClientError: the {what} has no ContainerEntrypoint: the local executor runs "
                          "framework images by their entry point (python3 <script>)")
-    command = [paths.remap(part) for part in [*entrypoint, *arguments]]
+    prefix = namespace_prefix()
+    rewrite = (lambda text: text) if prefix else paths.remap
+    command = [rewrite(part) for part in [*entrypoint, *arguments]]
     if Path(command[0]).name in ("python", "python3"):
         command[0] = sys.executable
-    env = {**os.environ, **{key: paths.remap(str(value)) for key, value in environment.items()}}
+    env = {**os.environ, **{key: rewrite(str(value)) for key, value in environment.items()}}
+    # `python` in a container's shell script (FrameworkProcessor's runproc.sh) is this Python.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
+    cwd = work_dir
+    if prefix:
+        host_opt = work_dir / "host-opt"
+        host_opt.mkdir(parents=True, exist_ok=True)
+        paths.local(working_directory).mkdir(parents=True, exist_ok=True)
+        command = [*prefix, str(paths.opt_ml), str(host_opt), working_directory, *command]
     stop = stop or threading.Event()
+    deadline = time.monotonic() + max_runtime if max_runtime else None
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True,
                                preexec_fn=_die_with_parent if _libc is not None else None)
@@ -115,7 +215,10 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
         while True:
             if stop.is_set():
                 _terminate(process)
-                raise StepStopped(f"the processing job's container was stopped (pid {process.pid})")
+                raise StepStopped(f"the {what}'s container was stopped (pid {process.pid})")
+            if deadline is not None and time.monotonic() > deadline:
+                _terminate(process)
+                raise StepFailed(MAX_RUNTIME_REASON)
             try:
                 stdout, stderr = process.communicate(timeout=STOP_POLL_SECONDS)
                 break
@@ -124,11 +227,36 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
     finally:
         with _running_lock:
             _running.discard(process)
+    if on_output is not None:
+        on_output(stdout + stderr)
     if process.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
-        raise StepFailed(f"AlgorithmError: script {Path(command[1]).name if len(command) > 1 else command[0]} "
-                         f"exited with code {process.returncode}; stderr tail:\n{tail}")
+        program = next((Path(part).name for part in command if part.endswith(".py")), Path(command[0]).name)
+        raise StepFailed(f"AlgorithmError: script {program} exited with code {process.returncode}; "
+                         f"stderr tail:\n{tail}")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def write_job_log(client: Callable[[str], Any], kind: str, job_name: str, lines: Sequence[str]) -> None:
+    """The job's output in CloudWatch Logs where SageMaker writes it: /aws/sagemaker/<kind> (TrainingJobs,
+    ProcessingJobs ...), stream <job name>/algo-1-<epoch seconds>. A log that cannot be written is logged
+    and dropped, as SageMaker drops it when the role may not write logs."""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return
+    group, stream = f"/aws/sagemaker/{kind}", f"{job_name}/algo-1-{int(time.time())}"
+    timestamp = int(time.time() * 1000)
+    try:
+        logs = client("logs")
+        try:
+            logs.create_log_group(logGroupName=group)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": timestamp, "message": line} for line in lines])
+    except Exception as error:
+        logger.warning("the log of %s could not be written to %s: %s", job_name, group, error)
 
 
 def _terminate(process: subprocess.Popen) -> None:

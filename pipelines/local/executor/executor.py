@@ -11,6 +11,7 @@ stops an execution: running steps end Stopped, steps not started NotExecuted, th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -20,8 +21,10 @@ import shutil
 import string
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 from pipelines.errors import MlopsError, UsageError
-from pipelines.local.executor import s3
+from pipelines.local.executor import policies, s3
 from pipelines.local.executor.errors import ExpressionError, PipelineDefinitionError, StepFailed, StepStopped
-from pipelines.local.executor.expressions import ExpressionScope, select
+from pipelines.local.executor.expressions import ExpressionScope, evaluate, select
 from pipelines.local.executor.graph import StepNode, build_graph, sorter
 from pipelines.local.executor.steps import STEP_HANDLERS
 from pipelines.local.executor.steps.base import StepContext, StepHandler
@@ -253,6 +256,8 @@ class LocalPipelineExecutor:
                 f"{', '.join(sorted(self.handlers))}")
         for node in nodes:
             self.handlers[node.type].check(node)
+            policies.retry_policies(node)
+            policies.cache_config(node)
 
     def _status_changed(self, record: ExecutionRecord, previous_status: str | None) -> None:
         if self.on_status_change is None:
@@ -269,6 +274,13 @@ class LocalPipelineExecutor:
             self.on_step_change(record.to_description(), step.to_summary(), previous_status)
         except Exception:
             logger.exception("step-change listener failed for %s step %s", record.execution_arn, step.name)
+
+
+@dataclass(frozen=True)
+class _CacheHit:
+    execution_arn: str
+    step: StepRecord
+    cache_source: str | None
 
 
 class _ExecutionRun:
@@ -299,6 +311,10 @@ class _ExecutionRun:
             read_property_file=self._read_property_file,
             read_s3_json=lambda uri: json.loads(s3.read_bytes(self._s3, uri)),
         )
+        # Execution variables stay symbolic in a cache key: an output path under the execution's id (the
+        # SDK's default) is the same step in every execution.
+        self.cache_scope = dataclasses.replace(self.scope, execution_variables={
+            name: f"{{Execution.{name}}}" for name in self.scope.execution_variables})
         self._s3 = executor.client("s3")
         self.work_root: Path | None = None
         """The execution's job folder (set by LocalPipelineExecutor.execute); each step works in its own."""
@@ -412,31 +428,83 @@ class _ExecutionRun:
             step.end_time = step.failure_reason = None
             self._step_changed(step, previous)
         logger.info("%s: step %s (%s) Executing", self.record.pipeline_name, node.name, node.type)
+        status, reason, properties, metadata, outcome = FAILED, None, {}, {}, None
+        cache = policies.cache_config(node)
+        retry_policies = policies.retry_policies(node)
+        first_failure, retries = None, 0
+        while True:
+            context = self._context(node)
+            try:
+                if cache is not None:
+                    key = step.cache_key = policies.cache_key(node, evaluate(
+                        node.definition.get("Arguments") or {}, self.cache_scope))
+                    hit = self._cache_hit(node, key, cache)
+                    if hit is not None:
+                        step.cache_source = hit.cache_source or hit.execution_arn
+                        status, properties, metadata = SUCCEEDED, hit.step.properties, hit.step.metadata
+                        logger.info("%s: step %s reuses the results of execution %s (cache hit)",
+                                    self.record.pipeline_name, node.name, step.cache_source)
+                        break
+                result = self.executor.handlers[node.type].run(context)
+            except StepStopped:
+                status = STOPPED
+            except Exception as error:
+                policy = policies.matching_policy(retry_policies, error)
+                first_failure = first_failure or time.monotonic()
+                if policy is not None and not self.stopping and retries < policy.max_attempts and (
+                        policy.expire_after_minutes is None
+                        or time.monotonic() - first_failure < policy.expire_after_minutes * 60):
+                    retries += 1
+                    delay = policy.delay(retries)
+                    logger.info("%s: step %s failed (%s), retry %d in %.0f s", self.record.pipeline_name,
+                                node.name, policies.exception_type(error), retries, delay)
+                    with self.lock:  # the status does not change: saved, no status-change event
+                        step.attempt_count += 1
+                        self.executor.store.save(self.record)
+                    if self.prepared.stop_requested.wait(delay):
+                        status = STOPPED
+                        break
+                    continue
+                reason, properties, metadata = self._failure(node, error)
+            else:
+                status, properties, metadata, outcome = SUCCEEDED, result.properties, result.metadata, result.outcome
+            finally:
+                shutil.rmtree(context.work_dir, ignore_errors=True)
+            break
+        if status == FAILED and self.stopping:  # killed by the stop, not failed on its own
+            status, reason = STOPPED, None
+        self._ended(node, step, status, reason, properties, metadata, outcome)
+
+    def _context(self, node: StepNode) -> StepContext:
         work_dir = Path(tempfile.mkdtemp(prefix=f"step-{self.position[node.name]:03d}-", dir=self.work_root))
-        context = StepContext(
+        return StepContext(
             node=node, account_id=self.executor.account_id, region=self.executor.region,
             execution_id=self.record.execution_id, work_dir=work_dir, scope=self.scope, client=self.executor.client,
             stop=self.prepared.stop_requested,
         )
-        status, reason, properties, metadata, outcome = FAILED, None, {}, {}, None
-        try:
-            result = self.executor.handlers[node.type].run(context)
-        except StepStopped:
-            status = STOPPED
-        except StepFailed as failure:
-            reason, properties, metadata = failure.reason, failure.properties, failure.metadata
-        except MlopsError as error:  # an expression or a call the step needs: the step fails, others continue
-            reason = str(error)
-        except Exception as error:  # a bug or an unexpected answer: keep the traceback in the log
-            logger.exception("step %s raised", node.name)
-            reason = f"{type(error).__name__}: {error}"
-        else:
-            status, properties, metadata, outcome = SUCCEEDED, result.properties, result.metadata, result.outcome
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
-        if status == FAILED and self.stopping:  # killed by the stop, not failed on its own
-            status, reason = STOPPED, None
-        self._ended(node, step, status, reason, properties, metadata, outcome)
+
+    @staticmethod
+    def _failure(node: StepNode, error: Exception) -> tuple[str, dict, dict]:
+        """(reason, properties, metadata) the step keeps when it fails with `error`."""
+        if isinstance(error, StepFailed):
+            return error.reason, error.properties, error.metadata
+        if isinstance(error, MlopsError):  # an expression or a call the step needs: the step fails, others go on
+            return str(error), {}, {}
+        logger.error("step %s raised", node.name, exc_info=error)  # a bug or an unexpected answer
+        return f"{type(error).__name__}: {error}", {}, {}
+
+    def _cache_hit(self, node: StepNode, key: str, cache: policies.CacheConfig) -> _CacheHit | None:
+        """The latest Succeeded run of this step in another execution of the pipeline with the same key."""
+        oldest = (datetime.now(UTC) - cache.expire_after).isoformat(timespec="milliseconds") \
+            if cache.expire_after is not None else ""
+        for record in self.executor.store.list(self.record.pipeline_arn):
+            if record.execution_arn == self.record.execution_arn:
+                continue
+            for earlier in record.steps:
+                if (earlier.name == node.name and earlier.status == SUCCEEDED and earlier.cache_key == key
+                        and (earlier.end_time or "") >= oldest):
+                    return _CacheHit(record.execution_arn, earlier, earlier.cache_source)
+        return None
 
     def _ended(self, node: StepNode, step: StepRecord, status: str, reason: str | None = None,
                properties: dict | None = None, metadata: dict | None = None, outcome: bool | None = None) -> None:

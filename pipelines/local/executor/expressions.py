@@ -36,7 +36,7 @@ CONDITION_TYPES = (*COMPARISONS, "In", "Not", "Or")
 # One segment of a property path: `.Name`, `[3]`, `['key']` or `["key"]`.
 _SEGMENT = re.compile(r"""\.?([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]""")
 # List entries selected by ['key'] carry their name in one of these fields (Outputs, channels, Lambda outputs).
-_NAME_FIELDS = ("OutputName", "InputName", "ChannelName", "Name", "PropertyFileName")
+_NAME_FIELDS = ("OutputName", "InputName", "ChannelName", "Name", "PropertyFileName", "MetricName")
 
 
 @dataclass

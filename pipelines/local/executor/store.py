@@ -53,6 +53,10 @@ class StepRecord:
     attempt_count: int = 1
     display_name: str | None = None
     description: str | None = None
+    cache_key: str | None = None
+    """With CacheConfig: what a later run of the step must match to reuse this one's results."""
+    cache_source: str | None = None
+    """A cache hit: the execution whose results the step reused."""
 
     def to_summary(self) -> dict[str, Any]:
         """One entry of ListPipelineExecutionSteps' PipelineExecutionSteps."""
@@ -68,6 +72,8 @@ class StepRecord:
             summary["FailureReason"] = self.failure_reason
         if self.metadata:
             summary["Metadata"] = self.metadata
+        if self.cache_source:
+            summary["CacheHitResult"] = {"SourcePipelineExecutionArn": self.cache_source}
         if self.status != NOT_EXECUTED:
             summary["AttemptCount"] = self.attempt_count
         return summary

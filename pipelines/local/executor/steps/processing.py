@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,42 @@ class ProcessingJob:
             logger.debug("input %s: %d file(s) from %s", entry.get("InputName"), len(files), source["S3Uri"])
         for output in self.outputs():
             self.paths.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        self.refuse_requirements()
+        self.write_config()
+
+    def refuse_requirements(self) -> None:
+        """A FrameworkProcessor's source_dir with requirements.txt would pip-install into the stack's own
+        Python (the container has its own); refused instead."""
+        for archive in self.paths.opt_ml.rglob("sourcedir.tar.gz"):
+            try:
+                with tarfile.open(archive) as tar:
+                    names = {Path(name).as_posix().removeprefix("./") for name in tar.getnames()}
+            except tarfile.TarError as error:
+                raise StepFailed(f"ClientError: {archive.name} is not a readable tar.gz: {error}") from None
+            if "requirements.txt" in names:
+                raise StepFailed("ClientError: the source_dir holds requirements.txt: the local executor does not "
+                                 "install packages for a job; install them into the local stack's Python and "
+                                 "remove requirements.txt")
+
+    def write_config(self) -> None:
+        """The files SageMaker Processing puts into every container: the job's request and the cluster."""
+        self.paths.write_json("/opt/ml/config/processingjobconfig.json", {
+            key: value for key, value in {
+                "ProcessingJobArn": self.arn, "ProcessingJobName": self.name,
+                "AppSpecification": self.request.get("AppSpecification"),
+                "Environment": self.request.get("Environment"),
+                "NetworkConfig": self.request.get("NetworkConfig"),
+                "ProcessingInputs": self.request.get("ProcessingInputs"),
+                "ProcessingOutputConfig": self.request.get("ProcessingOutputConfig"),
+                "ProcessingResources": self.request.get("ProcessingResources"),
+                "RoleArn": self.request.get("RoleArn"),
+                "StoppingCondition": self.request.get("StoppingCondition"),
+            }.items() if value is not None})
+        count = int(((self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {})
+                    .get("InstanceCount", 1))
+        # Only the first host runs here; the others are listed as a multi-instance job lists them.
+        self.paths.write_json("/opt/ml/config/resourceconfig.json",
+                              {"current_host": "algo-1", "hosts": [f"algo-{i}" for i in range(1, count + 1)]})
 
     def outputs(self) -> list[Mapping[str, Any]]:
         return list((self.request.get("ProcessingOutputConfig") or {}).get("Outputs") or [])
@@ -95,10 +132,14 @@ class ProcessingHandler(StepHandler):
             if family == containers.MODEL_MONITOR:
                 run_analyzer(job, request.get("Environment") or {})
             else:
+                max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
                 completed = containers.run_script(app.get("ContainerEntrypoint") or [],
                                                   app.get("ContainerArguments") or [],
                                                   request.get("Environment") or {}, job.paths, context.work_dir,
-                                                  context.stop)
+                                                  context.stop, max_runtime=max_runtime,
+                                                  on_output=lambda output: containers.write_job_log(
+                                                      context.client, "ProcessingJobs", job.name,
+                                                      output.splitlines()))
                 logger.debug("%s stdout:\n%s", context.node.name, completed.stdout)
             context.raise_if_stopped()
             job.upload_outputs()

@@ -1,36 +1,58 @@
 """Transform steps: batch transform with the built-in XGBoost container, predicted here.
 
 The model comes from the local stack's SageMaker (the Model step created it): its container's ModelDataUrl
-is downloaded and `xgboost-model` loaded. Every input object under the S3 prefix (text/csv, features only,
-no header, SplitType Line) yields `<S3OutputPath>/<path below the prefix>.out` with one prediction per line,
-as the built-in container writes with Accept text/csv and AssembleWith Line.
+is downloaded and `xgboost-model` loaded (a pickled Booster, as images before 1.3-1 write it, or XGBoost's
+format). Every input object under the S3 prefix yields `<S3OutputPath>/<path below the prefix>.out`, made as
+batch transform makes it: the object split into records (SplitType Line: one per line; None: the object),
+DataProcessing.InputFilter applied to each record (JSONPath; a CSV record is an array of its fields),
+the model's prediction for each, joined with the input record (JoinSource Input: a CSV record gets the
+prediction as its last field, a JSON object a `SageMakerOutput` key), OutputFilter applied, records joined
+by AssembleWith (Line: a newline; None: nothing). ContentType text/csv (features, no header) or
+application/json (JSON Lines records: an array of features or an object whose filtered value is one).
+BatchStrategy SingleRecord and MultiRecord give the same output here (records are predicted together).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import logging
+import pickle
+import re
 import tarfile
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 from botocore.exceptions import ClientError
+from jsonpath_ng.ext import parse as parse_jsonpath
 
 from pipelines.local.executor import containers, s3
-from pipelines.local.executor.errors import StepFailed
+from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.steps.training import MODEL_FILE
 from pipelines.local.executor.store import now
 
 logger = logging.getLogger(__name__)
 
+PICKLE_PROTOCOL_MARK = b"\x80"  # the first byte of a pickle of protocol 2 or later
+
 
 class TransformHandler(StepHandler):
     step_type = "Transform"
+
+    def check(self, node: StepNode) -> None:
+        """The transform settings written into the definition (not given by expressions), before anything runs."""
+        try:
+            _check_request(_literal_settings(node.definition.get("Arguments") or {}))
+        except StepFailed as failure:
+            raise PipelineDefinitionError(f"step {node.name!r}: {failure.reason.removeprefix('ClientError: ')}"
+                                          ) from None
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
@@ -72,27 +94,205 @@ class TransformHandler(StepHandler):
             raise StepFailed(f"ClientError: no S3 objects found under S3 URL {source['S3Uri']}")
         bucket, prefix = s3.split_uri(source["S3Uri"])
         written = []
+        plain = not _data_processing(request) and request["TransformInput"].get("ContentType", "text/csv") == \
+            "text/csv" and output.get("AssembleWith", "Line") == "Line" and \
+            request["TransformInput"].get("SplitType", "Line") == "Line"
         for index, key in enumerate(keys):
             local_output = context.work_dir / f"output-{index}.out"
-            predict_csv(booster, io.BytesIO(s3.read_bytes(client, f"s3://{bucket}/{key}")), key, local_output)
+            body = s3.read_bytes(client, f"s3://{bucket}/{key}")
+            if plain:  # the common case, vectorised end to end
+                predict_csv(booster, io.BytesIO(body), key, local_output)
+            else:
+                local_output.write_bytes(transform_records(booster, request, body, key))
             target = f"{output['S3OutputPath'].rstrip('/')}/{s3.relative_key(prefix, key)}.out"
             s3.upload_file(client, local_output, target, output.get("KmsKeyId"))
             written.append(target)
         return written
 
 
+CONTENT_TYPES = ("text/csv", "application/json", "application/jsonlines")
+ASSEMBLE = {"Line": b"\n", "None": b""}
+# A JSONPath of array positions: $[1:], $[0,-1], $[0,3:5] (CSV records are arrays of their fields).
+_POSITIONS = re.compile(r"^\$\[\s*(-?\d*(?::-?\d*)?\s*(?:,\s*-?\d*(?::-?\d*)?\s*)*)\]$")
+
+
 def _check_request(request: dict) -> None:
     content_type = request["TransformInput"].get("ContentType", "text/csv")
-    if content_type != "text/csv":
-        raise StepFailed(f"ClientError: ContentType {content_type!r} is not emulated locally (use text/csv)")
+    if content_type not in CONTENT_TYPES:
+        raise StepFailed(f"ClientError: ContentType {content_type!r} is not emulated locally "
+                         f"(use {', '.join(CONTENT_TYPES)})")
     if request["TransformInput"].get("SplitType", "Line") not in ("Line", "None"):
-        raise StepFailed("ClientError: only SplitType Line is emulated locally")
+        raise StepFailed("ClientError: SplitType Line and None are emulated locally (RecordIO and TFRecord are not)")
     if request["TransformInput"]["DataSource"]["S3DataSource"].get("S3DataType", "S3Prefix") != "S3Prefix":
         raise StepFailed("ClientError: only S3DataType S3Prefix is emulated locally")
-    processing = {key: value for key, value in (request.get("DataProcessing") or {}).items()
-                  if value not in (None, "$", "None")}
-    if processing:
-        raise StepFailed(f"ClientError: DataProcessing {processing} is not emulated locally")
+    if request["TransformInput"].get("CompressionType", "None") != "None":
+        raise StepFailed("ClientError: only CompressionType None is emulated locally")
+    if request.get("BatchStrategy", "MultiRecord") not in ("MultiRecord", "SingleRecord"):
+        raise StepFailed(f"ClientError: BatchStrategy {request['BatchStrategy']!r}: use MultiRecord or SingleRecord")
+    assemble = (request.get("TransformOutput") or {}).get("AssembleWith", "Line")
+    if assemble not in ASSEMBLE:
+        raise StepFailed(f"ClientError: AssembleWith {assemble!r}: use Line or None")
+    accept = (request.get("TransformOutput") or {}).get("Accept", "text/csv")
+    if accept not in ("text/csv", None):
+        raise StepFailed(f"ClientError: Accept {accept!r} is not emulated locally: the XGBoost container answers "
+                         "text/csv here")
+    processing = request.get("DataProcessing") or {}
+    if processing.get("JoinSource", "None") not in ("None", "Input"):
+        raise StepFailed(f"ClientError: DataProcessing.JoinSource {processing['JoinSource']!r}: use Input or None")
+    for name in ("InputFilter", "OutputFilter"):
+        if processing.get(name) not in (None, "$"):
+            compile_filter(processing[name], name)
+
+
+def _literal_settings(arguments: dict) -> dict:
+    """The request's record-handling settings that are plain text in the definition (the others are checked
+    when the step runs, once their expressions are evaluated)."""
+    def text(container: Any, *keys: str) -> dict:
+        container = container if isinstance(container, dict) else {}
+        return {key: container[key] for key in keys if isinstance(container.get(key), str)}
+
+    transform_input = arguments.get("TransformInput") if isinstance(arguments.get("TransformInput"), dict) else {}
+    source = ((transform_input.get("DataSource") or {}) if isinstance(transform_input.get("DataSource"), dict)
+              else {}).get("S3DataSource")
+    return {"TransformInput": {**text(transform_input, "ContentType", "SplitType", "CompressionType"),
+                               "DataSource": {"S3DataSource": text(source, "S3DataType")}},
+            "TransformOutput": text(arguments.get("TransformOutput"), "AssembleWith", "Accept"),
+            **text(arguments, "BatchStrategy"),
+            "DataProcessing": text(arguments.get("DataProcessing"), "InputFilter", "OutputFilter", "JoinSource")}
+
+
+def _data_processing(request: dict) -> bool:
+    processing = request.get("DataProcessing") or {}
+    return processing.get("InputFilter", "$") != "$" or processing.get("OutputFilter", "$") != "$" or \
+        processing.get("JoinSource", "None") != "None"
+
+
+def compile_filter(path: str, name: str):
+    """A record filter: JSONPath as batch transform applies it (array positions for CSV records)."""
+    positions = _POSITIONS.match(path.replace(" ", ""))
+    if positions:
+        parts = positions.group(1).split(",")
+
+        def select(record: Any) -> Any:
+            if not isinstance(record, list):
+                raise StepFailed(f"ClientError: {name} {path!r} selects array positions, the record is not an array")
+            chosen = []
+            for part in parts:
+                if ":" in part:
+                    start, _, stop = part.partition(":")
+                    chosen += record[int(start) if start else None:int(stop) if stop else None]
+                else:
+                    try:
+                        chosen.append(record[int(part)])
+                    except IndexError:
+                        raise StepFailed(f"ClientError: {name} {path!r}: the record has only {len(record)} "
+                                         "field(s)") from None
+            return chosen
+
+        return select
+    try:
+        expression = parse_jsonpath(path)
+    except Exception as error:  # the parser raises JsonPathParserError, and plain Exception for some input
+        raise StepFailed(f"ClientError: DataProcessing.{name} {path!r} is not a JSONPath: {error}") from None
+
+    def find(record: Any) -> Any:
+        matches = [match.value for match in expression.find(record)]
+        if not matches:
+            raise StepFailed(f"ClientError: DataProcessing.{name} {path!r} matches nothing in a record")
+        return matches[0] if len(matches) == 1 else matches
+
+    return find
+
+
+def _records(body: bytes, request: dict) -> list[bytes]:
+    if request["TransformInput"].get("SplitType", "Line") == "None":
+        return [body.strip()] if body.strip() else []
+    return [line for line in body.splitlines() if line.strip()]
+
+
+def _parse_record(record: bytes, content_type: str, name: str) -> Any:
+    text = record.decode()
+    if content_type == "text/csv":
+        return next(iter(_csv_rows(text)))
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StepFailed(f"ClientError: {name}: a record is not JSON ({error})") from None
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return [row for row in csv.reader(io.StringIO(text)) if row]
+
+
+def _features(value: Any, name: str) -> list[float]:
+    """What the XGBoost container reads from a (filtered) record: an array of numbers, or an object holding
+    one under `features` (its JSON instance format)."""
+    if isinstance(value, dict) and "features" in value:
+        value = value["features"]
+    if not isinstance(value, list):
+        value = [value]
+    try:
+        return [float(item) for item in value]
+    except (TypeError, ValueError) as error:
+        raise unreadable_csv(name, error) from None
+
+
+def transform_records(booster: xgb.Booster, request: dict, body: bytes, name: str) -> bytes:
+    """One input object as batch transform turns it into its .out object (see the module docstring)."""
+    content_type = request["TransformInput"].get("ContentType", "text/csv")
+    processing = request.get("DataProcessing") or {}
+    input_filter = compile_filter(processing["InputFilter"], "InputFilter") \
+        if processing.get("InputFilter", "$") != "$" else None
+    output_filter = compile_filter(processing["OutputFilter"], "OutputFilter") \
+        if processing.get("OutputFilter", "$") != "$" else None
+    join = processing.get("JoinSource", "None") == "Input"
+    records = [_parse_record(record, content_type, name) for record in _records(body, request)]
+    if not records:
+        return b""
+    features = np.array([_features(input_filter(record) if input_filter else record, name) for record in records],
+                        dtype=np.float32)
+    check_feature_count(name, features.shape[1], booster)
+    predictions = [float(f"{value:.8g}") for value in booster.inplace_predict(features)]
+    lines = []
+    for record, prediction in zip(records, predictions, strict=True):
+        result: Any = prediction
+        if join:
+            if isinstance(record, dict):
+                result = {**record, "SageMakerOutput": prediction}
+            elif isinstance(record, list):
+                result = [*record, prediction]
+            else:
+                result = [record, prediction]
+        if output_filter:
+            result = output_filter(result)
+        lines.append(_serialize(result, content_type if join else "text/csv"))
+    separator = ASSEMBLE[(request.get("TransformOutput") or {}).get("AssembleWith", "Line")]
+    return separator.join(lines) + separator
+
+
+def container_error(name: str, status: int, message: str, fix: str) -> StepFailed:
+    """The XGBoost serving container's answer to a bad record, as the job's log shows it, and the fix."""
+    return StepFailed(f"ClientError: {name}: the model container answered {status}: {message} ({fix})")
+
+
+def unreadable_csv(name: str, error: Exception) -> StepFailed:
+    return container_error(name, 415, "Loading csv data failed with Exception, please ensure data is in csv "
+                           f"format: {type(error)} {error}", "numeric CSV without a header")
+
+
+def check_feature_count(name: str, count: int, booster: xgb.Booster) -> None:
+    if count != booster.num_features():
+        raise container_error(name, 400, f"Unable to evaluate payload provided: Feature size of csv inference "
+                              f"data {count} is not consistent with feature size of trained model "
+                              f"{booster.num_features()}", "send the features only, without the label column, or "
+                              "select them with DataProcessing.InputFilter")
+
+
+def _serialize(value: Any, content_type: str) -> bytes:
+    if content_type == "text/csv":
+        fields = value if isinstance(value, list) else [value]
+        return ",".join(f"{item:.8g}" if isinstance(item, float) else str(item) for item in fields).encode()
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def load_xgboost_model(archive: Path, extract_dir: Path) -> xgb.Booster:
@@ -103,10 +303,18 @@ def load_xgboost_model(archive: Path, extract_dir: Path) -> xgb.Booster:
             tar.extract(MODEL_FILE, extract_dir, filter="data")
     except (tarfile.TarError, KeyError) as error:
         raise StepFailed(f"ClientError: the model archive has no {MODEL_FILE}: {error}") from None
+    path = extract_dir / MODEL_FILE
+    if path.read_bytes()[:1] == PICKLE_PROTOCOL_MARK:
+        # Images before 1.3-1 pickle the Booster and their serving code unpickles it; the archive is one
+        # this stack's training wrote or the account's own.
+        booster = pickle.loads(path.read_bytes())  # noqa: S301
+        if not isinstance(booster, xgb.Booster):
+            raise StepFailed(f"ClientError: {MODEL_FILE} is a pickle of {type(booster).__name__}, not a Booster")
+        return booster
     booster = xgb.Booster()
     with warnings.catch_warnings():  # `xgboost-model` has no extension by the container's convention
         warnings.filterwarnings("ignore", message=".*Unknown file format.*")
-        booster.load_model(str(extract_dir / MODEL_FILE))
+        booster.load_model(str(path))
     return booster
 
 
@@ -115,10 +323,8 @@ def predict_csv(booster: xgb.Booster, source: Path | BinaryIO, name: str, output
     try:
         features = pd.read_csv(source, header=None, dtype=np.float32).to_numpy()
     except (ValueError, pd.errors.ParserError) as error:
-        raise StepFailed(f"ClientError: {name} is not numeric CSV without header: {error}") from None
-    if features.shape[1] != booster.num_features():
-        raise StepFailed(f"ClientError: the batch has {features.shape[1]} feature column(s), the model expects "
-                         f"{booster.num_features()} (features only, no label column)")
+        raise unreadable_csv(name, error) from None
+    check_feature_count(name, features.shape[1], booster)
     predictions = booster.inplace_predict(features)
     with output_path.open("w") as stream:  # tofile formats in C: several times faster than savetxt
         predictions.tofile(stream, sep="\n", format="%.8g")
