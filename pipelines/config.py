@@ -47,6 +47,9 @@ MODEL_MONITOR, PROCESSING = "model-monitor", "processing"
 DRIFT_CHECK_ENGINES = (MODEL_MONITOR, PROCESSING)
 
 
+_WARNED: set[tuple[Path, str]] = set()
+
+
 class _Fields:
     """Reads one JSON object of an environment file; errors carry the file and the dotted field path."""
 
@@ -60,6 +63,9 @@ class _Fields:
     def warn_unknown(self) -> None:
         """Log each key no field reads (a typo is otherwise silently ignored), with the closest known field."""
         for key in sorted(set(self.data) - self.known):
+            if (self.path, self._name(key)) in _WARNED:  # a command may load the same file several times
+                continue
+            _WARNED.add((self.path, self._name(key)))
             match = closest(key, self.known)
             hint = f"; did you mean '{self._name(match)}'?" if match else ""
             logger.warning("%s: unknown field '%s' is ignored%s", self.path, self._name(key), hint)

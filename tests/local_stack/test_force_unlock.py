@@ -68,3 +68,11 @@ def test_a_crashed_runs_lock_is_named_and_released_by_force_unlock(require_tool,
     with pytest.raises(UsageError, match=r"registry: no state lock is held \(s3://mammo-tfstate-111111111111/"
                                          r"mlops-infra/registry\.tfstate\.tflock does not exist\): nothing to unlock"):
         runner.force_unlock()
+
+
+def test_the_command_the_hint_names_parses():
+    from pipelines.infra.cli import build_parser
+
+    args = build_parser().parse_args(["force-unlock", "--env", "dev", "--local", "--lock-id", "0c1c6b9e"])
+    assert (args.command, args.env, args.local, args.lock_id) == ("force-unlock", "dev", True, "0c1c6b9e")
+    assert build_parser().parse_args(["force-unlock", "--env", "prod"]).lock_id is None

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from pipelines import approve_model, run_pipeline
-from pipelines.aws import Target, session_for_account
+from pipelines.aws import session_for_account
 from pipelines.config import ENVIRONMENTS_DIR, load_config
 
 REGISTRY = "111111111111"
@@ -101,15 +101,12 @@ def test_approve_model_assumes_the_approver_role_in_the_registry_account(target)
     assert caller(session) == f"arn:aws:sts::{REGISTRY}:assumed-role/mammo-model-approver/approve-model"
 
 
-def test_approve_model_uses_credentials_that_already_are_the_approver_role(target):
+def test_only_sessions_of_the_approver_role_count_as_the_approver(target):
     config = load_config("dev")
-    admin = target.session(REGISTRY, config.aws_region)
-    credentials = admin.client("sts").assume_role(RoleArn=APPROVER_ROLE_ARN, RoleSessionName="jane")["Credentials"]
-    as_approver = Target.local_stack(target.endpoint)
-    approver = as_approver.credentials_session(credentials["AccessKeyId"], credentials["SecretAccessKey"],
-                                               credentials["SessionToken"], config.aws_region)
+    approver = approve_model.approver_session(target, config)
     assert approve_model.is_role(caller(approver), APPROVER_ROLE_ARN)
-    assert not approve_model.is_role(caller(admin), APPROVER_ROLE_ARN)
+    assert approve_model.is_role(APPROVER_ROLE_ARN, APPROVER_ROLE_ARN)
+    assert not approve_model.is_role(caller(target.session(REGISTRY, config.aws_region)), APPROVER_ROLE_ARN)
     assert not approve_model.is_role(f"arn:aws:sts::{REGISTRY}:assumed-role/mammo-model-approver-2/x",
                                      APPROVER_ROLE_ARN)
     assert not approve_model.is_role("arn:aws:sts::999999999999:assumed-role/mammo-model-approver/x",

@@ -232,3 +232,13 @@ def test_config_errors_reach_the_command_line_as_one_line_and_exit_2(tmp_path, d
     err = capsys.readouterr().err
     assert err.splitlines() == [f"run-pipeline: error: {tmp_path / 'dev.tfvars.json'}: field 'aws_region' has "
                                 "invalid value 'us-esat-1': not an AWS region; did you mean 'us-east-1'?"]
+
+
+def test_an_unknown_field_is_warned_once_per_file(tmp_path, dev_document, caplog):
+    dev_document["jenkins"]["role_nam"] = "x"
+    path = write(tmp_path, dev_document, "dev.tfvars.json")
+    with caplog.at_level("WARNING", logger="pipelines.config"):
+        load_config_file(path)
+        load_config_file(path)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: unknown field 'jenkins.role_nam' is ignored; did you mean 'jenkins.role_name'?"]
