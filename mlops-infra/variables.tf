@@ -47,8 +47,8 @@ variable "accounts" {
   }
 
   validation {
-    condition     = length(distinct([var.accounts.registry, var.accounts.dev, var.accounts.prod])) == 3
-    error_message = "accounts.registry, accounts.dev and accounts.prod must be three different accounts: the cross-account policies rely on the separation."
+    condition     = length(distinct(values(var.accounts))) == 4
+    error_message = "accounts.tooling, accounts.registry, accounts.dev and accounts.prod must be four different accounts: the cross-account policies rely on the separation."
   }
 }
 
@@ -63,13 +63,14 @@ variable "terraform_state_bucket" {
 }
 
 variable "model_registry" {
-  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket and KMS key alias."
+  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket, KMS key alias and the approver role (the only principal that may approve or reject a version)."
   type = object({
     model_package_group_name           = string
     artifacts_bucket_name              = string
     access_log_bucket_name             = string
     kms_alias                          = string
     noncurrent_version_expiration_days = number
+    approver_role_name                 = string
   })
 
   validation {
@@ -98,6 +99,11 @@ variable "model_registry" {
   validation {
     condition     = var.model_registry.noncurrent_version_expiration_days >= 1 && floor(var.model_registry.noncurrent_version_expiration_days) == var.model_registry.noncurrent_version_expiration_days
     error_message = "model_registry.noncurrent_version_expiration_days must be a whole number of days, at least 1."
+  }
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.model_registry.approver_role_name))
+    error_message = "model_registry.approver_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
   }
 }
 
@@ -129,6 +135,7 @@ variable "workload" {
       auc_threshold             = number
       model_approval_status     = string
       drift_check_engine        = string
+      allow_auto_approval       = optional(bool, false)
     })
   })
   default = null
@@ -221,6 +228,16 @@ variable "workload" {
   validation {
     condition     = var.workload == null ? true : contains(["Approved", "PendingManualApproval", "Rejected"], var.workload.pipeline.model_approval_status)
     error_message = "workload.pipeline.model_approval_status must be one of Approved, PendingManualApproval, Rejected."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : !var.workload.pipeline.allow_auto_approval || var.environment == "dev"
+    error_message = "workload.pipeline.allow_auto_approval must be false outside dev: only dev may register versions that no approver reviewed."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.workload.pipeline.model_approval_status == "PendingManualApproval" || var.workload.pipeline.allow_auto_approval
+    error_message = "workload.pipeline.model_approval_status must be PendingManualApproval (versions are approved with approve-model), unless workload.pipeline.allow_auto_approval is true (dev only)."
   }
 
   validation {

@@ -1,7 +1,10 @@
 """`approve-model`: list the central group's model versions with their evaluation metrics; approve or reject one.
 
-Acts in the registry account, where the model package group lives. The metrics come from each version's
-registered model-quality report (the train pipeline's evaluation.json), so the approver sees them first.
+Acts in the registry account, where the model package group lives, as its approver role
+(`model_registry.approver_role_name`): the only principal that may approve or reject a version. The current
+credentials are used as they are when they already are that role, otherwise the command assumes it. The metrics
+come from each version's registered model-quality report (the train pipeline's evaluation.json), so the
+approver sees them first.
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ import argparse
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
+
+import boto3
+import botocore.exceptions
 
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
@@ -42,9 +49,45 @@ def approve_model(args: argparse.Namespace, target: Target) -> int:
     if args.reject and args.version is None and not args.latest:
         raise UsageError("--reject needs --version N or --latest")
     config = load_config(args.env)
-    session = target.session(config.accounts.registry, config.aws_region)
+    session = approver_session(target, config)
     with explained_aws_errors(f"reviewing model package group {config.model_package_group_arn}"):
         return review(args, config, session.client("sagemaker"), session.client("s3"))
+
+
+APPROVER_SESSION_NAME = "approve-model"
+
+
+def approver_session(target: Target, config: EnvConfig) -> boto3.Session:
+    """A session acting as the registry's approver role: the current credentials when they already are that
+    role, else the role assumed from them (on the local stack, from the registry account's admin session)."""
+    region, role_arn = config.aws_region, config.approver_role_arn
+    if target.is_local:
+        session = target.session(config.accounts.registry, region)
+    else:
+        session = target.base_session(region)
+        target.caller_account(session)  # no credentials or rejected ones: one clear line
+    sts = session.client("sts")
+    with explained_aws_errors("finding who the current credentials are"):
+        caller = sts.get_caller_identity()["Arn"]
+    if is_role(caller, role_arn):
+        return session
+    logger.info("assuming the approver role %s", role_arn)
+    try:
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=APPROVER_SESSION_NAME)["Credentials"]
+    except botocore.exceptions.ClientError as error:
+        raise UsageError(
+            f"{caller} cannot assume the approver role {role_arn} "
+            f"({error.response['Error'].get('Message', error)}): approvals are made by the principals that role "
+            f"trusts; use their credentials") from None
+    return target.credentials_session(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                                      credentials["SessionToken"], region)
+
+
+def is_role(caller_arn: str, role_arn: str) -> bool:
+    """Whether a caller ARN (GetCallerIdentity) is `role_arn` itself or a session of it."""
+    role = re.fullmatch(r"arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?([^/]+)", role_arn)
+    caller = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/.+", caller_arn)
+    return caller_arn == role_arn or bool(role and caller and role.groups() == caller.groups())
 
 
 def review(args: argparse.Namespace, config: EnvConfig, sagemaker, s3) -> int:

@@ -192,6 +192,11 @@ class Target:
 
     def caller_account(self, session: boto3.Session) -> str:
         """The account of `session`'s credentials, with a clear error when there are none or they are rejected."""
+        if self.is_local and stack_health(self.endpoint) is None:
+            # Checked first: a stack that accepts connections but never answers would hold each call until
+            # its read timeout, for every retry.
+            raise LocalStackError(f"the local stack does not answer at {self.endpoint}: "
+                                  "restart it with `mlops-local down` and `mlops-local up`")
         try:
             return session.client("sts").get_caller_identity()["Account"]
         except botocore.exceptions.NoCredentialsError:

@@ -7,35 +7,47 @@ caught by whichever tool reads it first, and every error names the file and the 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
+import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.cli_support import read_text_file
 from pipelines.errors import ConfigError
 
+logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
 ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker pipeline / group names
-IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SCHEDULE = re.compile(r"^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
-INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+# ASCII only, matched whole (fullmatch): Terraform's RE2 `[0-9]` and `\w` know no full-width digits or accented
+# letters, and `$` alone would let a trailing newline through.
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]", re.ASCII)
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+RESOURCE_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", re.ASCII)  # SageMaker pipeline / group names
+IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+KMS_ALIAS = re.compile(r"alias/[a-zA-Z0-9/_-]{1,250}", re.ASCII)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
+SCHEDULE = re.compile(r"(cron\([^()]+\)|rate\([0-9]+ (minute|minutes|hour|hours|day|days)\))", re.ASCII)
+INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+", re.ASCII)
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
+PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 # How the data-quality baseline and drift check run: SageMaker Model Monitor's analyzer container (closed to new
 # customers on 2026-07-30), or processing jobs on the scikit-learn image running the project's own analyzer.
 MODEL_MONITOR, PROCESSING = "model-monitor", "processing"
 DRIFT_CHECK_ENGINES = (MODEL_MONITOR, PROCESSING)
+
+
+_WARNED: set[tuple[Path, str]] = set()
 
 
 class _Fields:
@@ -45,6 +57,20 @@ class _Fields:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: field '{where}' must be an object, got {type(data).__name__}")
         self.path, self.data, self.where = path, data, where
+        self.known: set[str] = set()
+        self.children: list[_Fields] = []
+
+    def warn_unknown(self) -> None:
+        """Log each key no field reads (a typo is otherwise silently ignored), with the closest known field."""
+        for key in sorted(set(self.data) - self.known):
+            if (self.path, self._name(key)) in _WARNED:  # a command may load the same file several times
+                continue
+            _WARNED.add((self.path, self._name(key)))
+            match = closest(key, self.known)
+            hint = f"; did you mean '{self._name(match)}'?" if match else ""
+            logger.warning("%s: unknown field '%s' is ignored%s", self.path, self._name(key), hint)
+        for child in self.children:
+            child.warn_unknown()
 
     def _name(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
@@ -52,8 +78,12 @@ class _Fields:
     def _fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.path}: field '{self._name(key)}' {problem}")
 
-    def get(self, key: str, kind: type | tuple[type, ...], pattern: re.Pattern | None = None, hint: str = ""):
+    def get(self, key: str, kind: type | tuple[type, ...], pattern: re.Pattern | None = None, hint: str = "",
+            default: Any = None, optional: bool = False):
+        self.known.add(key)
         if key not in self.data:
+            if optional:
+                return default
             raise self._fail(key, "is missing")
         value = self.data[key]
         # bool is an int subclass: a float or int field must not silently accept true/false.
@@ -61,7 +91,7 @@ class _Fields:
             raise self._fail(key, f"must be {_kind_name(kind)}, got a boolean")
         if not isinstance(value, kind):
             raise self._fail(key, f"must be {_kind_name(kind)}, got {json.dumps(value)}")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             raise self._fail(key, f"has invalid value {value!r}: {hint}")
         return value
 
@@ -78,11 +108,14 @@ class _Fields:
         return value
 
     def child(self, key: str, optional: bool = False) -> _Fields | None:
+        self.known.add(key)
         if key not in self.data:
             raise self._fail(key, "is missing")
         if optional and self.data[key] is None:
             return None
-        return _Fields(self.path, self.data[key], self._name(key))
+        child = _Fields(self.path, self.data[key], self._name(key))
+        self.children.append(child)
+        return child
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -106,6 +139,8 @@ class ModelRegistry:
     access_log_bucket_name: str
     kms_alias: str
     noncurrent_version_expiration_days: int
+    approver_role_name: str
+    """The registry account's role that alone may approve or reject a version (approve-model assumes it)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +159,8 @@ class PipelineSettings:
     auc_threshold: float
     model_approval_status: str
     drift_check_engine: str
+    allow_auto_approval: bool = False
+    """Dev only: lets a run register a version other than PendingManualApproval (prod may never set it)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +214,10 @@ class EnvConfig:
     def model_package_group_arn(self) -> str:
         group = self.model_registry.model_package_group_name
         return f"arn:aws:sagemaker:{self.aws_region}:{self.accounts.registry}:model-package-group/{group}"
+
+    @property
+    def approver_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.accounts.registry}:role/{self.model_registry.approver_role_name}"
 
     @property
     def model_artifacts_kms_alias_arn(self) -> str:
@@ -238,17 +279,43 @@ def load_config(environment: str, environments_dir: Path | None = None) -> EnvCo
 
 def load_config_file(path: Path, expected_environment: str | None = None) -> EnvConfig:
     try:
-        raw = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: environment file not found") from None
+        raw = json.loads(read_text_file(Path(path), "environment file", ConfigError))
     except json.JSONDecodeError as error:
         raise ConfigError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
-    config = _parse(Path(path), _Fields(Path(path), raw, ""))
+    top = _Fields(Path(path), raw, "")
+    config = _parse(Path(path), top)
+    top.warn_unknown()
     if expected_environment is not None and config.environment != expected_environment:
         raise ConfigError(
             f"{path}: field 'environment' is {config.environment!r} but the file is for {expected_environment!r}"
         )
     return config
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word` (difflib), preferring one with the same letters: a swapped pair is the
+    commonest typo, and difflib alone ranks 'us-west-1' above 'us-east-1' for 'us-esat-1'."""
+    candidates = difflib.get_close_matches(word, sorted(choices), n=5)
+    same_letters = [candidate for candidate in candidates if sorted(candidate) == sorted(word)]
+    return (same_letters or candidates or [None])[0]
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoint data (the same list the SDK resolves against)."""
+    import botocore.loaders  # botocore is a dependency already; imported here to keep `import config` light
+
+    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+
+
+def _region(top: _Fields) -> str:
+    region = top.get("aws_region", str, REGION, "use a region code such as us-east-1")
+    if region not in known_regions():
+        match = closest(region, known_regions())
+        hint = f"did you mean {match!r}?" if match else "use a region code such as us-east-1"
+        raise ConfigError(f"{top.path}: field 'aws_region' has invalid value {region!r}: not an AWS region; {hint}")
+    return region
 
 
 def _parse(path: Path, top: _Fields) -> EnvConfig:
@@ -257,6 +324,13 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
     accounts = Accounts(**{
         role: accounts_fields.get(role, str, ACCOUNT_ID, account_hint) for role in ("tooling", *ENVIRONMENTS)
     })
+    by_id: dict[str, list[str]] = {}
+    for role in ("tooling", *ENVIRONMENTS):
+        by_id.setdefault(getattr(accounts, role), []).append(f"accounts.{role}")
+    shared = [names for names in by_id.values() if len(names) > 1]
+    if shared:
+        raise ConfigError(f"{path}: fields {' and '.join(shared[0])} are the same account: tooling, registry, dev "
+                          "and prod must be four different accounts (the cross-account policies rely on it)")
     environment = top.choice("environment", ENVIRONMENTS)
     bucket_hint = "S3 bucket names are 3-63 lowercase letters, digits, dots and hyphens"
     name_hint = "use letters, digits and single hyphens, at most 63 characters"
@@ -268,6 +342,8 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
         access_log_bucket_name=registry_fields.get("access_log_bucket_name", str, BUCKET_NAME, bucket_hint),
         kms_alias=registry_fields.get("kms_alias", str, KMS_ALIAS, "a KMS alias starts with 'alias/'"),
         noncurrent_version_expiration_days=registry_fields.positive("noncurrent_version_expiration_days"),
+        approver_role_name=registry_fields.get("approver_role_name", str, IAM_NAME,
+                                               "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"),
     )
 
     workload_fields = top.child("workload", optional=True)
@@ -276,13 +352,15 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
     if environment == "registry" and workload_fields is not None:
         raise ConfigError(f"{path}: field 'workload' must be null for the registry account (it runs no pipelines)")
     workload = _parse_workload(workload_fields, name_hint, bucket_hint) if workload_fields else None
+    if workload is not None:
+        _check_approval(path, environment, workload.pipeline)
 
     jenkins_fields = top.child("jenkins", optional=True)
     jenkins = None
     if jenkins_fields is not None:
         jenkins = Jenkins(
             role_name=jenkins_fields.get("role_name", str, IAM_NAME, "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"),
-            log_group_name=jenkins_fields.get("log_group_name", str, re.compile(r"^[\w/.#-]{1,512}$"),
+            log_group_name=jenkins_fields.get("log_group_name", str, re.compile(r"[\w/.#-]{1,512}", re.ASCII),
                                               "log group names use [A-Za-z0-9_/.#-]"),
             log_retention_days=jenkins_fields.positive("log_retention_days"),
         )
@@ -290,8 +368,8 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
     return EnvConfig(
         path=path,
         environment=environment,
-        aws_region=top.get("aws_region", str, REGION, "use a region code such as us-east-1"),
-        project_name=top.get("project_name", str, re.compile(r"^[a-z][a-z0-9-]{1,20}$"),
+        aws_region=_region(top),
+        project_name=top.get("project_name", str, re.compile(r"[a-z][a-z0-9-]{1,20}", re.ASCII),
                              "use 2-21 lowercase letters, digits or hyphens, starting with a letter"),
         accounts=accounts,
         terraform_state_bucket=top.get("terraform_state_bucket", str, BUCKET_NAME, bucket_hint),
@@ -303,7 +381,7 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
 
 def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Workload:
     function_hint = "Lambda function names are 1-64 of [A-Za-z0-9_-]"
-    function_name = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+    function_name = re.compile(r"[a-zA-Z0-9_-]{1,64}", re.ASCII)
     iam_hint = "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"
     schedule_fields = fields.child("inference_schedule")
     pipeline_fields = fields.child("pipeline")
@@ -323,7 +401,7 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
         lambda_role_name=fields.get("lambda_role_name", str, IAM_NAME, iam_hint),
         alert_lambda_role_name=fields.get("alert_lambda_role_name", str, IAM_NAME, iam_hint),
         events_role_name=fields.get("events_role_name", str, IAM_NAME, iam_hint),
-        alert_topic_name=fields.get("alert_topic_name", str, re.compile(r"^[\w-]{1,256}$"),
+        alert_topic_name=fields.get("alert_topic_name", str, re.compile(r"[\w-]{1,256}", re.ASCII),
                                     "SNS topic names are 1-256 of [A-Za-z0-9_-]"),
         alert_email=fields.get("alert_email", str, EMAIL, "use an address such as team@example.com"),
         inference_schedule=Schedule(
@@ -340,5 +418,18 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
             auc_threshold=float(threshold),
             model_approval_status=pipeline_fields.choice("model_approval_status", APPROVAL_STATUSES),
             drift_check_engine=pipeline_fields.choice("drift_check_engine", DRIFT_CHECK_ENGINES),
+            allow_auto_approval=pipeline_fields.get("allow_auto_approval", bool, default=False, optional=True),
         ),
     )
+
+
+def _check_approval(path: Path, environment: str, settings: PipelineSettings) -> None:
+    """Versions are registered PendingManualApproval and approved by the approver role; only dev may opt out."""
+    if settings.allow_auto_approval and environment != "dev":
+        raise ConfigError(f"{path}: field 'workload.pipeline.allow_auto_approval' must be false in {environment}: "
+                          "only dev may register versions that no approver reviewed")
+    if settings.model_approval_status != PENDING_MANUAL_APPROVAL and not settings.allow_auto_approval:
+        raise ConfigError(
+            f"{path}: field 'workload.pipeline.model_approval_status' is {settings.model_approval_status!r}: use "
+            f"{PENDING_MANUAL_APPROVAL} (versions are approved with approve-model), or in dev set "
+            "'workload.pipeline.allow_auto_approval' to true")

@@ -34,10 +34,16 @@ def get_pipeline_definition(args: argparse.Namespace) -> int:
     kwargs = parse_kwargs(args.kwargs)
     env = kwargs.pop("env", None) or args.env or "dev"
     module_name = args.module_name or PIPELINE_MODULES[args.pipeline]
+    if args.output and args.output.is_dir():
+        raise UsageError(f"--output {args.output} is a directory: give the path of the JSON file to write")
     built = build_pipeline(module_name, env, kwargs)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(built.definition)
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(built.definition)
+        except OSError as error:
+            raise UsageError(f"--output {args.output}: cannot write it ({error.strerror or error}): "
+                             "give a writable file path") from None
         print(f"wrote the {built.name} definition to {args.output}", file=sys.stderr)
     else:
         print(built.definition)

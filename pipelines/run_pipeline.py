@@ -9,6 +9,8 @@ stack, whatever happens to this command). Exit codes: pipelines/errors.py EXIT_C
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -21,12 +23,13 @@ from typing import Any
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.config import APPROVAL_STATUSES, PENDING_MANUAL_APPROVAL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import EXIT_INTERRUPTED, ExecutionFailed, UsageError
 from pipelines.execution import TERMINAL_STATUSES, PipelineExecution
 
 logger = logging.getLogger("run-pipeline")
 PIPELINE_CHOICES = ("train", "inference", "all")
+APPROVAL_PARAMETER = "ModelApprovalStatus"
 
 
 @dataclass
@@ -93,6 +96,23 @@ def parse_parameters(items: list[str]) -> dict[str, str]:
     return values
 
 
+def check_approval_parameter(config: EnvConfig, parameters: Mapping[str, str]) -> None:
+    """New versions are registered PendingManualApproval and approved by an approver (approve-model); a run may
+    ask for another status only where the environment file allows auto-approval (dev alone may)."""
+    value = parameters.get(APPROVAL_PARAMETER)
+    if value is None or value == PENDING_MANUAL_APPROVAL:
+        return
+    if value not in APPROVAL_STATUSES:
+        raise UsageError(f"--parameters {APPROVAL_PARAMETER}={value!r} is not a model approval status: use "
+                         f"{PENDING_MANUAL_APPROVAL}, or leave the parameter out")
+    if not config.require_workload().pipeline.allow_auto_approval:
+        raise UsageError(
+            f"--parameters {APPROVAL_PARAMETER}={value} is refused in {config.environment}: versions are registered "
+            f"{PENDING_MANUAL_APPROVAL} and approved by an approver with approve-model; leave the parameter out"
+            + (f" (or set 'workload.pipeline.allow_auto_approval' to true in {config.path})"
+               if config.environment == "dev" else ""))
+
+
 def parse_tags(text: str | None) -> list[dict[str, str]]:
     if not text:
         return []
@@ -130,6 +150,7 @@ def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
         raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) or \"env\" in --kwargs")
     config = load_config(env, request.environments_dir)
     config.require_workload()
+    check_approval_parameter(config, parameters)
     if request.execution_arn:
         return [follow(target, config, request.execution_arn)]
     role = kwargs.get("role") or request.role_arn or config.sagemaker_execution_role_arn
@@ -226,19 +247,35 @@ class ExecutionDetached(KeyboardInterrupt):
 
 
 def upload_code(session, config: EnvConfig, assets) -> None:
-    """Upload each script to its content-addressed key unless it is there already (same key = same bytes)."""
+    """Upload each script to its content-addressed key, with S3's SHA-256 checksum, unless an object whose
+    checksum is the key's digest is there already. An object that differs from its key (changed in place, or
+    stored without a checksum) is never trusted: it is replaced, and the replacement logged."""
     s3 = session.client("s3")
     for asset in assets:
-        try:
-            s3.head_object(Bucket=asset.bucket, Key=asset.key)
+        body = asset.path.read_bytes()
+        digest = hashlib.sha256(body).digest()
+        stored = stored_sha256(s3, asset.bucket, asset.key)
+        if stored == base64.b64encode(digest).decode():
             logger.info("code already uploaded: %s", asset.s3_uri)
             continue
-        except s3.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-                raise
-        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.path.read_bytes(),
+        if stored is not None:
+            logger.warning("replacing %s: its SHA-256 checksum %s is not the one its key names (%s)",
+                           asset.s3_uri, stored or "(none)", digest.hex())
+        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=body, ChecksumAlgorithm="SHA256",
+                      ChecksumSHA256=base64.b64encode(digest).decode(),
                       ServerSideEncryption="aws:kms", SSEKMSKeyId=config.workload_kms_alias_arn)
         logger.info("uploaded %s", asset.s3_uri)
+
+
+def stored_sha256(s3, bucket: str, key: str) -> str | None:
+    """The object's SHA-256 checksum (base64) as S3 keeps it; "" when it has none; None when there is no object."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    except s3.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return head.get("ChecksumSHA256") or ""
 
 
 def upsert(session, name: str, definition: str, role: str, description: str | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.cli_support import read_text_file
 from pipelines.errors import UsageError
 
 RAW_COLUMNS = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
@@ -47,10 +48,7 @@ class RawData:
 def read_raw(path: Path) -> RawData:
     """Read every line of the raw file; raise MalformedDataError naming the first unreadable line."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: raw data file not found") from None
+    text = read_text_file(path, "raw data file")
     records, out_of_range = [], []
     missing = dict.fromkeys(RAW_COLUMNS, 0)
     for number, line in enumerate(text.splitlines(), start=1):

@@ -4,6 +4,7 @@
   mlops-infra plan --env dev [--out F]     prints whether there are changes (exit 0; 6 with --detailed-exitcode)
   mlops-infra apply --env dev [--plan F]   applies a saved plan, or plans and applies with -auto-approve
   mlops-infra destroy|init|output --env dev
+  mlops-infra force-unlock --env dev [--lock-id ID]   release the state lock a crashed run left
   mlops-infra check                        terraform fmt -check, validate of every root, checkov
 
 `--local` runs against the local AWS stack started by `mlops-local up` (the same as having AWS_ENDPOINT_URL
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     environment_command("destroy", "destroy everything the account's state holds")
     output = environment_command("output", "print the outputs as JSON")
     output.add_argument("name", nargs="?", help="print only this output")
+    unlock = environment_command("force-unlock", "release the state lock a crashed run left")
+    unlock.add_argument("--lock-id", help="the lock's ID (default: the one held now, read from its lock file)")
     commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
     return parser
 
@@ -79,6 +82,9 @@ def execute(args: argparse.Namespace) -> int:
     elif args.command == "destroy":
         runner.destroy()
         print(f"{args.env}: destroyed")
+    elif args.command == "force-unlock":
+        lock_id = runner.force_unlock(args.lock_id)
+        print(f"{args.env}: state lock {lock_id} released")
     elif args.command == "output":
         print(json.dumps(runner.output(args.name), indent=2, sort_keys=True))
     return 0

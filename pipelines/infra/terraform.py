@@ -63,7 +63,8 @@ BACKEND_SERVICES = ("s3", "sts", "iam", "dynamodb")
 LOCAL_MAX_RETRIES = 2
 ERROR_TAIL_LINES = 25
 LOCK_ERROR = "Error acquiring the state lock"
-LOCK_ID = re.compile(r"ID:\s+(\S+)")
+# The ID line of terraform's "Lock Info:" block; the error message above it carries an S3 "RequestID: ..." too.
+LOCK_ID = re.compile(r"Lock Info:.*?\bID:\s+(\S+)", re.DOTALL)
 STATE_BUCKET_POLL_SECONDS = 1.0
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
@@ -261,11 +262,13 @@ class TerraformRunner:
         where = f"{self.config.environment} (account {self.config.account_id})"
         if LOCK_ERROR in text:
             lock_id = LOCK_ID.search(text)
+            command = f"mlops-infra force-unlock --env {self.config.environment}"
+            command += " --local" if self.target.is_local else ""
+            command += f" --lock-id {lock_id.group(1)}" if lock_id else ""
             return InfraError(
                 f"terraform {subcommand} for {where} could not acquire the state lock on "
                 f"s3://{self.config.terraform_state_bucket}/{self.config.state_key}: another run holds it. "
-                f"Wait for it to finish; if it crashed, release it with `terraform force-unlock "
-                f"{lock_id.group(1) if lock_id else '<ID>'}`.\n{tail}"
+                f"Wait for it to finish; if it crashed, release it with `{command}`.\n{tail}"
             )
         if subcommand == "init" and ("NoSuchBucket" in text or "bucket does not exist" in text):
             return InfraError(
@@ -414,6 +417,37 @@ class TerraformRunner:
             known = ", ".join(sorted(outputs)) or "(none: apply first)"
             raise UsageError(f"no output {name!r} in {self.config.environment}: use one of {known}")
         return outputs[name]
+
+    def force_unlock(self, lock_id: str | None = None) -> str:
+        """Release the state lock a crashed run left (`lock_id`, default: the one held now); returns its ID."""
+        env = self.environment(self.root)
+        self.init(env)
+        lock_id = lock_id or self.held_lock_id()
+        self.run(self.root, "force-unlock", "-force", "-no-color", lock_id, env=env)
+        return lock_id
+
+    @property
+    def lock_file_key(self) -> str:
+        """Where the S3 backend (use_lockfile) keeps the lock: an object next to the state."""
+        return f"{self.config.state_key}.tflock"
+
+    def held_lock_id(self) -> str:
+        """The ID recorded in the state's lock file; UsageError when no lock is held."""
+        session = self.target.session(self.config.account_id, self.config.aws_region)
+        s3 = session.client("s3")
+        where = f"s3://{self.config.terraform_state_bucket}/{self.lock_file_key}"
+        try:
+            body = s3.get_object(Bucket=self.config.terraform_state_bucket, Key=self.lock_file_key)["Body"].read()
+        except s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NoSuchBucket"):
+                raise UsageError(f"{self.config.environment}: no state lock is held ({where} does not exist): "
+                                 "nothing to unlock") from None
+            raise InfraError(f"cannot read the state lock {where}: {error}") from None
+        try:
+            return str(json.loads(body)["ID"])
+        except (ValueError, KeyError, TypeError):
+            raise InfraError(f"the state lock {where} does not name its ID: give it with --lock-id "
+                             "(terraform prints it under 'Lock Info')") from None
 
     def state_pull(self) -> dict:
         """The current remote state document (for checks that it is intact)."""

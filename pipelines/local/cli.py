@@ -1,8 +1,11 @@
 """`mlops-local up|down|status|env|clock|ack`: start, stop and inspect the local AWS stack by hand.
 
 `up` starts the server detached and records {"endpoint", "pid"} in `.local/stack.json` (MLOPS_LOCAL_DIR
-overrides `.local`); commands given `--local` find it there. The server keeps its state (pipeline execution
-records) in `.local/state`, so a restarted stack still answers for the executions of the previous one.
+overrides `.local`); commands given `--local` find it there. `up` and `down` hold `.local/stack.lock` while
+they run, so two concurrent `up`s start one server; `down` (and `up` replacing a stale record) also stops
+servers it finds by their state folder, so a corrupt or stale `stack.json` leaves no server behind.
+The server keeps its state (pipeline execution records) in `.local/state`, so a restarted stack still answers
+for the executions of the previous one.
 `env` prints shell lines that point a shell's AWS clients at the stack: `eval "$(mlops-local env)"`.
 `clock advance DURATION` moves the stack's schedule clock forward and prints the schedule rules that fired.
 """
@@ -17,13 +20,16 @@ import sys
 
 from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
 from pipelines.cli_support import configure_logging, run_cli
+from pipelines.errors import LocalStackError
 from pipelines.local import ack
 from pipelines.local.stack import (
     LocalAwsStack,
     advance_clock,
     default_state_dir,
+    find_stack_servers,
     is_healthy,
     is_stack_server,
+    stack_lock,
     stop_process,
     write_state,
 )
@@ -32,12 +38,17 @@ PROG = "mlops-local"
 
 
 def up(host: str, port: int) -> int:
-    state = read_stack_state()
+    # One `up` or `down` at a time: two concurrent `up`s start one server, the second finds it running.
+    with stack_lock():
+        return _up(host, port)
+
+
+def _up(host: str, port: int) -> int:
+    state = _recorded_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
-    if state is not None:
-        _stop_recorded(state)
+    _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
                           state_dir=default_state_dir()).start()
     write_state(stack.endpoint, stack.pid)
@@ -46,23 +57,34 @@ def up(host: str, port: int) -> int:
 
 
 def down() -> int:
-    state = read_stack_state()
-    if state is None:
+    with stack_lock():
+        stopped = _stop_recorded(_recorded_state())
+    if stopped:
+        print(f"local AWS stack stopped (pid {', '.join(str(pid) for pid in stopped)})")
+    else:
         print("local AWS stack is not running")
-        return 0
-    stopped = _stop_recorded(state)
-    print(f"local AWS stack stopped (pid {state['pid']})" if stopped else "local AWS stack was not running")
     return 0
 
 
-def _stop_recorded(state: dict) -> bool:
-    """Stop the recorded server if it is still ours; always forget the state file."""
-    stopped = False
-    if is_stack_server(state["pid"]):
-        stop_process(state["pid"])
-        stopped = True
+def _recorded_state() -> dict | None:
+    """The record of `up`, or None when there is none or it is corrupt (the servers are then found by scanning)."""
+    try:
+        return read_stack_state()
+    except LocalStackError as error:
+        print(f"{PROG}: ignoring {error}", file=sys.stderr)
+        return None
+
+
+def _stop_recorded(state: dict | None) -> list[int]:
+    """Stop the recorded server if it is still one, and any other server `up` started with this state folder
+    (a corrupt or stale record loses nothing); always forget the record. Returns the pids stopped."""
+    pids = set(find_stack_servers(default_state_dir()))
+    if state is not None and is_stack_server(state["pid"]):
+        pids.add(state["pid"])
+    for pid in sorted(pids):
+        stop_process(pid)
     stack_state_file().unlink(missing_ok=True)
-    return stopped
+    return sorted(pids)
 
 
 def status() -> int:

@@ -12,6 +12,7 @@ The server keeps what must outlive a request (pipeline execution records, job fo
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,7 +116,7 @@ class LocalAwsStack:
         if not self.detached:
             command += ["--exit-with-parent", str(os.getpid())]
         if self.state_dir is not None:
-            command += ["--state-dir", str(self.state_dir)]
+            command += ["--state-dir", str(Path(self.state_dir).resolve())]  # found by it (find_stack_servers)
         log.info("starting the local AWS stack on %s", self.endpoint)
         with open(self.log_path, "ab") as log_file:
             self.process = subprocess.Popen(
@@ -207,6 +209,39 @@ def is_stack_server(pid: int) -> bool:
         return _pid_alive(pid) and SERVER_MODULE in cmdline.read_bytes().decode(errors="replace")
     except OSError:
         return False
+
+
+def find_stack_servers(state_dir: Path) -> list[int]:
+    """Pids of the running stack servers that keep their state in `state_dir` (the servers `up` started for
+    this MLOPS_LOCAL_DIR), found from their command lines: how `down` finds them without a usable record."""
+    wanted = str(Path(state_dir).resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if SERVER_MODULE not in arguments or "--state-dir" not in arguments:
+            continue
+        index = arguments.index("--state-dir") + 1
+        if index < len(arguments) and str(Path(arguments[index]).resolve()) == wanted and _pid_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def stack_lock() -> Iterator[None]:
+    """Holds `<MLOPS_LOCAL_DIR>/stack.lock` (an fcntl lock, released by the kernel if the holder dies)."""
+    path = local_dir() / "stack.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_state(endpoint: str, pid: int) -> Path:

@@ -115,3 +115,16 @@ def test_cli_upload_without_the_bucket_exits_1_naming_it(aws, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "uploading to s3://mammo-data-222222222222: AWS answered NoSuchBucket" in err
     assert (tmp_path / BATCH).exists()  # the local files are kept
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda path: path.write_bytes(b"5,67,3,5,3,1\n\xff\xfe,43,1,1,?,1\n"),
+     "raw data file is not UTF-8 text (byte 13: invalid start byte): save it as UTF-8"),
+    (lambda path: path.mkdir(), "is a directory; give the path of the raw data file"),
+])
+def test_cli_names_an_unreadable_raw_file_with_exit_2(tmp_path, capsys, make, message):
+    raw = tmp_path / "raw.data"
+    make(raw)
+    assert cli.main(["--env", "dev", "--raw", str(raw), "--output-dir", str(tmp_path / "out"), "--no-upload"]) == 2
+    assert capsys.readouterr().err == f"prepare-data: error: {raw}: {message}\n"
+    assert not (tmp_path / "out").exists()

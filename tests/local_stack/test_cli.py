@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import is_stack_server
+from pipelines.local.stack import find_stack_servers, is_stack_server
 
 MLOPS_LOCAL = str(Path(sys.executable).parent / "mlops-local")
 
@@ -91,3 +91,40 @@ def test_a_corrupt_state_file_names_the_fix(local_dir):
     result = _run("status")
     assert result.returncode == LocalStackError.exit_code
     assert "corrupt" in result.stderr
+
+
+def _servers(local_dir: Path) -> list[int]:
+    return find_stack_servers(local_dir / "state")
+
+
+def test_two_concurrent_ups_start_one_server(local_dir):
+    ups = [subprocess.Popen([MLOPS_LOCAL, "up"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in ups]
+    assert [process.returncode for process in ups] == [0, 0], outputs
+    state = json.loads((local_dir / "stack.json").read_text())
+    assert _servers(local_dir) == [state["pid"]]
+    assert sorted("already running" in out for out, _ in outputs) == [False, True]
+
+
+def test_down_stops_the_server_whatever_the_state_file_says(local_dir):
+    assert _run("up").returncode == 0
+    pid = json.loads((local_dir / "stack.json").read_text())["pid"]
+    (local_dir / "stack.json").write_text("{")  # corrupt
+    down = _run("down")
+    assert down.returncode == 0, down.stderr
+    assert f"local AWS stack stopped (pid {pid})" in down.stdout
+    assert "corrupt" in down.stderr
+    assert not is_stack_server(pid)
+    assert not (local_dir / "stack.json").exists()
+
+    assert _run("up").returncode == 0
+    pid = json.loads((local_dir / "stack.json").read_text())["pid"]
+    (local_dir / "stack.json").write_text(json.dumps({"endpoint": "http://127.0.0.1:9", "pid": 999999999}))  # stale
+    up = _run("up")  # replaces the stale record and the server it lost track of: still one server
+    assert up.returncode == 0, up.stderr
+    new_pid = json.loads((local_dir / "stack.json").read_text())["pid"]
+    assert not is_stack_server(pid)
+    assert _servers(local_dir) == [new_pid]
+    assert _run("down").returncode == 0
+    assert _servers(local_dir) == []

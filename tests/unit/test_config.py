@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 
 import pytest
 
@@ -119,3 +120,125 @@ def test_missing_and_malformed_files(tmp_path):
     (tmp_path / "dev.tfvars.json").write_text('{"environment": "dev",\n  oops}')
     with pytest.raises(ConfigError, match=r"not valid JSON \(line 2, column 3"):
         load_config("dev", environments_dir=tmp_path)
+
+
+@pytest.fixture
+def dev_document():
+    return json.loads((ENVIRONMENTS_DIR / "dev.tfvars.json").read_text())
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    # ASCII digits only, matched whole: what Terraform's regex accepts, nothing more.
+    (lambda d: d["accounts"].update(prod="333333333333\n"),
+     r"field 'accounts\.prod' has invalid value '333333333333\\n'"),
+    (lambda d: d["accounts"].update(dev="\uff12" * 12), r"field 'accounts\.dev' has invalid value"),
+    (lambda d: d["accounts"].update(dev="333333333333"),
+     r"fields accounts\.dev and accounts\.prod are the same account: tooling, registry, dev and prod must be four"),
+    (lambda d: d["accounts"].update(tooling="111111111111"), r"fields accounts\.tooling and accounts\.registry are"),
+    (lambda d: d.update(aws_region="us-esat-1"),
+     r"field 'aws_region' has invalid value 'us-esat-1': not an AWS region; did you mean 'us-east-1'\?"),
+    (lambda d: d["workload"].update(alert_topic_name="alertés"), r"field 'workload\.alert_topic_name' has invalid"),
+    (lambda d: d["model_registry"].update(approver_role_name="bad role"),
+     r"field 'model_registry\.approver_role_name' has invalid value 'bad role'"),
+    (lambda d: d["model_registry"].pop("approver_role_name"), r"field 'model_registry\.approver_role_name' is missing"),
+    (lambda d: d["workload"]["pipeline"].update(allow_auto_approval=True),
+     r"field 'workload\.pipeline\.allow_auto_approval' must be false in prod: only dev may"),
+    (lambda d: d["workload"]["pipeline"].update(allow_auto_approval="true"),
+     r"field 'workload\.pipeline\.allow_auto_approval' must be true or false"),
+    (lambda d: d["workload"]["pipeline"].update(model_approval_status="Approved"),
+     r"field 'workload\.pipeline\.model_approval_status' is 'Approved': use PendingManualApproval \(versions are "
+     r"approved with approve-model\), or in dev set 'workload\.pipeline\.allow_auto_approval' to true"),
+])
+def test_what_terraform_rejects_is_rejected_with_file_and_field(tmp_path, prod_document, mutate, message):
+    document = copy.deepcopy(prod_document)
+    mutate(document)
+    path = write(tmp_path, document)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config_file(path)
+    assert str(path) in str(raised.value)
+    assert raised.value.exit_code == 2
+
+
+def test_only_dev_may_allow_auto_approval(tmp_path, dev_document):
+    assert load_config("dev").workload.pipeline.allow_auto_approval is False
+    dev_document["workload"]["pipeline"].update(allow_auto_approval=True, model_approval_status="Approved")
+    settings = load_config_file(write(tmp_path, dev_document, "dev.tfvars.json")).workload.pipeline
+    assert (settings.allow_auto_approval, settings.model_approval_status) == (True, "Approved")
+    del dev_document["workload"]["pipeline"]["allow_auto_approval"]
+    with pytest.raises(ConfigError, match=r"'workload\.pipeline\.model_approval_status' is 'Approved'"):
+        load_config_file(write(tmp_path, dev_document, "dev.tfvars.json"))
+
+
+def test_the_approver_role_is_in_the_registry_account():
+    for environment in ("registry", "dev", "prod"):
+        assert load_config(environment).approver_role_arn == "arn:aws:iam::111111111111:role/mammo-model-approver"
+
+
+def test_unknown_fields_are_warned_with_the_closest_known_one(tmp_path, dev_document, caplog):
+    dev_document["workload"]["pipeline"]["allow_auto_aproval"] = True
+    dev_document["aws_regoin"] = "us-east-1"
+    dev_document["completely_new"] = 1
+    path = write(tmp_path, dev_document, "dev.tfvars.json")
+    with caplog.at_level("WARNING", logger="pipelines.config"):
+        config = load_config_file(path)
+    assert config.workload.pipeline.allow_auto_approval is False  # the misspelt key is not read
+    warnings = [record.getMessage() for record in caplog.records]
+    assert warnings == [
+        f"{path}: unknown field 'aws_regoin' is ignored; did you mean 'aws_region'?",
+        f"{path}: unknown field 'completely_new' is ignored",
+        f"{path}: unknown field 'workload.pipeline.allow_auto_aproval' is ignored; "
+        "did you mean 'workload.pipeline.allow_auto_approval'?",
+    ]
+
+
+def test_committed_files_have_no_unknown_field(caplog):
+    with caplog.at_level("WARNING", logger="pipelines.config"):
+        for environment in ("registry", "dev", "prod"):
+            load_config(environment)
+    assert caplog.records == []
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path, dev_document):
+    path = tmp_path / "dev.tfvars.json"
+    path.write_bytes(json.dumps(dev_document).replace("mammo-train", "mammo-tr\u00e4in").encode("latin-1"))
+    with pytest.raises(ConfigError, match=rf"{path}: environment file is not UTF-8 text \(byte \d+: invalid "
+                                          r"continuation byte\): save it as UTF-8") as raised:
+        load_config("dev", environments_dir=tmp_path)
+    assert raised.value.exit_code == 2
+
+
+def test_a_directory_where_the_file_belongs_is_named(tmp_path):
+    (tmp_path / "dev.tfvars.json").mkdir()
+    with pytest.raises(ConfigError, match=rf"{tmp_path / 'dev.tfvars.json'}: is a directory; give the path of the "
+                                          "environment file"):
+        load_config("dev", environments_dir=tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+def test_an_unreadable_file_is_named(tmp_path, dev_document):
+    path = write(tmp_path, dev_document, "dev.tfvars.json")
+    path.chmod(0)
+    with pytest.raises(ConfigError, match=rf"{path}: environment file is not readable \(permission denied\)"):
+        load_config("dev", environments_dir=tmp_path)
+
+
+def test_config_errors_reach_the_command_line_as_one_line_and_exit_2(tmp_path, dev_document, monkeypatch, capsys):
+    from pipelines import run_pipeline
+
+    dev_document["aws_region"] = "us-esat-1"
+    write(tmp_path, dev_document, "dev.tfvars.json")
+    monkeypatch.setenv("MLOPS_ENVIRONMENTS_DIR", str(tmp_path))
+    assert run_pipeline.main(["--env", "dev", "--pipeline", "train"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"run-pipeline: error: {tmp_path / 'dev.tfvars.json'}: field 'aws_region' has "
+                                "invalid value 'us-esat-1': not an AWS region; did you mean 'us-east-1'?"]
+
+
+def test_an_unknown_field_is_warned_once_per_file(tmp_path, dev_document, caplog):
+    dev_document["jenkins"]["role_nam"] = "x"
+    path = write(tmp_path, dev_document, "dev.tfvars.json")
+    with caplog.at_level("WARNING", logger="pipelines.config"):
+        load_config_file(path)
+        load_config_file(path)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: unknown field 'jenkins.role_nam' is ignored; did you mean 'jenkins.role_name'?"]

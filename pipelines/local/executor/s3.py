@@ -5,7 +5,8 @@ Errors name the URI and end the step (StepFailed) rather than the execution, lik
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import re
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -15,6 +16,8 @@ from pipelines.local.executor.errors import StepFailed
 # One GetObject/PutObject per object: the local stack (in the same process) answers a single request faster
 # than boto3's managed transfers, which start a thread pool per file and go multipart/ranged from 8 MB.
 COPY_BUFFER_BYTES = 1024 * 1024
+# run-pipeline uploads each script to code/<sha256 of its bytes>/<file>: such an object must hold those bytes.
+CONTENT_ADDRESSED_KEY = re.compile(r"(?:.*/)?code/([0-9a-f]{64})/[^/]+")
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -58,12 +61,20 @@ def download_prefix(client, uri: str, local_dir: Path) -> list[Path]:
     for key in keys:
         target = local_dir / relative_key(prefix, key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
         try:
             body = client.get_object(Bucket=bucket, Key=key)["Body"]
             with target.open("wb") as stream:
-                shutil.copyfileobj(body, stream, COPY_BUFFER_BYTES)
+                while chunk := body.read(COPY_BUFFER_BYTES):
+                    digest.update(chunk)
+                    stream.write(chunk)
         except ClientError as error:
             raise StepFailed(f"ClientError: cannot download s3://{bucket}/{key}: {_reason(error)}") from None
+        addressed = CONTENT_ADDRESSED_KEY.fullmatch(key)
+        if addressed and digest.hexdigest() != addressed.group(1):
+            target.unlink()
+            raise StepFailed(f"ClientError: s3://{bucket}/{key} does not hold the code its key names: its SHA-256 "
+                             f"is {digest.hexdigest()}; upload the code again with run-pipeline")
         downloaded.append(target)
     return downloaded
 
