@@ -105,6 +105,13 @@ def is_installed() -> bool:
     return "transport" in _state
 
 
+def endpoint() -> str:
+    """The stack's own endpoint URL, for code that makes its sessions itself (a Lambda handler's boto3.Session())."""
+    if not is_installed():
+        raise RuntimeError("pipelines.local.inprocess.install(app, endpoint) has not been called")
+    return _state["endpoint"]
+
+
 def session(account_id: str, region: str, role_arn: str | None = None) -> InProcessSession:
     """A session acting in `account_id`: as `role_arn` when given (a pipeline's or a function's role, as the
     service would), otherwise as the stack's admin role there; the default account's own keys need neither."""

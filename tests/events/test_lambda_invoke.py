@@ -23,6 +23,8 @@ WHOAMI = """
         if event.get("fail"):
             helper.fail(event["fail"])
         identity = boto3.client("sts").get_caller_identity()
+        if event.get("own_session"):  # a session the handler makes itself, as many handlers do
+            identity = boto3.session.Session().client("sts").get_caller_identity()
         if event.get("topic"):
             boto3.client("sns").publish(TopicArn=event["topic"], Message=identity["Arn"])
         return {"caller": identity["Arn"], "greeting": os.environ["GREETING"], "echo": event.get("value"),
@@ -59,6 +61,13 @@ def test_request_response_runs_the_handler_with_the_function_role_and_environmen
     assert result["caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
     assert result == {"caller": result["caller"], "greeting": "hello", "echo": 42, "function": "whoami",
                       "region": "us-east-1"}
+
+
+def test_a_session_the_handler_makes_itself_reaches_the_stack_as_the_function_role(dev, whoami):
+    response, payload = _invoke(dev, "whoami", {"own_session": True})
+
+    assert "FunctionError" not in response, payload
+    assert json.loads(payload)["caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
 
 
 def test_an_exception_is_answered_as_an_unhandled_function_error(dev, whoami):

@@ -369,7 +369,10 @@ def _function_runtime(session: boto3.Session, variables: Mapping[str, str],
     runtime = {**variables, "AWS_REGION": function.region, "AWS_DEFAULT_REGION": function.region,
                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
                "AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-               "AWS_SESSION_TOKEN": credentials.token or ""}
+               "AWS_SESSION_TOKEN": credentials.token or "",
+               # A session the handler makes itself (boto3.session.Session()) reaches this stack, as one made in
+               # a real function reaches AWS.
+               "AWS_ENDPOINT_URL": inprocess.endpoint()}
     # One at a time: the package's modules are imported through the process-wide sys.path and sys.modules.
     with _RUNTIME_LOCK, _code_package(function) as task_root, os.environ.overlaid(runtime):
         _function_session.session = session  # boto3.client(...) inside the handler acts as the function's role
