@@ -16,8 +16,9 @@ from pipelines.local.executor.errors import StepFailed
 # One GetObject/PutObject per object: the local stack (in the same process) answers a single request faster
 # than boto3's managed transfers, which start a thread pool per file and go multipart/ranged from 8 MB.
 COPY_BUFFER_BYTES = 1024 * 1024
-# run-pipeline uploads each script to code/<sha256 of its bytes>/<file>: such an object must hold those bytes.
-CONTENT_ADDRESSED_KEY = re.compile(r"(?:.*/)?code/([0-9a-f]{64})/[^/]+")
+# run-pipeline uploads each script to code/<sha256 of its bytes>/<file> at the data bucket's root: such an object
+# must hold those bytes. (The SageMaker SDK's own uploads, <prefix>/code/<its hash>/..., hash something else.)
+CONTENT_ADDRESSED_KEY = re.compile(r"code/([0-9a-f]{64})/[^/]+")
 
 
 def split_uri(uri: str) -> tuple[str, str]:
