@@ -91,3 +91,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     which mostly wait on the AWS provider, start at once instead of being handed out last."""
     slow = {"terraform", "e2e"}
     items.sort(key=lambda item: 0 if slow & {mark.name for mark in item.iter_markers()} else 1)
+
+
+@pytest.fixture
+def provision_train_inputs(target: Target, tmp_path) -> Callable[..., dict]:
+    """What Terraform and prepare-data leave for a train run in a workload account: the central artifacts bucket
+    and model package group in the registry account, the workload's data bucket with the prepared UCI data.
+    Called with the config to provision (e.g. a copy with another engine); returns the prepared files."""
+    from pipelines.config import REPO_ROOT
+    from pipelines.data.prepare import S3_KEYS, prepare
+    from pipelines.data.raw import read_raw
+
+    def provision(config) -> dict:
+        registry = target.session(config.accounts.registry, config.aws_region)
+        registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
+        registry.client("sagemaker").create_model_package_group(
+            ModelPackageGroupName=config.model_registry.model_package_group_name)
+        s3 = target.session(config.account_id, config.aws_region).client("s3")
+        s3.create_bucket(Bucket=config.workload.data_bucket_name)
+        prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "prepared-data")
+        for name, path in prepared.files.items():
+            s3.put_object(Bucket=config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+        return prepared.files
+
+    return provision

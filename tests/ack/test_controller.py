@@ -11,9 +11,7 @@ import yaml
 
 from pipelines import run_pipeline
 from pipelines.ack import cli as export_cli
-from pipelines.config import REPO_ROOT, load_config
-from pipelines.data.prepare import S3_KEYS, prepare
-from pipelines.data.raw import read_raw
+from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local import cli as local_cli
 from pipelines.local.ack import AckController
@@ -202,18 +200,10 @@ def test_a_started_execution_display_name_is_updated_in_place(controller, manife
 # --- executions run by the local stack ----------------------------------------------------------------------
 
 @pytest.fixture
-def dev_data(target, dev_session, tmp_path):
+def dev_data(provision_train_inputs, dev_session):
     """What Terraform, prepare-data and the code upload provide: buckets, data, scripts, the registry group."""
     config = load_config("dev")
-    registry = target.session(config.accounts.registry, config.aws_region)
-    registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=config.model_registry.model_package_group_name)
-    s3 = dev_session.client("s3")
-    s3.create_bucket(Bucket=config.workload.data_bucket_name)
-    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
-    for name, path in prepared.files.items():
-        s3.put_object(Bucket=config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+    provision_train_inputs(config)
     run_pipeline.upload_code(dev_session, config, train_pipeline.code_assets(config))
 
 

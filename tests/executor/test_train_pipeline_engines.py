@@ -10,9 +10,8 @@ import json
 import pytest
 
 from pipelines.aws import session_for_account
-from pipelines.config import PROCESSING, REPO_ROOT, load_config
-from pipelines.data.prepare import BATCH, S3_KEYS, prepare
-from pipelines.data.raw import read_raw
+from pipelines.config import PROCESSING, load_config
+from pipelines.data.prepare import BATCH
 from pipelines.definitions import definition_json_for, quiet_sdk
 from pipelines.local.monitor.container import COMPLETED, run_data_quality_container
 from pipelines.train import pipeline as train
@@ -27,21 +26,14 @@ def processing_config():
 
 
 @pytest.fixture
-def dev_data(processing_config, dev_session, tmp_path) -> dict:
+def dev_data(processing_config, provision_train_inputs, dev_session) -> dict:
     """What Terraform, prepare-data and run-pipeline provide: buckets, group, data and the code assets."""
     config = processing_config
-    registry = session_for_account(config.accounts.registry, config.aws_region)
-    registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=config.model_registry.model_package_group_name)
+    files = provision_train_inputs(config)
     s3 = dev_session.client("s3")
-    s3.create_bucket(Bucket=config.workload.data_bucket_name)
-    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
-    for name, path in prepared.files.items():
-        s3.put_object(Bucket=config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
     for asset in train.code_assets(config):
         s3.upload_file(str(asset.path), asset.bucket, asset.key)
-    return prepared.files
+    return files
 
 
 def test_the_processing_engine_baselines_and_registers_drift_check_baselines(

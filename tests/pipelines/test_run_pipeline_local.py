@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import run_pipeline
-from pipelines.config import REPO_ROOT, load_config
-from pipelines.data.prepare import S3_KEYS, prepare
-from pipelines.data.raw import read_raw
+from pipelines.config import load_config
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
 from pipelines.local.stack import write_state
 
@@ -39,18 +37,9 @@ def dev_session(target):
 
 
 @pytest.fixture
-def dev_data(target, dev_session, tmp_path) -> None:
-    """The dev data bucket with the prepared UCI data, the central bucket and group (what Terraform and
-    prepare-data provide)."""
-    registry = target.session(DEV.accounts.registry, DEV.aws_region)
-    registry.client("s3").create_bucket(Bucket=DEV.model_registry.artifacts_bucket_name)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=DEV.model_registry.model_package_group_name)
-    s3 = dev_session.client("s3")
-    s3.create_bucket(Bucket=DEV.workload.data_bucket_name)
-    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
-    for name, path in prepared.files.items():
-        s3.put_object(Bucket=DEV.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+def dev_data(provision_train_inputs) -> None:
+    """The dev data bucket with the prepared UCI data, the central bucket and group."""
+    provision_train_inputs(DEV)
 
 
 @pytest.mark.slow
