@@ -24,6 +24,9 @@ from pipelines.errors import ConfigError
 logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+# The UCI Mammographic Mass data set's feature columns, in file order: what prepare-data validates and writes,
+# and how the drift check names the columns of the header-less batch files (_c0 is Age).
+FEATURES = ("Age", "Shape", "Margin", "Density")
 ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.aws import Target
-from pipelines.config import EnvConfig
-from pipelines.data.raw import FEATURES, LABEL, RawData, Record
+from pipelines.config import FEATURES, EnvConfig
+from pipelines.data.raw import LABEL, RawData, Record
 
 logger = logging.getLogger(__name__)
 

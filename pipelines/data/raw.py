@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.cli_support import read_text_file
+from pipelines.config import FEATURES
 from pipelines.errors import UsageError
 
 RAW_COLUMNS = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
-FEATURES = ("Age", "Shape", "Margin", "Density")
 LABEL = "Severity"
 # Documented ranges; a value outside its range is reported and treated as missing.
 VALID_RANGES = {"BI-RADS": (1, 5), "Age": (1, 120), "Shape": (1, 4), "Margin": (1, 5), "Density": (1, 4)}

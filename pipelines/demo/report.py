@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines.data.raw import FEATURES
+from pipelines.config import FEATURES
 from pipelines.demo import plots
 from pipelines.demo.facts import DemoFacts
 from pipelines.demo.scenario import ScenarioResult

@@ -42,8 +42,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
 from sagemaker.workflow.steps import ProcessingStep, TransformStep
 
-from pipelines.config import MODEL_MONITOR, EnvConfig
-from pipelines.data.raw import FEATURES
+from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig
 from pipelines.definitions import (
     CodeAsset,
     code_asset,

@@ -1,10 +1,7 @@
-"""The demo scenario end to end, in-process, once with each drift-check engine, on a local stack of this module's
-own: every step's outcome is asserted against what the stack answers afterwards through the AWS APIs
-(registry, buckets, pipeline executions, EventBridge, SNS), not only against what the demo reported.
-
-The first run (model-monitor, the example tfvars' engine) starts from empty accounts; the second (processing, no
-Model Monitor container) runs on the same stack, as `mlops-demo --endpoint` does on a reused one: Terraform finds
-nothing to change and its versions are numbered after the first run's. Terraform data directories live under a
+"""The demo scenario end to end, in-process, on a local stack of this module's own, with the model-monitor
+drift-check engine (test_demo_processing.py runs the same tests with the processing engine): every step's outcome
+is asserted against what the stack answers afterwards through the AWS APIs (registry, buckets, pipeline
+executions, EventBridge, SNS), not only against what the demo reported. Terraform data directories live under a
 temporary MLOPS_LOCAL_DIR, so nothing is shared with other tests or a developer's `.local/`.
 """
 
@@ -15,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import MODEL_MONITOR, PROCESSING, load_config
+from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
 from pipelines.local.stack import LocalAwsStack
@@ -31,22 +28,20 @@ REGISTRY, DEV, PROD = (load_config(environment) for environment in ("registry", 
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, require_tool):
+def engine() -> str:
+    return MODEL_MONITOR
+
+
+@pytest.fixture(scope="module")
+def demo(engine: str, tmp_path_factory: pytest.TempPathFactory, require_tool):
+    """One whole run with `engine` on a fresh stack."""
     require_tool("terraform")
-    root = tmp_path_factory.mktemp("demo")
+    root = tmp_path_factory.mktemp(f"demo-{engine}")
     with pytest.MonkeyPatch.context() as patch, LocalAwsStack(log_path=root / "stack.log") as stack:
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
-        yield stack, root
-
-
-@pytest.fixture(scope="module", params=[MODEL_MONITOR, PROCESSING])
-def demo(request, stack):
-    """One whole run per engine, in this order, on the module's stack."""
-    stack, root = stack
-    engine = request.param
-    result, context = run_scenario(endpoint=stack.endpoint, work_dir=root / engine,
-                                   report_path=root / engine / "demo-report.html", drift_check_engine=engine)
-    return engine, result, context
+        result, context = run_scenario(endpoint=stack.endpoint, work_dir=root / "work",
+                                       report_path=root / "demo-report.html", drift_check_engine=engine)
+        yield engine, result, context
 
 
 def _session(context, environment):
@@ -63,15 +58,14 @@ def test_every_step_ran_and_succeeded(demo):
     assert result.outcome("approve-v1").account == "registry (111111111111)"
 
 
-def test_the_central_group_holds_the_runs_two_approved_versions_trained_in_dev_then_prod(demo):
-    engine, _, context = demo
+def test_the_central_group_holds_two_approved_versions_trained_in_dev_then_prod(demo):
+    _, _, context = demo
     sagemaker = _session(context, "registry").client("sagemaker")
     packages = sagemaker.list_model_packages(ModelPackageGroupName=REGISTRY.model_registry.model_package_group_name,
                                              SortBy="CreationTime", SortOrder="Ascending")["ModelPackageSummaryList"]
-    first = 1 if engine == MODEL_MONITOR else 3  # the second run's versions come after the first run's
-    assert [package["ModelPackageVersion"] for package in packages][-2:] == [first, first + 1]
-    assert [package["ModelApprovalStatus"] for package in packages][-2:] == ["Approved", "Approved"]
-    assert [version.version for version in context.facts.versions] == [first, first + 1]
+    assert [package["ModelPackageVersion"] for package in packages] == [1, 2]
+    assert [package["ModelApprovalStatus"] for package in packages] == ["Approved", "Approved"]
+    assert [version.version for version in context.facts.versions] == [1, 2]
     assert all(package["ModelPackageArn"].startswith(f"arn:aws:sagemaker:us-east-1:{REGISTRY.account_id}:")
                for package in packages)
     assert [version.trained_in for version in context.facts.versions] == ["dev", "prod"]
