@@ -4,7 +4,8 @@
   mlops-infra plan --env dev [--out F]     prints whether there are changes (exit 0; 6 with --detailed-exitcode)
   mlops-infra apply --env dev [--plan F]   applies a saved plan, or plans and applies with -auto-approve
   mlops-infra destroy|init|output --env dev
-  mlops-infra check                        terraform fmt -check, validate of every root, checkov
+  mlops-infra check [--plans [--local]]    terraform fmt -check, validate of every root, checkov; with --plans
+                                           also checkov on each (bootstrapped) account's rendered plan
 
 `--local` runs against the local AWS stack started by `mlops-local up` (the same as having AWS_ENDPOINT_URL
 set); otherwise terraform acts with the current AWS credentials, which must be for the environment's account.
@@ -52,13 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     environment_command("destroy", "destroy everything the account's state holds")
     output = environment_command("output", "print the outputs as JSON")
     output.add_argument("name", nargs="?", help="print only this output")
-    commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
+    check = commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
+    check.add_argument("--plans", action="store_true",
+                       help="also plan every (bootstrapped) account and run checkov on its rendered plan JSON")
+    check.add_argument("--local", action="store_true", help="with --plans: plan against the local AWS stack")
     return parser
 
 
 def execute(args: argparse.Namespace) -> int:
     if args.command == "check":
         terraform.check()
+        if args.plans:
+            target = Target.for_cli(args.local, os.environ)
+            for environment in ENVIRONMENTS:
+                runner = terraform.runner_for(environment, target)
+                print(f"{environment}: checkov passed the plan {runner.scan_plan(runner.work_dir / 'plans')}")
         print("terraform fmt, validate, checkov and README tables: all passed")
         return 0
     runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))
