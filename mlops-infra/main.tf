@@ -51,6 +51,8 @@ module "model_registry" {
   model_package_group_name           = var.model_registry.model_package_group_name
   dev_account_id                     = var.accounts.dev
   prod_account_id                    = var.accounts.prod
+  approver_role_name                 = var.model_registry.approver_role_name
+  approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
 }
 
 # ---------------------------------------------------------------- workload accounts (dev, prod)
@@ -105,6 +107,7 @@ module "iam" {
   pipeline_arns                 = values(local.pipeline_arns)
   latest_model_function_name    = var.workload.latest_model_function_name
   lambda_log_group_name         = local.lambda_log_group_name
+  permissions_boundary_name     = "${var.project_name}-${var.environment}-workload-boundary"
 }
 
 module "notifications" {
@@ -135,22 +138,23 @@ module "alerts" {
   source = "./modules/alerts"
   count  = local.workload_enabled ? 1 : 0
 
-  function_name          = var.workload.alert_function_name
-  role_name              = var.workload.alert_lambda_role_name
-  zip_path               = var.lambda_zip_path
-  environment            = var.environment
-  account_id             = local.account_id
-  region                 = var.aws_region
-  pipeline_arns          = values(local.pipeline_arns)
-  alert_topic_arn        = module.notifications[0].topic_arn
-  kms_key_arn            = module.workload_kms[0].key_arn
-  data_bucket_name       = var.workload.data_bucket_name
-  monitoring_prefix      = "monitoring"                          # where both drift-check engines write constraint_violations.json
-  feature_names          = ["Age", "Shape", "Margin", "Density"] # the batch columns, in order
-  retrain_on_failure_of  = var.workload.inference_pipeline_name
-  retrain_pipeline_name  = var.workload.train_pipeline_name
-  retrain_input_data_uri = local.retrain_input_uri
-  tags                   = { Component = "pipeline-alerts" }
+  function_name            = var.workload.alert_function_name
+  role_name                = var.workload.alert_lambda_role_name
+  zip_path                 = var.lambda_zip_path
+  environment              = var.environment
+  account_id               = local.account_id
+  region                   = var.aws_region
+  pipeline_arns            = values(local.pipeline_arns)
+  alert_topic_arn          = module.notifications[0].topic_arn
+  kms_key_arn              = module.workload_kms[0].key_arn
+  data_bucket_name         = var.workload.data_bucket_name
+  monitoring_prefix        = "monitoring"                          # where both drift-check engines write constraint_violations.json
+  feature_names            = ["Age", "Shape", "Margin", "Density"] # the batch columns, in order
+  retrain_on_failure_of    = var.workload.inference_pipeline_name
+  retrain_pipeline_name    = var.workload.train_pipeline_name
+  retrain_input_data_uri   = local.retrain_input_uri
+  permissions_boundary_arn = module.iam[0].permissions_boundary_arn
+  tags                     = { Component = "pipeline-alerts" }
 }
 
 module "lambda" {
@@ -172,11 +176,12 @@ module "jenkins" {
   count  = local.jenkins_enabled ? 1 : 0
 
   role_name                     = var.jenkins.role_name
-  tooling_account_id            = var.accounts.tooling
+  jenkins_principal_arn         = var.jenkins.principal_arn
+  jenkins_external_id           = var.jenkins.external_id
+  permissions_boundary_arn      = module.iam[0].permissions_boundary_arn
   account_id                    = local.account_id
   region                        = var.aws_region
   environment                   = var.environment
-  project_name                  = var.project_name
   log_group_name                = var.jenkins.log_group_name
   log_retention_days            = var.jenkins.log_retention_days
   kms_key_arn                   = module.workload_kms[0].key_arn

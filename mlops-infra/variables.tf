@@ -63,7 +63,7 @@ variable "terraform_state_bucket" {
 }
 
 variable "model_registry" {
-  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket, KMS key alias and the approver role (the only principal that may approve or reject a version)."
+  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket, KMS key alias, the approver role (the only principal that may approve or reject a version) and the IAM roles or users trusted to assume it."
   type = object({
     model_package_group_name           = string
     artifacts_bucket_name              = string
@@ -71,6 +71,7 @@ variable "model_registry" {
     kms_alias                          = string
     noncurrent_version_expiration_days = number
     approver_role_name                 = string
+    approver_trusted_principal_arns    = list(string)
   })
 
   validation {
@@ -104,6 +105,13 @@ variable "model_registry" {
   validation {
     condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.model_registry.approver_role_name))
     error_message = "model_registry.approver_role_name must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+
+  validation {
+    condition = length(var.model_registry.approver_trusted_principal_arns) > 0 && alltrue([
+      for arn in var.model_registry.approver_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[a-zA-Z0-9+=,.@/_-]+$", arn))
+    ])
+    error_message = "model_registry.approver_trusted_principal_arns must list at least one IAM role or user ARN (arn:<partition>:iam::<account>:role/<name>); account roots and wildcards are refused (each listed principal may approve models)."
   }
 }
 
@@ -247,11 +255,14 @@ variable "workload" {
 }
 
 variable "jenkins" {
-  description = "Jenkins deployment access (workload accounts: a dev build assumes the role in dev, a prod build in prod): the cross-account role the tooling account assumes and the jenkins-log CloudWatch log group. null elsewhere."
+  description = "Jenkins deployment access (workload accounts: a dev build assumes the role in dev, a prod build in prod): the cross-account role, the one tooling-account principal it trusts (principal_arn, with external_id as sts:ExternalId when set), the jenkins-log CloudWatch log group, and the Jenkins users or groups who may approve a prod apply (prod_apply_submitter, read by the Jenkinsfile). null elsewhere."
   type = object({
-    role_name          = string
-    log_group_name     = string
-    log_retention_days = number
+    role_name            = string
+    log_group_name       = string
+    log_retention_days   = number
+    principal_arn        = string
+    external_id          = optional(string)
+    prod_apply_submitter = string
   })
   default = null
 
@@ -273,6 +284,21 @@ variable "jenkins" {
   validation {
     condition     = var.jenkins == null ? true : contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.jenkins.log_retention_days)
     error_message = "jenkins.log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : can(regex("^arn:aws[a-z-]*:iam::${var.accounts.tooling}:(role|user)/[a-zA-Z0-9+=,.@/_-]+$", var.jenkins.principal_arn))
+    error_message = "jenkins.principal_arn must be the ARN of the IAM role or user Jenkins runs as in the tooling account (accounts.tooling), (arn:<partition>:iam::<tooling>:role/<name>); an account root or a wildcard is refused (the deployment role trusts this principal alone)."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : (var.jenkins.external_id == null ? true : (length(var.jenkins.external_id) >= 2 && length(var.jenkins.external_id) <= 1224 && can(regex("^[a-zA-Z0-9+=,.@:/_-]+$", var.jenkins.external_id))))
+    error_message = "jenkins.external_id must be null or 2-1224 of A-Z a-z 0-9 + = , . @ : / _ - (the sts:ExternalId Jenkins presents)."
+  }
+
+  validation {
+    condition     = var.jenkins == null ? true : can(regex("^[^,[:space:]]([^,]*[^,[:space:]])?([[:space:]]*,[[:space:]]*[^,[:space:]]([^,]*[^,[:space:]])?)*$", var.jenkins.prod_apply_submitter))
+    error_message = "jenkins.prod_apply_submitter must name the Jenkins users or groups who may approve a prod apply, separated by commas (e.g. mlops-prod-approvers,alice), with no empty name."
   }
 }
 

@@ -42,6 +42,12 @@ KMS_ALIAS = re.compile(r"alias/[a-zA-Z0-9/_-]{1,250}", re.ASCII)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 SCHEDULE = re.compile(r"(cron\([^()]+\)|rate\([0-9]+ (minute|minutes|hour|hours|day|days)\))", re.ASCII)
 INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+", re.ASCII)
+# An IAM role or user (never an account root or a wildcard); group 1 is its account.
+PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):(role|user)/[a-zA-Z0-9+=,.@/_-]+", re.ASCII)
+PRINCIPAL_HINT = "use an IAM role or user ARN such as arn:aws:iam::123456789012:role/name (no account root, no '*')"
+EXTERNAL_ID = re.compile(r"[a-zA-Z0-9+=,.@:/_-]{2,1224}", re.ASCII)
+# Jenkins' input `submitter`: user ids or group names separated by commas, none empty.
+SUBMITTERS = re.compile(r"[^,\s]([^,]*[^,\s])?(\s*,\s*[^,\s]([^,]*[^,\s])?)*", re.ASCII)
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
 PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 # How the data-quality baseline and drift check run: SageMaker Model Monitor's analyzer container (closed to new
@@ -83,8 +89,9 @@ class _Fields:
 
     def get(self, key: str, kind: type | tuple[type, ...], pattern: re.Pattern | None = None, hint: str = "",
             default: Any = None, optional: bool = False):
+        """`optional`: the key may be missing or null, both read as `default`."""
         self.known.add(key)
-        if key not in self.data:
+        if key not in self.data or (optional and self.data[key] is None):
             if optional:
                 return default
             raise self._fail(key, "is missing")
@@ -97,6 +104,23 @@ class _Fields:
         if pattern is not None and not pattern.fullmatch(value):
             raise self._fail(key, f"has invalid value {value!r}: {hint}")
         return value
+
+    def string_list(self, key: str, pattern: re.Pattern, hint: str) -> tuple[str, ...]:
+        """A non-empty list of strings, each matching `pattern`; an error names the item (`field[1]`)."""
+        self.known.add(key)
+        if key not in self.data:
+            raise self._fail(key, "is missing")
+        values = self.data[key]
+        if not isinstance(values, list):
+            raise self._fail(key, f"must be a list of strings, got {json.dumps(values)}")
+        if not values:
+            raise self._fail(key, "must list at least one value")
+        for index, value in enumerate(values):
+            if not isinstance(value, str):
+                raise self._fail(f"{key}[{index}]", f"must be a string, got {json.dumps(value)}")
+            if not pattern.fullmatch(value):
+                raise self._fail(f"{key}[{index}]", f"has invalid value {value!r}: {hint}")
+        return tuple(values)
 
     def choice(self, key: str, choices: tuple[str, ...]) -> str:
         value = self.get(key, str)
@@ -144,6 +168,8 @@ class ModelRegistry:
     noncurrent_version_expiration_days: int
     approver_role_name: str
     """The registry account's role that alone may approve or reject a version (approve-model assumes it)."""
+    approver_trusted_principal_arns: tuple[str, ...]
+    """The IAM roles or users that may assume the approver role."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +215,12 @@ class Jenkins:
     role_name: str
     log_group_name: str
     log_retention_days: int
+    principal_arn: str
+    """The tooling account's IAM role or user Jenkins runs as: the only principal the deployment role trusts."""
+    prod_apply_submitter: str
+    """Jenkins users or groups (comma-separated) who may approve a prod apply (the Jenkinsfile's input submitter)."""
+    external_id: str | None = None
+    """The sts:ExternalId Jenkins presents when it assumes the deployment role, if any."""
 
 
 @dataclass(frozen=True)
@@ -347,6 +379,8 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
         noncurrent_version_expiration_days=registry_fields.positive("noncurrent_version_expiration_days"),
         approver_role_name=registry_fields.get("approver_role_name", str, IAM_NAME,
                                                "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"),
+        approver_trusted_principal_arns=registry_fields.string_list("approver_trusted_principal_arns",
+                                                                    PRINCIPAL_ARN, PRINCIPAL_HINT),
     )
 
     workload_fields = top.child("workload", optional=True)
@@ -359,14 +393,7 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
         _check_approval(path, environment, workload.pipeline)
 
     jenkins_fields = top.child("jenkins", optional=True)
-    jenkins = None
-    if jenkins_fields is not None:
-        jenkins = Jenkins(
-            role_name=jenkins_fields.get("role_name", str, IAM_NAME, "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"),
-            log_group_name=jenkins_fields.get("log_group_name", str, re.compile(r"[\w/.#-]{1,512}", re.ASCII),
-                                              "log group names use [A-Za-z0-9_/.#-]"),
-            log_retention_days=jenkins_fields.positive("log_retention_days"),
-        )
+    jenkins = _parse_jenkins(jenkins_fields, accounts) if jenkins_fields is not None else None
 
     return EnvConfig(
         path=path,
@@ -380,6 +407,26 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
         workload=workload,
         jenkins=jenkins,
     )
+
+
+def _parse_jenkins(fields: _Fields, accounts: Accounts) -> Jenkins:
+    jenkins = Jenkins(
+        role_name=fields.get("role_name", str, IAM_NAME, "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"),
+        log_group_name=fields.get("log_group_name", str, re.compile(r"[\w/.#-]{1,512}", re.ASCII),
+                                  "log group names use [A-Za-z0-9_/.#-]"),
+        log_retention_days=fields.positive("log_retention_days"),
+        principal_arn=fields.get("principal_arn", str, PRINCIPAL_ARN, PRINCIPAL_HINT),
+        external_id=fields.get("external_id", str, EXTERNAL_ID, "use null or 2-1224 of [A-Za-z0-9+=,.@:/_-]",
+                               optional=True),
+        prod_apply_submitter=fields.get("prod_apply_submitter", str, SUBMITTERS,
+                                        "name the Jenkins users or groups who may approve a prod apply, separated "
+                                        "by commas (e.g. mlops-prod-approvers,alice), with no empty name"),
+    )
+    if PRINCIPAL_ARN.fullmatch(jenkins.principal_arn).group(1) != accounts.tooling:
+        raise fields._fail("principal_arn", f"has invalid value {jenkins.principal_arn!r}: Jenkins runs in the "
+                                            f"tooling account (accounts.tooling, {accounts.tooling}); use a role or "
+                                            "user there")
+    return jenkins
 
 
 def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Workload:

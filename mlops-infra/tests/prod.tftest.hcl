@@ -71,11 +71,12 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
 
   variables {
     role_name                     = var.jenkins.role_name
-    tooling_account_id            = var.accounts.tooling
+    jenkins_principal_arn         = var.jenkins.principal_arn
+    jenkins_external_id           = null
+    permissions_boundary_arn      = "arn:aws:iam::${var.accounts.prod}:policy/${var.project_name}-prod-workload-boundary"
     account_id                    = var.accounts.prod
     region                        = var.aws_region
     environment                   = var.environment
-    project_name                  = var.project_name
     state_key                     = "mlops-infra/${var.environment}.tfstate"
     terraform_state_bucket        = var.terraform_state_bucket
     log_group_name                = var.jenkins.log_group_name
@@ -99,33 +100,81 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
   }
 
   assert {
-    condition     = aws_iam_role.jenkins.name == var.jenkins.role_name && jsondecode(aws_iam_role.jenkins.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::${var.accounts.tooling}:root"
-    error_message = "the Jenkins role must be named as in the tfvars and trusted by the tooling account only"
+    condition = aws_iam_role.jenkins.name == var.jenkins.role_name && jsondecode(aws_iam_role.jenkins.assume_role_policy).Statement == [{
+      Sid = "JenkinsAssumesTheRole", Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = var.jenkins.principal_arn }
+    }]
+    error_message = "the Jenkins role must be named as in the tfvars and trusted by jenkins.principal_arn only (not an account root)"
   }
 
   assert {
     condition = alltrue(flatten([
       for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : [
-        for action in flatten([s.Action]) : s.Effect == "Allow" && action != "*" && !endswith(action, ":*")
+        for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*")
       ]
     ]))
-    error_message = "the Jenkins policy may not allow every action, nor every action of a service"
+    error_message = "the Jenkins policy may not name every action, nor every action of a service"
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : (
-        toset(flatten([s.Action])) == toset(["kms:ListAliases"]) ||
-        try(s.Condition.StringEquals["aws:RequestTag/Project"], "") == var.project_name
-      )
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : toset(flatten([s.Action])) == toset(["kms:ListAliases"])
     ])
-    error_message = "Resource \"*\" is allowed only for kms:ListAliases and for creating keys tagged with the project"
+    error_message = "Resource \"*\" is allowed only for kms:ListAliases: no tagging or creating keys on \"*\""
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : [
+        for action in flatten([s.Action]) : !startswith(action, "kms:") || action == "kms:ListAliases" ? true : alltrue([
+          for resource in flatten([s.Resource]) : contains([var.kms_key_arn, "arn:aws:kms:${var.aws_region}:${var.accounts.prod}:${var.workload.kms_alias}"], resource)
+        ])
+      ]
+    ]))
+    error_message = "Jenkins may manage only the workload key of this state (by ARN) and its alias"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : !contains(flatten([s.Action]), "kms:CreateKey")
+    ])
+    error_message = "creating keys takes a person"
   }
 
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement :
-      !contains(flatten([s.Resource]), "arn:aws:iam::${var.accounts.prod}:role/${var.jenkins.role_name}") ? true : length(setintersection(
+      s.Effect == "Deny" || length(setintersection(toset(flatten([s.Action])), toset(["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"]))) == 0 ? true : (
+        s.Condition == { StringEquals = { "iam:PermissionsBoundary" = var.permissions_boundary_arn } }
+      )
+    ])
+    error_message = "Jenkins may create a role or change its permissions or trust only when the role carries the workload permissions boundary"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Effect == "Deny" && !can(s.Condition) &&
+      length(setsubtract(toset([
+        "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
+      ]), toset(flatten([s.Action])))) == 0 &&
+      contains(flatten([s.Resource]), var.permissions_boundary_arn) &&
+      length(setsubtract(toset([for name in [var.workload.sagemaker_execution_role_name, var.workload.lambda_role_name, var.workload.events_role_name, var.workload.alert_lambda_role_name] : "arn:aws:iam::${var.accounts.prod}:role/${name}"]), toset(flatten([s.Resource])))) == 0
+    ])
+    error_message = "Jenkins must be denied removing or replacing the boundary of a workload role and changing the boundary policy"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement :
+      s.Effect == "Deny" || length(setintersection(toset(flatten([s.Action])), toset(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "iam:CreatePolicy"]))) == 0
+    ])
+    error_message = "no statement may allow Jenkins to change a boundary or create policies"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement :
+      s.Effect == "Deny" || !contains(flatten([s.Resource]), "arn:aws:iam::${var.accounts.prod}:role/${var.jenkins.role_name}") ? true : length(setintersection(
         toset(flatten([s.Action])), toset(["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"])
       )) == 0
     ])
@@ -134,7 +183,7 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Action != "iam:PassRole" ? true : can(s.Condition.StringEquals["iam:PassedToService"])
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Action != "iam:PassRole" || s.Effect == "Deny" ? true : can(s.Condition.StringEquals["iam:PassedToService"])
     ])
     error_message = "every PassRole must name the service the role is passed to"
   }
@@ -159,4 +208,84 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     condition     = aws_cloudwatch_log_group.jenkins.retention_in_days == var.jenkins.log_retention_days && aws_cloudwatch_log_group.jenkins.kms_key_id == var.kms_key_arn
     error_message = "jenkins-log must be encrypted with the workload key and keep logs as long as the tfvars say"
   }
+}
+
+run "jenkins_role_requires_the_external_id_when_one_is_set" {
+  command = plan
+
+  module {
+    source = "./modules/jenkins"
+  }
+
+  variables {
+    role_name                     = var.jenkins.role_name
+    jenkins_principal_arn         = var.jenkins.principal_arn
+    jenkins_external_id           = "mlops-jenkins-prod"
+    permissions_boundary_arn      = "arn:aws:iam::${var.accounts.prod}:policy/${var.project_name}-prod-workload-boundary"
+    account_id                    = var.accounts.prod
+    region                        = var.aws_region
+    environment                   = var.environment
+    state_key                     = "mlops-infra/${var.environment}.tfstate"
+    terraform_state_bucket        = var.terraform_state_bucket
+    log_group_name                = var.jenkins.log_group_name
+    log_retention_days            = var.jenkins.log_retention_days
+    kms_key_arn                   = "arn:aws:kms:${var.aws_region}:${var.accounts.prod}:key/11111111-2222-3333-4444-555555555555"
+    data_bucket_name              = var.workload.data_bucket_name
+    workload_kms_alias            = var.workload.kms_alias
+    sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+    lambda_role_name              = var.workload.lambda_role_name
+    events_role_name              = var.workload.events_role_name
+    alert_topic_name              = var.workload.alert_topic_name
+    rule_name_prefix              = var.project_name
+    latest_model_function_name    = var.workload.latest_model_function_name
+    alert_function_name           = var.workload.alert_function_name
+    alert_lambda_role_name        = var.workload.alert_lambda_role_name
+    managed_log_group_names       = [var.jenkins.log_group_name]
+    pipeline_arns                 = ["arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}"]
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.jenkins.assume_role_policy).Statement == [{
+      Sid       = "JenkinsAssumesTheRole", Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = var.jenkins.principal_arn }
+      Condition = { StringEquals = { "sts:ExternalId" = "mlops-jenkins-prod" } }
+    }]
+    error_message = "with jenkins_external_id set, the trust must require it (sts:ExternalId)"
+  }
+}
+
+run "jenkins_trust_refuses_an_account_root" {
+  command = plan
+
+  module {
+    source = "./modules/jenkins"
+  }
+
+  variables {
+    role_name                     = var.jenkins.role_name
+    jenkins_principal_arn         = "arn:aws:iam::${var.accounts.tooling}:root"
+    jenkins_external_id           = null
+    permissions_boundary_arn      = "arn:aws:iam::${var.accounts.prod}:policy/${var.project_name}-prod-workload-boundary"
+    account_id                    = var.accounts.prod
+    region                        = var.aws_region
+    environment                   = var.environment
+    state_key                     = "mlops-infra/${var.environment}.tfstate"
+    terraform_state_bucket        = var.terraform_state_bucket
+    log_group_name                = var.jenkins.log_group_name
+    log_retention_days            = var.jenkins.log_retention_days
+    kms_key_arn                   = "arn:aws:kms:${var.aws_region}:${var.accounts.prod}:key/11111111-2222-3333-4444-555555555555"
+    data_bucket_name              = var.workload.data_bucket_name
+    workload_kms_alias            = var.workload.kms_alias
+    sagemaker_execution_role_name = var.workload.sagemaker_execution_role_name
+    lambda_role_name              = var.workload.lambda_role_name
+    events_role_name              = var.workload.events_role_name
+    alert_topic_name              = var.workload.alert_topic_name
+    rule_name_prefix              = var.project_name
+    latest_model_function_name    = var.workload.latest_model_function_name
+    alert_function_name           = var.workload.alert_function_name
+    alert_lambda_role_name        = var.workload.alert_lambda_role_name
+    managed_log_group_names       = [var.jenkins.log_group_name]
+    pipeline_arns                 = ["arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}"]
+  }
+
+  expect_failures = [var.jenkins_principal_arn]
 }

@@ -94,10 +94,11 @@ run "registry_key_grants_dev_and_prod_cryptography_only" {
     condition = alltrue([
       for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid != "AllowCryptographyForOtherAccounts" ? true : (
         toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]) &&
-        toset(flatten([s.Action])) == toset(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"])
+        toset(flatten([s.Action])) == toset(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]) &&
+        s.Condition == { StringEquals = { "kms:ViaService" = ["s3.${var.aws_region}.amazonaws.com", "sagemaker.${var.aws_region}.amazonaws.com"] } }
       )
     ])
-    error_message = "dev and prod account principals must get exactly Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey"
+    error_message = "dev and prod account principals must get exactly Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey, through S3 and SageMaker only (kms:ViaService)"
   }
 
   assert {
@@ -126,6 +127,8 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
     model_package_group_name           = var.model_registry.model_package_group_name
     dev_account_id                     = var.accounts.dev
     prod_account_id                    = var.accounts.prod
+    approver_role_name                 = var.model_registry.approver_role_name
+    approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
   }
 
   assert {
@@ -195,10 +198,60 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement :
-      toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]) &&
-      toset(flatten([s.Action])) == toset(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"])
+      toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
     ])
-    error_message = "the model package group policy must let dev and prod create, describe, list and update packages, nothing else"
+    error_message = "the model package group policy may name the dev and prod account principals only"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement : s.Sid => {
+        effect = s.Effect, actions = toset(flatten([s.Action])), resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      }
+      } == {
+      AllowWorkloadAccountsToReadModels = {
+        effect    = "Allow", actions = toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"])
+        resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
+      }
+      AllowWorkloadAccountsToRegisterPendingModelsOnly = {
+        effect    = "Allow", actions = toset(["sagemaker:CreateModelPackage"])
+        resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"])
+        condition = jsonencode({ StringEquals = { "sagemaker:ModelApprovalStatus" = "PendingManualApproval" } })
+      }
+      DenyApprovalFromWorkloadAccounts = {
+        effect    = "Deny", actions = toset(["sagemaker:UpdateModelPackage"])
+        resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
+      }
+    }
+    error_message = "dev and prod may describe and list the group and create packages only with sagemaker:ModelApprovalStatus = PendingManualApproval; approving (UpdateModelPackage) is denied to them and allowed to nobody"
+  }
+
+  assert {
+    condition = aws_iam_role.approver.name == var.model_registry.approver_role_name && [
+      for s in jsondecode(aws_iam_role.approver.assume_role_policy).Statement : {
+        effect = s.Effect, action = s.Action, principals = toset(flatten([s.Principal.AWS])), condition = try(s.Condition, null)
+      }
+      ] == [{
+        effect = "Allow", action = "sts:AssumeRole", principals = toset(var.model_registry.approver_trusted_principal_arns), condition = null
+    }]
+    error_message = "the approver role must be named as in the tfvars and trusted by exactly model_registry.approver_trusted_principal_arns"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_role_policy.approver.policy).Statement : s.Sid => {
+        effect = s.Effect, actions = toset(flatten([s.Action])), resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      }
+      } == {
+      ReadModelVersions = {
+        effect    = "Allow", actions = toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"])
+        resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
+      }
+      ApproveOrRejectModelVersions = {
+        effect = "Allow", actions = toset(["sagemaker:UpdateModelPackage"]), resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
+      }
+    }
+    error_message = "the approver role may read the group and update (approve or reject) its versions, nothing else"
   }
 
   assert {

@@ -216,6 +216,62 @@ run "noncurrent_version_expiration_of_half_a_day" {
   expect_failures = [var.model_registry]
 }
 
+run "no_approver_trusted" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    model_registry = merge(var.model_registry, { approver_trusted_principal_arns = [] })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "approver_trusted_account_root" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    model_registry = merge(var.model_registry, { approver_trusted_principal_arns = ["arn:aws:iam::${var.accounts.tooling}:root"] })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "approver_trusted_wildcard" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    model_registry = merge(var.model_registry, { approver_trusted_principal_arns = concat(var.model_registry.approver_trusted_principal_arns, ["arn:aws:iam::${var.accounts.tooling}:role/*"]) })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "approver_trusted_not_an_arn" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    model_registry = merge(var.model_registry, { approver_trusted_principal_arns = ["mammo-model-approvers"] })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
 run "workload_missing_in_a_workload_account" {
   command = plan
 
@@ -504,7 +560,7 @@ run "jenkins_without_a_workload" {
   }
 
   variables {
-    jenkins     = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 365 }
+    # jenkins keeps the dev tfvars' value
     environment = "registry"
     workload    = null
   }
@@ -520,7 +576,7 @@ run "jenkins_role_name_with_space" {
   }
 
   variables {
-    jenkins = { role_name = "jenkins role", log_group_name = "jenkins-log", log_retention_days = 365 }
+    jenkins = merge(var.jenkins, { role_name = "jenkins role" })
   }
 
   expect_failures = [var.jenkins]
@@ -534,7 +590,7 @@ run "jenkins_log_group_with_space" {
   }
 
   variables {
-    jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins log", log_retention_days = 365 }
+    jenkins = merge(var.jenkins, { log_group_name = "jenkins log" })
   }
 
   expect_failures = [var.jenkins]
@@ -548,7 +604,120 @@ run "jenkins_retention_cloudwatch_rejects" {
   }
 
   variables {
-    jenkins = { role_name = "cross-account-jenkins-role", log_group_name = "jenkins-log", log_retention_days = 42 }
+    jenkins = merge(var.jenkins, { log_retention_days = 42 })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_principal_is_the_tooling_account_root" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { principal_arn = "arn:aws:iam::${var.accounts.tooling}:root" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_principal_wildcard" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { principal_arn = "arn:aws:iam::${var.accounts.tooling}:role/*" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_principal_outside_the_tooling_account" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { principal_arn = "arn:aws:iam::${var.accounts.dev}:role/jenkins" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_external_id_of_one_character" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { external_id = "x" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_external_id_too_long" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    # 35 x 35 = 1225 characters (range() stops at 1024 values)
+    jenkins = merge(var.jenkins, { external_id = join("", [for i in range(35) : "abcdefghijklmnopqrstuvwxyz012345678"]) })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_external_id_with_space" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { external_id = "mlops jenkins" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_prod_apply_submitter_empty" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { prod_apply_submitter = "" })
+  }
+
+  expect_failures = [var.jenkins]
+}
+
+run "jenkins_prod_apply_submitter_with_an_empty_name" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    jenkins = merge(var.jenkins, { prod_apply_submitter = "mlops-prod-approvers,,alice" })
   }
 
   expect_failures = [var.jenkins]

@@ -170,6 +170,57 @@ run "roles_are_least_privilege" {
     ]
     latest_model_function_name = var.workload.latest_model_function_name
     lambda_log_group_name      = "/aws/lambda/${var.workload.latest_model_function_name}"
+    permissions_boundary_name  = "${var.project_name}-${var.environment}-workload-boundary"
+  }
+
+  # The policy's ARN is known after apply only: a stand-in, which the roles must name.
+  override_resource {
+    target          = aws_iam_policy.boundary
+    override_during = plan
+    values          = { arn = "arn:aws:iam::000000000000:policy/boundary-under-test" }
+  }
+
+  assert {
+    condition = alltrue([
+      for role in [aws_iam_role.sagemaker_execution, aws_iam_role.lambda, aws_iam_role.events] :
+      role.permissions_boundary == aws_iam_policy.boundary.arn
+    ]) && output.permissions_boundary_arn == "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
+    error_message = "every workload role must carry the workload permissions boundary"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_policy.boundary.policy).Statement : [
+        for action in flatten([s.Action]) : s.Effect == "Allow" && action != "*" && !endswith(action, ":*") && (
+          !startswith(action, "iam:") || action == "iam:PassRole"
+        ) && action != "sagemaker:UpdateModelPackage"
+      ]
+    ]))
+    error_message = "the boundary may name no wildcard action, nothing of IAM but PassRole, and never UpdateModelPackage (approval)"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in [aws_iam_role_policy.sagemaker_execution.policy, aws_iam_role_policy.lambda.policy, aws_iam_role_policy.events.policy] : [
+        for s in jsondecode(policy).Statement : [
+          for action in flatten([s.Action]) : anytrue([for b in jsondecode(aws_iam_policy.boundary.policy).Statement : contains(flatten([b.Action]), action)])
+        ]
+      ]
+    ]))
+    error_message = "the boundary must allow every action the workload roles' policies use (or the roles would silently lose it)"
+  }
+
+  assert {
+    condition = [
+      for role in [aws_iam_role.sagemaker_execution, aws_iam_role.lambda, aws_iam_role.events] :
+      jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"]
+    ] == [for i in range(3) : var.accounts[var.environment]]
+    error_message = "every service-role trust must be limited to this account (aws:SourceAccount)"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.sagemaker_execution.assume_role_policy).Statement[0].Condition.ArnLike["aws:SourceArn"] == "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:*"
+    error_message = "SageMaker may assume the execution role only for this account's resources (aws:SourceArn)"
   }
 
   assert {
@@ -361,10 +412,16 @@ run "alert_function" {
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.train_pipeline_name)}",
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts[var.environment]}:pipeline/${lower(var.workload.inference_pipeline_name)}",
     ]
-    retrain_on_failure_of  = var.workload.inference_pipeline_name
-    retrain_pipeline_name  = var.workload.train_pipeline_name
-    retrain_input_data_uri = "s3://${var.workload.data_bucket_name}/data/train/"
-    tags                   = { Component = "pipeline-alerts" }
+    retrain_on_failure_of    = var.workload.inference_pipeline_name
+    retrain_pipeline_name    = var.workload.train_pipeline_name
+    retrain_input_data_uri   = "s3://${var.workload.data_bucket_name}/data/train/"
+    permissions_boundary_arn = "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
+    tags                     = { Component = "pipeline-alerts" }
+  }
+
+  assert {
+    condition     = aws_iam_role.this.permissions_boundary == var.permissions_boundary_arn
+    error_message = "the alert function's role must carry the workload permissions boundary"
   }
 
   assert {

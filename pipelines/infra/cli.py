@@ -5,7 +5,8 @@
   mlops-infra apply --env dev [--plan F]   applies a saved plan, or plans and applies with -auto-approve
   mlops-infra destroy|init|output --env dev
   mlops-infra force-unlock --env dev [--lock-id ID]   release the state lock a crashed run left
-  mlops-infra check                        terraform fmt -check, validate of every root, checkov
+  mlops-infra check [--plans [--local]]    terraform fmt -check, validate of every root, checkov; with --plans
+                                           also checkov on each (bootstrapped) account's rendered plan
 
 `--local` runs against the local AWS stack started by `mlops-local up` (the same as having AWS_ENDPOINT_URL
 set); otherwise terraform acts with the current AWS credentials, which must be for the environment's account.
@@ -55,13 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("name", nargs="?", help="print only this output")
     unlock = environment_command("force-unlock", "release the state lock a crashed run left")
     unlock.add_argument("--lock-id", help="the lock's ID (default: the one held now, read from its lock file)")
-    commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
+    check = commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
+    check.add_argument("--plans", action="store_true",
+                       help="also plan every (bootstrapped) account and run checkov on its rendered plan JSON")
+    check.add_argument("--local", action="store_true", help="with --plans: plan against the local AWS stack")
     return parser
 
 
 def execute(args: argparse.Namespace) -> int:
     if args.command == "check":
         terraform.check()
+        if args.plans:
+            target = Target.for_cli(args.local, os.environ)
+            for environment in ENVIRONMENTS:
+                runner = terraform.runner_for(environment, target)
+                print(f"{environment}: checkov passed the plan {runner.scan_plan(runner.work_dir / 'plans')}")
         print("terraform fmt, validate, checkov and README tables: all passed")
         return 0
     runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))

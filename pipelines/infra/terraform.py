@@ -386,6 +386,25 @@ class TerraformRunner:
         # -detailed-exitcode: 0 = no changes, 2 = changes, 1 = error.
         return self.run(self.root, *args, ok_codes=(0, 2), env=env).returncode == 2
 
+    def scan_plan(self, out_dir: Path) -> Path:
+        """Plan into `out_dir`, render the plan as JSON and run checkov on it: InfraError naming each failed check.
+
+        The rendered plan holds the policies as built from the tfvars (module inputs resolved), which a scan of
+        the HCL cannot see. Skips stay next to their resource: checkov reads them from the source tree
+        (--repo-root-for-plan-enrichment). Returns the plan JSON's path.
+        """
+        out_dir = Path(out_dir)
+        plan_file = out_dir / f"{self.config.environment}.tfplan"
+        self.plan(out=plan_file)
+        rendered = self.run(self.root, "show", "-json", "-no-color", str(plan_file.resolve()), quiet_stdout=True)
+        plan_json = out_dir / f"{self.config.environment}.plan.json"
+        plan_json.write_text(rendered.stdout)
+        _check_step(f"checkov ({self.config.environment} plan)",
+                    [checkov_binary(), "-f", str(plan_json), "--framework", "terraform_plan",
+                     "--repo-root-for-plan-enrichment", str(self.root), "--skip-download", "--compact", "--quiet"],
+                    dict(os.environ))
+        return plan_json
+
     def apply(self, plan: Path | None = None) -> None:
         """Apply a saved plan, or plan-and-apply with -auto-approve when none is given."""
         if plan is not None:

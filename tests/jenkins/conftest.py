@@ -37,14 +37,14 @@ def harness_server(groovy: dict[str, str], tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def run_jenkinsfile(harness_server: HarnessServer) -> Callable[..., dict]:
     """`run_jenkinsfile(params, fail_commands=(), input_response="proceed", jenkinsfile=JENKINSFILE,
-    execute=(), credentials=None, build_number=1)` -> the harness report.
+    execute=(), credentials=None, build_number=1, workspace=REPO_ROOT)` -> the harness report.
     Runs that only record are cached per session."""
     cache: dict[str, dict] = {}
 
     def run(params: dict, fail_commands=(), input_response: str = "proceed", jenkinsfile: Path = JENKINSFILE,
-            execute=(), credentials: dict | None = None, build_number: int = 1) -> dict:
+            execute=(), credentials: dict | None = None, build_number: int = 1, workspace: Path = REPO_ROOT) -> dict:
         request = {
-            "jenkinsfile": str(jenkinsfile), "workspace": str(REPO_ROOT), "params": params,
+            "jenkinsfile": str(jenkinsfile), "workspace": str(workspace), "params": params,
             "failCommands": list(fail_commands), "inputResponse": input_response,
             "execute": list(execute), "credentials": credentials or {}, "buildNumber": build_number,
             # Executed commands get this process' environment as it is now (local stack endpoint, work dirs).

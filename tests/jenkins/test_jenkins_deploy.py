@@ -95,10 +95,9 @@ def executed(report: dict, stage_name: str) -> dict:
     return command
 
 
-def test_the_jenkins_role_trusts_the_tooling_account(prod_account, jenkins_credentials):
+def test_the_jenkins_role_trusts_the_configured_jenkins_principal_only(prod_account, jenkins_credentials):
     trust = prod_account.client("iam").get_role(RoleName=JENKINS_ROLE)["Role"]["AssumeRolePolicyDocument"]
-    assert [statement["Principal"] for statement in trust["Statement"]] == [
-        {"AWS": f"arn:aws:iam::{PROD.accounts.tooling}:root"}]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [{"AWS": PROD.jenkins.principal_arn}]
     identity = boto3.client(
         "sts", region_name=PROD.aws_region, aws_access_key_id=jenkins_credentials["AccessKeyId"],
         aws_secret_access_key=jenkins_credentials["SecretAccessKey"],

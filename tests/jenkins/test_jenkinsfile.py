@@ -6,6 +6,7 @@ say they execute the first stage, whose script only reads the repository.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -21,6 +22,8 @@ from jenkins_harness import (
     stage,
 )
 
+from pipelines.config import load_config
+
 pytestmark = pytest.mark.jenkins
 
 STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
@@ -34,6 +37,10 @@ STAGE_SCRIPTS = {
     "Terraform apply": ["./scripts/terraform-apply.sh"],
     "Upsert pipelines": ["./scripts/upsert-pipelines.sh"],
 }
+
+
+def prod_apply_submitter() -> str:
+    return load_config("prod").jenkins.prod_apply_submitter
 
 
 def statuses(report: dict) -> dict[str, str]:
@@ -51,7 +58,8 @@ def test_prod_apply_runs_every_stage_with_its_one_script(run_jenkinsfile):
         "Approve prod apply", "Terraform apply", "Upsert pipelines"]
     assert all(stage(report, name)["when"] is True for name in ["Approve prod apply", "Terraform apply"])
     assert report["inputs"] == [{"stage": "Approve prod apply", "ok": "Apply",
-                                 "message": "Apply the archived plan to prod account 333333333333?"}]
+                                 "message": "Apply the archived plan to prod account 333333333333?",
+                                 "submitter": prod_apply_submitter(), "submitterParameter": "APPROVED_BY"}]
     assert report["post"] == ["always"]
 
 
@@ -175,6 +183,31 @@ def test_no_stage_after_a_failure_runs(run_jenkinsfile, failing):
     failed_at = STAGES.index(report["failedStage"])
     assert all(ran[name] == "skipped: earlier failure" for name in STAGES[failed_at + 1:])
     assert "failure" in report["post"]
+
+
+def test_only_the_configured_submitter_may_approve_a_prod_apply(run_jenkinsfile):
+    submitter = prod_apply_submitter()
+    assert submitter.strip(), "environments/prod.tfvars.json must name who approves a prod apply"
+
+    [approval] = run_jenkinsfile(PROD_APPLY)["inputs"]
+
+    assert approval["submitter"] == submitter
+
+
+def test_a_prod_apply_without_a_configured_submitter_stops_before_any_deploy_stage(run_jenkinsfile, tmp_path):
+    # Without a submitter anybody with build rights could approve: the build must refuse, not ask everybody.
+    config = json.loads((REPO_ROOT / "environments" / "prod.tfvars.json").read_text())
+    del config["jenkins"]["prod_apply_submitter"]
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "prod.tfvars.json").write_text(json.dumps(config))
+
+    report = run_jenkinsfile(PROD_APPLY, workspace=tmp_path)
+
+    assert report["result"] == "FAILURE"
+    assert report["failedStage"] == "Read config"
+    assert report["inputs"] == []
+    assert [entry["stage"] for entry in report["withAWS"] if entry["stage"] in DEPLOY_STAGES] == []
+    assert "jenkins.prod_apply_submitter is not set" in json.dumps(report)
 
 
 def test_an_aborted_approval_applies_nothing_and_is_no_failure(run_jenkinsfile):

@@ -18,6 +18,7 @@ import pytest
 
 from pipelines.aws import session_for_account
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
+from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -137,16 +138,20 @@ def test_model_package_group_policy_names_dev_and_prod(applied_platform):
     assert sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"] == \
         registry.config.model_package_group_arn
     policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
-    by_principal: dict[str, set[str]] = {}
+    workload_roots = {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)}
+    by_effect: dict[str, set[str]] = {"Allow": set(), "Deny": set()}
     for statement in _statements(policy):
-        assert statement["Effect"] == "Allow"
-        for principal in _aws_principals(statement):
-            by_principal.setdefault(principal, set()).update(_actions(statement))
-    dev_actions = by_principal[_root(registry.config.accounts.dev)]
-    prod_actions = by_principal[_root(registry.config.accounts.prod)]
-    assert {"sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
-            "sagemaker:UpdateModelPackage"} <= dev_actions
-    assert {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"} <= prod_actions
+        assert _aws_principals(statement) == workload_roots
+        by_effect[statement["Effect"]] |= _actions(statement)
+        if "sagemaker:CreateModelPackage" in _actions(statement):
+            # Registered versions wait for an approver.
+            assert statement["Condition"] == {
+                "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+    assert by_effect == {
+        "Allow": {"sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+                  "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"},
+        "Deny": {"sagemaker:UpdateModelPackage"},
+    }
     _assert_no_wildcard_action(policy, "model package group policy")
 
 
@@ -297,16 +302,41 @@ def test_alert_function_may_be_invoked_by_the_failure_rules_only(workload):
     assert reads["sns:Publish"] == {config.alert_topic_arn}
 
 
-def test_prod_jenkins_role_is_trusted_by_the_tooling_account_and_logs_are_encrypted(applied_platform):
+def test_prod_jenkins_role_is_trusted_by_the_jenkins_principal_and_logs_are_encrypted(applied_platform):
     prod = applied_platform["prod"]
     iam = _client(prod, "iam")
     trust = iam.get_role(RoleName=prod.config.jenkins.role_name)["Role"]["AssumeRolePolicyDocument"]
     trusted = set().union(*(_aws_principals(s) for s in _statements(trust)))
-    assert trusted == {_root(prod.config.accounts.tooling)}
+    assert trusted == {prod.config.jenkins.principal_arn}
     [group] = _client(prod, "logs").describe_log_groups(logGroupNamePrefix=prod.config.jenkins.log_group_name)[
         "logGroups"]
     assert group["retentionInDays"] == prod.config.jenkins.log_retention_days
     assert group.get("kmsKeyId")
+
+
+def test_approver_role_alone_may_approve_and_is_trusted_by_the_configured_principals(applied_platform):
+    registry = applied_platform["registry"]
+    iam = _client(registry, "iam")
+    model_registry = registry.config.model_registry
+    role = iam.get_role(RoleName=model_registry.approver_role_name)["Role"]
+    trusted = set().union(*(_aws_principals(s) for s in _statements(role["AssumeRolePolicyDocument"])))
+    assert trusted == set(model_registry.approver_trusted_principal_arns)
+    [name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+    assert set().union(*(_actions(s) for s in _statements(document))) == {
+        "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages"}
+
+
+def test_every_workload_role_carries_the_boundary(workload):
+    iam = _client(workload, "iam")
+    boundary = f"arn:aws:iam::{workload.config.account_id}:policy/{workload.config.project_name}-" \
+               f"{workload.config.environment}-workload-boundary"
+    for name in (workload.config.workload.sagemaker_execution_role_name, workload.config.workload.lambda_role_name,
+                 workload.config.workload.events_role_name, workload.config.workload.alert_lambda_role_name):
+        role = iam.get_role(RoleName=name)["Role"]
+        assert role["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                                               "PermissionsBoundaryArn": boundary}, name
 
 
 # ---------------------------------------------------------------------- the CLI, drift and saved plans
@@ -353,6 +383,56 @@ def test_a_second_plan_has_no_changes(applied_platform):
         changes = dict(zip(applied_platform, pool.map(lambda a: a.runner.plan(), applied_platform.values()),
                            strict=True))
     assert changes == {"registry": False, "dev": False, "prod": False}
+
+
+@pytest.mark.parametrize("environment", ["registry", "dev", "prod"])
+def test_checkov_passes_the_rendered_plan_of_each_account(applied_platform, environment, tmp_path):
+    # The rendered plan holds the policies and settings as the tfvars build them (module inputs resolved, the
+    # applied resources' ARNs known), which the HCL scan cannot see. scan_plan raises naming each failed check.
+    plan_json = applied_platform[environment].runner.scan_plan(tmp_path)
+
+    report = _checkov_plan_report(plan_json)
+    assert [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]] == []
+    assert report["summary"]["passed"] > 0
+    for check in report["results"]["skipped_checks"]:
+        reason = check["check_result"].get("suppress_comment", "")
+        assert len(reason.split()) >= 4, f"{check['check_id']} on {check['resource']} is skipped without a reason"
+
+    # The same plan with the Jenkins (or approver) policy widened to every action fails the scan.
+    plan = json.loads(plan_json.read_text())
+    widened = 0
+    for module in _plan_modules(plan["planned_values"]["root_module"]):
+        for resource in module.get("resources", []):
+            if resource["type"] == "aws_iam_role_policy":
+                policy = json.loads(resource["values"]["policy"])
+                policy["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+                resource["values"]["policy"] = json.dumps(policy)
+                widened += 1
+    assert widened
+    plan_json.write_text(json.dumps(plan))
+    assert any(c["check_id"] in {"CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_290"}
+               for c in _checkov_plan_report(plan_json)["results"]["failed_checks"])
+
+
+def test_cli_check_scans_the_rendered_plan_of_every_account(applied_platform, tmp_path):
+    checked = _mlops_infra("check", "--plans", local_dir=tmp_path)  # the process is in local mode
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    for environment in applied_platform:
+        assert f"{environment}: checkov passed the plan " in checked.stdout
+
+
+def _checkov_plan_report(plan_json: Path) -> dict:
+    result = subprocess.run([checkov_binary(), "-f", str(plan_json), "--framework", "terraform_plan",
+                             "--repo-root-for-plan-enrichment", str(TERRAFORM_ROOT), "--skip-download",
+                             "--output", "json"], capture_output=True, text=True, check=False)
+    report = json.loads(result.stdout)
+    return report[0] if isinstance(report, list) else report
+
+
+def _plan_modules(module: dict):
+    yield module
+    for child in module.get("child_modules", []):
+        yield from _plan_modules(child)
 
 
 def test_a_plan_fails_on_the_lock_held_by_a_running_apply_and_the_state_survives(applied_platform, tmp_path):

@@ -169,6 +169,73 @@ def test_only_dev_may_allow_auto_approval(tmp_path, dev_document):
         load_config_file(write(tmp_path, dev_document, "dev.tfvars.json"))
 
 
+TOOLING_ROLE = "arn:aws:iam::123456789012:role"
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["model_registry"].update(approver_trusted_principal_arns=[]),
+     r"field 'model_registry\.approver_trusted_principal_arns' must list at least one value"),
+    (lambda d: d["model_registry"].update(approver_trusted_principal_arns=f"{TOOLING_ROLE}/approvers"),
+     r"field 'model_registry\.approver_trusted_principal_arns' must be a list of strings"),
+    (lambda d: d["model_registry"].pop("approver_trusted_principal_arns"),
+     r"field 'model_registry\.approver_trusted_principal_arns' is missing"),
+    (lambda d: d["model_registry"].update(approver_trusted_principal_arns=["arn:aws:iam::123456789012:root"]),
+     r"field 'model_registry\.approver_trusted_principal_arns\[0\]' has invalid value 'arn:aws:iam::123456789012:"
+     r"root': use an IAM role or user ARN"),
+    (lambda d: d["model_registry"].update(approver_trusted_principal_arns=[f"{TOOLING_ROLE}/a", f"{TOOLING_ROLE}/*"]),
+     r"field 'model_registry\.approver_trusted_principal_arns\[1\]' has invalid value .*no '\*'"),
+    (lambda d: d["model_registry"].update(approver_trusted_principal_arns=[42]),
+     r"field 'model_registry\.approver_trusted_principal_arns\[0\]' must be a string, got 42"),
+    (lambda d: d["jenkins"].update(principal_arn="arn:aws:iam::123456789012:root"),
+     r"field 'jenkins\.principal_arn' has invalid value 'arn:aws:iam::123456789012:root': use an IAM role or user"),
+    (lambda d: d["jenkins"].update(principal_arn=f"{TOOLING_ROLE}/*"), r"field 'jenkins\.principal_arn' has invalid"),
+    (lambda d: d["jenkins"].update(principal_arn="arn:aws:iam::333333333333:role/jenkins"),
+     r"field 'jenkins\.principal_arn' has invalid value 'arn:aws:iam::333333333333:role/jenkins': Jenkins runs in "
+     r"the tooling account \(accounts\.tooling, 123456789012\)"),
+    (lambda d: d["jenkins"].pop("principal_arn"), r"field 'jenkins\.principal_arn' is missing"),
+    (lambda d: d["jenkins"].update(external_id="x"),
+     r"field 'jenkins\.external_id' has invalid value 'x': use null or 2-1224 of"),
+    (lambda d: d["jenkins"].update(external_id="x" * 1225), r"field 'jenkins\.external_id' has invalid value"),
+    (lambda d: d["jenkins"].update(external_id="mlops jenkins"), r"field 'jenkins\.external_id' has invalid value"),
+    (lambda d: d["jenkins"].update(external_id=7), r"field 'jenkins\.external_id' must be a string, got 7"),
+    (lambda d: d["jenkins"].update(prod_apply_submitter=""),
+     r"field 'jenkins\.prod_apply_submitter' has invalid value '': name the Jenkins users or groups"),
+    (lambda d: d["jenkins"].update(prod_apply_submitter="approvers,,alice"),
+     r"field 'jenkins\.prod_apply_submitter' has invalid value 'approvers,,alice'"),
+    (lambda d: d["jenkins"].update(prod_apply_submitter="approvers,"),
+     r"field 'jenkins\.prod_apply_submitter' has invalid value 'approvers,'"),
+    (lambda d: d["jenkins"].pop("prod_apply_submitter"), r"field 'jenkins\.prod_apply_submitter' is missing"),
+])
+def test_approvers_and_the_jenkins_principal_follow_terraforms_rules(tmp_path, prod_document, mutate, message):
+    document = copy.deepcopy(prod_document)
+    mutate(document)
+    path = write(tmp_path, document)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config_file(path)
+    assert str(path) in str(raised.value)
+    assert raised.value.exit_code == 2
+
+
+def test_approvers_and_the_jenkins_principal_are_read(tmp_path, prod_document):
+    for environment in ("registry", "dev", "prod"):
+        assert load_config(environment).model_registry.approver_trusted_principal_arns == (
+            f"{TOOLING_ROLE}/mammo-model-approvers",)
+    jenkins = load_config("prod").jenkins
+    assert (jenkins.principal_arn, jenkins.external_id, jenkins.prod_apply_submitter) == (
+        f"{TOOLING_ROLE}/jenkins", None, "mlops-prod-approvers")
+    assert load_config("dev").jenkins.log_retention_days == 365
+    prod_document["jenkins"].update(external_id="mlops-jenkins:prod/1", prod_apply_submitter="Prod Approvers, alice")
+    prod_document["model_registry"]["approver_trusted_principal_arns"] = [
+        "arn:aws:iam::123456789012:user/alice", "arn:aws-us-gov:iam::123456789012:role/team/approvers"]
+    config = load_config_file(write(tmp_path, prod_document))
+    assert (config.jenkins.external_id, config.jenkins.prod_apply_submitter) == (
+        "mlops-jenkins:prod/1", "Prod Approvers, alice")
+    assert config.model_registry.approver_trusted_principal_arns == (
+        "arn:aws:iam::123456789012:user/alice", "arn:aws-us-gov:iam::123456789012:role/team/approvers")
+    del prod_document["jenkins"]["external_id"]  # optional: missing reads as null
+    assert load_config_file(write(tmp_path, prod_document)).jenkins.external_id is None
+
+
 def test_the_approver_role_is_in_the_registry_account():
     for environment in ("registry", "dev", "prod"):
         assert load_config(environment).approver_role_arn == "arn:aws:iam::111111111111:role/mammo-model-approver"

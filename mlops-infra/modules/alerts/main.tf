@@ -69,10 +69,11 @@ data "aws_iam_policy_document" "permissions" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = var.role_name
-  description        = "Lets the ${var.function_name} function read failed pipeline executions and their data-quality reports, and publish the alert."
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = var.role_name
+  description          = "Lets the ${var.function_name} function read failed pipeline executions and their data-quality reports, and publish the alert."
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -163,6 +163,16 @@ variable "timeout_seconds" {
   }
 }
 
+variable "permissions_boundary_arn" {
+  description = "ARN of the workload permissions boundary the function's role carries."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN (arn:<partition>:iam::<account>:policy/<name>)."
+  }
+}
+
 variable "tags" {
   description = "Tags added to the function, its role and its log group (the provider's default tags apply as well)."
   type        = map(string)

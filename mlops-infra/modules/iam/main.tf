@@ -26,6 +26,93 @@ locals {
   sagemaker_job_resource_arn = [for kind in ["processing-job", "training-job", "transform-job", "model"] : "${local.sagemaker_arn_prefix}:${kind}/*"]
 }
 
+# ---------------------------------------------------------------- permissions boundary
+
+# The most any workload role may do, whatever its inline policy says: the services and resources the
+# workload uses, nothing of IAM but passing roles to SageMaker, and no approval of model versions. Jenkins
+# may create or edit a workload role only with this boundary and cannot change it.
+data "aws_iam_policy_document" "boundary" {
+  #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken, cloudwatch:PutMetricData, sagemaker:ListModelPackages and the X-Ray writes have no resource types; every other statement names its resources
+  statement {
+    sid = "SageMakerInThisAccountAndTheRegistry"
+    actions = [
+      "sagemaker:AddTags", "sagemaker:ListTags", "sagemaker:CreateModel", "sagemaker:DescribeModel",
+      "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+      "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+      "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+      "sagemaker:DescribePipeline", "sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
+      "sagemaker:StartPipelineExecution", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+      "sagemaker:DescribeModelPackageGroup",
+    ]
+    resources = [
+      "${local.sagemaker_arn_prefix}:*",
+      "arn:${local.partition}:sagemaker:${var.region}:${var.registry_account_id}:*",
+    ]
+  }
+
+  statement {
+    sid       = "DataAndArtifactBuckets"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.data_bucket_arn, local.data_objects_arn, local.artifacts_bucket_arn, local.artifacts_objects_arn]
+  }
+
+  statement {
+    sid     = "KeysOfThisAccountAndTheRegistry"
+    actions = concat(local.key_cryptography_actions, ["kms:CreateGrant"])
+    resources = [
+      "arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*",
+      local.registry_key_arns,
+    ]
+  }
+
+  statement {
+    sid       = "LogsOfThisAccount"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:*"]
+  }
+
+  statement {
+    sid       = "PublishAndInvokeInThisAccount"
+    actions   = ["sns:Publish", "lambda:InvokeFunction"]
+    resources = ["arn:${local.partition}:sns:${var.region}:${var.account_id}:*", "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:*"]
+  }
+
+  statement {
+    sid       = "PullAwsImages"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = [local.region_repositories_arn]
+  }
+
+  statement {
+    sid       = "PassRolesToSageMakerOnly"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${var.account_id}:role/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "ActionsWithoutResourceTypes"
+    actions = [
+      "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "sagemaker:ListModelPackages", "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "boundary" {
+  #checkov:skip=CKV_AWS_355:its Resource "*" statement lists only actions without resource types (ECR token, metrics, ListModelPackages, X-Ray)
+  name        = var.permissions_boundary_name
+  description = "Permissions boundary of the ${var.environment} workload roles."
+  policy      = data.aws_iam_policy_document.boundary.json
+  tags        = var.tags
+}
+
 # ---------------------------------------------------------------- SageMaker execution role
 
 data "aws_iam_policy_document" "sagemaker_trust" {
@@ -36,14 +123,28 @@ data "aws_iam_policy_document" "sagemaker_trust" {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
     }
+
+    # Only SageMaker acting for this account's own jobs and pipelines (no confused deputy).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["${local.sagemaker_arn_prefix}:*"]
+    }
   }
 }
 
 resource "aws_iam_role" "sagemaker_execution" {
-  name               = var.sagemaker_execution_role_name
-  description        = "Runs the ${var.environment} SageMaker pipelines and their jobs."
-  assume_role_policy = data.aws_iam_policy_document.sagemaker_trust.json
-  tags               = var.tags
+  name                 = var.sagemaker_execution_role_name
+  description          = "Runs the ${var.environment} SageMaker pipelines and their jobs."
+  assume_role_policy   = data.aws_iam_policy_document.sagemaker_trust.json
+  permissions_boundary = aws_iam_policy.boundary.arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "sagemaker_execution" {
@@ -192,14 +293,21 @@ data "aws_iam_policy_document" "lambda_trust" {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
   }
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = var.lambda_role_name
-  description        = "Lets the latest-approved-model function read the central model package group."
-  assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
-  tags               = var.tags
+  name                 = var.lambda_role_name
+  description          = "Lets the latest-approved-model function read the central model package group."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
+  permissions_boundary = aws_iam_policy.boundary.arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "lambda" {
@@ -237,6 +345,7 @@ data "aws_iam_policy_document" "lambda" {
 }
 
 resource "aws_iam_role_policy" "lambda" {
+  #checkov:skip=CKV_AWS_355:sagemaker:ListModelPackages has no resource type; the group's resource policy limits what it returns
   name   = "read-central-model-registry"
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
@@ -262,10 +371,11 @@ data "aws_iam_policy_document" "events_trust" {
 }
 
 resource "aws_iam_role" "events" {
-  name               = var.events_role_name
-  description        = "Lets EventBridge start the ${var.environment} pipelines, and nothing else."
-  assume_role_policy = data.aws_iam_policy_document.events_trust.json
-  tags               = var.tags
+  name                 = var.events_role_name
+  description          = "Lets EventBridge start the ${var.environment} pipelines, and nothing else."
+  assume_role_policy   = data.aws_iam_policy_document.events_trust.json
+  permissions_boundary = aws_iam_policy.boundary.arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "events" {

@@ -148,6 +148,16 @@ variable "lambda_log_group_name" {
   }
 }
 
+variable "permissions_boundary_name" {
+  description = "Name of the managed policy that bounds every workload role (these and the alert function's)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,128}$", var.permissions_boundary_name))
+    error_message = "permissions_boundary_name must be an IAM policy name: 1-128 letters, digits and +=,.@_- characters."
+  }
+}
+
 variable "tags" {
   description = "Tags of the roles, merged with the provider's default tags."
   type        = map(string)

@@ -1,25 +1,25 @@
 # The role Jenkins (tooling account) assumes to deploy this account: terraform plan/apply of this root
 # and the pipeline upsert. Every statement is limited to the resources this root manages, by name or
 # ARN; the few actions without resource types are listed apart. The role may read but not change
-# itself, so widening Jenkins' own permissions takes a person's apply.
+# itself, every role it creates or edits carries the workload permissions boundary, which it can neither
+# remove nor change, and it manages only the key of this state: widening Jenkins' own permissions, or
+# those of a role it can pass or assume, takes a person's apply.
 
 data "aws_partition" "current" {}
 
 locals {
-  partition            = data.aws_partition.current.partition
-  tooling_account_root = "arn:${local.partition}:iam::${var.tooling_account_id}:root"
-  state_bucket_arn     = "arn:${local.partition}:s3:::${var.terraform_state_bucket}"
-  state_object_arns    = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
-  data_bucket_arn      = "arn:${local.partition}:s3:::${var.data_bucket_name}"
-  code_objects_arn     = "arn:${local.partition}:s3:::${var.data_bucket_name}/code/*"
-  own_role_arn         = "arn:${local.partition}:iam::${var.account_id}:role/${var.role_name}"
-  sagemaker_role       = "arn:${local.partition}:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
-  lambda_role          = "arn:${local.partition}:iam::${var.account_id}:role/${var.lambda_role_name}"
-  events_role          = "arn:${local.partition}:iam::${var.account_id}:role/${var.events_role_name}"
-  alert_role           = "arn:${local.partition}:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
-  workload_role_arns   = [local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role]
-  key_arns             = "arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"
-  workload_alias_arn   = "arn:${local.partition}:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
+  partition          = data.aws_partition.current.partition
+  state_bucket_arn   = "arn:${local.partition}:s3:::${var.terraform_state_bucket}"
+  state_object_arns  = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
+  data_bucket_arn    = "arn:${local.partition}:s3:::${var.data_bucket_name}"
+  code_objects_arn   = "arn:${local.partition}:s3:::${var.data_bucket_name}/code/*"
+  own_role_arn       = "arn:${local.partition}:iam::${var.account_id}:role/${var.role_name}"
+  sagemaker_role     = "arn:${local.partition}:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
+  lambda_role        = "arn:${local.partition}:iam::${var.account_id}:role/${var.lambda_role_name}"
+  events_role        = "arn:${local.partition}:iam::${var.account_id}:role/${var.events_role_name}"
+  alert_role         = "arn:${local.partition}:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
+  workload_role_arns = [local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role]
+  workload_alias_arn = "arn:${local.partition}:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
   topic_arns = [
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
@@ -40,11 +40,21 @@ locals {
 
 data "aws_iam_policy_document" "trust" {
   statement {
+    sid     = "JenkinsAssumesTheRole"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "AWS"
-      identifiers = [local.tooling_account_root]
+      identifiers = [var.jenkins_principal_arn]
+    }
+
+    dynamic "condition" {
+      for_each = var.jenkins_external_id == null ? [] : [var.jenkins_external_id]
+      content {
+        test     = "StringEquals"
+        variable = "sts:ExternalId"
+        values   = [condition.value]
+      }
     }
   }
 }
@@ -58,7 +68,7 @@ resource "aws_iam_role" "jenkins" {
 }
 
 data "aws_iam_policy_document" "deploy" {
-  #checkov:skip=CKV_AWS_356:kms:CreateKey and kms:ListAliases have no resource types; CreateKey is limited to keys tagged with the project
+  #checkov:skip=CKV_AWS_356:kms:ListAliases has no resource type; every other statement names its resources
   statement {
     sid       = "TerraformStateList"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -91,19 +101,8 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "CreateProjectKeys"
-    actions   = ["kms:CreateKey", "kms:TagResource"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Project"
-      values   = [var.project_name]
-    }
-  }
-
-  statement {
-    sid = "ManageProjectKeys"
+    # Only the key of this state, by ARN: creating keys or tagging any other key takes a person.
+    sid = "ManageWorkloadKey"
     actions = [
       "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
       "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
@@ -112,13 +111,7 @@ data "aws_iam_policy_document" "deploy" {
       # failure alerts encrypt with it.
       "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant",
     ]
-    resources = [local.key_arns]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Project"
-      values   = [var.project_name]
-    }
+    resources = [var.kms_key_arn]
   }
 
   statement {
@@ -128,14 +121,43 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid = "ManageWorkloadRoles"
+    sid = "ReadAndRemoveWorkloadRoles"
     actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
-      "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:GetRolePolicy",
-      "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-      "iam:ListInstanceProfilesForRole",
+      "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:TagRole",
+      "iam:UntagRole", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
     ]
     resources = local.workload_role_arns
+  }
+
+  statement {
+    # What a workload role may do, and who may assume it, changes only under the boundary.
+    sid       = "CreateAndEditWorkloadRolesUnderTheBoundary"
+    actions   = ["iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"]
+    resources = local.workload_role_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [var.permissions_boundary_arn]
+    }
+  }
+
+  statement {
+    sid       = "ReadTheBoundary"
+    actions   = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"]
+    resources = [var.permissions_boundary_arn]
+  }
+
+  statement {
+    # Explicit, so that no later allow (here or in another policy of the role) can lift the boundary.
+    sid    = "DenyRemovingOrChangingTheBoundary"
+    effect = "Deny"
+    actions = [
+      "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", "iam:CreatePolicyVersion",
+      "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
+    ]
+    resources = concat(local.workload_role_arns, [local.own_role_arn, var.permissions_boundary_arn])
   }
 
   statement {

@@ -8,13 +8,34 @@ variable "role_name" {
   }
 }
 
-variable "tooling_account_id" {
-  description = "The account Jenkins runs in; its principals (as allowed by its own IAM) may assume the role."
+variable "jenkins_principal_arn" {
+  description = "The IAM role or user Jenkins runs as (tooling account); the only principal the deployment role trusts."
   type        = string
 
   validation {
-    condition     = can(regex("^[0-9]{12}$", var.tooling_account_id))
-    error_message = "tooling_account_id must be an AWS account id of exactly 12 digits."
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[a-zA-Z0-9+=,.@/_-]+$", var.jenkins_principal_arn))
+    error_message = "jenkins_principal_arn must be an IAM role or user ARN (arn:<partition>:iam::<account>:role/<name>), not an account root."
+  }
+}
+
+variable "jenkins_external_id" {
+  description = "sts:ExternalId Jenkins must present when it assumes the role; null when Jenkins presents none."
+  type        = string
+  nullable    = true
+
+  validation {
+    condition     = var.jenkins_external_id == null ? true : (length(var.jenkins_external_id) >= 2 && length(var.jenkins_external_id) <= 1224 && can(regex("^[a-zA-Z0-9+=,.@:/_-]+$", var.jenkins_external_id)))
+    error_message = "jenkins_external_id must be 2-1224 of A-Z a-z 0-9 + = , . @ : / _ -, or null."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "ARN of the managed policy every workload role must carry as its permissions boundary; the role may create or change a workload role only with it, and never the boundary itself."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN (arn:<partition>:iam::<account>:policy/<name>)."
   }
 }
 
@@ -45,16 +66,6 @@ variable "environment" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*$", var.environment))
     error_message = "environment must be a lowercase name such as prod."
-  }
-}
-
-variable "project_name" {
-  description = "Project tag value; KMS keys are managed only when they carry Project=<project_name> (the provider's default tag)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
-    error_message = "project_name must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
 
@@ -99,7 +110,7 @@ variable "log_retention_days" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the workload key encrypting the jenkins-log group (its policy must allow CloudWatch Logs for it)."
+  description = "ARN of the workload key (created in the same state): it encrypts the jenkins-log group, and it is the only key the role manages."
   type        = string
 
   validation {

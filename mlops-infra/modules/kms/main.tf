@@ -37,6 +37,13 @@ data "aws_iam_policy_document" "key" {
         type        = "AWS"
         identifiers = [for id in statement.value : "arn:${local.partition}:iam::${id}:root"]
       }
+
+      # Only through the services that read and write the artifacts, never by direct calls.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${var.region}.amazonaws.com", "sagemaker.${var.region}.amazonaws.com"]
+      }
     }
   }
 

@@ -146,14 +146,44 @@ resource "aws_sagemaker_model_package_group" "this" {
 
 data "aws_iam_policy_document" "model_package_group" {
   statement {
-    sid = "AllowWorkloadAccountsToRegisterAndReadModels"
+    sid = "AllowWorkloadAccountsToReadModels"
     actions = [
-      "sagemaker:CreateModelPackage",
       "sagemaker:DescribeModelPackage",
       "sagemaker:DescribeModelPackageGroup",
       "sagemaker:ListModelPackages",
-      "sagemaker:UpdateModelPackage",
     ]
+    resources = [local.model_package_group_arn, local.model_packages_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = local.workload_account_principals
+    }
+  }
+
+  statement {
+    # A version registered from a workload account waits for an approver: an Approved registration from dev
+    # would otherwise reach prod's inference with nobody having looked at it.
+    sid       = "AllowWorkloadAccountsToRegisterPendingModelsOnly"
+    actions   = ["sagemaker:CreateModelPackage"]
+    resources = [local.model_package_group_arn, local.model_packages_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = local.workload_account_principals
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "sagemaker:ModelApprovalStatus"
+      values   = ["PendingManualApproval"]
+    }
+  }
+
+  statement {
+    # Explicit, so that no identity policy in a workload account can approve either.
+    sid       = "DenyApprovalFromWorkloadAccounts"
+    effect    = "Deny"
+    actions   = ["sagemaker:UpdateModelPackage"]
     resources = [local.model_package_group_arn, local.model_packages_arn]
 
     principals {
@@ -166,4 +196,46 @@ data "aws_iam_policy_document" "model_package_group" {
 resource "aws_sagemaker_model_package_group_policy" "this" {
   model_package_group_name = aws_sagemaker_model_package_group.this.model_package_group_name
   resource_policy          = data.aws_iam_policy_document.model_package_group.json
+}
+
+# ---------------------------------------------------------------- approver role
+
+data "aws_iam_policy_document" "approver_trust" {
+  statement {
+    sid     = "TrustedApproversAssumeTheRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.approver_trusted_principal_arns
+    }
+  }
+}
+
+resource "aws_iam_role" "approver" {
+  name                 = var.approver_role_name
+  description          = "The only principal that may approve or reject versions of ${var.model_package_group_name}."
+  max_session_duration = 3600
+  assume_role_policy   = data.aws_iam_policy_document.approver_trust.json
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "approver" {
+  statement {
+    sid       = "ReadModelVersions"
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"]
+    resources = [local.model_package_group_arn, local.model_packages_arn]
+  }
+
+  statement {
+    sid       = "ApproveOrRejectModelVersions"
+    actions   = ["sagemaker:UpdateModelPackage"]
+    resources = [local.model_packages_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "approver" {
+  name   = "approve-model-versions"
+  role   = aws_iam_role.approver.id
+  policy = data.aws_iam_policy_document.approver.json
 }

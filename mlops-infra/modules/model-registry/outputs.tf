@@ -22,3 +22,8 @@ output "model_package_group_name" {
   description = "Name of the central model package group."
   value       = aws_sagemaker_model_package_group.this.model_package_group_name
 }
+
+output "approver_role_arn" {
+  description = "ARN of the role that alone may approve or reject model versions."
+  value       = aws_iam_role.approver.arn
+}

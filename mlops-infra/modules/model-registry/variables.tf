@@ -90,7 +90,7 @@ variable "model_package_group_name" {
 }
 
 variable "dev_account_id" {
-  description = "The dev account: reads every artifact, writes under dev/, and creates, describes, lists and updates packages of the group."
+  description = "The dev account: reads every artifact, writes under dev/, registers versions pending approval and describes and lists the group."
   type        = string
 
   validation {
@@ -100,12 +100,34 @@ variable "dev_account_id" {
 }
 
 variable "prod_account_id" {
-  description = "The prod account: reads every artifact (it serves models trained in dev), writes its retrained versions under prod/, and creates, describes, lists and updates packages of the group."
+  description = "The prod account: reads every artifact (it serves models trained in dev), writes its retrained versions under prod/, registers versions pending approval and describes and lists the group."
   type        = string
 
   validation {
     condition     = can(regex("^[0-9]{12}$", var.prod_account_id))
     error_message = "prod_account_id must be an AWS account id of exactly 12 digits."
+  }
+}
+
+variable "approver_role_name" {
+  description = "Name of the registry-account role that alone may approve or reject model versions (UpdateModelPackage)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.approver_role_name))
+    error_message = "approver_role_name must be an IAM role name: 1-64 letters, digits and +=,.@_- characters."
+  }
+}
+
+variable "approver_trusted_principal_arns" {
+  description = "IAM principals (users or roles) that may assume the approver role; never a whole account or a wildcard."
+  type        = list(string)
+
+  validation {
+    condition = length(var.approver_trusted_principal_arns) > 0 && alltrue([
+      for arn in var.approver_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[a-zA-Z0-9+=,.@/_-]+$", arn))
+    ])
+    error_message = "approver_trusted_principal_arns must list at least one IAM role or user ARN (arn:<partition>:iam::<account>:role/<name>); account roots and wildcards are refused."
   }
 }
 

@@ -450,7 +450,8 @@ class StepsDsl {
     }
 
     def input(Map args) {
-        recorder.inputs << [stage: recorder.stage, message: args.message?.toString(), ok: args.ok?.toString()]
+        recorder.inputs << [stage: recorder.stage, message: args.message?.toString(), ok: args.ok?.toString(),
+                            submitter: args.submitter?.toString(), submitterParameter: args.submitterParameter?.toString()]
         if (request.inputResponse == 'abort') throw new BuildAborted("input '${args.message}' was aborted")
         return null
     }
