@@ -2,7 +2,7 @@
 
 Imported (for its effect) by the packages that build pipelines. Without it the SDK prints a v2
 deprecation notice and config-file INFO lines to STDOUT, which would corrupt the definition JSON that
-`get-pipeline-definition` prints. Staying on v2 is a recorded decision (DESIGN 5); the SDK's warnings
+`get-pipeline-definition` prints. Staying on v2 is deliberate (the pipelines use v2 step classes); the SDK's warnings
 still reach stderr through the root logger.
 """
 

@@ -14,7 +14,7 @@ What it adds to the bare terraform CLI:
 - terraform's output streamed to the log, and an InfraError with the tail of stderr on failure (a held
   state lock is named as such).
 
-Why not python-terraform (the design card's choice): 0.10.1 (2020, unmaintained) cannot stream output
+Why not python-terraform: 0.10.1 (2020, unmaintained) cannot stream output
 and capture it at once (needed for a live log of a 5-minute apply AND an error tail), its `destroy` sends
 `-force` (removed in terraform 0.15), `output(name)` raises TypeError, its `synchronous=False` option is
 turned into a `-synchronous=false` terraform flag because it is popped after the command line is built,

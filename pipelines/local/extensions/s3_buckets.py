@@ -4,7 +4,7 @@ Bucket policies: moto evaluates a bucket policy on object requests, but without 
 statement with a Condition it cannot check counts as DENIED, whatever its Effect. Every bucket of this
 platform has the TLS-only statement (Deny when `aws:SecureTransport` is false), so moto refused every object
 read and write, Terraform's own state included. The local stack stands in for an HTTPS endpoint and
-permission correctness is tested statically (DESIGN 6), so conditional statements are left out of moto's
+permission correctness is tested statically (terraform tests, checkov), so conditional statements are left out of moto's
 evaluation; unconditional statements are still evaluated as moto does.
 
 Lifecycle rules: `filter {}` is sent as `<Filter><Prefix></Prefix></Filter>` and AWS returns it that way;
