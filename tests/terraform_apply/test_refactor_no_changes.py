@@ -11,6 +11,7 @@ in its values).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,10 @@ def earlier_tree(require_tool, tmp_path_factory) -> Path:
     known = subprocess.run(["git", "-C", str(REPO_ROOT), "cat-file", "-e", f"{EARLIER_COMMIT}^{{commit}}"],
                            capture_output=True, check=False)
     if known.returncode != 0:
-        pytest.skip(f"commit {EARLIER_COMMIT} is not in this clone (a shallow clone): fetch the history to run this")
+        reason = f"commit {EARLIER_COMMIT} is not in this clone (a shallow clone): fetch the history to run this"
+        if os.environ.get("MLOPS_REQUIRE_ALL_TOOLS") == "1":
+            pytest.fail(f"{reason}; MLOPS_REQUIRE_ALL_TOOLS=1 forbids skipping")
+        pytest.skip(reason)
     archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", EARLIER_COMMIT, "mlops-infra"],
                              capture_output=True, check=True).stdout
     target = tmp_path_factory.mktemp("earlier")

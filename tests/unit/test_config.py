@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -281,10 +282,18 @@ def test_a_directory_where_the_file_belongs_is_named(tmp_path):
         load_config("dev", environments_dir=tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
-def test_an_unreadable_file_is_named(tmp_path, dev_document):
+def test_an_unreadable_file_is_named(tmp_path, dev_document, monkeypatch):
     path = write(tmp_path, dev_document, "dev.tfvars.json")
     path.chmod(0)
+    if os.geteuid() == 0:  # root reads a file whatever its mode: the refusal a user would get is simulated here
+        original = Path.read_text
+
+        def refuse(self, *args, **kwargs):
+            if self == path:
+                raise PermissionError(13, "Permission denied", str(self))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "read_text", refuse)
     with pytest.raises(ConfigError, match=rf"{path}: environment file is not readable \(permission denied\)"):
         load_config("dev", environments_dir=tmp_path)
 

@@ -272,7 +272,7 @@ class LocalPipelineExecutor:
             return
         try:
             self.on_step_change(record.to_description(), step.to_summary(), previous_status)
-        except Exception:
+        except Exception:  # as for status changes: a listener must never break the execution
             logger.exception("step-change listener failed for %s step %s", record.execution_arn, step.name)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
 
@@ -204,7 +205,7 @@ class PipelineExecutionService:
                 return cached[1]
         try:
             session = inprocess.session(account_id, region, role_arn=role_arn)
-        except Exception as error:  # e.g. a role ARN STS refuses
+        except (ClientError, BotoCoreError) as error:  # e.g. a role ARN STS refuses
             raise ValidationError(f"cannot act as the pipeline's role {role_arn}: {error}") from None
         executor = LocalPipelineExecutor(session, store=self.store, account_id=account_id, work_root=self.jobs_dir,
                                          on_status_change=self._status_changed, on_step_change=self._step_changed)
