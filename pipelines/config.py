@@ -54,6 +54,12 @@ PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 # customers on 2026-07-30), or processing jobs on the scikit-learn image running the project's own analyzer.
 MODEL_MONITOR, PROCESSING = "model-monitor", "processing"
 DRIFT_CHECK_ENGINES = (MODEL_MONITOR, PROCESSING)
+# Endpoints: one model per endpoint, or many behind one endpoint chosen per request by TargetModel.
+SINGLE_MODEL, MULTI_MODEL = "single-model", "multi-model"
+ENDPOINT_MODES = (SINGLE_MODEL, MULTI_MODEL)
+# How UpdateEndpoint shifts traffic to the new fleet (BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type).
+DEPLOYMENT_STRATEGIES = {"all-at-once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}
+S3_PREFIX = re.compile(r"[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*", re.ASCII)
 
 
 _WARNED: set[tuple[Path, str]] = set()
@@ -193,6 +199,75 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class EndpointSettings:
+    """One SageMaker endpoint of a workload account: its fleet, scaling, deployment guardrails and alarms."""
+
+    name: str
+    mode: str
+    """single-model (one model per endpoint config) or multi-model (versions chosen per request by TargetModel)."""
+    instance_type: str
+    initial_instance_count: int
+    min_capacity: int
+    max_capacity: int
+    target_invocations_per_instance: int
+    """Application Auto Scaling target for SageMakerVariantInvocationsPerInstance."""
+    deployment_strategy: str
+    """all-at-once, canary or linear (see DEPLOYMENT_STRATEGIES)."""
+    traffic_step_percent: int | None
+    """Canary size or linear step, in percent of the fleet's capacity; None for all-at-once."""
+    wait_interval_seconds: int
+    """Baking period after each traffic shift, during which an alarm in ALARM rolls the update back."""
+    error_alarm_threshold: int
+    """Invocation5XXErrors per minute at which the errors alarm goes to ALARM."""
+    latency_alarm_threshold_ms: int
+    """Average ModelLatency per minute, in milliseconds, at which the latency alarm goes to ALARM."""
+
+    variant_name = "AllTraffic"
+    """Every config of an endpoint keeps one variant name: blue/green deployments require the same name."""
+
+    @property
+    def routing_type(self) -> str:
+        return DEPLOYMENT_STRATEGIES[self.deployment_strategy]
+
+    @property
+    def error_alarm_name(self) -> str:
+        return f"{self.name}-invocation-5xx-errors"
+
+    @property
+    def latency_alarm_name(self) -> str:
+        return f"{self.name}-model-latency"
+
+    @property
+    def alarm_names(self) -> tuple[str, str]:
+        return self.error_alarm_name, self.latency_alarm_name
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The workload account's endpoints and what they share: the execution role, data capture, and the
+    function that refreshes multi-model endpoints when the registry approves or rejects a version."""
+
+    execution_role_name: str
+    refresh_function_name: str
+    refresh_role_name: str
+    models_prefix: str
+    """Key prefix in the data bucket under which each multi-model endpoint's versions live:
+    <models_prefix>/<endpoint>/<model package group>/v<N>.tar.gz."""
+    capture_prefix: str
+    """Key prefix in the data bucket for data capture (expired after capture_retention_days)."""
+    capture_sampling_percent: int
+    capture_retention_days: int
+    endpoints: tuple[EndpointSettings, ...]
+
+    def endpoint(self, name: str) -> EndpointSettings | None:
+        return next((endpoint for endpoint in self.endpoints if endpoint.name == name), None)
+
+    @property
+    def multi_model_endpoints(self) -> tuple[EndpointSettings, ...]:
+        return tuple(endpoint for endpoint in self.endpoints if endpoint.mode == MULTI_MODEL)
+
+
+@dataclass(frozen=True)
 class Workload:
     data_bucket_name: str
     kms_alias: str
@@ -208,6 +283,8 @@ class Workload:
     alert_email: str
     inference_schedule: Schedule
     pipeline: PipelineSettings
+    serving: Serving | None = None
+    """None: the account serves no endpoints."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +366,35 @@ class EnvConfig:
     def alert_function_arn(self) -> str:
         name = self.require_workload().alert_function_name
         return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    def require_serving(self) -> Serving:
+        serving = self.require_workload().serving
+        if serving is None:
+            raise ConfigError(f"{self.path}: field 'workload.serving' is null: the {self.environment} account serves "
+                              "no endpoints; add a 'serving' section to deploy one")
+        return serving
+
+    def require_endpoint(self, name: str) -> EndpointSettings:
+        serving = self.require_serving()
+        endpoint = serving.endpoint(name)
+        if endpoint is None:
+            known = [candidate.name for candidate in serving.endpoints]
+            match = closest(name, known)
+            hint = f"did you mean {match!r}?" if match else f"configured: {', '.join(known) or 'none'}"
+            raise ConfigError(f"{self.path}: no endpoint {name!r} in 'workload.serving.endpoints'; {hint}")
+        return endpoint
+
+    @property
+    def endpoint_execution_role_arn(self) -> str:
+        return self.role_arn(self.require_serving().execution_role_name)
+
+    @property
+    def endpoint_refresh_function_arn(self) -> str:
+        name = self.require_serving().refresh_function_name
+        return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    def endpoint_arn(self, name: str) -> str:
+        return f"arn:aws:sagemaker:{self.aws_region}:{self.account_id}:endpoint/{name.lower()}"
 
     @property
     def alert_topic_arn(self) -> str:
@@ -435,6 +541,7 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
     iam_hint = "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"
     schedule_fields = fields.child("inference_schedule")
     pipeline_fields = fields.child("pipeline")
+    serving_fields = fields.child("serving", optional=True) if "serving" in fields.data else None
     instance_hint = "use a SageMaker instance type such as ml.m5.large"
     threshold = pipeline_fields.get("auc_threshold", (int, float))
     if not 0 <= threshold <= 1:
@@ -470,6 +577,78 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
             drift_check_engine=pipeline_fields.choice("drift_check_engine", DRIFT_CHECK_ENGINES),
             allow_auto_approval=pipeline_fields.get("allow_auto_approval", bool, default=False, optional=True),
         ),
+        serving=_parse_serving(serving_fields, name_hint) if serving_fields is not None else None,
+    )
+
+
+def _parse_serving(fields: _Fields, name_hint: str) -> Serving:
+    iam_hint = "IAM role names are 1-64 of [A-Za-z0-9+=,.@_-]"
+    prefix_hint = "use an S3 key prefix such as endpoint-capture (no leading or trailing '/')"
+    capture = fields.child("data_capture")
+    sampling = capture.get("sampling_percent", int)
+    if not 0 <= sampling <= 100:
+        raise capture._fail("sampling_percent", f"must be between 0 and 100, got {sampling}")
+    endpoints_value = fields.data.get("endpoints")
+    fields.known.add("endpoints")
+    if not isinstance(endpoints_value, list):
+        raise fields._fail("endpoints", f"must be a list of endpoint objects, got {json.dumps(endpoints_value)}")
+    endpoints = []
+    for index, value in enumerate(endpoints_value):
+        endpoint_fields = _Fields(fields.path, value, f"{fields.where}.endpoints[{index}]")
+        fields.children.append(endpoint_fields)
+        endpoints.append(_parse_endpoint(endpoint_fields, name_hint))
+    names = [endpoint.name for endpoint in endpoints]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate is not None:
+        raise fields._fail("endpoints", f"names endpoint {duplicate!r} twice: endpoint names are unique in an account")
+    return Serving(
+        execution_role_name=fields.get("execution_role_name", str, IAM_NAME, iam_hint),
+        refresh_function_name=fields.get("refresh_function_name", str, re.compile(r"[a-zA-Z0-9_-]{1,64}", re.ASCII),
+                                         "Lambda function names are 1-64 of [A-Za-z0-9_-]"),
+        refresh_role_name=fields.get("refresh_role_name", str, IAM_NAME, iam_hint),
+        models_prefix=fields.get("models_prefix", str, S3_PREFIX, prefix_hint),
+        capture_prefix=capture.get("prefix", str, S3_PREFIX, prefix_hint),
+        capture_sampling_percent=sampling,
+        capture_retention_days=capture.positive("retention_days"),
+        endpoints=tuple(endpoints),
+    )
+
+
+def _parse_endpoint(fields: _Fields, name_hint: str) -> EndpointSettings:
+    autoscaling = fields.child("autoscaling")
+    deployment = fields.child("deployment")
+    alarms = fields.child("alarms")
+    initial = fields.positive("initial_instance_count")
+    minimum, maximum = autoscaling.positive("min_capacity"), autoscaling.positive("max_capacity")
+    if not minimum <= initial <= maximum:
+        raise fields._fail("initial_instance_count", f"is {initial}: it must lie between autoscaling.min_capacity "
+                                                     f"({minimum}) and autoscaling.max_capacity ({maximum})")
+    strategy = deployment.choice("strategy", tuple(DEPLOYMENT_STRATEGIES))
+    step = deployment.get("traffic_step_percent", int, optional=True)
+    if strategy == "all-at-once":
+        if step is not None:
+            raise deployment._fail("traffic_step_percent", "must be null for the all-at-once strategy (it shifts all "
+                                                           "traffic in one step)")
+    elif step is None or not 1 <= step <= 99:
+        raise deployment._fail("traffic_step_percent", f"must be between 1 and 99 for the {strategy} strategy, "
+                                                       f"got {json.dumps(step)}")
+    wait = deployment.get("wait_interval_seconds", int)
+    if not 0 <= wait <= 3600:
+        raise deployment._fail("wait_interval_seconds", f"must be between 0 and 3600, got {wait}")
+    return EndpointSettings(
+        name=fields.get("name", str, RESOURCE_NAME, name_hint),
+        mode=fields.choice("mode", ENDPOINT_MODES),
+        instance_type=fields.get("instance_type", str, INSTANCE_TYPE, "use a SageMaker instance type such as "
+                                                                      "ml.m5.large"),
+        initial_instance_count=initial,
+        min_capacity=minimum,
+        max_capacity=maximum,
+        target_invocations_per_instance=autoscaling.positive("target_invocations_per_instance"),
+        deployment_strategy=strategy,
+        traffic_step_percent=step,
+        wait_interval_seconds=wait,
+        error_alarm_threshold=alarms.positive("invocation_5xx_errors"),
+        latency_alarm_threshold_ms=alarms.positive("model_latency_ms"),
     )
 
 

@@ -91,6 +91,25 @@ def test_unknown_environment_is_a_usage_error():
     (lambda d: d["workload"].pop("data_bucket_name"), r"field 'workload\.data_bucket_name' is missing"),
     (lambda d: d.update(workload=None), r"field 'workload' is required for the prod account"),
     (lambda d: d["jenkins"].update(log_retention_days=0), r"field 'jenkins\.log_retention_days' must be greater"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0].update(mode="serverless"),
+     r"field 'workload\.serving\.endpoints\[0\]\.mode' has invalid value 'serverless': use one of single-model, "
+     r"multi-model"),
+    (lambda d: d["workload"]["serving"]["endpoints"][1].update(name="mammo-severity"),
+     r"field 'workload\.serving\.endpoints' names endpoint 'mammo-severity' twice"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0].update(initial_instance_count=9),
+     r"field 'workload\.serving\.endpoints\[0\]\.initial_instance_count' is 9: it must lie between"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0]["deployment"].update(traffic_step_percent=None),
+     r"field 'workload\.serving\.endpoints\[0\]\.deployment\.traffic_step_percent' must be between 1 and 99 "
+     r"for the canary strategy, got null"),
+    (lambda d: d["workload"]["serving"]["endpoints"][1]["deployment"].update(traffic_step_percent=10),
+     r"field 'workload\.serving\.endpoints\[1\]\.deployment\.traffic_step_percent' must be null for the "
+     r"all-at-once strategy"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0]["deployment"].update(wait_interval_seconds=3601),
+     r"field 'workload\.serving\.endpoints\[0\]\.deployment\.wait_interval_seconds' must be between 0 and 3600"),
+    (lambda d: d["workload"]["serving"]["data_capture"].update(sampling_percent=101),
+     r"field 'workload\.serving\.data_capture\.sampling_percent' must be between 0 and 100"),
+    (lambda d: d["workload"]["serving"].update(models_prefix="/models/"),
+     r"field 'workload\.serving\.models_prefix' has invalid value '/models/'"),
 ])
 def test_invalid_field_is_named_with_file_and_fix(tmp_path, prod_document, mutate, message):
     document = copy.deepcopy(prod_document)
@@ -100,6 +119,22 @@ def test_invalid_field_is_named_with_file_and_fix(tmp_path, prod_document, mutat
         load_config_file(path)
     assert str(path) in str(raised.value)
     assert raised.value.exit_code == 2
+
+
+def test_serving_is_optional_and_endpoints_are_found_by_name(tmp_path, prod_document):
+    config = load_config_file(write(tmp_path, prod_document))
+    endpoint = config.require_endpoint("mammo-severity")
+    assert (endpoint.routing_type, endpoint.variant_name) == ("CANARY", "AllTraffic")
+    assert endpoint.alarm_names == ("mammo-severity-invocation-5xx-errors", "mammo-severity-model-latency")
+    assert [e.name for e in config.require_serving().multi_model_endpoints] == ["mammo-severity-versions"]
+    with pytest.raises(ConfigError, match="no endpoint 'mammo-severty' .*did you mean 'mammo-severity'"):
+        config.require_endpoint("mammo-severty")
+    document = copy.deepcopy(prod_document)
+    del document["workload"]["serving"]
+    without = load_config_file(write(tmp_path, document))
+    assert without.workload.serving is None
+    with pytest.raises(ConfigError, match="field 'workload.serving' is null: the prod account serves no endpoints"):
+        without.require_endpoint("mammo-severity")
 
 
 def test_registry_file_must_not_carry_a_workload(tmp_path, prod_document):
