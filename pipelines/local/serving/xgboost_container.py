@@ -80,7 +80,8 @@ def invoke(booster: xgb.Booster, payload: bytes, content_type: str | None, accep
 def encode(scores: list[float], accept: str | None) -> ContainerAnswer:
     media_type, _ = _parse_header(accept)
     if not media_type or media_type == "*/*" or media_type == CSV:
-        return ContainerAnswer(200, "\n".join(map(str, scores)).encode(), CSV_RESPONSE_TYPE)
+        # str() of each score, one per line; json writes the same repr of a float, in C
+        return ContainerAnswer(200, json.dumps(scores)[1:-1].replace(", ", "\n").encode(), CSV_RESPONSE_TYPE)
     if media_type == "application/json":
         body = json.dumps({"predictions": [{"score": score} for score in scores]})
         return ContainerAnswer(200, body.encode(), "application/json")
@@ -103,6 +104,17 @@ def _parse_header(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 def _csv(payload: bytes) -> np.ndarray | ContainerAnswer:
+    # The common case in C: every line numeric and as wide as the first. Anything else (empty fields as missing
+    # values, ragged or unreadable lines) is left to pandas, which reads it or names the problem.
+    try:
+        text = payload.decode("utf-8").replace("\r", "").strip()
+        lines = text.count("\n") + 1
+        width = text[:text.find("\n") if lines > 1 else len(text)].count(",") + 1
+        values = np.array(text.replace("\n", ",").split(","), dtype=np.float32)
+        if values.size == lines * width:
+            return values.reshape(lines, width)
+    except (ValueError, UnicodeDecodeError):
+        pass
     try:
         frame = pd.read_csv(io.BytesIO(payload.strip()), header=None, dtype=np.float32, skip_blank_lines=True)
         return frame.to_numpy()
