@@ -94,7 +94,7 @@ def median_call(call, calls: int) -> float:
 
 def start_echo_server() -> tuple[subprocess.Popen, str]:
     port = free_loopback_port()
-    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)], stderr=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)], stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -272,9 +272,7 @@ def _update_endpoint(self: SageMakerResponse) -> ActionResult:
     backend = self.sagemaker_backend
     endpoint = _endpoint(backend, self._get_param("EndpointName"))
     with _lock:
-        deployment = _advance(backend, endpoint)
-        if deployment.status != deployments.IN_SERVICE:
-            raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        deployment = _refuse_unless_in_service(_advance(backend, endpoint), endpoint)
         now = CLOCK.now()
         retain = bool(self._get_param("RetainAllVariantProperties"))
         excluded = frozenset(item["VariantPropertyType"]
@@ -290,6 +288,14 @@ def _update_endpoint(self: SageMakerResponse) -> ActionResult:
         deployment.start_update(fleet, deployment_config, now)
         _advance(backend, endpoint)
     return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def _refuse_unless_in_service(deployment: EndpointDeployment, endpoint: FakeEndpoint) -> EndpointDeployment:
+    if deployment.status in deployments.IN_PROGRESS:
+        raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    if deployment.status == deployments.FAILED:  # on AWS only DeleteEndpoint acts on a failed endpoint
+        raise ValidationError(f'Cannot update failed endpoint "{endpoint.arn}": delete it and create it again.')
+    return deployment
 
 
 def _describe_endpoint(self: SageMakerResponse) -> ActionResult:
@@ -323,9 +329,7 @@ def _update_endpoint_weights_and_capacities(self: SageMakerResponse) -> ActionRe
     backend = self.sagemaker_backend
     endpoint = _endpoint(backend, self._get_param("EndpointName"))
     with _lock:
-        deployment = _advance(backend, endpoint)
-        if deployment.status != deployments.IN_SERVICE:
-            raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        deployment = _refuse_unless_in_service(_advance(backend, endpoint), endpoint)
         changes = self._get_param("DesiredWeightsAndCapacities") or []
         names = [change.get("VariantName") for change in changes]
         for name in names:
