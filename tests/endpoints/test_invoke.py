@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -88,7 +89,9 @@ def test_an_endpoint_creating_is_not_invocable_and_answers_once_in_service(hosti
     variant = description["ProductionVariants"][0]
     assert (variant["CurrentWeight"], variant["DesiredWeight"], variant["CurrentInstanceCount"]) == (1.0, 1.0, 2)
     assert variant["DeployedImages"][0]["SpecifiedImage"] == XGBOOST_IMAGE
-    assert [e["EndpointStatus"] for e in hosting.sm.list_endpoints()["Endpoints"]] == ["InService"]
+    listed = hosting.sm.list_endpoints(StatusEquals="InService",
+                                       CreationTimeBefore=description["LastModifiedTime"] + timedelta(hours=1))
+    assert [e["EndpointName"] for e in listed["Endpoints"]] == ["mammo"]
     np.testing.assert_allclose(hosting.scores("mammo"), mammo.scores("v2"), rtol=0, atol=1e-6)
 
     hosting.sm.delete_endpoint(EndpointName="mammo")

@@ -61,10 +61,16 @@ def test_v1_serves_until_the_v2_fleet_is_in_service_and_a_second_update_is_refus
 
 
 def test_an_update_without_waiting_completes_as_soon_as_the_fleet_is_ready(hosting, mammo, v1_then_v2):
-    hosting.sm.update_endpoint(EndpointName="mammo", EndpointConfigName="mammo-v2-config")
+    hosting.sm.update_endpoint_weights_and_capacities(EndpointName="mammo", DesiredWeightsAndCapacities=[
+        {"VariantName": "AllTraffic", "DesiredWeight": 0.5, "DesiredInstanceCount": 3}])
+    hosting.sm.update_endpoint(EndpointName="mammo", EndpointConfigName="mammo-v2-config",
+                               RetainAllVariantProperties=True,
+                               ExcludeRetainedVariantProperties=[{"VariantPropertyType": "DesiredInstanceCount"}])
     hosting.advance(FLEET_READY_SECONDS)
     description = hosting.describe("mammo")
     assert (description["EndpointStatus"], description["EndpointConfigName"]) == ("InService", "mammo-v2-config")
+    variant = description["ProductionVariants"][0]
+    assert (variant["CurrentWeight"], variant["CurrentInstanceCount"]) == (0.5, 2)  # weight kept, count from v2
     np.testing.assert_allclose(hosting.scores("mammo"), mammo.scores("v2"), rtol=0, atol=1e-6)
 
 

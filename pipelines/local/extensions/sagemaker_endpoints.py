@@ -125,9 +125,14 @@ def _advance(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> Endpoint
                            lambda names, since: _alarms_in_alarm(account, region, names, since))
         endpoint.endpoint_status = deployment.status
         endpoint.endpoint_config_name = deployment.current.config_name
-        endpoint.last_modified_time = deployment.last_modified
+        endpoint.last_modified_time = _moto_time(deployment.last_modified)
         endpoint.failure_reason = deployment.failure_reason
         return deployment
+
+
+def _moto_time(moment: datetime) -> datetime:
+    """moto keeps times naive (UTC) and compares them with the request's (ListEndpoints' time filters)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _tick_forever() -> None:
@@ -263,7 +268,7 @@ def _create_endpoint(self: SageMakerResponse) -> ActionResult:
                                 data_capture_config=config.data_capture_config, tags=self._get_param("Tags") or [])
         endpoint.deployment = EndpointDeployment(name, endpoint.arn, fleet, deployment_config, now)
         endpoint.endpoint_status = deployments.CREATING
-        endpoint.creation_time = endpoint.last_modified_time = now
+        endpoint.creation_time = endpoint.last_modified_time = _moto_time(now)
         backend.endpoints[name] = endpoint
     return ActionResult({"EndpointArn": endpoint.arn})
 
@@ -423,8 +428,7 @@ def _write_capture(request: invocations.InvokeRequest, config: dict, record: dic
 
 
 def _put_metrics(account: str, region: str, metric_data: list[dict]) -> None:
-    # moto keeps metric timestamps naive (UTC)
-    naive = [{**datum, "Timestamp": datum["Timestamp"].astimezone(UTC).replace(tzinfo=None)} for datum in metric_data]
+    naive = [{**datum, "Timestamp": _moto_time(datum["Timestamp"])} for datum in metric_data]
     cloudwatch_backends[account][region].put_metric_data(invocations.METRICS_NAMESPACE, naive)
 
 
