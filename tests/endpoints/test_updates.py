@@ -126,3 +126,23 @@ def test_a_canary_larger_than_half_the_fleet_is_refused(hosting, v1_then_v2):
         hosting.sm.update_endpoint(EndpointName="mammo", EndpointConfigName="mammo-v2-config",
                                    DeploymentConfig=_deployment(canary, wait=60))
     assert hosting.describe("mammo")["EndpointStatus"] == "InService"
+
+
+def test_an_update_still_running_at_its_maximum_execution_time_rolls_back(hosting, mammo, v1_then_v2):
+    linear = {"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 10}}  # ten bakes of 600 s
+    hosting.sm.update_endpoint(EndpointName="mammo", EndpointConfigName="mammo-v2-config",
+                               DeploymentConfig=_deployment(linear, wait=600, MaximumExecutionTimeoutInSeconds=1800))
+    hosting.advance(1800)
+    description = hosting.describe("mammo")
+    assert (description["EndpointStatus"], description["EndpointConfigName"]) == ("InService", "mammo-config")
+    assert "MaximumExecutionTimeoutInSeconds (1800)" in description["FailureReason"]
+    np.testing.assert_allclose(hosting.scores("mammo"), mammo.scores("v1"), rtol=0, atol=1e-6)
+
+
+def test_a_clock_jump_past_the_maximum_execution_time_completes_an_update_that_ended_before_it(hosting, v1_then_v2):
+    hosting.sm.update_endpoint(EndpointName="mammo", EndpointConfigName="mammo-v2-config",
+                               DeploymentConfig=_deployment(wait=600, MaximumExecutionTimeoutInSeconds=1800))
+    hosting.advance(3600)
+    description = hosting.describe("mammo")
+    assert (description["EndpointStatus"], description["EndpointConfigName"]) == ("InService", "mammo-v2-config")
+    assert "FailureReason" not in description

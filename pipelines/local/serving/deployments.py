@@ -226,11 +226,15 @@ class EndpointDeployment:
             rollout = self.rollout
             if self.status != UPDATING or rollout is None:
                 return
-            if rollout.max_seconds is not None and now >= rollout.started + timedelta(seconds=rollout.max_seconds):
-                self._roll_back(now, f"The deployment did not complete within MaximumExecutionTimeoutInSeconds "
-                                     f"({rollout.max_seconds:g}); rolled back to endpoint configuration "
-                                     f"{self.current.config_name}.")
-                return
+            if rollout.max_seconds is not None:
+                # timed out if the next transition falls after the deadline (a clock jump may pass both)
+                deadline = rollout.started + timedelta(seconds=rollout.max_seconds)
+                next_at = rollout.fleet.ready_at if rollout.stage == PROVISIONING else rollout.stage_end
+                if now >= deadline and next_at > deadline:
+                    self._roll_back(deadline, f"The deployment did not complete within "
+                                              f"MaximumExecutionTimeoutInSeconds ({rollout.max_seconds:g}); rolled "
+                                              f"back to endpoint configuration {self.current.config_name}.")
+                    return
             if rollout.stage == PROVISIONING:
                 if now < rollout.fleet.ready_at:
                     return
