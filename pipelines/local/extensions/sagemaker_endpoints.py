@@ -17,6 +17,9 @@ any name. Here (serving logic in `pipelines.local.serving`):
   a ModelPackageName: a model package ARN of any account, the central registry's, resolved in that account to
   its InferenceSpecification container), the built-in XGBoost container's answer, data capture, metrics.
 
+A signed InvokeEndpoint request is answered before moto's dispatcher (`DomainDispatcherApplication.__call__` is
+wrapped): moto's routing of a request costs more than the inference; any other request goes to moto unchanged.
+
 An endpoint is served as it was deployed: the configuration and models are read when CreateEndpoint or
 UpdateEndpoint is called, so deleting or changing them later does not change what the endpoint serves (as on
 AWS). State lives on moto's endpoint objects; a moto reset forgets it and the model cache.
@@ -243,7 +246,8 @@ def _container_source(backend: SageMakerModelBackend, container: dict) -> tuple[
     if not package_containers:
         raise ValidationError(f"Model package {package_name} has no InferenceSpecification container")
     first = package_containers[0]
-    return first.get("Image", ""), first.get("ModelDataUrl")
+    source = (first.get("ModelDataSource") or {}).get("S3DataSource") or {}
+    return first.get("Image", ""), first.get("ModelDataUrl") or source.get("S3Uri")
 
 
 # -- the SageMaker actions -----------------------------------------------------------------------------------
