@@ -117,7 +117,7 @@ def test_train_create_model_transform_and_register(executor, bucket, datasets, c
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         assert tar.getnames() == ["xgboost-model"]
     (tmp_path / "model.tar.gz").write_bytes(archive)
-    booster = load_xgboost_model(tmp_path / "model.tar.gz", tmp_path / "model")
+    booster = load_xgboost_model(tmp_path / "model.tar.gz")
     assert booster.num_boosted_rounds() == 20
 
     # One .out per input object, below the same relative path, one prediction per line.

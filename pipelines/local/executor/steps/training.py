@@ -33,10 +33,10 @@ from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps import script_mode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
+from pipelines.local.serving.model_archive import MODEL_FILE
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "xgboost-model"
 TRAINING_FAMILIES = (containers.XGBOOST, containers.SKLEARN)
 CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
 LIBSVM_CONTENT_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")

@@ -18,10 +18,7 @@ import csv
 import io
 import json
 import logging
-import pickle
 import re
-import tarfile
-import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,12 +32,10 @@ from pipelines.local.executor import containers, s3
 from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
 from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
-from pipelines.local.executor.steps.training import MODEL_FILE
 from pipelines.local.executor.store import now
+from pipelines.local.serving import model_archive
 
 logger = logging.getLogger(__name__)
-
-PICKLE_PROTOCOL_MARK = b"\x80"  # the first byte of a pickle of protocol 2 or later
 
 
 class TransformHandler(StepHandler):
@@ -83,7 +78,7 @@ class TransformHandler(StepHandler):
         containers.require_family(container.get("Image"), (containers.XGBOOST,), "batch transform")
         archive = context.work_dir / "model.tar.gz"
         archive.write_bytes(s3.read_bytes(context.client("s3"), container["ModelDataUrl"]))
-        return load_xgboost_model(archive, context.work_dir / "model")
+        return load_xgboost_model(archive)
 
     def _predict_all(self, context: StepContext, request: dict, booster: xgb.Booster) -> list[str]:
         source = request["TransformInput"]["DataSource"]["S3DataSource"]
@@ -295,27 +290,12 @@ def _serialize(value: Any, content_type: str) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def load_xgboost_model(archive: Path, extract_dir: Path) -> xgb.Booster:
+def load_xgboost_model(archive: Path) -> xgb.Booster:
     """The booster in a model.tar.gz holding `xgboost-model` (as the built-in algorithm writes it)."""
-    extract_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(archive) as tar:
-            tar.extract(MODEL_FILE, extract_dir, filter="data")
-    except (tarfile.TarError, KeyError) as error:
-        raise StepFailed(f"ClientError: the model archive has no {MODEL_FILE}: {error}") from None
-    path = extract_dir / MODEL_FILE
-    if path.read_bytes()[:1] == PICKLE_PROTOCOL_MARK:
-        # Images before 1.3-1 pickle the Booster and their serving code unpickles it; the archive is one
-        # this stack's training wrote or the account's own.
-        booster = pickle.loads(path.read_bytes())  # noqa: S301
-        if not isinstance(booster, xgb.Booster):
-            raise StepFailed(f"ClientError: {MODEL_FILE} is a pickle of {type(booster).__name__}, not a Booster")
-        return booster
-    booster = xgb.Booster()
-    with warnings.catch_warnings():  # `xgboost-model` has no extension by the container's convention
-        warnings.filterwarnings("ignore", message=".*Unknown file format.*")
-        booster.load_model(str(path))
-    return booster
+        return model_archive.load_xgboost_model(archive)
+    except model_archive.ModelArchiveError as error:
+        raise StepFailed(f"ClientError: {error}") from None
 
 
 def predict_csv(booster: xgb.Booster, source: Path | BinaryIO, name: str, output_path: Path) -> int:

@@ -1,0 +1,175 @@
+"""P6: a local real-time endpoint (CreateEndpoint + InvokeEndpoint on the local stack) against its baselines.
+
+A model is trained once (built-in XGBoost conventions, 100 rounds, depth 3) on rows shaped like the UCI
+features, written as model.tar.gz and served by an endpoint of the local stack. Measured side by side, in one run:
+- throughput: InvokeEndpoint with a 1,000-row CSV payload through boto3 (signing, HTTP, the stack's routing,
+  the XGBoost container's parsing, prediction and encoding) vs `Booster.predict` on the same 1,000 rows in this
+  process, in rows per second. Goal: endpoint / in-process >= 0.5.
+- latency: a single-row InvokeEndpoint vs the round trip of the same boto3 call to a bare werkzeug server (in
+  its own process, like the stack) that echoes the body as the response. Goal: endpoint / echo <= 1.5.
+Each measurement takes --calls calls, --repeat times interleaved; the median call of the fastest round counts,
+so that other load on the machine distorts the ratios less. The figures are printed, never asserted.
+
+Run: .venv/bin/python benchmarks/p6_endpoint_throughput.py [--calls 200] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import statistics
+import subprocess
+import sys
+import tarfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from pipelines.aws import Target  # noqa: E402
+from pipelines.local.serving.deployments import FLEET_READY_SECONDS  # noqa: E402
+from pipelines.local.serving.model_archive import MODEL_FILE  # noqa: E402
+from pipelines.local.stack import LocalAwsStack, advance_clock, free_loopback_port  # noqa: E402
+
+ACCOUNT = "222222222222"
+BUCKET = f"endpoint-benchmark-{ACCOUNT}"
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/mammo-sagemaker-execution"
+ENDPOINT = "benchmark"
+ECHO_SERVER = textwrap.dedent("""
+    import sys
+    from werkzeug import Request, Response
+    from werkzeug.serving import run_simple
+
+    @Request.application
+    def echo(request):
+        if request.path == "/ping":
+            return Response("ok")
+        return Response(request.get_data(), content_type="text/csv; charset=utf-8",
+                         headers={"x-Amzn-Invoked-Production-Variant": "AllTraffic"})
+
+    run_simple("127.0.0.1", int(sys.argv[1]), echo, threaded=True)
+""")
+
+
+def features(rows: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.column_stack([np.clip(rng.normal(55, 15, rows).round(), 18, 96), rng.integers(1, 5, rows),
+                            rng.integers(1, 6, rows), rng.integers(1, 5, rows)]).astype(np.float32)
+
+
+def train_model() -> tuple[xgb.Booster, bytes]:
+    x = features(5000, seed=1)
+    label = ((x[:, 2] >= 4) | (x[:, 0] > 65)).astype(float)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "eta": 0.2, "seed": 42},
+                        xgb.DMatrix(x, label=label), num_boost_round=100)
+    raw = booster.save_raw("ubj")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo(MODEL_FILE)
+        info.size = len(raw)
+        tar.addfile(info, io.BytesIO(raw))
+    return booster, buffer.getvalue()
+
+
+def csv(rows: np.ndarray) -> bytes:
+    return ("\n".join(",".join(f"{value:g}" for value in row) for row in rows) + "\n").encode()
+
+
+def median_call(call, calls: int) -> float:
+    durations = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def start_echo_server() -> tuple[subprocess.Popen, str]:
+    port = free_loopback_port()
+    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=1):  # noqa: S310 (loopback)
+                return process, url
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise SystemExit("the echo server did not start") from None
+            time.sleep(0.05)
+
+
+def deploy(stack: LocalAwsStack, archive: bytes):
+    session = Target.local_stack(stack.endpoint).session(ACCOUNT, "us-east-1")
+    s3, sagemaker = session.client("s3"), session.client("sagemaker")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="model/model.tar.gz", Body=archive)
+    sagemaker.create_model(ModelName=ENDPOINT, ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": XGBOOST_IMAGE, "ModelDataUrl": f"s3://{BUCKET}/model/model.tar.gz"})
+    sagemaker.create_endpoint_config(EndpointConfigName=ENDPOINT, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": ENDPOINT, "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=ENDPOINT)
+    advance_clock(stack.endpoint, FLEET_READY_SECONDS)
+    status = sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    if status != "InService":
+        raise SystemExit(f"the endpoint is {status}, not InService")
+    return session.client("sagemaker-runtime")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    booster, archive = train_model()
+    batch = features(1000, seed=7)
+    batch_csv, row_csv = csv(batch), csv(batch[:1])
+    echo, echo_url = start_echo_server()
+    try:
+        with LocalAwsStack() as stack:
+            runtime = deploy(stack, archive)
+            session = Target.local_stack(stack.endpoint).session(ACCOUNT, "us-east-1")
+            echo_runtime = session.client("sagemaker-runtime", endpoint_url=echo_url)
+            served = runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=batch_csv, ContentType="text/csv")
+            scores = np.array([float(line) for line in served["Body"].read().decode().splitlines()])
+            np.testing.assert_allclose(scores, booster.predict(xgb.DMatrix(batch)), rtol=0, atol=1e-6)
+
+            def invoke(body: bytes, client=runtime) -> None:
+                client.invoke_endpoint(EndpointName=ENDPOINT, Body=body, ContentType="text/csv")["Body"].read()
+
+            rounds = []
+            for _ in range(args.repeat):
+                rounds.append((median_call(lambda: invoke(batch_csv), args.calls),
+                               median_call(lambda: booster.predict(xgb.DMatrix(batch)), args.calls),
+                               median_call(lambda: invoke(row_csv), args.calls),
+                               median_call(lambda: invoke(row_csv, echo_runtime), args.calls)))
+    finally:
+        echo.terminate()
+        echo.wait(timeout=10)
+
+    endpoint_batch = min(r[0] for r in rounds)
+    in_process = min(r[1] for r in rounds)
+    endpoint_row = min(r[2] for r in rounds)
+    echo_row = min(r[3] for r in rounds)
+    print("P6 real-time endpoint on the local stack (boto3 InvokeEndpoint, built-in XGBoost container emulated)")
+    print(f"  throughput, 1,000-row CSV: endpoint {1000 / endpoint_batch:>10,.0f} rows/s "
+          f"({endpoint_batch * 1e3:.2f} ms/call)  in-process Booster.predict {1000 / in_process:>10,.0f} rows/s "
+          f"({in_process * 1e3:.2f} ms/call)  ratio {in_process / endpoint_batch:.2f} (goal >= 0.5)")
+    print(f"  latency, 1 row: endpoint {endpoint_row * 1e3:.2f} ms  werkzeug echo round trip {echo_row * 1e3:.2f} ms"
+          f"  ratio {endpoint_row / echo_row:.2f} (goal <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""InvokeEndpoint answers as SageMaker's runtime and the built-in XGBoost container do."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import DEV, REGION, REGISTRY, XGBOOST_IMAGE
+
+
+def test_csv_and_json_scores_equal_the_booster_on_the_same_rows(hosting, mammo, single_endpoint):
+    single_endpoint("mammo", "v1")
+    body, response = hosting.invoke("mammo", mammo.csv(), ContentType="text/csv")
+    assert response["ContentType"] == "text/csv; charset=utf-8"
+    assert response["InvokedProductionVariant"] == "AllTraffic"
+    scores = np.array([float(line) for line in body.splitlines()])
+    assert len(scores) == len(mammo.rows) == 150
+    np.testing.assert_allclose(scores, mammo.scores("v1"), rtol=0, atol=1e-6)
+
+    body, response = hosting.invoke("mammo", mammo.csv(), ContentType="text/csv", Accept="application/json")
+    assert response["ContentType"] == "application/json"
+    predictions = json.loads(body)["predictions"]
+    np.testing.assert_allclose([p["score"] for p in predictions], mammo.scores("v1"), rtol=0, atol=1e-6)
+
+
+def test_the_containers_415_and_400_answers_come_back_as_model_errors(hosting, mammo, single_endpoint):
+    single_endpoint("mammo", "v1")
+    with pytest.raises(ClientError) as unsupported:
+        hosting.invoke("mammo", b"\x89PNG", ContentType="image/png")
+    error = unsupported.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["OriginalStatusCode"] == 415
+    assert error["OriginalMessage"].startswith("image/png is not an accepted ContentType: csv, libsvm")
+    assert error["LogStreamArn"] == f"arn:aws:logs:{REGION}:{DEV}:log-group:/aws/sagemaker/Endpoints/mammo"
+    assert error["Error"]["Message"].startswith('Received client error (415) from primary with message "image/png')
+
+    with pytest.raises(ClientError) as unreadable:
+        hosting.invoke("mammo", b"age,shape,margin,density\n", ContentType="text/csv")
+    assert unreadable.value.response["OriginalStatusCode"] == 415
+    assert "Loading csv data failed with Exception" in unreadable.value.response["OriginalMessage"]
+
+    with pytest.raises(ClientError) as wrong_width:  # the label column sent along with the features
+        hosting.invoke("mammo", mammo.csv(np.column_stack([mammo.rows, np.ones(len(mammo.rows))])),
+                       ContentType="text/csv")
+    assert wrong_width.value.response["OriginalStatusCode"] == 400
+    assert wrong_width.value.response["OriginalMessage"] == (
+        "Unable to evaluate payload provided: Feature size of text/csv inference data 5 is not consistent with "
+        "feature size of trained model 4.")
+
+
+def test_unknown_endpoint_and_target_model_on_a_single_model_endpoint_are_validation_errors(hosting, mammo,
+                                                                                          single_endpoint):
+    with pytest.raises(ClientError) as unknown:
+        hosting.invoke("nowhere", mammo.csv(), ContentType="text/csv")
+    assert unknown.value.response["Error"] == {
+        "Code": "ValidationError", "Message": f"Endpoint nowhere of account {DEV} not found."}
+    assert unknown.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+    single_endpoint("mammo", "v1")
+    with pytest.raises(ClientError) as target_model:
+        hosting.invoke("mammo", mammo.csv(), ContentType="text/csv", TargetModel="v1.tar.gz")
+    assert target_model.value.response["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Endpoint mammo is not a multi-model endpoint and does not support target model header."}
+
+
+def test_an_endpoint_creating_is_not_invocable_and_answers_once_in_service(hosting, mammo):
+    hosting.model("mammo-model", "v2")
+    hosting.config("mammo-config", ("AllTraffic", "mammo-model", 1.0))
+    hosting.sm.create_endpoint(EndpointName="mammo", EndpointConfigName="mammo-config")
+    description = hosting.describe("mammo")
+    assert description["EndpointStatus"] == "Creating"
+    assert description["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Creating"
+    with pytest.raises(ClientError, match="Endpoint mammo of account 222222222222 not found"):
+        hosting.invoke("mammo", mammo.csv(), ContentType="text/csv")
+    with pytest.raises(ClientError, match='Cannot create already existing endpoint "arn:aws:sagemaker:'):
+        hosting.sm.create_endpoint(EndpointName="mammo", EndpointConfigName="mammo-config")
+    with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
+        hosting.sm.delete_endpoint(EndpointName="mammo")
+
+    hosting.advance(3)
+    description = hosting.describe("mammo")
+    assert description["EndpointStatus"] == "InService"
+    variant = description["ProductionVariants"][0]
+    assert (variant["CurrentWeight"], variant["DesiredWeight"], variant["CurrentInstanceCount"]) == (1.0, 1.0, 2)
+    assert variant["DeployedImages"][0]["SpecifiedImage"] == XGBOOST_IMAGE
+    listed = hosting.sm.list_endpoints(StatusEquals="InService",
+                                       CreationTimeBefore=description["LastModifiedTime"] + timedelta(hours=1))
+    assert [e["EndpointName"] for e in listed["Endpoints"]] == ["mammo"]
+    np.testing.assert_allclose(hosting.scores("mammo"), mammo.scores("v2"), rtol=0, atol=1e-6)
+
+    hosting.sm.delete_endpoint(EndpointName="mammo")
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        hosting.describe("mammo")
+
+
+def test_a_missing_artifact_fails_the_endpoint_with_the_reason(hosting, mammo):
+    hosting.model("ghost-model", ModelDataUrl="s3://endpoint-tests-artifacts-111111111111/none/model.tar.gz")
+    hosting.config("ghost-config", ("AllTraffic", "ghost-model", 1.0))
+    description = hosting.endpoint("ghost", "ghost-config")
+    assert description["EndpointStatus"] == "Failed"
+    assert description["FailureReason"] == ("Could not find model data at "
+                                            "s3://endpoint-tests-artifacts-111111111111/none/model.tar.gz.")
+
+
+def test_a_model_package_of_the_central_registry_is_served_from_its_account(hosting, mammo):
+    uri = hosting.upload("registry/mammo-severity/1/model.tar.gz", "v2")
+    registry_sm = hosting.registry.client("sagemaker")
+    registry_sm.create_model_package_group(ModelPackageGroupName="mammo-severity")
+    package_arn = registry_sm.create_model_package(
+        ModelPackageGroupName="mammo-severity", ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": uri}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    assert package_arn.startswith(f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package/")
+    hosting.sm.create_model(ModelName="from-registry", ExecutionRoleArn="arn:aws:iam::222222222222:role/x",
+                            Containers=[{"ModelPackageName": package_arn}])
+    hosting.config("from-registry-config", ("AllTraffic", "from-registry", 1.0))
+    assert hosting.endpoint("from-registry", "from-registry-config")["EndpointStatus"] == "InService"
+    np.testing.assert_allclose(hosting.scores("from-registry"), mammo.scores("v2"), rtol=0, atol=1e-6)
+
+
+def test_variants_share_traffic_by_weight_and_target_variant_picks_one(hosting, mammo):
+    hosting.model("a-model", "v1")
+    hosting.model("b-model", "v2")
+    hosting.config("ab-config", ("A", "a-model", 3.0), ("B", "b-model", 1.0))
+    hosting.endpoint("ab", "ab-config")
+    row = mammo.csv(mammo.rows[:1])
+    served = [hosting.invoke("ab", row, ContentType="text/csv")[1]["InvokedProductionVariant"] for _ in range(40)]
+    assert set(served) == {"A", "B"}
+    assert served.count("A") > served.count("B")
+    body, response = hosting.invoke("ab", row, ContentType="text/csv", TargetVariant="B")
+    assert response["InvokedProductionVariant"] == "B"
+    assert float(body) == pytest.approx(float(mammo.scores("v2")[0]), abs=1e-6)
+
+    hosting.sm.update_endpoint_weights_and_capacities(EndpointName="ab", DesiredWeightsAndCapacities=[
+        {"VariantName": "A", "DesiredWeight": 0.0}])
+    served = {hosting.invoke("ab", row, ContentType="text/csv")[1]["InvokedProductionVariant"] for _ in range(10)}
+    assert served == {"B"}
