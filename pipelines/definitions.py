@@ -40,6 +40,7 @@ from sagemaker.workflow.pipeline_context import PipelineSession
 
 from pipelines.config import EnvConfig, load_config
 from pipelines.errors import MlopsError, UsageError
+from pipelines.s3_uri import split as split_s3_uri
 
 SKLEARN_VERSION = "1.2-1"
 XGBOOST_VERSION = "3.0-5"
@@ -58,11 +59,11 @@ class CodeAsset:
 
     @property
     def bucket(self) -> str:
-        return self.s3_uri.removeprefix("s3://").split("/", 1)[0]
+        return split_s3_uri(self.s3_uri)[0]
 
     @property
     def key(self) -> str:
-        return self.s3_uri.removeprefix("s3://").split("/", 1)[1]
+        return split_s3_uri(self.s3_uri)[1]
 
 
 def code_asset(config: EnvConfig, path: Path) -> CodeAsset:

@@ -10,7 +10,8 @@ topic a message whose subject names the environment, the pipeline and the cause,
 Everything it reads fails soft: an unreadable execution, step list or report still gives an alert naming
 the failure, with a note of what could not be read. Only publishing can fail the invocation (EventBridge
 then retries it). Deployed by Terraform (handler `pipeline_alert.handler`) from the zip that
-`pipelines.alerts.package.build_alert_zip` builds; it needs only boto3 (in the Lambda runtime).
+`pipelines.inference.lambda_package.build_lambda_zip` builds, which carries pipelines/s3_uri.py beside it; it
+needs only boto3 (in the Lambda runtime).
 
 Environment: ALERT_TOPIC_ARN, ENVIRONMENT, MONITORING_BUCKET, MONITORING_PREFIX (the inference check writes
 <prefix>/<pipeline>/<execution id>/constraint_violations.json), FEATURE_NAMES (comma-separated names of the
@@ -29,6 +30,8 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from pipelines import s3_uri
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -154,7 +157,7 @@ def list_steps(sagemaker, execution_arn: str) -> list[dict]:
 
 def read_violations(s3, uri: str) -> list[dict] | None:
     """The report's violations; None when there is no report (the check did not run or found nothing to write)."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = s3_uri.split(uri)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:

@@ -8,6 +8,7 @@ import json
 import boto3
 import pytest
 
+from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
 from pipelines.config import load_config
 from pipelines.local.executor.store import ExecutionRecord, StepRecord
@@ -76,7 +77,7 @@ def done(name: str, kind: str, **fields) -> StepRecord:
 
 
 def put_report(session, uri: str, body: bytes) -> None:
-    bucket, key = uri[5:].split("/", 1)
+    bucket, key = s3_uri.split(uri)
     session.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
 
 

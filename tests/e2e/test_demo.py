@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import s3_uri
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
@@ -85,7 +86,7 @@ def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo
         run = context.facts.run(label)
         assert run.outputs
         for uri in run.outputs:
-            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            bucket, key = s3_uri.split(uri)
             assert bucket == PROD.workload.data_bucket_name
             lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().split()
             assert len(lines) > 100

@@ -8,6 +8,7 @@ from textwrap import dedent
 import boto3
 import pytest
 
+from pipelines import s3_uri
 from pipelines.aws import session_for_account
 from pipelines.config import EnvConfig, load_config
 from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
@@ -64,7 +65,7 @@ def read(dev_session) -> Callable[[str], str]:
     s3 = dev_session.client("s3")
 
     def read_object(uri: str) -> str:
-        bucket, key = uri[5:].split("/", 1)
+        bucket, key = s3_uri.split(uri)
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
 
     return read_object

@@ -19,6 +19,7 @@ import pytest
 import xgboost as xgb
 from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
 
+from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
 from pipelines.aws import session_for_account
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
@@ -113,7 +114,7 @@ def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, in
     assert lambda_step.properties["OutputParameters"]["ModelPackageArn"] == approved_version["package"]
     transform = next(step for step in record.steps if step.type == "Transform")
     output = transform.properties["TransformOutput"]["S3OutputPath"].rstrip("/")
-    bucket, key = output[5:].split("/", 1)
+    bucket, key = s3_uri.split(output)
     body = dev_session.client("s3").get_object(Bucket=bucket, Key=f"{key}/{BATCH}.out")["Body"].read()
     predictions = np.loadtxt(io.BytesIO(body))
     batch = pd.read_csv(approved_version["batch"], header=None).to_numpy(np.float32)

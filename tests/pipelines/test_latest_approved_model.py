@@ -3,8 +3,13 @@ in the dev account (credentials in the environment, as the Lambda runtime provid
 
 from __future__ import annotations
 
-import pytest
+import datetime
 
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from pipelines import model_registry
 from pipelines.aws import session_for_account
 from pipelines.inference.scripts import latest_approved_model
 
@@ -101,23 +106,18 @@ def test_no_group_given_is_an_error(monkeypatch):
         latest_approved_model.handler({}, None)
 
 
-class PagedSageMaker:
-    """Hands out list pages as SageMaker may: empty pages with a NextToken before the first match."""
-
-    def __init__(self, pages):
-        self.pages, self.calls = pages, []
-
-    def list_model_packages(self, **kwargs):
-        self.calls.append(kwargs)
-        return self.pages[len(self.calls) - 1]
-
-
 def test_pages_until_an_approved_package_appears():
-    # A stand-in client: moto returns every match on one page, so paging is checked with scripted pages.
-    client = PagedSageMaker([{"ModelPackageSummaryList": [], "NextToken": "t1"},
-                             {"ModelPackageSummaryList": [{"ModelPackageArn": "arn:found"}], "NextToken": "t2"}])
-    assert latest_approved_model.latest_approved_package_arn(client, GROUP_ARN) == "arn:found"
-    assert [c.get("NextToken") for c in client.calls] == [None, "t1"]
-    assert client.calls[0]["SortBy"] == "CreationTime"
-    assert client.calls[0]["SortOrder"] == "Descending"
-    assert client.calls[0]["ModelApprovalStatus"] == "Approved"
+    # moto returns every match on one page, so paging is checked with botocore's Stubber on a real client:
+    # SageMaker may hand out empty pages with a NextToken before the first match.
+    client = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="stub", aws_secret_access_key="stub")
+    wanted = {"ModelPackageGroupName": GROUP_ARN, "ModelApprovalStatus": "Approved", "SortBy": "CreationTime",
+              "SortOrder": "Descending", "MaxResults": model_registry.APPROVED_PAGE_SIZE}
+    with Stubber(client) as stubber:
+        stubber.add_response("list_model_packages", {"ModelPackageSummaryList": [], "NextToken": "t1"}, wanted)
+        stubber.add_response("list_model_packages", {"ModelPackageSummaryList": [{
+            "ModelPackageGroupName": GROUP, "ModelPackageArn": "arn:aws:sagemaker:us-east-1:1:model-package/g/1",
+            "CreationTime": datetime.datetime(2026, 1, 1), "ModelPackageStatus": "Completed",
+            "ModelApprovalStatus": "Approved"}], "NextToken": "t2"}, {**wanted, "NextToken": "t1"})
+        found = model_registry.latest_approved_package_arn(client, GROUP_ARN)
+        stubber.assert_no_pending_responses()
+    assert found == "arn:aws:sagemaker:us-east-1:1:model-package/g/1"
