@@ -109,7 +109,7 @@ def test_no_group_given_is_an_error(monkeypatch):
 def test_pages_until_an_approved_package_appears():
     # moto returns every match on one page, so paging is checked with botocore's Stubber on a real client:
     # SageMaker may hand out empty pages with a NextToken before the first match.
-    client = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="stub", aws_secret_access_key="stub")
+    client = boto3.client("sagemaker", region_name=REGION)  # the Stubber answers before any request is signed
     wanted = {"ModelPackageGroupName": GROUP_ARN, "ModelApprovalStatus": "Approved", "SortBy": "CreationTime",
               "SortOrder": "Descending", "MaxResults": model_registry.APPROVED_PAGE_SIZE}
     with Stubber(client) as stubber:
