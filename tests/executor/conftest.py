@@ -1,29 +1,17 @@
-"""Fixtures of the executor tests: a dev-account session on the (reset) local stack, a bucket, an executor."""
+"""Fixtures of the executor tests: a bucket in the dev account of the (reset) local stack, an executor."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from textwrap import dedent
 
-import boto3
 import pytest
 
 from pipelines import s3_uri
-from pipelines.aws import session_for_account
-from pipelines.config import EnvConfig, load_config
+from pipelines.config import load_config
 from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
 
-BUCKET = "executor-tests-222222222222"
-
-
-@pytest.fixture(scope="session")
-def dev() -> EnvConfig:
-    return load_config("dev")
-
-
-@pytest.fixture
-def dev_session(aws, dev) -> boto3.Session:
-    return session_for_account(dev.account_id, dev.aws_region)
+BUCKET = f"executor-tests-{load_config('dev').account_id}"
 
 
 @pytest.fixture

@@ -35,11 +35,11 @@ def labelled(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 @pytest.fixture
-def central_group(dev, aws) -> str:
-    registry = session_for_account(dev.accounts.registry, dev.aws_region)
+def central_group(dev_config, aws) -> str:
+    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region)
     registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=dev.model_registry.model_package_group_name)
-    return dev.model_package_group_arn
+        ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
+    return dev_config.model_package_group_arn
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def model_pipeline(bucket: str, datasets: dict, group_arn: str) -> str:
                                                                                      model_data), register)
 
 
-def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev, dev_session,
+def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev_config, dev_session,
                                                    read, tmp_path):
     record = executor.run_definition(model_pipeline(bucket, datasets, central_group), "models")
 
@@ -133,8 +133,8 @@ def test_train_create_model_transform_and_register(executor, bucket, datasets, c
 
     # The version is in the registry account's group, not in dev.
     package_arn = record.step("SeverityModel-RegisterModel").properties["ModelPackageArn"]
-    assert package_arn.startswith(f"arn:aws:sagemaker:us-east-1:{dev.accounts.registry}:model-package/")
-    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    assert package_arn.startswith(f"arn:aws:sagemaker:us-east-1:{dev_config.accounts.registry}:model-package/")
+    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region).client("sagemaker")
     packages = registry.list_model_packages(ModelPackageGroupName=central_group)["ModelPackageSummaryList"]
     assert [package["ModelPackageArn"] for package in packages] == [package_arn]
     assert record.step("SeverityModel-RegisterModel").metadata == {"RegisterModel": {"Arn": package_arn}}

@@ -54,21 +54,21 @@ def with_engine(engine: str) -> EnvConfig:
 
 
 @pytest.fixture
-def approved_version(dev, dev_session, tmp_path, engine) -> dict:
+def approved_version(dev_config, dev_session, tmp_path, engine) -> dict:
     """Data in dev, the latest-model function, and one Approved version in the registry account."""
     prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
     s3 = dev_session.client("s3")
-    s3.create_bucket(Bucket=dev.workload.data_bucket_name)
+    s3.create_bucket(Bucket=dev_config.workload.data_bucket_name)
     for name, path in prepared.files.items():
-        s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+        s3.put_object(Bucket=dev_config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
     for asset in inference.code_assets(with_engine(engine)):  # what run-pipeline uploads before upserting
         s3.upload_file(str(asset.path), asset.bucket, asset.key)
-    role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
+    role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     dev_session.client("lambda").create_function(
-        FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
+        FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
         Handler="latest_approved_model.handler", Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
-        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev.model_package_group_arn}})
+        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev_config.model_package_group_arn}})
 
     part1 = pd.read_csv(prepared.files[TRAIN_PART1]).dropna()
     features = part1.drop(columns=[LABEL])
@@ -80,8 +80,8 @@ def approved_version(dev, dev_session, tmp_path, engine) -> dict:
     run_data_quality_container({"dataset_format": json.dumps({"csv": {"header": False}})}, tmp_path / "baseline",
                                tmp_path / "baseline-output")
 
-    registry = session_for_account(dev.accounts.registry, dev.aws_region)
-    bucket, prefix = dev.model_registry.artifacts_bucket_name, "dev/test-version"
+    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region)
+    bucket, prefix = dev_config.model_registry.artifacts_bucket_name, "dev/test-version"
     registry.client("s3").create_bucket(Bucket=bucket)
     registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/model.tar.gz",
                                      Body=deterministic_tar_gz({MODEL_FILE: tmp_path / MODEL_FILE}))
@@ -89,10 +89,10 @@ def approved_version(dev, dev_session, tmp_path, engine) -> dict:
         registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{name}",
                                          Body=(tmp_path / "baseline-output" / name).read_bytes())
     sagemaker = registry.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    sagemaker.create_model_package_group(ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
     uri = f"s3://{bucket}/{prefix}"
     package = sagemaker.create_model_package(
-        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus="Approved",
+        ModelPackageGroupName=dev_config.model_package_group_arn, ModelApprovalStatus="Approved",
         InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"{uri}/model.tar.gz"}],
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
         DriftCheckBaselines={"ModelDataQuality": {
@@ -103,8 +103,8 @@ def approved_version(dev, dev_session, tmp_path, engine) -> dict:
 
 
 def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, inference_definition, approved_version,
-                                                                   dev, dev_session, engine):
-    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name)
+                                                                   dev_config, dev_session, engine):
+    record = executor.run_definition(inference_definition, dev_config.workload.inference_pipeline_name)
 
     assert record.status == "Succeeded", record.failure_reason
     assert [step.type for step in record.steps if step.status != "NotExecuted"] == (
@@ -122,10 +122,10 @@ def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, in
 
 
 def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inference_definition, approved_version,
-                                                                  dev, dev_session, engine):
-    outliers = f"s3://{dev.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
+                                                                  dev_config, dev_session, engine):
+    outliers = f"s3://{dev_config.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
 
-    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name,
+    record = executor.run_definition(inference_definition, dev_config.workload.inference_pipeline_name,
                                      {"BatchDataUri": outliers})
 
     assert record.status == "Failed"
@@ -144,19 +144,20 @@ def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inf
     assert "completeness_check" in record.failure_reason
     # Both engines leave the AWS-format report under the data bucket's monitoring prefix.
     execution_id = record.execution_id
-    key = f"monitoring/{dev.workload.inference_pipeline_name}/{execution_id}/constraint_violations.json"
-    report = json.loads(dev_session.client("s3").get_object(Bucket=dev.workload.data_bucket_name,
+    key = f"monitoring/{dev_config.workload.inference_pipeline_name}/{execution_id}/constraint_violations.json"
+    report = json.loads(dev_session.client("s3").get_object(Bucket=dev_config.workload.data_bucket_name,
                                                               Key=key)["Body"].read())
     assert {(v["feature_name"], v["constraint_check_type"]) for v in report["violations"]} == {
         ("_c0", "baseline_drift_check"), ("_c1", "completeness_check"), ("_c3", "completeness_check")}
 
     # The alert function on this execution: the subject names the drifted feature and its figures.
-    topic, read_alerts = alert_inbox(dev_session, dev.workload.alert_topic_name)
+    topic, read_alerts = alert_inbox(dev_session, dev_config.workload.alert_topic_name)
     settings = pipeline_alert.Settings(
-        topic_arn=topic, environment="dev", bucket=dev.workload.data_bucket_name, prefix="monitoring",
+        topic_arn=topic, environment="dev", bucket=dev_config.workload.data_bucket_name, prefix="monitoring",
         feature_names=["Age", "Shape", "Margin", "Density"],
-        retrain_on_failure_of=dev.workload.inference_pipeline_name, retrain_pipeline=dev.workload.train_pipeline_name,
-        retrain_input="s3://mammo-data-222222222222/data/train/")
+        retrain_on_failure_of=dev_config.workload.inference_pipeline_name,
+        retrain_pipeline=dev_config.workload.train_pipeline_name,
+        retrain_input=f"s3://{dev_config.workload.data_bucket_name}/data/train/")
     alert = pipeline_alert.send_alert(failed_event(record), settings, RecordedSageMaker(record),
                                       dev_session.client("s3"), dev_session.client("sns"))
     [(subject, message)] = read_alerts()
