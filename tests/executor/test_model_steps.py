@@ -35,10 +35,7 @@ def labelled(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 @pytest.fixture
-def central_group(dev_config, aws) -> str:
-    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
+def central_group(model_package_group, dev_config) -> str:
     return dev_config.model_package_group_arn
 
 

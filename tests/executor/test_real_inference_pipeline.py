@@ -21,7 +21,6 @@ from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tes
 
 from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
-from pipelines.aws import session_for_account
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
@@ -54,7 +53,7 @@ def with_engine(engine: str) -> EnvConfig:
 
 
 @pytest.fixture
-def approved_version(dev_config, dev_session, tmp_path, engine) -> dict:
+def approved_version(dev_config, dev_session, registry_session, model_package_group, tmp_path, engine) -> dict:
     """Data in dev, the latest-model function, and one Approved version in the registry account."""
     prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
     s3 = dev_session.client("s3")
@@ -80,7 +79,7 @@ def approved_version(dev_config, dev_session, tmp_path, engine) -> dict:
     run_data_quality_container({"dataset_format": json.dumps({"csv": {"header": False}})}, tmp_path / "baseline",
                                tmp_path / "baseline-output")
 
-    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region)
+    registry = registry_session
     bucket, prefix = dev_config.model_registry.artifacts_bucket_name, "dev/test-version"
     registry.client("s3").create_bucket(Bucket=bucket)
     registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/model.tar.gz",
@@ -88,8 +87,7 @@ def approved_version(dev_config, dev_session, tmp_path, engine) -> dict:
     for name in ("statistics.json", "constraints.json"):
         registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{name}",
                                          Body=(tmp_path / "baseline-output" / name).read_bytes())
-    sagemaker = registry.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
+    sagemaker = model_package_group
     uri = f"s3://{bucket}/{prefix}"
     package = sagemaker.create_model_package(
         ModelPackageGroupName=dev_config.model_package_group_arn, ModelApprovalStatus="Approved",

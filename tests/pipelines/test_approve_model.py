@@ -8,11 +8,11 @@ import pytest
 
 from pipelines import approve_model
 from pipelines.aws import session_for_account
+from pipelines.config import load_config
 
-REGION = "us-east-1"
-REGISTRY = "111111111111"
-GROUP = "mammo-severity"
-BUCKET = "mammo-model-artifacts-111111111111"
+CONFIG = load_config("registry")
+REGION, REGISTRY = CONFIG.aws_region, CONFIG.account_id
+GROUP, BUCKET = CONFIG.model_registry.model_package_group_name, CONFIG.model_registry.artifacts_bucket_name
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
 
 

@@ -7,20 +7,17 @@ import json
 import pytest
 
 from pipelines import run_pipeline
-from pipelines.aws import session_for_account
 from pipelines.config import load_config
 from pipelines.train import pipeline as train_pipeline
 
-DEV = "222222222222"
+DEV = load_config("dev")
 
 
 @pytest.fixture
-def dev(aws):
+def dev(dev_session):
     """The dev account with the data bucket Terraform would have created."""
-    config = load_config("dev")
-    session = session_for_account(DEV, config.aws_region)
-    session.client("s3").create_bucket(Bucket=config.workload.data_bucket_name)
-    return session
+    dev_session.client("s3").create_bucket(Bucket=DEV.workload.data_bucket_name)
+    return dev_session
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -32,8 +29,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_uploads_code_upserts_both_then_reports_unchanged(dev, capsys):
     status, out, _ = run(capsys, "--env", "dev")
     assert status == 0
-    assert "mammo-train: created in account 222222222222" in out
-    assert "mammo-batch-inference: created in account 222222222222" in out
+    assert f"{DEV.workload.train_pipeline_name}: created in account {DEV.account_id}" in out
+    assert f"{DEV.workload.inference_pipeline_name}: created in account {DEV.account_id}" in out
 
     config = load_config("dev")
     keys = sorted(o["Key"] for o in dev.client("s3").list_objects_v2(
