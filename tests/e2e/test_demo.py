@@ -18,6 +18,8 @@ from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
 from pipelines.local.stack import LocalAwsStack
 
+ACCOUNTS = load_config("dev").accounts
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 
 EXPECTED_STEPS = [
@@ -55,8 +57,8 @@ def test_every_step_ran_and_succeeded(demo):
     assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
     assert result.outcome("infrastructure").account == "registry, dev, prod"
-    assert result.outcome("train-dev").account == "dev (222222222222)"
-    assert result.outcome("approve-v1").account == "registry (111111111111)"
+    assert result.outcome("train-dev").account == f"dev ({ACCOUNTS.dev})"
+    assert result.outcome("approve-v1").account == f"registry ({ACCOUNTS.registry})"
 
 
 def test_the_central_group_holds_two_approved_versions_trained_in_dev_then_prod(demo):

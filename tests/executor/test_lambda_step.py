@@ -8,9 +8,12 @@ from textwrap import dedent
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.inference.lambda_package import build_lambda_zip
 
 from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
+
+ACCOUNTS = load_config("dev").accounts
 
 OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
@@ -103,7 +106,7 @@ def test_the_handler_runs_with_the_function_role_and_environment(executor, whoam
     record = executor.run_definition(steps, "whoami")
 
     outputs = record.step("LatestApprovedModel").properties["OutputParameters"]
-    assert outputs["Caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
+    assert outputs["Caller"].startswith(f"arn:aws:sts::{ACCOUNTS.dev}:assumed-role/whoami-role/")
     assert outputs["Greeting"] == "hello"
     assert outputs["Echo"] == "ping"
     assert outputs["Count"] == 3  # typed as the step declares it

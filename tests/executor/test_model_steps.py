@@ -14,11 +14,14 @@ import pytest
 import xgboost as xgb
 
 from pipelines.aws import session_for_account
+from pipelines.config import load_config
 from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
 
 from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
+
+ACCOUNTS = load_config("dev").accounts
 
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
                    "eval_metric": "auc", "seed": "7"}
@@ -160,7 +163,7 @@ def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparam
 
 
 @pytest.mark.parametrize(("image", "message"), [
-    ("222222222222.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
+    (f"{ACCOUNTS.dev}.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
      r"step 'Train': .* cannot run image '.*my-trainer:1' for a training job: it emulates the xgboost, "
      r"scikit-learn image families"),
     (SKLEARN_IMAGE, r"step 'Train': the scikit-learn image trains in script mode only: give the estimator an "
