@@ -7,10 +7,11 @@
   process activated for it (AWS_ENDPOINT_URL etc.). Started on first use, stopped at the end of the session.
 - `aws` (function): the same stack, reset (every account emptied) before the test; `target` (function): that
   stack as a `pipelines.aws.Target`, for library calls.
-- `dev_config` (session): the dev environment's EnvConfig (accounts, names, region come from it and its
+- `dev_config` (session): the dev environment's EnvConfig (accounts, names and region come from it and its
   tfvars, never from literals); `dev_session`, `registry_session` (function): sessions acting in the dev and
-  registry accounts of the reset stack; `model_package_group`: the registry account's SageMaker client with the
-  central model package group created, as Terraform creates it.
+  registry accounts of the reset stack; `dev_data_bucket`: the dev data bucket, created; `model_package_group`:
+  the registry account's SageMaker client with the central group created, as Terraform creates it;
+  `register_version(tag, status)`: a version registered in that group as the train pipeline registers one.
 - `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
   MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
 
@@ -92,6 +93,13 @@ def dev_config() -> EnvConfig:
 @pytest.fixture
 def dev_session(aws: LocalAwsStack, dev_config: EnvConfig) -> boto3.Session:
     return session_for_account(dev_config.account_id, dev_config.aws_region)
+
+
+@pytest.fixture
+def dev_data_bucket(dev_session: boto3.Session, dev_config: EnvConfig) -> str:
+    """The dev account's data bucket, created as Terraform creates it (empty); its name."""
+    dev_session.client("s3").create_bucket(Bucket=dev_config.workload.data_bucket_name)
+    return dev_config.workload.data_bucket_name
 
 
 @pytest.fixture
