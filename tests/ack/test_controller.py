@@ -41,11 +41,9 @@ def manifests(exported, tmp_path) -> Path:
     return copy
 
 
-@pytest.fixture
-def dev_session(target, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def _local_dir_per_test(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path / "local"))  # the resources' files, per test
-    config = load_config("dev")
-    return target.session(config.account_id, config.aws_region)
 
 
 @pytest.fixture

@@ -34,11 +34,6 @@ def running_stack(aws, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def dev_session(target):
-    return target.session(DEV.account_id, DEV.aws_region)
-
-
-@pytest.fixture
 def dev_data(provision_train_inputs) -> None:
     """The dev data bucket with the prepared UCI data, the central bucket and group."""
     provision_train_inputs(DEV)
@@ -66,8 +61,8 @@ def test_start_wait_trains_and_registers_with_live_step_progress(running_stack, 
     assert summary["PipelineExecutionStatus"] == "Succeeded"
 
 
-def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, capsys):
-    dev_session.client("s3").create_bucket(Bucket=DEV.workload.data_bucket_name)  # code upload only, no data
+def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, dev_data_bucket, capsys):
+    # The data bucket is empty: run-pipeline uploads its code there, the execution finds no data.
 
     status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--local", "--start", "--wait"])
 
