@@ -178,7 +178,7 @@ def _report_uri(steps: Sequence[Mapping], settings: Settings, pipeline_name: str
         if report:
             return report
     if settings.bucket and pipeline_name and execution_id:
-        return f"s3://{settings.bucket}/{settings.prefix}/{pipeline_name}/{execution_id}/{VIOLATIONS_FILE}"
+        return s3_uri.join(settings.bucket, settings.prefix, pipeline_name, execution_id, VIOLATIONS_FILE)
     return ""
 
 
