@@ -76,10 +76,8 @@ def test_is_gone_in_the_next_test(aws):
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
-def test_reset_empties_every_account(aws):
-    from pipelines.aws import session_for_account
-
-    dev = session_for_account("222222222222", "us-east-1")
+def test_reset_empties_every_account(aws, dev_session):
+    dev = dev_session
     dev.client("sns").create_topic(Name="alerts")
     aws.reset()
     assert dev.client("sns").list_topics()["Topics"] == []
