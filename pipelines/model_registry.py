@@ -21,6 +21,8 @@ from pipelines import s3_uri
 HEADLINE_METRICS = ("auc", "accuracy", "precision", "recall")
 # How many summaries one ListModelPackages page asks for while looking for the newest Approved version.
 APPROVED_PAGE_SIZE = 10
+# How the error of a group with no Approved version begins; the failure alert recognises it by these words.
+NO_APPROVED_MODEL = "no Approved model package"
 
 
 class NoApprovedModelError(Exception):
@@ -67,7 +69,7 @@ def latest_approved_package_arn(sagemaker, group: str) -> str:
         if summaries:
             return summaries[0]["ModelPackageArn"]
     raise NoApprovedModelError(
-        f"no Approved model package in model package group {group}: "
+        f"{NO_APPROVED_MODEL} in model package group {group}: "
         "approve a version (approve-model --latest) before running batch inference")
 
 

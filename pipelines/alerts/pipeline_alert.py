@@ -32,13 +32,13 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipelines import s3_uri
+from pipelines.model_registry import NO_APPROVED_MODEL
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no line break
 DRIFT_DISTANCE = re.compile(r"distance:?\s*([0-9.eE+-]+)\s+exceeds\s+(?:\w+\s+)?threshold:?\s*([0-9.eE+-]+)")
-NO_APPROVED_MODEL = "no Approved model package"
 VIOLATIONS_FILE = "constraint_violations.json"
 CHECK_NAMES = {
     "baseline_drift_check": "drift",
