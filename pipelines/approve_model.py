@@ -10,7 +10,6 @@ approver sees them first.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -20,14 +19,15 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
+from pipelines import model_registry
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import UsageError
+from pipelines.model_registry import HEADLINE_METRICS, MetricsUnavailableError, PackageMetrics, package_metrics
 
 logger = logging.getLogger("approve-model")
-METRICS = ("auc", "accuracy", "precision", "recall")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -112,19 +112,11 @@ def review(args: argparse.Namespace, config: EnvConfig, sagemaker, s3) -> int:
 
 def list_versions(sagemaker, config: EnvConfig) -> list[dict[str, Any]]:
     """Every version of the central group, oldest first."""
-    packages, kwargs = [], {"ModelPackageGroupName": config.model_registry.model_package_group_name,
-                            "SortBy": "CreationTime", "SortOrder": "Ascending"}
     try:
-        while True:
-            page = sagemaker.list_model_packages(**kwargs)
-            packages.extend(page.get("ModelPackageSummaryList", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        return model_registry.list_versions(sagemaker, config.model_registry.model_package_group_name)
     except sagemaker.exceptions.ClientError as error:
         raise UsageError(f"cannot list model package group {config.model_package_group_arn}: "
                          f"{error.response['Error'].get('Message', error)}") from None
-    return sorted(packages, key=lambda p: p.get("ModelPackageVersion", 0))
 
 
 def pick_version(versions: list[dict[str, Any]], config: EnvConfig, number: int | None) -> dict[str, Any]:
@@ -141,34 +133,24 @@ def pick_version(versions: list[dict[str, Any]], config: EnvConfig, number: int 
                      f"(versions: {known})")
 
 
-def evaluation_metrics(sagemaker, s3, package_arn: str) -> dict[str, Any] | str:
+def evaluation_metrics(sagemaker, s3, package_arn: str) -> PackageMetrics | str:
     """The version's classification metrics, or a sentence saying why they cannot be shown."""
-    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
-    uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
-    if not uri:
-        return "no model-quality report registered"
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
     try:
-        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        return report["classification_metrics"]
-    except s3.exceptions.ClientError as error:
-        return f"report {uri} unreadable: {error.response['Error'].get('Code')}"
-    except (ValueError, KeyError):
-        return f"report {uri} is not an evaluation.json with classification_metrics"
+        return package_metrics(sagemaker, s3, package_arn)
+    except MetricsUnavailableError as error:
+        return str(error)
 
 
-def format_version(package: dict[str, Any], metrics: dict[str, Any] | str) -> str:
+def format_version(package: dict[str, Any], metrics: PackageMetrics | str) -> str:
     created = package.get("CreationTime")
     head = f"version {package.get('ModelPackageVersion')}  {package.get('ModelApprovalStatus'):<22}"
     if created:
         head += f"  created {created:%Y-%m-%d %H:%M:%S}"
     if isinstance(metrics, str):
         return f"{head}  ({metrics})"
-    values = "  ".join(f"{name} {metrics[name]['value']:.3f}" for name in METRICS if name in metrics)
-    matrix = metrics.get("confusion_matrix")
-    if matrix:
-        values += (f"  confusion [[{matrix['0']['0']}, {matrix['0']['1']}], "
-                   f"[{matrix['1']['0']}, {matrix['1']['1']}]]")
+    values = "  ".join(f"{name} {metrics.metrics[name]:.3f}" for name in HEADLINE_METRICS if name in metrics.metrics)
+    if metrics.confusion_matrix:
+        values += f"  confusion {metrics.confusion_matrix}"
     return f"{head}  {values}"
 
 

@@ -38,6 +38,7 @@ from sagemaker.workflow.execution_variables import ExecutionVariables
 from sagemaker.workflow.functions import Join
 from sagemaker.workflow.pipeline_context import PipelineSession
 
+from pipelines import s3_uri
 from pipelines.config import EnvConfig, load_config
 from pipelines.errors import MlopsError, UsageError
 
@@ -58,17 +59,17 @@ class CodeAsset:
 
     @property
     def bucket(self) -> str:
-        return self.s3_uri.removeprefix("s3://").split("/", 1)[0]
+        return s3_uri.split(self.s3_uri)[0]
 
     @property
     def key(self) -> str:
-        return self.s3_uri.removeprefix("s3://").split("/", 1)[1]
+        return s3_uri.split(self.s3_uri)[1]
 
 
 def code_asset(config: EnvConfig, path: Path) -> CodeAsset:
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     bucket = config.require_workload().data_bucket_name
-    return CodeAsset(Path(path), f"s3://{bucket}/code/{digest}/{Path(path).name}")
+    return CodeAsset(Path(path), s3_uri.join(bucket, "code", digest, Path(path).name))
 
 
 class RefusingClient:

@@ -7,6 +7,11 @@
   process activated for it (AWS_ENDPOINT_URL etc.). Started on first use, stopped at the end of the session.
 - `aws` (function): the same stack, reset (every account emptied) before the test; `target` (function): that
   stack as a `pipelines.aws.Target`, for library calls.
+- `dev_config` (session): the dev environment's EnvConfig (accounts, names and region come from it and its
+  tfvars, never from literals); `dev_session`, `registry_session` (function): sessions acting in the dev and
+  registry accounts of the reset stack; `dev_data_bucket`: the dev data bucket, created; `model_package_group`:
+  the registry account's SageMaker client with the central group created, as Terraform creates it;
+  `register_version(tag, status)`: a version registered in that group as the train pipeline registers one.
 - `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
   MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
 
@@ -20,10 +25,18 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 
+import boto3
 import pytest
 from shell_environment import activate, restore_environment
 
-from pipelines.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Target, local_environment_variables
+from pipelines.aws import (
+    FAKE_ACCESS_KEY_ID,
+    FAKE_SECRET_ACCESS_KEY,
+    Target,
+    local_environment_variables,
+    session_for_account,
+)
+from pipelines.config import EnvConfig, load_config
 from pipelines.local.stack import LocalAwsStack
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
@@ -70,6 +83,59 @@ def aws(local_stack: LocalAwsStack) -> LocalAwsStack:
 def target(aws: LocalAwsStack) -> Target:
     """The reset session stack as the library sees it: an explicit local target."""
     return Target.local_stack(aws.endpoint)
+
+
+@pytest.fixture(scope="session")
+def dev_config() -> EnvConfig:
+    return load_config("dev")
+
+
+@pytest.fixture
+def dev_session(aws: LocalAwsStack, dev_config: EnvConfig) -> boto3.Session:
+    return session_for_account(dev_config.account_id, dev_config.aws_region)
+
+
+@pytest.fixture
+def dev_data_bucket(dev_session: boto3.Session, dev_config: EnvConfig) -> str:
+    """The dev account's data bucket, created as Terraform creates it (empty); its name."""
+    dev_session.client("s3").create_bucket(Bucket=dev_config.workload.data_bucket_name)
+    return dev_config.workload.data_bucket_name
+
+
+@pytest.fixture
+def registry_session(aws: LocalAwsStack, dev_config: EnvConfig) -> boto3.Session:
+    return session_for_account(dev_config.accounts.registry, dev_config.aws_region)
+
+
+@pytest.fixture
+def model_package_group(registry_session: boto3.Session, dev_config: EnvConfig):
+    """The registry account's SageMaker client, its central model package group created."""
+    client = registry_session.client("sagemaker")
+    client.create_model_package_group(ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
+    return client
+
+
+# The image a registered test version names: the built-in XGBoost algorithm's, as the train pipeline registers.
+REGISTERED_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
+
+@pytest.fixture
+def register_version(model_package_group, dev_config: EnvConfig) -> Callable[[str, str], str]:
+    """`register_version(tag, status)`: a version in the central group as the train pipeline registers one (by
+    the group's ARN, container and data-quality baseline under s3://<artifacts bucket>/dev/<tag>/); its ARN."""
+    def register(tag: str, status: str) -> str:
+        artifacts = f"s3://{dev_config.model_registry.artifacts_bucket_name}/dev/{tag}"
+        return model_package_group.create_model_package(
+            ModelPackageGroupName=dev_config.model_package_group_arn, ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": REGISTERED_IMAGE, "ModelDataUrl": f"{artifacts}/model.tar.gz"}],
+                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+            DriftCheckBaselines={"ModelDataQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": f"{artifacts}/statistics.json"},
+                "Constraints": {"ContentType": "application/json", "S3Uri": f"{artifacts}/constraints.json"}}},
+        )["ModelPackageArn"]
+
+    return register
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ topic a message whose subject names the environment, the pipeline and the cause,
 Everything it reads fails soft: an unreadable execution, step list or report still gives an alert naming
 the failure, with a note of what could not be read. Only publishing can fail the invocation (EventBridge
 then retries it). Deployed by Terraform (handler `pipeline_alert.handler`) from the zip that
-`pipelines.alerts.package.build_alert_zip` builds; it needs only boto3 (in the Lambda runtime).
+`pipelines.inference.lambda_package.build_lambda_zip` builds, which carries pipelines/s3_uri.py beside it; it
+needs only boto3 (in the Lambda runtime).
 
 Environment: ALERT_TOPIC_ARN, ENVIRONMENT, MONITORING_BUCKET, MONITORING_PREFIX (the inference check writes
 <prefix>/<pipeline>/<execution id>/constraint_violations.json), FEATURE_NAMES (comma-separated names of the
@@ -30,12 +31,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipelines import s3_uri
+from pipelines.model_registry import NO_APPROVED_MODEL
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no line break
 DRIFT_DISTANCE = re.compile(r"distance:?\s*([0-9.eE+-]+)\s+exceeds\s+(?:\w+\s+)?threshold:?\s*([0-9.eE+-]+)")
-NO_APPROVED_MODEL = "no Approved model package"
 VIOLATIONS_FILE = "constraint_violations.json"
 CHECK_NAMES = {
     "baseline_drift_check": "drift",
@@ -154,7 +157,7 @@ def list_steps(sagemaker, execution_arn: str) -> list[dict]:
 
 def read_violations(s3, uri: str) -> list[dict] | None:
     """The report's violations; None when there is no report (the check did not run or found nothing to write)."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = s3_uri.split(uri)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
@@ -175,7 +178,7 @@ def _report_uri(steps: Sequence[Mapping], settings: Settings, pipeline_name: str
         if report:
             return report
     if settings.bucket and pipeline_name and execution_id:
-        return f"s3://{settings.bucket}/{settings.prefix}/{pipeline_name}/{execution_id}/{VIOLATIONS_FILE}"
+        return s3_uri.join(settings.bucket, settings.prefix, pipeline_name, execution_id, VIOLATIONS_FILE)
     return ""
 
 

@@ -29,7 +29,9 @@ TRAIN_PART1 = "mammo-train-dataset-part1.csv"
 TRAIN_PART2 = "mammo-train-dataset-part2.csv"
 BATCH = "mammo-batch-dataset.csv"
 BATCH_OUTLIERS = "mammo-batch-dataset-outliers.csv"
-# Interface 4 of the project: where each file lives in a workload data bucket.
+# Where each file lives in a workload data bucket. The pipelines' input URIs name these folders (InputDataUri
+# data/train/ or data/train/part1/, BatchDataUri data/batch/clean/ or data/batch/outliers/), and Terraform's
+# retraining rule reads data/train/.
 S3_KEYS = {
     TRAIN_PART1: f"data/train/part1/{TRAIN_PART1}",
     TRAIN_PART2: f"data/train/part2/{TRAIN_PART2}",

@@ -1,7 +1,9 @@
 """Deterministic zip of the project's Lambda handlers, consumed by the Terraform lambda and alerts modules.
 
 One zip holds both handlers at its root (`latest_approved_model.handler`, `pipeline_alert.handler`), so the
-runner builds and passes a single `lambda_zip_path`.
+runner builds and passes a single `lambda_zip_path`. The project modules the handlers import (the registry
+reader and the S3 URI helper, which import nothing else of the project) go in as `pipelines/<file>`, so the
+handlers' `from pipelines... import` works from the Lambda task root as it does in the repository.
 
 Terraform compares `filebase64sha256()` of the zip, so the archive must be byte-identical on every build:
 fixed timestamps and permissions, sorted members, no directory entries, fixed compression.
@@ -12,9 +14,17 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
-ALERTS_DIR = Path(__file__).resolve().parent.parent / "alerts"
-HANDLER_FILES = (SCRIPTS_DIR / "latest_approved_model.py", ALERTS_DIR / "pipeline_alert.py")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # pipelines/
+SCRIPTS_DIR = PACKAGE_DIR / "inference" / "scripts"
+ALERTS_DIR = PACKAGE_DIR / "alerts"
+# Archive name -> source file: the handlers at the root, the modules they import under pipelines/.
+MEMBERS = {
+    "latest_approved_model.py": SCRIPTS_DIR / "latest_approved_model.py",
+    "pipeline_alert.py": ALERTS_DIR / "pipeline_alert.py",
+    "pipelines/__init__.py": PACKAGE_DIR / "__init__.py",
+    "pipelines/model_registry.py": PACKAGE_DIR / "model_registry.py",
+    "pipelines/s3_uri.py": PACKAGE_DIR / "s3_uri.py",
+}
 ZIP_NAME = "latest_approved_model.zip"
 # The earliest timestamp a zip can hold; any fixed value works, this one says "not a real date".
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -22,14 +32,14 @@ FILE_MODE = 0o100644  # regular file, rw-r--r--
 
 
 def build_lambda_zip(output_dir: Path) -> Path:
-    """Write `<output_dir>/latest_approved_model.zip` with the handlers at the archive root; return its path."""
+    """Write `<output_dir>/latest_approved_model.zip` (the handlers at the archive root); return its path."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     target = output_dir / ZIP_NAME
     temporary = target.with_suffix(".zip.tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
-        for path in sorted(HANDLER_FILES, key=lambda handler: handler.name):
-            member = zipfile.ZipInfo(path.name, date_time=FIXED_DATE_TIME)
+        for name, path in sorted(MEMBERS.items()):
+            member = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             member.external_attr = FILE_MODE << 16
             member.compress_type = zipfile.ZIP_DEFLATED
             member.create_system = 3  # unix, so the mode above is honoured whatever OS builds it

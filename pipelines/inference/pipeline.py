@@ -63,7 +63,7 @@ STEP_DATA_QUALITY_GATE = "CheckDataQuality"
 STEP_DATA_QUALITY_FAIL = "DataQualityViolations"
 DATA_QUALITY_SCRIPT = Path(__file__).resolve().parent.parent / "monitoring" / "data_quality.py"
 MONITORING_PREFIX = "monitoring"  # s3://<data bucket>/monitoring/<pipeline>/<execution id>/: the check's output
-# The Lambda handler's result keys (pipelines/inference/scripts/latest_approved_model.py).
+# The Lambda handler's result keys (pipelines.model_registry.describe_for_inference).
 LAMBDA_OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 from textwrap import dedent
 
 from pipelines.ack import cli
+from pipelines.config import load_config
+
+ACCOUNTS = load_config("dev").accounts
 
 DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [
     {"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}], "Steps": [
@@ -19,7 +22,7 @@ VALID = dedent(f"""\
       name: hand-written
     spec:
       pipelineName: hand-written
-      roleARN: arn:aws:iam::222222222222:role/mammo-sagemaker-execution
+      roleARN: arn:aws:iam::{ACCOUNTS.dev}:role/mammo-sagemaker-execution
       tags:
       - key: team
         value: ml

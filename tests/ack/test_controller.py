@@ -18,6 +18,8 @@ from pipelines.local.ack import AckController
 from pipelines.local.stack import local_dir
 from pipelines.train import pipeline as train_pipeline
 
+ACCOUNTS = load_config("dev").accounts
+
 PIPELINE_FILE = "pipeline-mammo-train.yaml"
 EXECUTION_FILE = "pipelineexecution-mammo-train-execution.yaml"
 WRITES = {"CreatePipeline", "UpdatePipeline", "DeletePipeline", "AddTags", "DeleteTags", "StartPipelineExecution",
@@ -39,11 +41,9 @@ def manifests(exported, tmp_path) -> Path:
     return copy
 
 
-@pytest.fixture
-def dev_session(target, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def _local_dir_per_test(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path / "local"))  # the resources' files, per test
-    config = load_config("dev")
-    return target.session(config.account_id, config.aws_region)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_apply_creates_the_pipeline_and_writes_its_status_back(controller, manif
     resource = yaml.safe_load((local_dir() / "ack" / "default" / "pipeline" / "mammo-train.yaml").read_text())
     assert resource["spec"] == manifest["spec"]
     status = resource["status"]
-    assert status["ackResourceMetadata"] == {"arn": stored["PipelineArn"], "ownerAccountID": "222222222222",
+    assert status["ackResourceMetadata"] == {"arn": stored["PipelineArn"], "ownerAccountID": ACCOUNTS.dev,
                                              "region": "us-east-1"}
     assert status["pipelineStatus"] == "Active"
     assert [(c["type"], c["status"]) for c in status["conditions"]] == [("ACK.ResourceSynced", "True")]
@@ -140,7 +140,7 @@ def test_cli_apply_get_and_delete_a_pipeline(dev_session, manifests, capsys):
 
     assert local_cli.main(["ack", "get", "pipelines", "mammo-train", "-o", "yaml"]) == 0
     resource = yaml.safe_load(capsys.readouterr().out)
-    assert resource["status"]["ackResourceMetadata"]["ownerAccountID"] == "222222222222"
+    assert resource["status"]["ackResourceMetadata"]["ownerAccountID"] == ACCOUNTS.dev
 
     assert local_cli.main(["ack", "delete", "pipeline", "mammo-train"]) == 0
     assert "pipeline/mammo-train (default): deleted (DeletePipeline)" in capsys.readouterr().out

@@ -8,11 +8,14 @@ import json
 import boto3
 import pytest
 
+from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
 from pipelines.config import load_config
 from pipelines.local.executor.store import ExecutionRecord, StepRecord
 
 from .stand_ins import RecordedSageMaker, alert_inbox, failed_event
+
+ACCOUNTS = load_config("dev").accounts
 
 REGION = "us-east-1"
 DRIFT_SUMMARY = ("data-quality check failed with 3 violation(s): Age baseline_drift_check: Baseline drift distance: "
@@ -76,7 +79,7 @@ def done(name: str, kind: str, **fields) -> StepRecord:
 
 
 def put_report(session, uri: str, body: bytes) -> None:
-    bucket, key = uri[5:].split("/", 1)
+    bucket, key = s3_uri.split(uri)
     session.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
 
 
@@ -90,7 +93,7 @@ def test_drift_failure_of_the_processing_engine_names_features_figures_and_retra
     execution = record(prod, "mammo-batch-inference", [
         done("LatestApprovedModel", "Lambda"), done("SeverityModel-CreateModel", "Model"),
         done("DataQualityCheck", "Processing", metadata={"ProcessingJob": {"Arn": "arn:aws:sagemaker:us-east-1:"
-                                                                           "333333333333:processing-job/x"}}),
+                                                                           f"{ACCOUNTS.prod}:processing-job/x"}}),
         done("CheckDataQuality", "Condition", metadata={"Condition": {"Outcome": "False"}}),
         StepRecord(name="DataQualityViolations", type="Fail", status="Failed", failure_reason=DRIFT_SUMMARY,
                    metadata={"Fail": {"ErrorMessage": DRIFT_SUMMARY}}),
@@ -113,7 +116,7 @@ def test_drift_failure_of_the_processing_engine_names_features_figures_and_retra
     assert "Shape    completeness_check    " in table
     assert "Only 80.0% of data is present" in table
     assert "Density  completeness_check    " in table
-    assert ("Retraining: the failure rule started pipeline mammo-train on s3://mammo-data-333333333333/data/train/"
+    assert (f"Retraining: the failure rule started pipeline mammo-train on s3://mammo-data-{ACCOUNTS.prod}/data/train/"
             in message)
     assert ("Console: https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/"
             f"mammo-batch-inference/executions/{execution.execution_id}") in message
@@ -122,7 +125,7 @@ def test_drift_failure_of_the_processing_engine_names_features_figures_and_retra
 
 def test_drift_failure_of_the_model_monitor_engine_reads_the_reported_violation_report(
         prod, prod_session, settings, inbox):
-    report = "s3://mammo-data-333333333333/monitoring/mammo-batch-inference/mm1/constraint_violations.json"
+    report = f"s3://mammo-data-{ACCOUNTS.prod}/monitoring/mammo-batch-inference/mm1/constraint_violations.json"
     reason = ("ClientError: Quality check failed: the data-quality check job x ended CompletedWithViolations. "
               f"See the violation report {report}")
     execution = record(prod, "mammo-batch-inference", [
@@ -158,9 +161,9 @@ def test_step_failure_without_a_report_names_the_step_and_starts_no_retraining(p
 
 
 def test_no_approved_model_is_named_as_the_cause(prod, prod_session, settings, inbox):
-    reason = ("NoApprovedModelError: no Approved model package in model package group arn:aws:sagemaker:us-east-1:"
-              "111111111111:model-package-group/mammo-severity: approve a version (approve-model --latest) before "
-              "running batch inference")
+    reason = (f"NoApprovedModelError: no Approved model package in model package group "
+              f"{load_config('registry').model_package_group_arn}: approve a version (approve-model --latest) "
+              "before running batch inference")
     execution = record(prod, "mammo-batch-inference", [
         StepRecord(name="LatestApprovedModel", type="Lambda", status="Failed", failure_reason=reason)])
 

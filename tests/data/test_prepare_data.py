@@ -7,7 +7,6 @@ import hashlib
 
 import pytest
 
-from pipelines.aws import session_for_account
 from pipelines.config import REPO_ROOT
 from pipelines.data import cli
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, S3_KEYS, TRAIN_PART1, TRAIN_PART2, prepare
@@ -97,23 +96,24 @@ def test_cli_prints_the_accounting(tmp_path, capsys):
     assert out.count("outside its documented range; treated as missing") == 17
 
 
-def test_cli_uploads_to_the_data_layout(aws, tmp_path, capsys):
-    s3 = session_for_account("222222222222", "us-east-1").client("s3")
-    s3.create_bucket(Bucket="mammo-data-222222222222")
+def test_cli_uploads_to_the_data_layout(dev_session, dev_config, tmp_path, capsys):
+    bucket = dev_config.workload.data_bucket_name
+    s3 = dev_session.client("s3")
+    s3.create_bucket(Bucket=bucket)
     assert cli.main(["--env", "dev", "--output-dir", str(tmp_path)]) == 0
-    stored = {o["Key"] for o in s3.list_objects_v2(Bucket="mammo-data-222222222222")["Contents"]}
+    stored = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert stored == set(S3_KEYS.values()) == {
         "data/train/part1/mammo-train-dataset-part1.csv", "data/train/part2/mammo-train-dataset-part2.csv",
         "data/batch/clean/mammo-batch-dataset.csv", "data/batch/outliers/mammo-batch-dataset-outliers.csv"}
-    body = s3.get_object(Bucket="mammo-data-222222222222", Key=S3_KEYS[BATCH])["Body"].read()
+    body = s3.get_object(Bucket=bucket, Key=S3_KEYS[BATCH])["Body"].read()
     assert body == (tmp_path / BATCH).read_bytes()
-    assert "uploaded s3://mammo-data-222222222222/data/batch/clean/mammo-batch-dataset.csv" in capsys.readouterr().out
+    assert f"uploaded s3://{bucket}/data/batch/clean/mammo-batch-dataset.csv" in capsys.readouterr().out
 
 
-def test_cli_upload_without_the_bucket_exits_1_naming_it(aws, tmp_path, capsys):
+def test_cli_upload_without_the_bucket_exits_1_naming_it(aws, dev_config, tmp_path, capsys):
     assert cli.main(["--env", "dev", "--output-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "uploading to s3://mammo-data-222222222222: AWS answered NoSuchBucket" in err
+    assert f"uploading to s3://{dev_config.workload.data_bucket_name}: AWS answered NoSuchBucket" in err
     assert (tmp_path / BATCH).exists()  # the local files are kept
 
 

@@ -2,9 +2,12 @@
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.demo.executions import FinishedExecution, output_parameters
 
-ARN = "arn:aws:sagemaker:us-east-1:333333333333:pipeline/mammo-batch-inference"
+ACCOUNTS = load_config("dev").accounts
+
+ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.prod}:pipeline/mammo-batch-inference"
 
 
 def _finished(*steps: dict) -> FinishedExecution:

@@ -5,10 +5,14 @@ import re
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.demo import plots
 from pipelines.demo.facts import DemoFacts, ModelVersion, Notification, PipelineRun
 from pipelines.demo.report import plotted_features, render_report, write_report
 from pipelines.demo.scenario import Scenario, Step
+
+ACCOUNTS = load_config("dev").accounts
+GROUP_ARN = load_config("registry").model_package_group_arn
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -37,7 +41,7 @@ def _facts() -> DemoFacts:
     facts = DemoFacts(endpoint="http://127.0.0.1:5000")
     for number, auc in ((1, 0.84), (2, 0.87)):
         facts.versions.append(ModelVersion(
-            version=number, arn=f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity/{number}",
+            version=number, arn=f"{GROUP_ARN.replace('-group/', '/')}/{number}",
             approval_status="Approved", trained_in="dev" if number == 1 else "prod", execution_arn="arn:exec",
             input_data_uri="s3://data/train/", metrics={"auc": auc, "accuracy": 0.8, "custom": 1.0},
             confusion_matrix=[[40, 8], [9, 43]]))
@@ -50,7 +54,7 @@ def _facts() -> DemoFacts:
         {"feature_name": "Shape", "constraint_check_type": "completeness_check", "description": "0.9 < 1.0"},
     ]
     facts.baseline_statistics, facts.batch_statistics = BASELINE, BATCH
-    facts.notifications.append(Notification("arn:aws:sns:us-east-1:333333333333:alerts", "Pipeline failed",
+    facts.notifications.append(Notification(f"arn:aws:sns:us-east-1:{ACCOUNTS.prod}:alerts", "Pipeline failed",
                                             "mammo-batch-inference failed"))
     return facts
 
@@ -64,7 +68,7 @@ def _images(html: str) -> list[bytes]:
 
 
 def test_report_has_every_section_with_both_versions_the_violations_and_the_figures():
-    html = render_report(_facts(), _result(), {"registry": "111111111111", "dev": "222222222222"})
+    html = render_report(_facts(), _result(), {"registry": ACCOUNTS.registry, "dev": ACCOUNTS.dev})
 
     for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert"):
         assert f'id="{section}"' in html

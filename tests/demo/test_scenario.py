@@ -2,12 +2,15 @@
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, format_summary
 from pipelines.errors import DemoStepFailed, ExecutionFailed
 
+ACCOUNTS = load_config("dev").accounts
+
 
 def _label(account: str) -> str:
-    return {"dev": "dev (222222222222)", "prod": "prod (333333333333)"}.get(account, account)
+    return {"dev": f"dev ({ACCOUNTS.dev})", "prod": f"prod ({ACCOUNTS.prod})"}.get(account, account)
 
 
 def test_steps_run_in_order_and_record_their_results():
@@ -22,8 +25,8 @@ def test_steps_run_in_order_and_record_their_results():
     assert calls == [("first", "the context"), ("second", "the context")]
     assert result.succeeded
     assert [(o.name, o.account, o.status, o.result) for o in result.outcomes] == [
-        ("first", "dev (222222222222)", SUCCEEDED, "one"),
-        ("second", "prod (333333333333)", SUCCEEDED, "two"),
+        ("first", f"dev ({ACCOUNTS.dev})", SUCCEEDED, "one"),
+        ("second", f"prod ({ACCOUNTS.prod})", SUCCEEDED, "two"),
     ]
 
 
@@ -45,7 +48,7 @@ def test_a_failing_step_stops_the_run_names_step_and_account_and_keeps_the_exit_
     assert [o.status for o in result.outcomes] == [SUCCEEDED, FAILED, NOT_RUN]
     assert isinstance(result.error, DemoStepFailed)
     assert result.error.exit_code == ExecutionFailed.exit_code
-    assert str(result.error) == ("step 'train' in account dev (222222222222) failed: "
+    assert str(result.error) == (f"step 'train' in account dev ({ACCOUNTS.dev}) failed: "
                                  "pipeline mammo-train execution 42 ended Failed: AUC 0.6 below 0.75")
     assert result.outcome("train").result.startswith("pipeline mammo-train execution 42 ended Failed")
 
@@ -89,9 +92,9 @@ def test_summary_lists_every_step_with_account_status_and_result():
     lines = format_summary(result).splitlines()
 
     assert lines[0].split() == ["#", "step", "account", "status", "seconds", "result"]
-    assert lines[2].split()[:4] == ["1", "train-v1", "dev", "(222222222222)"]
+    assert lines[2].split()[:4] == ["1", "train-v1", "dev", f"({ACCOUNTS.dev})"]
     assert lines[2].endswith("version 1 registered")
     assert "FAILED" in lines[3]
     assert lines[3].endswith("drift")
     assert lines[4].split() == ["3", "approve-v2", "registry", "not", "run", "-"]
-    assert lines[-1].endswith("stopped: step 'inference' in account prod (333333333333) failed: drift")
+    assert lines[-1].endswith(f"stopped: step 'inference' in account prod ({ACCOUNTS.prod}) failed: drift")

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import s3_uri
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
 from pipelines.local.stack import LocalAwsStack
+
+ACCOUNTS = load_config("dev").accounts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 
@@ -54,8 +57,8 @@ def test_every_step_ran_and_succeeded(demo):
     assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
     assert result.outcome("infrastructure").account == "registry, dev, prod"
-    assert result.outcome("train-dev").account == "dev (222222222222)"
-    assert result.outcome("approve-v1").account == "registry (111111111111)"
+    assert result.outcome("train-dev").account == f"dev ({ACCOUNTS.dev})"
+    assert result.outcome("approve-v1").account == f"registry ({ACCOUNTS.registry})"
 
 
 def test_the_central_group_holds_two_approved_versions_trained_in_dev_then_prod(demo):
@@ -85,7 +88,7 @@ def test_predictions_are_in_prods_data_bucket_one_probability_per_batch_row(demo
         run = context.facts.run(label)
         assert run.outputs
         for uri in run.outputs:
-            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            bucket, key = s3_uri.split(uri)
             assert bucket == PROD.workload.data_bucket_name
             lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().split()
             assert len(lines) > 100

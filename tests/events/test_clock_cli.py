@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.local import cli
 from pipelines.local.stack import stack_state_file, write_state
+
+ACCOUNTS = load_config("dev").accounts
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def test_clock_advance_fires_the_due_schedules_and_prints_them(dev, recorded_sta
     out = capsys.readouterr().out
     assert "clock advanced by 172800 s" in out
     assert "2 schedule occurrence(s) fired" in out
-    assert out.count("rule daily-report (account 222222222222)") == 2
+    assert out.count(f"rule daily-report (account {ACCOUNTS.dev})") == 2
     assert out.count(f"-> sns {dev.topic}: ") == 2
     assert len(dev.notifications()) == 2
 

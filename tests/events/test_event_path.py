@@ -8,10 +8,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from pipelines.config import load_config
 from pipelines.errors import LocalStackError
 from pipelines.local.stack import read_notifications
 
 from .conftest import create_function, wait_for
+
+ACCOUNTS = load_config("dev").accounts
 
 NOTIFY_SOURCE = """
     import json
@@ -145,7 +148,7 @@ def test_clients_cannot_put_events_of_aws_sources(dev):
 
 def test_deliveries_and_notifications_routes_refuse_bad_queries(dev):
     with pytest.raises(LocalStackError, match="HTTP 404"):
-        read_notifications(dev.endpoint, "arn:aws:sns:us-east-1:222222222222:nope")
+        read_notifications(dev.endpoint, f"arn:aws:sns:us-east-1:{ACCOUNTS.dev}:nope")
     with pytest.raises(LocalStackError, match=r"HTTP 400.*must be an SNS topic ARN"):
         read_notifications(dev.endpoint, "not-an-arn")
     from pipelines.local.stack import read_deliveries

@@ -7,11 +7,14 @@ import json
 import pytest
 from moto.events.models import EventPattern
 
+from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local.event_patterns import json_path, matches, transform_input
 from pipelines.local.events import PIPELINE_STATUS_CHANGE, pipeline_status_change_event, target_input
 
-PIPELINE = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-batch-inference"
+ACCOUNTS = load_config("dev").accounts
+
+PIPELINE = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/mammo-batch-inference"
 EXECUTION = f"{PIPELINE}/execution/abc123"
 TERRAFORM_FAILED_RULE = {"source": ["aws.sagemaker"], "detail-type": [PIPELINE_STATUS_CHANGE],
                          "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [PIPELINE]}}
@@ -140,7 +143,7 @@ def test_input_transformer_json_template_escapes_and_embeds(failed_event):
 
 
 def test_target_input_without_transformer(failed_event):
-    rule = ("r", "arn:aws:events:us-east-1:222222222222:rule/r")
+    rule = ("r", f"arn:aws:events:us-east-1:{ACCOUNTS.dev}:rule/r")
     assert target_input({"Input": '{"fixed": 1}'}, failed_event, *rule) == '{"fixed": 1}'
     assert json.loads(target_input({"InputPath": "$.detail.pipelineArn"}, failed_event, *rule)) == PIPELINE
     assert json.loads(target_input({}, failed_event, *rule)) == failed_event

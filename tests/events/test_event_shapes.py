@@ -13,6 +13,7 @@ from pipelines.local.events import (
     step_status_change_event,
 )
 
+# The developer guide's example account and names, literals on purpose: the events must match its examples.
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123"
 EXECUTION = f"{PIPELINE}/execution/p4jn9xou8a8s"
 DESCRIPTION = {

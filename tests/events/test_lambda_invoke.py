@@ -9,9 +9,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from pipelines.config import load_config
 from pipelines.local.stack import read_notifications
 
 from .conftest import create_function, wait_for
+
+ACCOUNTS = load_config("dev").accounts
 
 WHOAMI = """
     import os
@@ -58,7 +61,7 @@ def test_request_response_runs_the_handler_with_the_function_role_and_environmen
     assert response["StatusCode"] == 200
     assert "FunctionError" not in response
     result = json.loads(payload)
-    assert result["caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
+    assert result["caller"].startswith(f"arn:aws:sts::{ACCOUNTS.dev}:assumed-role/whoami-role/")
     assert result == {"caller": result["caller"], "greeting": "hello", "echo": 42, "function": "whoami",
                       "region": "us-east-1"}
 
@@ -67,7 +70,7 @@ def test_a_session_the_handler_makes_itself_reaches_the_stack_as_the_function_ro
     response, payload = _invoke(dev, "whoami", {"own_session": True})
 
     assert "FunctionError" not in response, payload
-    assert json.loads(payload)["caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
+    assert json.loads(payload)["caller"].startswith(f"arn:aws:sts::{ACCOUNTS.dev}:assumed-role/whoami-role/")
 
 
 def test_an_exception_is_answered_as_an_unhandled_function_error(dev, whoami):
@@ -100,7 +103,7 @@ def test_an_event_invocation_answers_202_and_runs_the_function(dev, whoami):
 
     assert (response["StatusCode"], payload) == (202, b"")
     [notification] = wait_for(lambda: read_notifications(dev.endpoint, topic), "the asynchronous invocation")
-    assert notification.message.startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
+    assert notification.message.startswith(f"arn:aws:sts::{ACCOUNTS.dev}:assumed-role/whoami-role/")
 
 
 def test_a_dry_run_checks_without_running_and_an_unknown_function_is_not_found(dev, whoami):

@@ -1,28 +1,17 @@
-"""Fixtures of the executor tests: a dev-account session on the (reset) local stack, a bucket, an executor."""
+"""Fixtures of the executor tests: a bucket in the dev account of the (reset) local stack, an executor."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from textwrap import dedent
 
-import boto3
 import pytest
 
-from pipelines.aws import session_for_account
-from pipelines.config import EnvConfig, load_config
+from pipelines import s3_uri
+from pipelines.config import load_config
 from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
 
-BUCKET = "executor-tests-222222222222"
-
-
-@pytest.fixture(scope="session")
-def dev() -> EnvConfig:
-    return load_config("dev")
-
-
-@pytest.fixture
-def dev_session(aws, dev) -> boto3.Session:
-    return session_for_account(dev.account_id, dev.aws_region)
+BUCKET = f"executor-tests-{load_config('dev').account_id}"
 
 
 @pytest.fixture
@@ -64,7 +53,7 @@ def read(dev_session) -> Callable[[str], str]:
     s3 = dev_session.client("s3")
 
     def read_object(uri: str) -> str:
-        bucket, key = uri[5:].split("/", 1)
+        bucket, key = s3_uri.split(uri)
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
 
     return read_object

@@ -6,10 +6,14 @@ import json
 
 import boto3
 
+from pipelines.config import load_config
+
+ACCOUNTS = load_config("dev").accounts
+
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 MONITOR_IMAGE = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
-ROLE = "arn:aws:iam::222222222222:role/mammo-sagemaker-execution"
+ROLE = f"arn:aws:iam::{ACCOUNTS.dev}:role/mammo-sagemaker-execution"
 LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 

@@ -9,13 +9,16 @@ import json
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local.executor import ExecutionStore
 from pipelines.local.executor.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses
 
-WORKLOAD_KEY = "arn:aws:kms:us-east-1:222222222222:alias/mammo-workload"
+ACCOUNTS = load_config("dev").accounts
+
+WORKLOAD_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.dev}:alias/mammo-workload"
 THRESHOLD = [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}]
 
 
@@ -122,7 +125,7 @@ def test_an_unsupported_step_type_fails_before_anything_runs(executor, script_ur
 def test_a_processing_image_that_cannot_be_emulated_is_refused_before_anything_runs(executor, script_uri, bucket,
                                                                                     store):
     custom = processing_step("Custom", script_uri, f"s3://{bucket}/out")
-    custom["Arguments"]["AppSpecification"]["ImageUri"] = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+    custom["Arguments"]["AppSpecification"]["ImageUri"] = f"{ACCOUNTS.registry}.dkr.ecr.us-east-1.amazonaws.com/mine:1"
     with pytest.raises(PipelineDefinitionError, match=r"step 'Custom': .* cannot run image '.*/mine:1' for a "
                                                       r"processing job: it emulates the scikit-learn, xgboost, "
                                                       r"model-monitor-analyzer image families"):
@@ -136,7 +139,7 @@ def test_status_changes_are_reported_in_the_describe_shape(executor, status_chan
     assert [change["PipelineExecutionStatus"] for change in status_changes] == ["Executing", "Succeeded"]
     assert {change["PipelineExecutionArn"] for change in status_changes} == {record.execution_arn}
     assert record.execution_arn == (
-        f"arn:aws:sagemaker:us-east-1:222222222222:pipeline/gated/execution/{record.execution_id}")
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/gated/execution/{record.execution_id}")
     assert status_changes[-1]["PipelineParameters"] == [{"Name": "Threshold", "Value": "0.7"}]
 
 
@@ -161,13 +164,13 @@ def test_a_reference_to_an_unknown_step_fails_before_anything_runs(executor, scr
 def test_start_runs_the_definition_upserted_in_the_account(executor, dev_session, script_uri, bucket):
     dev_session.client("sagemaker").create_pipeline(
         PipelineName="Upserted", PipelineDefinition=gated_definition(script_uri, bucket),
-        RoleArn="arn:aws:iam::222222222222:role/mammo-sagemaker-execution")
+        RoleArn=f"arn:aws:iam::{ACCOUNTS.dev}:role/mammo-sagemaker-execution")
 
     record = executor.start("Upserted", {"Threshold": "0.1"})
 
     assert record.status == "Succeeded"
-    assert record.pipeline_arn == "arn:aws:sagemaker:us-east-1:222222222222:pipeline/Upserted"  # DescribePipeline's
-    with pytest.raises(UsageError, match="pipeline 'NotThere' does not exist in account 222222222222"):
+    assert record.pipeline_arn == f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/Upserted"  # DescribePipeline's
+    with pytest.raises(UsageError, match=f"pipeline 'NotThere' does not exist in account {ACCOUNTS.dev}"):
         executor.start("NotThere")
 
 

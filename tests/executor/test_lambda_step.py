@@ -6,46 +6,28 @@ import io
 import zipfile
 from textwrap import dedent
 
-import boto3
 import pytest
 
-from pipelines.aws import session_for_account
+from pipelines.config import load_config
 from pipelines.inference.lambda_package import build_lambda_zip
 
 from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
+
+ACCOUNTS = load_config("dev").accounts
 
 OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
 
 @pytest.fixture
-def function(dev, dev_session, tmp_path_factory) -> dict:
+def function(dev_config, dev_session, tmp_path_factory) -> dict:
     """The latest-approved-model function as Terraform deploys it (role, handler, environment, zip)."""
-    role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
+    role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     archive = build_lambda_zip(tmp_path_factory.mktemp("lambda"))
     return dev_session.client("lambda").create_function(
-        FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
+        FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
         Handler="latest_approved_model.handler", Code={"ZipFile": archive.read_bytes()},
-        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev.model_package_group_arn}})
-
-
-@pytest.fixture
-def registry(dev, aws) -> boto3.client:
-    client = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
-    client.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
-    return client
-
-
-def register(registry, dev, version: str, status: str) -> str:
-    artifacts = f"s3://{dev.model_registry.artifacts_bucket_name}/dev/{version}"
-    return registry.create_model_package(
-        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus=status,
-        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"{artifacts}/model.tar.gz"}],
-                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
-        DriftCheckBaselines={"ModelDataQuality": {
-            "Statistics": {"ContentType": "application/json", "S3Uri": f"{artifacts}/statistics.json"},
-            "Constraints": {"ContentType": "application/json", "S3Uri": f"{artifacts}/constraints.json"}}},
-    )["ModelPackageArn"]
+        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev_config.model_package_group_arn}})
 
 
 def lambda_pipeline(function_arn: str, outputs=OUTPUTS, arguments: dict | None = None, parameters=None) -> str:
@@ -57,16 +39,16 @@ def lambda_pipeline(function_arn: str, outputs=OUTPUTS, arguments: dict | None =
     }, parameters=parameters)
 
 
-def test_the_project_handler_returns_the_latest_approved_version(executor, function, registry, dev):
-    register(registry, dev, "v1", "Approved")
-    latest = register(registry, dev, "v2", "Approved")
-    register(registry, dev, "v3", "PendingManualApproval")
+def test_the_project_handler_returns_the_latest_approved_version(executor, function, register_version, dev_config):
+    register_version("v1", "Approved")
+    latest = register_version("v2", "Approved")
+    register_version("v3", "PendingManualApproval")
 
     record = executor.run_definition(lambda_pipeline(function["FunctionArn"]), "inference")
 
     assert record.status == "Succeeded", record.failure_reason
     outputs = record.step("LatestApprovedModel").properties["OutputParameters"]
-    artifacts = f"s3://{dev.model_registry.artifacts_bucket_name}/dev/v2"
+    artifacts = f"s3://{dev_config.model_registry.artifacts_bucket_name}/dev/v2"
     assert outputs == {"ModelPackageArn": latest, "ModelDataUrl": f"{artifacts}/model.tar.gz",
                        "ImageUri": XGBOOST_IMAGE, "BaselineStatisticsUri": f"{artifacts}/statistics.json",
                        "BaselineConstraintsUri": f"{artifacts}/constraints.json"}
@@ -75,22 +57,22 @@ def test_the_project_handler_returns_the_latest_approved_version(executor, funct
     assert {"Name": "ModelPackageArn", "Value": latest} in metadata["OutputParameters"]
 
 
-def test_no_approved_version_fails_the_step_with_the_handler_message(executor, function, registry, dev):
-    register(registry, dev, "v1", "PendingManualApproval")
+def test_no_approved_version_fails_the_step_with_the_handler_message(executor, function, register_version, dev_config):
+    register_version("v1", "PendingManualApproval")
 
     record = executor.run_definition(lambda_pipeline(function["FunctionArn"]), "inference")
 
     assert statuses(record) == {"LatestApprovedModel": "Failed"}
     reason = record.step("LatestApprovedModel").failure_reason
-    assert reason.startswith(f"Lambda function {dev.workload.latest_model_function_name} failed: "
+    assert reason.startswith(f"Lambda function {dev_config.workload.latest_model_function_name} failed: "
                              "NoApprovedModelError: no Approved model package")
     assert "approve-model" in reason
 
 
-def test_an_unknown_function_fails_the_step(executor, dev):
-    record = executor.run_definition(lambda_pipeline(dev.latest_model_function_arn), "inference")
+def test_an_unknown_function_fails_the_step(executor, dev_config):
+    record = executor.run_definition(lambda_pipeline(dev_config.latest_model_function_arn), "inference")
     reason = record.step("LatestApprovedModel").failure_reason
-    assert f"Lambda function {dev.latest_model_function_arn} cannot be invoked" in reason
+    assert f"Lambda function {dev_config.latest_model_function_arn} cannot be invoked" in reason
     assert "ResourceNotFoundException" in reason
 
 
@@ -105,7 +87,7 @@ WHOAMI = dedent("""
 
 
 @pytest.fixture
-def whoami(dev, dev_session) -> str:
+def whoami(dev_config, dev_session) -> str:
     """A function whose handler reports the credentials and environment it ran with."""
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
@@ -124,7 +106,7 @@ def test_the_handler_runs_with_the_function_role_and_environment(executor, whoam
     record = executor.run_definition(steps, "whoami")
 
     outputs = record.step("LatestApprovedModel").properties["OutputParameters"]
-    assert outputs["Caller"].startswith("arn:aws:sts::222222222222:assumed-role/whoami-role/")
+    assert outputs["Caller"].startswith(f"arn:aws:sts::{ACCOUNTS.dev}:assumed-role/whoami-role/")
     assert outputs["Greeting"] == "hello"
     assert outputs["Echo"] == "ping"
     assert outputs["Count"] == 3  # typed as the step declares it

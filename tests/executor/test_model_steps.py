@@ -14,11 +14,14 @@ import pytest
 import xgboost as xgb
 
 from pipelines.aws import session_for_account
+from pipelines.config import load_config
 from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
 
 from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
+
+ACCOUNTS = load_config("dev").accounts
 
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
                    "eval_metric": "auc", "seed": "7"}
@@ -35,11 +38,8 @@ def labelled(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 @pytest.fixture
-def central_group(dev, aws) -> str:
-    registry = session_for_account(dev.accounts.registry, dev.aws_region)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=dev.model_registry.model_package_group_name)
-    return dev.model_package_group_arn
+def central_group(model_package_group, dev_config) -> str:
+    return dev_config.model_package_group_arn
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def model_pipeline(bucket: str, datasets: dict, group_arn: str) -> str:
                                                                                      model_data), register)
 
 
-def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev, dev_session,
+def test_train_create_model_transform_and_register(executor, bucket, datasets, central_group, dev_config, dev_session,
                                                    read, tmp_path):
     record = executor.run_definition(model_pipeline(bucket, datasets, central_group), "models")
 
@@ -133,8 +133,8 @@ def test_train_create_model_transform_and_register(executor, bucket, datasets, c
 
     # The version is in the registry account's group, not in dev.
     package_arn = record.step("SeverityModel-RegisterModel").properties["ModelPackageArn"]
-    assert package_arn.startswith(f"arn:aws:sagemaker:us-east-1:{dev.accounts.registry}:model-package/")
-    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    assert package_arn.startswith(f"arn:aws:sagemaker:us-east-1:{dev_config.accounts.registry}:model-package/")
+    registry = session_for_account(dev_config.accounts.registry, dev_config.aws_region).client("sagemaker")
     packages = registry.list_model_packages(ModelPackageGroupName=central_group)["ModelPackageSummaryList"]
     assert [package["ModelPackageArn"] for package in packages] == [package_arn]
     assert record.step("SeverityModel-RegisterModel").metadata == {"RegisterModel": {"Arn": package_arn}}
@@ -163,7 +163,7 @@ def test_training_failures_name_the_cause(executor, bucket, datasets, hyperparam
 
 
 @pytest.mark.parametrize(("image", "message"), [
-    ("222222222222.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
+    (f"{ACCOUNTS.dev}.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1",
      r"step 'Train': .* cannot run image '.*my-trainer:1' for a training job: it emulates the xgboost, "
      r"scikit-learn image families"),
     (SKLEARN_IMAGE, r"step 'Train': the scikit-learn image trains in script mode only: give the estimator an "

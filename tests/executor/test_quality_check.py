@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.aws import session_for_account
 from pipelines.local.executor.errors import PipelineDefinitionError
 
 from .helpers import MONITOR_IMAGE, ROLE, XGBOOST_IMAGE, definition, statuses
@@ -108,20 +107,19 @@ def test_a_missing_column_is_a_violation_and_fail_on_violation_false_lets_the_st
     assert ("_c2", "missing_column_check") in [(v["feature_name"], v["constraint_check_type"]) for v in violations]
 
 
-def test_without_a_supplied_baseline_the_latest_approved_version_provides_it(executor, bucket, data, dev):
+def test_without_a_supplied_baseline_the_latest_approved_version_provides_it(executor, bucket, data, dev_config,
+                                                                            model_package_group):
     first = executor.run_definition(definition(quality_check(
         "Baseline", data["baseline"], f"s3://{bucket}/baseline", skip_check=True, register_new=True)), "baseline")
-    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
-    registry.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
     check = definition(quality_check("Check", data["drifted"], f"s3://{bucket}/check",
-                                     group=dev.model_package_group_arn))
+                                     group=dev_config.model_package_group_arn))
 
     no_version = executor.run_definition(check, "monitor")
     assert "has no Approved version to take it from" in no_version.step("Check").failure_reason
 
     baseline = first.step("Baseline").properties
-    registry.create_model_package(
-        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus="Approved",
+    model_package_group.create_model_package(
+        ModelPackageGroupName=dev_config.model_package_group_arn, ModelApprovalStatus="Approved",
         InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"s3://{bucket}/m.tar.gz"}],
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
         DriftCheckBaselines={"ModelDataQuality": {

@@ -19,8 +19,8 @@ import pytest
 import xgboost as xgb
 from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
 
+from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
-from pipelines.aws import session_for_account
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
@@ -53,21 +53,21 @@ def with_engine(engine: str) -> EnvConfig:
 
 
 @pytest.fixture
-def approved_version(dev, dev_session, tmp_path, engine) -> dict:
+def approved_version(dev_config, dev_session, registry_session, model_package_group, tmp_path, engine) -> dict:
     """Data in dev, the latest-model function, and one Approved version in the registry account."""
     prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
     s3 = dev_session.client("s3")
-    s3.create_bucket(Bucket=dev.workload.data_bucket_name)
+    s3.create_bucket(Bucket=dev_config.workload.data_bucket_name)
     for name, path in prepared.files.items():
-        s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+        s3.put_object(Bucket=dev_config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
     for asset in inference.code_assets(with_engine(engine)):  # what run-pipeline uploads before upserting
         s3.upload_file(str(asset.path), asset.bucket, asset.key)
-    role = dev_session.client("iam").create_role(RoleName=dev.workload.lambda_role_name,
+    role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     dev_session.client("lambda").create_function(
-        FunctionName=dev.workload.latest_model_function_name, Runtime="python3.11", Role=role,
+        FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
         Handler="latest_approved_model.handler", Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
-        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev.model_package_group_arn}})
+        Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev_config.model_package_group_arn}})
 
     part1 = pd.read_csv(prepared.files[TRAIN_PART1]).dropna()
     features = part1.drop(columns=[LABEL])
@@ -79,19 +79,18 @@ def approved_version(dev, dev_session, tmp_path, engine) -> dict:
     run_data_quality_container({"dataset_format": json.dumps({"csv": {"header": False}})}, tmp_path / "baseline",
                                tmp_path / "baseline-output")
 
-    registry = session_for_account(dev.accounts.registry, dev.aws_region)
-    bucket, prefix = dev.model_registry.artifacts_bucket_name, "dev/test-version"
+    registry = registry_session
+    bucket, prefix = dev_config.model_registry.artifacts_bucket_name, "dev/test-version"
     registry.client("s3").create_bucket(Bucket=bucket)
     registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/model.tar.gz",
                                      Body=deterministic_tar_gz({MODEL_FILE: tmp_path / MODEL_FILE}))
     for name in ("statistics.json", "constraints.json"):
         registry.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{name}",
                                          Body=(tmp_path / "baseline-output" / name).read_bytes())
-    sagemaker = registry.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName=dev.model_registry.model_package_group_name)
+    sagemaker = model_package_group
     uri = f"s3://{bucket}/{prefix}"
     package = sagemaker.create_model_package(
-        ModelPackageGroupName=dev.model_package_group_arn, ModelApprovalStatus="Approved",
+        ModelPackageGroupName=dev_config.model_package_group_arn, ModelApprovalStatus="Approved",
         InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": f"{uri}/model.tar.gz"}],
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
         DriftCheckBaselines={"ModelDataQuality": {
@@ -102,8 +101,8 @@ def approved_version(dev, dev_session, tmp_path, engine) -> dict:
 
 
 def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, inference_definition, approved_version,
-                                                                   dev, dev_session, engine):
-    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name)
+                                                                   dev_config, dev_session, engine):
+    record = executor.run_definition(inference_definition, dev_config.workload.inference_pipeline_name)
 
     assert record.status == "Succeeded", record.failure_reason
     assert [step.type for step in record.steps if step.status != "NotExecuted"] == (
@@ -113,7 +112,7 @@ def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, in
     assert lambda_step.properties["OutputParameters"]["ModelPackageArn"] == approved_version["package"]
     transform = next(step for step in record.steps if step.type == "Transform")
     output = transform.properties["TransformOutput"]["S3OutputPath"].rstrip("/")
-    bucket, key = output[5:].split("/", 1)
+    bucket, key = s3_uri.split(output)
     body = dev_session.client("s3").get_object(Bucket=bucket, Key=f"{key}/{BATCH}.out")["Body"].read()
     predictions = np.loadtxt(io.BytesIO(body))
     batch = pd.read_csv(approved_version["batch"], header=None).to_numpy(np.float32)
@@ -121,10 +120,10 @@ def test_the_clean_batch_gets_predictions_from_the_approved_version(executor, in
 
 
 def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inference_definition, approved_version,
-                                                                  dev, dev_session, engine):
-    outliers = f"s3://{dev.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
+                                                                  dev_config, dev_session, engine):
+    outliers = f"s3://{dev_config.workload.data_bucket_name}/{S3_KEYS[BATCH_OUTLIERS].rsplit('/', 1)[0]}/"
 
-    record = executor.run_definition(inference_definition, dev.workload.inference_pipeline_name,
+    record = executor.run_definition(inference_definition, dev_config.workload.inference_pipeline_name,
                                      {"BatchDataUri": outliers})
 
     assert record.status == "Failed"
@@ -143,19 +142,20 @@ def test_the_outlier_batch_fails_the_check_and_gets_no_predictions(executor, inf
     assert "completeness_check" in record.failure_reason
     # Both engines leave the AWS-format report under the data bucket's monitoring prefix.
     execution_id = record.execution_id
-    key = f"monitoring/{dev.workload.inference_pipeline_name}/{execution_id}/constraint_violations.json"
-    report = json.loads(dev_session.client("s3").get_object(Bucket=dev.workload.data_bucket_name,
+    key = f"monitoring/{dev_config.workload.inference_pipeline_name}/{execution_id}/constraint_violations.json"
+    report = json.loads(dev_session.client("s3").get_object(Bucket=dev_config.workload.data_bucket_name,
                                                               Key=key)["Body"].read())
     assert {(v["feature_name"], v["constraint_check_type"]) for v in report["violations"]} == {
         ("_c0", "baseline_drift_check"), ("_c1", "completeness_check"), ("_c3", "completeness_check")}
 
     # The alert function on this execution: the subject names the drifted feature and its figures.
-    topic, read_alerts = alert_inbox(dev_session, dev.workload.alert_topic_name)
+    topic, read_alerts = alert_inbox(dev_session, dev_config.workload.alert_topic_name)
     settings = pipeline_alert.Settings(
-        topic_arn=topic, environment="dev", bucket=dev.workload.data_bucket_name, prefix="monitoring",
+        topic_arn=topic, environment="dev", bucket=dev_config.workload.data_bucket_name, prefix="monitoring",
         feature_names=["Age", "Shape", "Margin", "Density"],
-        retrain_on_failure_of=dev.workload.inference_pipeline_name, retrain_pipeline=dev.workload.train_pipeline_name,
-        retrain_input="s3://mammo-data-222222222222/data/train/")
+        retrain_on_failure_of=dev_config.workload.inference_pipeline_name,
+        retrain_pipeline=dev_config.workload.train_pipeline_name,
+        retrain_input=f"s3://{dev_config.workload.data_bucket_name}/data/train/")
     alert = pipeline_alert.send_alert(failed_event(record), settings, RecordedSageMaker(record),
                                       dev_session.client("s3"), dev_session.client("sns"))
     [(subject, message)] = read_alerts()

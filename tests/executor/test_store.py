@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local.executor.store import ExecutionRecord, ExecutionStore, StepRecord
 
-ARN = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/mammo-train"
+ACCOUNTS = load_config("dev").accounts
+
+ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/mammo-train"
 
 
 def record(execution_id: str, status: str, created: str) -> ExecutionRecord:
     failed = status == "Failed"
     return ExecutionRecord(
         execution_arn=f"{ARN}/execution/{execution_id}", execution_id=execution_id, pipeline_name="mammo-train",
-        pipeline_arn=ARN, account_id="222222222222", parameters={"AucScoreThreshold": 0.75, "Flag": True},
+        pipeline_arn=ARN, account_id=ACCOUNTS.dev, parameters={"AucScoreThreshold": 0.75, "Flag": True},
         status=status, creation_time=created, failure_reason="Step 'Train' failed: boom" if failed else None,
         steps=[StepRecord("Preprocess", "Processing", "Succeeded", "t1", "t2",
                           metadata={"ProcessingJob": {"Arn": "arn:job"}}),
@@ -58,7 +61,7 @@ def test_another_store_on_the_folder_reads_the_same_records(store, tmp_path):
     again = ExecutionStore(tmp_path)
     assert [r.execution_id for r in again.list()] == ["newer", "older"]
     assert again.get("older").step("Preprocess").metadata == {"ProcessingJob": {"Arn": "arn:job"}}
-    assert again.list("arn:aws:sagemaker:us-east-1:222222222222:pipeline/another") == []
+    assert again.list(f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/another") == []
     assert [r.execution_id for r in again.list(ARN)] == ["newer", "older"]
     with pytest.raises(UsageError, match="no pipeline execution 'missing'"):
         again.get("missing")

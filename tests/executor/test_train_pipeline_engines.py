@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from pipelines import s3_uri
 from pipelines.aws import session_for_account
 from pipelines.config import PROCESSING, load_config
 from pipelines.data.prepare import BATCH
@@ -66,7 +67,7 @@ def test_the_processing_engine_baselines_and_registers_drift_check_baselines(
     baseline_dir = tmp_path / "registered"
     baseline_dir.mkdir()
     for name in ("Statistics", "Constraints"):
-        bucket, key = drift[name]["S3Uri"][5:].split("/", 1)
+        bucket, key = s3_uri.split(drift[name]["S3Uri"])
         (baseline_dir / key.rsplit("/", 1)[-1]).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     constraints = json.loads((baseline_dir / "constraints.json").read_text())
     assert [feature["name"] for feature in constraints["features"]] == ["_c0", "_c1", "_c2", "_c3"]

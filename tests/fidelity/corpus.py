@@ -37,7 +37,7 @@ from sagemaker.xgboost.estimator import XGBoost
 from pipelines.definitions import DefinitionOnlyBotoSession, offline_boto3, quiet_sdk, untracked_fit
 
 REGION = "us-east-1"
-ACCOUNT = "123456789012"
+ACCOUNT = "123456789012"  # moto's default, where the fake keys act: the examples live outside the environments
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/fidelity-corpus"
 BUCKET = "fidelity-corpus"
 GROUP = "AbaloneModelPackageGroup"

@@ -10,6 +10,10 @@ import subprocess
 import threading
 from pathlib import Path
 
+from pipelines.config import load_config
+
+ACCOUNTS = load_config("dev").accounts
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = REPO_ROOT / "Jenkinsfile"
 HARNESS = Path(__file__).resolve().parent / "harness" / "run_jenkinsfile.groovy"
@@ -17,8 +21,8 @@ HARNESS = Path(__file__).resolve().parent / "harness" / "run_jenkinsfile.groovy"
 HARNESS_TIMEOUT_SECONDS = 1200
 
 JENKINS_ROLE = "cross-account-jenkins-role"
-PROD_APPLY = {"prodAccount": "333333333333", "TARGET_ENV": "prod", "TERRAFORM_ACTION": "apply"}
-DEV_PLAN = {"prodAccount": "333333333333", "TARGET_ENV": "dev", "TERRAFORM_ACTION": "plan"}
+PROD_APPLY = {"prodAccount": ACCOUNTS.prod, "TARGET_ENV": "prod", "TERRAFORM_ACTION": "apply"}
+DEV_PLAN = {"prodAccount": ACCOUNTS.prod, "TARGET_ENV": "dev", "TERRAFORM_ACTION": "plan"}
 
 
 def java_home() -> str | None:

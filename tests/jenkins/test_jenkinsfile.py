@@ -24,6 +24,8 @@ from jenkins_harness import (
 
 from pipelines.config import load_config
 
+ACCOUNTS = load_config("dev").accounts
+
 pytestmark = pytest.mark.jenkins
 
 STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
@@ -58,7 +60,7 @@ def test_prod_apply_runs_every_stage_with_its_one_script(run_jenkinsfile):
         "Approve prod apply", "Terraform apply", "Upsert pipelines"]
     assert all(stage(report, name)["when"] is True for name in ["Approve prod apply", "Terraform apply"])
     assert report["inputs"] == [{"stage": "Approve prod apply", "ok": "Apply",
-                                 "message": "Apply the archived plan to prod account 333333333333?",
+                                 "message": f"Apply the archived plan to prod account {ACCOUNTS.prod}?",
                                  "submitter": prod_apply_submitter(), "submitterParameter": "APPROVED_BY"}]
     assert report["post"] == ["always"]
 
@@ -68,7 +70,7 @@ def test_prod_deploy_stages_assume_the_jenkins_role_in_prod_account_and_nothing_
 
     for command in report["commands"]:
         if command["stage"] in DEPLOY_STAGES:
-            assert command["aws"]["roleArn"] == f"arn:aws:iam::333333333333:role/{JENKINS_ROLE}", command
+            assert command["aws"]["roleArn"] == f"arn:aws:iam::{ACCOUNTS.prod}:role/{JENKINS_ROLE}", command
             assert command["aws"]["region"] == "us-east-1"
             assert command["env"]["AWS_DEFAULT_REGION"] == "us-east-1"
         else:
@@ -85,10 +87,10 @@ def test_every_command_gets_the_build_environment(run_jenkinsfile):
         assert command["dir"] == "."
         env = command["env"]
         assert (env["TF_IN_AUTOMATION"], env["TF_INPUT"]) == ("1", "0")
-        assert (env["TARGET_ENV"], env["TERRAFORM_ACTION"], env["PROD_ACCOUNT"]) == ("prod", "apply", "333333333333")
+        assert (env["TARGET_ENV"], env["TERRAFORM_ACTION"], env["PROD_ACCOUNT"]) == ("prod", "apply", ACCOUNTS.prod)
         assert env["PLAN_FILE"] == "build/terraform/prod.tfplan"
         if command["stage"] != "Read config":
-            assert (env["DEPLOY_ACCOUNT"], env["DEPLOY_REGION"]) == ("333333333333", "us-east-1")
+            assert (env["DEPLOY_ACCOUNT"], env["DEPLOY_REGION"]) == (ACCOUNTS.prod, "us-east-1")
 
 
 def test_plan_is_archived_in_the_plan_stage(run_jenkinsfile):
@@ -113,7 +115,7 @@ def test_dev_plan_plans_in_the_dev_account_and_changes_nothing(run_jenkinsfile):
     assert [stage(report, name)["when"] for name in STAGES[4:]] == [False, False, False]
     assert scripts_by_stage(report) == {name: STAGE_SCRIPTS[name] for name in STAGES[:4]}
     assert [(entry["stage"], entry["roleArn"]) for entry in report["withAWS"]] == [
-        ("Terraform plan", f"arn:aws:iam::222222222222:role/{JENKINS_ROLE}")]
+        ("Terraform plan", f"arn:aws:iam::{ACCOUNTS.dev}:role/{JENKINS_ROLE}")]
     assert report["inputs"] == []
     assert {command["env"]["PLAN_FILE"] for command in report["commands"]} == {"build/terraform/dev.tfplan"}
 
@@ -123,7 +125,7 @@ def test_dev_apply_needs_no_approval(run_jenkinsfile):
 
     assert statuses(report)["Approve prod apply"] == "skipped: when"
     assert [entry["stage"] for entry in report["withAWS"]] == DEPLOY_STAGES
-    assert {entry["roleAccount"] for entry in report["withAWS"]} == {"222222222222"}
+    assert {entry["roleAccount"] for entry in report["withAWS"]} == {ACCOUNTS.dev}
 
 
 def test_skip_pipeline_upsert_skips_only_the_upsert(run_jenkinsfile):
@@ -170,7 +172,7 @@ def test_a_failing_command_stops_the_build_and_notifies_the_alert_topic(run_jenk
     assert report["post"] == ["always", "failure"]
     notifications = [command for command in report["commands"] if command["section"] == "post:failure"]
     assert [command["script"] for command in notifications] == ["./scripts/notify-failure.sh"]
-    assert notifications[0]["aws"]["roleArn"] == f"arn:aws:iam::333333333333:role/{JENKINS_ROLE}"
+    assert notifications[0]["aws"]["roleArn"] == f"arn:aws:iam::{ACCOUNTS.prod}:role/{JENKINS_ROLE}"
 
 
 @pytest.mark.parametrize("failing", ["install.sh", "test.sh", "terraform-apply.sh", "upsert-pipelines.sh"])
@@ -223,7 +225,7 @@ def test_an_aborted_approval_applies_nothing_and_is_no_failure(run_jenkinsfile):
     ("", "environment variable PROD_ACCOUNT is not set"),
     ("33333333333", "prodAccount '33333333333' is not an AWS account id: enter exactly 12 digits"),
     ("prod", "prodAccount 'prod' is not an AWS account id"),
-    ("444444444444", "prodAccount '444444444444' does not match accounts.prod '333333333333' in "
+    ("444444444444", f"prodAccount '444444444444' does not match accounts.prod '{ACCOUNTS.prod}' in "
                      "environments/prod.tfvars.json"),
 ])
 def test_an_invalid_prod_account_stops_the_build_in_its_first_stage(run_jenkinsfile, prod_account, message):
@@ -249,7 +251,8 @@ def test_a_valid_prod_account_passes_the_first_stage_for_real(run_jenkinsfile):
     first = report["commands"][0]
     assert first["executed"]
     assert first["exitStatus"] == 0, first["output"]
-    assert "dev build (plan) with prodAccount 333333333333 confirmed by environments/dev.tfvars.json" in first["output"]
+    assert (f"dev build (plan) with prodAccount {ACCOUNTS.prod} confirmed by environments/dev.tfvars.json"
+            in first["output"])
     assert report["result"] == "SUCCESS"
 
 

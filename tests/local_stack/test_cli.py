@@ -58,7 +58,7 @@ def test_up_status_env_down(local_dir):
         capture_output=True, text=True, timeout=60, check=True,
         env={**os.environ, "AWS_PROFILE": "real-profile"},
     )
-    assert shell.stdout.strip() == "123456789012"
+    assert shell.stdout.strip() == "123456789012"  # moto's default account: the fake keys replaced the profile
 
     down = _run("down")
     assert down.returncode == 0

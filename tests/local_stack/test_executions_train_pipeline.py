@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.aws import session_for_account
-from pipelines.config import REPO_ROOT, load_config
-from pipelines.data.prepare import S3_KEYS, prepare
-from pipelines.data.raw import read_raw
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.train.pipeline import STEP_CONDITION, STEP_TRAIN
 
@@ -22,17 +18,10 @@ TERMINAL = ("Succeeded", "Failed", "Stopped")
 
 
 @pytest.fixture
-def dev_with_data(aws, tmp_path):
-    dev = load_config("dev")
-    registry = session_for_account(dev.accounts.registry, dev.aws_region)
-    registry.client("s3").create_bucket(Bucket=dev.model_registry.artifacts_bucket_name)
-    registry.client("sagemaker").create_model_package_group(
-        ModelPackageGroupName=dev.model_registry.model_package_group_name)
-    s3 = session_for_account(dev.account_id, dev.aws_region).client("s3")
-    s3.create_bucket(Bucket=dev.workload.data_bucket_name)
-    prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "data")
-    for name, path in prepared.files.items():
-        s3.put_object(Bucket=dev.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
+def dev_with_data(dev_config, dev_session, provision_train_inputs, tmp_path):
+    dev = dev_config
+    provision_train_inputs(dev)
+    s3 = dev_session.client("s3")
     built = build_pipeline(PIPELINE_MODULES["train"], "dev", {})
     for asset in built.code_assets:
         s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.path.read_bytes())
@@ -46,7 +35,7 @@ def described(cli: AwsCli, arn: str) -> dict:
 
 
 @pytest.mark.slow
-def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data):
+def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data, registry_session):
     dev, name, definition_file = dev_with_data
     cli = AwsCli(aws.endpoint).as_account(dev.account_id)
 
@@ -68,7 +57,7 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
     assert training_job.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:training-job/pipelines-")
     condition = next(step for step in steps if step["StepName"] == STEP_CONDITION)
     assert condition["Metadata"] == {"Condition": {"Outcome": "True"}}
-    registry = session_for_account(dev.accounts.registry, dev.aws_region).client("sagemaker")
+    registry = registry_session.client("sagemaker")
     packages = registry.list_model_packages(ModelPackageGroupName=dev.model_package_group_arn)
     assert len(packages["ModelPackageSummaryList"]) == 1  # the registered version really is in the registry
 

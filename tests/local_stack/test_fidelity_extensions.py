@@ -9,16 +9,9 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from pipelines.aws import session_for_account
+from pipelines.config import load_config
 
-REGION = "us-east-1"
-DEV = "222222222222"
-BUCKET = "mammo-data-222222222222"
-
-
-@pytest.fixture
-def dev(aws):
-    return session_for_account(DEV, REGION)
+BUCKET = load_config("dev").workload.data_bucket_name
 
 
 def _tls_only_policy(bucket: str) -> str:
@@ -29,17 +22,17 @@ def _tls_only_policy(bucket: str) -> str:
     }]})
 
 
-def test_a_tls_only_bucket_policy_does_not_block_object_access(dev):
+def test_a_tls_only_bucket_policy_does_not_block_object_access(dev_session):
     # The local stack stands in for an HTTPS endpoint; moto alone answers 403 to every object call here.
-    s3 = dev.client("s3")
+    s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_policy(Bucket=BUCKET, Policy=_tls_only_policy(BUCKET))
     s3.put_object(Bucket=BUCKET, Key="data/train/part1/a.csv", Body=b"1,2\n")
     assert s3.get_object(Bucket=BUCKET, Key="data/train/part1/a.csv")["Body"].read() == b"1,2\n"
 
 
-def test_an_unconditional_deny_is_still_enforced(dev):
-    s3 = dev.client("s3")
+def test_an_unconditional_deny_is_still_enforced(dev_session):
+    s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="locked/a.csv", Body=b"x")
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -49,8 +42,8 @@ def test_an_unconditional_deny_is_still_enforced(dev):
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
-def test_lifecycle_rule_with_an_empty_prefix_filter_reads_back_as_written(dev):
-    s3 = dev.client("s3")
+def test_lifecycle_rule_with_an_empty_prefix_filter_reads_back_as_written(dev_session):
+    s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     rules = [
         {"ID": "all-objects", "Status": "Enabled", "Filter": {"Prefix": ""},
@@ -69,11 +62,11 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def test_lambda_logging_config_is_stored_defaulted_and_updated(dev):
-    role = dev.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
+def test_lambda_logging_config_is_stored_defaulted_and_updated(dev_session):
+    role = dev_session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    lambda_client = dev.client("lambda")
+    lambda_client = dev_session.client("lambda")
     common = {"Role": role, "Runtime": "python3.11", "Handler": "handler.handler", "Code": {"ZipFile": _zip()}}
     lambda_client.create_function(FunctionName="defaulted", **common)
     assert lambda_client.get_function(FunctionName="defaulted")["Configuration"]["LoggingConfig"] == {

@@ -14,8 +14,10 @@ from pipelines.config import load_config
 from pipelines.errors import InfraError, UsageError
 from pipelines.infra.terraform import LOCK_ID, TerraformRunner
 
+ACCOUNTS = load_config("dev").accounts
+
 # What terraform prints (stderr, -no-color) when the S3 lock file is held: the request id comes first.
-LOCK_ERROR_TEXT = """
+LOCK_ERROR_TEXT = f"""
 Error: Error acquiring the state lock
 
 Error message: operation error S3: PutObject, https response error StatusCode: 412, RequestID:
@@ -23,7 +25,7 @@ Error message: operation error S3: PutObject, https response error StatusCode: 4
 specified did not hold
 Lock Info:
   ID:        0c1c6b9e-5d4f-7a1e-2b3c-9f8e7d6c5b4a
-  Path:      mammo-tfstate-222222222222/mlops-infra/dev.tfstate
+  Path:      mammo-tfstate-{ACCOUNTS.dev}/mlops-infra/dev.tfstate
   Operation: OperationTypeApply
   Who:       jenkins@build-7
   Version:   1.9.8
@@ -65,7 +67,7 @@ def test_a_crashed_runs_lock_is_named_and_released_by_force_unlock(require_tool,
     assert runner.force_unlock() == lock_id  # the ID read from the lock file
     assert s3.list_objects_v2(Bucket=config.terraform_state_bucket).get("KeyCount") == 0
     assert runner.plan() is False  # the lock is gone: terraform runs
-    with pytest.raises(UsageError, match=r"registry: no state lock is held \(s3://mammo-tfstate-111111111111/"
+    with pytest.raises(UsageError, match=rf"registry: no state lock is held \(s3://mammo-tfstate-{ACCOUNTS.registry}/"
                                          r"mlops-infra/registry\.tfstate\.tflock does not exist\): nothing to unlock"):
         runner.force_unlock()
 

@@ -8,11 +8,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pipelines.aws import session_for_account
+from pipelines.config import load_config
 
-REGION = "us-east-1"
-REGISTRY, DEV, PROD = "111111111111", "222222222222", "333333333333"
-GROUP = "mammo-severity"
-GROUP_ARN = f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package-group/{GROUP}"
+CONFIG = load_config("registry")
+REGION, GROUP_ARN = CONFIG.aws_region, CONFIG.model_package_group_arn
+GROUP = CONFIG.model_registry.model_package_group_name
+REGISTRY, DEV, PROD = CONFIG.accounts.registry, CONFIG.accounts.dev, CONFIG.accounts.prod
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [{
@@ -25,7 +26,7 @@ POLICY = {
 }
 INFERENCE_SPECIFICATION = {
     "Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-                    "ModelDataUrl": "s3://mammo-model-artifacts-111111111111/dev/model.tar.gz"}],
+                    "ModelDataUrl": f"s3://{CONFIG.model_registry.artifacts_bucket_name}/dev/model.tar.gz"}],
     "SupportedContentTypes": ["text/csv"],
     "SupportedResponseMIMETypes": ["text/csv"],
 }

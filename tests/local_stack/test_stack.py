@@ -41,6 +41,7 @@ def test_session_is_in_local_mode_with_fake_credentials_only(local_stack):
     assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
     for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         assert variable not in os.environ
+    # moto's default account (the fake keys act there), not an environment's: a literal on purpose.
     assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"
 
 
@@ -75,10 +76,8 @@ def test_is_gone_in_the_next_test(aws):
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
-def test_reset_empties_every_account(aws):
-    from pipelines.aws import session_for_account
-
-    dev = session_for_account("222222222222", "us-east-1")
+def test_reset_empties_every_account(aws, dev_session):
+    dev = dev_session
     dev.client("sns").create_topic(Name="alerts")
     aws.reset()
     assert dev.client("sns").list_topics()["Topics"] == []

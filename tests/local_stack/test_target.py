@@ -9,10 +9,13 @@ import boto3
 import pytest
 
 from pipelines.aws import Target, session_for_account
+from pipelines.config import load_config
 from pipelines.errors import LocalStackError, UsageError
 
+ACCOUNTS = load_config("dev").accounts
+
 REGION = "us-east-1"
-TOOLING, REGISTRY, DEV, PROD = "123456789012", "111111111111", "222222222222", "333333333333"
+TOOLING, REGISTRY, DEV, PROD = ACCOUNTS.tooling, ACCOUNTS.registry, ACCOUNTS.dev, ACCOUNTS.prod
 
 
 def _account(session: boto3.Session) -> str:
@@ -36,20 +39,21 @@ def test_local_mode_assumes_the_local_admin_role_in_the_account(aws, account):
 def test_resources_are_created_in_the_sessions_account(aws):
     dev, prod = session_for_account(DEV, REGION), session_for_account(PROD, REGION)
     dev.client("sns").create_topic(Name="alerts")
-    dev.client("s3").create_bucket(Bucket="mammo-data-222222222222")
+    dev.client("s3").create_bucket(Bucket=f"mammo-data-{DEV}")
     assert [t["TopicArn"] for t in dev.client("sns").list_topics()["Topics"]] == [
         f"arn:aws:sns:{REGION}:{DEV}:alerts"]
     assert prod.client("sns").list_topics()["Topics"] == []
-    assert [b["Name"] for b in dev.client("s3").list_buckets()["Buckets"]] == ["mammo-data-222222222222"]
+    assert [b["Name"] for b in dev.client("s3").list_buckets()["Buckets"]] == [f"mammo-data-{DEV}"]
     assert prod.client("s3").list_buckets()["Buckets"] == []
 
 
 def test_buckets_are_reachable_across_accounts_as_in_aws(aws):
     # Bucket names are global: moto 5.2 serves another account's bucket by name (it enforces no bucket policy).
     registry, dev = session_for_account(REGISTRY, REGION), session_for_account(DEV, REGION)
-    registry.client("s3").create_bucket(Bucket="mammo-model-artifacts-111111111111")
-    dev.client("s3").put_object(Bucket="mammo-model-artifacts-111111111111", Key="dev/model.tar.gz", Body=b"model")
-    body = registry.client("s3").get_object(Bucket="mammo-model-artifacts-111111111111", Key="dev/model.tar.gz")
+    bucket = f"mammo-model-artifacts-{REGISTRY}"
+    registry.client("s3").create_bucket(Bucket=bucket)
+    dev.client("s3").put_object(Bucket=bucket, Key="dev/model.tar.gz", Body=b"model")
+    body = registry.client("s3").get_object(Bucket=bucket, Key="dev/model.tar.gz")
     assert body["Body"].read() == b"model"
     assert [b["Name"] for b in dev.client("s3").list_buckets()["Buckets"]] == []
 

@@ -14,6 +14,7 @@ from sagemaker.workflow.check_job_config import CheckJobConfig
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 
+from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local.monitor.container import (
     COMPLETED,
@@ -25,6 +26,8 @@ from pipelines.local.monitor.container import (
 )
 
 from .conftest import write_csv
+
+ACCOUNTS = load_config("dev").accounts
 
 CONTAINER_BASE = "/opt/ml/processing"
 
@@ -38,7 +41,7 @@ def sdk_environment(tmp_path: Path) -> dict[str, str]:
         quality_check_config=DataQualityCheckConfig(baseline_dataset="s3://bucket/baseline/",
                                                     dataset_format=DatasetFormat.csv(header=False),
                                                     output_s3_uri="s3://bucket/output"),
-        check_job_config=CheckJobConfig(role="arn:aws:iam::222222222222:role/r", instance_count=1,
+        check_job_config=CheckJobConfig(role=f"arn:aws:iam::{ACCOUNTS.dev}:role/r", instance_count=1,
                                         instance_type="ml.m5.large", sagemaker_session=session),
         skip_check=True, register_new_baseline=True, model_package_group_name="group",
     )

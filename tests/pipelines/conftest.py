@@ -6,13 +6,7 @@ import json
 
 import pytest
 
-from pipelines.config import load_config
 from pipelines.definitions import definition_json_for, quiet_sdk
-
-
-@pytest.fixture(scope="session")
-def dev_config():
-    return load_config("dev")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pipelines import approve_model, run_pipeline
 from pipelines.aws import session_for_account
 from pipelines.config import ENVIRONMENTS_DIR, load_config
 
-REGISTRY = "111111111111"
+REGISTRY = load_config("registry").account_id
 APPROVER_ROLE_ARN = f"arn:aws:iam::{REGISTRY}:role/mammo-model-approver"
 
 

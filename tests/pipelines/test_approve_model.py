@@ -7,12 +7,10 @@ import json
 import pytest
 
 from pipelines import approve_model
-from pipelines.aws import session_for_account
+from pipelines.config import load_config
 
-REGION = "us-east-1"
-REGISTRY = "111111111111"
-GROUP = "mammo-severity"
-BUCKET = "mammo-model-artifacts-111111111111"
+CONFIG = load_config("registry")
+GROUP, BUCKET = CONFIG.model_registry.model_package_group_name, CONFIG.model_registry.artifacts_bucket_name
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
 
 
@@ -23,12 +21,10 @@ def evaluation(auc: float) -> dict:
 
 
 @pytest.fixture
-def registry(aws):
+def registry(registry_session, model_package_group):
     """The central group with two versions trained in dev, each with its evaluation report."""
-    session = session_for_account(REGISTRY, REGION)
-    s3, sagemaker = session.client("s3"), session.client("sagemaker")
+    s3, sagemaker = registry_session.client("s3"), model_package_group
     s3.create_bucket(Bucket=BUCKET)
-    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
     for execution, auc in (("e1", 0.81), ("e2", 0.86)):
         key = f"dev/evaluation/{execution}/evaluation.json"
         s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(evaluation(auc)).encode())
@@ -85,8 +81,7 @@ def test_unknown_version_exits_2_listing_the_versions(registry, capsys):
     assert "(versions: 1, 2)" in err
 
 
-def test_empty_group_exits_2(aws, capsys):
-    session_for_account(REGISTRY, REGION).client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+def test_empty_group_exits_2(model_package_group, capsys):
     status, _, err = run(capsys, "--env", "dev", "--latest")
     assert status == 2
     assert "has no version yet" in err

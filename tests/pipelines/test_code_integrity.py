@@ -10,16 +10,13 @@ import pytest
 
 from pipelines import run_pipeline
 from pipelines.aws import session_for_account
-from pipelines.config import load_config
 from pipelines.train import pipeline as train_pipeline
 
 
 @pytest.fixture
-def dev(aws):
-    config = load_config("dev")
-    session = session_for_account(config.account_id, config.aws_region)
-    session.client("s3").create_bucket(Bucket=config.workload.data_bucket_name)
-    return config, session.client("s3")
+def dev(dev_config, dev_session, dev_data_bucket):
+    """The dev config and an S3 client of the dev account, its data bucket created."""
+    return dev_config, dev_session.client("s3")
 
 
 def checksum(body: bytes) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-REGISTRY_KEY = "arn:aws:kms:us-east-1:111111111111:alias/mammo-model-artifacts"
-WORKLOAD_KEY = "arn:aws:kms:us-east-1:222222222222:alias/mammo-workload"
-GROUP_ARN = "arn:aws:sagemaker:us-east-1:111111111111:model-package-group/mammo-severity"
+from pipelines.config import load_config
+
+ACCOUNTS = load_config("dev").accounts
+
+REGISTRY_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.registry}:alias/mammo-model-artifacts"
+WORKLOAD_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.dev}:alias/mammo-workload"
+GROUP_ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.registry}:model-package-group/mammo-severity"
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 
 
@@ -27,7 +31,7 @@ def parameters(definition: dict) -> dict[str, tuple[str, object]]:
 
 def test_train_parameters(train_definition):
     assert parameters(train_definition) == {
-        "InputDataUri": ("String", "s3://mammo-data-222222222222/data/train/part1/"),
+        "InputDataUri": ("String", f"s3://mammo-data-{ACCOUNTS.dev}/data/train/part1/"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceCount": ("Integer", 1),
         "TrainingInstanceType": ("String", "ml.m5.large"),
@@ -73,7 +77,7 @@ def test_training_uses_builtin_xgboost_with_train_and_validation_channels(train_
     assert channels["train"]["DataSource"]["S3DataSource"]["S3Uri"] == {
         "Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}
     # The model artifact is referenced by the registered package: central bucket, registry key.
-    assert step["OutputDataConfig"] == {"S3OutputPath": "s3://mammo-model-artifacts-111111111111/dev/models",
+    assert step["OutputDataConfig"] == {"S3OutputPath": f"s3://mammo-model-artifacts-{ACCOUNTS.registry}/dev/models",
                                         "KmsKeyId": REGISTRY_KEY}
 
 
@@ -85,7 +89,7 @@ def test_evaluation_writes_report_to_central_bucket_and_is_a_property_file(train
     output = step["Arguments"]["ProcessingOutputConfig"]
     assert output["KmsKeyId"] == REGISTRY_KEY
     assert output["Outputs"][0]["S3Output"]["S3Uri"]["Std:Join"]["Values"][0] == \
-        "s3://mammo-model-artifacts-111111111111/dev/evaluation"
+        f"s3://mammo-model-artifacts-{ACCOUNTS.registry}/dev/evaluation"
 
 
 def test_condition_compares_auc_from_the_report_with_the_threshold(train_definition):
@@ -131,7 +135,7 @@ def test_register_step_targets_the_central_group_with_metrics_and_drift_baseline
 
 def test_inference_parameters(inference_definition):
     assert parameters(inference_definition) == {
-        "BatchDataUri": ("String", "s3://mammo-data-222222222222/data/batch/clean/"),
+        "BatchDataUri": ("String", f"s3://mammo-data-{ACCOUNTS.dev}/data/batch/clean/"),
         "TransformInstanceType": ("String", "ml.m5.large"),
         "TransformInstanceCount": ("Integer", 1),
         "MonitorInstanceType": ("String", "ml.m5.large"),
@@ -147,7 +151,7 @@ def test_inference_steps(inference_definition):
 
 def test_lambda_step_calls_the_terraform_function_by_arn(inference_definition):
     step = steps_by_name(inference_definition)["LatestApprovedModel"]
-    assert step["FunctionArn"] == "arn:aws:lambda:us-east-1:222222222222:function:mammo-latest-approved-model"
+    assert step["FunctionArn"] == f"arn:aws:lambda:us-east-1:{ACCOUNTS.dev}:function:mammo-latest-approved-model"
     assert step["Arguments"] == {"ModelPackageGroupArn": GROUP_ARN}
     assert [o["OutputName"] for o in step["OutputParameters"]] == [
         "ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri"]
@@ -164,7 +168,7 @@ def test_model_and_transform_use_the_lambda_outputs(inference_definition):
         "Get": "Parameters.BatchDataUri"}
     output = transform["Arguments"]["TransformOutput"]
     assert output["S3OutputPath"]["Std:Join"]["Values"][0] == \
-        "s3://mammo-data-222222222222/inference/mammo-batch-inference"
+        f"s3://mammo-data-{ACCOUNTS.dev}/inference/mammo-batch-inference"
     assert output["KmsKeyId"] == WORKLOAD_KEY
     assert "Accelerator" not in str(inference_definition)  # no Elastic Inference
 

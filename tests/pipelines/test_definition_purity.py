@@ -12,8 +12,11 @@ import boto3
 import botocore.client
 import pytest
 
+from pipelines.config import load_config
 from pipelines.definitions import build_pipeline
 from pipelines.train import pipeline as train_pipeline
+
+ACCOUNTS = load_config("dev").accounts
 
 MODULES = ("pipelines.train.pipeline", "pipelines.inference.pipeline")
 
@@ -79,7 +82,7 @@ def test_editing_a_script_changes_only_its_code_uri(tmp_path, monkeypatch):
     [(old_uri, new_uri)] = changed.values()
     assert old_uri.endswith("/preprocess.py")
     assert new_uri.endswith("/preprocess.py")
-    assert old_uri.split("/")[:4] == new_uri.split("/")[:4] == ["s3:", "", "mammo-data-222222222222", "code"]
+    assert old_uri.split("/")[:4] == new_uri.split("/")[:4] == ["s3:", "", f"mammo-data-{ACCOUNTS.dev}", "code"]
     uploads = {asset.path.name: asset.s3_uri for asset in after.code_assets}
     assert uploads["preprocess.py"] == new_uri
     assert uploads["evaluate.py"] == {a.path.name: a.s3_uri for a in before.code_assets}["evaluate.py"]

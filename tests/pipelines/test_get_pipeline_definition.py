@@ -7,6 +7,9 @@ import json
 import pytest
 
 from pipelines import get_pipeline_definition
+from pipelines.config import load_config
+
+ACCOUNTS = load_config("dev").accounts
 
 
 def test_prints_only_the_definition_json(capsys):
@@ -19,12 +22,12 @@ def test_sample_style_module_and_kwargs_write_a_file(tmp_path, capsys):
     target = tmp_path / "out" / "train.json"
     status = get_pipeline_definition.main([
         "--module-name", "pipelines.train.pipeline", "--output", str(target),
-        "--kwargs", json.dumps({"env": "prod", "role": "arn:aws:iam::333333333333:role/custom"})])
+        "--kwargs", json.dumps({"env": "prod", "role": f"arn:aws:iam::{ACCOUNTS.prod}:role/custom"})])
     assert status == 0
     assert capsys.readouterr().out == ""
     text = target.read_text()
-    assert json.loads(text)["Steps"][0]["Arguments"]["RoleArn"] == "arn:aws:iam::333333333333:role/custom"
-    assert "mammo-data-333333333333" in text
+    assert json.loads(text)["Steps"][0]["Arguments"]["RoleArn"] == f"arn:aws:iam::{ACCOUNTS.prod}:role/custom"
+    assert f"mammo-data-{ACCOUNTS.prod}" in text
 
 
 @pytest.mark.parametrize(("argv", "message"), [

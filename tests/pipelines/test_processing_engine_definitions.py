@@ -15,6 +15,8 @@ from pipelines.train import pipeline as train
 
 from .test_definition_graph import steps_by_name
 
+ACCOUNTS = load_config("dev").accounts
+
 MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 
 
@@ -92,7 +94,7 @@ def test_inference_gates_the_transform_on_the_violation_count_and_fails_with_the
     assert check["PropertyFiles"] == [
         {"PropertyFileName": "DataQualityResult", "OutputName": "data-quality", "FilePath": "drift_check.json"}]
     output = check["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]["Std:Join"]["Values"]
-    assert output[0] == "s3://mammo-data-222222222222/monitoring/mammo-batch-inference"
+    assert output[0] == f"s3://mammo-data-{ACCOUNTS.dev}/monitoring/mammo-batch-inference"
     gate = steps[inference.STEP_DATA_QUALITY_GATE]
     (condition,) = gate["Arguments"]["Conditions"]
     assert condition["Type"] == "Equals"

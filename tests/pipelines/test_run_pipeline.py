@@ -7,20 +7,10 @@ import json
 import pytest
 
 from pipelines import run_pipeline
-from pipelines.aws import session_for_account
 from pipelines.config import load_config
 from pipelines.train import pipeline as train_pipeline
 
-DEV = "222222222222"
-
-
-@pytest.fixture
-def dev(aws):
-    """The dev account with the data bucket Terraform would have created."""
-    config = load_config("dev")
-    session = session_for_account(DEV, config.aws_region)
-    session.client("s3").create_bucket(Bucket=config.workload.data_bucket_name)
-    return session
+DEV = load_config("dev")
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -29,19 +19,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def test_uploads_code_upserts_both_then_reports_unchanged(dev, capsys):
+def test_uploads_code_upserts_both_then_reports_unchanged(dev_session, dev_data_bucket, capsys):
     status, out, _ = run(capsys, "--env", "dev")
     assert status == 0
-    assert "mammo-train: created in account 222222222222" in out
-    assert "mammo-batch-inference: created in account 222222222222" in out
+    assert f"{DEV.workload.train_pipeline_name}: created in account {DEV.account_id}" in out
+    assert f"{DEV.workload.inference_pipeline_name}: created in account {DEV.account_id}" in out
 
-    config = load_config("dev")
-    keys = sorted(o["Key"] for o in dev.client("s3").list_objects_v2(
-        Bucket=config.workload.data_bucket_name, Prefix="code/")["Contents"])
-    assert keys == sorted(asset.key for asset in train_pipeline.code_assets(config))
-    sagemaker = dev.client("sagemaker")
+    keys = sorted(o["Key"] for o in dev_session.client("s3").list_objects_v2(
+        Bucket=dev_data_bucket, Prefix="code/")["Contents"])
+    assert keys == sorted(asset.key for asset in train_pipeline.code_assets(DEV))
+    sagemaker = dev_session.client("sagemaker")
     stored = sagemaker.describe_pipeline(PipelineName="mammo-train")
-    assert stored["RoleArn"] == config.sagemaker_execution_role_arn
+    assert stored["RoleArn"] == DEV.sagemaker_execution_role_arn
     assert {s["Name"] for s in json.loads(stored["PipelineDefinition"])["Steps"]} >= {"PreprocessData", "TrainModel"}
 
     status, out, _ = run(capsys, "--env", "dev")
@@ -50,23 +39,23 @@ def test_uploads_code_upserts_both_then_reports_unchanged(dev, capsys):
     assert "mammo-batch-inference: unchanged" in out
 
 
-def test_changed_definition_is_updated(dev, capsys):
+def test_changed_definition_is_updated(dev_session, dev_data_bucket, capsys):
     assert run(capsys, "--env", "dev", "--pipeline", "train")[0] == 0
     status, out, _ = run(capsys, "--module-name", "pipelines.train.pipeline", "--env", "dev",
                          "--description", "new description", "--tags", '{"team": "ml"}')
     assert status == 0
     assert "mammo-train: updated" in out
-    assert dev.client("sagemaker").describe_pipeline(
+    assert dev_session.client("sagemaker").describe_pipeline(
         PipelineName="mammo-train")["PipelineDescription"] == "new description"
 
 
-def test_sample_style_module_kwargs_and_tags_on_create(dev, capsys):
+def test_sample_style_module_kwargs_and_tags_on_create(dev_session, dev_data_bucket, capsys):
     status, out, _ = run(capsys, "--module-name", "pipelines.train.pipeline",
                          "--kwargs", json.dumps({"env": "dev", "pipeline_name": "mammo-train-experiment"}),
                          "--tags", '[{"Key": "team", "Value": "ml"}]')
     assert status == 0
     assert "mammo-train-experiment: created" in out
-    sagemaker = dev.client("sagemaker")
+    sagemaker = dev_session.client("sagemaker")
     arn = sagemaker.describe_pipeline(PipelineName="mammo-train-experiment")["PipelineArn"]
     assert {"Key": "team", "Value": "ml"} in sagemaker.list_tags(ResourceArn=arn)["Tags"]
 

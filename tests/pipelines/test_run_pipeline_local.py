@@ -18,6 +18,8 @@ from pipelines.config import load_config
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
 from pipelines.local.stack import write_state
 
+ACCOUNTS = load_config("dev").accounts
+
 RUN_PIPELINE = str(Path(sys.executable).parent / "run-pipeline")
 DEV = load_config("dev")
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -29,11 +31,6 @@ def running_stack(aws, tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path / "local"))
     write_state(aws.endpoint, aws.pid)
     return aws
-
-
-@pytest.fixture
-def dev_session(target):
-    return target.session(DEV.account_id, DEV.aws_region)
 
 
 @pytest.fixture
@@ -64,8 +61,8 @@ def test_start_wait_trains_and_registers_with_live_step_progress(running_stack, 
     assert summary["PipelineExecutionStatus"] == "Succeeded"
 
 
-def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, capsys):
-    dev_session.client("s3").create_bucket(Bucket=DEV.workload.data_bucket_name)  # code upload only, no data
+def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, dev_data_bucket, capsys):
+    # The data bucket is empty: run-pipeline uploads its code there, the execution finds no data.
 
     status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--local", "--start", "--wait"])
 
@@ -80,7 +77,7 @@ def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, 
 
 def _slow_pipeline(dev_session, seconds: int) -> str:
     """A one-step pipeline whose processing job sleeps `seconds`; returns a started execution's ARN."""
-    bucket = "slow-pipeline-222222222222"
+    bucket = f"slow-pipeline-{ACCOUNTS.dev}"
     s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="code/step.py", Body=f"import time\ntime.sleep({seconds})\n".encode())
@@ -149,8 +146,8 @@ def test_an_interrupted_or_killed_follower_leaves_the_execution_running_and_it_c
 
 
 @pytest.mark.parametrize(("arn", "message"), [
-    ("arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow", "is not a pipeline execution ARN"),
-    ("arn:aws:sagemaker:us-east-1:333333333333:pipeline/slow/execution/abc", "account 333333333333"),
+    (f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/slow", "is not a pipeline execution ARN"),
+    (f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.prod}:pipeline/slow/execution/abc", f"account {ACCOUNTS.prod}"),
 ])
 def test_a_bad_execution_arn_is_a_usage_error(running_stack, arn, message, capsys):
     assert run_pipeline.main(["--env", "dev", "--local", "--wait", "--execution-arn", arn]) == 2
@@ -158,13 +155,13 @@ def test_a_bad_execution_arn_is_a_usage_error(running_stack, arn, message, capsy
 
 
 def test_an_unknown_execution_is_named(running_stack, capsys):
-    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow/execution/nosuchexecution"
+    arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/slow/execution/nosuchexecution"
     assert run_pipeline.main(["--env", "dev", "--local", "--wait", "--execution-arn", arn]) == 1
     assert "following " + arn in capsys.readouterr().err
 
 
 def test_execution_arn_without_wait_or_with_start_is_a_usage_error(running_stack, capsys):
-    arn = "arn:aws:sagemaker:us-east-1:222222222222:pipeline/slow/execution/abc"
+    arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/slow/execution/abc"
     assert run_pipeline.main(["--env", "dev", "--local", "--execution-arn", arn]) == 2
     assert run_pipeline.main(["--env", "dev", "--local", "--start", "--wait", "--execution-arn", arn]) == 2
     assert "--execution-arn goes with --wait alone" in capsys.readouterr().err

@@ -22,7 +22,6 @@ from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-TOOLING = "123456789012"
 STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 
 

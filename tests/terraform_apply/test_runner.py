@@ -20,6 +20,8 @@ from pipelines.errors import InfraError, UsageError
 from pipelines.infra import terraform
 from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
 
+ACCOUNTS = load_config("dev").accounts
+
 ENDPOINT = "http://127.0.0.1:4566"
 LOCAL, AWS = Target.local_stack(ENDPOINT), Target(None)
 
@@ -100,7 +102,7 @@ def test_production_mode_runs_in_the_committed_root_without_override(aws_runner)
 def test_backend_config_comes_from_the_tfvars(aws_runner, dev_runner):
     production = aws_runner._write_backend_config().read_text()
     assert production.splitlines() == [
-        'bucket = "mammo-tfstate-222222222222"', 'key    = "mlops-infra/dev.tfstate"', 'region = "us-east-1"']
+        f'bucket = "mammo-tfstate-{ACCOUNTS.dev}"', 'key    = "mlops-infra/dev.tfstate"', 'region = "us-east-1"']
     local = dev_runner._write_backend_config().read_text()
     assert "use_path_style = true" in local
     assert f's3 = "{ENDPOINT}"' in local
@@ -115,13 +117,13 @@ def test_terraform_gets_the_accounts_credentials(aws, tmp_path):
     session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                             aws_session_token=env["AWS_SESSION_TOKEN"], region_name="us-east-1")
-    assert session.client("sts").get_caller_identity()["Account"] == "222222222222"
+    assert session.client("sts").get_caller_identity()["Account"] == ACCOUNTS.dev
 
 
 def test_credentials_of_another_account_on_aws_are_refused(aws, aws_runner):
     # On AWS the caller's credentials (here the tooling account's, the test stack standing in for AWS) must
     # already be in the account: nothing is assumed on the caller's behalf.
-    with pytest.raises(UsageError, match=r"account 123456789012.*account 222222222222"):
+    with pytest.raises(UsageError, match=rf"account {ACCOUNTS.tooling}.*account {ACCOUNTS.dev}"):
         aws_runner.environment(aws_runner.root)
 
 
@@ -148,7 +150,7 @@ def test_a_terraform_failure_is_an_infra_error_with_the_tail(require_tool, tmp_p
     runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", root=root, target=AWS)
     with pytest.raises(InfraError) as excinfo:
         runner.run(root, "init", "-input=false", "-no-color", env=runner.environment(root, credentials=False))
-    assert "terraform init for dev (account 222222222222) failed (exit 1)" in str(excinfo.value)
+    assert f"terraform init for dev (account {ACCOUNTS.dev}) failed (exit 1)" in str(excinfo.value)
     assert "Error" in str(excinfo.value)
     assert excinfo.value.exit_code == 4
 
@@ -158,7 +160,7 @@ def test_a_terraform_failure_is_an_infra_error_with_the_tail(require_tool, tmp_p
 def test_init_without_a_state_bucket_says_to_bootstrap(require_tool, aws, tmp_path):
     require_tool("terraform")
     runner = TerraformRunner(load_config("dev"), work_dir=tmp_path / "work", target=Target.local_stack(aws.endpoint))
-    with pytest.raises(InfraError, match=r"state bucket mammo-tfstate-222222222222 does not exist.*"
+    with pytest.raises(InfraError, match=rf"state bucket mammo-tfstate-{ACCOUNTS.dev} does not exist.*"
                                          r"mlops-infra bootstrap --env dev"):
         runner.init()
 
@@ -281,7 +283,7 @@ def test_a_failed_bootstrap_is_raised_and_nothing_is_applied(stack_runner, monke
     applied = []
 
     def bootstrap():
-        raise InfraError("terraform apply for dev (account 222222222222) failed (exit 1): AccessDenied")
+        raise InfraError(f"terraform apply for dev (account {ACCOUNTS.dev}) failed (exit 1): AccessDenied")
 
     monkeypatch.setattr(stack_runner, "bootstrap", bootstrap)
     monkeypatch.setattr(stack_runner, "apply", lambda plan=None: applied.append(plan))
@@ -299,7 +301,7 @@ def test_a_bootstrap_failing_after_the_apply_started_is_raised_after_the_apply(s
         s3.put_bucket_versioning(Bucket=stack_runner.config.terraform_state_bucket,
                                  VersioningConfiguration={"Status": "Enabled"})
         applied.wait(timeout=30)  # fails in the lifecycle configuration, after the apply started
-        raise InfraError("terraform apply for dev (account 222222222222) failed (exit 1): MalformedXML")
+        raise InfraError(f"terraform apply for dev (account {ACCOUNTS.dev}) failed (exit 1): MalformedXML")
 
     monkeypatch.setattr(stack_runner, "bootstrap", bootstrap)
     monkeypatch.setattr(stack_runner, "apply", lambda plan=None: applied.set())

@@ -22,6 +22,8 @@ def write(tmp_path, document, name="prod.tfvars.json"):
     return path
 
 
+# The account ids here are literals on purpose: these tests check what load_config reads from the committed
+# tfvars (and how it refuses bad ones), so reading the expected values through load_config would prove nothing.
 @pytest.mark.parametrize(("environment", "account"), [
     ("registry", "111111111111"), ("dev", "222222222222"), ("prod", "333333333333"),
 ])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from pipelines import s3_uri
 from pipelines.local.executor.errors import StepFailed
 
 # One GetObject/PutObject per object: the local stack (in the same process) answers a single request faster
@@ -22,10 +23,10 @@ CONTENT_ADDRESSED_KEY = re.compile(r"code/([0-9a-f]{64})/[^/]+")
 
 
 def split_uri(uri: str) -> tuple[str, str]:
-    if not isinstance(uri, str) or not uri.startswith("s3://") or len(uri) <= 5:
-        raise StepFailed(f"ClientError: {uri!r} is not an S3 URI (s3://bucket/key)")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
+    try:
+        return s3_uri.split(uri)
+    except s3_uri.InvalidS3Uri as error:
+        raise StepFailed(f"ClientError: {error}") from None
 
 
 def read_bytes(client, uri: str) -> bytes:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import s3_uri
 from pipelines.errors import UsageError
 from pipelines.monitoring import data_quality
 from pipelines.monitoring.data_quality import (
@@ -135,7 +136,7 @@ def parse_dataset_format(text: str | None) -> CsvFormat:
 def _local_path(value: str | None, input_dir: Path) -> Path | None:
     if not value:
         return None
-    if value.startswith("s3://"):
+    if s3_uri.is_s3_uri(value):
         raise UsageError(f"monitoring job environment holds the S3 URI {value}; the executor must download it "
                          "and pass the local path")
     path = Path(value)

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from pipelines import model_registry
 from pipelines.local.executor import s3
 from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
 from pipelines.local.executor.graph import StepNode
@@ -111,17 +112,18 @@ class QualityCheckHandler(StepHandler):
 
 def _latest_approved_baseline(context: StepContext, group: str) -> tuple[str, str]:
     sagemaker = context.client("sagemaker")
-    packages = sagemaker.list_model_packages(ModelPackageGroupName=group, ModelApprovalStatus="Approved",
-                                             SortBy="CreationTime", SortOrder="Descending")["ModelPackageSummaryList"]
-    if not packages:
+    try:
+        package_arn = model_registry.latest_approved_package_arn(sagemaker, group)
+    except model_registry.NoApprovedModelError:
         raise StepFailed(f"ClientError: the quality check needs a baseline and model package group {group} "
-                         "has no Approved version to take it from")
-    package = sagemaker.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
-    quality = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
-    if "Statistics" not in quality or "Constraints" not in quality:
-        raise StepFailed(f"ClientError: model package {packages[0]['ModelPackageArn']} has no "
-                         "DriftCheckBaselines.ModelDataQuality to check against")
-    return quality["Statistics"]["S3Uri"], quality["Constraints"]["S3Uri"]
+                         "has no Approved version to take it from") from None
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    try:
+        baseline = model_registry.data_quality_baseline(package)
+    except model_registry.NoApprovedModelError:
+        raise StepFailed(f"ClientError: model package {package_arn} has no "
+                         "DriftCheckBaselines.ModelDataQuality to check against") from None
+    return baseline.statistics_uri, baseline.constraints_uri
 
 
 def _summary(violations: list) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pipelines import s3_uri
 from pipelines.local.executor import containers, s3
 from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.base import StepContext
@@ -144,7 +145,7 @@ def sm_environment(user: Mapping[str, Any], input_config: Mapping[str, Any], res
 
 
 def _unpack_code(s3_client, submit_directory: Any, program: str, code_dir: Path) -> None:
-    if not isinstance(submit_directory, str) or not submit_directory.startswith("s3://"):
+    if not s3_uri.is_s3_uri(submit_directory):
         raise StepFailed(f"ClientError: sagemaker_submit_directory {submit_directory!r}: the local executor needs "
                          "the estimator's code in S3 (a sourcedir.tar.gz)")
     archive = code_dir.parent / "sourcedir.tar.gz"
