@@ -1,7 +1,9 @@
-"""Deterministic zip of the project's Lambda handlers, consumed by the Terraform lambda and alerts modules.
+"""Deterministic zip of the project's Lambda handlers, consumed by the Terraform lambda, alerts and serving modules.
 
-One zip holds both handlers at its root (`latest_approved_model.handler`, `pipeline_alert.handler`), so the
-runner builds and passes a single `lambda_zip_path`.
+One zip holds every handler at its root (`latest_approved_model.handler`, `pipeline_alert.handler`,
+`endpoint_refresh.handler`), so the runner builds and passes a single `lambda_zip_path`. The endpoint refresh
+handler imports the project's refresh library: those modules (standard library and boto3 only) are packed at
+their package paths, `pipelines/...`, as the Python runtime imports them from /var/task.
 
 Terraform compares `filebase64sha256()` of the zip, so the archive must be byte-identical on every build:
 fixed timestamps and permissions, sorted members, no directory entries, fixed compression.
@@ -13,12 +15,26 @@ import zipfile
 from pathlib import Path
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
-ALERTS_DIR = Path(__file__).resolve().parent.parent / "alerts"
-HANDLER_FILES = (SCRIPTS_DIR / "latest_approved_model.py", ALERTS_DIR / "pipeline_alert.py")
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # pipelines/
+ALERTS_DIR = PACKAGE_ROOT / "alerts"
+ENDPOINTS_DIR = PACKAGE_ROOT / "endpoints"
+HANDLER_FILES = (SCRIPTS_DIR / "latest_approved_model.py", ALERTS_DIR / "pipeline_alert.py",
+                 ENDPOINTS_DIR / "scripts" / "endpoint_refresh.py")
+# What endpoint_refresh imports, transitively (tests/pipelines/test_lambda_package.py imports the handler from an
+# unpacked zip alone to prove the list complete).
+LIBRARY_MODULES = ("__init__.py", "cli_support.py", "config.py", "errors.py", "endpoints/__init__.py",
+                   "endpoints/hosting.py", "endpoints/refresh.py")
 ZIP_NAME = "latest_approved_model.zip"
 # The earliest timestamp a zip can hold; any fixed value works, this one says "not a real date".
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
+
+
+def members() -> list[tuple[str, Path]]:
+    """(name in the archive, source file), sorted by name."""
+    entries = [(path.name, path) for path in HANDLER_FILES]
+    entries += [(f"pipelines/{module}", PACKAGE_ROOT / module) for module in LIBRARY_MODULES]
+    return sorted(entries)
 
 
 def build_lambda_zip(output_dir: Path) -> Path:
@@ -28,8 +44,8 @@ def build_lambda_zip(output_dir: Path) -> Path:
     target = output_dir / ZIP_NAME
     temporary = target.with_suffix(".zip.tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
-        for path in sorted(HANDLER_FILES, key=lambda handler: handler.name):
-            member = zipfile.ZipInfo(path.name, date_time=FIXED_DATE_TIME)
+        for name, path in members():
+            member = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             member.external_attr = FILE_MODE << 16
             member.compress_type = zipfile.ZIP_DEFLATED
             member.create_system = 3  # unix, so the mode above is honoured whatever OS builds it

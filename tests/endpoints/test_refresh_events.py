@@ -1,0 +1,137 @@
+"""The registry's model package state changes reach the workload account's refresh function, with real boto3.
+
+The rules are created the way the Terraform creates them (mlops-infra model-package-events and serving modules):
+the registry account's rule on its group's state changes targets the workload account's default bus; the
+workload rule (matching the registry account as the event's account) invokes the refresh function, deployed
+from the project's Lambda zip with its one REFRESH_SETTINGS variable. An SQS queue on the workload rule shows
+the event as it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from pipelines.endpoints.deploy import refresh_settings
+from pipelines.endpoints.refresh import SETTINGS_VARIABLE
+from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
+from pipelines.local.stack import read_deliveries
+
+ENDPOINT = "mammo-severity-versions"
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def wait_for(condition, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def refresh_path(serving, tmp_path):
+    """The rules, the refresh function and a queue that receives what the workload rule matched."""
+    config, dev = serving.config, serving.dev
+    group = config.model_registry.model_package_group_name
+    bus = f"arn:aws:events:{config.aws_region}:{config.account_id}:event-bus/default"
+    forward_role = serving.registry.client("iam").create_role(
+        RoleName="mammo-model-package-events", AssumeRolePolicyDocument=EVENTS_TRUST)["Role"]["Arn"]
+    registry_events = serving.registry.client("events")
+    registry_events.put_rule(Name="mammo-model-package-state-change", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelPackageGroupName": [group]}}))
+    registry_events.put_targets(Rule="mammo-model-package-state-change",
+                                Targets=[{"Id": "workload-dev", "Arn": bus, "RoleArn": forward_role}])
+
+    events = dev.client("events")
+    events.put_permission(Action="events:PutEvents", Principal=config.accounts.registry,
+                          StatementId="model-registry-state-changes")
+    serving_config = config.require_serving()
+    role = dev.client("iam").create_role(RoleName=serving_config.refresh_role_name,
+                                         AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    function = dev.client("lambda").create_function(
+        FunctionName=serving_config.refresh_function_name, Runtime="python3.11", Role=role,
+        Handler="endpoint_refresh.handler", Timeout=120,
+        Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
+        Environment={"Variables": {SETTINGS_VARIABLE: refresh_settings(dev, config).as_json()}})
+    queue = dev.client("sqs").create_queue(QueueName="seen")["QueueUrl"]
+    queue_arn = dev.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    events.put_rule(Name="mammo-endpoints-model-package-state-change", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "account": [config.accounts.registry], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelPackageGroupName": [group]}}))
+    events.put_targets(Rule="mammo-endpoints-model-package-state-change", Targets=[
+        {"Id": "refresh-multi-model-endpoints", "Arn": function["FunctionArn"]}, {"Id": "seen", "Arn": queue_arn}])
+    return queue
+
+
+def received(serving, queue: str) -> list[dict]:
+    sqs = serving.dev.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def prefix_keys(serving) -> list[str]:
+    bucket = serving.config.require_workload().data_bucket_name
+    listed = serving.dev.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"endpoint-models/{ENDPOINT}/")
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def test_an_approval_in_the_registry_refreshes_the_multi_model_endpoint_with_no_manual_step(serving, refresh_path):
+    version = serving.register("shallow")  # PendingManualApproval: matched, refreshed, nothing to serve yet
+
+    [created] = wait_for(lambda: received(serving, refresh_path), "the registration's event in the dev account")
+    assert created["detail-type"] == MODEL_PACKAGE_STATE_CHANGE
+    assert (created["source"], created["account"], created["region"]) == ("aws.sagemaker", "111111111111",
+                                                                          "us-east-1")
+    assert created["resources"] == [serving.package_arn(version)]
+    detail = created["detail"]
+    assert (detail["ModelPackageGroupName"], detail["ModelPackageVersion"], detail["ModelPackageArn"]) == (
+        "mammo-severity", version, serving.package_arn(version))
+    assert (detail["ModelApprovalStatus"], detail["ModelPackageStatus"]) == ("PendingManualApproval", "Completed")
+    assert detail["InferenceSpecification"]["Containers"][0]["ModelDataUrl"].endswith("/model.tar.gz")
+    assert detail["CreationTime"].endswith("Z")
+
+    serving.review(version, "Approved")
+
+    [approved] = wait_for(lambda: received(serving, refresh_path), "the approval's event")
+    assert approved["detail"]["ModelApprovalStatus"] == "Approved"
+    wait_for(lambda: prefix_keys(serving), "the refresh to copy the approved version")
+    assert prefix_keys(serving) == [f"endpoint-models/{ENDPOINT}/mammo-severity/v1.tar.gz"]
+    data_bucket = serving.config.require_workload().data_bucket_name
+    copied = serving.dev.client("s3").head_object(Bucket=data_bucket, Key=prefix_keys(serving)[0])
+    assert (copied["ServerSideEncryption"], copied["SSEKMSKeyId"]) == ("aws:kms", serving.kms_key_arn)
+    sagemaker = serving.dev.client("sagemaker")
+    endpoint = wait_for(lambda: sagemaker.list_endpoints()["Endpoints"], "the endpoint to be created")
+    assert [e["EndpointName"] for e in endpoint] == [ENDPOINT]
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["PrimaryContainer"]["Mode"] == "MultiModel"
+    assert model["PrimaryContainer"]["ModelDataUrl"] == f"s3://{data_bucket}/endpoint-models/{ENDPOINT}/"
+
+    deliveries = read_deliveries(serving.target.endpoint, serving.config.account_id)
+    refreshes = [d for d in deliveries if d["target_id"] == "refresh-multi-model-endpoints"]
+    assert [(d["kind"], d["error"]) for d in refreshes] == [("lambda", None), ("lambda", None)]
+    forwarded = read_deliveries(serving.target.endpoint, serving.config.accounts.registry)
+    assert [(d["kind"], d["error"]) for d in forwarded] == [("event-bus", None), ("event-bus", None)]
+
+
+def test_an_update_that_keeps_the_approval_status_puts_no_event(serving, refresh_path):
+    version = serving.register("shallow", "Approved")
+    wait_for(lambda: received(serving, refresh_path), "the registration's event")
+    serving.registry.client("sagemaker").update_model_package(
+        ModelPackageArn=serving.package_arn(version), ApprovalDescription="still good")
+
+    time.sleep(0.5)  # an event would have been delivered synchronously within the call; none may arrive
+    assert received(serving, refresh_path) == []
