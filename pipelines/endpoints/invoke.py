@@ -116,11 +116,11 @@ def invoke(target: Target, config: EnvConfig, endpoint_name: str, payload: str |
     return invoke_endpoint(session.client("sagemaker-runtime"), endpoint_name, payload, content_type, accept, chosen)
 
 
-def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: str | None = None) -> Invocation:
-    """Invoke with SMOKE_ROWS (a multi-model endpoint: its newest version); DeploymentFailed unless the answer is
-    one probability per row and the malignant-looking mass scores higher."""
-    version = None
-    if config.require_endpoint(endpoint_name).mode == MULTI_MODEL:
+def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: str | None = None,
+               version: int | None = None) -> Invocation:
+    """Invoke with SMOKE_ROWS (a multi-model endpoint: `version`, by default the newest it serves);
+    DeploymentFailed unless the answer is one probability per row and the malignant-looking mass scores higher."""
+    if version is None and config.require_endpoint(endpoint_name).mode == MULTI_MODEL:
         sagemaker = target.session(config.account_id, region or config.aws_region).client("sagemaker")
         with explained_aws_errors(f"reading what endpoint {endpoint_name} serves"):
             endpoint = hosting.describe_endpoint(sagemaker, endpoint_name)
@@ -151,7 +151,8 @@ def parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--csv", action="append", metavar="ROW", help="one CSV row of features (repeatable)")
     what.add_argument("--smoke", action="store_true",
-                      help="send a known payload and check the answer (the Jenkins smoke test)")
+                      help="send a known payload and check the answer (the Jenkins smoke test); a multi-model "
+                           "endpoint is invoked with --version N, by default the newest version it serves")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--version", type=int, help="multi-model endpoints: the version to invoke")
     which.add_argument("--target-model", help="multi-model endpoints: the TargetModel, e.g. mammo-severity/v2.tar.gz")
@@ -164,9 +165,9 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, target: Target) -> int:
     config = load_config(args.env)
     if args.smoke:
-        if args.version is not None or args.target_model:
-            raise UsageError("--smoke chooses the version itself: drop --version/--target-model")
-        answer = smoke_test(target, config, args.endpoint, args.region)
+        if args.target_model:
+            raise UsageError("--smoke takes --version N (multi-model endpoints), not --target-model")
+        answer = smoke_test(target, config, args.endpoint, args.region, args.version)
         print(f"smoke test of {args.endpoint} passed: scores {', '.join(map(str, answer.predictions))}"
               + (f" (TargetModel {answer.target_model})" if answer.target_model else ""))
         return 0
