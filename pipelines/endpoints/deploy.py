@@ -107,13 +107,14 @@ def _deploy_version(request: DeployRequest, session, config: EnvConfig, endpoint
     sagemaker = session.client("sagemaker")
     package = choose_version(sagemaker, config, request.version)
     version = package["ModelPackageVersion"]
-    current = hosting.describe_endpoint(sagemaker, endpoint.name)
-    if current is not None:  # before anything is created: a refused deploy leaves nothing behind
-        hosting.require_updatable(current)
     model = hosting.single_model_request(endpoint, package["ModelPackageArn"], version,
                                          config.endpoint_execution_role_arn)
     endpoint_config = hosting.endpoint_config_request(endpoint, model["ModelName"], capture(session, config),
                                                       [version])
+    current = hosting.describe_endpoint(sagemaker, endpoint.name)
+    changes = current is None or current.get("EndpointConfigName") != endpoint_config["EndpointConfigName"]
+    if current is not None and changes:  # before anything is created: a refused deploy leaves nothing behind
+        hosting.require_updatable(current)
     tags = [{"Key": hosting.MODEL_VERSIONS_TAG, "Value": str(version)}]
     hosting.ensure_model(sagemaker, model, tags)
     hosting.ensure_endpoint_config(sagemaker, endpoint_config, tags)
@@ -164,10 +165,10 @@ def _deploy_multi_model(request: DeployRequest, session, config: EnvConfig, endp
     else:
         choose_version(sagemaker, config, None)  # at least one Approved version, or a named error
     current = hosting.describe_endpoint(sagemaker, endpoint.name)
-    if current is not None:
-        hosting.require_updatable(current)
     [result] = refresh(session, refresh_settings(session, config, [endpoint]), only=[endpoint.name],
                        progress=logger.info).endpoints
+    if result.action == "busy":  # the prefix is refreshed; the endpoint's update waits
+        hosting.require_updatable(current)
     return Deployment(endpoint.name, endpoint.mode, result.action, result.config_name or "", result.versions,
                       current.get("EndpointConfigName") if current else None)
 

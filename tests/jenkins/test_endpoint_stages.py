@@ -1,7 +1,7 @@
 """The Jenkinsfile's endpoint promotion, evaluated by the Groovy harness: dev, its smoke test, an approval, prod.
 
 `sh` steps are recorded (and made to fail on request); the stage scripts' own checks run for real below, with bash.
-The scripts' deployments against the local stack are tests/endpoints/test_serving.py's.
+The scripts' deployments against the local stack are tests/deployments/test_serving.py's.
 """
 
 from __future__ import annotations

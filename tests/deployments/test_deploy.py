@@ -58,8 +58,8 @@ def test_latest_approved_skips_rejected_and_pending_versions(serving):
     (["--version", "2"], "--version 2 is Rejected in"),
     (["--version", "3"], "--version 3 is PendingManualApproval in"),
     (["--rollback"], "endpoint mammo-severity does not exist in dev: nothing to roll back"),
-    (["--endpoint", "mammo-severty", "--latest-approved"], "no endpoint 'mammo-severty' in "
-                                                           "'workload.serving.endpoints'; did you mean 'mammo-severity'?"),
+    (["--endpoint", "mammo-severty", "--latest-approved"],
+     "no endpoint 'mammo-severty' in 'workload.serving.endpoints'; did you mean 'mammo-severity'?"),
     (["--endpoint", "mammo-severity-versions", "--rollback"], "endpoint mammo-severity-versions is multi-model"),
 ])
 def test_bad_inputs_are_named_once_with_exit_code_2_and_create_nothing(serving, deploy_cli, capsys, args, message):

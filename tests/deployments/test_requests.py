@@ -109,7 +109,7 @@ def test_refresh_settings_read_the_terraform_contract_and_write_it_back():
 def test_bad_refresh_settings_name_the_key(change, message):
     with pytest.raises(UsageError, match=re.escape(message)):
         RefreshSettings.from_json(json.dumps({**SETTINGS, **change}))
-    with pytest.raises(UsageError, match="REFRESH_SETTINGS.capture_s3_uri is missing"):
+    with pytest.raises(UsageError, match=r"REFRESH_SETTINGS\.capture_s3_uri is missing"):
         RefreshSettings.from_json(json.dumps({k: v for k, v in SETTINGS.items() if k != "capture_s3_uri"}))
     with pytest.raises(UsageError, match="REFRESH_SETTINGS is not set"):
         RefreshSettings.from_json(None)

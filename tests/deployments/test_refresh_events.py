@@ -1,78 +1,18 @@
-"""The registry's model package state changes reach the workload account's refresh function, with real boto3.
-
-The rules are created the way the Terraform creates them (mlops-infra model-package-events and serving modules):
-the registry account's rule on its group's state changes targets the workload account's default bus; the
-workload rule (matching the registry account as the event's account) invokes the refresh function, deployed
-from the project's Lambda zip with its one REFRESH_SETTINGS variable. An SQS queue on the workload rule shows
-the event as it arrives.
-"""
+"""The registry's model package state changes reach the workload account's refresh function, with real boto3
+(the rules and the function of the `refresh_path` fixture, created as the Terraform creates them). An SQS queue
+on the workload rule shows the event as it arrives."""
 
 from __future__ import annotations
 
 import json
 import time
 
-import pytest
-
-from pipelines.endpoints.deploy import refresh_settings
-from pipelines.endpoints.refresh import SETTINGS_VARIABLE
-from pipelines.inference.lambda_package import build_lambda_zip
 from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
 from pipelines.local.stack import read_deliveries
 
+from .conftest import wait_for
+
 ENDPOINT = "mammo-severity-versions"
-LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def wait_for(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def refresh_path(serving, tmp_path):
-    """The rules, the refresh function and a queue that receives what the workload rule matched."""
-    config, dev = serving.config, serving.dev
-    group = config.model_registry.model_package_group_name
-    bus = f"arn:aws:events:{config.aws_region}:{config.account_id}:event-bus/default"
-    forward_role = serving.registry.client("iam").create_role(
-        RoleName="mammo-model-package-events", AssumeRolePolicyDocument=EVENTS_TRUST)["Role"]["Arn"]
-    registry_events = serving.registry.client("events")
-    registry_events.put_rule(Name="mammo-model-package-state-change", EventPattern=json.dumps({
-        "source": ["aws.sagemaker"], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
-        "detail": {"ModelPackageGroupName": [group]}}))
-    registry_events.put_targets(Rule="mammo-model-package-state-change",
-                                Targets=[{"Id": "workload-dev", "Arn": bus, "RoleArn": forward_role}])
-
-    events = dev.client("events")
-    events.put_permission(Action="events:PutEvents", Principal=config.accounts.registry,
-                          StatementId="model-registry-state-changes")
-    serving_config = config.require_serving()
-    role = dev.client("iam").create_role(RoleName=serving_config.refresh_role_name,
-                                         AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
-    function = dev.client("lambda").create_function(
-        FunctionName=serving_config.refresh_function_name, Runtime="python3.11", Role=role,
-        Handler="endpoint_refresh.handler", Timeout=120,
-        Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
-        Environment={"Variables": {SETTINGS_VARIABLE: refresh_settings(dev, config).as_json()}})
-    queue = dev.client("sqs").create_queue(QueueName="seen")["QueueUrl"]
-    queue_arn = dev.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    events.put_rule(Name="mammo-endpoints-model-package-state-change", EventPattern=json.dumps({
-        "source": ["aws.sagemaker"], "account": [config.accounts.registry], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
-        "detail": {"ModelPackageGroupName": [group]}}))
-    events.put_targets(Rule="mammo-endpoints-model-package-state-change", Targets=[
-        {"Id": "refresh-multi-model-endpoints", "Arn": function["FunctionArn"]}, {"Id": "seen", "Arn": queue_arn}])
-    return queue
 
 
 def received(serving, queue: str) -> list[dict]:
