@@ -44,7 +44,7 @@ class DeployRequest:
 
 
 @dataclass(frozen=True)
-class Serving:
+class EndpointState:
     """What an endpoint serves, read back from SageMaker."""
 
     endpoint: str
@@ -74,7 +74,7 @@ class Deployment:
     config_name: str
     versions: tuple[int, ...]
     previous_config: str | None
-    serving: Serving | None = None
+    serving: EndpointState | None = None
     """After --wait: what the endpoint serves once settled."""
 
 
@@ -221,10 +221,10 @@ def config_versions(sagemaker, config_name: str) -> tuple[int, ...]:
     return tuple(sorted(set(versions)))
 
 
-def serving_now(sagemaker, config: EnvConfig, endpoint: Mapping[str, Any]) -> Serving:
+def serving_now(sagemaker, config: EnvConfig, endpoint: Mapping[str, Any]) -> EndpointState:
     name = endpoint["EndpointName"]
     settings = config.require_endpoint(name)
-    return Serving(name, endpoint["EndpointStatus"], endpoint["EndpointConfigName"],
+    return EndpointState(name, endpoint["EndpointStatus"], endpoint["EndpointConfigName"],
                    config_versions(sagemaker, endpoint["EndpointConfigName"]), settings.mode == MULTI_MODEL,
                    config.model_registry.model_package_group_name)
 
