@@ -9,6 +9,7 @@ body), they are never skipped. Run them with `pytest -m serving tests/deployment
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -20,7 +21,7 @@ import xgboost as xgb
 from pipelines.config import REPO_ROOT
 from pipelines.endpoints.deploy import DeployRequest, deploy_endpoint
 from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke
-from pipelines.errors import EXIT_USAGE, MlopsError
+from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_USAGE, DeploymentFailed, MlopsError
 
 from .conftest import wait_for
 
@@ -75,6 +76,38 @@ def test_a_deploy_while_the_endpoint_is_not_in_service_is_refused(serving, deplo
 
     assert deploy_cli("--env", "dev", "--endpoint", SINGLE, "--version", "2") == EXIT_USAGE
     assert f"endpoint {SINGLE} is Creating: it takes a deployment only when InService" in capsys.readouterr().err
+
+
+def with_canary(config, endpoint_name: str, wait_seconds: int):
+    """`config` whose endpoint shifts 50 % of its capacity first, then bakes `wait_seconds`."""
+    serving = config.require_serving()
+    endpoints = tuple(dataclasses.replace(e, deployment_strategy="canary", traffic_step_percent=50,
+                                          wait_interval_seconds=wait_seconds) if e.name == endpoint_name else e
+                      for e in serving.endpoints)
+    return dataclasses.replace(config, workload=dataclasses.replace(
+        config.workload, serving=dataclasses.replace(serving, endpoints=endpoints)))
+
+
+def test_an_update_the_endpoint_alarms_roll_back_fails_with_exit_3_and_the_old_version_serves(serving, capsys):
+    shallow, deep = serving.register("shallow", "Approved"), serving.register("deep", "Approved")
+    config = with_canary(serving.config, SINGLE, wait_seconds=2)
+    settings = config.require_endpoint(SINGLE)
+    cloudwatch = serving.dev.client("cloudwatch")
+    for alarm, metric in zip(settings.alarm_names, ("Invocation5XXErrors", "ModelLatency"), strict=True):
+        cloudwatch.put_metric_alarm(  # as the Terraform creates them
+            AlarmName=alarm, Namespace="AWS/SageMaker", MetricName=metric, Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Dimensions=[{"Name": "EndpointName", "Value": SINGLE}, {"Name": "VariantName", "Value": "AllTraffic"}])
+    first = deploy_endpoint(DeployRequest("dev", SINGLE, version=shallow, wait=True), serving.target, config)
+    cloudwatch.set_alarm_state(AlarmName=settings.error_alarm_name, StateValue="ALARM", StateReason="5xx errors")
+
+    with pytest.raises(DeploymentFailed, match=f"the update of endpoint {SINGLE} to .* was rolled back: it still "
+                                               f"serves {first.config_name}") as failed:
+        deploy_endpoint(DeployRequest("dev", SINGLE, version=deep, wait=True), serving.target, config)
+
+    assert failed.value.exit_code == EXIT_EXECUTION_FAILED
+    assert settings.error_alarm_name in str(failed.value)
+    assert scores(serving) == pytest.approx(local_scores(serving.archives["shallow"]), rel=1e-6)
 
 
 def endpoint_versions(serving) -> tuple[str, str] | None:
