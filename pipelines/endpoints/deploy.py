@@ -16,6 +16,7 @@ one it served before its last switch), after checking that the version it serves
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -100,7 +101,7 @@ def deploy_endpoint(request: DeployRequest, target: Target, config: EnvConfig | 
             return deployment
         settled = hosting.wait_for_endpoint(sagemaker, endpoint.name, target.poll_seconds, target.progress)
         hosting.require_serving(settled, deployment.config_name)
-        return Deployment(**{**deployment.__dict__, "serving": serving_now(sagemaker, config, settled)})
+        return dataclasses.replace(deployment, serving=serving_now(sagemaker, config, settled))
 
 
 def _deploy_version(request: DeployRequest, session, config: EnvConfig, endpoint: EndpointSettings) -> Deployment:

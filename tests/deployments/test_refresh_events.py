@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+from pipelines.endpoints.deploy import refresh_settings
+from pipelines.endpoints.refresh import refresh
 from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
 from pipelines.local.stack import read_deliveries
 
@@ -75,3 +77,18 @@ def test_an_update_that_keeps_the_approval_status_puts_no_event(serving, refresh
 
     time.sleep(0.5)  # an event would have been delivered synchronously within the call; none may arrive
     assert received(serving, refresh_path) == []
+
+
+def test_a_second_refresh_changes_nothing(serving):
+    serving.register("shallow", "Approved")
+    serving.register("deep", "Rejected")
+    settings = refresh_settings(serving.dev, serving.config)
+
+    first = refresh(serving.dev, settings).as_dict()["endpoints"]
+    again = refresh(serving.dev, settings).as_dict()["endpoints"]
+
+    assert [(e["endpoint"], e["versions"], e["copied"], e["action"]) for e in first] == [
+        (ENDPOINT, [1], [1], "created")]
+    assert [(e["versions"], e["copied"], e["removed"], e["action"], e["config_name"]) for e in again] == [
+        ([1], [], [], "unchanged", first[0]["config_name"])]
+    assert prefix_keys(serving) == [f"endpoint-models/{ENDPOINT}/mammo-severity/v1.tar.gz"]
