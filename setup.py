@@ -13,6 +13,9 @@ CONSOLE_SCRIPTS = [
     # The pipelines as manifests for the ACK SageMaker controller (and a check of such manifests).
     "export-ack-manifests=pipelines.ack.cli:main",
     "approve-model=pipelines.approve_model:main",
+    # Real-time and multi-model endpoints: deploy or roll back a version, invoke (and smoke-test) an endpoint.
+    "deploy-endpoint=pipelines.endpoints.deploy:main",
+    "invoke-endpoint=pipelines.endpoints.invoke:main",
     # Jenkins' failure notification: publish to an environment's alert topic.
     "mlops-notify=pipelines.notify:main",
     # The offline end-to-end demo.

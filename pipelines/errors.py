@@ -17,7 +17,8 @@ EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ERROR: "anything else (an unexpected AWS answer, a bug)",
     EXIT_USAGE: "bad usage or input: the message names the option, field or file and the fix",
-    EXIT_EXECUTION_FAILED: "a pipeline execution ended Failed or Stopped",
+    EXIT_EXECUTION_FAILED: "a pipeline execution ended Failed or Stopped, or an endpoint deployment failed or was "
+                           "rolled back",
     EXIT_INFRA_FAILED: "terraform failed, or its state lock is held",
     EXIT_LOCAL_STACK_UNAVAILABLE: "the local AWS stack is not running, does not answer, or could not start",
     EXIT_PLAN_HAS_CHANGES: "`mlops-infra plan --detailed-exitcode`: the plan has changes (not an error)",
@@ -45,6 +46,28 @@ class ExecutionFailed(MlopsError):
     """A pipeline execution ended Failed or Stopped."""
 
     exit_code = EXIT_EXECUTION_FAILED
+
+
+class DeploymentFailed(MlopsError):
+    """An endpoint ended Failed, or its update was rolled back (an alarm fired, or the new fleet never served)."""
+
+    exit_code = EXIT_EXECUTION_FAILED
+
+
+class UnknownModelVersion(UsageError):
+    """A model version that is not in the model package group."""
+
+
+class ModelVersionNotApproved(UsageError):
+    """A model version that is Rejected or still PendingManualApproval: only Approved versions are served."""
+
+
+class EndpointBusy(UsageError):
+    """An endpoint that cannot take a deployment now (Creating, Updating, RollingBack, Failed...)."""
+
+
+class TargetModelNotAllowed(UsageError):
+    """A TargetModel for a single-model endpoint, or none for a multi-model one."""
 
 
 class InfraError(MlopsError):

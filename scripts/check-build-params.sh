@@ -13,6 +13,9 @@ require_choice TERRAFORM_ACTION plan apply
 require_env PROD_ACCOUNT "the build parameter prodAccount: the production AWS account id (12 digits)"
 [[ "$PROD_ACCOUNT" =~ ^[0-9]{12}$ ]] \
   || fail 2 "prodAccount '$PROD_ACCOUNT' is not an AWS account id: enter exactly 12 digits"
+# Optional: the model version the endpoint stages promote (its number; empty: no endpoint stage runs).
+[[ -z "${ENDPOINT_MODEL_VERSION:-}" || "$ENDPOINT_MODEL_VERSION" =~ ^[1-9][0-9]*$ ]] \
+  || fail 2 "ENDPOINT_MODEL_VERSION '$ENDPOINT_MODEL_VERSION' is not a model package version: enter its number, or leave it empty to keep the endpoints as they are"
 
 # The installed virtualenv does not exist yet in this first stage: the configuration loader needs only the
 # standard library, so any python3 reads the file through it.

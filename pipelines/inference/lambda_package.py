@@ -1,8 +1,8 @@
-"""Deterministic zip of the project's Lambda handlers, consumed by the Terraform lambda and alerts modules.
+"""Deterministic zip of the project's Lambda handlers, consumed by the Terraform lambda, alerts and serving modules.
 
-One zip holds both handlers at its root (`latest_approved_model.handler`, `pipeline_alert.handler`), so the
-runner builds and passes a single `lambda_zip_path`. The project modules the handlers import (the registry
-reader and the S3 URI helper, which import nothing else of the project) go in as `pipelines/<file>`, so the
+One zip holds every handler at its root (`latest_approved_model.handler`, `pipeline_alert.handler`,
+`endpoint_refresh.handler`), so the runner builds and passes a single `lambda_zip_path`. The project modules the
+handlers import (standard library and boto3 only) go in at their package paths, `pipelines/<file>`, so the
 handlers' `from pipelines... import` works from the Lambda task root as it does in the repository.
 
 Terraform compares `filebase64sha256()` of the zip, so the archive must be byte-identical on every build:
@@ -15,15 +15,16 @@ import zipfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # pipelines/
-SCRIPTS_DIR = PACKAGE_DIR / "inference" / "scripts"
-ALERTS_DIR = PACKAGE_DIR / "alerts"
+# What the handlers import, transitively (tests/pipelines/test_lambda_package.py imports each handler from an
+# unpacked zip alone to prove the list complete).
+LIBRARY_MODULES = ("__init__.py", "cli_support.py", "config.py", "errors.py", "model_registry.py", "s3_uri.py",
+                   "endpoints/__init__.py", "endpoints/hosting.py", "endpoints/refresh.py")
 # Archive name -> source file: the handlers at the root, the modules they import under pipelines/.
 MEMBERS = {
-    "latest_approved_model.py": SCRIPTS_DIR / "latest_approved_model.py",
-    "pipeline_alert.py": ALERTS_DIR / "pipeline_alert.py",
-    "pipelines/__init__.py": PACKAGE_DIR / "__init__.py",
-    "pipelines/model_registry.py": PACKAGE_DIR / "model_registry.py",
-    "pipelines/s3_uri.py": PACKAGE_DIR / "s3_uri.py",
+    "latest_approved_model.py": PACKAGE_DIR / "inference" / "scripts" / "latest_approved_model.py",
+    "pipeline_alert.py": PACKAGE_DIR / "alerts" / "pipeline_alert.py",
+    "endpoint_refresh.py": PACKAGE_DIR / "endpoints" / "scripts" / "endpoint_refresh.py",
+    **{f"pipelines/{module}": PACKAGE_DIR / module for module in LIBRARY_MODULES},
 }
 ZIP_NAME = "latest_approved_model.zip"
 # The earliest timestamp a zip can hold; any fixed value works, this one says "not a real date".

@@ -11,7 +11,10 @@ PutEvents calls it for each rule, see `pipelines.local.extensions.eventbridge`) 
   the target's SageMakerPipelineParameters (the execution then acts as the pipeline's own role, as in AWS);
 - an SNS target publishes the target's input (InputTransformer, Input, InputPath or the whole event) to the
   topic; a Lambda target invokes the function asynchronously (InvocationType Event) with that input;
-- SQS queues, log groups, archives and other buses are left to moto's own delivery, which knows them.
+- an event-bus target (another account's or region's bus) receives the event unchanged, as EventBridge forwards
+  it (the same id, account, time and resources: the receiving rules see the sender's account), and that bus's
+  rules are matched and delivered here in turn;
+- SQS queues, log groups and archives are left to moto's own delivery, which knows them.
 
 Each delivery is recorded (`deliveries`, read through `GET /_mlops/events/deliveries`). A failed delivery is
 recorded with its error; EventBridge would retry it, the local stack does not.
@@ -39,6 +42,7 @@ from pipelines.local.event_patterns import json_path, matches, transform_input
 log = logging.getLogger(__name__)
 
 PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
 SCHEDULED_EVENT = "Scheduled Event"
 DEFAULT_BUS = "default"
@@ -57,7 +61,7 @@ _STEP_TYPE_BY_METADATA = {
 
 @dataclass(frozen=True)
 class Delivery:
-    """One target reached (or not) by one event. `kind`: sagemaker-pipeline, sns, lambda or moto."""
+    """One target reached (or not) by one event. `kind`: sagemaker-pipeline, sns, lambda, event-bus or moto."""
 
     time: str
     account: str
@@ -70,7 +74,8 @@ class Delivery:
     target_arn: str
     kind: str
     detail: str
-    """The started execution ARN, the SNS message id, the Lambda request id; empty when it failed."""
+    """The started execution ARN, the SNS message id, the Lambda request id, the receiving bus' deliveries;
+    empty when it failed."""
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -169,6 +174,26 @@ def step_status_change_event(description: Mapping[str, Any], step: Mapping[str, 
     detail["pipelineExecutionArn"] = description["PipelineExecutionArn"]
     return _envelope(STEP_STATUS_CHANGE, "aws.sagemaker", description["PipelineArn"],
                      [description["PipelineArn"], description["PipelineExecutionArn"]], detail)
+
+
+def model_package_state_change_event(description: Mapping[str, Any]) -> dict[str, Any]:
+    """The event SageMaker puts on the registry account's default bus when a model package is created or its
+    approval status changes. `description` is a DescribeModelPackage response; the detail is that description
+    (times in ISO form), without the response metadata."""
+    detail = {key: _iso_times(value) for key, value in description.items() if key != "ResponseMetadata"}
+    arn = description["ModelPackageArn"]
+    return _envelope(MODEL_PACKAGE_STATE_CHANGE, "aws.sagemaker", arn, [arn], detail,
+                     description.get("LastModifiedTime") or description.get("CreationTime"))
+
+
+def _iso_times(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _iso_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso_times(item) for item in value]
+    if isinstance(value, datetime):
+        return event_time(value)
+    return value
 
 
 def scheduled_event(rule_arn: str, time: datetime) -> dict[str, Any]:
@@ -278,6 +303,8 @@ def _deliver(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> Deliv
     parts = arn.split(":", 5)
     service = parts[2] if len(parts) > 2 else ""
     kind = {"sagemaker": "sagemaker-pipeline", "sns": "sns", "lambda": "lambda"}.get(service, "moto")
+    if service == "events" and len(parts) == 6 and parts[5].startswith("event-bus/"):
+        kind = "event-bus"
     detail, error = "", None
     try:
         if kind == "sagemaker-pipeline":
@@ -286,6 +313,9 @@ def _deliver(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> Deliv
             message = target_input(target, event, rule.name, rule.arn)
             sns = _client(rule.account_id, rule.region_name, "sns")
             detail = sns.publish(TopicArn=arn, Message=message)["MessageId"]
+        elif kind == "event-bus":
+            forwarded = _forward_to_bus(arn, event)
+            detail = f"{len(forwarded)} delivery(ies) on {arn}"
         elif kind == "lambda":
             payload = target_input(target, event, rule.name, rule.arn)
             response = _client(rule.account_id, rule.region_name, "lambda").invoke(
@@ -299,6 +329,18 @@ def _deliver(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> Deliv
     return Delivery(time=event_time(), account=rule.account_id, region=rule.region_name, rule=rule.name,
                     rule_arn=rule.arn, event_id=event["id"], detail_type=event["detail-type"],
                     target_id=target["Id"], target_arn=arn, kind=kind, detail=detail, error=error)
+
+
+def _forward_to_bus(bus_arn: str, event: Mapping[str, Any]) -> list[Delivery]:
+    """Another bus' rules, matched and delivered with the event as it is (the sender's envelope)."""
+    from moto.events.models import events_backends
+
+    _, _, _, region, account, resource = bus_arn.split(":", 5)
+    bus = events_backends[account][region].describe_event_bus(resource.removeprefix("event-bus/"))
+    deliveries: list[Delivery] = []
+    for rule in list(bus.rules.values()):
+        deliveries.extend(deliver_to_rule(rule, event))
+    return deliveries
 
 
 def _start_pipeline(rule, target: Mapping[str, Any]) -> str:
@@ -320,10 +362,15 @@ def _deliver_with_moto(rule, target: Mapping[str, Any], event: Mapping[str, Any]
     one_target.event_pattern = EventPattern(None, {})  # already matched here
     moto_event = copy.deepcopy(dict(event))
     moto_event["time"] = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
-    moto_event.setdefault("ingestion-time", moto_event["time"])
+    # Without an input transformer EventBridge sends the whole event as it is; moto's default template would drop
+    # its account. moto's archive targets are transformers that record the ingestion time as well.
+    transform = bool(target.get("InputTransformer"))
+    if transform:
+        moto_event.setdefault("ingestion-time", moto_event["time"])
     _forwarding.active = True
     try:
-        Rule.moto_send_to_targets(one_target, moto_event)  # set by pipelines.local.extensions.eventbridge
+        # set by pipelines.local.extensions.eventbridge
+        Rule.moto_send_to_targets(one_target, moto_event, transform_input=transform)
     finally:
         _forwarding.active = False
 

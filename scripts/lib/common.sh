@@ -58,3 +58,28 @@ PY
 )" || fail 2 "cannot tell which AWS identity this stage acts as"
   echo "$SCRIPT_NAME: acting as $identity"
 }
+
+# Endpoint stages: which account's endpoints (ENDPOINT_ENV) and which registry version they serve.
+require_endpoint_params() {
+  require_env ENDPOINT_ENV "the workload environment whose endpoints this stage acts on (dev or prod)"
+  require_choice ENDPOINT_ENV dev prod
+  require_env ENDPOINT_MODEL_VERSION "the build parameter ENDPOINT_MODEL_VERSION: the model package version to serve"
+  [[ "$ENDPOINT_MODEL_VERSION" =~ ^[1-9][0-9]*$ ]] \
+    || fail 2 "ENDPOINT_MODEL_VERSION='$ENDPOINT_MODEL_VERSION' is not a model package version: enter its number (approve-model --list shows them)"
+}
+
+# "name mode" of every endpoint in the environment file of ENDPOINT_ENV, one a line.
+configured_endpoints() {
+  "$VENV_BIN/python" - "$ENDPOINT_ENV" <<'PY'
+import sys
+
+from pipelines.config import load_config
+from pipelines.errors import ConfigError
+
+try:
+    for endpoint in load_config(sys.argv[1]).require_serving().endpoints:
+        print(endpoint.name, endpoint.mode)
+except ConfigError as error:
+    sys.exit(f"error: {error}")
+PY
+}

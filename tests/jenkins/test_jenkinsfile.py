@@ -29,7 +29,9 @@ ACCOUNTS = load_config("dev").accounts
 pytestmark = pytest.mark.jenkins
 
 STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
-          "Upsert pipelines"]
+          "Upsert pipelines", "Deploy endpoints to dev", "Smoke test dev endpoints", "Approve prod endpoints",
+          "Deploy endpoints to prod", "Smoke test prod endpoints"]
+ENDPOINT_STAGES = STAGES[7:]
 DEPLOY_STAGES = ["Terraform plan", "Terraform apply", "Upsert pipelines"]
 STAGE_SCRIPTS = {
     "Read config": ["./scripts/check-build-params.sh"],
@@ -54,10 +56,11 @@ def test_prod_apply_runs_every_stage_with_its_one_script(run_jenkinsfile):
 
     assert report["result"] == "SUCCESS"
     assert [entry["name"] for entry in report["stages"]] == STAGES
-    assert set(statuses(report).values()) == {"success"}
+    assert set(statuses(report)[name] for name in STAGES[:7]) == {"success"}
     assert scripts_by_stage(report) == STAGE_SCRIPTS
     assert [entry["name"] for entry in report["stages"] if entry["when"] is not None] == [
-        "Approve prod apply", "Terraform apply", "Upsert pipelines"]
+        "Approve prod apply", "Terraform apply", "Upsert pipelines", *ENDPOINT_STAGES]
+    assert all(stage(report, name)["status"] == "skipped: when" for name in ENDPOINT_STAGES)
     assert all(stage(report, name)["when"] is True for name in ["Approve prod apply", "Terraform apply"])
     assert report["inputs"] == [{"stage": "Approve prod apply", "ok": "Apply",
                                  "message": f"Apply the archived plan to prod account {ACCOUNTS.prod}?",
@@ -111,8 +114,9 @@ def test_dev_plan_plans_in_the_dev_account_and_changes_nothing(run_jenkinsfile):
     assert statuses(report) == {
         "Read config": "success", "Install": "success", "Test": "success", "Terraform plan": "success",
         "Approve prod apply": "skipped: when", "Terraform apply": "skipped: when", "Upsert pipelines": "skipped: when",
+        **dict.fromkeys(ENDPOINT_STAGES, "skipped: when"),
     }
-    assert [stage(report, name)["when"] for name in STAGES[4:]] == [False, False, False]
+    assert [stage(report, name)["when"] for name in STAGES[4:7]] == [False, False, False]
     assert scripts_by_stage(report) == {name: STAGE_SCRIPTS[name] for name in STAGES[:4]}
     assert [(entry["stage"], entry["roleArn"]) for entry in report["withAWS"]] == [
         ("Terraform plan", f"arn:aws:iam::{ACCOUNTS.dev}:role/{JENKINS_ROLE}")]
@@ -140,7 +144,9 @@ def test_parameters_options_and_environment(run_jenkinsfile):
     report = run_jenkinsfile(DEV_PLAN)
 
     parameters = {entry["args"][0]["name"]: entry for entry in report["parameters"]}
-    assert list(parameters) == ["prodAccount", "TARGET_ENV", "TERRAFORM_ACTION", "SKIP_PIPELINE_UPSERT"]
+    assert list(parameters) == ["prodAccount", "TARGET_ENV", "TERRAFORM_ACTION", "SKIP_PIPELINE_UPSERT",
+                                "ENDPOINT_MODEL_VERSION"]
+    assert parameters["ENDPOINT_MODEL_VERSION"]["args"][0]["defaultValue"] == ""
     assert parameters["prodAccount"]["name"] == "string"
     assert parameters["prodAccount"]["args"][0]["defaultValue"] == ""
     assert parameters["TARGET_ENV"]["args"][0]["choices"] == ["dev", "prod"]
@@ -165,7 +171,7 @@ def test_a_failing_command_stops_the_build_and_notifies_the_alert_topic(run_jenk
     assert statuses(report) == {
         "Read config": "success", "Install": "success", "Test": "success", "Terraform plan": "failed",
         "Approve prod apply": "skipped: earlier failure", "Terraform apply": "skipped: earlier failure",
-        "Upsert pipelines": "skipped: earlier failure",
+        "Upsert pipelines": "skipped: earlier failure", **dict.fromkeys(ENDPOINT_STAGES, "skipped: earlier failure"),
     }
     assert report["inputs"] == []
     assert [entry["stage"] for entry in report["archived"]] == [None]  # the post-always archive only

@@ -2,6 +2,10 @@
 
 Added actions: Put/Get/DeleteModelPackageGroupPolicy, DeleteModelPackageGroup, DeleteModelPackage.
 
+Events: CreateModelPackage, and UpdateModelPackage when it changes the approval status, put a "SageMaker Model
+Package State Change" event on the owning (registry) account's default bus, as SageMaker does; its detail is the
+package's DescribeModelPackage answer (`pipelines.local.events.model_package_state_change_event`).
+
 Cross-account: in real AWS a workload account creates, lists, describes and updates model packages in the
 registry account's group by naming the group (or the package) by ARN; the group's resource policy allows it.
 moto serves every call from the caller's own account. Here a group or package named by ARN is served by the
@@ -12,17 +16,24 @@ backend of the account and region in that ARN. moto enforces no resource policie
 from __future__ import annotations
 
 import json
+import logging
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ConflictException, ValidationError
 from moto.sagemaker.models import ModelPackageGroup, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from pipelines.local import events
+
+log = logging.getLogger(__name__)
+
 # Parameters that may carry an ARN owned by another account, in the order they are looked at.
 _RESOURCE_PARAMETERS = ("ModelPackageGroupName", "ModelPackageName", "ModelPackageArn")
 _GROUP_ARN_MARKER = ":model-package-group/"
 
 _original_get_param = SageMakerResponse._get_param
+_original_create_model_package = SageMakerResponse.create_model_package
+_original_update_model_package = SageMakerResponse.update_model_package
 
 
 def install() -> None:
@@ -33,6 +44,8 @@ def install() -> None:
     SageMakerResponse.delete_model_package_group_policy = _delete_model_package_group_policy
     SageMakerResponse.delete_model_package_group = _delete_model_package_group
     SageMakerResponse.delete_model_package = _delete_model_package
+    SageMakerResponse.create_model_package = _create_model_package_with_event
+    SageMakerResponse.update_model_package = _update_model_package_with_event
 
 
 def _owning_backend(self: SageMakerResponse) -> SageMakerModelBackend:
@@ -113,3 +126,37 @@ def _delete_model_package(self: SageMakerResponse) -> EmptyResult:
     for name in [name for name, arn in backend.model_package_name_mapping.items() if arn == package.arn]:
         del backend.model_package_name_mapping[name]
     return EmptyResult()
+
+
+def _create_model_package_with_event(self: SageMakerResponse) -> ActionResult:
+    result = _original_create_model_package(self)
+    _put_state_change(self.sagemaker_backend, result)
+    return result
+
+
+def _update_model_package_with_event(self: SageMakerResponse) -> ActionResult:
+    """moto sets every field the request leaves out to None (an update of the description alone would clear the
+    approval status); AWS changes only what the request names."""
+    backend = self.sagemaker_backend
+    package = backend.describe_model_package(self._get_param("ModelPackageArn"))
+    before = {"model_approval_status": package.model_approval_status,
+              "approval_description": package.approval_description,
+              "customer_metadata_properties": package.customer_metadata_properties}
+    result = _original_update_model_package(self)
+    for parameter, attribute in (("ModelApprovalStatus", "model_approval_status"),
+                                 ("ApprovalDescription", "approval_description"),
+                                 ("CustomerMetadataProperties", "customer_metadata_properties")):
+        if self._get_param(parameter) is None:
+            setattr(package, attribute, before[attribute])
+    if package.model_approval_status != before["model_approval_status"]:
+        _put_state_change(backend, result)
+    return result
+
+
+def _put_state_change(backend: SageMakerModelBackend, result: ActionResult) -> None:
+    arn = result.result["ModelPackageArn"]
+    description = backend.describe_model_package(arn).gen_response_object()
+    try:
+        events.put_event(events.model_package_state_change_event(description))
+    except Exception:  # the call succeeded: a delivery problem is the bus's, not the caller's (it is logged)
+        log.exception("the state change event of %s could not be put", arn)

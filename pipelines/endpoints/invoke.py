@@ -1,0 +1,189 @@
+"""Invoke a workload account's endpoint: the helper behind `invoke-endpoint`, the Jenkins smoke test and the demo.
+
+Requests are CSV rows (the features without the label, as the built-in XGBoost container takes them) or a raw
+payload with its content type; answers are read as CSV or JSON (`Accept`). A multi-model endpoint needs a
+TargetModel (`<group>/v<N>.tar.gz`, or `version=N`); a single-model endpoint refuses one. The region is a
+parameter so that a caller can fail over to an endpoint in another region.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pipelines.aws import Target
+from pipelines.aws_calls import explained_aws_errors
+from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import MULTI_MODEL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.endpoints import hosting
+from pipelines.endpoints.deploy import config_versions
+from pipelines.endpoints.refresh import target_model as target_model_of
+from pipelines.errors import DeploymentFailed, MlopsError, TargetModelNotAllowed, UsageError
+
+logger = logging.getLogger("invoke-endpoint")
+CSV, JSON = "text/csv", "application/json"
+ACCEPTS = {"csv": CSV, "json": JSON}
+# Two masses of the UCI data set's kind (Age, Shape, Margin, Density): a young patient's round, circumscribed one
+# and an old patient's irregular, spiculated one. Any model worth serving scores the second higher.
+SMOKE_ROWS = ((25, 1, 1, 3), (75, 4, 5, 3))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One InvokeEndpoint answer."""
+
+    endpoint: str
+    region: str
+    target_model: str | None
+    invoked_variant: str | None
+    content_type: str
+    body: str
+    predictions: tuple[float, ...]
+
+
+def csv_payload(rows: Sequence[Sequence[float | int | str]]) -> str:
+    return "".join(",".join(str(value) for value in row) + "\n" for row in rows)
+
+
+def parse_predictions(body: str, content_type: str) -> tuple[float, ...]:
+    """Scores from a CSV answer (one per line or comma-separated) or a JSON one ({"predictions": [{"score"}]})."""
+    try:
+        if content_type.split(";")[0].strip() == JSON:
+            answer = json.loads(body)
+            items = answer.get("predictions", answer) if isinstance(answer, dict) else answer
+            return tuple(float(item["score"] if isinstance(item, dict) else item) for item in items)
+        return tuple(float(value) for value in body.replace("\n", ",").split(",") if value.strip())
+    except (ValueError, TypeError, KeyError) as error:
+        raise MlopsError(f"the endpoint answered {content_type} that holds no scores ({error}): {body[:200]!r}") \
+            from None
+
+
+def invoke_endpoint(runtime, endpoint_name: str, payload: str | bytes, content_type: str = CSV,
+                    accept: str = CSV, target_model: str | None = None) -> Invocation:
+    """InvokeEndpoint with a sagemaker-runtime client (of the region to call)."""
+    kwargs = {"EndpointName": endpoint_name, "Body": payload, "ContentType": content_type, "Accept": accept}
+    if target_model:
+        kwargs["TargetModel"] = target_model
+    try:
+        answer = runtime.invoke_endpoint(**kwargs)
+    except runtime.exceptions.ModelError as error:
+        detail = error.response.get("OriginalMessage") or error.response["Error"].get("Message", "")
+        raise DeploymentFailed(f"endpoint {endpoint_name}'s model failed the request "
+                               f"({error.response.get('OriginalStatusCode', '?')}): {detail}") from None
+    except runtime.exceptions.ClientError as error:
+        message = error.response["Error"].get("Message", str(error))
+        if "not found" in message.lower() or "could not find" in message.lower():
+            raise UsageError(f"endpoint {endpoint_name} does not exist in {runtime.meta.region_name}: deploy it "
+                             "first (deploy-endpoint)") from None
+        raise MlopsError(f"invoking endpoint {endpoint_name}: {error.response['Error'].get('Code')}: {message}") \
+            from None
+    body = answer["Body"].read().decode("utf-8", "replace")
+    answered_type = answer.get("ContentType") or accept
+    return Invocation(endpoint_name, runtime.meta.region_name, target_model, answer.get("InvokedProductionVariant"),
+                      answered_type, body, parse_predictions(body, answered_type))
+
+
+def resolve_target_model(config: EnvConfig, endpoint_name: str, version: int | None,
+                         target_model: str | None) -> str | None:
+    """The TargetModel to send, checked against the endpoint's mode (a named error before any call)."""
+    endpoint = config.require_endpoint(endpoint_name)
+    if version is not None and target_model is not None:
+        raise UsageError("give --version N or --target-model, not both")
+    if endpoint.mode != MULTI_MODEL:
+        if version is not None or target_model is not None:
+            raise TargetModelNotAllowed(
+                f"endpoint {endpoint_name} is single-model: it serves one version and takes no TargetModel; "
+                f"invoke it without --version/--target-model (deploy-endpoint --version N changes the version)")
+        return None
+    if version is not None:
+        return target_model_of(config.model_registry.model_package_group_name, version)
+    return target_model
+
+
+def invoke(target: Target, config: EnvConfig, endpoint_name: str, payload: str | bytes, *,
+           content_type: str = CSV, accept: str = CSV, version: int | None = None, target_model: str | None = None,
+           region: str | None = None) -> Invocation:
+    """Invoke `endpoint_name` of `config`'s account in `region` (default: the account's region)."""
+    chosen = resolve_target_model(config, endpoint_name, version, target_model)
+    if config.require_endpoint(endpoint_name).mode == MULTI_MODEL and chosen is None:
+        raise TargetModelNotAllowed(f"endpoint {endpoint_name} is multi-model: choose the version to invoke with "
+                                    f"--version N (TargetModel <group>/v<N>.tar.gz)")
+    session = target.session(config.account_id, region or config.aws_region)
+    return invoke_endpoint(session.client("sagemaker-runtime"), endpoint_name, payload, content_type, accept, chosen)
+
+
+def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: str | None = None,
+               version: int | None = None) -> Invocation:
+    """Invoke with SMOKE_ROWS (a multi-model endpoint: `version`, by default the newest it serves);
+    DeploymentFailed unless the answer is one probability per row and the malignant-looking mass scores higher."""
+    if version is None and config.require_endpoint(endpoint_name).mode == MULTI_MODEL:
+        sagemaker = target.session(config.account_id, region or config.aws_region).client("sagemaker")
+        with explained_aws_errors(f"reading what endpoint {endpoint_name} serves"):
+            endpoint = hosting.describe_endpoint(sagemaker, endpoint_name)
+            if endpoint is None:
+                raise UsageError(f"endpoint {endpoint_name} does not exist in {config.environment}: deploy it first")
+            versions = config_versions(sagemaker, endpoint["EndpointConfigName"])
+        if not versions:
+            raise DeploymentFailed(f"endpoint {endpoint_name} serves no version: approve one")
+        version = versions[-1]
+    answer = invoke(target, config, endpoint_name, csv_payload(SMOKE_ROWS), version=version, region=region)
+    scores = answer.predictions
+    if len(scores) != len(SMOKE_ROWS) or not all(0.0 <= score <= 1.0 for score in scores):
+        raise DeploymentFailed(f"smoke test of {endpoint_name}: expected {len(SMOKE_ROWS)} probabilities, got "
+                               f"{answer.body[:200]!r}")
+    if not scores[1] > scores[0]:
+        raise DeploymentFailed(f"smoke test of {endpoint_name}: the malignant-looking mass {SMOKE_ROWS[1]} scored "
+                               f"{scores[1]}, not above the benign-looking {SMOKE_ROWS[0]} ({scores[0]})")
+    return answer
+
+
+# ------------------------------------------------------------------------------------------------ the CLI
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="invoke-endpoint", description=__doc__)
+    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS)
+    p.add_argument("--endpoint", required=True, help="an endpoint of workload.serving.endpoints in the env file")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--csv", action="append", metavar="ROW", help="one CSV row of features (repeatable)")
+    what.add_argument("--smoke", action="store_true",
+                      help="send a known payload and check the answer (the Jenkins smoke test); a multi-model "
+                           "endpoint is invoked with --version N, by default the newest version it serves")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--version", type=int, help="multi-model endpoints: the version to invoke")
+    which.add_argument("--target-model", help="multi-model endpoints: the TargetModel, e.g. mammo-severity/v2.tar.gz")
+    p.add_argument("--accept", choices=tuple(ACCEPTS), default="csv", help="the answer's format")
+    p.add_argument("--region", help="the region of the endpoint (default: the env file's aws_region)")
+    p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
+    return p
+
+
+def run(args: argparse.Namespace, target: Target) -> int:
+    config = load_config(args.env)
+    if args.smoke:
+        if args.target_model:
+            raise UsageError("--smoke takes --version N (multi-model endpoints), not --target-model")
+        answer = smoke_test(target, config, args.endpoint, args.region, args.version)
+        print(f"smoke test of {args.endpoint} passed: scores {', '.join(map(str, answer.predictions))}"
+              + (f" (TargetModel {answer.target_model})" if answer.target_model else ""))
+        return 0
+    answer = invoke(target, config, args.endpoint, "".join(row.strip() + "\n" for row in args.csv),
+                    accept=ACCEPTS[args.accept], version=args.version, target_model=args.target_model,
+                    region=args.region)
+    print(answer.body.rstrip("\n"))
+    return 0
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    return run_cli(lambda: run(args, Target.for_cli(args.local, os.environ if env is None else env)),
+                   "invoke-endpoint")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Fixtures of the endpoint tests: what Terraform and the train pipeline leave for serving, on the reset stack.
+
+The registry account's model package group and artifacts bucket; the dev account's data bucket, workload key
+(with its alias) and endpoint execution role. Versions are registered as the train pipeline registers them
+(the built-in XGBoost image, a model.tar.gz holding `xgboost-model`), from small boosters trained here on the
+UCI data: version "shallow" and version "deep" answer differently, so a switch between them shows in the
+predictions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import boto3
+import pytest
+import xgboost as xgb
+
+from pipelines.aws import Target
+from pipelines.config import FEATURES, REPO_ROOT, EnvConfig, load_config
+from pipelines.data.raw import read_raw
+from pipelines.endpoints.deploy import refresh_settings
+from pipelines.endpoints.refresh import SETTINGS_VARIABLE
+from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
+
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+
+
+def train_archive(max_depth: int, rounds: int) -> bytes:
+    """A model.tar.gz as the built-in XGBoost algorithm writes it, from a small booster on the UCI data."""
+    records = [r for r in read_raw(REPO_ROOT / "data" / "mammographic_masses.data").records if r.complete]
+    features = [[r.values[name] for name in FEATURES] for r in records]
+    labels = [r.values["Severity"] for r in records]
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": max_depth, "eta": 0.3, "seed": 0},
+                        xgb.DMatrix(features, label=labels), num_boost_round=rounds)
+    model = bytes(booster.save_raw(raw_format="json"))
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        member = tarfile.TarInfo("xgboost-model")
+        member.size = len(model)
+        tar.addfile(member, io.BytesIO(model))
+    return archive.getvalue()
+
+
+@pytest.fixture(scope="session")
+def model_archives() -> dict[str, bytes]:
+    return {"shallow": train_archive(max_depth=1, rounds=3), "deep": train_archive(max_depth=4, rounds=30)}
+
+
+@dataclass
+class Serving:
+    """The registry and the dev account, ready to serve; `register` adds a version, `review` approves/rejects."""
+
+    target: Target
+    config: EnvConfig
+    registry: boto3.Session
+    dev: boto3.Session
+    archives: dict[str, bytes]
+    kms_key_arn: str
+
+    def register(self, archive: str, status: str = "PendingManualApproval") -> int:
+        """Upload an archive to the registry's artifacts bucket and register it; its version number."""
+        registry_config = self.config.model_registry
+        count = len(self.registry.client("sagemaker").list_model_packages(
+            ModelPackageGroupName=registry_config.model_package_group_name)["ModelPackageSummaryList"])
+        key = f"models/{archive}-{count + 1}/model.tar.gz"
+        self.registry.client("s3").put_object(Bucket=registry_config.artifacts_bucket_name, Key=key,
+                                              Body=self.archives[archive])
+        arn = self.registry.client("sagemaker").create_model_package(
+            ModelPackageGroupName=registry_config.model_package_group_name, ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": XGBOOST_IMAGE,
+                                "ModelDataUrl": f"s3://{registry_config.artifacts_bucket_name}/{key}"}],
+                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        )["ModelPackageArn"]
+        return int(arn.rsplit("/", 1)[1])
+
+    def review(self, version: int, status: str) -> None:
+        self.registry.client("sagemaker").update_model_package(
+            ModelPackageArn=self.package_arn(version), ModelApprovalStatus=status)
+
+    def package_arn(self, version: int) -> str:
+        group = self.config.model_package_group_arn.replace(":model-package-group/", ":model-package/")
+        return f"{group}/{version}"
+
+
+@pytest.fixture
+def serving(target: Target, model_archives) -> Serving:
+    config = load_config("dev")
+    registry = target.session(config.accounts.registry, config.aws_region)
+    registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
+    registry.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=config.model_registry.model_package_group_name)
+    dev = target.session(config.account_id, config.aws_region)
+    dev.client("s3").create_bucket(Bucket=config.require_workload().data_bucket_name)
+    key = dev.client("kms").create_key(Description="workload key")["KeyMetadata"]["Arn"]
+    dev.client("kms").create_alias(AliasName=config.require_workload().kms_alias, TargetKeyId=key)
+    dev.client("iam").create_role(RoleName=config.require_serving().execution_role_name,
+                                  AssumeRolePolicyDocument=json.dumps(TRUST))
+    return Serving(target, config, registry, dev, model_archives, key)
+
+
+@pytest.fixture
+def deploy_cli(target: Target) -> Callable[..., int]:
+    """`deploy-endpoint ARGS` against the reset stack (AWS_ENDPOINT_URL names it, as in a Jenkins stage)."""
+    from pipelines.endpoints import deploy
+
+    def run(*args: str) -> int:
+        return deploy.main(list(args), env={"AWS_ENDPOINT_URL": target.endpoint})
+
+    return run
+
+
+def wait_for(condition, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def refresh_path(serving, tmp_path) -> str:
+    """The path from the registry to the refresh function, created the way the Terraform creates it (mlops-infra
+    model-package-events and serving modules): the registry account's rule on its group's state changes targets
+    the dev account's default bus; the dev rule (matching the registry account as the event's account) invokes
+    the refresh function, deployed from the project's Lambda zip with its one REFRESH_SETTINGS variable, and
+    sends the event to an SQS queue as well. Returns the queue's URL."""
+    config, dev = serving.config, serving.dev
+    group = config.model_registry.model_package_group_name
+    bus = f"arn:aws:events:{config.aws_region}:{config.account_id}:event-bus/default"
+    forward_role = serving.registry.client("iam").create_role(
+        RoleName="mammo-model-package-events", AssumeRolePolicyDocument=EVENTS_TRUST)["Role"]["Arn"]
+    registry_events = serving.registry.client("events")
+    registry_events.put_rule(Name="mammo-model-package-state-change", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelPackageGroupName": [group]}}))
+    registry_events.put_targets(Rule="mammo-model-package-state-change",
+                                Targets=[{"Id": "workload-dev", "Arn": bus, "RoleArn": forward_role}])
+
+    events = dev.client("events")
+    events.put_permission(Action="events:PutEvents", Principal=config.accounts.registry,
+                          StatementId="model-registry-state-changes")
+    serving_config = config.require_serving()
+    role = dev.client("iam").create_role(RoleName=serving_config.refresh_role_name,
+                                         AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    function = dev.client("lambda").create_function(
+        FunctionName=serving_config.refresh_function_name, Runtime="python3.11", Role=role,
+        Handler="endpoint_refresh.handler", Timeout=120,
+        Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
+        Environment={"Variables": {SETTINGS_VARIABLE: refresh_settings(dev, config).as_json()}})
+    queue = dev.client("sqs").create_queue(QueueName="seen")["QueueUrl"]
+    queue_arn = dev.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    events.put_rule(Name="mammo-endpoints-model-package-state-change", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "account": [config.accounts.registry], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelPackageGroupName": [group]}}))
+    events.put_targets(Rule="mammo-endpoints-model-package-state-change", Targets=[
+        {"Id": "refresh-multi-model-endpoints", "Arn": function["FunctionArn"]}, {"Id": "seen", "Arn": queue_arn}])
+    return queue
