@@ -48,14 +48,22 @@ class PackageMetrics:
     confusion_matrix: list[list[int]] | None
 
 
-def list_versions(sagemaker, group: str) -> list[dict[str, Any]]:
-    """Every version's summary of the group (name or ARN), oldest first."""
+def list_versions(sagemaker, group: str, status: str | None = None) -> list[dict[str, Any]]:
+    """Every version's summary of the group (name, or ARN for another account's group), oldest first; only those
+    with ModelApprovalStatus `status` when given."""
     summaries: list[dict[str, Any]] = []
+    filters = {"ModelApprovalStatus": status} if status else {}
     pages = sagemaker.get_paginator("list_model_packages").paginate(
-        ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Ascending")
+        ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Ascending", **filters)
     for page in pages:
         summaries.extend(page.get("ModelPackageSummaryList", []))
     return sorted(summaries, key=lambda summary: summary.get("ModelPackageVersion", 0))
+
+
+def package_version(package_arn: str) -> int | None:
+    """3 from arn:aws:sagemaker:...:model-package/<group>/3 (None for an unversioned package)."""
+    tail = package_arn.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
 
 
 def latest_approved_package_arn(sagemaker, group: str) -> str:

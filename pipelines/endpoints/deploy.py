@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines import model_registry
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
@@ -180,7 +181,7 @@ def _deploy_multi_model(request: DeployRequest, session, config: EnvConfig, endp
 def choose_version(sagemaker, config: EnvConfig, number: int | None) -> dict[str, Any]:
     """The summary of version `number` (it must be Approved), or of the newest Approved version."""
     group = config.model_package_group_arn
-    packages = hosting.model_packages(sagemaker, group)
+    packages = model_registry.list_versions(sagemaker, group)
     if number is None:
         approved = [package for package in packages if package.get("ModelApprovalStatus") == APPROVED]
         if not approved:
@@ -211,7 +212,7 @@ def config_versions(sagemaker, config_name: str) -> tuple[int, ...]:
     for variant in described["ProductionVariants"]:
         model = sagemaker.describe_model(ModelName=variant["ModelName"])
         for container in [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]:
-            version = hosting.package_version(container.get("ModelPackageName") or "")
+            version = model_registry.package_version(container.get("ModelPackageName") or "")
             if version is not None:
                 versions.append(version)
     if not versions:  # a multi-model config: its versions are recorded in a tag

@@ -261,20 +261,3 @@ def require_serving(endpoint: Mapping[str, Any], config_name: str) -> None:
 
 def group_name(group_arn: str) -> str:
     return group_arn.rsplit("/", 1)[-1]
-
-
-def model_packages(sagemaker, group_arn: str, status: str | None = None) -> list[dict[str, Any]]:
-    """The group's versions (summaries), oldest first; the group is named by ARN: it lives in the registry
-    account."""
-    kwargs: dict[str, Any] = {"ModelPackageGroupName": group_arn}
-    if status:
-        kwargs["ModelApprovalStatus"] = status
-    packages = [summary for page in sagemaker.get_paginator("list_model_packages").paginate(**kwargs)
-                for summary in page.get("ModelPackageSummaryList", [])]
-    return sorted(packages, key=lambda summary: summary.get("ModelPackageVersion", 0))
-
-
-def package_version(package_arn: str) -> int | None:
-    """3 from arn:aws:sagemaker:...:model-package/<group>/3 (None for an unversioned package)."""
-    tail = package_arn.rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None

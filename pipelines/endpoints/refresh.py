@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines import model_registry
 from pipelines.config import DEPLOYMENT_STRATEGIES
 from pipelines.endpoints import hosting
 from pipelines.errors import UsageError
@@ -175,7 +176,7 @@ def refresh(session, settings: RefreshSettings, only: Sequence[str] | None = Non
     sagemaker, s3 = session.client("sagemaker"), session.client("s3")
     group_arn = settings.model_package_group_arn
     approved = {}
-    for summary in hosting.model_packages(sagemaker, group_arn, APPROVED):
+    for summary in model_registry.list_versions(sagemaker, group_arn, APPROVED):
         package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
         approved[summary["ModelPackageVersion"]] = package["InferenceSpecification"]["Containers"][0]
     results = []

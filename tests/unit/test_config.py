@@ -129,13 +129,13 @@ def test_serving_is_optional_and_endpoints_are_found_by_name(tmp_path, prod_docu
     assert (endpoint.routing_type, endpoint.variant_name) == ("CANARY", "AllTraffic")
     assert endpoint.alarm_names == ("mammo-severity-invocation-5xx-errors", "mammo-severity-model-latency")
     assert [e.name for e in config.require_serving().multi_model_endpoints] == ["mammo-severity-versions"]
-    with pytest.raises(ConfigError, match="no endpoint 'mammo-severty' .*did you mean 'mammo-severity'"):
+    with pytest.raises(ConfigError, match=r"no endpoint 'mammo-severty' .*did you mean 'mammo-severity'"):
         config.require_endpoint("mammo-severty")
     document = copy.deepcopy(prod_document)
     del document["workload"]["serving"]
     without = load_config_file(write(tmp_path, document))
     assert without.workload.serving is None
-    with pytest.raises(ConfigError, match="field 'workload.serving' is null: the prod account serves no endpoints"):
+    with pytest.raises(ConfigError, match=r"field .workload\.serving. is null: the prod account serves no endpoints"):
         without.require_endpoint("mammo-severity")
 
 
