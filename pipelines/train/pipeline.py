@@ -105,7 +105,8 @@ def extract_code_assets(config: EnvConfig) -> list[CodeAsset]:
     """The warehouse source's sourcedir.tar.gz and the runproc.sh FrameworkProcessor would upload for it."""
     if config.require_workload().pipeline.training_data.source != WAREHOUSE_SOURCE:
         return []
-    runproc = _extract_processor(config, None, "ml.m5.large")._generate_framework_script(EXTRACT_SCRIPT)
+    processor = _extract_processor(config, None, config.require_workload().pipeline.processing_instance_type)
+    runproc = processor._generate_framework_script(EXTRACT_SCRIPT)
     return [source_dir_asset(config, EXTRACT_SOURCE_DIR),
             code_asset(config, EXTRACT_SOURCE_DIR, "runproc.sh", runproc.encode())]
 
