@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -20,6 +21,9 @@ from pipelines.local.executor.store import now
 logger = logging.getLogger(__name__)
 
 PROCESSING_FAMILIES = (*containers.SCRIPT_FAMILIES, containers.MODEL_MONITOR)
+# requirements.txt contents pip found satisfied by this Python: checked once per server (a failure is checked
+# again, so installing the missing package is enough).
+_SATISFIED_REQUIREMENTS: set[str] = set()
 
 
 class ProcessingJob:
@@ -66,21 +70,27 @@ class ProcessingJob:
                 raise StepFailed(f"ClientError: {archive.name} is not a readable tar.gz: {error}") from None
             if requirements is None:
                 continue
-            listed = self.context.work_dir / "requirements.txt"
-            listed.write_bytes(requirements)
-            check = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
-                                    "--disable-pip-version-check", "--quiet", "-r", str(listed)],
-                                   capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"})
-            if check.returncode != 0:
-                wanted = ", ".join(line.strip() for line in requirements.decode(errors="replace").splitlines()
-                                   if line.strip() and not line.lstrip().startswith("#"))
-                problem = next((line.strip() for line in check.stderr.splitlines() if line.startswith("ERROR")),
-                               check.stderr.strip()[-300:])
-                raise StepFailed(f"ClientError: the source_dir's requirements.txt ({wanted}) is not satisfied by the "
-                                 f"local stack's Python, and the local executor installs nothing for a job: "
-                                 f"{problem}; install the requirement into the stack's environment "
-                                 "(requirements.txt and constraints.txt of the project)")
+            digest = hashlib.sha256(requirements).hexdigest()
+            if digest not in _SATISFIED_REQUIREMENTS:
+                self.check_requirements(requirements)
+                _SATISFIED_REQUIREMENTS.add(digest)
             self.pip_offline = True
+
+    def check_requirements(self, requirements: bytes) -> None:
+        listed = self.context.work_dir / "requirements.txt"
+        listed.write_bytes(requirements)
+        check = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+                                "--disable-pip-version-check", "--quiet", "-r", str(listed)],
+                               capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"})
+        if check.returncode != 0:
+            wanted = ", ".join(line.strip() for line in requirements.decode(errors="replace").splitlines()
+                               if line.strip() and not line.lstrip().startswith("#"))
+            problem = next((line.strip() for line in check.stderr.splitlines() if line.startswith("ERROR")),
+                           check.stderr.strip()[-300:])
+            raise StepFailed(f"ClientError: the source_dir's requirements.txt ({wanted}) is not satisfied by the "
+                             f"local stack's Python, and the local executor installs nothing for a job: "
+                             f"{problem}; install the requirement into the stack's environment "
+                             "(requirements.txt and constraints.txt of the project)")
 
     def write_config(self) -> None:
         """The files SageMaker Processing puts into every container: the job's request and the cluster."""
