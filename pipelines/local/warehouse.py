@@ -25,10 +25,12 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipelines.errors import LocalStackError, UsageError
+from pipelines.local.stack import free_loopback_port, pid_alive
 
 TABLE = "mammographic_masses"
 READER = "mammo_reader"
@@ -164,11 +166,22 @@ class LocalWarehouse:
                              "to other users): set MLOPS_LOCAL_DIR to a folder it can reach")
 
     def stop(self) -> bool:
-        """Stop the server (fast shutdown, waits for it to exit); False when it was not running."""
+        """Stop the server (fast shutdown) and wait until its process is gone; False when it was not running."""
         if not self.is_running():
             return False
+        postmaster = self._postmaster_pid()
         self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
+        # pg_ctl returns once the server removed its pid file, a moment before the process itself exits.
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while postmaster is not None and pid_alive(postmaster) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return True
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
 
     # -- the data -----------------------------------------------------------------------------------------------
 
@@ -266,7 +279,6 @@ def db_up(target, directory: Path, raw_data: Path, environments_dir: Path | None
 
     Every secret must exist first (Terraform creates it): nothing starts when one is missing."""
     from pipelines.data.raw import read_raw
-    from pipelines.local.stack import free_loopback_port
 
     wanted = configured_secrets(environments_dir)
     if not wanted:
