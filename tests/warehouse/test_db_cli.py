@@ -58,6 +58,7 @@ def postmasters_of(directory: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_up_loads_the_data_and_stores_the_connection_down_stops_the_server(local_dir, capsys):
     assert main(["db", "status"]) == EXIT_LOCAL_STACK_UNAVAILABLE
     assert capsys.readouterr().out.startswith("not running")

@@ -23,6 +23,7 @@ from pipelines.local.warehouse import TABLE
 from pipelines.train import pipeline as train
 
 START, END = "2024-03-01", "2025-06-30"
+pytestmark = pytest.mark.slow  # real pipeline executions against a real PostgreSQL
 
 
 @pytest.fixture(scope="module")
