@@ -15,7 +15,6 @@ column is derived from the line number alone, so every load is the same: line n 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
@@ -230,17 +229,6 @@ def _connect(connection: Connection, dbname: str):
     except psycopg.OperationalError as error:
         raise LocalStackError(f"cannot connect to the local warehouse at {connection.host}:{connection.port}: "
                               f"{str(error).strip().splitlines()[-1]}") from None
-
-
-@contextlib.contextmanager
-def running(directory: Path, port: int):
-    """A warehouse started for a `with` block and stopped after it (tests)."""
-    warehouse = LocalWarehouse(directory)
-    warehouse.start(port)
-    try:
-        yield warehouse
-    finally:
-        warehouse.stop()
 
 
 # -- `mlops-local db`: the warehouse of the local stack, its secret in each workload account -------------------
