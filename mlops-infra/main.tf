@@ -21,6 +21,7 @@ locals {
   lambda_log_group_name = local.workload_enabled ? "/aws/lambda/${var.workload.latest_model_function_name}" : null
   alert_log_group_name  = local.workload_enabled ? "/aws/lambda/${var.workload.alert_function_name}" : null
   retrain_input_uri     = local.workload_enabled ? "s3://${var.workload.data_bucket_name}/data/train/" : null
+  warehouse             = local.workload_enabled ? var.workload.pipeline.training_data.warehouse : null
 }
 
 # ---------------------------------------------------------------- registry account
@@ -108,6 +109,16 @@ module "iam" {
   latest_model_function_name    = var.workload.latest_model_function_name
   lambda_log_group_name         = local.lambda_log_group_name
   permissions_boundary_name     = "${var.project_name}-${var.environment}-workload-boundary"
+  warehouse_secret_name         = local.warehouse == null ? null : local.warehouse.secret_name
+}
+
+module "warehouse_secret" {
+  source = "./modules/warehouse-secret"
+  count  = local.warehouse == null ? 0 : 1
+
+  secret_name     = local.warehouse.secret_name
+  kms_key_arn     = module.workload_kms[0].key_arn
+  reader_role_arn = module.iam[0].sagemaker_execution_role_arn
 }
 
 module "notifications" {

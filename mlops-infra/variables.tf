@@ -144,6 +144,17 @@ variable "workload" {
       model_approval_status     = string
       drift_check_engine        = string
       allow_auto_approval       = optional(bool, false)
+      training_data = optional(object({
+        source = string
+        warehouse = optional(object({
+          secret_name        = string
+          table              = string
+          start_date         = string
+          end_date           = string
+          subnet_ids         = optional(list(string), [])
+          security_group_ids = optional(list(string), [])
+        }))
+      }), { source = "s3" })
     })
   })
   default = null
@@ -251,6 +262,26 @@ variable "workload" {
   validation {
     condition     = var.workload == null ? true : contains(["model-monitor", "processing"], var.workload.pipeline.drift_check_engine)
     error_message = "workload.pipeline.drift_check_engine must be model-monitor (accounts that already use SageMaker Model Monitor) or processing (no Model Monitor container; closed to new customers on 2026-07-30)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : contains(["s3", "warehouse"], var.workload.pipeline.training_data.source)
+    error_message = "workload.pipeline.training_data.source must be s3 (CSV files in the data bucket) or warehouse (a query on the SQL warehouse)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.workload.pipeline.training_data.source != "warehouse" || var.workload.pipeline.training_data.warehouse != null
+    error_message = "workload.pipeline.training_data.warehouse is missing: the warehouse source needs its secret_name, table, start_date and end_date."
+  }
+
+  validation {
+    condition = try(var.workload.pipeline.training_data.warehouse, null) == null ? true : (
+      can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.workload.pipeline.training_data.warehouse.secret_name)) &&
+      can(regex("^[A-Za-z_][A-Za-z0-9_]{0,62}([.][A-Za-z_][A-Za-z0-9_]{0,62})?$", var.workload.pipeline.training_data.warehouse.table)) &&
+      alltrue([for day in [var.workload.pipeline.training_data.warehouse.start_date, var.workload.pipeline.training_data.warehouse.end_date] : can(formatdate("YYYY-MM-DD", "${day}T00:00:00Z"))]) &&
+      (length(var.workload.pipeline.training_data.warehouse.subnet_ids) > 0) == (length(var.workload.pipeline.training_data.warehouse.security_group_ids) > 0)
+    )
+    error_message = "workload.pipeline.training_data.warehouse needs a Secrets Manager secret_name (1-512 of A-Z a-z 0-9 / _ + = . @ -), a table name (optionally schema-qualified), start_date and end_date written YYYY-MM-DD, and subnet_ids and security_group_ids both set or both empty."
   }
 }
 

@@ -46,7 +46,7 @@ run "registry_gets_the_registry_modules_only" {
     condition = alltrue([
       length(module.workload_kms) == 0, length(module.data_bucket) == 0, length(module.iam) == 0,
       length(module.notifications) == 0, length(module.pipeline_triggers) == 0, length(module.lambda) == 0, length(module.alerts) == 0,
-      length(module.jenkins) == 0,
+      length(module.jenkins) == 0, length(module.warehouse_secret) == 0,
     ])
     error_message = "the registry account must get no workload or Jenkins module"
   }

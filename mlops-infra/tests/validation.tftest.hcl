@@ -384,6 +384,50 @@ run "unknown_drift_check_engine" {
   expect_failures = [var.workload]
 }
 
+run "unknown_training_data_source" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = merge(var.workload.pipeline.training_data, { source = "lake" }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "warehouse_source_without_a_warehouse" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = { source = "warehouse" } }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "warehouse_date_that_is_no_date" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = merge(var.workload.pipeline.training_data, {
+      warehouse = merge(var.workload.pipeline.training_data.warehouse, { start_date = "2024-01-01' OR '1'='1" })
+    }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
 run "alert_function_name_with_space" {
   command = plan
 

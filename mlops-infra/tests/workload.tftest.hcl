@@ -171,6 +171,7 @@ run "roles_are_least_privilege" {
     latest_model_function_name = var.workload.latest_model_function_name
     lambda_log_group_name      = "/aws/lambda/${var.workload.latest_model_function_name}"
     permissions_boundary_name  = "${var.project_name}-${var.environment}-workload-boundary"
+    warehouse_secret_name      = var.workload.pipeline.training_data.warehouse.secret_name
   }
 
   # The policy's ARN is known after apply only: a stand-in, which the roles must name.
@@ -278,6 +279,54 @@ run "roles_are_least_privilege" {
       contains(flatten([s.Action]), "s3:PutObject") && s.Resource == "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/${var.environment}/*"
     ])
     error_message = "the execution role must write central artifacts under its own environment prefix"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement : [s.Effect, s.Action, s.Resource]
+      if length([for action in flatten([s.Action]) : action if startswith(action, "secretsmanager:")]) > 0
+      ] == [["Allow", "secretsmanager:GetSecretValue",
+    "arn:aws:secretsmanager:${var.aws_region}:${var.accounts[var.environment]}:secret:${var.workload.pipeline.training_data.warehouse.secret_name}-??????"]]
+    error_message = "the execution role may read the warehouse secret and no other secret"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_policy.boundary.policy).Statement : s.Resource
+      if contains(flatten([s.Action]), "secretsmanager:GetSecretValue")
+    ] == ["arn:aws:secretsmanager:${var.aws_region}:${var.accounts[var.environment]}:secret:${var.workload.pipeline.training_data.warehouse.secret_name}-??????"]
+    error_message = "the permissions boundary must allow reading the warehouse secret alone"
+  }
+}
+
+run "warehouse_secret_is_readable_by_the_pipeline_role_alone" {
+  command = plan
+
+  module {
+    source = "./modules/warehouse-secret"
+  }
+
+  variables {
+    secret_name     = var.workload.pipeline.training_data.warehouse.secret_name
+    kms_key_arn     = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    reader_role_arn = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.sagemaker_execution_role_name}"
+  }
+
+  assert {
+    condition     = aws_secretsmanager_secret.this.name == var.workload.pipeline.training_data.warehouse.secret_name && aws_secretsmanager_secret.this.kms_key_id == "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    error_message = "the secret must carry the tfvars name and be encrypted with the workload key"
+  }
+
+  assert {
+    condition = jsondecode(data.aws_iam_policy_document.this.json).Statement == [{
+      Sid       = "OnlyThePipelineRoleReadsTheValue"
+      Effect    = "Deny"
+      Action    = "secretsmanager:GetSecretValue"
+      Resource  = "*"
+      Principal = { AWS = "*" }
+      Condition = { StringNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.sagemaker_execution_role_name}" } }
+    }] && aws_secretsmanager_secret_policy.this.block_public_policy
+    error_message = "every principal but the SageMaker execution role must be denied the secret's value"
   }
 }
 

@@ -260,6 +260,26 @@ def test_roles_have_least_privilege_inline_policies(workload):
     }
 
 
+def test_warehouse_secret_is_readable_by_the_execution_role_alone(workload):
+    config = workload.config
+    name = config.workload.pipeline.training_data.warehouse.secret_name
+    secrets = _client(workload, "secretsmanager")
+    description = secrets.describe_secret(SecretId=name)
+    assert _key_arn(_client(workload, "kms"), description["KmsKeyId"]) == workload.outputs["workload_kms_key_arn"]
+    [statement] = _statements(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    assert (statement["Effect"], _actions(statement)) == ("Deny", {"secretsmanager:GetSecretValue"})
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": config.sagemaker_execution_role_arn}}
+    iam = _client(workload, "iam")
+    readers = []
+    for role in iam.list_roles()["Roles"]:
+        for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
+            readers += [(role["RoleName"], granted["Resource"]) for granted in _statements(document)
+                        if any(action.startswith("secretsmanager:") for action in _actions(granted))]
+    assert readers == [(config.workload.sagemaker_execution_role_name,
+                        f"arn:aws:secretsmanager:{config.aws_region}:{config.account_id}:secret:{name}-??????")]
+
+
 def test_latest_model_function(workload):
     config = workload.config
     function = _client(workload, "lambda").get_function(FunctionName=config.workload.latest_model_function_name)
@@ -509,6 +529,7 @@ def test_destroy_leaves_nothing(applied_platform):
         assert live_keys == []
         assert _client(account, "iam").list_roles()["Roles"] == []
         assert _client(account, "sns").list_topics()["Topics"] == []
+        assert _client(account, "secretsmanager").list_secrets()["SecretList"] == []
         assert _client(account, "events").list_rules()["Rules"] == []
         assert _client(account, "lambda").list_functions()["Functions"] == []
         assert _client(account, "logs").describe_log_groups()["logGroups"] == []
