@@ -251,6 +251,9 @@ class EndpointSettings:
     """Invocation5XXErrors per minute at which the errors alarm goes to ALARM."""
     latency_alarm_threshold_ms: int
     """Average ModelLatency per minute, in milliseconds, at which the latency alarm goes to ALARM."""
+    autoscaling_enabled: bool = False
+    """Whether Terraform registers the variant with Application Auto Scaling. AWS registers only a variant of an
+    existing endpoint, so it is switched on once deploy-endpoint has created the endpoint."""
 
     variant_name = "AllTraffic"
     """Every config of an endpoint keeps one variant name: blue/green deployments require the same name."""
@@ -680,6 +683,7 @@ def _parse_endpoint(fields: _Fields, name_hint: str) -> EndpointSettings:
         wait_interval_seconds=wait,
         error_alarm_threshold=alarms.positive("invocation_5xx_errors"),
         latency_alarm_threshold_ms=alarms.positive("model_latency_ms"),
+        autoscaling_enabled=autoscaling.get("enabled", bool, default=False, optional=True),
     )
 
 

@@ -794,3 +794,129 @@ run "lambda_zip_missing_in_a_workload_account" {
 
   expect_failures = [var.lambda_zip_path]
 }
+
+# workload.serving: a few fields of the endpoints and of data capture, as pipelines/config.py checks them.
+
+run "serving_endpoint_mode_unknown" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { mode = "serverless" })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_traffic_step_for_all_at_once" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { deployment = { strategy = "all-at-once", traffic_step_percent = 10, wait_interval_seconds = 0 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_canary_without_traffic_step" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { deployment = { strategy = "canary", traffic_step_percent = null, wait_interval_seconds = 300 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_initial_count_above_max_capacity" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { initial_instance_count = var.workload.serving.endpoints[0].autoscaling.max_capacity + 1 })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_latency_threshold_zero" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { alarms = { invocation_5xx_errors = 1, model_latency_ms = 0 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_capture_sampling_above_100" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, { data_capture = merge(var.workload.serving.data_capture, { sampling_percent = 150 }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_capture_prefix_with_leading_slash" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, { data_capture = merge(var.workload.serving.data_capture, { prefix = "/endpoint-capture" }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_endpoint_named_twice" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [var.workload.serving.endpoints[0], var.workload.serving.endpoints[0]]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}

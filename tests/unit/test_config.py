@@ -112,6 +112,8 @@ def test_unknown_environment_is_a_usage_error():
      r"field 'workload\.serving\.data_capture\.sampling_percent' must be between 0 and 100"),
     (lambda d: d["workload"]["serving"].update(models_prefix="/models/"),
      r"field 'workload\.serving\.models_prefix' has invalid value '/models/'"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0]["autoscaling"].update(enabled="yes"),
+     r"field 'workload\.serving\.endpoints\[0\]\.autoscaling\.enabled' must be true or false"),
 ])
 def test_invalid_field_is_named_with_file_and_fix(tmp_path, prod_document, mutate, message):
     document = copy.deepcopy(prod_document)
@@ -129,6 +131,12 @@ def test_serving_is_optional_and_endpoints_are_found_by_name(tmp_path, prod_docu
     assert (endpoint.routing_type, endpoint.variant_name) == ("CANARY", "AllTraffic")
     assert endpoint.alarm_names == ("mammo-severity-invocation-5xx-errors", "mammo-severity-model-latency")
     assert [e.name for e in config.require_serving().multi_model_endpoints] == ["mammo-severity-versions"]
+    # Off until the endpoint exists (AWS registers only a variant of an existing endpoint); the key may be left out.
+    assert endpoint.autoscaling_enabled is False
+    del prod_document["workload"]["serving"]["endpoints"][0]["autoscaling"]["enabled"]
+    prod_document["workload"]["serving"]["endpoints"][1]["autoscaling"]["enabled"] = True
+    reloaded = load_config_file(write(tmp_path, prod_document)).require_serving().endpoints
+    assert [e.autoscaling_enabled for e in reloaded] == [False, True]
     with pytest.raises(ConfigError, match=r"no endpoint 'mammo-severty' .*did you mean 'mammo-severity'"):
         config.require_endpoint("mammo-severty")
     document = copy.deepcopy(prod_document)

@@ -53,6 +53,23 @@ data "aws_iam_policy_document" "boundary" {
   }
 
   statement {
+    # Endpoints are deployed and the multi-model ones refreshed by workload roles (modules/serving).
+    sid = "ServeEndpointsInThisAccount"
+    actions = [
+      "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeEndpoint",
+      "sagemaker:UpdateEndpoint",
+    ]
+    resources = ["${local.sagemaker_arn_prefix}:endpoint-config/*", "${local.sagemaker_arn_prefix}:endpoint/*"]
+  }
+
+  statement {
+    # A rejected version is removed from the multi-model endpoints' models prefix.
+    sid       = "RemoveServedModels"
+    actions   = ["s3:DeleteObject"]
+    resources = [local.data_objects_arn]
+  }
+
+  statement {
     sid       = "DataAndArtifactBuckets"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation"]
     resources = [local.data_bucket_arn, local.data_objects_arn, local.artifacts_bucket_arn, local.artifacts_objects_arn]
