@@ -67,8 +67,12 @@ class TrainingHandler(StepHandler):
                 "entry_point (the sagemaker_program hyperparameter)")
 
     def run(self, context: StepContext) -> StepResult:
-        request = context.arguments
-        name = context.job_name
+        description = self.train(context, context.arguments, context.job_name)
+        return StepResult(description, {"TrainingJob": {"Arn": description["TrainingJobArn"]}})
+
+    def train(self, context: StepContext, request: dict[str, Any], name: str) -> dict[str, Any]:
+        """Run one training job (a CreateTrainingJob request) in `context.work_dir`; its DescribeTrainingJob
+        answer. A failure raises StepFailed carrying the Failed description."""
         arn = context.arn("sagemaker", f"training-job/{name.lower()}")
         started = now()
         description = {**request, "TrainingJobName": name, "TrainingJobArn": arn, "CreationTime": started,
@@ -105,7 +109,7 @@ class TrainingHandler(StepHandler):
             FinalMetricDataList=[{"MetricName": metric, "Value": value, "Timestamp": now()}
                                  for metric, value in metrics.items()],
         )
-        return StepResult(description, metadata)
+        return description
 
     def _load_channels(self, context: StepContext, channels: list[dict]) -> dict[str, pd.DataFrame]:
         data = {}
