@@ -3,7 +3,8 @@
 The first run has no parent and takes the branch without warm start; its tuning job's best training job (the
 highest validation:auc) is evaluated and registered, Approved, with the tuning job in the package's
 CustomerMetadataProperties. `run-pipeline` finds that tuning job on the latest Approved package and the second
-run warm-starts from it. A warm start whose hyperparameter names differ from the parent's fails as AWS refuses it.
+run warm-starts from it. A warm start whose hyperparameter names differ from the parent's, or whose jobs and the
+parent's are more than a tuning job may count, fails as AWS refuses it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def all_training_jobs(sagemaker, tuning_job: str, **kwargs) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_tuning_registers_the_best_job_and_the_next_run_warm_starts_from_it_with_the_same_names(
+def test_tuning_registers_the_best_job_and_the_next_run_warm_starts_from_it_with_the_same_names_and_limits(
         target, tuning_environments, provision_train_inputs):
     config = load_config("dev", tuning_environments)
     provision_train_inputs(config)
@@ -116,18 +117,27 @@ def test_tuning_registers_the_best_job_and_the_next_run_warm_starts_from_it_with
         {json.dumps(j["TunedHyperParameters"], sort_keys=True) for j in jobs}
 
 
-    # The same pipeline, but its warm-start branch tunes `learning_rate` where the parent tuned `eta`.
-    definition = build_pipeline(PIPELINE_MODULES["train"], "dev", {}).definition.replace('"eta"', '"learning_rate"')
+    # The warm-start tuning step alone (it is refused before it reads any data), changed as AWS refuses it.
     session = target.session(config.account_id, config.aws_region)
-    sagemaker.create_pipeline(PipelineName="renamed-ranges", PipelineDefinition=definition,
-                              RoleArn=config.sagemaker_execution_role_arn)
-    execution = PipelineExecution.start(session, "renamed-ranges", {PARENT_PARAMETER: tuning_job},
-                                        poll_seconds=target.poll_seconds)
-
-    assert execution.wait()["PipelineExecutionStatus"] == "Failed"
-    steps = {step["StepName"]: step for step in sagemaker.list_pipeline_execution_steps(
-        PipelineExecutionArn=execution.arn)["PipelineExecutionSteps"]}
-    failed = steps[train.STEP_TUNE + train.WARM_START_SUFFIX]
-    assert failed["StepStatus"] == "Failed"
-    assert failed["FailureReason"] == ("ClientError: Failed to invoke sagemaker:CreateHyperParameterTuningJob. "
-                                       f"Error Details: {RENAMED_HYPERPARAMETERS}")
+    built = json.loads(build_pipeline(PIPELINE_MODULES["train"], "dev", {}).definition)
+    warm_step = built["Steps"][1]["Arguments"]["ElseSteps"][0]
+    for channel in warm_step["Arguments"]["TrainingJobDefinition"]["InputDataConfig"]:
+        channel["DataSource"]["S3DataSource"]["S3Uri"] = "s3://unused/"
+    warm_step = json.dumps(warm_step)
+    renamed = warm_step.replace('"eta"', '"learning_rate"')  # the parent tuned `eta`
+    too_many = warm_step.replace('"MaxNumberOfTrainingJobs": 6', '"MaxNumberOfTrainingJobs": 745')
+    for name, step, detail in (
+            ("renamed-ranges", renamed, RENAMED_HYPERPARAMETERS),
+            ("too-many-jobs", too_many, "The parent tuning jobs launched 6 training jobs; with "
+                                        "MaxNumberOfTrainingJobs 745 the warm start tuning job would count 751, "
+                                        "more than the limit of 750 training jobs per tuning job.")):
+        definition = {**built, "Steps": [json.loads(step)]}
+        sagemaker.create_pipeline(PipelineName=name, PipelineDefinition=json.dumps(definition),
+                                  RoleArn=config.sagemaker_execution_role_arn)
+        execution = PipelineExecution.start(session, name, {PARENT_PARAMETER: tuning_job},
+                                            poll_seconds=target.poll_seconds)
+        assert execution.wait()["PipelineExecutionStatus"] == "Failed"
+        [failed] = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution.arn)["PipelineExecutionSteps"]
+        assert failed["StepStatus"] == "Failed"
+        assert failed["FailureReason"] == ("ClientError: Failed to invoke sagemaker:CreateHyperParameterTuningJob. "
+                                           f"Error Details: {detail}")

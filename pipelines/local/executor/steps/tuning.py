@@ -1,13 +1,13 @@
 """Tuning steps: a hyperparameter tuning job whose training jobs run through the training handler.
 
 The Bayesian strategy is Optuna's TPE sampler (the Random strategy its random sampler), seeded with
-`HyperParameterTuningJobConfig.RandomSeed`. Training jobs run in waves of `MaxParallelTrainingJobs`: every job of
-a wave is asked for before the wave runs and told in launch order after it, so the same seed gives the same
-jobs, hyperparameters and best job whatever order the jobs finish in. The first wave is chosen at random, the
-later ones by the model (TPE needs a few results to model); a warm start seeds the study with the parents'
-training jobs (hyperparameters and objective values, read back through DescribeHyperParameterTuningJob and
-ListTrainingJobsForHyperParameterTuningJob as any client would) and checks them as CreateHyperParameterTuningJob
-does.
+`HyperParameterTuningJobConfig.RandomSeed`. At most `MaxParallelTrainingJobs` training jobs run at a time; job k
+is chosen when jobs 0 .. k - MaxParallelTrainingJobs have been told, in launch order, and the others are pending,
+so the same seed gives the same jobs, hyperparameters and best job whatever order the jobs finish in. The first
+`MaxParallelTrainingJobs` jobs are chosen at random, the later ones by the model (TPE needs a few results). A
+warm start seeds the study with the parents' training jobs (hyperparameters and objective values, read back
+through DescribeHyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob as any client would) and
+checks them as CreateHyperParameterTuningJob does.
 
 Properties are DescribeHyperParameterTuningJob's answer plus `TrainingJobSummaries`, the jobs with an objective
 value sorted best first (at most 50), so `Steps.X.TrainingJobSummaries[0].TrainingJobName` and the SDK's
@@ -23,7 +23,7 @@ import logging
 import math
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from pipelines.local.executor import containers
 from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
 from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
-from pipelines.local.executor.steps.training import TRAINING_FAMILIES, TrainingHandler
+from pipelines.local.executor.steps.training import TRAINING_FAMILIES, ChannelCache, TrainingHandler
 from pipelines.local.executor.store import now
 
 logger = logging.getLogger(__name__)
@@ -108,22 +108,33 @@ class TuningHandler(StepHandler):
         for trial in parent_trials:
             study.add_trial(trial)
         jobs: list[dict[str, Any]] = []
+        channels = ChannelCache()  # every job reads the same channels: download and parse them once
+        launched: list[tuple[optuna.trial.Trial, Future]] = []
+
+        def tell_next() -> None:
+            """Wait for the oldest job not told yet and tell its result."""
+            trial, future = launched[len(jobs)]
+            description = future.result()
+            if context.stop.is_set():
+                raise StepStopped(f"tuning job {name} was stopped")
+            value = objective_value(description, objective["MetricName"])
+            if value is None:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                study.tell(trial, value)
+            jobs.append(description)
+
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"{name}-job") as pool:
-            while len(jobs) < max_jobs:
+            for index in range(max_jobs):
+                if index >= parallel:  # a slot frees when job index - parallel is done
+                    tell_next()
                 context.raise_if_stopped()
-                wave = [study.ask(distributions) for _ in range(min(parallel, max_jobs - len(jobs)))]
-                requests = [(training_job_name(name, len(jobs) + offset), training_request(definition, static, trial))
-                            for offset, trial in enumerate(wave)]
-                results = list(pool.map(lambda job: self._train(context, *job, arn), requests))
-                if context.stop.is_set():
-                    raise StepStopped(f"tuning job {name} was stopped")
-                for trial, description in zip(wave, results, strict=True):
-                    value = objective_value(description, objective["MetricName"])
-                    if value is None:
-                        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                    else:
-                        study.tell(trial, value)
-                    jobs.append(description)
+                trial = study.ask(distributions)
+                request = training_request(definition, static, trial)
+                launched.append((trial, pool.submit(self._train, context, training_job_name(name, index), request,
+                                                    channels)))
+            while len(jobs) < len(launched):
+                tell_next()
         summaries = [job_summary(job, name, distributions, objective) for job in jobs]
         ranked = rank(summaries, objective["Type"])
         description: dict[str, Any] = {
@@ -154,11 +165,12 @@ class TuningHandler(StepHandler):
         return StepResult({**description, "TrainingJobSummaries": ranked[:TOP_JOBS]}, metadata,
                           training_jobs=[{**job, "TuningJobArn": arn} for job in jobs])
 
-    def _train(self, context: StepContext, job_name: str, request: dict[str, Any], tuning_arn: str) -> dict[str, Any]:
+    def _train(self, context: StepContext, job_name: str, request: dict[str, Any],
+               channels: ChannelCache) -> dict[str, Any]:
         """One training job in its own folder; a failed job is a Failed description, not a failed tuning job."""
         work_dir = Path(tempfile.mkdtemp(prefix=f"{job_name[-12:]}-", dir=context.work_dir))
         try:
-            return self.training.train(dataclasses.replace(context, work_dir=work_dir), request, job_name)
+            return self.training.train(dataclasses.replace(context, work_dir=work_dir), request, job_name, channels)
         except StepFailed as failure:
             logger.info("training job %s failed: %s", job_name, failure.reason)
             return failure.properties
@@ -210,8 +222,9 @@ class TuningHandler(StepHandler):
 
 
 def tuning_job_name(context: StepContext) -> str:
-    """At most 32 characters, unique per execution and step: the execution id and the step's name."""
-    step = "".join(c if c.isalnum() else "-" for c in context.node.name)
+    """At most 32 characters, unique per execution and step: the execution id and the step's name, lower case
+    as in the job's ARN (ListPipelineExecutionSteps gives only the ARN)."""
+    step = "".join(c if c.isalnum() else "-" for c in context.node.name.lower())
     return f"{context.execution_id}-{step}"[:NAME_LENGTH].rstrip("-")
 
 
@@ -225,7 +238,7 @@ def sampler(strategy: str, seed: Any, parallel: int) -> optuna.samplers.BaseSamp
     seed = int(seed) if seed is not None else None
     if strategy == "Random":
         return optuna.samplers.RandomSampler(seed=seed)
-    # The first wave explores at random; constant_liar keeps the jobs of one wave apart.
+    # The first jobs explore at random; constant_liar keeps the choices of jobs running together apart.
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(parallel, 2), constant_liar=True)
 
 
