@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
 
+from pipelines.local.executor import LocalPipelineExecutor
 from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.tuning import CREATE_FAILED
 
@@ -122,3 +125,23 @@ def test_definitions_the_executor_cannot_tune_are_refused_before_anything_runs(
 
     with pytest.raises(PipelineDefinitionError, match=message):
         executor.run_definition(definition(step), "tuning")
+
+
+def test_a_stopped_tuning_step_ends_stopped_with_its_running_jobs(dev_session, store, channels, bucket):
+    step_changes: list[tuple[str, str]] = []
+    executor = LocalPipelineExecutor(dev_session, store=store, on_step_change=lambda description, step, previous:
+                                     step_changes.append((step["StepName"], step["StepStatus"])))
+    step = tuning_step(channels, bucket)
+    step["Arguments"]["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxNumberOfTrainingJobs"] = 500
+    prepared = executor.prepare(definition(step), "stopped-tuning")
+    runner = threading.Thread(target=executor.execute, args=(prepared,))
+    runner.start()
+    while ("Tune", "Executing") not in step_changes and runner.is_alive():
+        time.sleep(0.05)
+
+    assert executor.stop(prepared)
+    runner.join()
+
+    record = store.get(prepared.record.execution_arn)
+    assert (record.status, record.failure_reason) == ("Stopped", None)
+    assert statuses(record) == {"Tune": "Stopped"}

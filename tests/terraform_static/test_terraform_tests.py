@@ -105,6 +105,8 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
     ("workload.inference_schedule.expression", "daily",
      "workload.inference_schedule.expression must be an EventBridge schedule expression"),
     ("model_registry.kms_alias", "mammo-model-artifacts", "model_registry.kms_alias must start with 'alias/'"),
+    ("workload.pipeline.tuning", {"max_jobs": 2, "max_parallel_jobs": 3, "random_seed": 1, "ranges": {
+        "eta": {"kind": "continuous", "min": 0.1, "max": 0.5}}}, "workload.pipeline.tuning (null trains once"),
 ])
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):
