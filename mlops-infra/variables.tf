@@ -155,6 +155,17 @@ variable "workload" {
           security_group_ids = optional(list(string), [])
         }))
       }), { source = "s3" })
+      tuning = optional(object({
+        max_jobs          = number
+        max_parallel_jobs = number
+        random_seed       = number
+        ranges = map(object({
+          kind    = string
+          min     = number
+          max     = number
+          scaling = optional(string, "Auto")
+        }))
+      }))
     })
     serving = optional(object({
       execution_role_name   = string
@@ -289,6 +300,20 @@ variable "workload" {
   validation {
     condition     = var.workload == null ? true : var.workload.pipeline.model_approval_status == "PendingManualApproval" || var.workload.pipeline.allow_auto_approval
     error_message = "workload.pipeline.model_approval_status must be PendingManualApproval (versions are approved with approve-model), unless workload.pipeline.allow_auto_approval is true (dev only)."
+  }
+
+  validation {
+    condition = try(var.workload.pipeline.tuning, null) == null ? true : (
+      var.workload.pipeline.tuning.max_jobs >= 1 && var.workload.pipeline.tuning.max_jobs <= 750 &&
+      var.workload.pipeline.tuning.max_parallel_jobs >= 1 &&
+      var.workload.pipeline.tuning.max_parallel_jobs <= var.workload.pipeline.tuning.max_jobs &&
+      var.workload.pipeline.tuning.random_seed >= 0 && length(var.workload.pipeline.tuning.ranges) > 0 &&
+      alltrue([for range in values(var.workload.pipeline.tuning.ranges) :
+        contains(["integer", "continuous"], range.kind) && range.min <= range.max &&
+        contains(["Auto", "Linear", "Logarithmic"], range.scaling) && (range.scaling != "Logarithmic" || range.min > 0)
+      ])
+    )
+    error_message = "workload.pipeline.tuning (null trains once with fixed hyperparameters) needs 1 <= max_parallel_jobs <= max_jobs <= 750, random_seed >= 0 and at least one range, each of kind integer or continuous with min <= max and scaling Auto, Linear or Logarithmic (Logarithmic: min > 0)."
   }
 
   validation {

@@ -69,6 +69,10 @@ SQL_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,6
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}", re.ASCII)
 SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}", re.ASCII)
+# Tuning ranges as CreateHyperParameterTuningJob names their kinds and scaling types.
+RANGE_KINDS = ("integer", "continuous")
+SCALING_TYPES = ("Auto", "Linear", "Logarithmic")
+MAX_TUNING_JOBS = 750  # ResourceLimits.MaxNumberOfTrainingJobs
 
 
 _WARNED: set[tuple[Path, str]] = set()
@@ -226,6 +230,8 @@ class PipelineSettings:
     allow_auto_approval: bool = False
     """Dev only: lets a run register a version other than PendingManualApproval (prod may never set it)."""
     training_data: TrainingData = TrainingData()
+    tuning: Tuning | None = None
+    """Warm-start hyperparameter tuning instead of the fixed hyperparameters; None trains once."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +304,27 @@ class Serving:
     @property
     def multi_model_endpoints(self) -> tuple[EndpointSettings, ...]:
         return tuple(endpoint for endpoint in self.endpoints if endpoint.mode == MULTI_MODEL)
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    """One tuned hyperparameter: an integer or continuous range, as CreateHyperParameterTuningJob takes it."""
+
+    name: str
+    kind: str
+    min_value: float
+    max_value: float
+    scaling: str
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """`workload.pipeline.tuning`: a Bayesian tuning job maximising validation:auc over `ranges`."""
+
+    max_jobs: int
+    max_parallel_jobs: int
+    random_seed: int
+    ranges: tuple[ParameterRange, ...]
 
 
 @dataclass(frozen=True)
@@ -610,6 +637,7 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
             drift_check_engine=pipeline_fields.choice("drift_check_engine", DRIFT_CHECK_ENGINES),
             allow_auto_approval=pipeline_fields.get("allow_auto_approval", bool, default=False, optional=True),
             training_data=_parse_training_data(pipeline_fields),
+            tuning=_parse_tuning(pipeline_fields),
         ),
         serving=_parse_serving(serving_fields, name_hint) if serving_fields is not None else None,
     )
@@ -734,6 +762,41 @@ def _id_list(fields: _Fields, key: str, pattern: re.Pattern) -> tuple[str, ...]:
             raise fields._fail(f"{key}[{index}]", f"has invalid value {json.dumps(value)}: use ids such as "
                                                   f"{pattern.pattern.split('-')[0]}-0123456789abcdef0")
     return tuple(values)
+def _parse_tuning(pipeline_fields: _Fields) -> Tuning | None:
+    if "tuning" not in pipeline_fields.data:
+        pipeline_fields.known.add("tuning")
+        return None
+    fields = pipeline_fields.child("tuning", optional=True)
+    if fields is None:
+        return None
+    max_jobs = fields.positive("max_jobs")
+    parallel = fields.positive("max_parallel_jobs")
+    if max_jobs > MAX_TUNING_JOBS:
+        raise fields._fail("max_jobs", f"must be at most {MAX_TUNING_JOBS}, got {max_jobs}")
+    if parallel > max_jobs:
+        raise fields._fail("max_parallel_jobs", f"must be at most max_jobs ({max_jobs}), got {parallel}")
+    seed = fields.get("random_seed", int)
+    if seed < 0:
+        raise fields._fail("random_seed", f"must be 0 or greater, got {seed}")
+    ranges_fields = fields.child("ranges")
+    if not ranges_fields.data:
+        raise fields._fail("ranges", "must name at least one hyperparameter, e.g. {\"eta\": {\"kind\": "
+                                     "\"continuous\", \"min\": 0.05, \"max\": 0.5}}")
+    ranges = []
+    for name in sorted(ranges_fields.data):
+        entry = ranges_fields.child(name)
+        kind = entry.choice("kind", RANGE_KINDS)
+        number = int if kind == "integer" else (int, float)
+        low, high = entry.get("min", number), entry.get("max", number)
+        if low > high:
+            raise entry._fail("min", f"must not be greater than max ({high}), got {low}")
+        scaling = entry.get("scaling", str, default="Auto", optional=True)
+        if scaling not in SCALING_TYPES:
+            raise entry._fail("scaling", f"has invalid value {scaling!r}: use one of {', '.join(SCALING_TYPES)}")
+        if scaling == "Logarithmic" and low <= 0:
+            raise entry._fail("min", f"must be greater than 0 for {scaling} scaling, got {low}")
+        ranges.append(ParameterRange(name, kind, low, high, scaling))
+    return Tuning(max_jobs, parallel, seed, tuple(ranges))
 
 
 def _check_approval(path: Path, environment: str, settings: PipelineSettings) -> None:

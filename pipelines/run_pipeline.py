@@ -26,6 +26,7 @@ from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import APPROVAL_STATUSES, PENDING_MANUAL_APPROVAL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import EXIT_INTERRUPTED, ExecutionFailed, UsageError
 from pipelines.execution import TERMINAL_STATUSES, PipelineExecution
+from pipelines.train.tuning import PARENT_PARAMETER, parent_tuning_job
 
 logger = logging.getLogger("run-pipeline")
 PIPELINE_CHOICES = ("train", "inference", "all")
@@ -184,6 +185,11 @@ def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
     executions = []
     for pipeline in built:
         own = {name: value for name, value in parameters.items() if name in pipeline.parameter_names}
+        if PARENT_PARAMETER in pipeline.parameter_names and PARENT_PARAMETER not in own:
+            with explained_aws_errors("looking up the tuning job of the latest Approved model version"):
+                own[PARENT_PARAMETER] = parent_tuning_job(session.client("sagemaker"), config)
+            target.progress(f"{pipeline.name}: " + (f"warm start from tuning job {own[PARENT_PARAMETER]}"
+                                                    if own[PARENT_PARAMETER] else "tuning without warm start"))
         with explained_aws_errors(f"starting {pipeline.name}"):
             execution = PipelineExecution.start(session, pipeline.name, own, poll_seconds=target.poll_seconds)
         target.progress(f"{pipeline.name}: started {execution.arn}")

@@ -12,14 +12,8 @@ Registered model packages go to the CENTRAL model package group (by ARN) and eve
 `<environment>/`, encrypted with the registry key, so prod can use a version trained in dev. Intermediate
 data stays in the workload data bucket under the workload key.
 
-The training data comes from the environment's `workload.pipeline.training_data.source`: `s3`, the CSV files
-under InputDataUri; or `warehouse`, an ExtractTrainingData step first (a FrameworkProcessor on the scikit-learn
-image, psycopg from its requirements.txt) that queries the SQL warehouse for the rows observed between
-DataStartDate and DataEndDate and writes the CSV preprocess reads.
-
-Parameters (names are an interface other components rely on): InputDataUri, ProcessingInstanceType,
-ProcessingInstanceCount, TrainingInstanceType, ModelApprovalStatus, AucScoreThreshold; with the warehouse
-source also DataStartDate, DataEndDate (InputDataUri stays declared, unused: the retraining rule passes it).
+        parameters=parameters,
+        steps=[*data_steps, *steps],
 """
 
 from __future__ import annotations
@@ -37,7 +31,7 @@ from sagemaker.processing import FrameworkProcessor, ProcessingInput, Processing
 from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.workflow.check_job_config import CheckJobConfig
 from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionGreaterThan
+from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThan
 from sagemaker.workflow.fail_step import FailStep
 from sagemaker.workflow.functions import Join, JsonGet
 from sagemaker.workflow.model_step import ModelStep
@@ -45,7 +39,7 @@ from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, Para
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
-from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TuningStep
 
 from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig
 from pipelines.definitions import (
@@ -63,6 +57,7 @@ from pipelines.definitions import (
     untracked_fit,
     xgboost_image,
 )
+from pipelines.train import tuning
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 PREPROCESS_SCRIPT = SCRIPTS_DIR / "preprocess.py"
@@ -79,6 +74,9 @@ STEP_CONDITION = "CheckAucScore"
 STEP_BASELINE = "DataQualityBaseline"
 STEP_REGISTER = "SeverityModel"  # ModelStep names the step "SeverityModel-RegisterModel" in the definition
 STEP_FAIL = "AucBelowThreshold"
+STEP_TUNE = "TuneModel"
+STEP_WARM_START = "WarmStartFromParent"
+WARM_START_SUFFIX = "-WarmStart"  # the warm-start branch's steps: STEP_TUNE + WARM_START_SUFFIX ...
 AUC_JSON_PATH = "classification_metrics.auc.value"
 HYPERPARAMETERS = {
     "objective": "binary:logistic",
@@ -202,123 +200,145 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     estimator = Estimator(
         image_uri=xgboost_image(config), role=role, instance_count=1, instance_type=training_type,
         output_path=artifacts_uri(config, "models"), output_kms_key=registry_key, volume_kms_key=workload_key,
-        hyperparameters=HYPERPARAMETERS, disable_profiler=True, debugger_hook_config=False,
-        sagemaker_session=session,
+        hyperparameters=HYPERPARAMETERS if settings.tuning is None else
+        tuning.static_hyperparameters(HYPERPARAMETERS, settings.tuning),
+        disable_profiler=True, debugger_hook_config=False, sagemaker_session=session,
     )
-    train = TrainingStep(
-        name=STEP_TRAIN,
-        step_args=untracked_fit(estimator, {
-            "train": TrainingInput(split_uri("train"), content_type="text/csv"),
-            "validation": TrainingInput(split_uri("validation"), content_type="text/csv"),
-        }),
-    )
-    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+    training_inputs = {
+        "train": TrainingInput(split_uri("train"), content_type="text/csv"),
+        "validation": TrainingInput(split_uri("validation"), content_type="text/csv"),
+    }
 
-    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
-    evaluation_destination = execution_prefix(artifacts_uri(config, "evaluation"))
-    evaluator = ScriptProcessor(
-        image_uri=xgboost_image(config), command=["python3"], role=role,
-        instance_type=processing_type, instance_count=1,
-        volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
-    )
-    evaluate = ProcessingStep(
-        name=STEP_EVALUATE,
-        step_args=evaluator.run(
-            code=evaluate_code.s3_uri,
-            inputs=[ProcessingInput(source=model_data, destination=processing_path("model"), input_name="model"),
-                    ProcessingInput(source=split_uri("test"), destination=processing_path("test"),
-                                    input_name="test")],
-            outputs=[ProcessingOutput(output_name="evaluation", source=processing_path("evaluation"),
-                                      destination=evaluation_destination)],
-            arguments=["--model-dir", processing_path("model"), "--test-dir", processing_path("test"),
-                       "--output-dir", processing_path("evaluation")],
-        ),
-        property_files=[evaluation_report],
-    )
-    auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
-
-    baseline_destination = execution_prefix(artifacts_uri(config, "baselines"))
-    if settings.drift_check_engine == MODEL_MONITOR:
-        baseline = QualityCheckStep(
-            name=STEP_BASELINE,
-            quality_check_config=DataQualityCheckConfig(
-                baseline_dataset=split_uri("baseline"),
-                # Batch-transform input has no header; the baseline must name its columns the same way.
-                dataset_format=DatasetFormat.csv(header=False),
-                output_s3_uri=baseline_destination,
-            ),
-            check_job_config=CheckJobConfig(
-                role=role, instance_count=1, instance_type=processing_type,
-                volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
-            ),
-            skip_check=True,
-            register_new_baseline=True,
-            model_package_group_name=config.model_package_group_arn,
-        )
-        quality = baseline.properties
-        calculated = (quality.CalculatedBaselineStatistics, quality.CalculatedBaselineConstraints)
-        drift_check = (quality.BaselineUsedForDriftCheckStatistics, quality.BaselineUsedForDriftCheckConstraints)
-    else:
-        analyzer = ScriptProcessor(
-            image_uri=sklearn_image(config), command=["python3"], role=role,
+    def after_training(model_data, suffix: str = "", tune: TuningStep | None = None) -> list:
+        """Evaluate the trained model, then the AUC gate: baseline and register (recording the tuning job), or
+        fail. `suffix` names the steps of the warm-start branch apart."""
+        evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+        evaluation_destination = execution_prefix(artifacts_uri(config, "evaluation"))
+        evaluator = ScriptProcessor(
+            image_uri=xgboost_image(config), command=["python3"], role=role,
             instance_type=processing_type, instance_count=1,
             volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
         )
-        baseline = ProcessingStep(
-            name=STEP_BASELINE,
-            step_args=analyzer.run(
-                code=analyzer_code[0].s3_uri,
-                inputs=[ProcessingInput(source=split_uri("baseline"), destination=processing_path("input", "baseline"),
-                                        input_name="dataset")],
-                outputs=[ProcessingOutput(output_name="baseline", source=processing_path("baseline"),
-                                          destination=baseline_destination)],
-                arguments=["baseline", "--dataset", processing_path("input", "baseline"),
-                           "--output-dir", processing_path("baseline")],
+        evaluate = ProcessingStep(
+            name=STEP_EVALUATE + suffix,
+            step_args=evaluator.run(
+                code=evaluate_code.s3_uri,
+                inputs=[ProcessingInput(source=model_data, destination=processing_path("model"), input_name="model"),
+                        ProcessingInput(source=split_uri("test"), destination=processing_path("test"),
+                                        input_name="test")],
+                outputs=[ProcessingOutput(output_name="evaluation", source=processing_path("evaluation"),
+                                          destination=evaluation_destination)],
+                arguments=["--model-dir", processing_path("model"), "--test-dir", processing_path("test"),
+                           "--output-dir", processing_path("evaluation")],
             ),
+            property_files=[evaluation_report],
         )
-        # A new baseline is both what this run calculated and what later checks use (skip_check, register_new).
-        calculated = drift_check = tuple(Join(on="/", values=[baseline_destination, name])
-                                         for name in ("statistics.json", "constraints.json"))
-    model_metrics = ModelMetrics(
-        model_statistics=MetricsSource(
-            s3_uri=Join(on="/", values=[evaluation_destination, "evaluation.json"]), content_type="application/json"),
-        model_data_statistics=MetricsSource(s3_uri=calculated[0], content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=calculated[1], content_type="application/json"),
-    )
-    drift_check_baselines = DriftCheckBaselines(
-        model_data_statistics=MetricsSource(s3_uri=drift_check[0], content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=drift_check[1], content_type="application/json"),
-    )
-    model = Model(image_uri=xgboost_image(config), model_data=model_data, role=role, sagemaker_session=session)
-    register = ModelStep(
-        name=STEP_REGISTER,
-        step_args=model.register(
-            content_types=["text/csv"], response_types=["text/csv"],
-            inference_instances=[settings.transform_instance_type],
-            transform_instances=[settings.transform_instance_type],
-            model_package_group_name=config.model_package_group_arn,
-            approval_status=approval_status,
-            model_metrics=model_metrics,
-            drift_check_baselines=drift_check_baselines,
-            description=f"Mammographic mass severity (XGBoost), trained in {config.environment}",
-        ),
-        depends_on=[baseline],
-    )
-    fail = FailStep(
-        name=STEP_FAIL,
-        error_message=Join(on=" ", values=["AUC", auc, "is not above the threshold", auc_threshold]),
-    )
-    gate = ConditionStep(
-        name=STEP_CONDITION,
-        conditions=[ConditionGreaterThan(left=auc, right=auc_threshold)],
-        if_steps=[baseline, register],
-        else_steps=[fail],
-    )
+        auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
+
+        baseline_destination = execution_prefix(artifacts_uri(config, "baselines"))
+        if settings.drift_check_engine == MODEL_MONITOR:
+            baseline = QualityCheckStep(
+                name=STEP_BASELINE + suffix,
+                quality_check_config=DataQualityCheckConfig(
+                    baseline_dataset=split_uri("baseline"),
+                    # Batch-transform input has no header; the baseline must name its columns the same way.
+                    dataset_format=DatasetFormat.csv(header=False),
+                    output_s3_uri=baseline_destination,
+                ),
+                check_job_config=CheckJobConfig(
+                    role=role, instance_count=1, instance_type=processing_type,
+                    volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
+                ),
+                skip_check=True,
+                register_new_baseline=True,
+                model_package_group_name=config.model_package_group_arn,
+            )
+            quality = baseline.properties
+            calculated = (quality.CalculatedBaselineStatistics, quality.CalculatedBaselineConstraints)
+            drift_check = (quality.BaselineUsedForDriftCheckStatistics, quality.BaselineUsedForDriftCheckConstraints)
+        else:
+            analyzer = ScriptProcessor(
+                image_uri=sklearn_image(config), command=["python3"], role=role,
+                instance_type=processing_type, instance_count=1,
+                volume_kms_key=workload_key, output_kms_key=registry_key, sagemaker_session=session,
+            )
+            baseline = ProcessingStep(
+                name=STEP_BASELINE + suffix,
+                step_args=analyzer.run(
+                    code=analyzer_code[0].s3_uri,
+                    inputs=[ProcessingInput(source=split_uri("baseline"),
+                                            destination=processing_path("input", "baseline"), input_name="dataset")],
+                    outputs=[ProcessingOutput(output_name="baseline", source=processing_path("baseline"),
+                                              destination=baseline_destination)],
+                    arguments=["baseline", "--dataset", processing_path("input", "baseline"),
+                               "--output-dir", processing_path("baseline")],
+                ),
+            )
+            # A new baseline is both what this run calculated and what later checks use (skip_check, register_new).
+            calculated = drift_check = tuple(Join(on="/", values=[baseline_destination, name])
+                                             for name in ("statistics.json", "constraints.json"))
+        model_metrics = ModelMetrics(
+            model_statistics=MetricsSource(
+                s3_uri=Join(on="/", values=[evaluation_destination, "evaluation.json"]),
+                content_type="application/json"),
+            model_data_statistics=MetricsSource(s3_uri=calculated[0], content_type="application/json"),
+            model_data_constraints=MetricsSource(s3_uri=calculated[1], content_type="application/json"),
+        )
+        drift_check_baselines = DriftCheckBaselines(
+            model_data_statistics=MetricsSource(s3_uri=drift_check[0], content_type="application/json"),
+            model_data_constraints=MetricsSource(s3_uri=drift_check[1], content_type="application/json"),
+        )
+        model = Model(image_uri=xgboost_image(config), model_data=model_data, role=role, sagemaker_session=session)
+        register = ModelStep(
+            name=STEP_REGISTER + suffix,
+            step_args=model.register(
+                content_types=["text/csv"], response_types=["text/csv"],
+                inference_instances=[settings.transform_instance_type],
+                transform_instances=[settings.transform_instance_type],
+                model_package_group_name=config.model_package_group_arn,
+                approval_status=approval_status,
+                model_metrics=model_metrics,
+                drift_check_baselines=drift_check_baselines,
+                description=f"Mammographic mass severity (XGBoost), trained in {config.environment}",
+                customer_metadata_properties=None if tune is None else {
+                    tuning.TUNING_JOB_PROPERTY: tune.properties.HyperParameterTuningJobName,
+                    tuning.TUNING_JOB_ARN_PROPERTY: tune.properties.HyperParameterTuningJobArn},
+            ),
+            depends_on=[baseline],
+        )
+        fail = FailStep(
+            name=STEP_FAIL + suffix,
+            error_message=Join(on=" ", values=["AUC", auc, "is not above the threshold", auc_threshold]),
+        )
+        gate = ConditionStep(
+            name=STEP_CONDITION + suffix,
+            conditions=[ConditionGreaterThan(left=auc, right=auc_threshold)],
+            if_steps=[baseline, register],
+            else_steps=[fail],
+        )
+        return [evaluate, gate]
+
+    parameters = [data_parameters[0], processing_type, processing_count, training_type, approval_status,
+                  auc_threshold, *data_parameters[1:]]
+    if settings.tuning is None:
+        train = TrainingStep(name=STEP_TRAIN, step_args=untracked_fit(estimator, training_inputs))
+        steps = [preprocess, train, *after_training(train.properties.ModelArtifacts.S3ModelArtifacts)]
+    else:
+        parent = ParameterString(tuning.PARENT_PARAMETER, default_value=tuning.NO_PARENT)
+        parameters.append(parent)
+        models = artifacts_uri(config, "models").removeprefix("s3://").split("/", 1)
+        branches = []
+        for suffix, warm_start_from in (("", None), (WARM_START_SUFFIX, parent)):
+            tune = TuningStep(name=STEP_TUNE + suffix, step_args=tuning.tuner(
+                estimator, settings.tuning, warm_start_from).fit(training_inputs))
+            branches.append([tune, *after_training(tune.get_top_model_s3_uri(0, *models), suffix, tune)])
+        steps = [preprocess, ConditionStep(
+            name=STEP_WARM_START, conditions=[ConditionEquals(left=parent, right=tuning.NO_PARENT)],
+            if_steps=branches[0], else_steps=branches[1])]
     return Pipeline(
         name=pipeline_name or workload.train_pipeline_name,
-        parameters=[data_parameters[0], processing_type, processing_count, training_type, approval_status,
-                    auc_threshold, *data_parameters[1:]],
-        steps=[*data_steps, preprocess, train, evaluate, gate],
+        parameters=parameters,
+        steps=[*data_steps, *steps],
         # No SageMaker Experiments tracking: it needs extra permissions and nothing reads it.
         pipeline_experiment_config=None,
         sagemaker_session=session,

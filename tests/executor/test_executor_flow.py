@@ -108,14 +108,15 @@ def test_an_unsupported_step_type_fails_before_anything_runs(executor, script_ur
     before = listing(dev_session, bucket)
     steps = definition(processing_step("Preprocess", script_uri, f"s3://{bucket}/out"),
                        {"Name": "Cluster", "Type": "EMR", "Arguments": {}},
-                       {"Name": "Tune", "Type": "Tuning", "Arguments": {}})
+                       {"Name": "Search", "Type": "AutoML", "Arguments": {}})
 
     with pytest.raises(PipelineDefinitionError) as raised:
         executor.run_definition(steps, "unsupported")
 
     message = str(raised.value)
-    assert "'Cluster' (EMR), 'Tune' (Tuning)" in message
-    assert "supports: Condition, Fail, Lambda, Model, Processing, QualityCheck, RegisterModel, Training" in message
+    assert "'Cluster' (EMR), 'Search' (AutoML)" in message
+    assert ("supports: Condition, Fail, Lambda, Model, Processing, QualityCheck, RegisterModel, Training, Transform, "
+            "Tuning") in message
     assert raised.value.exit_code == 2
     assert listing(dev_session, bucket) == before
     assert store.list() == []

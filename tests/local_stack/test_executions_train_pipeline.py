@@ -55,6 +55,10 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
                         "SeverityModel-RegisterModel": "Succeeded"}  # the Fail branch did not run
     training_job = next(step for step in steps if step["StepName"] == STEP_TRAIN)["Metadata"]["TrainingJob"]["Arn"]
     assert training_job.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:training-job/pipelines-")
+    job = cli("sagemaker", "describe-training-job", "--training-job-name",
+              f"pipelines-{arn.rsplit('/', 1)[1]}-{STEP_TRAIN}")  # the step's job, as SageMaker lists it
+    assert (job["TrainingJobArn"], job["TrainingJobStatus"]) == (training_job, "Completed")
+    assert job["ModelArtifacts"]["S3ModelArtifacts"].endswith("/output/model.tar.gz")
     condition = next(step for step in steps if step["StepName"] == STEP_CONDITION)
     assert condition["Metadata"] == {"Condition": {"Outcome": "True"}}
     registry = registry_session.client("sagemaker")

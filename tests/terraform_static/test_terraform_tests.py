@@ -112,6 +112,8 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
      "workload.serving.endpoints[].deployment.traffic_step_percent must be null for the all-at-once strategy"),
     ("workload.serving.data_capture.sampling_percent", 150,
      "workload.serving.data_capture.sampling_percent must be a whole number between 0 and 100"),
+    ("workload.pipeline.tuning", {"max_jobs": 2, "max_parallel_jobs": 3, "random_seed": 1, "ranges": {
+        "eta": {"kind": "continuous", "min": 0.1, "max": 0.5}}}, "workload.pipeline.tuning (null trains once"),
 ])
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):

@@ -66,7 +66,7 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 DEFAULT_MAX_PARALLEL_STEPS = 50
 """MaxParallelExecutionSteps when neither the pipeline nor the execution sets a ParallelismConfiguration."""
 
-CONTAINER_STEP_TYPES = frozenset({"Processing", "Training", "Transform", "QualityCheck"})
+CONTAINER_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "QualityCheck"})
 """Steps that run a job's container; the others (Condition, Fail, Model, RegisterModel, Lambda) only call APIs."""
 
 CONTAINER_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
@@ -440,7 +440,7 @@ class _ExecutionRun:
             step.end_time = step.failure_reason = None
             self._step_changed(step, previous)
         logger.info("%s: step %s (%s) Executing", self.record.pipeline_name, node.name, node.type)
-        status, reason, properties, metadata, outcome = FAILED, None, {}, {}, None
+        status, reason, properties, metadata, outcome, jobs = FAILED, None, {}, {}, None, []
         cache = policies.cache_config(node)
         retry_policies = policies.retry_policies(node)
         first_failure, retries = None, 0
@@ -454,6 +454,7 @@ class _ExecutionRun:
                     if hit is not None:
                         step.cache_source = hit.cache_source or hit.execution_arn
                         status, properties, metadata = SUCCEEDED, hit.step.properties, hit.step.metadata
+                        jobs = hit.step.training_jobs
                         logger.info("%s: step %s reuses the results of execution %s (cache hit)",
                                     self.record.pipeline_name, node.name, step.cache_source)
                         break
@@ -480,12 +481,13 @@ class _ExecutionRun:
                 reason, properties, metadata = self._failure(node, error)
             else:
                 status, properties, metadata, outcome = SUCCEEDED, result.properties, result.metadata, result.outcome
+                jobs = result.training_jobs
             finally:
                 shutil.rmtree(context.work_dir, ignore_errors=True)
             break
         if status == FAILED and self.stopping:  # killed by the stop, not failed on its own
             status, reason = STOPPED, None
-        self._ended(node, step, status, reason, properties, metadata, outcome)
+        self._ended(node, step, status, reason, properties, metadata, outcome, jobs)
 
     def _context(self, node: StepNode) -> StepContext:
         work_dir = Path(tempfile.mkdtemp(prefix=f"step-{self.position[node.name]:03d}-", dir=self.work_root))
@@ -519,11 +521,13 @@ class _ExecutionRun:
         return None
 
     def _ended(self, node: StepNode, step: StepRecord, status: str, reason: str | None = None,
-               properties: dict | None = None, metadata: dict | None = None, outcome: bool | None = None) -> None:
+               properties: dict | None = None, metadata: dict | None = None, outcome: bool | None = None,
+               training_jobs: list | None = None) -> None:
         with self.lock:
             previous = step.status
             step.status, step.failure_reason, step.end_time = status, reason, now()
             step.properties, step.metadata, step.outcome = properties or {}, metadata or {}, outcome
+            step.training_jobs = training_jobs or []
             self._step_changed(step, previous)
         logger.info("%s: step %s %s%s", self.record.pipeline_name, node.name, step.status,
                     f" - {step.failure_reason}" if step.failure_reason else "")

@@ -158,6 +158,30 @@ class PipelineExecutionService:
         stored = _stored_pipeline(account_id, region, name)
         return self.store.list(stored.arn)
 
+    def tuning_job(self, account_id: str, region: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A tuning job a Tuning step ran: (DescribeHyperParameterTuningJob answer, its training jobs'
+        DescribeTrainingJob answers); ResourceNotFound with AWS's message otherwise."""
+        for step in self._steps(account_id, region):
+            if step.type == "Tuning" and step.properties.get("HyperParameterTuningJobName") == name:
+                description = {k: v for k, v in step.properties.items() if k != "TrainingJobSummaries"}
+                return description, step.training_jobs
+        raise ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
+
+    def training_job(self, account_id: str, region: str, name: str) -> dict[str, Any] | None:
+        """The DescribeTrainingJob answer of a training job a Training or Tuning step ran, or None."""
+        for step in self._steps(account_id, region):
+            if step.type == "Training" and step.properties.get("TrainingJobName") == name:
+                return step.properties
+            for job in step.training_jobs:
+                if job.get("TrainingJobName") == name:
+                    return job
+        return None
+
+    def _steps(self, account_id: str, region: str):
+        for record in self.store.list():
+            if (record.account_id, record.region) == (account_id, region):
+                yield from record.steps
+
     def delete_pipeline(self, account_id: str, region: str, pipeline: str) -> None:
         """Before DeletePipeline: refused while an execution runs; afterwards its executions are gone."""
         account_id, region, name = _pipeline_location(pipeline, account_id, region)

@@ -57,6 +57,8 @@ class StepRecord:
     """With CacheConfig: what a later run of the step must match to reuse this one's results."""
     cache_source: str | None = None
     """A cache hit: the execution whose results the step reused."""
+    training_jobs: list[dict[str, Any]] = field(default_factory=list)
+    """DescribeTrainingJob answers of the training jobs the step launched besides its own (a tuning step's)."""
 
     def to_summary(self) -> dict[str, Any]:
         """One entry of ListPipelineExecutionSteps' PipelineExecutionSteps."""

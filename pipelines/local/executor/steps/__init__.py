@@ -10,12 +10,14 @@ from pipelines.local.executor.steps.quality_check import QualityCheckHandler
 from pipelines.local.executor.steps.registry_steps import ModelHandler, RegisterModelHandler
 from pipelines.local.executor.steps.training import TrainingHandler
 from pipelines.local.executor.steps.transform import TransformHandler
+from pipelines.local.executor.steps.tuning import TuningHandler
 
 STEP_HANDLERS: dict[str, type[StepHandler]] = {
     handler.step_type: handler
     for handler in (
         ProcessingHandler,
         TrainingHandler,
+        TuningHandler,
         ConditionHandler,
         QualityCheckHandler,
         RegisterModelHandler,

@@ -23,6 +23,8 @@ class StepResult:
     metadata: dict[str, Any] = field(default_factory=dict)
     outcome: bool | None = None
     """A Condition step's result: which branch runs."""
+    training_jobs: list[dict[str, Any]] = field(default_factory=list)
+    """DescribeTrainingJob answers of the training jobs a step launched besides its own job (a tuning job's)."""
 
 
 @dataclass

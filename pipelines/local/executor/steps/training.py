@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import logging
 import pickle
 import re
@@ -20,6 +21,7 @@ import tarfile
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,14 @@ class TrainingHandler(StepHandler):
                 "entry_point (the sagemaker_program hyperparameter)")
 
     def run(self, context: StepContext) -> StepResult:
-        request = context.arguments
-        name = context.job_name
+        description = self.train(context, context.arguments, context.job_name)
+        return StepResult(description, {"TrainingJob": {"Arn": description["TrainingJobArn"]}})
+
+    def train(self, context: StepContext, request: dict[str, Any], name: str,
+              channel_cache: ChannelCache | None = None) -> dict[str, Any]:
+        """Run one training job (a CreateTrainingJob request) in `context.work_dir`; its DescribeTrainingJob
+        answer. A failure raises StepFailed carrying the Failed description. Jobs sharing `channel_cache` read
+        each input channel once."""
         arn = context.arn("sagemaker", f"training-job/{name.lower()}")
         started = now()
         description = {**request, "TrainingJobName": name, "TrainingJobArn": arn, "CreationTime": started,
@@ -84,7 +92,10 @@ class TrainingHandler(StepHandler):
                 raise StepFailed("ClientError: the scikit-learn image trains in script mode only: give the "
                                  "estimator an entry_point (the sagemaker_program hyperparameter)")
             else:
-                channels = self._load_channels(context, request.get("InputDataConfig") or [])
+                channels = self._load_channels(context, request.get("InputDataConfig") or []) \
+                    if channel_cache is None else channel_cache.get(
+                        request.get("InputDataConfig") or [],
+                        lambda: self._load_channels(context, request.get("InputDataConfig") or []))
                 context.raise_if_stopped()
                 max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
                 log: list[str] = []
@@ -105,7 +116,7 @@ class TrainingHandler(StepHandler):
             FinalMetricDataList=[{"MetricName": metric, "Value": value, "Timestamp": now()}
                                  for metric, value in metrics.items()],
         )
-        return StepResult(description, metadata)
+        return description
 
     def _load_channels(self, context: StepContext, channels: list[dict]) -> dict[str, pd.DataFrame]:
         data = {}
@@ -140,6 +151,21 @@ class TrainingHandler(StepHandler):
         uri = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
         s3.upload_file(context.client("s3"), archive, uri, output.get("KmsKeyId"))
         return uri
+
+
+class ChannelCache:
+    """The input channels of training jobs that read the same data (a tuning job's), read by the first job."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, dict[str, pd.DataFrame]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, config: list[dict], load: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+        key = json.dumps(config, sort_keys=True, default=str)
+        with self._lock:
+            if key not in self._channels:
+                self._channels[key] = load()
+            return self._channels[key]
 
 
 def image_version(image_uri: str | None) -> tuple[int, int, int] | None:
