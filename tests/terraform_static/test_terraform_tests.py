@@ -105,6 +105,10 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
     ("workload.inference_schedule.expression", "daily",
      "workload.inference_schedule.expression must be an EventBridge schedule expression"),
     ("model_registry.kms_alias", "mammo-model-artifacts", "model_registry.kms_alias must start with 'alias/'"),
+    ("secondary_region", {"region": "us-east-1", "replication_enabled": True,
+                          "replica_artifacts_bucket_name": "mammo-model-artifacts-replica-111111111111",
+                          "replica_kms_alias": "alias/mammo-model-artifacts-replica"},
+     "secondary_region.region must differ from aws_region"),
 ])
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):

@@ -27,3 +27,18 @@ output "policy_json" {
   description = "The replica bucket's policy: read access for the reader accounts and the TLS-only statement."
   value       = module.bucket.policy_json
 }
+
+output "kms_alias_name" {
+  description = "Name of the replica key's alias."
+  value       = module.kms.alias_name
+}
+
+output "kms_key_policy_json" {
+  description = "The replica key's policy: the owning account administers it, the reader accounts use it through S3 and SageMaker of the region."
+  value       = module.kms.policy_json
+}
+
+output "kms_rotation_enabled" {
+  description = "Whether the replica key rotates yearly."
+  value       = module.kms.rotation_enabled
+}
