@@ -393,3 +393,8 @@ def test_a_misspelt_secondary_region_field_is_warned(tmp_path, prod_document, ca
     assert [record.getMessage() for record in caplog.records] == [
         f"{path}: unknown field 'secondary_region.replicate_delete_marker' is ignored; "
         "did you mean 'secondary_region.replicate_delete_markers'?"]
+
+
+def test_a_file_without_the_secondary_region_key_is_one_region(tmp_path, prod_document):
+    del prod_document["secondary_region"]  # files written before the block existed
+    assert load_config_file(write(tmp_path, prod_document)).secondary_region is None
