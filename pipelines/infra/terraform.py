@@ -6,9 +6,10 @@ What it adds to the bare terraform CLI:
 - one TF_DATA_DIR per account, so several accounts can run side by side;
 - the offline provider mirror (a CLI config with a filesystem_mirror) when /opt/tf-plugins exists;
 - against the local stack (a local `Target`): terraform runs in a synced copy of the root under the work dir,
-  with a generated `emulator_override.tf` pointing the provider at the local stack, and backend endpoints
-  in the generated backend config. The committed tree never holds an override, so production runs cannot
-  pick one up, and concurrent runs against different local stacks (tests, demo) never share one;
+  with a generated `emulator_override.tf` pointing the provider (and each aliased one, e.g. the second
+  region's) at the local stack, and backend endpoints in the generated backend config. The committed tree
+  never holds an override, so production runs cannot pick one up, and concurrent runs against different local
+  stacks (tests, demo) never share one;
 - the credentials of `target.session(account)` in terraform's environment;
 - the Lambda zip for dev/prod (built by the pipelines package) as `-var lambda_zip_path=...`;
 - terraform's output streamed to the log, and an InfraError with the tail of stderr on failure (a held
