@@ -197,7 +197,13 @@ def _schedule(write: _Write) -> None:
     with _worker_lock:
         if _worker is None:
             _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-replication")
-        _worker.submit(_replicate, write, rules)
+        _worker.submit(_replicate, write, rules).add_done_callback(_log_unexpected_error)
+
+
+def _log_unexpected_error(future) -> None:
+    """A bug in the copy leaves the source PENDING; the executor would otherwise keep the error to itself."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("S3 replication failed unexpectedly", exc_info=future.exception())
 
 
 @on_reset
@@ -219,7 +225,7 @@ def _replicate(write: _Write, rules: list[dict]) -> None:
                 _replicate_delete_marker(write, rule)
             else:
                 _replicate_object(write, rule)
-        except Exception as error:  # the source shows FAILED, as S3 does; the reason only in the server log
+        except LookupError as error:  # the source shows FAILED, as S3 does; the reason only in the server log
             log.warning("replication of s3://%s/%s to %s failed: %s", write.bucket_name, write.key.name,
                         rule["Destination"]["Bucket"], error)
             failed = True
@@ -235,14 +241,23 @@ def _destination_backend(rule: dict) -> tuple[S3Backend, str]:
     return s3_backends[account_id][partition], name
 
 
-def _replica_key_arn(rule: dict, account_id: str, region: str) -> str:
-    key_id = ((rule["Destination"].get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID"))
-    if not key_id:
-        raise LookupError("the rule replicates SSE-KMS objects but names no ReplicaKmsKeyID")
+def _key_arn(key_id: str, account_id: str, region: str) -> str | None:
+    """The ARN of a key named by id, ARN, alias or alias ARN; None when there is none (moto raises KeyError for an
+    unknown key and AttributeError for an unknown alias)."""
     try:
         return kms_backends[account_id][region].describe_key(key_id).arn
-    except Exception:
-        raise LookupError(f"replica key {key_id} does not exist in account {account_id}, {region}") from None
+    except (KeyError, AttributeError):
+        return None
+
+
+def _replica_key_arn(rule: dict, account_id: str, region: str) -> str:
+    key_id = (rule["Destination"].get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+    if not key_id:
+        raise LookupError("the rule replicates SSE-KMS objects but names no ReplicaKmsKeyID")
+    arn = _key_arn(key_id, account_id, region)
+    if arn is None:
+        raise LookupError(f"replica key {key_id} does not exist in account {account_id}, {region}")
+    return arn
 
 
 def _replicate_object(write: _Write, rule: dict) -> None:
@@ -261,20 +276,13 @@ def _replicate_object(write: _Write, rule: dict) -> None:
     replica.set_metadata(dict(source.metadata), replace=True)
     if source.encryption not in SSE_KMS and replica.kms_key_id is not None:
         # An SSE-S3 or unencrypted source: the destination's default key, named by ARN as S3 returns it.
-        replica.kms_key_id = _kms_arn_or_as_is(replica.kms_key_id, bucket.account_id, bucket.region_name)
+        replica.kms_key_id = _key_arn(replica.kms_key_id, bucket.account_id, bucket.region_name) or replica.kms_key_id
     replica.checksum_algorithm, replica.checksum_value = source.checksum_algorithm, source.checksum_value
     replica.checksum_type = source.checksum_type
     tags = write.backend.tagger.get_tag_dict_for_resource(source.arn)
     if tags:
         backend.put_object_tagging(replica, tags)
     replica.replication_status = REPLICA
-
-
-def _kms_arn_or_as_is(key_id: str, account_id: str, region: str) -> str:
-    try:
-        return kms_backends[account_id][region].describe_key(key_id).arn
-    except Exception:
-        return key_id
 
 
 def _replicate_delete_marker(write: _Write, rule: dict) -> None:
