@@ -4,6 +4,8 @@
 #   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda, and
 #               with workload.serving: endpoint role, alarms, scaling, multi-model refresh function
 #   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
+#   secondary_region -> (registry) the artifacts' replica bucket and its key in that region, and the
+#                       replication rule; what prod deploys there hangs off the same block
 
 data "aws_partition" "current" {}
 
@@ -39,6 +41,9 @@ locals {
     noncurrent_version_expiration_days     = 1
     abort_incomplete_multipart_upload_days = 1
   }] : []
+
+  secondary_region          = var.secondary_region == null ? var.aws_region : var.secondary_region.region
+  artifacts_replica_enabled = local.is_registry && var.secondary_region != null
 }
 
 # ---------------------------------------------------------------- registry account
@@ -85,6 +90,29 @@ module "model_registry" {
   prod_account_id                    = var.accounts.prod
   approver_role_name                 = var.model_registry.approver_role_name
   approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
+  replication = local.artifacts_replica_enabled ? {
+    destination_bucket_name  = module.artifacts_replica[0].bucket_name
+    destination_kms_key_arn  = module.artifacts_replica[0].kms_key_arn
+    role_name                = "${var.project_name}-artifacts-replication"
+    enabled                  = var.secondary_region.replication_enabled
+    replicate_delete_markers = var.secondary_region.replicate_delete_markers
+  } : null
+}
+
+# The replica of the artifacts bucket in the second region, with its own key there (prod serves from it).
+module "artifacts_replica" {
+  source = "./modules/artifacts-replica"
+  count  = local.artifacts_replica_enabled ? 1 : 0
+  providers = {
+    aws = aws.secondary
+  }
+
+  account_id                         = local.account_id
+  region                             = var.secondary_region.region
+  bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
+  kms_alias                          = var.secondary_region.replica_kms_alias
+  reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+  noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
 }
 
 # ---------------------------------------------------------------- workload accounts (dev, prod)

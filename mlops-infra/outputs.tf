@@ -15,6 +15,21 @@ output "registry_kms_key_arn" {
   value       = one(module.registry_kms[*].key_arn)
 }
 
+output "artifacts_replica_bucket_name" {
+  description = "Name of the model artifacts' replica bucket in the second region (registry account with secondary_region only)."
+  value       = one(module.artifacts_replica[*].bucket_name)
+}
+
+output "artifacts_replica_kms_key_arn" {
+  description = "ARN of the key in the second region the artifact replicas are encrypted with (registry account with secondary_region only)."
+  value       = one(module.artifacts_replica[*].kms_key_arn)
+}
+
+output "artifacts_replication_role_arn" {
+  description = "ARN of the role S3 replicates the model artifacts with (registry account with secondary_region only)."
+  value       = one(module.model_registry[*].replication_role_arn)
+}
+
 output "workload_kms_key_arn" {
   description = "ARN of the workload account's key (dev and prod)."
   value       = one(module.workload_kms[*].key_arn)

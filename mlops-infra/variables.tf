@@ -501,6 +501,52 @@ variable "jenkins" {
   }
 }
 
+variable "secondary_region" {
+  description = "The platform's second region, or null for one region. The registry account replicates the model artifacts there into replica_artifacts_bucket_name, encrypted with its own key (replica_kms_alias); replication_enabled is the replication rule's status (false keeps the replica), replicate_delete_markers whether deletes hide the replicas too. What prod deploys in that region is added here as optional attributes."
+  type = object({
+    region                        = string
+    replication_enabled           = bool
+    replicate_delete_markers      = optional(bool, false)
+    replica_artifacts_bucket_name = string
+    replica_kms_alias             = string
+  })
+  default = null
+
+  validation {
+    condition     = var.secondary_region == null ? true : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.secondary_region.region))
+    error_message = "secondary_region.region must be a region code such as us-west-2."
+  }
+
+  validation {
+    condition     = var.secondary_region == null ? true : var.secondary_region.region != var.aws_region
+    error_message = "secondary_region.region must differ from aws_region: name another region for the replicas, or set secondary_region to null for one region only."
+  }
+
+  validation {
+    # The partition follows from the region's prefix (cn-: aws-cn, us-gov-: aws-us-gov, else aws).
+    condition = var.secondary_region == null ? true : (
+      startswith(var.secondary_region.region, "cn-") == startswith(var.aws_region, "cn-") &&
+      strcontains(var.secondary_region.region, "-gov-") == strcontains(var.aws_region, "-gov-")
+    )
+    error_message = "secondary_region.region must be in the partition of aws_region: S3 replicates within one partition."
+  }
+
+  validation {
+    condition     = var.secondary_region == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.secondary_region.replica_artifacts_bucket_name))
+    error_message = "secondary_region.replica_artifacts_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.secondary_region == null ? true : !contains([var.model_registry.artifacts_bucket_name, var.model_registry.access_log_bucket_name], var.secondary_region.replica_artifacts_bucket_name)
+    error_message = "secondary_region.replica_artifacts_bucket_name must differ from model_registry.artifacts_bucket_name and access_log_bucket_name: bucket names are global."
+  }
+
+  validation {
+    condition     = var.secondary_region == null ? true : can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.secondary_region.replica_kms_alias)) && !startswith(var.secondary_region.replica_kms_alias, "alias/aws/")
+    error_message = "secondary_region.replica_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-', and must not use the AWS-reserved prefix alias/aws/."
+  }
+}
+
 variable "lambda_zip_path" {
   description = "Path of the latest-approved-model Lambda zip, built by pipelines.inference.lambda_package.build_lambda_zip (the runner passes it). Required for dev and prod."
   type        = string

@@ -153,9 +153,12 @@ class _Fields:
             raise self._fail(key, f"must be greater than 0, got {value}")
         return value
 
-    def child(self, key: str, optional: bool = False) -> _Fields | None:
+    def child(self, key: str, optional: bool = False, missing_ok: bool = False) -> _Fields | None:
+        """`optional`: the value may be null; `missing_ok` (with optional): the key may be left out too."""
         self.known.add(key)
         if key not in self.data:
+            if optional and missing_ok:
+                return None
             raise self._fail(key, "is missing")
         if optional and self.data[key] is None:
             return None
@@ -361,6 +364,23 @@ class Jenkins:
 
 
 @dataclass(frozen=True)
+class SecondaryRegion:
+    """A second region of the platform (`secondary_region`): the registry replicates the model artifacts there
+    (its own bucket and customer managed key), and prod can serve from it. Settings of what prod deploys in
+    that region are added here as optional fields, each read by `_parse_secondary_region`."""
+
+    region: str
+    replication_enabled: bool
+    """Whether S3 replicates new artifacts to the replica (the rule's Status); off keeps the replica and its key."""
+    replica_artifacts_bucket_name: str
+    replica_kms_alias: str
+    """Alias, in the secondary region of the registry account, of the key the replicas are encrypted with."""
+    replicate_delete_markers: bool = False
+    """False: a delete in the primary bucket leaves the replica readable (a model served in the secondary
+    region keeps its model data)."""
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """One account's configuration, with the ARNs the commands derive from it."""
 
@@ -373,6 +393,7 @@ class EnvConfig:
     model_registry: ModelRegistry
     workload: Workload | None
     jenkins: Jenkins | None
+    secondary_region: SecondaryRegion | None = None
 
     @property
     def account_id(self) -> str:
@@ -394,6 +415,27 @@ class EnvConfig:
     @property
     def model_artifacts_kms_alias_arn(self) -> str:
         return f"arn:aws:kms:{self.aws_region}:{self.accounts.registry}:{self.model_registry.kms_alias}"
+
+    def require_secondary_region(self) -> SecondaryRegion:
+        if self.secondary_region is None:
+            raise ConfigError(f"{self.path}: field 'secondary_region' is not set: add it (region, replication_enabled, "
+                              "replica_artifacts_bucket_name, replica_kms_alias) to use a second region")
+        return self.secondary_region
+
+    @property
+    def replica_artifacts_kms_alias_arn(self) -> str:
+        """The replica key's alias ARN: registry account, secondary region."""
+        secondary = self.require_secondary_region()
+        return f"arn:aws:kms:{secondary.region}:{self.accounts.registry}:{secondary.replica_kms_alias}"
+
+    def replica_artifact_uri(self, uri: str) -> str:
+        """The replica of an object of the artifacts bucket (`s3://<artifacts>/<key>`): same key, replica bucket."""
+        secondary = self.require_secondary_region()
+        prefix = f"s3://{self.model_registry.artifacts_bucket_name}/"
+        if not uri.startswith(prefix):
+            raise ConfigError(f"{uri!r} is not in the model-artifacts bucket ({prefix}): only its objects are "
+                              "replicated to the secondary region")
+        return f"s3://{secondary.replica_artifacts_bucket_name}/{uri[len(prefix):]}"
 
     def require_workload(self) -> Workload:
         if self.workload is None:
@@ -502,21 +544,57 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's endpoint data (the same list the SDK resolves against)."""
+def region_partitions() -> dict[str, str]:
+    """{region: partition} for every region of every partition in botocore's endpoint data (the same list the
+    SDK resolves against)."""
     import botocore.loaders  # botocore is a dependency already; imported here to keep `import config` light
 
     endpoints = botocore.loaders.create_loader().load_data("endpoints")
-    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+    return {region: partition["partition"] for partition in endpoints["partitions"] for region in partition["regions"]}
 
 
-def _region(top: _Fields) -> str:
-    region = top.get("aws_region", str, REGION, "use a region code such as us-east-1")
+@functools.cache
+def known_regions() -> frozenset[str]:
+    return frozenset(region_partitions())
+
+
+def _region(fields: _Fields, key: str = "aws_region") -> str:
+    region = fields.get(key, str, REGION, "use a region code such as us-east-1")
     if region not in known_regions():
         match = closest(region, known_regions())
         hint = f"did you mean {match!r}?" if match else "use a region code such as us-east-1"
-        raise ConfigError(f"{top.path}: field 'aws_region' has invalid value {region!r}: not an AWS region; {hint}")
+        raise fields._fail(key, f"has invalid value {region!r}: not an AWS region; {hint}")
     return region
+
+
+def _parse_secondary_region(fields: _Fields, primary_region: str, model_registry: ModelRegistry,
+                            bucket_hint: str) -> SecondaryRegion:
+    region = _region(fields, "region")
+    if region == primary_region:
+        raise fields._fail("region", f"is {region!r}, the same as 'aws_region': name another region for the "
+                                     "replicas, or set 'secondary_region' to null for one region only")
+    partitions = region_partitions()
+    if partitions[region] != partitions[primary_region]:
+        raise fields._fail("region", f"has invalid value {region!r}: it is in partition {partitions[region]}, "
+                                     f"'aws_region' ({primary_region}) in {partitions[primary_region]}; S3 "
+                                     "replicates within one partition")
+    bucket = fields.get("replica_artifacts_bucket_name", str, BUCKET_NAME, bucket_hint)
+    taken = {model_registry.artifacts_bucket_name: "model_registry.artifacts_bucket_name",
+             model_registry.access_log_bucket_name: "model_registry.access_log_bucket_name"}
+    if bucket in taken:
+        raise fields._fail("replica_artifacts_bucket_name", f"is {bucket!r}, the name of {taken[bucket]}: bucket "
+                                                            "names are global, name the replica bucket differently")
+    alias = fields.get("replica_kms_alias", str, KMS_ALIAS, "a KMS alias starts with 'alias/'")
+    if alias.startswith("alias/aws/"):
+        raise fields._fail("replica_kms_alias", f"has invalid value {alias!r}: alias/aws/ is reserved for AWS "
+                                                "managed keys; name a customer managed key's alias")
+    return SecondaryRegion(
+        region=region,
+        replication_enabled=fields.get("replication_enabled", bool),
+        replica_artifacts_bucket_name=bucket,
+        replica_kms_alias=alias,
+        replicate_delete_markers=fields.get("replicate_delete_markers", bool, default=False, optional=True),
+    )
 
 
 def _parse(path: Path, top: _Fields) -> EnvConfig:
@@ -561,10 +639,15 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
     jenkins_fields = top.child("jenkins", optional=True)
     jenkins = _parse_jenkins(jenkins_fields, accounts) if jenkins_fields is not None else None
 
+    aws_region = _region(top)
+    secondary_fields = top.child("secondary_region", optional=True, missing_ok=True)
+    secondary_region = (_parse_secondary_region(secondary_fields, aws_region, model_registry, bucket_hint)
+                        if secondary_fields is not None else None)
+
     return EnvConfig(
         path=path,
         environment=environment,
-        aws_region=_region(top),
+        aws_region=aws_region,
         project_name=top.get("project_name", str, re.compile(r"[a-z][a-z0-9-]{1,20}", re.ASCII),
                              "use 2-21 lowercase letters, digits or hyphens, starting with a letter"),
         accounts=accounts,
@@ -572,6 +655,7 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
         model_registry=model_registry,
         workload=workload,
         jenkins=jenkins,
+        secondary_region=secondary_region,
     )
 
 

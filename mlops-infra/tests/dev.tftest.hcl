@@ -12,6 +12,11 @@ mock_provider "aws" {
   }
 }
 
+# The second region's provider configuration exists in every account (dev declares no second region).
+mock_provider "aws" {
+  alias = "secondary"
+}
+
 run "dev_gets_the_workload_modules_and_the_jenkins_role" {
   command = plan
 
@@ -39,6 +44,11 @@ run "dev_gets_the_workload_modules_and_the_jenkins_role" {
       output.model_package_group_arn, output.model_artifacts_bucket_name, output.registry_kms_key_arn,
     ] : value == null])
     error_message = "registry outputs must be null in dev"
+  }
+
+  assert {
+    condition     = var.secondary_region == null && length(module.artifacts_replica) == 0 && output.artifacts_replica_bucket_name == null && output.artifacts_replication_role_arn == null
+    error_message = "without secondary_region there is no replica and no replication"
   }
 
   assert {

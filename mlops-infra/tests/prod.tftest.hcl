@@ -29,7 +29,8 @@ mock_provider "aws" {
 run "prod_gets_the_workload_modules_and_jenkins" {
   command = plan
   providers = {
-    aws = aws.mock
+    aws           = aws.mock
+    aws.secondary = aws.mock
   }
 
   assert {

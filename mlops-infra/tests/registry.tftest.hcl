@@ -13,6 +13,17 @@ provider "aws" {
   skip_metadata_api_check     = true
 }
 
+# The same in the second region, for the artifacts replica.
+provider "aws" {
+  alias                       = "secondary_offline"
+  region                      = var.secondary_region.region
+  access_key                  = "offline-plan"
+  secret_key                  = "offline-plan"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
 # The whole root plans on the mock provider (no credentials, no account check).
 mock_provider "aws" {
   alias = "mock"
@@ -29,7 +40,8 @@ mock_provider "aws" {
 run "registry_gets_the_registry_modules_only" {
   command = plan
   providers = {
-    aws = aws.mock
+    aws           = aws.mock
+    aws.secondary = aws.mock
   }
 
   assert {
@@ -62,6 +74,31 @@ run "registry_gets_the_registry_modules_only" {
       output.events_role_arn, output.alert_topic_arn, output.latest_model_function_arn, output.jenkins_role_arn,
     ] : value == null])
     error_message = "workload and Jenkins outputs must be null in the registry account"
+  }
+
+  assert {
+    condition     = var.secondary_region != null && length(module.artifacts_replica) == 1 && output.artifacts_replica_bucket_name == var.secondary_region.replica_artifacts_bucket_name
+    error_message = "with secondary_region the registry gets the artifacts replica (run this file with the registry tfvars, which set it)"
+  }
+}
+
+run "registry_without_a_secondary_region_has_no_replica" {
+  command = plan
+  providers = {
+    aws           = aws.mock
+    aws.secondary = aws.mock
+  }
+
+  variables {
+    secondary_region = null
+  }
+
+  assert {
+    condition = alltrue([
+      length(module.artifacts_replica) == 0, length(module.model_registry[0].replication_rule == null ? [] : [1]) == 0,
+      output.artifacts_replica_bucket_name == null, output.artifacts_replica_kms_key_arn == null, output.artifacts_replication_role_arn == null,
+    ])
+    error_message = "secondary_region = null must leave the registry as in one region: no replica, no replication rule, null outputs"
   }
 }
 
@@ -299,5 +336,255 @@ run "state_changes_of_the_group_are_forwarded_to_dev_and_prod" {
       resource = toset([for account in [var.accounts.dev, var.accounts.prod] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"])
     }] && jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "events.amazonaws.com"
     error_message = "EventBridge's role may put events on exactly the dev and prod default buses, and nothing else"
+  }
+}
+
+# ---------------------------------------------------------------- the second region
+
+run "artifacts_replication_replicates_sse_kms_objects_to_the_replica_key" {
+  command = plan
+
+  module {
+    source = "./modules/model-registry"
+  }
+
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.aws_region
+    artifacts_bucket_name              = var.model_registry.artifacts_bucket_name
+    access_log_bucket_name             = var.model_registry.access_log_bucket_name
+    kms_key_arn                        = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+    kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+    model_package_group_name           = var.model_registry.model_package_group_name
+    dev_account_id                     = var.accounts.dev
+    prod_account_id                    = var.accounts.prod
+    approver_role_name                 = var.model_registry.approver_role_name
+    approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
+    replication = {
+      destination_bucket_name  = var.secondary_region.replica_artifacts_bucket_name
+      destination_kms_key_arn  = "arn:aws:kms:${var.secondary_region.region}:${var.accounts.registry}:key/66666666-7777-8888-9999-000000000000"
+      role_name                = "${var.project_name}-artifacts-replication"
+      enabled                  = var.secondary_region.replication_enabled
+      replicate_delete_markers = var.secondary_region.replicate_delete_markers
+    }
+  }
+
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.artifacts[0].bucket == var.model_registry.artifacts_bucket_name && length(aws_s3_bucket_replication_configuration.artifacts[0].rule) == 1
+    error_message = "the artifacts bucket must carry one replication rule"
+  }
+
+  assert {
+    condition = [for rule in aws_s3_bucket_replication_configuration.artifacts[0].rule : {
+      status                    = rule.status
+      whole_bucket              = length(rule.filter) == 1 && (rule.filter[0].prefix == null ? "" : rule.filter[0].prefix) == "" && length(rule.filter[0].tag) == 0 && length(rule.filter[0].and) == 0
+      delete_marker_replication = rule.delete_marker_replication[0].status
+      sse_kms_encrypted_objects = rule.source_selection_criteria[0].sse_kms_encrypted_objects[0].status
+      destination_bucket        = rule.destination[0].bucket
+      storage_class             = rule.destination[0].storage_class
+      replica_kms_key_id        = rule.destination[0].encryption_configuration[0].replica_kms_key_id
+      }] == [{
+      status                    = "Enabled"
+      whole_bucket              = true
+      delete_marker_replication = "Disabled"
+      sse_kms_encrypted_objects = "Enabled"
+      destination_bucket        = "arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}"
+      storage_class             = "STANDARD"
+      replica_kms_key_id        = "arn:aws:kms:${var.secondary_region.region}:${var.accounts.registry}:key/66666666-7777-8888-9999-000000000000"
+    }]
+    error_message = "the rule must replicate the whole bucket, SSE-KMS objects included, to the replica bucket re-encrypted with the replica key, and leave delete markers as the tfvars say (not replicated)"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role.replication[0].assume_role_policy).Statement : {
+        effect = s.Effect, action = s.Action, service = s.Principal.Service, condition = s.Condition
+      }
+      ] == [{
+        effect    = "Allow", action = "sts:AssumeRole", service = "s3.amazonaws.com"
+        condition = { StringEquals = { "aws:SourceAccount" = var.accounts.registry } }
+    }]
+    error_message = "only S3, on behalf of the registry account, may assume the replication role"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_role_policy.replication[0].policy).Statement : s.Sid => {
+        effect = s.Effect, actions = toset(flatten([s.Action])), resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      }
+      } == {
+      ReadTheReplicationConfiguration = {
+        effect    = "Allow", actions = toset(["s3:GetReplicationConfiguration", "s3:ListBucket"])
+        resources = toset(["arn:aws:s3:::${var.model_registry.artifacts_bucket_name}"]), condition = "null"
+      }
+      ReadSourceVersionsForReplication = {
+        effect    = "Allow", actions = toset(["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"])
+        resources = toset(["arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/*"]), condition = "null"
+      }
+      WriteReplicas = {
+        effect    = "Allow", actions = toset(["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"])
+        resources = toset(["arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}/*"]), condition = "null"
+      }
+      DecryptSourceObjects = {
+        effect    = "Allow", actions = toset(["kms:Decrypt"])
+        resources = toset(["arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"])
+        condition = jsonencode({
+          StringEquals = { "kms:ViaService" = "s3.${var.aws_region}.amazonaws.com" }
+          StringLike   = { "kms:EncryptionContext:aws:s3:arn" = ["arn:aws:s3:::${var.model_registry.artifacts_bucket_name}", "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/*"] }
+        })
+      }
+      EncryptReplicasWithTheReplicaKey = {
+        effect    = "Allow", actions = toset(["kms:Encrypt", "kms:GenerateDataKey"])
+        resources = toset(["arn:aws:kms:${var.secondary_region.region}:${var.accounts.registry}:key/66666666-7777-8888-9999-000000000000"])
+        condition = jsonencode({
+          StringEquals = { "kms:ViaService" = "s3.${var.secondary_region.region}.amazonaws.com" }
+          StringLike   = { "kms:EncryptionContext:aws:s3:arn" = ["arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}", "arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}/*"] }
+        })
+      }
+    }
+    error_message = "the replication role may read the source's versions and configuration, replicate into the replica bucket, decrypt with the registry key and encrypt with the replica key, each only through S3 of its region and for its bucket"
+  }
+}
+
+run "replication_off_keeps_the_rule_disabled_and_delete_markers_follow_the_setting" {
+  command = plan
+
+  module {
+    source = "./modules/model-registry"
+  }
+
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.aws_region
+    artifacts_bucket_name              = var.model_registry.artifacts_bucket_name
+    access_log_bucket_name             = var.model_registry.access_log_bucket_name
+    kms_key_arn                        = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+    kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+    model_package_group_name           = var.model_registry.model_package_group_name
+    dev_account_id                     = var.accounts.dev
+    prod_account_id                    = var.accounts.prod
+    approver_role_name                 = var.model_registry.approver_role_name
+    approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
+    replication = {
+      destination_bucket_name  = var.secondary_region.replica_artifacts_bucket_name
+      destination_kms_key_arn  = "arn:aws:kms:${var.secondary_region.region}:${var.accounts.registry}:key/66666666-7777-8888-9999-000000000000"
+      role_name                = "${var.project_name}-artifacts-replication"
+      enabled                  = false
+      replicate_delete_markers = true
+    }
+  }
+
+  assert {
+    condition     = [for rule in aws_s3_bucket_replication_configuration.artifacts[0].rule : [rule.status, rule.delete_marker_replication[0].status]] == [["Disabled", "Enabled"]]
+    error_message = "replication_enabled = false must disable the rule (the replica stays), and replicate_delete_markers = true must enable delete marker replication"
+  }
+}
+
+run "artifacts_replica_key_and_bucket_policies_in_the_second_region" {
+  command = plan
+  providers = {
+    aws = aws.secondary_offline
+  }
+
+  module {
+    source = "./modules/artifacts-replica"
+  }
+
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.secondary_region.region
+    bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
+    kms_alias                          = var.secondary_region.replica_kms_alias
+    reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+  }
+
+  assert {
+    condition     = output.kms_rotation_enabled && output.kms_alias_name == var.secondary_region.replica_kms_alias
+    error_message = "the replica key must rotate and carry secondary_region.replica_kms_alias"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(output.kms_key_policy_json).Statement : {
+        principals = toset(flatten([s.Principal.AWS])), condition = s.Condition
+      } if s.Sid == "AllowCryptographyForOtherAccounts"
+      ] == [{
+        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+        condition  = { StringEquals = { "kms:ViaService" = ["s3.${var.secondary_region.region}.amazonaws.com", "sagemaker.${var.secondary_region.region}.amazonaws.com"] } }
+    }]
+    error_message = "dev and prod may use the replica key only through S3 and SageMaker of the second region"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(output.policy_json).Statement : s.Sid => {
+        actions = toset(flatten([s.Action])), principals = toset(flatten([s.Principal.AWS]))
+      } if s.Effect == "Allow"
+      } == {
+      AllowReaderAccountsToReadReplicas = {
+        actions    = toset(["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"])
+        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+      }
+      AllowReaderAccountsToListReplicas = {
+        actions    = toset(["s3:ListBucket", "s3:GetBucketLocation"])
+        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+      }
+    }
+    error_message = "the replica bucket may only be read and listed by dev and prod: replication alone writes"
+  }
+
+  assert {
+    condition     = anytrue([for s in jsondecode(output.policy_json).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"])
+    error_message = "the replica bucket must deny requests without TLS"
+  }
+
+  assert {
+    condition     = [for rule in module.bucket.lifecycle_rules : rule.noncurrent_version_expiration_days] == [var.model_registry.noncurrent_version_expiration_days]
+    error_message = "noncurrent replica versions must expire as the source's do"
+  }
+}
+
+run "artifacts_replica_bucket_is_encrypted_with_the_replica_key" {
+  command = apply
+  providers = {
+    aws = aws.mock
+  }
+
+  module {
+    source = "./modules/artifacts-replica"
+  }
+
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.secondary_region.region
+    bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
+    kms_alias                          = var.secondary_region.replica_kms_alias
+    reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+  }
+
+  override_resource {
+    target = module.kms.aws_kms_key.this
+    values = {
+      arn    = "arn:aws:kms:us-west-2:111111111111:key/66666666-7777-8888-9999-000000000000"
+      key_id = "66666666-7777-8888-9999-000000000000"
+    }
+  }
+
+  assert {
+    condition = output.encryption == {
+      sse_algorithm      = "aws:kms"
+      kms_key_arn        = "arn:aws:kms:us-west-2:111111111111:key/66666666-7777-8888-9999-000000000000"
+      bucket_key_enabled = true
+    } && output.kms_key_arn == output.encryption.kms_key_arn
+    error_message = "the replica bucket must default to SSE-KMS with its own key and a bucket key"
+  }
+
+  assert {
+    condition     = output.bucket_name == var.secondary_region.replica_artifacts_bucket_name
+    error_message = "the replica bucket must be named as in secondary_region.replica_artifacts_bucket_name"
   }
 }

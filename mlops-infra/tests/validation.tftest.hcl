@@ -920,3 +920,140 @@ run "serving_endpoint_named_twice" {
 
   expect_failures = [var.workload]
 }
+
+run "secondary_region_in_another_region_is_valid" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      replicate_delete_markers      = true
+    }
+  }
+
+  assert {
+    condition     = var.secondary_region.region == "us-west-2" && var.secondary_region.replicate_delete_markers
+    error_message = "a complete secondary_region must be accepted"
+  }
+}
+
+run "secondary_region_equal_to_the_primary" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = var.aws_region
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_that_is_no_region_code" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "US-WEST-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_in_another_partition" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "cn-north-1"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_replica_bucket_named_as_the_artifacts_bucket" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = var.model_registry.artifacts_bucket_name
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_replica_bucket_with_upper_case" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "Mammo_Replica"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_replica_key_with_an_aws_reserved_alias" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/aws/s3"
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}

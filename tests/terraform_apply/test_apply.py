@@ -154,6 +154,47 @@ def test_model_package_group_policy_names_dev_and_prod(applied_platform):
     _assert_no_wildcard_action(policy, "model package group policy")
 
 
+def test_artifacts_replicate_to_the_second_region_re_encrypted_with_the_replica_key(applied_platform):
+    registry = applied_platform["registry"]
+    config, outputs = registry.config, registry.outputs
+    secondary = config.require_secondary_region()
+    replica_region = secondary.region
+    replica_s3 = session_for_account(config.account_id, replica_region).client("s3")
+    replica_kms = session_for_account(config.account_id, replica_region).client("kms")
+    replica_key = outputs["artifacts_replica_kms_key_arn"]
+    assert replica_key.startswith(f"arn:aws:kms:{replica_region}:{config.account_id}:key/")
+    assert _key_arn(replica_kms, config.replica_artifacts_kms_alias_arn) == replica_key
+    assert outputs["artifacts_replica_bucket_name"] == secondary.replica_artifacts_bucket_name
+    assert replica_s3.get_bucket_location(Bucket=secondary.replica_artifacts_bucket_name)["LocationConstraint"] == \
+        replica_region
+    assert replica_s3.get_bucket_versioning(Bucket=secondary.replica_artifacts_bucket_name)["Status"] == "Enabled"
+
+    s3 = _client(registry, "s3")
+    bucket = config.model_registry.artifacts_bucket_name
+    replication = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    assert replication["Role"] == outputs["artifacts_replication_role_arn"]
+    [rule] = replication["Rules"]
+    assert (rule["Status"], rule["Filter"], rule["DeleteMarkerReplication"]) == (
+        "Enabled", {"Prefix": ""}, {"Status": "Disabled"})
+    assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{secondary.replica_artifacts_bucket_name}"
+    assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": replica_key}
+    _assert_no_wildcard_action(_client(registry, "iam").get_role_policy(
+        RoleName=outputs["artifacts_replication_role_arn"].split("/")[-1],
+        PolicyName="replicate-model-artifacts")["PolicyDocument"], "replication role policy")
+
+    key = "dev/apply-test/model.tar.gz"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"model")  # SSE-KMS with the registry key, the bucket default
+    for _ in range(500):
+        status = s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus")
+        if status != "PENDING":
+            break
+        time.sleep(0.02)
+    assert status == "COMPLETED"
+    copy = replica_s3.head_object(Bucket=secondary.replica_artifacts_bucket_name, Key=key)
+    assert (copy["ReplicationStatus"], copy["SSEKMSKeyId"]) == ("REPLICA", replica_key)
+
+
 # ---------------------------------------------------------------------- workload accounts
 
 @pytest.fixture(params=["dev", "prod"])
@@ -647,6 +688,11 @@ def test_destroy_leaves_nothing(applied_platform):
     s3 = _client(registry, "s3")
     s3.put_bucket_logging(Bucket=registry.config.model_registry.artifacts_bucket_name, BucketLoggingStatus={})
     _empty_bucket(s3, registry.config.model_registry.access_log_bucket_name)
+    # The artifact written to prove replication, and its replica: the buckets have no force_destroy either.
+    secondary = registry.config.require_secondary_region()
+    _empty_bucket(s3, registry.config.model_registry.artifacts_bucket_name)
+    replica_session = session_for_account(registry.config.account_id, secondary.region)
+    _empty_bucket(replica_session.client("s3"), secondary.replica_artifacts_bucket_name)
     with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
         list(pool.map(lambda account: account.runner.destroy(), applied_platform.values()))
     for account in applied_platform.values():
@@ -657,6 +703,10 @@ def test_destroy_leaves_nothing(applied_platform):
         live_keys = [k for k in kms.list_keys()["Keys"]
                      if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
         assert live_keys == []
+        if config.secondary_region is not None and config.environment == "registry":
+            replica_kms = session_for_account(config.account_id, config.secondary_region.region).client("kms")
+            assert [k for k in replica_kms.list_keys()["Keys"]
+                    if replica_kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"] == []
         assert _client(account, "iam").list_roles()["Roles"] == []
         assert _client(account, "sns").list_topics()["Topics"] == []
         assert _client(account, "secretsmanager").list_secrets()["SecretList"] == []

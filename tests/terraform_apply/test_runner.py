@@ -73,6 +73,11 @@ def test_local_mode_runs_in_a_copy_with_the_emulator_override(dev_runner):
         assert re.search(rf'^    {service} += "{re.escape(ENDPOINT)}"$', override, re.MULTILINE), service
     assert "s3_use_path_style       = true" in override
     assert "max_retries             = 2" in override
+    # The second region's provider configuration reaches the stack as well; bootstrap declares no alias.
+    assert override.count('provider "aws" {') == 2
+    assert 'alias                   = "secondary"' in override
+    bootstrap = dev_runner._prepare_root(dev_runner.bootstrap_root)
+    assert 'alias' not in (bootstrap / EMULATOR_OVERRIDE).read_text()
     # The committed tree is never touched.
     assert not (dev_runner.root / EMULATOR_OVERRIDE).exists() or \
         subprocess.run(["git", "check-ignore", "-q", str(dev_runner.root / EMULATOR_OVERRIDE)], cwd=REPO_ROOT,
@@ -136,7 +141,7 @@ def test_apply_of_a_missing_plan_file_is_a_usage_error(dev_runner, tmp_path):
 @pytest.mark.terraform
 def test_the_emulator_override_is_terraform_fmt_clean(require_tool, tmp_path):
     path = tmp_path / EMULATOR_OVERRIDE
-    path.write_text(terraform.emulator_override_text(ENDPOINT))
+    path.write_text(terraform.emulator_override_text(ENDPOINT, ("secondary",)))
     result = subprocess.run([require_tool("terraform"), "fmt", "-check", "-diff", str(path)], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stdout

@@ -114,6 +114,10 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
      "workload.serving.data_capture.sampling_percent must be a whole number between 0 and 100"),
     ("workload.pipeline.tuning", {"max_jobs": 2, "max_parallel_jobs": 3, "random_seed": 1, "ranges": {
         "eta": {"kind": "continuous", "min": 0.1, "max": 0.5}}}, "workload.pipeline.tuning (null trains once"),
+    ("secondary_region", {"region": "us-east-1", "replication_enabled": True,
+                          "replica_artifacts_bucket_name": "mammo-model-artifacts-replica-111111111111",
+                          "replica_kms_alias": "alias/mammo-model-artifacts-replica"},
+     "secondary_region.region must differ from aws_region"),
 ])
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):

@@ -406,3 +406,81 @@ def test_training_data_is_optional_and_read(tmp_path, prod_document):
     del document["workload"]["pipeline"]["training_data"]
     data = load_config_file(write(tmp_path, document)).workload.pipeline.training_data
     assert (data.source, data.warehouse) == ("s3", None)
+# ---------------------------------------------------------------------- secondary_region
+
+def test_the_secondary_region_is_read_with_the_replica_names():
+    registry, dev, prod = (load_config(environment) for environment in ("registry", "dev", "prod"))
+    assert dev.secondary_region is None  # absent: one region, nothing else changes
+    for config in (registry, prod):
+        secondary = config.require_secondary_region()
+        assert (secondary.region, secondary.replication_enabled, secondary.replicate_delete_markers) == (
+            "us-west-2", True, False)
+        assert secondary.replica_artifacts_bucket_name == "mammo-model-artifacts-replica-111111111111"
+        assert config.replica_artifacts_kms_alias_arn == (
+            "arn:aws:kms:us-west-2:111111111111:alias/mammo-model-artifacts-replica")
+        assert config.replica_artifact_uri("s3://mammo-model-artifacts-111111111111/dev/job/model.tar.gz") == (
+            "s3://mammo-model-artifacts-replica-111111111111/dev/job/model.tar.gz")
+
+
+def test_without_a_secondary_region_the_accessors_name_the_field():
+    config = load_config("dev")
+    with pytest.raises(ConfigError, match=r"dev\.tfvars\.json: field 'secondary_region' is not set: add it"):
+        _ = config.replica_artifacts_kms_alias_arn
+
+
+def test_a_null_secondary_region_is_one_region(tmp_path, prod_document):
+    prod_document["secondary_region"] = None
+    assert load_config_file(write(tmp_path, prod_document)).secondary_region is None
+
+
+def test_only_artifacts_bucket_objects_have_replicas():
+    with pytest.raises(ConfigError, match=r"'s3://mammo-data-333333333333/x' is not in the model-artifacts bucket"):
+        load_config("prod").replica_artifact_uri("s3://mammo-data-333333333333/x")
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda s: s.update(region="us-east-1"),
+     r"field 'secondary_region\.region' is 'us-east-1', the same as 'aws_region': name another region"),
+    (lambda s: s.update(region="us-wset-2"),
+     r"field 'secondary_region\.region' has invalid value 'us-wset-2': not an AWS region; did you mean 'us-west-2'\?"),
+    (lambda s: s.update(region="US-WEST-2"),
+     r"field 'secondary_region\.region' has invalid value 'US-WEST-2': use a region code such as us-east-1"),
+    (lambda s: s.update(region="cn-north-1"),
+     r"field 'secondary_region\.region' has invalid value 'cn-north-1': it is in partition aws-cn, 'aws_region' "
+     r"\(us-east-1\) in aws; S3 replicates within one partition"),
+    (lambda s: s.pop("region"), r"field 'secondary_region\.region' is missing"),
+    (lambda s: s.update(replication_enabled="yes"), r"field 'secondary_region\.replication_enabled' must be true or"),
+    (lambda s: s.update(replicate_delete_markers=1),
+     r"field 'secondary_region\.replicate_delete_markers' must be true or false"),
+    (lambda s: s.update(replica_artifacts_bucket_name="mammo-model-artifacts-111111111111"),
+     r"field 'secondary_region\.replica_artifacts_bucket_name' is 'mammo-model-artifacts-111111111111', the name of "
+     r"model_registry\.artifacts_bucket_name: bucket names are global"),
+    (lambda s: s.update(replica_artifacts_bucket_name="Replica_Bucket"),
+     r"field 'secondary_region\.replica_artifacts_bucket_name' has invalid value 'Replica_Bucket'"),
+    (lambda s: s.update(replica_kms_alias="mammo-replica"),
+     r"field 'secondary_region\.replica_kms_alias' has invalid value 'mammo-replica': a KMS alias starts with"),
+    (lambda s: s.update(replica_kms_alias="alias/aws/s3"),
+     r"field 'secondary_region\.replica_kms_alias' has invalid value 'alias/aws/s3': alias/aws/ is reserved"),
+])
+def test_a_bad_secondary_region_is_named_and_exits_2(tmp_path, prod_document, mutate, message):
+    mutate(prod_document["secondary_region"])
+    path = write(tmp_path, prod_document)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config_file(path)
+    assert str(path) in str(raised.value)
+    assert raised.value.exit_code == 2
+
+
+def test_a_misspelt_secondary_region_field_is_warned(tmp_path, prod_document, caplog):
+    prod_document["secondary_region"]["replicate_delete_marker"] = True
+    path = write(tmp_path, prod_document)
+    with caplog.at_level("WARNING", logger="pipelines.config"):
+        assert load_config_file(path).secondary_region.replicate_delete_markers is False
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: unknown field 'secondary_region.replicate_delete_marker' is ignored; "
+        "did you mean 'secondary_region.replicate_delete_markers'?"]
+
+
+def test_a_file_without_the_secondary_region_key_is_one_region(tmp_path, prod_document):
+    del prod_document["secondary_region"]  # files written before the block existed
+    assert load_config_file(write(tmp_path, prod_document)).secondary_region is None

@@ -239,3 +239,149 @@ resource "aws_iam_role_policy" "approver" {
   role   = aws_iam_role.approver.id
   policy = data.aws_iam_policy_document.approver.json
 }
+
+# ---------------------------------------------------------------- replication to the second region
+
+locals {
+  replication_enabled = var.replication != null
+  replica_bucket_arn  = local.replication_enabled ? "arn:${local.partition}:s3:::${var.replication.destination_bucket_name}" : null
+  replica_region      = local.replication_enabled ? split(":", var.replication.destination_kms_key_arn)[3] : null
+}
+
+data "aws_iam_policy_document" "replication_trust" {
+  count = local.replication_enabled ? 1 : 0
+
+  statement {
+    sid     = "S3ReplicatesForThisAccount"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "replication" {
+  count = local.replication_enabled ? 1 : 0
+
+  name                 = var.replication.role_name
+  description          = "S3 replicates ${var.artifacts_bucket_name} to ${var.replication.destination_bucket_name} (${local.replica_region}) with this role."
+  max_session_duration = 3600
+  assume_role_policy   = data.aws_iam_policy_document.replication_trust[0].json
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "replication" {
+  count = local.replication_enabled ? 1 : 0
+
+  statement {
+    sid       = "ReadTheReplicationConfiguration"
+    actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
+    resources = [local.artifacts_bucket_arn]
+  }
+
+  statement {
+    sid       = "ReadSourceVersionsForReplication"
+    actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
+    resources = ["${local.artifacts_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "WriteReplicas"
+    actions   = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
+    resources = ["${local.replica_bucket_arn}/*"]
+  }
+
+  statement {
+    # Only as S3 reading this bucket: with S3 Bucket Keys the encryption context is the bucket's ARN, without
+    # them the object's.
+    sid       = "DecryptSourceObjects"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.artifacts_bucket_arn, "${local.artifacts_bucket_arn}/*"]
+    }
+  }
+
+  statement {
+    sid       = "EncryptReplicasWithTheReplicaKey"
+    actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.replication.destination_kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.replica_region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.replica_bucket_arn, "${local.replica_bucket_arn}/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "replication" {
+  count = local.replication_enabled ? 1 : 0
+
+  name   = "replicate-model-artifacts"
+  role   = aws_iam_role.replication[0].id
+  policy = data.aws_iam_policy_document.replication[0].json
+}
+
+resource "aws_s3_bucket_replication_configuration" "artifacts" {
+  count = local.replication_enabled ? 1 : 0
+
+  # Both buckets versioned first: S3 refuses the configuration otherwise.
+  bucket = module.artifacts_bucket.versioned_bucket_name
+  role   = aws_iam_role.replication[0].arn
+
+  rule {
+    id     = "replicate-artifacts-to-${local.replica_region}"
+    status = var.replication.enabled ? "Enabled" : "Disabled"
+
+    # An empty filter is the whole bucket and makes this a current (V2) rule, the one that can choose
+    # whether delete markers are replicated.
+    filter {}
+
+    delete_marker_replication {
+      status = var.replication.replicate_delete_markers ? "Enabled" : "Disabled"
+    }
+
+    # Every artifact is SSE-KMS with the registry key, which S3 replicates only when asked to.
+    source_selection_criteria {
+      sse_kms_encrypted_objects {
+        status = "Enabled"
+      }
+    }
+
+    destination {
+      bucket        = local.replica_bucket_arn
+      storage_class = "STANDARD"
+
+      encryption_configuration {
+        replica_kms_key_id = var.replication.destination_kms_key_arn
+      }
+    }
+  }
+
+  # The role must be able to read and write before the first object is replicated.
+  depends_on = [aws_iam_role_policy.replication]
+}

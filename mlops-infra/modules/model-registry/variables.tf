@@ -136,3 +136,30 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "replication" {
+  description = "Replication of the artifacts bucket to its replica in another region, or null for none: the replica bucket (versioned), the key in its region the replicas are encrypted with, the name of the role S3 replicates with, whether the rule is enabled (false keeps the replica, nothing new is copied) and whether delete markers are replicated."
+  type = object({
+    destination_bucket_name  = string
+    destination_kms_key_arn  = string
+    role_name                = string
+    enabled                  = bool
+    replicate_delete_markers = bool
+  })
+  default = null
+
+  validation {
+    condition     = var.replication == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.replication.destination_bucket_name)) && var.replication.destination_bucket_name != var.artifacts_bucket_name
+    error_message = "replication.destination_bucket_name must be an S3 bucket name other than artifacts_bucket_name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.replication == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.replication.destination_kms_key_arn))
+    error_message = "replication.destination_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>): S3 resolves an alias in the requester's account."
+  }
+
+  validation {
+    condition     = var.replication == null ? true : can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", var.replication.role_name))
+    error_message = "replication.role_name must be an IAM role name: 1-64 letters, digits and +=,.@_- characters."
+  }
+}

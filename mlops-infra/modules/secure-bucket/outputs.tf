@@ -39,3 +39,8 @@ output "lifecycle_rules" {
     }
   }
 }
+
+output "versioned_bucket_name" {
+  description = "Name of the bucket, once versioning is enabled: S3 replication requires it on the source and the destination."
+  value       = aws_s3_bucket_versioning.this.bucket
+}
