@@ -44,3 +44,18 @@ def test_accept_types_and_refusals(booster, mammo):
 def test_an_archive_without_the_model_file_is_refused_with_the_reason():
     with pytest.raises(ModelArchiveError, match="the model archive has no xgboost-model"):
         load_xgboost_model(b"not a tar archive")
+
+
+@pytest.mark.parametrize("count", [3, xgboost_container.SMALL_PAYLOAD_LINES + 1])
+def test_csv_scores_equal_the_booster_and_ragged_rows_are_refused_however_many_lines(booster, mammo, count):
+    rows = np.resize(mammo.rows, (count, mammo.rows.shape[1]))
+    answer = xgboost_container.invoke(booster, mammo.csv(rows), "text/csv", None)
+    assert answer.status == 200
+    np.testing.assert_array_equal(np.array(answer.body.decode().split("\n"), dtype=float),
+                                  booster.predict(xgb.DMatrix(rows)))
+    # as many values as `count` full rows, but one line short of a field and one a field too long
+    lines = mammo.csv(rows).decode().strip().split("\n")
+    lines[1], lines[2] = lines[1].rpartition(",")[0], f"{lines[2]},1"
+    ragged = xgboost_container.invoke(booster, "\n".join(lines).encode(), "text/csv", None)
+    assert ragged.status == 415
+    assert ragged.body.decode().startswith("Loading csv data failed with Exception")

@@ -53,6 +53,7 @@ from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend, arn_forma
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from werkzeug import Request, Response
+from werkzeug.http import HTTP_STATUS_CODES
 
 from pipelines.local import inprocess
 from pipelines.local.executor import containers
@@ -386,15 +387,17 @@ def _dispatch_invocations_first(self: DomainDispatcherApplication, environ: dict
     account = os.environ.get("MOTO_ACCOUNT_ID") or environ.get("HTTP_X_MOTO_ACCOUNT_ID") or \
         get_account_id_from(credential.group(1))
     request = Request(environ)
+    request_id = str(uuid.uuid4())
     response = _invoke(invocations.InvokeRequest(
         account=account, region=credential.group(2), endpoint_name=urllib.parse.unquote(match.group(1)),
-        body=request.get_data(), content_type=request.headers.get("Content-Type"),
-        accept=request.headers.get("Accept"), target_model=request.headers.get("X-Amzn-SageMaker-Target-Model"),
-        target_variant=request.headers.get("X-Amzn-SageMaker-Target-Variant"),
-        inference_id=request.headers.get("X-Amzn-SageMaker-Inference-Id")))
-    answer = Response(response.body, status=response.status,
-                      headers={**response.headers, "x-amzn-RequestId": str(uuid.uuid4())})
-    return answer(environ, start_response)
+        body=request.get_data(), content_type=environ.get("CONTENT_TYPE") or None, accept=environ.get("HTTP_ACCEPT"),
+        target_model=environ.get("HTTP_X_AMZN_SAGEMAKER_TARGET_MODEL"),
+        target_variant=environ.get("HTTP_X_AMZN_SAGEMAKER_TARGET_VARIANT"),
+        inference_id=environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"), request_id=request_id))
+    headers = [*response.headers.items(), ("x-amzn-RequestId", request_id),
+               ("Content-Length", str(len(response.body)))]
+    start_response(f"{response.status} {HTTP_STATUS_CODES.get(response.status, '')}".rstrip(), headers)
+    return [response.body]
 
 
 def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
@@ -405,7 +408,9 @@ def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
     if endpoint is None or not hasattr(endpoint, "deployment"):
         return not_found
     with _lock:
-        deployment = _advance(backend, endpoint)
+        deployment = _deployment(endpoint)
+        if deployment.status != deployments.IN_SERVICE or deployment.rollout is not None:
+            deployment = _advance(backend, endpoint)  # a steady endpoint has nothing due
         if deployment.status not in (deployments.IN_SERVICE, deployments.UPDATING):
             return not_found
         try:
