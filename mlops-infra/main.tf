@@ -1,6 +1,8 @@
 # One root for every account. Which modules an account gets follows from its tfvars:
-#   registry -> registry KMS key + model registry (artifacts bucket, model package group)
-#   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda
+#   registry -> registry KMS key + model registry (artifacts bucket, model package group), and the rule that
+#               forwards the group's state changes to dev and prod
+#   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda, and
+#               with workload.serving: endpoint role, alarms, scaling, multi-model refresh function
 #   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
 
 data "aws_partition" "current" {}
@@ -21,6 +23,22 @@ locals {
   lambda_log_group_name = local.workload_enabled ? "/aws/lambda/${var.workload.latest_model_function_name}" : null
   alert_log_group_name  = local.workload_enabled ? "/aws/lambda/${var.workload.alert_function_name}" : null
   retrain_input_uri     = local.workload_enabled ? "s3://${var.workload.data_bucket_name}/data/train/" : null
+  warehouse             = local.workload_enabled ? var.workload.pipeline.training_data.warehouse : null
+
+  # workload.serving: null when the account serves no endpoints.
+  serving         = try(var.workload.serving, null)
+  serving_enabled = local.serving != null
+  # The refresh function (and its log group) exists only for an account with a multi-model endpoint.
+  refresh_log_group_name = local.serving_enabled ? (
+    anytrue([for endpoint in local.serving.endpoints : endpoint.mode == "multi-model"]) ? "/aws/lambda/${local.serving.refresh_function_name}" : null
+  ) : null
+  capture_lifecycle_rules = local.serving_enabled ? [{
+    id                                     = "expire-endpoint-capture"
+    prefix                                 = "${local.serving.data_capture.prefix}/"
+    expiration_days                        = local.serving.data_capture.retention_days
+    noncurrent_version_expiration_days     = 1
+    abort_incomplete_multipart_upload_days = 1
+  }] : []
 }
 
 # ---------------------------------------------------------------- registry account
@@ -35,6 +53,20 @@ module "registry_kms" {
   account_id                     = local.account_id
   region                         = var.aws_region
   cross_account_user_account_ids = [var.accounts.dev, var.accounts.prod]
+}
+
+# Both workload accounts always receive the group's state changes; an account without a multi-model endpoint
+# has no rule matching them, and EventBridge drops what no rule matches.
+module "model_package_events" {
+  source = "./modules/model-package-events"
+  count  = local.is_registry ? 1 : 0
+
+  account_id               = local.account_id
+  region                   = var.aws_region
+  model_package_group_name = var.model_registry.model_package_group_name
+  target_account_ids       = [var.accounts.dev, var.accounts.prod]
+  rule_name                = "${var.project_name}-model-package-state-to-workloads"
+  role_name                = "${var.project_name}-model-package-events-forwarder"
 }
 
 module "model_registry" {
@@ -70,6 +102,7 @@ module "workload_kms" {
   cloudwatch_log_group_names = compact([
     local.lambda_log_group_name,
     local.alert_log_group_name,
+    local.refresh_log_group_name,
     local.jenkins_enabled ? var.jenkins.log_group_name : null,
   ])
 }
@@ -81,11 +114,11 @@ module "data_bucket" {
 
   bucket_name = var.workload.data_bucket_name
   kms_key_arn = module.workload_kms[0].key_arn
-  lifecycle_rules = [{
+  lifecycle_rules = concat([{
     id                                     = "expire-noncurrent-versions"
     noncurrent_version_expiration_days     = 90
     abort_incomplete_multipart_upload_days = 7
-  }]
+  }], local.capture_lifecycle_rules)
 }
 
 module "iam" {
@@ -108,6 +141,16 @@ module "iam" {
   latest_model_function_name    = var.workload.latest_model_function_name
   lambda_log_group_name         = local.lambda_log_group_name
   permissions_boundary_name     = "${var.project_name}-${var.environment}-workload-boundary"
+  warehouse_secret_name         = local.warehouse == null ? null : local.warehouse.secret_name
+}
+
+module "warehouse_secret" {
+  source = "./modules/warehouse-secret"
+  count  = local.warehouse == null ? 0 : 1
+
+  secret_name     = local.warehouse.secret_name
+  kms_key_arn     = module.workload_kms[0].key_arn
+  reader_role_arn = module.iam[0].sagemaker_execution_role_arn
 }
 
 module "notifications" {
@@ -167,6 +210,33 @@ module "lambda" {
   kms_key_arn             = module.workload_kms[0].key_arn
   model_package_group_arn = local.model_package_group_arn
   log_group_name          = local.lambda_log_group_name
+}
+
+module "serving" {
+  source = "./modules/serving"
+  count  = local.serving_enabled ? 1 : 0
+
+  environment              = var.environment
+  account_id               = local.account_id
+  registry_account_id      = var.accounts.registry
+  region                   = var.aws_region
+  model_package_group_name = var.model_registry.model_package_group_name
+  artifacts_bucket_name    = var.model_registry.artifacts_bucket_name
+  registry_kms_alias       = var.model_registry.kms_alias
+  data_bucket_name         = var.workload.data_bucket_name
+  kms_key_arn              = module.workload_kms[0].key_arn
+  execution_role_name      = local.serving.execution_role_name
+  refresh_function_name    = local.serving.refresh_function_name
+  refresh_role_name        = local.serving.refresh_role_name
+  models_prefix            = local.serving.models_prefix
+  capture_prefix           = local.serving.data_capture.prefix
+  capture_sampling_percent = local.serving.data_capture.sampling_percent
+  endpoints                = local.serving.endpoints
+  alert_topic_arn          = module.notifications[0].topic_arn
+  rule_name_prefix         = var.project_name
+  zip_path                 = var.lambda_zip_path
+  permissions_boundary_arn = module.iam[0].permissions_boundary_arn
+  tags                     = { Component = "serving" }
 }
 
 # ---------------------------------------------------------------- Jenkins (dev, prod)

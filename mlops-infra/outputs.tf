@@ -64,3 +64,23 @@ output "jenkins_log_group_name" {
   description = "Name of the KMS-encrypted jenkins-log CloudWatch log group (dev and prod)."
   value       = one(module.jenkins[*].log_group_name)
 }
+
+output "model_package_events_rule_arn" {
+  description = "ARN of the rule forwarding the central group's state changes to the dev and prod default buses (registry account only)."
+  value       = one(module.model_package_events[*].rule_arn)
+}
+
+output "endpoint_execution_role_arn" {
+  description = "ARN of the role the SageMaker endpoints run with (dev and prod with workload.serving)."
+  value       = one(module.serving[*].execution_role_arn)
+}
+
+output "endpoint_alarm_names" {
+  description = "Per endpoint, its auto-rollback alarm names [invocation 5xx errors, model latency] (dev and prod with workload.serving)."
+  value       = one(module.serving[*].alarm_names)
+}
+
+output "endpoint_refresh_function_arn" {
+  description = "ARN of the multi-model endpoint refresh function (dev and prod with a multi-model endpoint)."
+  value       = one(module.serving[*].refresh_function_arn)
+}

@@ -116,7 +116,7 @@ variable "model_registry" {
 }
 
 variable "workload" {
-  description = "The workload account's resources (dev and prod): data bucket, KMS key, pipelines, roles, alert topic and inference schedule. null for the registry account."
+  description = "The workload account's resources (dev and prod): data bucket, KMS key, pipelines, roles, alert topic, inference schedule and serving (endpoint execution role, data capture, per-endpoint scaling, deployment guardrails and alarms, the multi-model refresh function; null: no endpoints). null for the registry account."
   type = object({
     data_bucket_name              = string
     kms_alias                     = string
@@ -144,7 +144,50 @@ variable "workload" {
       model_approval_status     = string
       drift_check_engine        = string
       allow_auto_approval       = optional(bool, false)
+      training_data = optional(object({
+        source = string
+        warehouse = optional(object({
+          secret_name        = string
+          table              = string
+          start_date         = string
+          end_date           = string
+          subnet_ids         = optional(list(string), [])
+          security_group_ids = optional(list(string), [])
+        }))
+      }), { source = "s3" })
     })
+    serving = optional(object({
+      execution_role_name   = string
+      refresh_function_name = string
+      refresh_role_name     = string
+      models_prefix         = string
+      data_capture = object({
+        prefix           = string
+        sampling_percent = number
+        retention_days   = number
+      })
+      endpoints = list(object({
+        name                   = string
+        mode                   = string
+        instance_type          = string
+        initial_instance_count = number
+        autoscaling = object({
+          enabled                         = optional(bool, false)
+          min_capacity                    = number
+          max_capacity                    = number
+          target_invocations_per_instance = number
+        })
+        deployment = object({
+          strategy              = string
+          traffic_step_percent  = optional(number)
+          wait_interval_seconds = number
+        })
+        alarms = object({
+          invocation_5xx_errors = number
+          model_latency_ms      = number
+        })
+      }))
+    }))
   })
   default = null
 
@@ -251,6 +294,137 @@ variable "workload" {
   validation {
     condition     = var.workload == null ? true : contains(["model-monitor", "processing"], var.workload.pipeline.drift_check_engine)
     error_message = "workload.pipeline.drift_check_engine must be model-monitor (accounts that already use SageMaker Model Monitor) or processing (no Model Monitor container; closed to new customers on 2026-07-30)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : contains(["s3", "warehouse"], var.workload.pipeline.training_data.source)
+    error_message = "workload.pipeline.training_data.source must be s3 (CSV files in the data bucket) or warehouse (a query on the SQL warehouse)."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.workload.pipeline.training_data.source != "warehouse" || var.workload.pipeline.training_data.warehouse != null
+    error_message = "workload.pipeline.training_data.warehouse is missing: the warehouse source needs its secret_name, table, start_date and end_date."
+  }
+
+  validation {
+    condition = try(var.workload.pipeline.training_data.warehouse, null) == null ? true : (
+      can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.workload.pipeline.training_data.warehouse.secret_name)) &&
+      can(regex("^[A-Za-z_][A-Za-z0-9_]{0,62}([.][A-Za-z_][A-Za-z0-9_]{0,62})?$", var.workload.pipeline.training_data.warehouse.table)) &&
+      alltrue([for day in [var.workload.pipeline.training_data.warehouse.start_date, var.workload.pipeline.training_data.warehouse.end_date] : can(formatdate("YYYY-MM-DD", "${day}T00:00:00Z"))]) &&
+      (length(var.workload.pipeline.training_data.warehouse.subnet_ids) > 0) == (length(var.workload.pipeline.training_data.warehouse.security_group_ids) > 0)
+    )
+    error_message = "workload.pipeline.training_data.warehouse needs a Secrets Manager secret_name (1-512 of A-Z a-z 0-9 / _ + = . @ -), a table name (optionally schema-qualified), start_date and end_date written YYYY-MM-DD, and subnet_ids and security_group_ids both set or both empty."
+  }
+
+  # workload.serving: the same checks as pipelines/config.py's _parse_serving and _parse_endpoint.
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for name in [var.workload.serving.execution_role_name, var.workload.serving.refresh_role_name] :
+      can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name))
+    ])
+    error_message = "workload.serving.execution_role_name and workload.serving.refresh_role_name must be IAM role names: 1-64 of A-Z a-z 0-9 + = , . @ _ -."
+  }
+
+  validation {
+    condition     = try(var.workload.serving, null) == null ? true : can(regex("^[a-zA-Z0-9_-]{1,64}$", var.workload.serving.refresh_function_name))
+    error_message = "workload.serving.refresh_function_name must be a Lambda function name: 1-64 letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for prefix in [var.workload.serving.models_prefix, var.workload.serving.data_capture.prefix] :
+      can(regex("^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$", prefix))
+    ])
+    error_message = "workload.serving.models_prefix and workload.serving.data_capture.prefix must be S3 key prefixes such as endpoint-capture (no leading or trailing '/')."
+  }
+
+  validation {
+    condition     = try(var.workload.serving, null) == null ? true : var.workload.serving.data_capture.sampling_percent >= 0 && var.workload.serving.data_capture.sampling_percent <= 100 && floor(var.workload.serving.data_capture.sampling_percent) == var.workload.serving.data_capture.sampling_percent
+    error_message = "workload.serving.data_capture.sampling_percent must be a whole number between 0 and 100."
+  }
+
+  validation {
+    condition     = try(var.workload.serving, null) == null ? true : var.workload.serving.data_capture.retention_days >= 1 && floor(var.workload.serving.data_capture.retention_days) == var.workload.serving.data_capture.retention_days
+    error_message = "workload.serving.data_capture.retention_days must be a whole number of days, at least 1 (captured requests are deleted after it)."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", endpoint.name))
+    ])
+    error_message = "workload.serving.endpoints[].name must be a SageMaker endpoint name: 1-63 letters, digits and single hyphens, starting with a letter or digit."
+  }
+
+  validation {
+    condition     = try(var.workload.serving, null) == null ? true : length(distinct([for endpoint in var.workload.serving.endpoints : endpoint.name])) == length(var.workload.serving.endpoints)
+    error_message = "workload.serving.endpoints names an endpoint twice: endpoint names are unique in an account."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints : contains(["single-model", "multi-model"], endpoint.mode)
+    ])
+    error_message = "workload.serving.endpoints[].mode must be one of single-model, multi-model."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints : can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", endpoint.instance_type))
+    ])
+    error_message = "workload.serving.endpoints[].instance_type must be a SageMaker instance type such as ml.m5.large."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue(flatten([
+      for endpoint in var.workload.serving.endpoints : [
+        for count in [endpoint.initial_instance_count, endpoint.autoscaling.min_capacity, endpoint.autoscaling.max_capacity, endpoint.autoscaling.target_invocations_per_instance] :
+        count >= 1 && floor(count) == count
+      ]
+    ]))
+    error_message = "workload.serving.endpoints[].initial_instance_count, autoscaling.min_capacity, autoscaling.max_capacity and autoscaling.target_invocations_per_instance must be whole numbers greater than 0."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints :
+      endpoint.autoscaling.min_capacity <= endpoint.initial_instance_count && endpoint.initial_instance_count <= endpoint.autoscaling.max_capacity
+    ])
+    error_message = "workload.serving.endpoints[].initial_instance_count must lie between autoscaling.min_capacity and autoscaling.max_capacity."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints : contains(["all-at-once", "canary", "linear"], endpoint.deployment.strategy)
+    ])
+    error_message = "workload.serving.endpoints[].deployment.strategy must be one of all-at-once, canary, linear."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints : endpoint.deployment.strategy == "all-at-once" ? endpoint.deployment.traffic_step_percent == null : (
+        endpoint.deployment.traffic_step_percent == null ? false : (
+          endpoint.deployment.traffic_step_percent >= 1 && endpoint.deployment.traffic_step_percent <= 99 && floor(endpoint.deployment.traffic_step_percent) == endpoint.deployment.traffic_step_percent
+        )
+      )
+    ])
+    error_message = "workload.serving.endpoints[].deployment.traffic_step_percent must be null for the all-at-once strategy (it shifts all traffic in one step), and a whole number between 1 and 99 for canary and linear."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue([
+      for endpoint in var.workload.serving.endpoints :
+      endpoint.deployment.wait_interval_seconds >= 0 && endpoint.deployment.wait_interval_seconds <= 3600 && floor(endpoint.deployment.wait_interval_seconds) == endpoint.deployment.wait_interval_seconds
+    ])
+    error_message = "workload.serving.endpoints[].deployment.wait_interval_seconds must be a whole number between 0 and 3600."
+  }
+
+  validation {
+    condition = try(var.workload.serving, null) == null ? true : alltrue(flatten([
+      for endpoint in var.workload.serving.endpoints : [
+        for threshold in [endpoint.alarms.invocation_5xx_errors, endpoint.alarms.model_latency_ms] : threshold >= 1 && floor(threshold) == threshold
+      ]
+    ]))
+    error_message = "workload.serving.endpoints[].alarms.invocation_5xx_errors and alarms.model_latency_ms must be whole numbers greater than 0."
   }
 }
 

@@ -7,6 +7,7 @@ caught by whichever tool reads it first, and every error names the file and the 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import json
@@ -60,6 +61,14 @@ ENDPOINT_MODES = (SINGLE_MODEL, MULTI_MODEL)
 # How UpdateEndpoint shifts traffic to the new fleet (BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type).
 DEPLOYMENT_STRATEGIES = {"all-at-once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}
 S3_PREFIX = re.compile(r"[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*", re.ASCII)
+# Where the train pipeline reads its data: CSV files in the data bucket, or a query on the SQL warehouse.
+S3_SOURCE, WAREHOUSE_SOURCE = "s3", "warehouse"
+TRAINING_DATA_SOURCES = (S3_SOURCE, WAREHOUSE_SOURCE)
+SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}", re.ASCII)
+SQL_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?", re.ASCII)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}", re.ASCII)
+SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}", re.ASCII)
 
 
 _WARNED: set[tuple[Path, str]] = set()
@@ -185,6 +194,26 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Warehouse:
+    """The SQL warehouse the train pipeline can read: the connection secret Terraform creates (its value, JSON
+    with host, port, dbname, username, password, is put by the warehouse's owner), the table, the default date
+    window of DataStartDate/DataEndDate, and the VPC the extract job runs in (empty: no VpcConfig)."""
+
+    secret_name: str
+    table: str
+    start_date: str
+    end_date: str
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    source: str = S3_SOURCE
+    warehouse: Warehouse | None = None
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     processing_instance_type: str
     processing_instance_count: int
@@ -196,6 +225,7 @@ class PipelineSettings:
     drift_check_engine: str
     allow_auto_approval: bool = False
     """Dev only: lets a run register a version other than PendingManualApproval (prod may never set it)."""
+    training_data: TrainingData = TrainingData()
 
 
 @dataclass(frozen=True)
@@ -221,6 +251,9 @@ class EndpointSettings:
     """Invocation5XXErrors per minute at which the errors alarm goes to ALARM."""
     latency_alarm_threshold_ms: int
     """Average ModelLatency per minute, in milliseconds, at which the latency alarm goes to ALARM."""
+    autoscaling_enabled: bool = False
+    """Whether Terraform registers the variant with Application Auto Scaling. AWS registers only a variant of an
+    existing endpoint, so it is switched on once deploy-endpoint has created the endpoint."""
 
     variant_name = "AllTraffic"
     """Every config of an endpoint keeps one variant name: blue/green deployments require the same name."""
@@ -576,6 +609,7 @@ def _parse_workload(fields: _Fields, name_hint: str, bucket_hint: str) -> Worklo
             model_approval_status=pipeline_fields.choice("model_approval_status", APPROVAL_STATUSES),
             drift_check_engine=pipeline_fields.choice("drift_check_engine", DRIFT_CHECK_ENGINES),
             allow_auto_approval=pipeline_fields.get("allow_auto_approval", bool, default=False, optional=True),
+            training_data=_parse_training_data(pipeline_fields),
         ),
         serving=_parse_serving(serving_fields, name_hint) if serving_fields is not None else None,
     )
@@ -649,7 +683,57 @@ def _parse_endpoint(fields: _Fields, name_hint: str) -> EndpointSettings:
         wait_interval_seconds=wait,
         error_alarm_threshold=alarms.positive("invocation_5xx_errors"),
         latency_alarm_threshold_ms=alarms.positive("model_latency_ms"),
+        autoscaling_enabled=autoscaling.get("enabled", bool, default=False, optional=True),
     )
+
+
+def _parse_training_data(pipeline_fields: _Fields) -> TrainingData:
+    """`workload.pipeline.training_data` (optional: CSV files in the data bucket)."""
+    if pipeline_fields.data.get("training_data") is None:
+        pipeline_fields.known.add("training_data")
+        return TrainingData()
+    fields = pipeline_fields.child("training_data")
+    source = fields.choice("source", TRAINING_DATA_SOURCES)
+    warehouse_fields = fields.child("warehouse", optional=True) if "warehouse" in fields.data else None
+    if warehouse_fields is None:
+        fields.known.add("warehouse")
+        if source == WAREHOUSE_SOURCE:
+            raise fields._fail("warehouse", "is missing: the warehouse source needs its secret_name, table, "
+                                            "start_date and end_date")
+        return TrainingData(source)
+    dates = {}
+    for key in ("start_date", "end_date"):
+        text = warehouse_fields.get(key, str, ISO_DATE, "use a date written YYYY-MM-DD")
+        try:
+            dates[key] = datetime.date.fromisoformat(text)
+        except ValueError:
+            raise warehouse_fields._fail(key, f"has invalid value {text!r}: not a calendar date") from None
+    if dates["start_date"] > dates["end_date"]:
+        raise warehouse_fields._fail("end_date", "must not be before start_date (the default window would be empty)")
+    network = {key: _id_list(warehouse_fields, key, pattern) for key, pattern in
+               (("subnet_ids", SUBNET_ID), ("security_group_ids", SECURITY_GROUP_ID))}
+    if bool(network["subnet_ids"]) != bool(network["security_group_ids"]):
+        raise warehouse_fields._fail("subnet_ids", "and security_group_ids must both be set (the extract job runs in "
+                                                   "that VPC) or both be empty")
+    return TrainingData(source, Warehouse(
+        secret_name=warehouse_fields.get("secret_name", str, SECRET_NAME,
+                                         "Secrets Manager names are 1-512 of [A-Za-z0-9/_+=.@-]"),
+        table=warehouse_fields.get("table", str, SQL_TABLE, "use a table name, optionally schema-qualified "
+                                                             "(letters, digits, '_')"),
+        start_date=dates["start_date"].isoformat(), end_date=dates["end_date"].isoformat(), **network))
+
+
+def _id_list(fields: _Fields, key: str, pattern: re.Pattern) -> tuple[str, ...]:
+    """A list of ids, possibly empty (missing reads as empty)."""
+    fields.known.add(key)
+    values = fields.data.get(key) or []
+    if not isinstance(values, list):
+        raise fields._fail(key, f"must be a list of strings, got {json.dumps(values)}")
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise fields._fail(f"{key}[{index}]", f"has invalid value {json.dumps(value)}: use ids such as "
+                                                  f"{pattern.pattern.split('-')[0]}-0123456789abcdef0")
+    return tuple(values)
 
 
 def _check_approval(path: Path, environment: str, settings: PipelineSettings) -> None:

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import hashlib
 import importlib
 import inspect
+import io
 import json
 import logging
+import tarfile
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -56,6 +59,12 @@ class CodeAsset:
 
     path: Path
     s3_uri: str
+    content: bytes | None = None
+    """The bytes to upload when they are built from `path` (a source_dir's archive), not the file itself."""
+
+    @property
+    def body(self) -> bytes:
+        return self.content if self.content is not None else self.path.read_bytes()
 
     @property
     def bucket(self) -> str:
@@ -66,10 +75,24 @@ class CodeAsset:
         return s3_uri.split(self.s3_uri)[1]
 
 
-def code_asset(config: EnvConfig, path: Path) -> CodeAsset:
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def code_asset(config: EnvConfig, path: Path, name: str | None = None, content: bytes | None = None) -> CodeAsset:
+    body = Path(path).read_bytes() if content is None else content
+    digest = hashlib.sha256(body).hexdigest()
     bucket = config.require_workload().data_bucket_name
-    return CodeAsset(Path(path), s3_uri.join(bucket, "code", digest, Path(path).name))
+    return CodeAsset(Path(path), s3_uri.join(bucket, "code", digest, name or Path(path).name), content)
+
+
+def source_dir_asset(config: EnvConfig, directory: Path) -> CodeAsset:
+    """A folder as the `sourcedir.tar.gz` a FrameworkProcessor unpacks, byte-identical for the same files
+    (sorted names, no owners or times): uploaded content-addressed like a script, so the SDK uploads nothing."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, \
+            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(p for p in Path(directory).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            info = tarfile.TarInfo(path.relative_to(directory).as_posix())
+            info.size, info.mode = path.stat().st_size, 0o644
+            tar.addfile(info, io.BytesIO(path.read_bytes()))
+    return code_asset(config, Path(directory), "sourcedir.tar.gz", buffer.getvalue())
 
 
 class RefusingClient:

@@ -252,7 +252,7 @@ def upload_code(session, config: EnvConfig, assets) -> None:
     stored without a checksum) is never trusted: it is replaced, and the replacement logged."""
     s3 = session.client("s3")
     for asset in assets:
-        body = asset.path.read_bytes()
+        body = asset.body
         digest = hashlib.sha256(body).digest()
         stored = stored_sha256(s3, asset.bucket, asset.key)
         if stored == base64.b64encode(digest).decode():

@@ -24,13 +24,13 @@ run "dev_gets_the_workload_modules_and_the_jenkins_role" {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
       length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1, length(module.alerts) == 1,
-      length(module.jenkins) == 1,
+      length(module.jenkins) == 1, length(module.warehouse_secret) == 1, length(module.serving) == 1,
     ])
-    error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers, Lambda and the Jenkins role"
+    error_message = "dev must get the workload key, data bucket, roles, alert topic, pipeline triggers, Lambda, the warehouse secret, serving and the Jenkins role"
   }
 
   assert {
-    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0
+    condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0 && length(module.model_package_events) == 0
     error_message = "dev must not get the registry modules"
   }
 

@@ -41,7 +41,7 @@ run "prod_gets_the_workload_modules_and_jenkins" {
     condition = alltrue([
       length(module.workload_kms) == 1, length(module.data_bucket) == 1, length(module.iam) == 1,
       length(module.notifications) == 1, length(module.pipeline_triggers) == 1, length(module.lambda) == 1, length(module.alerts) == 1,
-      length(module.jenkins) == 1,
+      length(module.jenkins) == 1, length(module.warehouse_secret) == 1, length(module.serving) == 1,
     ])
     error_message = "prod must get every workload module and the Jenkins role with its log group"
   }

@@ -38,15 +38,15 @@ run "registry_gets_the_registry_modules_only" {
   }
 
   assert {
-    condition     = length(module.registry_kms) == 1 && length(module.model_registry) == 1
-    error_message = "the registry account must get the registry key and the model registry"
+    condition     = length(module.registry_kms) == 1 && length(module.model_registry) == 1 && length(module.model_package_events) == 1
+    error_message = "the registry account must get the registry key, the model registry and the rule forwarding its state changes"
   }
 
   assert {
     condition = alltrue([
       length(module.workload_kms) == 0, length(module.data_bucket) == 0, length(module.iam) == 0,
       length(module.notifications) == 0, length(module.pipeline_triggers) == 0, length(module.lambda) == 0, length(module.alerts) == 0,
-      length(module.jenkins) == 0,
+      length(module.jenkins) == 0, length(module.warehouse_secret) == 0, length(module.serving) == 0,
     ])
     error_message = "the registry account must get no workload or Jenkins module"
   }
@@ -257,5 +257,47 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
   assert {
     condition     = aws_sagemaker_model_package_group.this.model_package_group_name == var.model_registry.model_package_group_name
     error_message = "the model package group must be named as in the tfvars"
+  }
+}
+
+run "state_changes_of_the_group_are_forwarded_to_dev_and_prod" {
+  command = plan
+
+  module {
+    source = "./modules/model-package-events"
+  }
+
+  # The values the root passes.
+  variables {
+    account_id               = var.accounts.registry
+    region                   = var.aws_region
+    model_package_group_name = var.model_registry.model_package_group_name
+    target_account_ids       = [var.accounts.dev, var.accounts.prod]
+    rule_name                = "${var.project_name}-model-package-state-to-workloads"
+    role_name                = "${var.project_name}-model-package-events-forwarder"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.this.event_pattern) == {
+      source      = ["aws.sagemaker"]
+      detail-type = ["SageMaker Model Package State Change"]
+      detail      = { ModelPackageGroupName = [var.model_registry.model_package_group_name] }
+    }
+    error_message = "the rule matches the state changes of the central group only"
+  }
+
+  assert {
+    condition = toset([for target in aws_cloudwatch_event_target.this : target.arn]) == toset([
+      for account in [var.accounts.dev, var.accounts.prod] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"
+    ])
+    error_message = "the targets are the dev and prod default event buses"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : { action = s.Action, resource = toset(flatten([s.Resource])) }] == [{
+      action   = "events:PutEvents"
+      resource = toset([for account in [var.accounts.dev, var.accounts.prod] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"])
+    }] && jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "events.amazonaws.com"
+    error_message = "EventBridge's role may put events on exactly the dev and prod default buses, and nothing else"
   }
 }

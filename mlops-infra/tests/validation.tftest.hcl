@@ -384,6 +384,50 @@ run "unknown_drift_check_engine" {
   expect_failures = [var.workload]
 }
 
+run "unknown_training_data_source" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = merge(var.workload.pipeline.training_data, { source = "lake" }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "warehouse_source_without_a_warehouse" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = { source = "warehouse" } }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "warehouse_date_that_is_no_date" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { pipeline = merge(var.workload.pipeline, { training_data = merge(var.workload.pipeline.training_data, {
+      warehouse = merge(var.workload.pipeline.training_data.warehouse, { start_date = "2024-01-01' OR '1'='1" })
+    }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
 run "alert_function_name_with_space" {
   command = plan
 
@@ -749,4 +793,130 @@ run "lambda_zip_missing_in_a_workload_account" {
   }
 
   expect_failures = [var.lambda_zip_path]
+}
+
+# workload.serving: a few fields of the endpoints and of data capture, as pipelines/config.py checks them.
+
+run "serving_endpoint_mode_unknown" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { mode = "serverless" })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_traffic_step_for_all_at_once" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { deployment = { strategy = "all-at-once", traffic_step_percent = 10, wait_interval_seconds = 0 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_canary_without_traffic_step" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { deployment = { strategy = "canary", traffic_step_percent = null, wait_interval_seconds = 300 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_initial_count_above_max_capacity" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { initial_instance_count = var.workload.serving.endpoints[0].autoscaling.max_capacity + 1 })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_latency_threshold_zero" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [merge(var.workload.serving.endpoints[0], { alarms = { invocation_5xx_errors = 1, model_latency_ms = 0 } })]
+    }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_capture_sampling_above_100" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, { data_capture = merge(var.workload.serving.data_capture, { sampling_percent = 150 }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_capture_prefix_with_leading_slash" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, { data_capture = merge(var.workload.serving.data_capture, { prefix = "/endpoint-capture" }) }) })
+  }
+
+  expect_failures = [var.workload]
+}
+
+run "serving_endpoint_named_twice" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    workload = merge(var.workload, { serving = merge(var.workload.serving, {
+      endpoints = [var.workload.serving.endpoints[0], var.workload.serving.endpoints[0]]
+    }) })
+  }
+
+  expect_failures = [var.workload]
 }

@@ -171,6 +171,7 @@ run "roles_are_least_privilege" {
     latest_model_function_name = var.workload.latest_model_function_name
     lambda_log_group_name      = "/aws/lambda/${var.workload.latest_model_function_name}"
     permissions_boundary_name  = "${var.project_name}-${var.environment}-workload-boundary"
+    warehouse_secret_name      = var.workload.pipeline.training_data.warehouse.secret_name
   }
 
   # The policy's ARN is known after apply only: a stand-in, which the roles must name.
@@ -208,6 +209,16 @@ run "roles_are_least_privilege" {
       ]
     ]))
     error_message = "the boundary must allow every action the workload roles' policies use (or the roles would silently lose it)"
+  }
+
+  assert {
+    condition = alltrue([
+      for action in [
+        "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+        "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:AddTags", "s3:DeleteObject", "events:PutEvents",
+      ] : anytrue([for b in jsondecode(aws_iam_policy.boundary.policy).Statement : contains(flatten([b.Action]), action)]) != (action == "events:PutEvents")
+    ])
+    error_message = "the boundary must allow what the serving roles do (models, endpoint configs, endpoint updates, removing served models), and no events:PutEvents"
   }
 
   assert {
@@ -278,6 +289,54 @@ run "roles_are_least_privilege" {
       contains(flatten([s.Action]), "s3:PutObject") && s.Resource == "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/${var.environment}/*"
     ])
     error_message = "the execution role must write central artifacts under its own environment prefix"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role_policy.sagemaker_execution.policy).Statement : [s.Effect, s.Action, s.Resource]
+      if length([for action in flatten([s.Action]) : action if startswith(action, "secretsmanager:")]) > 0
+      ] == [["Allow", "secretsmanager:GetSecretValue",
+    "arn:aws:secretsmanager:${var.aws_region}:${var.accounts[var.environment]}:secret:${var.workload.pipeline.training_data.warehouse.secret_name}-??????"]]
+    error_message = "the execution role may read the warehouse secret and no other secret"
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_policy.boundary.policy).Statement : s.Resource
+      if contains(flatten([s.Action]), "secretsmanager:GetSecretValue")
+    ] == ["arn:aws:secretsmanager:${var.aws_region}:${var.accounts[var.environment]}:secret:${var.workload.pipeline.training_data.warehouse.secret_name}-??????"]
+    error_message = "the permissions boundary must allow reading the warehouse secret alone"
+  }
+}
+
+run "warehouse_secret_is_readable_by_the_pipeline_role_alone" {
+  command = plan
+
+  module {
+    source = "./modules/warehouse-secret"
+  }
+
+  variables {
+    secret_name     = var.workload.pipeline.training_data.warehouse.secret_name
+    kms_key_arn     = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    reader_role_arn = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.sagemaker_execution_role_name}"
+  }
+
+  assert {
+    condition     = aws_secretsmanager_secret.this.name == var.workload.pipeline.training_data.warehouse.secret_name && aws_secretsmanager_secret.this.kms_key_id == "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    error_message = "the secret must carry the tfvars name and be encrypted with the workload key"
+  }
+
+  assert {
+    condition = jsondecode(data.aws_iam_policy_document.this.json).Statement == [{
+      Sid       = "OnlyThePipelineRoleReadsTheValue"
+      Effect    = "Deny"
+      Action    = "secretsmanager:GetSecretValue"
+      Resource  = "*"
+      Principal = { AWS = "*" }
+      Condition = { StringNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.sagemaker_execution_role_name}" } }
+    }] && aws_secretsmanager_secret_policy.this.block_public_policy
+    error_message = "every principal but the SageMaker execution role must be denied the secret's value"
   }
 }
 
@@ -531,5 +590,280 @@ run "latest_model_function" {
   assert {
     condition     = aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn && aws_cloudwatch_log_group.this.retention_in_days == 365 && aws_lambda_function.this.logging_config[0].log_group == var.log_group_name
     error_message = "the function must log to its own encrypted log group with retention"
+  }
+}
+
+# The serving module with the values the root passes; the first endpoint's autoscaling is switched on to plan
+# its target and policy (the tfvars keep it off until deploy-endpoint created the endpoint).
+run "serving_alarms_scaling_and_least_privilege" {
+  command = plan
+
+  module {
+    source = "./modules/serving"
+  }
+
+  variables {
+    environment              = var.environment
+    account_id               = var.accounts[var.environment]
+    registry_account_id      = var.accounts.registry
+    region                   = var.aws_region
+    model_package_group_name = var.model_registry.model_package_group_name
+    artifacts_bucket_name    = var.model_registry.artifacts_bucket_name
+    registry_kms_alias       = var.model_registry.kms_alias
+    data_bucket_name         = var.workload.data_bucket_name
+    kms_key_arn              = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    execution_role_name      = var.workload.serving.execution_role_name
+    refresh_function_name    = var.workload.serving.refresh_function_name
+    refresh_role_name        = var.workload.serving.refresh_role_name
+    models_prefix            = var.workload.serving.models_prefix
+    capture_prefix           = var.workload.serving.data_capture.prefix
+    capture_sampling_percent = var.workload.serving.data_capture.sampling_percent
+    endpoints = [
+      for index, endpoint in var.workload.serving.endpoints :
+      merge(endpoint, { autoscaling = merge(endpoint.autoscaling, { enabled = index == 0 }) })
+    ]
+    alert_topic_arn          = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
+    rule_name_prefix         = var.project_name
+    zip_path                 = var.lambda_zip_path
+    permissions_boundary_arn = "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
+  }
+
+  assert {
+    condition = alltrue([
+      for endpoint in var.endpoints :
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].alarm_name == "${endpoint.name}-invocation-5xx-errors" &&
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].namespace == "AWS/SageMaker" &&
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].metric_name == "Invocation5XXErrors" &&
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].threshold == endpoint.alarms.invocation_5xx_errors &&
+      aws_cloudwatch_metric_alarm.errors[endpoint.name].comparison_operator == "GreaterThanOrEqualToThreshold"
+    ])
+    error_message = "each endpoint's errors alarm is <name>-invocation-5xx-errors: Sum of AWS/SageMaker Invocation5XXErrors at the tfvars threshold"
+  }
+
+  assert {
+    condition = alltrue([
+      for endpoint in var.endpoints :
+      aws_cloudwatch_metric_alarm.latency[endpoint.name].alarm_name == "${endpoint.name}-model-latency" &&
+      aws_cloudwatch_metric_alarm.latency[endpoint.name].metric_name == "ModelLatency" &&
+      aws_cloudwatch_metric_alarm.latency[endpoint.name].statistic == "Average" &&
+      aws_cloudwatch_metric_alarm.latency[endpoint.name].unit == "Microseconds" &&
+      aws_cloudwatch_metric_alarm.latency[endpoint.name].threshold == endpoint.alarms.model_latency_ms * 1000
+    ])
+    error_message = "each endpoint's latency alarm is <name>-model-latency on Average ModelLatency, in microseconds (the tfvars' ms x 1000)"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for alarms in [aws_cloudwatch_metric_alarm.errors, aws_cloudwatch_metric_alarm.latency] : [
+        for name, alarm in alarms :
+        alarm.period == 60 && alarm.evaluation_periods == 1 && alarm.treat_missing_data == "notBreaching" &&
+        alarm.dimensions == tomap({ EndpointName = name, VariantName = "AllTraffic" }) && alarm.alarm_actions == toset([var.alert_topic_arn])
+      ]
+    ]))
+    error_message = "the alarms watch the AllTraffic variant per minute, treat missing data as not breaching and notify the alert topic"
+  }
+
+  assert {
+    condition = length(aws_appautoscaling_target.variant) == 1 && alltrue([
+      for name, target in aws_appautoscaling_target.variant :
+      name == var.endpoints[0].name && target.service_namespace == "sagemaker" &&
+      target.scalable_dimension == "sagemaker:variant:DesiredInstanceCount" && target.resource_id == "endpoint/${name}/variant/AllTraffic" &&
+      target.min_capacity == var.endpoints[0].autoscaling.min_capacity && target.max_capacity == var.endpoints[0].autoscaling.max_capacity
+    ]) && output.scaled_endpoint_names[0] == var.endpoints[0].name && length(output.scaled_endpoint_names) == 1
+    error_message = "only endpoints with autoscaling.enabled get a scalable target: endpoint/<name>/variant/AllTraffic, DesiredInstanceCount, the tfvars' min and max"
+  }
+
+  assert {
+    condition = alltrue([
+      for name, policy in aws_appautoscaling_policy.invocations :
+      policy.policy_type == "TargetTrackingScaling" &&
+      policy.target_tracking_scaling_policy_configuration[0].target_value == var.endpoints[0].autoscaling.target_invocations_per_instance &&
+      policy.target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "SageMakerVariantInvocationsPerInstance"
+    ]) && length(aws_appautoscaling_policy.invocations) == 1
+    error_message = "the scaling policy tracks SageMakerVariantInvocationsPerInstance at the tfvars' target"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role.execution.assume_role_policy).Statement[0].Principal.Service == "sagemaker.amazonaws.com" &&
+      jsondecode(aws_iam_role.execution.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == var.account_id &&
+      aws_iam_role.execution.permissions_boundary == var.permissions_boundary_arn
+    )
+    error_message = "only SageMaker acting for this account may assume the endpoint role, which carries the workload boundary"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in [aws_iam_role_policy.execution.policy, aws_iam_role_policy.refresh[0].policy] : [
+        for s in jsondecode(policy).Statement : [
+          for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*") && !endswith(action, "FullAccess") && (s.Resource != "*" || contains([
+            "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "sagemaker:ListModelPackages", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+          ], action))
+        ]
+      ]
+    ]))
+    error_message = "no wildcard action, and Resource \"*\" only for actions without resource types"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : !contains(flatten([s.Action]), "kms:Decrypt") ? true : (
+        s.Resource == "arn:aws:kms:${var.region}:${var.registry_account_id}:key/*" ? try(s.Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"], "") == var.registry_kms_alias : s.Resource == var.kms_key_arn
+      ) && try(s.Condition.StringEquals["kms:ViaService"], "") == "s3.${var.region}.amazonaws.com"
+    ])
+    error_message = "the endpoint role decrypts with the registry key only by its alias, and with either key only through S3"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : contains(flatten([s.Action]), "s3:PutObject") ? flatten([s.Resource]) : []
+    ])) == toset(["arn:aws:s3:::${var.data_bucket_name}/${var.capture_prefix}/*"])
+    error_message = "the endpoint role may write the capture prefix and nothing else"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.refresh[0].policy).Statement : !contains(flatten([s.Action]), "iam:PassRole") ? true : (
+        s.Sid == "PassTheEndpointRoleToSageMakerOnly" && s.Resource == "arn:aws:iam::${var.account_id}:role/${var.execution_role_name}" &&
+        try(s.Condition.StringEquals["iam:PassedToService"], "") == "sagemaker.amazonaws.com"
+      )
+    ]) && contains([for s in jsondecode(aws_iam_role_policy.refresh[0].policy).Statement : s.Sid], "PassTheEndpointRoleToSageMakerOnly")
+    error_message = "the refresh role may pass the endpoint role, and only it, to SageMaker only"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(aws_iam_role_policy.refresh[0].policy).Statement : contains(flatten([s.Action]), "sagemaker:UpdateEndpoint") ? flatten([s.Resource]) : []
+      ])) == toset([
+      for endpoint in var.endpoints : "arn:aws:sagemaker:${var.region}:${var.account_id}:endpoint/${lower(endpoint.name)}" if endpoint.mode == "multi-model"
+    ])
+    error_message = "the refresh role may update the multi-model endpoints only"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(aws_iam_role_policy.refresh[0].policy).Statement : contains(flatten([s.Action]), "s3:PutObject") ? flatten([s.Resource]) : []
+    ])) == toset(["arn:aws:s3:::${var.data_bucket_name}/${var.models_prefix}/*"])
+    error_message = "the refresh role may write the models prefix and nothing else"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.refresh[0].function_name == var.refresh_function_name &&
+      aws_lambda_function.refresh[0].handler == "endpoint_refresh.handler" &&
+      aws_lambda_function.refresh[0].source_code_hash == filebase64sha256(var.zip_path) &&
+      aws_lambda_function.refresh[0].kms_key_arn == var.kms_key_arn &&
+      toset(keys(aws_lambda_function.refresh[0].environment[0].variables)) == toset(["REFRESH_SETTINGS"])
+    )
+    error_message = "the refresh function runs endpoint_refresh.handler from the project's zip, with one variable REFRESH_SETTINGS, encrypted with the workload key"
+  }
+
+  assert {
+    # Compared as JSON: the decoded settings and the expected object differ only in their Terraform types.
+    condition = jsondecode(aws_lambda_function.refresh[0].environment[0].variables.REFRESH_SETTINGS) == jsondecode(jsonencode({
+      model_package_group_arn  = "arn:aws:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${var.model_package_group_name}"
+      models_s3_uri            = "s3://${var.data_bucket_name}/${var.models_prefix}"
+      kms_key_arn              = var.kms_key_arn
+      execution_role_arn       = "arn:aws:iam::${var.account_id}:role/${var.execution_role_name}"
+      capture_s3_uri           = "s3://${var.data_bucket_name}/${var.capture_prefix}"
+      capture_sampling_percent = var.capture_sampling_percent
+      endpoints = [for endpoint in var.endpoints : {
+        name                   = endpoint.name
+        instance_type          = endpoint.instance_type
+        initial_instance_count = endpoint.initial_instance_count
+        deployment_strategy    = endpoint.deployment.strategy
+        traffic_step_percent   = endpoint.deployment.traffic_step_percent
+        wait_interval_seconds  = endpoint.deployment.wait_interval_seconds
+        alarm_names            = ["${endpoint.name}-invocation-5xx-errors", "${endpoint.name}-model-latency"]
+      } if endpoint.mode == "multi-model"]
+    }))
+    error_message = "REFRESH_SETTINGS must hold exactly the agreed keys, the multi-model endpoints only"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.model_package_state_change[0].event_pattern) == {
+      source      = ["aws.sagemaker"]
+      account     = [var.registry_account_id]
+      detail-type = ["SageMaker Model Package State Change"]
+      detail      = { ModelPackageGroupName = [var.model_package_group_name] }
+    } && aws_cloudwatch_event_permission.registry[0].principal == var.registry_account_id
+    error_message = "the refresh rule matches the group's state changes forwarded by the registry account, whose events the default bus admits"
+  }
+}
+
+run "serving_without_a_multi_model_endpoint_has_no_refresh_function" {
+  command = plan
+
+  module {
+    source = "./modules/serving"
+  }
+
+  variables {
+    environment              = var.environment
+    account_id               = var.accounts[var.environment]
+    registry_account_id      = var.accounts.registry
+    region                   = var.aws_region
+    model_package_group_name = var.model_registry.model_package_group_name
+    artifacts_bucket_name    = var.model_registry.artifacts_bucket_name
+    registry_kms_alias       = var.model_registry.kms_alias
+    data_bucket_name         = var.workload.data_bucket_name
+    kms_key_arn              = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    execution_role_name      = var.workload.serving.execution_role_name
+    refresh_function_name    = var.workload.serving.refresh_function_name
+    refresh_role_name        = var.workload.serving.refresh_role_name
+    models_prefix            = var.workload.serving.models_prefix
+    capture_prefix           = var.workload.serving.data_capture.prefix
+    capture_sampling_percent = var.workload.serving.data_capture.sampling_percent
+    endpoints                = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
+    alert_topic_arn          = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
+    rule_name_prefix         = var.project_name
+    zip_path                 = var.lambda_zip_path
+    permissions_boundary_arn = "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_lambda_function.refresh) == 0, length(aws_iam_role.refresh) == 0, length(aws_cloudwatch_event_rule.model_package_state_change) == 0,
+      length(aws_cloudwatch_event_permission.registry) == 0, length(aws_appautoscaling_target.variant) == 0,
+    ]) && output.refresh_settings == null && length(aws_cloudwatch_metric_alarm.errors) == length(var.endpoints)
+    error_message = "without a multi-model endpoint there is no refresh function, role, rule or bus permission; scaling stays off until enabled"
+  }
+}
+
+run "data_bucket_expires_endpoint_capture_in_its_one_lifecycle_configuration" {
+  command = plan
+
+  module {
+    source = "./modules/secure-bucket"
+  }
+
+  # The rules the root passes when the account serves endpoints.
+  variables {
+    bucket_name = var.workload.data_bucket_name
+    kms_key_arn = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
+    lifecycle_rules = [{
+      id                                     = "expire-noncurrent-versions"
+      noncurrent_version_expiration_days     = 90
+      abort_incomplete_multipart_upload_days = 7
+      }, {
+      id                                     = "expire-endpoint-capture"
+      prefix                                 = "${var.workload.serving.data_capture.prefix}/"
+      expiration_days                        = var.workload.serving.data_capture.retention_days
+      noncurrent_version_expiration_days     = 1
+      abort_incomplete_multipart_upload_days = 1
+    }]
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_lifecycle_configuration.this.rule) == 2 &&
+      aws_s3_bucket_lifecycle_configuration.this.rule[0].id == "expire-noncurrent-versions" &&
+      length(aws_s3_bucket_lifecycle_configuration.this.rule[0].expiration) == 0 &&
+      aws_s3_bucket_lifecycle_configuration.this.rule[1].id == "expire-endpoint-capture" &&
+      aws_s3_bucket_lifecycle_configuration.this.rule[1].filter[0].prefix == "${var.workload.serving.data_capture.prefix}/" &&
+      aws_s3_bucket_lifecycle_configuration.this.rule[1].expiration[0].days == var.workload.serving.data_capture.retention_days
+    )
+    error_message = "captured requests expire after workload.serving.data_capture.retention_days, by a rule of the bucket's one lifecycle configuration"
   }
 }

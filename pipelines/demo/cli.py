@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import DRIFT_CHECK_ENGINES
+from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
 from pipelines.demo.run import DEFAULT_REPORT, DEFAULT_WORK_DIR, run_demo
 
 
@@ -27,6 +27,9 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--drift-check-engine", choices=DRIFT_CHECK_ENGINES,
                         help="run the loop with this drift-check engine in dev and prod (default: what "
                              "environments/*.tfvars.json say); the demo works on copies of those files")
+    result.add_argument("--training-data", choices=TRAINING_DATA_SOURCES,
+                        help="where dev's train pipeline reads its rows (default: what the files say, s3); "
+                             "warehouse starts a local PostgreSQL (Debian's postgresql package) for the run")
     result.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return result
 
@@ -34,5 +37,5 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging(args.verbose)
-    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine),
-                   "mlops-demo")
+    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine,
+                                    args.training_data), "mlops-demo")

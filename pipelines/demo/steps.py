@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pipelines import model_registry
 from pipelines.aws import Target
-from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, EndpointSettings
+from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, WAREHOUSE_SOURCE, EndpointSettings
 from pipelines.demo.context import DemoContext
 from pipelines.demo.deploy import DEPLOY_STAGES, deploy
 from pipelines.demo.executions import (
@@ -91,6 +91,20 @@ def apply_infrastructure(context: DemoContext) -> str:
     return "bootstrapped and applied " + ", ".join(context.account_label(env) for env in environments)
 
 
+def start_warehouse(context: DemoContext) -> str:
+    """`mlops-local db up` for the demo: a PostgreSQL with the UCI data (stopped when the demo ends), its
+    connection in the warehouse secrets Terraform just created."""
+    from pipelines.data.cli import DEFAULT_RAW
+    from pipelines.local.warehouse import TABLE, LocalWarehouse, db_up
+
+    directory = context.work_dir / "warehouse"
+    context.resources.callback(LocalWarehouse(directory).stop)
+    status = db_up(context.require_target(), directory, DEFAULT_RAW, context.environments_dir)
+    connection = status.connection
+    return (f"PostgreSQL at {connection.host}:{connection.port}, table {TABLE} loaded; connection in "
+            + ", ".join(f"{secret.secret_name} ({secret.environment})" for secret in status.secrets))
+
+
 def upsert_dev_pipelines(context: DemoContext) -> str:
     """What the ML engineer runs: `run-pipeline --env dev` uploads the scripts and upserts both pipelines."""
     from pipelines.run_pipeline import RunRequest, run_pipelines
@@ -128,8 +142,12 @@ def _metrics_text(version: ModelVersion) -> str:
 def _record_version(context: DemoContext, execution: FinishedExecution, environment: str) -> ModelVersion:
     """The version the execution's RegisterModel step created, read back from the registry account."""
     _, registered = execution.step_metadata("RegisterModel")
+    parameters = execution.parameters
+    # What the version was trained on: the warehouse window when the pipeline extracted its rows, else the files.
+    training_data = (f"warehouse rows {parameters['DataStartDate']} .. {parameters['DataEndDate']}"
+                     if "DataStartDate" in parameters else parameters.get("InputDataUri", ""))
     version = model_version(context.session("registry"), registered["Arn"], environment, execution.arn,
-                            execution.parameters.get("InputDataUri", ""))
+                            training_data)
     context.facts.versions.append(version)
     return version
 
@@ -473,12 +491,17 @@ def roll_back_endpoint(context: DemoContext) -> str:
             f"{invocations} invocations ({sampling}% sampled)")
 
 
-def demo_steps() -> list[Step[DemoContext]]:
+def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
+    warehouse = [Step("warehouse", "local, dev, prod", "mlops-local db up: PostgreSQL with the UCI data, its "
+                      "connection in the warehouse secrets", start_warehouse)]
+    if training_data != WAREHOUSE_SOURCE:
+        warehouse = []
     return [
         Step("local-stack", "local", "start the local AWS stack (moto with the project's extensions)",
              start_local_stack),
         Step("infrastructure", "registry, dev, prod", "mlops-infra bootstrap + apply of each account, side by side",
              apply_infrastructure),
+        *warehouse,
         Step("data-dev", "dev", "prepare the UCI data set and upload it to dev's data bucket", prepare_data("dev")),
         Step("data-prod", "prod", "upload the same files to prod's data bucket", prepare_data("prod")),
         Step("upsert-dev", "dev", "run-pipeline: upload the scripts, upsert both pipelines in dev",

@@ -8,6 +8,8 @@ The server keeps its state (pipeline execution records) in `.local/state`, so a 
 for the executions of the previous one.
 `env` prints shell lines that point a shell's AWS clients at the stack: `eval "$(mlops-local env)"`.
 `clock advance DURATION` moves the stack's schedule clock forward and prints the schedule rules that fired.
+`db up|down|status`: the SQL warehouse (a real PostgreSQL, data in `.local/warehouse`) the train pipeline
+can read; `up` loads the UCI data and stores the connection in each workload account's warehouse secret.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import sys
 
 from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
 from pipelines.cli_support import configure_logging, run_cli
-from pipelines.errors import LocalStackError
-from pipelines.local import ack
+from pipelines.config import REPO_ROOT
+from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError
+from pipelines.local import ack, warehouse
 from pipelines.local.stack import (
     LocalAwsStack,
     advance_clock,
@@ -131,6 +134,33 @@ def clock_advance(seconds: int) -> int:
     return 0
 
 
+def warehouse_dir():
+    return local_dir() / "warehouse"
+
+
+def db(command: str) -> int:
+    if command == "up":
+        status = warehouse.db_up(Target.running_stack(os.environ), warehouse_dir(),
+                                 REPO_ROOT / "data" / "mammographic_masses.data")
+        connection = status.connection
+        print(f"warehouse running at {connection.host}:{connection.port}/{connection.dbname} "
+              f"(table {warehouse.TABLE}, reader {connection.username}); data: {status.directory}")
+        for secret in status.secrets:
+            print(f"  connection stored in secret {secret.secret_name} ({secret.environment}, {secret.account_id})")
+        return 0
+    if command == "down":
+        stopped = warehouse.db_down(warehouse_dir())
+        print("warehouse stopped" if stopped else "warehouse is not running")
+        return 0
+    status = warehouse.db_status(warehouse_dir())
+    if status.running:
+        connection = status.connection
+        print(f"running at {connection.host}:{connection.port}/{connection.dbname}; data: {status.directory}")
+        return 0
+    print(f"not running (data: {status.directory})")
+    return EXIT_LOCAL_STACK_UNAVAILABLE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -147,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         "advance", help="move the clock forward; every schedule rule due in between fires, once per occurrence")
     advance_parser.add_argument("duration", metavar="DURATION", type=duration_seconds,
                                 help="how far: a whole number and s, m, h or d (e.g. 90s, 15m, 1h, 1d)")
+    db_parser = commands.add_parser("db", help="the local SQL warehouse (PostgreSQL) the train pipeline can read")
+    db_parser.add_argument("db_command", choices=("up", "down", "status"), metavar="up|down|status",
+                           help="up: start, load the data, store the secret (idempotent); down: stop; "
+                                f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
     ack.add_parser(commands)
     return parser
 
@@ -161,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "env": env,
         "clock": lambda: clock_advance(args.duration),
         "ack": lambda: ack.run(args, os.environ),
+        "db": lambda: db(args.db_command),
     }
     return run_cli(commands[args.command], PROG)
 

@@ -180,7 +180,7 @@ def stop_process(pid: int, process: subprocess.Popen | None = None) -> None:
         if process is not None:
             if process.poll() is not None:
                 return
-        elif not _pid_alive(pid):
+        elif not pid_alive(pid):
             return
         time.sleep(0.05)
     log.warning("local stack process %d ignored SIGTERM; killing it", pid)
@@ -190,7 +190,7 @@ def stop_process(pid: int, process: subprocess.Popen | None = None) -> None:
         process.wait()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -206,7 +206,7 @@ def is_stack_server(pid: int) -> bool:
     """True when `pid` is a running local stack server (guards against signalling a recycled pid)."""
     cmdline = Path(f"/proc/{pid}/cmdline")
     try:
-        return _pid_alive(pid) and SERVER_MODULE in cmdline.read_bytes().decode(errors="replace")
+        return pid_alive(pid) and SERVER_MODULE in cmdline.read_bytes().decode(errors="replace")
     except OSError:
         return False
 
@@ -226,7 +226,7 @@ def find_stack_servers(state_dir: Path) -> list[int]:
         if SERVER_MODULE not in arguments or "--state-dir" not in arguments:
             continue
         index = arguments.index("--state-dir") + 1
-        if index < len(arguments) and str(Path(arguments[index]).resolve()) == wanted and _pid_alive(int(entry.name)):
+        if index < len(arguments) and str(Path(arguments[index]).resolve()) == wanted and pid_alive(int(entry.name)):
             found.append(int(entry.name))
     return sorted(found)
 

@@ -12,8 +12,14 @@ Registered model packages go to the CENTRAL model package group (by ARN) and eve
 `<environment>/`, encrypted with the registry key, so prod can use a version trained in dev. Intermediate
 data stays in the workload data bucket under the workload key.
 
+The training data comes from the environment's `workload.pipeline.training_data.source`: `s3`, the CSV files
+under InputDataUri; or `warehouse`, an ExtractTrainingData step first (a FrameworkProcessor on the scikit-learn
+image, psycopg from its requirements.txt) that queries the SQL warehouse for the rows observed between
+DataStartDate and DataEndDate and writes the CSV preprocess reads.
+
 Parameters (names are an interface other components rely on): InputDataUri, ProcessingInstanceType,
-ProcessingInstanceCount, TrainingInstanceType, ModelApprovalStatus, AucScoreThreshold.
+ProcessingInstanceCount, TrainingInstanceType, ModelApprovalStatus, AucScoreThreshold; with the warehouse
+source also DataStartDate, DataEndDate (InputDataUri stays declared, unused: the retraining rule passes it).
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.model_monitor.dataset_format import DatasetFormat
-from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagemaker.network import NetworkConfig
+from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.workflow.check_job_config import CheckJobConfig
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionGreaterThan
@@ -39,8 +47,9 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep
 
-from pipelines.config import MODEL_MONITOR, EnvConfig
+from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig
 from pipelines.definitions import (
+    SKLEARN_VERSION,
     CodeAsset,
     artifacts_uri,
     code_asset,
@@ -50,6 +59,7 @@ from pipelines.definitions import (
     offline_boto3,
     processing_path,
     sklearn_image,
+    source_dir_asset,
     untracked_fit,
     xgboost_image,
 )
@@ -58,7 +68,10 @@ SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 PREPROCESS_SCRIPT = SCRIPTS_DIR / "preprocess.py"
 EVALUATE_SCRIPT = SCRIPTS_DIR / "evaluate.py"
 DATA_QUALITY_SCRIPT = Path(__file__).resolve().parent.parent / "monitoring" / "data_quality.py"
+EXTRACT_SOURCE_DIR = SCRIPTS_DIR / "extract"
+EXTRACT_SCRIPT = "extract.py"
 
+STEP_EXTRACT = "ExtractTrainingData"
 STEP_PREPROCESS = "PreprocessData"
 STEP_TRAIN = "TrainModel"
 STEP_EVALUATE = "EvaluateModel"
@@ -85,7 +98,59 @@ def code_assets(config: EnvConfig) -> list[CodeAsset]:
     scripts = [PREPROCESS_SCRIPT, EVALUATE_SCRIPT]
     if config.require_workload().pipeline.drift_check_engine != MODEL_MONITOR:
         scripts.append(DATA_QUALITY_SCRIPT)
-    return [code_asset(config, script) for script in scripts]
+    return [code_asset(config, script) for script in scripts] + extract_code_assets(config)
+
+
+def extract_code_assets(config: EnvConfig) -> list[CodeAsset]:
+    """The warehouse source's sourcedir.tar.gz and the runproc.sh FrameworkProcessor would upload for it."""
+    if config.require_workload().pipeline.training_data.source != WAREHOUSE_SOURCE:
+        return []
+    processor = _extract_processor(config, None, config.require_workload().pipeline.processing_instance_type)
+    runproc = processor._generate_framework_script(EXTRACT_SCRIPT)
+    return [source_dir_asset(config, EXTRACT_SOURCE_DIR),
+            code_asset(config, EXTRACT_SOURCE_DIR, "runproc.sh", runproc.encode())]
+
+
+def _extract_processor(config: EnvConfig, role, instance_type, session=None) -> FrameworkProcessor:
+    warehouse = config.require_workload().pipeline.training_data.warehouse
+    network = (NetworkConfig(subnets=list(warehouse.subnet_ids), security_group_ids=list(warehouse.security_group_ids))
+               if warehouse.subnet_ids else None)
+    workload_key = config.workload_kms_alias_arn
+    return FrameworkProcessor(
+        estimator_cls=SKLearn, framework_version=SKLEARN_VERSION, image_uri=sklearn_image(config),
+        command=["python3"], role=role or config.sagemaker_execution_role_arn, instance_type=instance_type,
+        instance_count=1, volume_kms_key=workload_key, output_kms_key=workload_key, network_config=network,
+        sagemaker_session=session or definition_session(config),
+    )
+
+
+def training_data(config: EnvConfig, session, role: str, processing_type) -> tuple[list, list, object]:
+    """(steps, parameters, the S3 URI preprocess reads): the InputDataUri parameter, or the warehouse extract
+    step and its output with DataStartDate/DataEndDate."""
+    input_data = ParameterString("InputDataUri", default_value=data_uri(config, "data", "train", "part1/"))
+    source = config.require_workload().pipeline.training_data
+    if source.source != WAREHOUSE_SOURCE:
+        return [], [input_data], input_data
+    warehouse = source.warehouse
+    start = ParameterString("DataStartDate", default_value=warehouse.start_date)
+    end = ParameterString("DataEndDate", default_value=warehouse.end_date)
+    bundle, runproc = extract_code_assets(config)
+    workload = config.require_workload()
+    output = processing_path("output")
+    extract = ProcessingStep(
+        name=STEP_EXTRACT,
+        # `code` given as the runproc.sh already uploaded: the SDK uploads nothing; the bundle is the code input.
+        step_args=_extract_processor(config, role, processing_type, session).run(
+            code=runproc.s3_uri,
+            inputs=[ProcessingInput(source=bundle.s3_uri, destination=processing_path("input", "code") + "/",
+                                    input_name="code")],
+            outputs=[ProcessingOutput(output_name="raw", source=output, destination=execution_prefix(
+                data_uri(config, "pipelines", workload.train_pipeline_name), "extract"))],
+            arguments=["--secret-id", warehouse.secret_name, "--table", warehouse.table,
+                       "--start-date", start, "--end-date", end, "--output-dir", output],
+        ),
+    )
+    return [extract], [input_data, start, end], extract.properties.ProcessingOutputConfig.Outputs["raw"].S3Output.S3Uri
 
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
@@ -103,8 +168,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     registry_key = config.model_artifacts_kms_alias_arn
     preprocess_code, evaluate_code, *analyzer_code = code_assets(config)
 
-    input_data = ParameterString("InputDataUri", default_value=data_uri(config, "data", "train", "part1/"))
     processing_type = ParameterString("ProcessingInstanceType", default_value=settings.processing_instance_type)
+    data_steps, data_parameters, input_data = training_data(config, session, role, processing_type)
     processing_count = ParameterInteger("ProcessingInstanceCount", default_value=settings.processing_instance_count)
     training_type = ParameterString("TrainingInstanceType", default_value=settings.training_instance_type)
     approval_status = ParameterString("ModelApprovalStatus", default_value=settings.model_approval_status)
@@ -251,8 +316,9 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     )
     return Pipeline(
         name=pipeline_name or workload.train_pipeline_name,
-        parameters=[input_data, processing_type, processing_count, training_type, approval_status, auc_threshold],
-        steps=[preprocess, train, evaluate, gate],
+        parameters=[data_parameters[0], processing_type, processing_count, training_type, approval_status,
+                    auc_threshold, *data_parameters[1:]],
+        steps=[*data_steps, preprocess, train, evaluate, gate],
         # No SageMaker Experiments tracking: it needs extra permissions and nothing reads it.
         pipeline_experiment_config=None,
         sagemaker_session=session,

@@ -98,3 +98,16 @@ def test_summary_lists_every_step_with_account_status_and_result():
     assert lines[3].endswith("drift")
     assert lines[4].split() == ["3", "approve-v2", "registry", "not", "run", "-"]
     assert lines[-1].endswith(f"stopped: step 'inference' in account prod ({ACCOUNTS.prod}) failed: drift")
+
+
+def test_the_warehouse_option_trains_dev_from_the_warehouse_started_after_the_infrastructure(tmp_path):
+    from pipelines.config import load_config
+    from pipelines.demo.run import environments_with_engine
+    from pipelines.demo.steps import demo_steps
+
+    copies = environments_with_engine(None, tmp_path, "warehouse")
+    assert load_config("dev", copies).workload.pipeline.training_data.source == "warehouse"
+    assert load_config("prod", copies).workload.pipeline == load_config("prod").workload.pipeline
+    names = [step.name for step in demo_steps("warehouse")]
+    assert names[names.index("infrastructure") + 1] == "warehouse"
+    assert "warehouse" not in [step.name for step in demo_steps()]

@@ -167,20 +167,37 @@ def test_durations_read_as_iso_8601():
         parse_duration("PT")
 
 
-def test_a_source_dir_with_requirements_is_refused_with_the_fix(executor, script_uri, bucket, put):
-    """It would pip-install into the stack's own Python; the container would install into its own."""
+def source_dir_with_requirements(put, requirements: bytes) -> str:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, body in (("process.py", b"print('hi')\n"), ("requirements.txt", b"pandas\n")):
+        for name, body in (("process.py", b"print('hi')\n"), ("requirements.txt", requirements)):
             info = tarfile.TarInfo(name)
             info.size = len(body)
             archive.addfile(info, io.BytesIO(body))
-    source = put("framework/sourcedir.tar.gz", buffer.getvalue()).rsplit("/", 1)[0] + "/"
+    return put("framework/sourcedir.tar.gz", buffer.getvalue()).rsplit("/", 1)[0] + "/"
+
+
+def test_a_source_dir_whose_requirements_are_not_installed_fails_naming_them(executor, script_uri, bucket, put):
+    """The container would pip-install them into its own Python; the executor installs nothing into the stack's."""
+    source = source_dir_with_requirements(put, b"# the job's needs\nnot-an-installed-package==1.0\n")
     step = processing_step("Prepare", script_uri, f"s3://{bucket}/x", inputs={"source": source})
 
     record = executor.run_definition(definition(step), "requirements")
 
     assert statuses(record) == {"Prepare": "Failed"}
-    assert record.step("Prepare").failure_reason == (
-        "ClientError: the source_dir holds requirements.txt: the local executor does not install packages for a "
-        "job; install them into the local stack's Python and remove requirements.txt")
+    reason = record.step("Prepare").failure_reason
+    assert reason.startswith(
+        "ClientError: the source_dir's requirements.txt (not-an-installed-package==1.0) is not satisfied by the local "
+        "stack's Python, and the local executor installs nothing for a job: ERROR: ")
+    assert "not-an-installed-package==1.0" in reason.split("for a job: ", 1)[1]
+    assert reason.endswith("install the requirement into the stack's environment (requirements.txt and "
+                           "constraints.txt of the project)")
+
+
+def test_a_source_dir_whose_requirements_are_installed_runs(executor, script_uri, bucket, put):
+    source = source_dir_with_requirements(put, b"pandas\n")
+    step = processing_step("Prepare", script_uri, f"s3://{bucket}/x", inputs={"source": source})
+
+    record = executor.run_definition(definition(step), "requirements")
+
+    assert statuses(record) == {"Prepare": "Succeeded"}

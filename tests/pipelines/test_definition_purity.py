@@ -12,8 +12,8 @@ import boto3
 import botocore.client
 import pytest
 
-from pipelines.config import load_config
-from pipelines.definitions import build_pipeline
+from pipelines.config import ENVIRONMENTS_DIR, load_config
+from pipelines.definitions import build_pipeline, definition_json_for, quiet_sdk
 from pipelines.train import pipeline as train_pipeline
 
 ACCOUNTS = load_config("dev").accounts
@@ -95,3 +95,31 @@ def test_a_fresh_interpreter_with_another_hash_seed_prints_the_same_bytes(tmp_pa
     subprocess.run([sys.executable, "-m", "pipelines.get_pipeline_definition", "--env", "dev", "--pipeline", "train",
                     "--output", str(target)], check=True, env=environment, capture_output=True)
     assert target.read_text() == build_pipeline(MODULES[0], "dev", {}).definition
+
+
+def test_the_warehouse_source_builds_offline_byte_identical_with_content_addressed_code(no_network, tmp_path):
+    """The FrameworkProcessor's sourcedir.tar.gz and runproc.sh are built here, not uploaded by the SDK."""
+    import hashlib
+    import io
+    import tarfile
+
+    source = json.loads((ENVIRONMENTS_DIR / "dev.tfvars.json").read_text())
+    source["workload"]["pipeline"]["training_data"]["source"] = "warehouse"
+    (tmp_path / "dev.tfvars.json").write_text(json.dumps(source))
+    config = load_config("dev", tmp_path)
+    with quiet_sdk():
+        first, second = (definition_json_for(train_pipeline.build(config)) for _ in range(2))
+    assert no_network == []
+    assert first == second
+    bundle, runproc = train_pipeline.code_assets(config)[-2:]
+    for asset in (bundle, runproc):
+        assert asset.key.split("/")[1] == hashlib.sha256(asset.body).hexdigest()
+        assert asset.s3_uri in first
+    with tarfile.open(fileobj=io.BytesIO(bundle.body)) as archive:
+        assert sorted(archive.getnames()) == ["extract.py", "requirements.txt"]
+        requirements = archive.extractfile("requirements.txt").read().decode()
+    # The job's pin is the project's: the local executor runs the job on the project's environment.
+    assert requirements.splitlines() == ["psycopg[binary]==3.3.9"]
+    assert "psycopg[binary]==3.3.9" in (ENVIRONMENTS_DIR.parent / "requirements.txt").read_text().splitlines()
+    assert "python3 extract.py \"$@\"" in runproc.body.decode()
+    assert train_pipeline.source_dir_asset(config, train_pipeline.EXTRACT_SOURCE_DIR) == bundle

@@ -209,6 +209,8 @@ def test_pipeline_triggers_patterns_targets_and_roles(workload):
     train_arn = config.pipeline_arn(config.workload.train_pipeline_name)
     inference_arn = config.pipeline_arn(config.workload.inference_pipeline_name)
     schedules, pattern_rules = _rules_by_pattern(events)
+    # The multi-model refresh rule has its own test below.
+    pattern_rules = [r for r in pattern_rules if r["Name"] != f"{config.project_name}-model-package-state-change"]
 
     [schedule] = schedules
     assert schedule["ScheduleExpression"] == config.workload.inference_schedule.expression
@@ -260,6 +262,26 @@ def test_roles_have_least_privilege_inline_policies(workload):
     }
 
 
+def test_warehouse_secret_is_readable_by_the_execution_role_alone(workload):
+    config = workload.config
+    name = config.workload.pipeline.training_data.warehouse.secret_name
+    secrets = _client(workload, "secretsmanager")
+    description = secrets.describe_secret(SecretId=name)
+    assert _key_arn(_client(workload, "kms"), description["KmsKeyId"]) == workload.outputs["workload_kms_key_arn"]
+    [statement] = _statements(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    assert (statement["Effect"], _actions(statement)) == ("Deny", {"secretsmanager:GetSecretValue"})
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": config.sagemaker_execution_role_arn}}
+    iam = _client(workload, "iam")
+    readers = []
+    for role in iam.list_roles()["Roles"]:
+        for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
+            readers += [(role["RoleName"], granted["Resource"]) for granted in _statements(document)
+                        if any(action.startswith("secretsmanager:") for action in _actions(granted))]
+    assert readers == [(config.workload.sagemaker_execution_role_name,
+                        f"arn:aws:secretsmanager:{config.aws_region}:{config.account_id}:secret:{name}-??????")]
+
+
 def test_latest_model_function(workload):
     config = workload.config
     function = _client(workload, "lambda").get_function(FunctionName=config.workload.latest_model_function_name)
@@ -301,6 +323,132 @@ def test_alert_function_may_be_invoked_by_the_failure_rules_only(workload):
     assert reads["sns:Publish"] == {config.alert_topic_arn}
 
 
+# ---------------------------------------------------------------------- serving (endpoints made by deploy-endpoint)
+
+def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload):
+    config = workload.config
+    serving = config.require_serving()
+    assert workload.outputs["endpoint_execution_role_arn"] == config.endpoint_execution_role_arn
+    assert workload.outputs["endpoint_alarm_names"] == {e.name: list(e.alarm_names) for e in serving.endpoints}
+    names = [name for endpoint in serving.endpoints for name in endpoint.alarm_names]
+    described = _client(workload, "cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    alarms = {alarm["AlarmName"]: alarm for alarm in described}
+    assert sorted(alarms) == sorted(names)
+    for endpoint in serving.endpoints:
+        errors, latency = alarms[endpoint.error_alarm_name], alarms[endpoint.latency_alarm_name]
+        assert (errors["MetricName"], errors["Statistic"], errors["Threshold"]) == (
+            "Invocation5XXErrors", "Sum", endpoint.error_alarm_threshold)
+        # ModelLatency is reported in microseconds; the tfvars give milliseconds.
+        assert (latency["MetricName"], latency["Statistic"], latency["Threshold"], latency["Unit"]) == (
+            "ModelLatency", "Average", endpoint.latency_alarm_threshold_ms * 1000, "Microseconds")
+        for alarm in (errors, latency):
+            assert alarm["Namespace"] == "AWS/SageMaker"
+            assert sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]) == [
+                ("EndpointName", endpoint.name), ("VariantName", endpoint.variant_name)]
+            assert (alarm["Period"], alarm["TreatMissingData"], alarm["AlarmActions"]) == (
+                60, "notBreaching", [config.alert_topic_arn])
+    # autoscaling.enabled is false in the tfvars until deploy-endpoint created the endpoints.
+    assert not any(endpoint.autoscaling_enabled for endpoint in serving.endpoints)
+    targets = _client(workload, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert targets["ScalableTargets"] == []
+
+    iam = _client(workload, "iam")
+    role = iam.get_role(RoleName=serving.execution_role_name)["Role"]
+    [trust] = _statements(role["AssumeRolePolicyDocument"])
+    assert _service_principals(trust) == {"sagemaker.amazonaws.com"}
+    [policy_name] = iam.list_role_policies(RoleName=serving.execution_role_name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=serving.execution_role_name, PolicyName=policy_name)["PolicyDocument"]
+    _assert_no_wildcard_action(document, serving.execution_role_name)
+    writes = {resource for s in _statements(document) if "s3:PutObject" in _actions(s)
+              for resource in _as_list(s["Resource"])}
+    assert writes == {f"arn:aws:s3:::{config.workload.data_bucket_name}/{serving.capture_prefix}/*"}
+
+
+def test_multi_model_refresh_function_rule_and_bus_permission(workload):
+    config = workload.config
+    serving = config.require_serving()
+    lambdas = _client(workload, "lambda")
+    settings = lambdas.get_function(FunctionName=serving.refresh_function_name)["Configuration"]
+    assert settings["FunctionArn"] == workload.outputs["endpoint_refresh_function_arn"]
+    assert settings["FunctionArn"] == config.endpoint_refresh_function_arn
+    assert (settings["Handler"], settings["Runtime"]) == ("endpoint_refresh.handler", "python3.11")
+    assert settings["Role"] == config.role_arn(serving.refresh_role_name)
+    bucket = config.workload.data_bucket_name
+    # The settings the refresh library reads: the same names and URIs pipelines/config.py derives.
+    assert json.loads(settings["Environment"]["Variables"]["REFRESH_SETTINGS"]) == {
+        "model_package_group_arn": config.model_package_group_arn,
+        "models_s3_uri": f"s3://{bucket}/{serving.models_prefix}",
+        "kms_key_arn": workload.outputs["workload_kms_key_arn"],
+        "execution_role_arn": config.endpoint_execution_role_arn,
+        "capture_s3_uri": f"s3://{bucket}/{serving.capture_prefix}",
+        "capture_sampling_percent": serving.capture_sampling_percent,
+        "endpoints": [{
+            "name": e.name, "instance_type": e.instance_type, "initial_instance_count": e.initial_instance_count,
+            "deployment_strategy": e.deployment_strategy, "traffic_step_percent": e.traffic_step_percent,
+            "wait_interval_seconds": e.wait_interval_seconds, "alarm_names": list(e.alarm_names),
+        } for e in serving.multi_model_endpoints],
+    }
+    assert list(settings["Environment"]["Variables"]) == ["REFRESH_SETTINGS"]
+
+    events = _client(workload, "events")
+    rule = events.describe_rule(Name=f"{config.project_name}-model-package-state-change")
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.sagemaker"], "account": [config.accounts.registry],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": [config.model_registry.model_package_group_name]},
+    }
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == config.endpoint_refresh_function_arn
+    [invoke] = _statements(lambdas.get_policy(FunctionName=serving.refresh_function_name)["Policy"])
+    assert (invoke["Principal"]["Service"], invoke["Condition"]["ArnLike"]["AWS:SourceArn"]) == (
+        "events.amazonaws.com", rule["Arn"])
+    # The default bus admits the registry account, which forwards the group's state changes.
+    [admitted] = _statements(events.describe_event_bus()["Policy"])
+    assert (_aws_principals(admitted), admitted["Action"]) == ({_root(config.accounts.registry)}, "events:PutEvents")
+
+    iam = _client(workload, "iam")
+    [policy_name] = iam.list_role_policies(RoleName=serving.refresh_role_name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=serving.refresh_role_name, PolicyName=policy_name)["PolicyDocument"]
+    _assert_no_wildcard_action(document, serving.refresh_role_name)
+    by_action = {action: set(_as_list(s["Resource"])) for s in _statements(document) for action in _actions(s)}
+    assert by_action["iam:PassRole"] == {config.endpoint_execution_role_arn}
+    assert by_action["sagemaker:UpdateEndpoint"] == {config.endpoint_arn(e.name) for e in serving.multi_model_endpoints}
+    assert by_action["s3:PutObject"] == {f"arn:aws:s3:::{bucket}/{serving.models_prefix}/*"}
+
+
+def test_data_bucket_expires_endpoint_capture_in_its_one_lifecycle_configuration(workload):
+    serving = workload.config.require_serving()
+    rules = _client(workload, "s3").get_bucket_lifecycle_configuration(
+        Bucket=workload.config.workload.data_bucket_name)["Rules"]
+    assert [rule["ID"] for rule in rules] == ["expire-noncurrent-versions", "expire-endpoint-capture"]
+    capture = rules[1]
+    assert capture["Filter"] == {"Prefix": f"{serving.capture_prefix}/"}
+    assert capture["Expiration"] == {"Days": serving.capture_retention_days}
+
+
+def test_registry_forwards_the_groups_state_changes_to_dev_and_prod(applied_platform):
+    registry = applied_platform["registry"]
+    config = registry.config
+    events = _client(registry, "events")
+    assert registry.outputs["model_package_events_rule_arn"].endswith(
+        f":rule/{config.project_name}-model-package-state-to-workloads")
+    rule = events.describe_rule(Name=f"{config.project_name}-model-package-state-to-workloads")
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": [config.model_registry.model_package_group_name]},
+    }
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    buses = {f"arn:aws:events:{config.aws_region}:{account}:event-bus/default"
+             for account in (config.accounts.dev, config.accounts.prod)}
+    assert {t["Arn"] for t in targets} == buses
+    [role_arn] = {t["RoleArn"] for t in targets}
+    iam = _client(registry, "iam")
+    role_name = role_arn.rsplit("/", 1)[1]
+    [policy_name] = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    [statement] = _statements(iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"])
+    assert (_actions(statement), set(_as_list(statement["Resource"]))) == ({"events:PutEvents"}, buses)
+
+
 def test_prod_jenkins_role_is_trusted_by_the_jenkins_principal_and_logs_are_encrypted(applied_platform):
     prod = applied_platform["prod"]
     iam = _client(prod, "iam")
@@ -331,8 +479,10 @@ def test_every_workload_role_carries_the_boundary(workload):
     iam = _client(workload, "iam")
     boundary = f"arn:aws:iam::{workload.config.account_id}:policy/{workload.config.project_name}-" \
                f"{workload.config.environment}-workload-boundary"
+    serving = workload.config.require_serving()
     for name in (workload.config.workload.sagemaker_execution_role_name, workload.config.workload.lambda_role_name,
-                 workload.config.workload.events_role_name, workload.config.workload.alert_lambda_role_name):
+                 workload.config.workload.events_role_name, workload.config.workload.alert_lambda_role_name,
+                 serving.execution_role_name, serving.refresh_role_name):
         role = iam.get_role(RoleName=name)["Role"]
         assert role["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
                                                "PermissionsBoundaryArn": boundary}, name
@@ -509,7 +659,9 @@ def test_destroy_leaves_nothing(applied_platform):
         assert live_keys == []
         assert _client(account, "iam").list_roles()["Roles"] == []
         assert _client(account, "sns").list_topics()["Topics"] == []
+        assert _client(account, "secretsmanager").list_secrets()["SecretList"] == []
         assert _client(account, "events").list_rules()["Rules"] == []
+        assert _client(account, "cloudwatch").describe_alarms()["MetricAlarms"] == []
         assert _client(account, "lambda").list_functions()["Functions"] == []
         assert _client(account, "logs").describe_log_groups()["logGroups"] == []
         assert _client(account, "sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []

@@ -6,6 +6,7 @@ Fast: no apply. Tests that run the terraform binary are marked `terraform`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -68,8 +69,8 @@ def test_local_mode_runs_in_a_copy_with_the_emulator_override(dev_runner):
     assert (working / "main.tf").read_bytes() == (dev_runner.root / "main.tf").read_bytes()
     assert (working / "modules").is_dir()
     override = (working / EMULATOR_OVERRIDE).read_text()
-    assert f's3         = "{ENDPOINT}"' in override
-    assert f'sagemaker  = "{ENDPOINT}"' in override
+    for service in ("s3", "sagemaker", "applicationautoscaling"):
+        assert re.search(rf'^    {service} += "{re.escape(ENDPOINT)}"$', override, re.MULTILINE), service
     assert "s3_use_path_style       = true" in override
     assert "max_retries             = 2" in override
     # The committed tree is never touched.

@@ -92,7 +92,9 @@ SOURCES = sorted(path for path in TERRAFORM_ROOT.rglob("*.tf")
 def test_committed_terraform_has_no_emulator_settings(path):
     """The local stack points terraform at moto with a generated, git-ignored override, never in these files."""
     text = path.read_text()
-    for setting in ("endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style",
+    # The provider's `endpoints` block; the word alone names SageMaker endpoints too.
+    assert not re.search(r"^\s*endpoints\s*\{", text, re.MULTILINE), f"{path}: endpoints block"
+    for setting in ("skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style",
                     "127.0.0.1", "localhost", "access_key", "secret_key"):
         assert setting not in text, f"{path}: {setting}"
 

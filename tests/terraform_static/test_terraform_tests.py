@@ -89,7 +89,8 @@ def test_every_validated_variable_has_a_failing_case():
 
 def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
     data = json.loads((ENVIRONMENTS_DIR / "dev.tfvars.json").read_text())
-    *parents, last = field.split(".")
+    # A digit is a list index: workload.serving.endpoints.0.mode
+    *parents, last = [int(key) if key.isdigit() else key for key in field.split(".")]
     target = data
     for key in parents:
         target = target[key]
@@ -105,6 +106,12 @@ def _malformed_dev_tfvars(tmp_path: Path, field: str, value) -> Path:
     ("workload.inference_schedule.expression", "daily",
      "workload.inference_schedule.expression must be an EventBridge schedule expression"),
     ("model_registry.kms_alias", "mammo-model-artifacts", "model_registry.kms_alias must start with 'alias/'"),
+    ("workload.serving.endpoints.1.mode", "serverless",
+     "workload.serving.endpoints[].mode must be one of single-model"),
+    ("workload.serving.endpoints.0.deployment.traffic_step_percent", 10,
+     "workload.serving.endpoints[].deployment.traffic_step_percent must be null for the all-at-once strategy"),
+    ("workload.serving.data_capture.sampling_percent", 150,
+     "workload.serving.data_capture.sampling_percent must be a whole number between 0 and 100"),
 ])
 def test_a_malformed_tfvars_file_fails_the_plan_naming_the_field(terraform, main_root_data_dir, lambda_zip_var_file,
                                                                 tmp_path, field, value, message):

@@ -112,6 +112,8 @@ def test_unknown_environment_is_a_usage_error():
      r"field 'workload\.serving\.data_capture\.sampling_percent' must be between 0 and 100"),
     (lambda d: d["workload"]["serving"].update(models_prefix="/models/"),
      r"field 'workload\.serving\.models_prefix' has invalid value '/models/'"),
+    (lambda d: d["workload"]["serving"]["endpoints"][0]["autoscaling"].update(enabled="yes"),
+     r"field 'workload\.serving\.endpoints\[0\]\.autoscaling\.enabled' must be true or false"),
 ])
 def test_invalid_field_is_named_with_file_and_fix(tmp_path, prod_document, mutate, message):
     document = copy.deepcopy(prod_document)
@@ -129,6 +131,12 @@ def test_serving_is_optional_and_endpoints_are_found_by_name(tmp_path, prod_docu
     assert (endpoint.routing_type, endpoint.variant_name) == ("CANARY", "AllTraffic")
     assert endpoint.alarm_names == ("mammo-severity-invocation-5xx-errors", "mammo-severity-model-latency")
     assert [e.name for e in config.require_serving().multi_model_endpoints] == ["mammo-severity-versions"]
+    # Off until the endpoint exists (AWS registers only a variant of an existing endpoint); the key may be left out.
+    assert endpoint.autoscaling_enabled is False
+    del prod_document["workload"]["serving"]["endpoints"][0]["autoscaling"]["enabled"]
+    prod_document["workload"]["serving"]["endpoints"][1]["autoscaling"]["enabled"] = True
+    reloaded = load_config_file(write(tmp_path, prod_document)).require_serving().endpoints
+    assert [e.autoscaling_enabled for e in reloaded] == [False, True]
     with pytest.raises(ConfigError, match=r"no endpoint 'mammo-severty' .*did you mean 'mammo-severity'"):
         config.require_endpoint("mammo-severty")
     document = copy.deepcopy(prod_document)
@@ -355,3 +363,46 @@ def test_an_unknown_field_is_warned_once_per_file(tmp_path, dev_document, caplog
         load_config_file(path)
     assert [record.getMessage() for record in caplog.records] == [
         f"{path}: unknown field 'jenkins.role_nam' is ignored; did you mean 'jenkins.role_name'?"]
+
+
+def warehouse_of(document: dict) -> dict:
+    return document["workload"]["pipeline"]["training_data"]["warehouse"]
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["workload"]["pipeline"]["training_data"].update(source="lake"),
+     r"field 'workload\.pipeline\.training_data\.source' has invalid value 'lake': use one of s3, warehouse$"),
+    (lambda d: d["workload"]["pipeline"]["training_data"].update(source="warehouse", warehouse=None),
+     r"field 'workload\.pipeline\.training_data\.warehouse' is missing: the warehouse source needs"),
+    (lambda d: warehouse_of(d).update(start_date="2024-02-30"),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.start_date' has invalid value '2024-02-30': not a "
+     r"calendar date"),
+    (lambda d: warehouse_of(d).update(end_date="2023-12-31"),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.end_date' must not be before start_date"),
+    (lambda d: warehouse_of(d).update(table="masses; DROP TABLE x"),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.table' has invalid value 'masses; DROP TABLE x'"),
+    (lambda d: warehouse_of(d).update({"secret_name": "has space"}),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.secret_name' has invalid value 'has space'"),
+    (lambda d: warehouse_of(d).update(subnet_ids=["subnet-0123456789abcdef0"]),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.subnet_ids' and security_group_ids must both be set"),
+    (lambda d: warehouse_of(d).update(subnet_ids=["vpc-1"], security_group_ids=["sg-0123456789abcdef0"]),
+     r"field 'workload\.pipeline\.training_data\.warehouse\.subnet_ids\[0\]' has invalid value \"vpc-1\""),
+])
+def test_training_data_errors_name_the_field(tmp_path, prod_document, mutate, message):
+    document = copy.deepcopy(prod_document)
+    mutate(document)
+    with pytest.raises(ConfigError, match=message):
+        load_config_file(write(tmp_path, document))
+
+
+def test_training_data_is_optional_and_read(tmp_path, prod_document):
+    document = copy.deepcopy(prod_document)
+    warehouse_of(document).update(subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"])
+    data = load_config_file(write(tmp_path, document)).workload.pipeline.training_data
+    assert (data.source, data.warehouse.secret_name, data.warehouse.table) == (
+        "s3", "mammo-warehouse-connection", "mammographic_masses")
+    assert (data.warehouse.subnet_ids, data.warehouse.security_group_ids) == (
+        ("subnet-0123456789abcdef0",), ("sg-0123456789abcdef0",))
+    del document["workload"]["pipeline"]["training_data"]
+    data = load_config_file(write(tmp_path, document)).workload.pipeline.training_data
+    assert (data.source, data.warehouse) == ("s3", None)

@@ -24,6 +24,8 @@ locals {
   key_cryptography_actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
   pipeline_execution_arns    = [for arn in var.pipeline_arns : "${arn}/execution/*"]
   sagemaker_job_resource_arn = [for kind in ["processing-job", "training-job", "transform-job", "model"] : "${local.sagemaker_arn_prefix}:${kind}/*"]
+  # Secrets Manager appends '-' and six random characters to a secret's name in its ARN.
+  warehouse_secret_arns = var.warehouse_secret_name == null ? [] : ["arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:${var.warehouse_secret_name}-??????"]
 }
 
 # ---------------------------------------------------------------- permissions boundary
@@ -48,6 +50,23 @@ data "aws_iam_policy_document" "boundary" {
       "${local.sagemaker_arn_prefix}:*",
       "arn:${local.partition}:sagemaker:${var.region}:${var.registry_account_id}:*",
     ]
+  }
+
+  statement {
+    # Endpoints are deployed and the multi-model ones refreshed by workload roles (modules/serving).
+    sid = "ServeEndpointsInThisAccount"
+    actions = [
+      "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeEndpoint",
+      "sagemaker:UpdateEndpoint",
+    ]
+    resources = ["${local.sagemaker_arn_prefix}:endpoint-config/*", "${local.sagemaker_arn_prefix}:endpoint/*"]
+  }
+
+  statement {
+    # A rejected version is removed from the multi-model endpoints' models prefix.
+    sid       = "RemoveServedModels"
+    actions   = ["s3:DeleteObject"]
+    resources = [local.data_objects_arn]
   }
 
   statement {
@@ -81,6 +100,15 @@ data "aws_iam_policy_document" "boundary" {
     sid       = "PullAwsImages"
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
     resources = [local.region_repositories_arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.warehouse_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadTheWarehouseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = local.warehouse_secret_arns
+    }
   }
 
   statement {
@@ -148,6 +176,15 @@ resource "aws_iam_role" "sagemaker_execution" {
 }
 
 data "aws_iam_policy_document" "sagemaker_execution" {
+  dynamic "statement" {
+    for_each = length(local.warehouse_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadTheWarehouseSecretOnly"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = local.warehouse_secret_arns
+    }
+  }
+
   statement {
     sid = "RunPipelineJobsInThisAccount"
     actions = [

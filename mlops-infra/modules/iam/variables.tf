@@ -163,3 +163,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "warehouse_secret_name" {
+  description = "Name of the SQL warehouse's connection secret the execution role may read (the only secret it may read); null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.warehouse_secret_name == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.warehouse_secret_name))
+    error_message = "warehouse_secret_name must be null or a Secrets Manager name: 1-512 of A-Z a-z 0-9 / _ + = . @ -."
+  }
+}

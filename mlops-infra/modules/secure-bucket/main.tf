@@ -65,12 +65,38 @@ resource "aws_s3_bucket_logging" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.bucket
 
+  # Whole-bucket rules first, then the rules of a key prefix: two blocks keep the whole-bucket filter a literal
+  # `filter {}`, which is how checkov sees that incomplete uploads are aborted bucket-wide.
   dynamic "rule" {
-    for_each = var.lifecycle_rules
+    for_each = [for rule in var.lifecycle_rules : rule if rule.prefix == null]
     content {
       id     = rule.value.id
       status = "Enabled"
       filter {}
+
+      dynamic "expiration" {
+        for_each = rule.value.expiration_days == null ? [] : [rule.value.expiration_days]
+        content {
+          days = expiration.value
+        }
+      }
+      noncurrent_version_expiration {
+        noncurrent_days = rule.value.noncurrent_version_expiration_days
+      }
+      abort_incomplete_multipart_upload {
+        days_after_initiation = rule.value.abort_incomplete_multipart_upload_days
+      }
+    }
+  }
+
+  dynamic "rule" {
+    for_each = [for rule in var.lifecycle_rules : rule if rule.prefix != null]
+    content {
+      id     = rule.value.id
+      status = "Enabled"
+      filter {
+        prefix = rule.value.prefix
+      }
 
       dynamic "expiration" {
         for_each = rule.value.expiration_days == null ? [] : [rule.value.expiration_days]

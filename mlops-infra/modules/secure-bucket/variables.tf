@@ -40,9 +40,10 @@ variable "access_log_target" {
 }
 
 variable "lifecycle_rules" {
-  description = "Lifecycle rules of the whole bucket: id, days to current-object expiry (null: never), days to noncurrent-version expiry, days to abort incomplete multipart uploads."
+  description = "Lifecycle rules, all in the bucket's one lifecycle configuration (whole-bucket rules first): id, key prefix the rule applies to (null: the whole bucket), days to current-object expiry (null: never), days to noncurrent-version expiry, days to abort incomplete multipart uploads."
   type = list(object({
     id                                     = string
+    prefix                                 = optional(string)
     expiration_days                        = optional(number)
     noncurrent_version_expiration_days     = number
     abort_incomplete_multipart_upload_days = number

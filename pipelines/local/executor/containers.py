@@ -231,7 +231,7 @@ def run_script(entrypoint: Sequence[str], arguments: Sequence[str], environment:
         on_output(stdout + stderr)
     if process.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
-        program = next((Path(part).name for part in command if part.endswith(".py")), Path(command[0]).name)
+        program = next((Path(part).name for part in command if part.endswith((".py", ".sh"))), Path(command[0]).name)
         raise StepFailed(f"AlgorithmError: script {program} exited with code {process.returncode}; "
                          f"stderr tail:\n{tail}")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -114,6 +114,18 @@ class LocalPipelineExecutor:
         self._clients_lock = threading.Lock()
         self._runs: dict[str, _ExecutionRun] = {}
 
+    def role_environment(self) -> dict[str, str]:
+        """What a job's process needs to call the stack as the pipeline's role: in SageMaker a container gets
+        the role's credentials from its credential endpoint and its region in AWS_REGION; here the session's
+        (assumed-role) credentials, the region and the stack's endpoint, as environment variables."""
+        credentials = self.session.get_credentials().get_frozen_credentials()
+        environment = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+                       "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+                       "AWS_ENDPOINT_URL": self.client("sts").meta.endpoint_url}
+        if credentials.token:
+            environment["AWS_SESSION_TOKEN"] = credentials.token
+        return environment
+
     def client(self, service: str):
         """The session's client for `service`, created once: creating clients costs more than most calls."""
         with self._clients_lock:
@@ -480,7 +492,7 @@ class _ExecutionRun:
         return StepContext(
             node=node, account_id=self.executor.account_id, region=self.executor.region,
             execution_id=self.record.execution_id, work_dir=work_dir, scope=self.scope, client=self.executor.client,
-            stop=self.prepared.stop_requested,
+            stop=self.prepared.stop_requested, role_environment=self.executor.role_environment,
         )
 
     @staticmethod

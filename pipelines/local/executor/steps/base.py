@@ -37,6 +37,8 @@ class StepContext:
     """A boto3 client of the execution's session for a service (shared by the execution's steps)."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set when the execution is being stopped: long work checks it and ends with StepStopped."""
+    role_environment: Callable[[], dict[str, str]] = dict
+    """The environment variables through which a job's process acts as the pipeline's role on the stack."""
 
     def raise_if_stopped(self) -> None:
         if self.stop.is_set():

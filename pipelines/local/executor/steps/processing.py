@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import subprocess
+import sys
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +21,9 @@ from pipelines.local.executor.store import now
 logger = logging.getLogger(__name__)
 
 PROCESSING_FAMILIES = (*containers.SCRIPT_FAMILIES, containers.MODEL_MONITOR)
+# requirements.txt contents pip found satisfied by this Python: checked once per server (a failure is checked
+# again, so installing the missing package is enough).
+_SATISFIED_REQUIREMENTS: set[str] = set()
 
 
 class ProcessingJob:
@@ -29,6 +36,7 @@ class ProcessingJob:
         self.paths = containers.ContainerPaths(context.work_dir / "container")
         self.started = now()
         self.s3 = context.client("s3")
+        self.pip_offline = False
 
     def stage_inputs(self) -> None:
         for entry in self.request.get("ProcessingInputs") or []:
@@ -43,22 +51,46 @@ class ProcessingJob:
             logger.debug("input %s: %d file(s) from %s", entry.get("InputName"), len(files), source["S3Uri"])
         for output in self.outputs():
             self.paths.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
-        self.refuse_requirements()
+        self.verify_requirements()
         self.write_config()
 
-    def refuse_requirements(self) -> None:
-        """A FrameworkProcessor's source_dir with requirements.txt would pip-install into the stack's own
-        Python (the container has its own); refused instead."""
+    def verify_requirements(self) -> None:
+        """A FrameworkProcessor's source_dir may hold requirements.txt, which its runproc.sh pip-installs. Here
+        the job runs on the stack's own Python, where the executor installs nothing: pip itself checks the
+        requirements against that Python (--dry-run --no-index: no download, no change) and the step fails
+        naming them if one is not satisfied. The job then runs with PIP_NO_INDEX, so runproc.sh's own
+        `pip install -r requirements.txt` finds everything installed and changes nothing."""
         for archive in self.paths.opt_ml.rglob("sourcedir.tar.gz"):
             try:
                 with tarfile.open(archive) as tar:
-                    names = {Path(name).as_posix().removeprefix("./") for name in tar.getnames()}
+                    member = next((m for m in tar.getmembers()
+                                   if Path(m.name).as_posix().removeprefix("./") == "requirements.txt"), None)
+                    requirements = tar.extractfile(member).read() if member is not None and member.isfile() else None
             except tarfile.TarError as error:
                 raise StepFailed(f"ClientError: {archive.name} is not a readable tar.gz: {error}") from None
-            if "requirements.txt" in names:
-                raise StepFailed("ClientError: the source_dir holds requirements.txt: the local executor does not "
-                                 "install packages for a job; install them into the local stack's Python and "
-                                 "remove requirements.txt")
+            if requirements is None:
+                continue
+            digest = hashlib.sha256(requirements).hexdigest()
+            if digest not in _SATISFIED_REQUIREMENTS:
+                self.check_requirements(requirements)
+                _SATISFIED_REQUIREMENTS.add(digest)
+            self.pip_offline = True
+
+    def check_requirements(self, requirements: bytes) -> None:
+        listed = self.context.work_dir / "requirements.txt"
+        listed.write_bytes(requirements)
+        check = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+                                "--disable-pip-version-check", "--quiet", "-r", str(listed)],
+                               capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"})
+        if check.returncode != 0:
+            wanted = ", ".join(line.strip() for line in requirements.decode(errors="replace").splitlines()
+                               if line.strip() and not line.lstrip().startswith("#"))
+            problem = next((line.strip() for line in check.stderr.splitlines() if line.startswith("ERROR")),
+                           check.stderr.strip()[-300:])
+            raise StepFailed(f"ClientError: the source_dir's requirements.txt ({wanted}) is not satisfied by the "
+                             f"local stack's Python, and the local executor installs nothing for a job: "
+                             f"{problem}; install the requirement into the stack's environment "
+                             "(requirements.txt and constraints.txt of the project)")
 
     def write_config(self) -> None:
         """The files SageMaker Processing puts into every container: the job's request and the cluster."""
@@ -133,9 +165,12 @@ class ProcessingHandler(StepHandler):
                 run_analyzer(job, request.get("Environment") or {})
             else:
                 max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+                environment = {**context.role_environment(), **(request.get("Environment") or {})}
+                if job.pip_offline:
+                    environment.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
                 completed = containers.run_script(app.get("ContainerEntrypoint") or [],
                                                   app.get("ContainerArguments") or [],
-                                                  request.get("Environment") or {}, job.paths, context.work_dir,
+                                                  environment, job.paths, context.work_dir,
                                                   context.stop, max_runtime=max_runtime,
                                                   on_output=lambda output: containers.write_job_log(
                                                       context.client, "ProcessingJobs", job.name,
