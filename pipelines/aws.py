@@ -93,7 +93,12 @@ def read_stack_state(env: Mapping[str, str] | None = None) -> dict | None:
         raise LocalStackError(f"{path} is corrupt: run `mlops-local down` and `mlops-local up`") from None
 
 
-def stack_health(endpoint: str, timeout: float = 2.0) -> dict | None:
+# A stack busy with work of its own answers late, not never: starting a Lambda function in-process (an approval's
+# event runs the endpoint refresh) holds the server for ~3 s on a loaded machine. A hung stack still fails fast.
+HEALTH_TIMEOUT_SECONDS = 6.0
+
+
+def stack_health(endpoint: str, timeout: float = HEALTH_TIMEOUT_SECONDS) -> dict | None:
     """The health answer of a local stack at `endpoint` ({"status", "pid", "extensions"}), None if none answers."""
     try:
         with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 - http only

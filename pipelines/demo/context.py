@@ -29,6 +29,8 @@ class DemoContext:
     facts: DemoFacts = field(default_factory=DemoFacts)
     train_executions_before_failure: set[str] = field(default_factory=set)
     """prod's train executions before the failing inference: the one the failure rule starts is the new one."""
+    capture_keys_before: set[str] = field(default_factory=set)
+    """Data capture objects under prod's capture prefix before the first invocation (a re-used stack keeps them)."""
 
     def config(self, environment: str) -> EnvConfig:
         return self.configs[environment]

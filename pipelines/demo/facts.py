@@ -47,6 +47,41 @@ class Notification:
     message: str
 
 
+@dataclass(frozen=True)
+class EndpointServing:
+    """What an endpoint served after a demo step, read back with DescribeEndpoint and its config's models."""
+
+    step: str
+    endpoint: str
+    mode: str
+    status: str
+    config_name: str
+    versions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EndpointInvocation:
+    """One InvokeEndpoint of the demo: the CSV rows sent, the version asked for or served, the scores answered."""
+
+    step: str
+    endpoint: str
+    version: int
+    target_model: str | None
+    rows: tuple[str, ...]
+    predictions: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CaptureCount:
+    """The data capture objects written under the capture prefix by the demo's invocations, and their lines."""
+
+    s3_uri: str
+    sampling_percent: int
+    objects: int
+    lines: int
+    invocations: int
+
+
 @dataclass
 class DemoFacts:
     """Filled in by the steps in order; a field stays empty when its step has not run."""
@@ -64,6 +99,9 @@ class DemoFacts:
     batch_statistics: dict[str, Any] | None = None
     drift_batch_uri: str = ""
     deliveries: list[str] = field(default_factory=list)
+    serving: list[EndpointServing] = field(default_factory=list)
+    invocations: list[EndpointInvocation] = field(default_factory=list)
+    capture: CaptureCount | None = None
     notifications: list[Notification] = field(default_factory=list)
     report_path: str = ""
 
@@ -78,3 +116,9 @@ class DemoFacts:
             if version.arn == arn:
                 return version
         raise KeyError(f"model package {arn} was not registered by this demo run")
+
+    def invocation(self, step: str, endpoint: str, version: int) -> EndpointInvocation:
+        for invocation in self.invocations:
+            if (invocation.step, invocation.endpoint, invocation.version) == (step, endpoint, version):
+                return invocation
+        raise KeyError(f"step {step!r} did not invoke version {version} on endpoint {endpoint!r}")

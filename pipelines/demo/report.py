@@ -72,7 +72,7 @@ def render_report(facts: DemoFacts, result: ScenarioResult, accounts: Mapping[st
     metrics = metric_names(name for version in facts.versions for name in version.metrics)
     return environment.get_template("report.html.j2").render(
         facts=facts, outcomes=result.outcomes, accounts=dict(accounts), metric_names=metrics, figures=_figures(facts),
-        feature_label=feature_label,
+        feature_label=feature_label, features=FEATURES,
     )
 
 

@@ -11,8 +11,9 @@ import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from pipelines import model_registry
 from pipelines.aws import Target
-from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE
+from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, WAREHOUSE_SOURCE, EndpointSettings
 from pipelines.demo.context import DemoContext
 from pipelines.demo.deploy import DEPLOY_STAGES, deploy
 from pipelines.demo.executions import (
@@ -22,17 +23,30 @@ from pipelines.demo.executions import (
     output_parameters,
     run_pipeline,
 )
-from pipelines.demo.facts import ModelVersion, Notification
+from pipelines.demo.facts import CaptureCount, EndpointInvocation, EndpointServing, ModelVersion, Notification
 from pipelines.demo.registry import model_version, read_s3_json
 from pipelines.demo.report import feature_name, metric_names
 from pipelines.demo.scenario import Step
-from pipelines.errors import ExecutionFailed, InfraError, LocalStackError, MlopsError
+from pipelines.demo.serving import (
+    FollowedUpdate,
+    capture_keys,
+    count_capture,
+    first_rows,
+    follow_update,
+    wait_for_versions,
+)
+from pipelines.endpoints.deploy import DeployRequest, EndpointState, capture_s3_uri, deploy_endpoint, serving_now
+from pipelines.endpoints.invoke import invoke
+from pipelines.endpoints.refresh import APPROVED
+from pipelines.errors import ConfigError, ExecutionFailed, InfraError, LocalStackError, MlopsError
 
 LOG = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 # The prod schedule is daily (cron(0 6 * * ? *)): one day of the stack's clock fires it exactly once.
 SCHEDULE_ADVANCE_SECONDS = 24 * 3600
+ENDPOINT_V1, ENDPOINT_V2, ENDPOINT_ROLLBACK = "endpoint-v1", "endpoint-v2", "endpoint-rollback"
+SAMPLE_ROWS = 3  # prod batch rows each invocation sends: the endpoint steps make a handful of calls in all
 
 
 class UnexpectedOutcome(MlopsError):
@@ -317,6 +331,166 @@ def read_alert(context: DemoContext) -> str:
     return f"{len(received)} alert(s) to {prod.require_workload().alert_email} from {topic}"
 
 
+def _prod_endpoints(context: DemoContext) -> tuple[EndpointSettings, EndpointSettings]:
+    """prod's single-model endpoint (moved by deploy-endpoint) and multi-model one (moved by the refresh)."""
+    prod = context.config("prod")
+    by_mode: dict[str, EndpointSettings] = {}
+    for endpoint in prod.require_serving().endpoints:
+        by_mode.setdefault(endpoint.mode, endpoint)
+    missing = [mode for mode in (SINGLE_MODEL, MULTI_MODEL) if mode not in by_mode]
+    if missing:
+        raise ConfigError(f"{prod.path}: field 'workload.serving.endpoints' has no {' and no '.join(missing)} "
+                          "endpoint: the demo serves one of each mode; add it")
+    return by_mode[SINGLE_MODEL], by_mode[MULTI_MODEL]
+
+
+def _scores(invocation: EndpointInvocation) -> str:
+    return ", ".join(f"{score:.3f}" for score in invocation.predictions)
+
+
+def _invoke(context: DemoContext, step: str, endpoint: EndpointSettings, rows: tuple[str, ...],
+            version: int) -> EndpointInvocation:
+    """invoke-endpoint's library call with the rows (a multi-model endpoint: version's TargetModel); recorded."""
+    multi_model = endpoint.mode == MULTI_MODEL
+    answer = invoke(context.require_target(), context.config("prod"), endpoint.name,
+                    "".join(row + "\n" for row in rows), version=version if multi_model else None)
+    if len(answer.predictions) != len(rows) or not all(0.0 <= score <= 1.0 for score in answer.predictions):
+        raise UnexpectedOutcome(f"endpoint {endpoint.name} answered {answer.body[:200]!r} to {len(rows)} rows: "
+                                "expected one probability per row")
+    invocation = EndpointInvocation(step, endpoint.name, version, answer.target_model, rows, answer.predictions)
+    context.facts.invocations.append(invocation)
+    return invocation
+
+
+def _record_serving(context: DemoContext, step: str, state: EndpointState) -> None:
+    context.facts.serving.append(EndpointServing(step, state.endpoint, MULTI_MODEL if state.multi_model else
+                                                 SINGLE_MODEL, state.status, state.config_name, state.versions))
+
+
+def _require_versions(state: EndpointState, versions: tuple[int, ...]) -> None:
+    if state.versions != versions:
+        raise UnexpectedOutcome(f"{state.describe()}: expected version {', '.join(map(str, versions))}")
+
+
+def _same_scores(what: str, got: EndpointInvocation, expected: EndpointInvocation) -> None:
+    if got.predictions != expected.predictions:
+        raise UnexpectedOutcome(f"{what}: {got.endpoint} scored [{_scores(got)}], {expected.endpoint} in step "
+                                f"{expected.step} [{_scores(expected)}] for the same rows and version "
+                                f"{expected.version}")
+
+
+def _follow(context: DemoContext, endpoint: EndpointSettings, config_name: str) -> FollowedUpdate:
+    """Follow a blue/green update to its end, moving the stack's clock through its baking periods."""
+    from pipelines.local.stack import advance_clock
+
+    target = context.require_target()
+    sagemaker = context.session("prod").client("sagemaker")
+    return follow_update(sagemaker, endpoint, config_name,
+                         lambda seconds: advance_clock(target.endpoint, seconds), target.poll_seconds)
+
+
+def _multi_model_serves(context: DemoContext, step: str, endpoint: EndpointSettings, why: str) -> EndpointState:
+    """Wait (bounded) for the refresh the approval started: the multi-model endpoint serves every version the
+    central group holds as Approved (read in the registry account)."""
+    registry = context.config("registry")
+    approved = tuple(summary["ModelPackageVersion"] for summary in model_registry.list_versions(
+        context.session("registry").client("sagemaker"), registry.model_package_group_arn, APPROVED))
+    state = wait_for_versions(context.session("prod").client("sagemaker"), context.config("prod"), endpoint,
+                              approved, why, context.require_target().poll_seconds)
+    _record_serving(context, step, state)
+    return state
+
+
+def _deploy(context: DemoContext, endpoint: EndpointSettings, request: DeployRequest) -> tuple[str, EndpointState,
+                                                                                               FollowedUpdate]:
+    """deploy-endpoint's library call, then what its --wait does: follow the endpoint until it serves the new
+    config, here moving the stack's clock through each baking period instead of sleeping it out. The action
+    (created, updated, rolled-back), what serves now, and how the update went."""
+    deployment = deploy_endpoint(request, context.require_target(), context.config("prod"))
+    followed = _follow(context, endpoint, deployment.config_name)
+    state = serving_now(context.session("prod").client("sagemaker"), context.config("prod"), followed.endpoint)
+    return deployment.action, state, followed
+
+
+def serve_first_version(context: DemoContext) -> str:
+    """deploy-endpoint --version 1 on the single-model endpoint, followed to InService; invoke it with prod batch
+    rows; the multi-model endpoint serves version 1 too, by TargetModel, since the refresh its approval started."""
+    from pipelines.data.prepare import BATCH, S3_KEYS
+
+    single, multi = _prod_endpoints(context)
+    _, first = _version_trained_by(context, "train-dev")
+    s3 = context.session("prod").client("s3")
+    context.capture_keys_before = capture_keys(s3, capture_s3_uri(context.config("prod")))
+    action, state, _ = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name,
+                                                              version=first.version))
+    _require_versions(state, (first.version,))
+    _record_serving(context, ENDPOINT_V1, state)
+    rows = first_rows(s3, _data_uri(context, "prod", S3_KEYS[BATCH]), SAMPLE_ROWS)
+    served = _invoke(context, ENDPOINT_V1, single, rows, first.version)
+    _multi_model_serves(context, ENDPOINT_V1, multi, f"version {first.version}'s approval")
+    by_target = _invoke(context, ENDPOINT_V1, multi, rows, first.version)
+    _same_scores(f"TargetModel {by_target.target_model}", by_target, served)
+    return (f"{single.name} {action}, serves version {first.version}: {len(rows)} prod batch rows scored "
+            f"{_scores(served)}; {multi.name} serves it as TargetModel {by_target.target_model}, same scores")
+
+
+def serve_second_version(context: DemoContext) -> str:
+    """deploy-endpoint --version 2: a blue/green update baked per the endpoint's deployment settings (the stack's
+    clock moved through each baking period); its scores replace version 1's. The multi-model endpoint serves both
+    versions by TargetModel once the refresh started by the approval has run."""
+    single, multi = _prod_endpoints(context)
+    _, first = _version_trained_by(context, "train-dev")
+    _, second = _version_trained_by(context, "retrain-prod")
+    action, state, followed = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name,
+                                                                     version=second.version))
+    if action != "updated":
+        raise UnexpectedOutcome(f"deploying version {second.version} on {single.name} ended {action}, expected a "
+                                f"blue/green update of the endpoint serving version {first.version}")
+    _require_versions(state, (second.version,))
+    _record_serving(context, ENDPOINT_V2, state)
+    before = context.facts.invocation(ENDPOINT_V1, single.name, first.version)
+    served = _invoke(context, ENDPOINT_V2, single, before.rows, second.version)
+    if served.predictions == before.predictions:
+        raise UnexpectedOutcome(f"{single.name} serves version {second.version} but scores the sample rows as "
+                                f"version {first.version} did ({_scores(served)})")
+    _multi_model_serves(context, ENDPOINT_V2, multi, f"version {second.version}'s approval")
+    old = _invoke(context, ENDPOINT_V2, multi, before.rows, first.version)
+    new = _invoke(context, ENDPOINT_V2, multi, before.rows, second.version)
+    _same_scores(f"TargetModel {old.target_model}", old, before)
+    _same_scores(f"TargetModel {new.target_model}", new, served)
+    shares = ", then ".join(f"{share:.0%}" for share in followed.traffic_shares) or "all at once"
+    return (f"{single.name} {single.deployment_strategy} update: {shares} of the traffic, each baked "
+            f"{single.wait_interval_seconds} s (stack clock +{followed.advanced_seconds:g} s); serves version "
+            f"{second.version}: scores {_scores(before)} -> {_scores(served)}; {multi.name} serves "
+            f"{old.target_model} and {new.target_model}")
+
+
+def roll_back_endpoint(context: DemoContext) -> str:
+    """deploy-endpoint --rollback: version 1 serves again with its own scores; then the data capture of every
+    invocation of the demo, counted under the data bucket's capture prefix."""
+    prod = context.config("prod")
+    single, _ = _prod_endpoints(context)
+    _, first = _version_trained_by(context, "train-dev")
+    _, state, _ = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name, rollback=True))
+    _require_versions(state, (first.version,))
+    _record_serving(context, ENDPOINT_ROLLBACK, state)
+    before = context.facts.invocation(ENDPOINT_V1, single.name, first.version)
+    served = _invoke(context, ENDPOINT_ROLLBACK, single, before.rows, first.version)
+    _same_scores(f"after the rollback to version {first.version}", served, before)
+
+    capture_uri = capture_s3_uri(prod)
+    objects, lines = count_capture(context.session("prod").client("s3"), capture_uri, context.capture_keys_before)
+    sampling = prod.require_serving().capture_sampling_percent
+    invocations = len(context.facts.invocations)
+    context.facts.capture = CaptureCount(capture_uri, sampling, objects, lines, invocations)
+    if sampling == 100 and lines != invocations:
+        raise UnexpectedOutcome(f"data capture under {capture_uri} holds {lines} record(s) in {objects} object(s) "
+                                f"for the demo's {invocations} invocations at 100% sampling")
+    return (f"{single.name} rolled back to {state.config_name}: version {first.version} serves again, scores "
+            f"{_scores(served)} as before; data capture: {objects} object(s), {lines} record(s) for "
+            f"{invocations} invocations ({sampling}% sampled)")
+
+
 def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
     warehouse = [Step("warehouse", "local, dev, prod", "mlops-local db up: PostgreSQL with the UCI data, its "
                       "connection in the warehouse secrets", start_warehouse)]
@@ -338,6 +512,8 @@ def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
              approve("train-dev")),
         Step("deploy-prod", "prod", "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
              deploy_prod),
+        Step(ENDPOINT_V1, "prod", "deploy-endpoint --version 1, followed to InService; invoke-endpoint with prod rows",
+             serve_first_version),
         Step("inference-clean", "prod", "the schedule rule fires (stack clock +1 day): inference with version 1",
              run_inference("inference-clean", None, SUCCEEDED, model_from="train-dev")),
         Step("inference-outliers", "prod", "batch inference on the outlier batch: the data-quality check must fail it",
@@ -346,6 +522,10 @@ def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
              retrain),
         Step("alert-email", "prod", "the SNS alert read back, as the e-mail would read", read_alert),
         Step("approve-v2", "registry", "approve-model: approve the retrained version", approve("retrain-prod")),
+        Step(ENDPOINT_V2, "prod", "deploy-endpoint --version 2 (canary); the multi-model endpoint serves v1 and v2",
+             serve_second_version),
+        Step(ENDPOINT_ROLLBACK, "prod", "deploy-endpoint --rollback: version 1 serves again; data capture counted",
+             roll_back_endpoint),
         Step("inference-v2", "prod", "the schedule rule fires again: inference uses the new version",
              run_inference("inference-v2", None, SUCCEEDED, model_from="retrain-prod")),
     ]

@@ -7,7 +7,15 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.demo import plots
-from pipelines.demo.facts import DemoFacts, ModelVersion, Notification, PipelineRun
+from pipelines.demo.facts import (
+    CaptureCount,
+    DemoFacts,
+    EndpointInvocation,
+    EndpointServing,
+    ModelVersion,
+    Notification,
+    PipelineRun,
+)
 from pipelines.demo.report import plotted_features, render_report, write_report
 from pipelines.demo.scenario import Scenario, Step
 
@@ -56,6 +64,17 @@ def _facts() -> DemoFacts:
     facts.baseline_statistics, facts.batch_statistics = BASELINE, BATCH
     facts.notifications.append(Notification(f"arn:aws:sns:us-east-1:{ACCOUNTS.prod}:alerts", "Pipeline failed",
                                             "mammo-batch-inference failed"))
+    facts.serving += [
+        EndpointServing("endpoint-v1", "mammo-severity", "single-model", "InService", "mammo-severity-v1-0a1b", (1,)),
+        EndpointServing("endpoint-v2", "mammo-severity-versions", "multi-model", "InService", "mammo-mm-9f8e", (1, 2)),
+    ]
+    rows = ("67,3,5,3", "43,1,1,3")
+    facts.invocations += [
+        EndpointInvocation("endpoint-v1", "mammo-severity", 1, None, rows, (0.81234, 0.12345)),
+        EndpointInvocation("endpoint-v2", "mammo-severity-versions", 2, "mammo-severity/v2.tar.gz", rows,
+                           (0.85678, 0.09876)),
+    ]
+    facts.capture = CaptureCount("s3://prod-data/endpoint-capture", 100, 2, 2, 2)
     return facts
 
 
@@ -70,7 +89,7 @@ def _images(html: str) -> list[bytes]:
 def test_report_has_every_section_with_both_versions_the_violations_and_the_figures():
     html = render_report(_facts(), _result(), {"registry": ACCOUNTS.registry, "dev": ACCOUNTS.dev})
 
-    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert"):
+    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert", "endpoints"):
         assert f'id="{section}"' in html
     assert "0.8400" in html
     assert "0.8700" in html
@@ -85,6 +104,21 @@ def test_report_has_every_section_with_both_versions_the_violations_and_the_figu
     assert all(image.startswith(PNG_SIGNATURE) for image in images)
 
 
+def test_the_endpoint_section_shows_versions_served_sample_predictions_and_the_capture_count():
+    html = render_report(_facts(), _result(), {})
+    section = html[html.index('id="endpoints"'):]
+
+    assert re.search(r"<td>endpoint-v2</td><td>mammo-severity-versions</td><td>multi-model</td><td>InService</td>\s*"
+                     r"<td>1, 2</td>", section)
+    assert "Age, Shape, Margin, Density" in section
+    assert "<code>mammo-severity/v2.tar.gz</code>" in section
+    for score in ("0.8123", "0.1235", "0.8568", "0.0988"):
+        assert score in section
+    assert "<code>67,3,5,3</code>" in section
+    assert re.search(r"Data capture under <code>s3://prod-data/endpoint-capture</code> \(100% sampled\):\s*"
+                     r"2 object\(s\) holding 2 record\(s\) for the demo's\s*2 invocation\(s\)", section)
+
+
 def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
     path = write_report(tmp_path / "reports" / "demo-report.html", DemoFacts(), _result(), {})
 
@@ -92,6 +126,7 @@ def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
     assert "No model version was registered." in html
     assert "No violations were recorded." in html
     assert "No alert was published." in html
+    assert "No endpoint was deployed." in html
     assert _images(html) == []
 
 

@@ -7,6 +7,7 @@ temporary MLOPS_LOCAL_DIR, so nothing is shared with other tests or a developer'
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipelines import s3_uri
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.demo.run import run_scenario
 from pipelines.demo.scenario import SUCCEEDED
+from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
 from pipelines.local.stack import LocalAwsStack
 
 ACCOUNTS = load_config("dev").accounts
@@ -24,8 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 
 EXPECTED_STEPS = [
     "local-stack", "infrastructure", "data-dev", "data-prod", "upsert-dev", "train-dev", "approve-v1",
-    "deploy-prod", "inference-clean", "inference-outliers", "retrain-prod", "alert-email", "approve-v2",
-    "inference-v2",
+    "deploy-prod", "endpoint-v1", "inference-clean", "inference-outliers", "retrain-prod", "alert-email",
+    "approve-v2", "endpoint-v2", "endpoint-rollback", "inference-v2",
 ]
 REGISTRY, DEV, PROD = (load_config(environment) for environment in ("registry", "dev", "prod"))
 
@@ -49,6 +51,16 @@ def demo(engine: str, tmp_path_factory: pytest.TempPathFactory, require_tool):
 
 def _session(context, environment):
     return context.session(environment)
+
+
+@pytest.fixture(scope="module")
+def served(demo):
+    """The demo's endpoint facts. The endpoint steps do not depend on the drift-check engine: they are asserted
+    once, in this module's model-monitor run (test_demo_processing.py checks only that its steps succeeded)."""
+    engine, result, context = demo
+    if engine != MODEL_MONITOR:
+        pytest.skip("endpoint steps are engine-independent: asserted in test_demo.py's model-monitor run")
+    return result, context
 
 
 def test_every_step_ran_and_succeeded(demo):
@@ -198,3 +210,80 @@ def test_the_report_has_metrics_of_both_versions_the_engine_the_violations_and_t
     assert f"<strong>{engine}</strong>" in html
     assert "baseline_drift_check" in html
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 2
+
+
+def test_the_single_model_endpoint_served_v1_then_v2_by_canary_then_v1_again_after_the_rollback(served):
+    result, context = served
+    first, second = context.facts.versions
+    single = [(s.step, s.versions) for s in context.facts.serving if s.endpoint == "mammo-severity"]
+    assert single == [("endpoint-v1", (1,)), ("endpoint-v2", (2,)), ("endpoint-rollback", (1,))]
+    sagemaker = _session(context, "prod").client("sagemaker")
+    endpoint = sagemaker.describe_endpoint(EndpointName="mammo-severity")
+    assert endpoint["EndpointStatus"] == "InService"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["PrimaryContainer"]["ModelPackageName"] == first.arn
+    routing = endpoint["LastDeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert (routing["Type"], routing["CanarySize"]["Value"], routing["WaitIntervalInSeconds"]) == ("CANARY", 10, 300)
+    tags = {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}
+    v2_config = next(s.config_name for s in context.facts.serving if s.step == "endpoint-v2"
+                     and s.endpoint == "mammo-severity")
+    assert tags[PREVIOUS_CONFIG_TAG] == v2_config
+    assert "canary update: 10%, then 100% of the traffic, each baked 300 s" in result.outcome("endpoint-v2").result
+    assert second.arn != first.arn
+
+
+def test_the_multi_model_endpoint_serves_every_approved_version_by_target_model(served):
+    _, context = served
+    multi = [(s.step, s.versions) for s in context.facts.serving if s.endpoint == "mammo-severity-versions"]
+    assert multi == [("endpoint-v1", (1,)), ("endpoint-v2", (1, 2))]
+    s3 = _session(context, "prod").client("s3")
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=PROD.workload.data_bucket_name,
+                                                       Prefix="endpoint-models/")["Contents"]}
+    assert keys == {f"endpoint-models/mammo-severity-versions/{REGISTRY.model_registry.model_package_group_name}"
+                    f"/v{version}.tar.gz" for version in (1, 2)}
+    facts = context.facts
+    by_target = {i.target_model for i in facts.invocations if i.endpoint == "mammo-severity-versions"}
+    assert by_target == {f"{REGISTRY.model_registry.model_package_group_name}/v{v}.tar.gz" for v in (1, 2)}
+
+
+def test_predictions_switch_to_v2_and_back_to_v1_and_each_version_scores_alike_on_both_endpoints(served):
+    facts = served[1].facts
+    v1 = facts.invocation("endpoint-v1", "mammo-severity", 1)
+    v2 = facts.invocation("endpoint-v2", "mammo-severity", 2)
+    assert len(v1.rows) == 3
+    assert v2.predictions != v1.predictions
+    assert facts.invocation("endpoint-rollback", "mammo-severity", 1).predictions == v1.predictions
+    assert facts.invocation("endpoint-v1", "mammo-severity-versions", 1).predictions == v1.predictions
+    assert facts.invocation("endpoint-v2", "mammo-severity-versions", 1).predictions == v1.predictions
+    assert facts.invocation("endpoint-v2", "mammo-severity-versions", 2).predictions == v2.predictions
+
+
+def test_every_invocation_was_captured_once_with_its_request_and_answer(served):
+    _, context = served
+    facts = context.facts
+    s3 = _session(context, "prod").client("s3")
+    bucket, prefix = s3_uri.split(facts.capture.s3_uri)
+    keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+            for item in page.get("Contents", [])]
+    records = [json.loads(line) for key in keys
+               for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines() if line]
+    assert len(facts.invocations) == 6
+    assert (facts.capture.objects, facts.capture.lines, facts.capture.invocations) == (6, 6, 6)
+    assert len(keys) == len(records) == 6
+    captured = sorted((r["captureData"]["endpointInput"]["data"], r["captureData"]["endpointOutput"]["data"])
+                      for r in records)
+    sent = sorted("".join(row + "\n" for row in i.rows) for i in facts.invocations)
+    assert [request for request, _ in captured] == sent
+    for _, answer in captured:
+        assert len(answer.split()) == 3
+
+
+def test_the_report_has_the_endpoint_section(served):
+    facts = served[1].facts
+    html = Path(facts.report_path).read_text()
+    section = html[html.index('id="endpoints"'):]
+    assert "mammo-severity-versions" in section
+    for score in facts.invocation("endpoint-v2", "mammo-severity", 2).predictions:
+        assert f"{score:.4f}" in section
+    assert "6 object(s) holding 6 record(s)" in section
