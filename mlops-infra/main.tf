@@ -295,6 +295,20 @@ module "jenkins" {
   latest_model_function_name    = var.workload.latest_model_function_name
   alert_function_name           = var.workload.alert_function_name
   alert_lambda_role_name        = var.workload.alert_lambda_role_name
-  managed_log_group_names       = [local.lambda_log_group_name, local.alert_log_group_name, var.jenkins.log_group_name]
+  managed_log_group_names       = compact([local.lambda_log_group_name, local.alert_log_group_name, local.refresh_log_group_name, var.jenkins.log_group_name])
   pipeline_arns                 = values(local.pipeline_arns)
+  warehouse_secret_name         = local.warehouse == null ? null : local.warehouse.secret_name
+  serving = local.serving_enabled ? {
+    endpoint_names             = [for endpoint in local.serving.endpoints : endpoint.name]
+    multi_model_endpoint_names = [for endpoint in local.serving.endpoints : endpoint.name if endpoint.mode == "multi-model"]
+    alarm_names                = flatten(values(module.serving[0].alarm_names))
+    execution_role_name        = local.serving.execution_role_name
+    refresh_role_name          = local.serving.refresh_role_name
+    refresh_function_name      = local.serving.refresh_function_name
+    models_prefix              = local.serving.models_prefix
+    registry_account_id        = var.accounts.registry
+    artifacts_bucket_name      = var.model_registry.artifacts_bucket_name
+    registry_kms_alias         = var.model_registry.kms_alias
+    model_package_group_name   = var.model_registry.model_package_group_name
+  } : null
 }

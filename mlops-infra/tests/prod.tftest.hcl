@@ -93,11 +93,25 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     latest_model_function_name    = var.workload.latest_model_function_name
     alert_function_name           = var.workload.alert_function_name
     alert_lambda_role_name        = var.workload.alert_lambda_role_name
-    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", "/aws/lambda/${var.workload.alert_function_name}", var.jenkins.log_group_name]
+    managed_log_group_names       = ["/aws/lambda/${var.workload.latest_model_function_name}", "/aws/lambda/${var.workload.alert_function_name}", "/aws/lambda/${var.workload.serving.refresh_function_name}", var.jenkins.log_group_name]
     pipeline_arns = [
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.train_pipeline_name)}",
       "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:pipeline/${lower(var.workload.inference_pipeline_name)}",
     ]
+    warehouse_secret_name = var.workload.pipeline.training_data.warehouse.secret_name
+    serving = {
+      endpoint_names             = [for endpoint in var.workload.serving.endpoints : endpoint.name]
+      multi_model_endpoint_names = [for endpoint in var.workload.serving.endpoints : endpoint.name if endpoint.mode == "multi-model"]
+      alarm_names                = flatten([for endpoint in var.workload.serving.endpoints : ["${endpoint.name}-invocation-5xx-errors", "${endpoint.name}-model-latency"]])
+      execution_role_name        = var.workload.serving.execution_role_name
+      refresh_role_name          = var.workload.serving.refresh_role_name
+      refresh_function_name      = var.workload.serving.refresh_function_name
+      models_prefix              = var.workload.serving.models_prefix
+      registry_account_id        = var.accounts.registry
+      artifacts_bucket_name      = var.model_registry.artifacts_bucket_name
+      registry_kms_alias         = var.model_registry.kms_alias
+      model_package_group_name   = var.model_registry.model_package_group_name
+    }
   }
 
   assert {
@@ -119,8 +133,10 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : toset(flatten([s.Action])) == toset(["kms:ListAliases"])
+      ]) && alltrue([
+      for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Resource != "*" ? true : toset(flatten([s.Action])) == toset(["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"])
     ])
-    error_message = "Resource \"*\" is allowed only for kms:ListAliases: no tagging or creating keys on \"*\""
+    error_message = "Resource \"*\" is allowed only for kms:ListAliases and the scalable targets' Describe calls (and ListModelPackages, below): no tagging or creating keys on \"*\""
   }
 
   assert {
@@ -209,6 +225,147 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
     condition     = aws_cloudwatch_log_group.jenkins.retention_in_days == var.jenkins.log_retention_days && aws_cloudwatch_log_group.jenkins.kms_key_id == var.kms_key_arn
     error_message = "jenkins-log must be encrypted with the workload key and keep logs as long as the tfvars say"
   }
+
+  # ------------------------------------------------ endpoints (workload.serving) and the warehouse secret
+
+  assert {
+    condition = alltrue(flatten([
+      for s in concat(jsondecode(aws_iam_role_policy.jenkins.policy).Statement, jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement, jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement) : [
+        for action in flatten([s.Action]) : s.Effect == "Deny" || !contains([
+          "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage", "sagemaker:DeleteModelPackage", "sagemaker:PutModelPackageGroupPolicy",
+          "sts:AssumeRole", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "iam:AttachRolePolicy", "iam:CreatePolicy",
+        ], action)
+      ]
+    ]))
+    error_message = "no path to approval or admin: Jenkins may not approve, register or delete model versions, assume roles, read or put the warehouse secret's value, or attach or create policies"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in concat(jsondecode(aws_iam_role_policy.jenkins.policy).Statement, jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement, jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement) : [
+        for action in flatten([s.Action]) : s.Effect == "Deny" || !startswith(action, "iam:") ? true : alltrue([
+          for resource in flatten([s.Resource]) : contains(concat(
+            [for name in [var.workload.sagemaker_execution_role_name, var.workload.lambda_role_name, var.workload.events_role_name, var.workload.alert_lambda_role_name, var.workload.serving.execution_role_name, var.workload.serving.refresh_role_name, var.jenkins.role_name] : "arn:aws:iam::${var.accounts.prod}:role/${name}"],
+            [var.permissions_boundary_arn, "arn:aws:iam::${var.accounts.prod}:policy/${var.jenkins.role_name}-serve-endpoints", "arn:aws:iam::${var.accounts.prod}:policy/${var.jenkins.role_name}-apply-endpoints",
+            "arn:aws:iam::${var.accounts.prod}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"],
+          ), resource)
+        ])
+      ]
+    ]))
+    error_message = "Jenkins' IAM actions may name only the workload and endpoint roles, its own role, the boundary, its endpoint-stage policy and the scaling service-linked role"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s if s.Action == "iam:PassRole"] == [{
+      Sid       = "PassTheEndpointRoleToSageMaker", Effect = "Allow", Action = "iam:PassRole", Resource = "arn:aws:iam::${var.accounts.prod}:role/${var.workload.serving.execution_role_name}"
+      Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
+    }]
+    error_message = "the endpoint stages may pass the endpoint execution role, to SageMaker only, and no other role"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Sid != "PassFunctionRoleToLambda" ? true : toset(flatten([s.Resource])) == toset([
+        for name in [var.workload.lambda_role_name, var.workload.alert_lambda_role_name, var.workload.serving.refresh_role_name] : "arn:aws:iam::${var.accounts.prod}:role/${name}"
+      ])
+    ])
+    error_message = "the refresh function's role is passed to Lambda with the other function roles"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Sid == "CreateAndEditWorkloadRolesUnderTheBoundary" && length(setsubtract(toset([
+        for name in [var.workload.serving.execution_role_name, var.workload.serving.refresh_role_name] : "arn:aws:iam::${var.accounts.prod}:role/${name}"
+      ]), toset(flatten([s.Resource])))) == 0
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Effect == "Deny" && contains(flatten([s.Resource]), "arn:aws:iam::${var.accounts.prod}:role/${var.workload.serving.execution_role_name}") && length(setsubtract(toset([for name in ["serve-endpoints", "apply-endpoints"] : "arn:aws:iam::${var.accounts.prod}:policy/${var.jenkins.role_name}-${name}"]), toset(flatten([s.Resource])))) == 0
+    ])
+    error_message = "the endpoint and refresh roles are created only under the boundary, which Jenkins may not lift from them; nor may it change its own endpoint policies"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Sid => toset(flatten([s.Resource])) if contains(["DeployTheEndpoints", "SmokeTestTheEndpoints"], s.Sid)
+      } == {
+      DeployTheEndpoints = toset(flatten([for endpoint in var.workload.serving.endpoints : [
+        "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:model/${endpoint.name}-*",
+        "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:endpoint-config/${endpoint.name}-*",
+        "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:endpoint/${endpoint.name}",
+      ]]))
+      SmokeTestTheEndpoints = toset([for endpoint in var.workload.serving.endpoints : "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:endpoint/${endpoint.name}"])
+    }
+    error_message = "the endpoint stages may create, switch and invoke only the configured endpoints and the models and configs named after them"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Resource != "*" ? true : s.Action == "sagemaker:ListModelPackages"
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Sid == "ReadTheRegistryGroup" && toset(flatten([s.Resource])) == toset([
+        "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}",
+        "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*",
+      ]) && toset(flatten([s.Action])) == toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"])
+    ])
+    error_message = "the endpoint stages read the central group's versions (Describe, and List, which has no resource type) and nothing else of the registry"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Sid == "WriteServedModels" && s.Resource == "arn:aws:s3:::${var.workload.data_bucket_name}/${var.workload.serving.models_prefix}/*"
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Sid == "ReadCentralArtifacts" && s.Resource == "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/*" && s.Action == "s3:GetObject"
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == var.model_registry.kms_alias && s.Condition.StringEquals["kms:ViaService"] == "s3.${var.aws_region}.amazonaws.com" if s.Action == "kms:Decrypt"
+    ])
+    error_message = "multi-model deploys copy from the central bucket (registry key by alias, through S3 only) into the models prefix only"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Sid == "ManageEndpointAlarms" && toset(flatten([s.Resource])) == toset(flatten([
+        for endpoint in var.workload.serving.endpoints : [
+          "arn:aws:cloudwatch:${var.aws_region}:${var.accounts.prod}:alarm:${endpoint.name}-invocation-5xx-errors",
+          "arn:aws:cloudwatch:${var.aws_region}:${var.accounts.prod}:alarm:${endpoint.name}-model-latency",
+        ]
+      ]))
+    ])
+    error_message = "Jenkins manages the endpoints' rollback alarms by name"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Condition.StringEquals == {
+        "application-autoscaling:service-namespace" = "sagemaker", "application-autoscaling:scalable-dimension" = "sagemaker:variant:DesiredInstanceCount"
+      } if s.Sid == "ScaleEndpointVariants"
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Condition.StringEquals["iam:AWSServiceName"] == "sagemaker.application-autoscaling.amazonaws.com" if s.Sid == "CreateTheScalingServiceLinkedRole"
+    ])
+    error_message = "Jenkins may register and scale SageMaker variants only, and create only Application Auto Scaling's SageMaker service-linked role"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Sid == "ManageFunctions" && contains(flatten([s.Resource]), "arn:aws:lambda:${var.aws_region}:${var.accounts.prod}:function:${var.workload.serving.refresh_function_name}")
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Sid == "LetTheRegistryPutEvents" && s.Resource == "arn:aws:events:${var.aws_region}:${var.accounts.prod}:event-bus/default"
+    ])
+    error_message = "Jenkins manages the refresh function and the default bus's permission for the registry (its rule is under the project's rule prefix)"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource if s.Sid == "ManageWarehouseSecret"] == [
+      "arn:aws:secretsmanager:${var.aws_region}:${var.accounts.prod}:secret:${var.workload.pipeline.training_data.warehouse.secret_name}-??????"
+    ]
+    error_message = "Jenkins manages the warehouse secret, by name, and never its value"
+  }
+
+  assert {
+    # Managed policies: 6,144 characters, whitespace not counted.
+    condition = alltrue([for policy in [aws_iam_policy.apply_endpoints[0], aws_iam_policy.serve_endpoints[0]] : length(jsonencode(jsondecode(policy.policy))) < 6144]) && toset(keys(aws_iam_role_policy_attachment.endpoints)) == toset(["apply-endpoints", "serve-endpoints"]) && alltrue([
+      for name, attachment in aws_iam_role_policy_attachment.endpoints : attachment.role == var.jenkins.role_name
+    ])
+    error_message = "the endpoint policies (apply-endpoints, serve-endpoints) must fit IAM's managed policy size and be attached to the Jenkins role"
+  }
 }
 
 run "jenkins_role_requires_the_external_id_when_one_is_set" {
@@ -251,6 +408,13 @@ run "jenkins_role_requires_the_external_id_when_one_is_set" {
       Condition = { StringEquals = { "sts:ExternalId" = "mlops-jenkins-prod" } }
     }]
     error_message = "with jenkins_external_id set, the trust must require it (sts:ExternalId)"
+  }
+
+  assert {
+    condition = length(aws_iam_policy.apply_endpoints) == 0 && length(aws_iam_policy.serve_endpoints) == 0 && length(aws_iam_role_policy_attachment.endpoints) == 0 && alltrue([
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : !contains(["ManageEndpointAlarms", "ScaleEndpointVariants", "LetTheRegistryPutEvents", "ManageWarehouseSecret", "CreateTheScalingServiceLinkedRole"], s.Sid)
+    ])
+    error_message = "without serving and warehouse secret, Jenkins gets no endpoint, scaling, bus or secret permissions"
   }
 }
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -26,6 +27,7 @@ from shell_environment import activate, restore_environment
 
 from pipelines.aws import Target
 from pipelines.config import load_config
+from pipelines.endpoints import hosting
 from pipelines.infra.terraform import runner_for
 from pipelines.local.stack import LocalAwsStack
 
@@ -107,11 +109,22 @@ def test_the_jenkins_role_trusts_the_configured_jenkins_principal_only(prod_acco
     assert f":assumed-role/{JENKINS_ROLE}/jenkins-build" in identity["Arn"]
 
 
+def role_policy_documents(iam, role_name: str) -> list[dict]:
+    """The role's inline policies and the default versions of its attached managed policies."""
+    documents = [iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+                 for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]]
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=attached["PolicyArn"],
+                                          VersionId=version)["PolicyVersion"]["Document"]
+        documents.append(json.loads(unquote(document)) if isinstance(document, str) else document)
+    return documents
+
+
 def role_allows(iam, role_name: str, action: str, resource: str) -> bool:
-    """Whether an Allow statement of the role's inline policies names `action` on `resource` (wildcards
-    matched, conditions ignored). moto enforces no IAM, so what the stages need is checked here, statically."""
-    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    """Whether an Allow statement of the role's policies names `action` on `resource` (wildcards matched,
+    conditions ignored). moto enforces no IAM, so what the stages need is checked here, statically."""
+    for document in role_policy_documents(iam, role_name):
         for statement in document["Statement"]:
             actions = statement.get("Action", [])
             resources = statement.get("Resource", [])
@@ -122,6 +135,40 @@ def role_allows(iam, role_name: str, action: str, resource: str) -> bool:
                     any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
                 return True
     return False
+
+
+def _deploy_endpoint_calls() -> list[tuple[str, str]]:
+    """What deploy-endpoint and invoke-endpoint call for each prod endpoint (version 3), on the names the
+    hosting functions really give the models and configs."""
+    prefix = f"arn:aws:sagemaker:{PROD.aws_region}:{PROD.account_id}"
+    package = PROD.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/3"
+    role = PROD.endpoint_execution_role_arn
+    serving = PROD.require_serving()
+    models_uri = f"s3://{PROD.workload.data_bucket_name}/{serving.models_prefix}"
+    capture = hosting.Capture(f"s3://{PROD.workload.data_bucket_name}/{serving.capture_prefix}", 100,
+                              f"arn:aws:kms:{PROD.aws_region}:{PROD.account_id}:key/example")
+    calls = [("sagemaker:ListModelPackages", "*"), ("sagemaker:DescribeModelPackage", package), ("iam:PassRole", role)]
+    for endpoint in serving.endpoints:
+        if endpoint.mode == "multi-model":
+            model = hosting.multi_model_request(endpoint, "xgboost:1.7-1", f"{models_uri}/{endpoint.name}/", role)
+            artifacts = PROD.model_registry.artifacts_bucket_name
+            calls += [("s3:GetObject", f"arn:aws:s3:::{artifacts}/models/3/model.tar.gz"),
+                      ("s3:PutObject", f"arn:aws:s3:::{PROD.workload.data_bucket_name}/{serving.models_prefix}/"
+                                       f"{endpoint.name}/{PROD.model_registry.model_package_group_name}/v3.tar.gz")]
+        else:
+            model = hosting.single_model_request(endpoint, package, 3, role)
+        config = hosting.endpoint_config_request(endpoint, model["ModelName"], capture, [3])["EndpointConfigName"]
+        calls += [(action, f"{prefix}:model/{model['ModelName']}")
+                  for action in ("sagemaker:CreateModel", "sagemaker:DescribeModel")]
+        calls += [(action, f"{prefix}:endpoint-config/{config}") for action in (
+            "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:AddTags")]
+        calls += [(action, PROD.endpoint_arn(endpoint.name)) for action in (
+            "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint",
+            "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:InvokeEndpoint")]
+    return calls
+
+
+DEPLOY_ENDPOINT_CALLS = _deploy_endpoint_calls()
 
 
 @pytest.mark.parametrize(("action", "resource"), [
@@ -136,9 +183,23 @@ def role_allows(iam, role_name: str, action: str, resource: str) -> bool:
     # scripts/terraform-plan.sh and terraform-apply.sh: the state and its lock file
     ("s3:PutObject", f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}"),
     ("s3:PutObject", f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}.tflock"),
+    # scripts/deploy-endpoints.sh (deploy-endpoint) and smoke-test-endpoints.sh (invoke-endpoint)
+    *DEPLOY_ENDPOINT_CALLS,
 ])
 def test_the_jenkins_role_may_do_what_its_stages_do(prod_account, action, resource):
     assert role_allows(prod_account.client("iam"), JENKINS_ROLE, action, resource)
+
+
+@pytest.mark.parametrize(("action", "resource"), [
+    ("sagemaker:UpdateModelPackage", PROD.model_package_group_arn.replace("-group/", "/").lower() + "/3"),
+    ("sagemaker:UpdateModelPackageGroup", PROD.model_package_group_arn),
+    ("iam:PassRole", PROD.role_arn(PROD.model_registry.approver_role_name)),
+    ("sagemaker:InvokeEndpoint", PROD.endpoint_arn("someone-elses-endpoint")),
+    ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{PROD.aws_region}:{PROD.account_id}:secret:"
+                                      f"{PROD.workload.pipeline.training_data.warehouse.secret_name}-AbCdEf"),
+])
+def test_the_jenkins_role_may_not_approve_pass_other_roles_or_read_the_secret(prod_account, action, resource):
+    assert not role_allows(prod_account.client("iam"), JENKINS_ROLE, action, resource)
 
 
 def test_the_jenkins_role_may_not_publish_elsewhere(prod_account):

@@ -8,23 +8,32 @@
 data "aws_partition" "current" {}
 
 locals {
-  partition          = data.aws_partition.current.partition
-  state_bucket_arn   = "arn:${local.partition}:s3:::${var.terraform_state_bucket}"
-  state_object_arns  = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
-  data_bucket_arn    = "arn:${local.partition}:s3:::${var.data_bucket_name}"
-  code_objects_arn   = "arn:${local.partition}:s3:::${var.data_bucket_name}/code/*"
-  own_role_arn       = "arn:${local.partition}:iam::${var.account_id}:role/${var.role_name}"
-  sagemaker_role     = "arn:${local.partition}:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
-  lambda_role        = "arn:${local.partition}:iam::${var.account_id}:role/${var.lambda_role_name}"
-  events_role        = "arn:${local.partition}:iam::${var.account_id}:role/${var.events_role_name}"
-  alert_role         = "arn:${local.partition}:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
-  workload_role_arns = [local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role]
+  partition         = data.aws_partition.current.partition
+  state_bucket_arn  = "arn:${local.partition}:s3:::${var.terraform_state_bucket}"
+  state_object_arns = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}", "arn:${local.partition}:s3:::${var.terraform_state_bucket}/${var.state_key}.tflock"]
+  data_bucket_arn   = "arn:${local.partition}:s3:::${var.data_bucket_name}"
+  code_objects_arn  = "arn:${local.partition}:s3:::${var.data_bucket_name}/code/*"
+  own_role_arn      = "arn:${local.partition}:iam::${var.account_id}:role/${var.role_name}"
+  sagemaker_role    = "arn:${local.partition}:iam::${var.account_id}:role/${var.sagemaker_execution_role_name}"
+  lambda_role       = "arn:${local.partition}:iam::${var.account_id}:role/${var.lambda_role_name}"
+  events_role       = "arn:${local.partition}:iam::${var.account_id}:role/${var.events_role_name}"
+  alert_role        = "arn:${local.partition}:iam::${var.account_id}:role/${var.alert_lambda_role_name}"
+  # workload.serving: the endpoints' execution role, and the refresh function's role and function only with a
+  # multi-model endpoint (as the serving module creates them).
+  serving         = var.serving
+  serving_enabled = local.serving != null
+  refresh_enabled = local.serving_enabled ? length(local.serving.multi_model_endpoint_names) > 0 : false
+  endpoint_role   = local.serving_enabled ? "arn:${local.partition}:iam::${var.account_id}:role/${local.serving.execution_role_name}" : null
+  refresh_role    = local.refresh_enabled ? "arn:${local.partition}:iam::${var.account_id}:role/${local.serving.refresh_role_name}" : null
+  workload_role_arns = compact([
+    local.sagemaker_role, local.lambda_role, local.events_role, local.alert_role, local.endpoint_role, local.refresh_role,
+  ])
   workload_alias_arn = "arn:${local.partition}:kms:${var.region}:${var.account_id}:${var.workload_kms_alias}"
   topic_arns = [
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}",
     "arn:${local.partition}:sns:${var.region}:${var.account_id}:${var.alert_topic_name}:*",
   ]
-  function_arns = [for name in [var.latest_model_function_name, var.alert_function_name] :
+  function_arns = [for name in compact([var.latest_model_function_name, var.alert_function_name, local.refresh_enabled ? local.serving.refresh_function_name : null]) :
     "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${name}"
   ]
   rule_arns      = "arn:${local.partition}:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
@@ -35,6 +44,36 @@ locals {
       "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:${name}:*",
     ]
   ])
+  sagemaker_arn_prefix = "arn:${local.partition}:sagemaker:${var.region}:${var.account_id}"
+  endpoint_names       = local.serving_enabled ? [for name in local.serving.endpoint_names : lower(name)] : []
+  # SageMaker reports ARNs in lower case. deploy-endpoint names models and configs <endpoint>-...-<digest>,
+  # the endpoint name cut to 50 characters when longer (pipelines/endpoints/hosting.py content_name).
+  endpoint_arns          = [for name in local.endpoint_names : "${local.sagemaker_arn_prefix}:endpoint/${name}"]
+  endpoint_name_prefixes = [for name in local.endpoint_names : length(name) < 50 ? "${name}-" : substr(name, 0, 50)]
+  deployed_model_arns = flatten([for prefix in local.endpoint_name_prefixes : [
+    "${local.sagemaker_arn_prefix}:model/${prefix}*", "${local.sagemaker_arn_prefix}:endpoint-config/${prefix}*",
+  ]])
+  alarm_arns = local.serving_enabled ? [for name in local.serving.alarm_names : "arn:${local.partition}:cloudwatch:${var.region}:${var.account_id}:alarm:${name}"] : []
+  # Application Auto Scaling's target-tracking alarms, which it creates with the caller's permissions.
+  scaling_alarm_arns = [for name in local.serving_enabled ? local.serving.endpoint_names : [] :
+    "arn:${local.partition}:cloudwatch:${var.region}:${var.account_id}:alarm:TargetTracking-endpoint/${name}/variant/*"
+  ]
+  scaling_role_arn     = "arn:${local.partition}:iam::${var.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+  scalable_targets_arn = "arn:${local.partition}:application-autoscaling:${var.region}:${var.account_id}:scalable-target/*"
+  default_bus_arn      = "arn:${local.partition}:events:${var.region}:${var.account_id}:event-bus/default"
+  secret_arn           = var.warehouse_secret_name == null ? null : "arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:${var.warehouse_secret_name}-??????"
+
+  # The registry account's group and artifacts, which the endpoint stages read.
+  model_package_group_arn = local.serving_enabled ? "arn:${local.partition}:sagemaker:${var.region}:${local.serving.registry_account_id}:model-package-group/${local.serving.model_package_group_name}" : null
+  model_packages_arn      = local.serving_enabled ? "arn:${local.partition}:sagemaker:${var.region}:${local.serving.registry_account_id}:model-package/${lower(local.serving.model_package_group_name)}/*" : null
+  artifacts_objects_arn   = local.serving_enabled ? "arn:${local.partition}:s3:::${local.serving.artifacts_bucket_name}/*" : null
+  registry_key_arns       = local.serving_enabled ? "arn:${local.partition}:kms:${var.region}:${local.serving.registry_account_id}:key/*" : null
+  served_models_arn       = local.refresh_enabled ? "${local.data_bucket_arn}/${local.serving.models_prefix}/*" : null
+  # Jenkins' own managed policies (below): it reads them, and only a person's apply changes them.
+  endpoint_policy_arns = [for name in local.serving_enabled ? ["apply-endpoints", "serve-endpoints"] : [] :
+    "arn:${local.partition}:iam::${var.account_id}:policy/${var.role_name}-${name}"
+  ]
+
   jenkins_log_streams_arn = "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}:log-stream:*"
 }
 
@@ -144,9 +183,10 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "ReadTheBoundary"
+    # And the role's own endpoint-stage policy, which only a person's apply changes.
+    sid       = "ReadTheBoundaryAndOwnPolicy"
     actions   = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"]
-    resources = [var.permissions_boundary_arn]
+    resources = concat([var.permissions_boundary_arn], local.endpoint_policy_arns)
   }
 
   statement {
@@ -157,7 +197,7 @@ data "aws_iam_policy_document" "deploy" {
       "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", "iam:CreatePolicyVersion",
       "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
     ]
-    resources = concat(local.workload_role_arns, [local.own_role_arn, var.permissions_boundary_arn])
+    resources = concat(local.workload_role_arns, [local.own_role_arn, var.permissions_boundary_arn], local.endpoint_policy_arns)
   }
 
   statement {
@@ -170,7 +210,7 @@ data "aws_iam_policy_document" "deploy" {
     # Each workload role may be passed only to the service that assumes it.
     for_each = {
       PassExecutionRoleToSageMaker = { roles = [local.sagemaker_role], service = "sagemaker.amazonaws.com" }
-      PassFunctionRoleToLambda     = { roles = [local.lambda_role, local.alert_role], service = "lambda.amazonaws.com" }
+      PassFunctionRoleToLambda     = { roles = compact([local.lambda_role, local.alert_role, local.refresh_role]), service = "lambda.amazonaws.com" }
       PassEventsRoleToEventBridge  = { roles = [local.events_role], service = "events.amazonaws.com" }
     }
     content {
@@ -252,6 +292,20 @@ data "aws_iam_policy_document" "deploy" {
     resources = var.pipeline_arns
   }
 
+  dynamic "statement" {
+    for_each = local.secret_arn == null ? [] : [local.secret_arn]
+    content {
+      # The secret and its resource policy; never its value, which the warehouse's owner puts.
+      sid = "ManageWarehouseSecret"
+      actions = [
+        "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+        "secretsmanager:UpdateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+        "secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
+      ]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     # A read-only call without resource types that Terraform's refresh of the alias makes.
     sid       = "ListKeyAliases"
@@ -264,6 +318,213 @@ resource "aws_iam_role_policy" "jenkins" {
   name   = "deploy-${var.environment}"
   role   = aws_iam_role.jenkins.id
   policy = data.aws_iam_policy_document.deploy.json
+}
+
+# ---------------------------------------------------------------- endpoints (workload.serving)
+
+# What Terraform needs for the endpoints' surroundings (module serving): their rollback alarms, the scaling of
+# their variants and the registry's permission on the default bus. Managed, as the endpoint stages' policy below.
+data "aws_iam_policy_document" "apply_endpoints" {
+  count = local.serving_enabled ? 1 : 0
+  #checkov:skip=CKV_AWS_356:the scalable targets' Describe calls have no resource types; every other statement names its resources
+
+  statement {
+    # The endpoints' two rollback alarms each, by name.
+    sid = "ManageEndpointAlarms"
+    actions = [
+      "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+    ]
+    resources = local.alarm_arns
+  }
+
+  statement {
+    # A target-tracking policy's alarms are created and deleted with the caller's permissions.
+    sid       = "ManageEndpointScalingAlarms"
+    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"]
+    resources = local.scaling_alarm_arns
+  }
+
+  statement {
+    # Scalable target ARNs carry a generated id, not the endpoint: limited to SageMaker variants instead.
+    sid = "ScaleEndpointVariants"
+    actions = [
+      "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+    ]
+    resources = [local.scalable_targets_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "application-autoscaling:service-namespace"
+      values   = ["sagemaker"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "application-autoscaling:scalable-dimension"
+      values   = ["sagemaker:variant:DesiredInstanceCount"]
+    }
+  }
+
+  statement {
+    sid       = "TagScalableTargets"
+    actions   = ["application-autoscaling:TagResource", "application-autoscaling:UntagResource", "application-autoscaling:ListTagsForResource"]
+    resources = [local.scalable_targets_arn]
+  }
+
+  statement {
+    # Registering a variant checks that the caller could change its capacity itself.
+    sid       = "RegisterEndpointVariants"
+    actions   = ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"]
+    resources = local.endpoint_arns
+  }
+
+  statement {
+    # The first registered variant creates Application Auto Scaling's SageMaker service-linked role.
+    sid       = "CreateTheScalingServiceLinkedRole"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = [local.scaling_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values   = ["sagemaker.application-autoscaling.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.refresh_enabled ? [local.default_bus_arn] : []
+    content {
+      # The registry account's forwarding rule puts its group's state changes on this account's default bus.
+      sid       = "LetTheRegistryPutEvents"
+      actions   = ["events:PutPermission", "events:RemovePermission", "events:DescribeEventBus"]
+      resources = [statement.value]
+    }
+  }
+
+  statement {
+    # Read-only calls without resource types that Terraform's refresh of the scalable targets makes.
+    sid       = "DescribeScalableTargets"
+    actions   = ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"]
+    resources = ["*"]
+  }
+}
+
+
+# What 'Deploy endpoints' and 'Smoke test' do (deploy-endpoint, invoke-endpoint): read the registry group, create
+# models and configs named after the configured endpoints, switch the endpoints, copy Approved versions under the
+# models prefix and invoke. Managed policies: IAM caps a role's inline policies at 10,240 characters in all.
+# Approving versions (sagemaker:UpdateModelPackage) stays with the registry's approver role.
+data "aws_iam_policy_document" "serve" {
+  count = local.serving_enabled ? 1 : 0
+  #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages has no resource type; the registry group's policy limits what it returns
+
+  statement {
+    sid       = "ReadTheRegistryGroup"
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
+    resources = [local.model_package_group_arn, local.model_packages_arn]
+  }
+
+  statement {
+    sid       = "ListModelPackages"
+    actions   = ["sagemaker:ListModelPackages"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "DeployTheEndpoints"
+    actions = [
+      "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig",
+      "sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
+      "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
+    ]
+    resources = concat(local.deployed_model_arns, local.endpoint_arns)
+  }
+
+  statement {
+    sid       = "SmokeTestTheEndpoints"
+    actions   = ["sagemaker:InvokeEndpoint"]
+    resources = local.endpoint_arns
+  }
+
+  statement {
+    sid       = "PassTheEndpointRoleToSageMaker"
+    actions   = ["iam:PassRole"]
+    resources = [local.endpoint_role]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.refresh_enabled ? [local.artifacts_objects_arn] : []
+    content {
+      # Multi-model deploys copy Approved versions from the central bucket.
+      sid       = "ReadCentralArtifacts"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.refresh_enabled ? [local.registry_key_arns] : []
+    content {
+      sid       = "DecryptCentralArtifactsWithTheRegistryKeyByAlias"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "ForAnyValue:StringEquals"
+        variable = "kms:ResourceAliases"
+        values   = [local.serving.registry_kms_alias]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.refresh_enabled ? [local.served_models_arn] : []
+    content {
+      # ... into the models prefix, encrypted with the workload key (ManageWorkloadKey); rejected ones removed.
+      sid       = "WriteServedModels"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_policy" "apply_endpoints" {
+  count = local.serving_enabled ? 1 : 0
+
+  name        = "${var.role_name}-apply-endpoints"
+  description = "Lets Jenkins apply the ${var.environment} endpoints' alarms, scaling and event bus permission."
+  policy      = data.aws_iam_policy_document.apply_endpoints[0].json
+  tags        = var.tags
+}
+
+resource "aws_iam_policy" "serve_endpoints" {
+  count = local.serving_enabled ? 1 : 0
+
+  name        = "${var.role_name}-serve-endpoints"
+  description = "Lets Jenkins deploy and smoke-test the ${var.environment} endpoints."
+  policy      = data.aws_iam_policy_document.serve[0].json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "endpoints" {
+  for_each = local.serving_enabled ? { apply-endpoints = aws_iam_policy.apply_endpoints[0].arn, serve-endpoints = aws_iam_policy.serve_endpoints[0].arn } : {}
+
+  role       = aws_iam_role.jenkins.name
+  policy_arn = each.value
 }
 
 # ---------------------------------------------------------------- jenkins-log

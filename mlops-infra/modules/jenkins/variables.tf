@@ -239,6 +239,46 @@ variable "pipeline_arns" {
   }
 }
 
+variable "serving" {
+  description = "The account's endpoints (workload.serving) and the registry group they serve: Jenkins applies their execution role, alarms, scaling and, with a multi-model endpoint, the refresh function, its role, rule and the bus permission; its endpoint stages deploy and smoke-test them. null when the account serves no endpoints."
+  type = object({
+    endpoint_names             = list(string)
+    multi_model_endpoint_names = list(string)
+    alarm_names                = list(string)
+    execution_role_name        = string
+    refresh_role_name          = string
+    refresh_function_name      = string
+    models_prefix              = string
+    registry_account_id        = string
+    artifacts_bucket_name      = string
+    registry_kms_alias         = string
+    model_package_group_name   = string
+  })
+  default = null
+
+  validation {
+    condition = var.serving == null ? true : alltrue(concat(
+      [for name in var.serving.endpoint_names : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", name))],
+      [for name in var.serving.multi_model_endpoint_names : contains(var.serving.endpoint_names, name)],
+      [for name in [var.serving.execution_role_name, var.serving.refresh_role_name] : can(regex("^[a-zA-Z0-9+=,.@_-]{1,64}$", name))],
+      [can(regex("^[a-zA-Z0-9_-]{1,64}$", var.serving.refresh_function_name)), can(regex("^[0-9]{12}$", var.serving.registry_account_id))],
+      [can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.serving.registry_kms_alias)), can(regex("^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$", var.serving.models_prefix))],
+    ))
+    error_message = "serving: endpoint_names must be SageMaker endpoint names (multi_model_endpoint_names among them), the role names IAM role names, refresh_function_name a Lambda function name, registry_account_id 12 digits, registry_kms_alias 'alias/...', models_prefix a key prefix without a trailing '/'."
+  }
+}
+
+variable "warehouse_secret_name" {
+  description = "Name of the warehouse connection secret the deployment manages (its value is never Jenkins'); null when the train pipeline reads no warehouse."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.warehouse_secret_name == null ? true : can(regex("^[a-zA-Z0-9/_+=.@-]{1,512}$", var.warehouse_secret_name))
+    error_message = "warehouse_secret_name must be a Secrets Manager secret name: 1-512 of A-Z a-z 0-9 / _ + = . @ -."
+  }
+}
+
 variable "tags" {
   description = "Tags of the role and the log group, merged with the provider's default tags."
   type        = map(string)
