@@ -118,8 +118,9 @@ def require_tool() -> Callable[[str], str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest groups first: with workers side by side (`make test`, which keeps this order with
     --no-loadscope-reorder), the first module reading the shared platform (its apply, which other readers wait
-    for), the end-to-end runs, then the other applies, which mostly wait on the AWS provider, start at once
-    instead of being handed out last; the many short modules then fill the workers as they free up."""
+    for), the end-to-end runs, then the other applies (slow terraform modules before quick ones), which mostly
+    wait on the AWS provider, start at once instead of being handed out last; the many short modules then fill
+    the workers as they free up."""
     def module(item: pytest.Item) -> str:
         return item.nodeid.split("::")[0]
 
@@ -129,7 +130,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if module(item) == first_reader:
             return 0
         marks = {mark.name for mark in item.iter_markers()}
-        return 1 if "e2e" in marks else 2 if "terraform" in marks else 3
+        if "e2e" in marks:
+            return 1
+        if "terraform" in marks:
+            return 2 if "slow" in marks else 3
+        return 4
 
     items.sort(key=rank)
 

@@ -34,7 +34,7 @@ def test_cli_plans_drift_to_a_file_and_applies_that_plan(own_platform, tmp_path)
 
     plan_file = tmp_path / "registry.tfplan"
     planned = mlops_infra("plan", "--env", "registry", "--out", str(plan_file), "--detailed-exitcode",
-                           local_dir=tmp_path)
+                          local_dir=tmp_path)
     assert planned.returncode == EXIT_PLAN_HAS_CHANGES, planned.stderr[-3000:]
     assert "registry: the plan has changes" in planned.stdout
     assert plan_file.is_file()
