@@ -59,18 +59,12 @@ def earlier_tree(require_tool, tmp_path_factory) -> Path:
 def _apply_earlier_then_plan_current(earlier: Path, work_dir: Path, environment: str) -> Replan:
     config = load_config(environment)
     earlier_runner = TerraformRunner(config, work_dir=work_dir, root=earlier, bootstrap_root=earlier / "bootstrap")
-    earlier_runner.bootstrap_and_apply()  # the apply starts while bootstrap waits on its lifecycle configuration
+    earlier_runner.bootstrap()
+    earlier_runner.apply()
     current_runner = TerraformRunner(config, work_dir=work_dir)
-    current_runner.init()  # the current tree in place before the two plans below read it side by side
-
-    def plan_main() -> dict:
-        current_runner.plan(out=work_dir / "main.tfplan")
-        return current_runner.show_plan(work_dir / "main.tfplan")
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        bootstrap = pool.submit(current_runner.bootstrap_plan, work_dir / "bootstrap.tfplan")
-        main = pool.submit(plan_main)
-        return Replan(environment, bootstrap.result(), main.result())
+    bootstrap = current_runner.bootstrap_plan(work_dir / "bootstrap.tfplan")
+    current_runner.plan(out=work_dir / "main.tfplan")
+    return Replan(environment, bootstrap, current_runner.show_plan(work_dir / "main.tfplan"))
 
 
 def _changes(plan: dict) -> list[str]:
