@@ -17,10 +17,11 @@ $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constrain
 install: $(STAMP)
 
 ## The whole test suite: unit, terraform, pipelines, local end-to-end, jenkins; test modules side by side
-## (most of the time is terraform waiting on the AWS provider, so more workers than cores pay).
+## (most of the time is terraform waiting on the AWS provider, so more workers than cores pay). Modules are
+## handed out in collection order, the longest first (tests/conftest.py), not reordered by their test counts.
 TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 ## Unit tests only (no terraform, no end-to-end): a quick loop while editing.
 test-fast: $(STAMP)

@@ -1,15 +1,14 @@
 """Registry, dev and prod applied with the real Terraform against the local stack, each in its own account.
 
-One bootstrap + apply per account for the whole module (see conftest.py); the tests read the result back
-with boto3 in that account, re-plan (no changes), prove the state lock, and the last one destroys.
+The session's shared platform (see conftest.py), applied once per run: the tests read it back with boto3 in
+each account, re-plan it (no changes) and scan the rendered plans; they change nothing. The tests that change
+it (drift repaired, a held lock, destroy) are in test_lifecycle.py, on a platform of their own.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.aws import session_for_account
-from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
 from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary
+
+from .accounts import account_client, account_root, as_list, mlops_infra, policy_statements
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -27,42 +27,23 @@ STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 
 # ---------------------------------------------------------------------- helpers
 
-def _client(account, service: str):
-    return session_for_account(account.config.account_id, account.config.aws_region).client(service)
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _statements(policy) -> list[dict]:
-    document = json.loads(policy) if isinstance(policy, str) else policy
-    return _as_list(document["Statement"])
-
-
 def _aws_principals(statement: dict) -> set[str]:
     principal = statement.get("Principal", {})
-    return set(_as_list(principal.get("AWS"))) if isinstance(principal, dict) else {principal}
+    return set(as_list(principal.get("AWS"))) if isinstance(principal, dict) else {principal}
 
 
 def _service_principals(statement: dict) -> set[str]:
     principal = statement.get("Principal", {})
-    return set(_as_list(principal.get("Service"))) if isinstance(principal, dict) else set()
+    return set(as_list(principal.get("Service"))) if isinstance(principal, dict) else set()
 
 
 def _actions(statement: dict) -> set[str]:
-    return set(_as_list(statement.get("Action")))
+    return set(as_list(statement.get("Action")))
 
 
 def _assert_no_wildcard_action(policy, where: str) -> None:
-    for statement in _statements(policy):
+    for statement in policy_statements(policy):
         assert "*" not in _actions(statement), f"{where}: statement {statement.get('Sid')} allows every action"
-
-
-def _root(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
 
 
 def _key_arn(kms, key_id: str) -> str:
@@ -99,47 +80,48 @@ def test_outputs_match_the_names_the_python_side_derives(applied_platform):
 
 def test_registry_key_grants_dev_and_prod_and_rotates(applied_platform):
     registry = applied_platform["registry"]
-    kms = _client(registry, "kms")
+    kms = account_client(registry, "kms")
     key_arn = registry.outputs["registry_kms_key_arn"]
     assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
     assert _key_arn(kms, registry.config.model_registry.kms_alias) == key_arn
     policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
-    granted = set().union(*(_aws_principals(s) for s in _statements(policy) if s["Effect"] == "Allow"))
-    assert {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)} <= granted
+    granted = set().union(*(_aws_principals(s) for s in policy_statements(policy) if s["Effect"] == "Allow"))
+    assert {account_root(registry.config.accounts.dev), account_root(registry.config.accounts.prod)} <= granted
     _assert_no_wildcard_action(policy, "registry key policy")
 
 
 def test_artifacts_bucket_is_encrypted_with_the_registry_key_and_shared_with_workloads(applied_platform):
     registry = applied_platform["registry"]
-    s3 = _client(registry, "s3")
+    s3 = account_client(registry, "s3")
     bucket = registry.config.model_registry.artifacts_bucket_name
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     default = rule["ApplyServerSideEncryptionByDefault"]
     assert default["SSEAlgorithm"] == "aws:kms"
-    assert _key_arn(_client(registry, "kms"), default["KMSMasterKeyID"]) == registry.outputs["registry_kms_key_arn"]
+    assert _key_arn(account_client(registry, "kms"), default["KMSMasterKeyID"]) == \
+        registry.outputs["registry_kms_key_arn"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetBucket"] == \
         registry.config.model_registry.access_log_bucket_name
 
     policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    allowed = set().union(*(_aws_principals(s) for s in _statements(policy) if s["Effect"] == "Allow"))
-    assert {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)} <= allowed
+    allowed = set().union(*(_aws_principals(s) for s in policy_statements(policy) if s["Effect"] == "Allow"))
+    assert {account_root(registry.config.accounts.dev), account_root(registry.config.accounts.prod)} <= allowed
     assert any(s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
-               for s in _statements(policy)), "artifacts bucket policy must refuse plain HTTP"
+               for s in policy_statements(policy)), "artifacts bucket policy must refuse plain HTTP"
     _assert_no_wildcard_action(policy, "artifacts bucket policy")
 
 
 def test_model_package_group_policy_names_dev_and_prod(applied_platform):
     registry = applied_platform["registry"]
-    sagemaker = _client(registry, "sagemaker")
+    sagemaker = account_client(registry, "sagemaker")
     group = registry.config.model_registry.model_package_group_name
     assert sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"] == \
         registry.config.model_package_group_arn
     policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
-    workload_roots = {_root(registry.config.accounts.dev), _root(registry.config.accounts.prod)}
+    workload_roots = {account_root(registry.config.accounts.dev), account_root(registry.config.accounts.prod)}
     by_effect: dict[str, set[str]] = {"Allow": set(), "Deny": set()}
-    for statement in _statements(policy):
+    for statement in policy_statements(policy):
         assert _aws_principals(statement) == workload_roots
         by_effect[statement["Effect"]] |= _actions(statement)
         if "sagemaker:CreateModelPackage" in _actions(statement):
@@ -169,7 +151,7 @@ def test_artifacts_replicate_to_the_second_region_re_encrypted_with_the_replica_
         replica_region
     assert replica_s3.get_bucket_versioning(Bucket=secondary.replica_artifacts_bucket_name)["Status"] == "Enabled"
 
-    s3 = _client(registry, "s3")
+    s3 = account_client(registry, "s3")
     bucket = config.model_registry.artifacts_bucket_name
     replication = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
     assert replication["Role"] == outputs["artifacts_replication_role_arn"]
@@ -179,7 +161,7 @@ def test_artifacts_replicate_to_the_second_region_re_encrypted_with_the_replica_
     assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
     assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{secondary.replica_artifacts_bucket_name}"
     assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": replica_key}
-    _assert_no_wildcard_action(_client(registry, "iam").get_role_policy(
+    _assert_no_wildcard_action(account_client(registry, "iam").get_role_policy(
         RoleName=outputs["artifacts_replication_role_arn"].split("/")[-1],
         PolicyName="replicate-model-artifacts")["PolicyDocument"], "replication role policy")
 
@@ -203,12 +185,12 @@ def workload(request, applied_platform):
 
 
 def test_workload_key_lets_eventbridge_use_it_and_rotates(workload):
-    kms = _client(workload, "kms")
+    kms = account_client(workload, "kms")
     key_arn = workload.outputs["workload_kms_key_arn"]
     assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
     assert _key_arn(kms, workload.config.workload.kms_alias) == key_arn
     policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
-    events = [s for s in _statements(policy) if "events.amazonaws.com" in _service_principals(s)]
+    events = [s for s in policy_statements(policy) if "events.amazonaws.com" in _service_principals(s)]
     assert events, "the workload key must let EventBridge publish to the encrypted alert topic"
     granted = set().union(*(_actions(s) for s in events))
     assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= granted
@@ -217,20 +199,22 @@ def test_workload_key_lets_eventbridge_use_it_and_rotates(workload):
 
 
 def test_data_bucket_is_encrypted_with_the_workload_key(workload):
-    s3 = _client(workload, "s3")
+    s3 = account_client(workload, "s3")
     bucket = workload.config.workload.data_bucket_name
     default = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0][
         "ApplyServerSideEncryptionByDefault"]
     assert default["SSEAlgorithm"] == "aws:kms"
-    assert _key_arn(_client(workload, "kms"), default["KMSMasterKeyID"]) == workload.outputs["workload_kms_key_arn"]
+    assert _key_arn(account_client(workload, "kms"), default["KMSMasterKeyID"]) == \
+        workload.outputs["workload_kms_key_arn"]
     _assert_no_wildcard_action(s3.get_bucket_policy(Bucket=bucket)["Policy"], "data bucket policy")
 
 
 def test_alert_topic_uses_the_workload_key_and_accepts_eventbridge(workload):
-    sns = _client(workload, "sns")
+    sns = account_client(workload, "sns")
     attributes = sns.get_topic_attributes(TopicArn=workload.config.alert_topic_arn)["Attributes"]
-    assert _key_arn(_client(workload, "kms"), attributes["KmsMasterKeyId"]) == workload.outputs["workload_kms_key_arn"]
-    publishers = [s for s in _statements(attributes["Policy"])
+    assert _key_arn(account_client(workload, "kms"), attributes["KmsMasterKeyId"]) == \
+        workload.outputs["workload_kms_key_arn"]
+    publishers = [s for s in policy_statements(attributes["Policy"])
                   if "events.amazonaws.com" in _service_principals(s) and "sns:Publish" in _actions(s)]
     assert publishers, "the topic policy must let EventBridge publish"
     _assert_no_wildcard_action(attributes["Policy"], "alert topic policy")
@@ -245,7 +229,7 @@ def _rules_by_pattern(events) -> tuple[list[dict], list[dict]]:
 
 def test_pipeline_triggers_patterns_targets_and_roles(workload):
     config = workload.config
-    events = _client(workload, "events")
+    events = account_client(workload, "events")
     events_role = workload.outputs["events_role_arn"]
     train_arn = config.pipeline_arn(config.workload.train_pipeline_name)
     inference_arn = config.pipeline_arn(config.workload.inference_pipeline_name)
@@ -278,7 +262,7 @@ def test_pipeline_triggers_patterns_targets_and_roles(workload):
 
 
 def test_roles_have_least_privilege_inline_policies(workload):
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     config = workload.config
     role_names = [config.workload.sagemaker_execution_role_name, config.workload.lambda_role_name,
                   config.workload.events_role_name]
@@ -295,9 +279,9 @@ def test_roles_have_least_privilege_inline_policies(workload):
 
     [events_policy] = iam.list_role_policies(RoleName=config.workload.events_role_name)["PolicyNames"]
     document = iam.get_role_policy(RoleName=config.workload.events_role_name, PolicyName=events_policy)
-    statements = _statements(document["PolicyDocument"])
+    statements = policy_statements(document["PolicyDocument"])
     assert set().union(*(_actions(s) for s in statements)) == {"sagemaker:StartPipelineExecution"}
-    assert set().union(*(set(_as_list(s["Resource"])) for s in statements)) == {
+    assert set().union(*(set(as_list(s["Resource"])) for s in statements)) == {
         config.pipeline_arn(config.workload.train_pipeline_name),
         config.pipeline_arn(config.workload.inference_pipeline_name),
     }
@@ -306,18 +290,19 @@ def test_roles_have_least_privilege_inline_policies(workload):
 def test_warehouse_secret_is_readable_by_the_execution_role_alone(workload):
     config = workload.config
     name = config.workload.pipeline.training_data.warehouse.secret_name
-    secrets = _client(workload, "secretsmanager")
+    secrets = account_client(workload, "secretsmanager")
     description = secrets.describe_secret(SecretId=name)
-    assert _key_arn(_client(workload, "kms"), description["KmsKeyId"]) == workload.outputs["workload_kms_key_arn"]
-    [statement] = _statements(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    assert _key_arn(account_client(workload, "kms"), description["KmsKeyId"]) == \
+        workload.outputs["workload_kms_key_arn"]
+    [statement] = policy_statements(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
     assert (statement["Effect"], _actions(statement)) == ("Deny", {"secretsmanager:GetSecretValue"})
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": config.sagemaker_execution_role_arn}}
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     readers = []
     for role in iam.list_roles()["Roles"]:
         for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
             document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
-            readers += [(role["RoleName"], granted["Resource"]) for granted in _statements(document)
+            readers += [(role["RoleName"], granted["Resource"]) for granted in policy_statements(document)
                         if any(action.startswith("secretsmanager:") for action in _actions(granted))]
     assert readers == [(config.workload.sagemaker_execution_role_name,
                         f"arn:aws:secretsmanager:{config.aws_region}:{config.account_id}:secret:{name}-??????")]
@@ -325,7 +310,7 @@ def test_warehouse_secret_is_readable_by_the_execution_role_alone(workload):
 
 def test_latest_model_function(workload):
     config = workload.config
-    function = _client(workload, "lambda").get_function(FunctionName=config.workload.latest_model_function_name)
+    function = account_client(workload, "lambda").get_function(FunctionName=config.workload.latest_model_function_name)
     settings = function["Configuration"]
     assert settings["Handler"] == "latest_approved_model.handler"
     assert settings["Runtime"] == "python3.11"
@@ -335,7 +320,7 @@ def test_latest_model_function(workload):
 
 def test_alert_function_may_be_invoked_by_the_failure_rules_only(workload):
     config = workload.config
-    lambdas = _client(workload, "lambda")
+    lambdas = account_client(workload, "lambda")
     settings = lambdas.get_function(FunctionName=config.workload.alert_function_name)["Configuration"]
     assert settings["FunctionArn"] == workload.outputs["alert_function_arn"] == config.alert_function_arn
     assert (settings["Handler"], settings["Runtime"]) == ("pipeline_alert.handler", "python3.11")
@@ -343,20 +328,20 @@ def test_alert_function_may_be_invoked_by_the_failure_rules_only(workload):
     assert variables["ALERT_TOPIC_ARN"] == config.alert_topic_arn
     assert variables["ENVIRONMENT"] == config.environment
     assert variables["MONITORING_BUCKET"] == config.workload.data_bucket_name
-    statements = _statements(lambdas.get_policy(FunctionName=config.workload.alert_function_name)["Policy"])
-    rules = {rule["Name"]: rule["Arn"] for rule in _client(workload, "events").list_rules()["Rules"]}
+    statements = policy_statements(lambdas.get_policy(FunctionName=config.workload.alert_function_name)["Policy"])
+    rules = {rule["Name"]: rule["Arn"] for rule in account_client(workload, "events").list_rules()["Rules"]}
     assert sorted((s["Principal"]["Service"], s["Action"], s["Condition"]["ArnLike"]["AWS:SourceArn"])
                   for s in statements) == sorted(
         ("events.amazonaws.com", "lambda:InvokeFunction", rules[f"{config.project_name}-{kind}-failed"])
         for kind in ("inference", "train"))
 
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     role = config.workload.alert_lambda_role_name
     assert settings["Role"].endswith(f":role/{role}")
     [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
     document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
     _assert_no_wildcard_action(document, role)
-    reads = {action: set(_as_list(s["Resource"])) for s in _statements(document) for action in _actions(s)}
+    reads = {action: set(as_list(s["Resource"])) for s in policy_statements(document) for action in _actions(s)}
     assert reads["s3:GetObject"] == {f"arn:aws:s3:::{config.workload.data_bucket_name}/monitoring/*"}
     assert reads["sagemaker:DescribePipelineExecution"] == reads["sagemaker:ListPipelineExecutionSteps"] == {
         f"{config.pipeline_arn(name)}/execution/*"
@@ -372,7 +357,7 @@ def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload
     assert workload.outputs["endpoint_execution_role_arn"] == config.endpoint_execution_role_arn
     assert workload.outputs["endpoint_alarm_names"] == {e.name: list(e.alarm_names) for e in serving.endpoints}
     names = [name for endpoint in serving.endpoints for name in endpoint.alarm_names]
-    described = _client(workload, "cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    described = account_client(workload, "cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
     alarms = {alarm["AlarmName"]: alarm for alarm in described}
     assert sorted(alarms) == sorted(names)
     for endpoint in serving.endpoints:
@@ -390,25 +375,26 @@ def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload
                 60, "notBreaching", [config.alert_topic_arn])
     # autoscaling.enabled is false in the tfvars until deploy-endpoint created the endpoints.
     assert not any(endpoint.autoscaling_enabled for endpoint in serving.endpoints)
-    targets = _client(workload, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    scaling = account_client(workload, "application-autoscaling")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")
     assert targets["ScalableTargets"] == []
 
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     role = iam.get_role(RoleName=serving.execution_role_name)["Role"]
-    [trust] = _statements(role["AssumeRolePolicyDocument"])
+    [trust] = policy_statements(role["AssumeRolePolicyDocument"])
     assert _service_principals(trust) == {"sagemaker.amazonaws.com"}
     [policy_name] = iam.list_role_policies(RoleName=serving.execution_role_name)["PolicyNames"]
     document = iam.get_role_policy(RoleName=serving.execution_role_name, PolicyName=policy_name)["PolicyDocument"]
     _assert_no_wildcard_action(document, serving.execution_role_name)
-    writes = {resource for s in _statements(document) if "s3:PutObject" in _actions(s)
-              for resource in _as_list(s["Resource"])}
+    writes = {resource for s in policy_statements(document) if "s3:PutObject" in _actions(s)
+              for resource in as_list(s["Resource"])}
     assert writes == {f"arn:aws:s3:::{config.workload.data_bucket_name}/{serving.capture_prefix}/*"}
 
 
 def test_multi_model_refresh_function_rule_and_bus_permission(workload):
     config = workload.config
     serving = config.require_serving()
-    lambdas = _client(workload, "lambda")
+    lambdas = account_client(workload, "lambda")
     settings = lambdas.get_function(FunctionName=serving.refresh_function_name)["Configuration"]
     assert settings["FunctionArn"] == workload.outputs["endpoint_refresh_function_arn"]
     assert settings["FunctionArn"] == config.endpoint_refresh_function_arn
@@ -431,7 +417,7 @@ def test_multi_model_refresh_function_rule_and_bus_permission(workload):
     }
     assert list(settings["Environment"]["Variables"]) == ["REFRESH_SETTINGS"]
 
-    events = _client(workload, "events")
+    events = account_client(workload, "events")
     rule = events.describe_rule(Name=f"{config.project_name}-model-package-state-change")
     assert json.loads(rule["EventPattern"]) == {
         "source": ["aws.sagemaker"], "account": [config.accounts.registry],
@@ -440,18 +426,19 @@ def test_multi_model_refresh_function_rule_and_bus_permission(workload):
     }
     [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"] == config.endpoint_refresh_function_arn
-    [invoke] = _statements(lambdas.get_policy(FunctionName=serving.refresh_function_name)["Policy"])
+    [invoke] = policy_statements(lambdas.get_policy(FunctionName=serving.refresh_function_name)["Policy"])
     assert (invoke["Principal"]["Service"], invoke["Condition"]["ArnLike"]["AWS:SourceArn"]) == (
         "events.amazonaws.com", rule["Arn"])
     # The default bus admits the registry account, which forwards the group's state changes.
-    [admitted] = _statements(events.describe_event_bus()["Policy"])
-    assert (_aws_principals(admitted), admitted["Action"]) == ({_root(config.accounts.registry)}, "events:PutEvents")
+    [admitted] = policy_statements(events.describe_event_bus()["Policy"])
+    assert (_aws_principals(admitted), admitted["Action"]) == \
+        ({account_root(config.accounts.registry)}, "events:PutEvents")
 
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     [policy_name] = iam.list_role_policies(RoleName=serving.refresh_role_name)["PolicyNames"]
     document = iam.get_role_policy(RoleName=serving.refresh_role_name, PolicyName=policy_name)["PolicyDocument"]
     _assert_no_wildcard_action(document, serving.refresh_role_name)
-    by_action = {action: set(_as_list(s["Resource"])) for s in _statements(document) for action in _actions(s)}
+    by_action = {action: set(as_list(s["Resource"])) for s in policy_statements(document) for action in _actions(s)}
     assert by_action["iam:PassRole"] == {config.endpoint_execution_role_arn}
     assert by_action["sagemaker:UpdateEndpoint"] == {config.endpoint_arn(e.name) for e in serving.multi_model_endpoints}
     assert by_action["s3:PutObject"] == {f"arn:aws:s3:::{bucket}/{serving.models_prefix}/*"}
@@ -459,7 +446,7 @@ def test_multi_model_refresh_function_rule_and_bus_permission(workload):
 
 def test_data_bucket_expires_endpoint_capture_in_its_one_lifecycle_configuration(workload):
     serving = workload.config.require_serving()
-    rules = _client(workload, "s3").get_bucket_lifecycle_configuration(
+    rules = account_client(workload, "s3").get_bucket_lifecycle_configuration(
         Bucket=workload.config.workload.data_bucket_name)["Rules"]
     assert [rule["ID"] for rule in rules] == ["expire-noncurrent-versions", "expire-endpoint-capture"]
     capture = rules[1]
@@ -470,7 +457,7 @@ def test_data_bucket_expires_endpoint_capture_in_its_one_lifecycle_configuration
 def test_registry_forwards_the_groups_state_changes_to_dev_and_prod(applied_platform):
     registry = applied_platform["registry"]
     config = registry.config
-    events = _client(registry, "events")
+    events = account_client(registry, "events")
     assert registry.outputs["model_package_events_rule_arn"].endswith(
         f":rule/{config.project_name}-model-package-state-to-workloads")
     rule = events.describe_rule(Name=f"{config.project_name}-model-package-state-to-workloads")
@@ -483,20 +470,20 @@ def test_registry_forwards_the_groups_state_changes_to_dev_and_prod(applied_plat
              for account in (config.accounts.dev, config.accounts.prod)}
     assert {t["Arn"] for t in targets} == buses
     [role_arn] = {t["RoleArn"] for t in targets}
-    iam = _client(registry, "iam")
+    iam = account_client(registry, "iam")
     role_name = role_arn.rsplit("/", 1)[1]
     [policy_name] = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-    [statement] = _statements(iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"])
-    assert (_actions(statement), set(_as_list(statement["Resource"]))) == ({"events:PutEvents"}, buses)
+    [statement] = policy_statements(iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"])
+    assert (_actions(statement), set(as_list(statement["Resource"]))) == ({"events:PutEvents"}, buses)
 
 
 def test_prod_jenkins_role_is_trusted_by_the_jenkins_principal_and_logs_are_encrypted(applied_platform):
     prod = applied_platform["prod"]
-    iam = _client(prod, "iam")
+    iam = account_client(prod, "iam")
     trust = iam.get_role(RoleName=prod.config.jenkins.role_name)["Role"]["AssumeRolePolicyDocument"]
-    trusted = set().union(*(_aws_principals(s) for s in _statements(trust)))
+    trusted = set().union(*(_aws_principals(s) for s in policy_statements(trust)))
     assert trusted == {prod.config.jenkins.principal_arn}
-    [group] = _client(prod, "logs").describe_log_groups(logGroupNamePrefix=prod.config.jenkins.log_group_name)[
+    [group] = account_client(prod, "logs").describe_log_groups(logGroupNamePrefix=prod.config.jenkins.log_group_name)[
         "logGroups"]
     assert group["retentionInDays"] == prod.config.jenkins.log_retention_days
     assert group.get("kmsKeyId")
@@ -504,20 +491,20 @@ def test_prod_jenkins_role_is_trusted_by_the_jenkins_principal_and_logs_are_encr
 
 def test_approver_role_alone_may_approve_and_is_trusted_by_the_configured_principals(applied_platform):
     registry = applied_platform["registry"]
-    iam = _client(registry, "iam")
+    iam = account_client(registry, "iam")
     model_registry = registry.config.model_registry
     role = iam.get_role(RoleName=model_registry.approver_role_name)["Role"]
-    trusted = set().union(*(_aws_principals(s) for s in _statements(role["AssumeRolePolicyDocument"])))
+    trusted = set().union(*(_aws_principals(s) for s in policy_statements(role["AssumeRolePolicyDocument"])))
     assert trusted == set(model_registry.approver_trusted_principal_arns)
     [name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
     document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
-    assert set().union(*(_actions(s) for s in _statements(document))) == {
+    assert set().union(*(_actions(s) for s in policy_statements(document))) == {
         "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
         "sagemaker:ListModelPackages"}
 
 
 def test_every_workload_role_carries_the_boundary(workload):
-    iam = _client(workload, "iam")
+    iam = account_client(workload, "iam")
     boundary = f"arn:aws:iam::{workload.config.account_id}:policy/{workload.config.project_name}-" \
                f"{workload.config.environment}-workload-boundary"
     serving = workload.config.require_serving()
@@ -529,44 +516,7 @@ def test_every_workload_role_carries_the_boundary(workload):
                                                "PermissionsBoundaryArn": boundary}, name
 
 
-# ---------------------------------------------------------------------- the CLI, drift and saved plans
-
-def _mlops_infra(*args: str, local_dir) -> subprocess.CompletedProcess:
-    # The process is in local mode for this module's stack; MLOPS_LOCAL_DIR keeps the CLI's work dir private.
-    return subprocess.run([str(Path(sys.executable).parent / "mlops-infra"), *args], capture_output=True, text=True,
-                          timeout=600, check=False, env={**os.environ, "MLOPS_LOCAL_DIR": str(local_dir)})
-
-
-def test_cli_plans_drift_to_a_file_and_applies_that_plan(applied_platform, tmp_path):
-    registry = applied_platform["registry"]
-    sagemaker = _client(registry, "sagemaker")
-    group = registry.config.model_registry.model_package_group_name
-    original = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
-    # Someone edits the policy by hand: prod loses its access.
-    drifted = {**original, "Statement": [{**statement, "Principal": {"AWS": _root(registry.config.accounts.dev)}}
-                                         for statement in _statements(original)]}
-    sagemaker.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(drifted))
-
-    plan_file = tmp_path / "registry.tfplan"
-    planned = _mlops_infra("plan", "--env", "registry", "--out", str(plan_file), "--detailed-exitcode",
-                           local_dir=tmp_path)
-    assert planned.returncode == EXIT_PLAN_HAS_CHANGES, planned.stderr[-3000:]
-    assert "registry: the plan has changes" in planned.stdout
-    assert plan_file.is_file()
-
-    applied = _mlops_infra("apply", "--env", "registry", "--plan", str(plan_file), local_dir=tmp_path)
-    assert applied.returncode == 0, applied.stderr[-3000:]
-    restored = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
-    assert restored == original
-
-    replanned = _mlops_infra("plan", "--env", "registry", "--detailed-exitcode", local_dir=tmp_path)
-    assert replanned.returncode == 0, replanned.stderr[-3000:]
-    assert "registry: no changes" in replanned.stdout
-    output = _mlops_infra("output", "--env", "registry", "model_package_group_arn", local_dir=tmp_path)
-    assert json.loads(output.stdout) == registry.config.model_package_group_arn
-
-
-# ---------------------------------------------------------------------- idempotence and locking
+# ---------------------------------------------------------------------- idempotence and the rendered plans
 
 def test_a_second_plan_has_no_changes(applied_platform):
     with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
@@ -605,7 +555,7 @@ def test_checkov_passes_the_rendered_plan_of_each_account(applied_platform, envi
 
 
 def test_cli_check_scans_the_rendered_plan_of_every_account(applied_platform, tmp_path):
-    checked = _mlops_infra("check", "--plans", local_dir=tmp_path)  # the process is in local mode
+    checked = mlops_infra("check", "--plans", local_dir=tmp_path)  # the process is in local mode
     assert checked.returncode == 0, checked.stderr[-3000:]
     for environment in applied_platform:
         assert f"{environment}: checkov passed the plan " in checked.stdout
@@ -623,96 +573,3 @@ def _plan_modules(module: dict):
     yield module
     for child in module.get("child_modules", []):
         yield from _plan_modules(child)
-
-
-def test_a_plan_fails_on_the_lock_held_by_a_running_apply_and_the_state_survives(applied_platform, tmp_path):
-    dev = applied_platform["dev"]
-    runner = dev.runner
-    before = runner.state_pull()
-    # An interactive apply holds the state lock while it waits for its "yes": a real, long-lived holder.
-    env = runner.environment(runner.root)
-    env.pop("TF_INPUT")
-    holder = subprocess.Popen(
-        runner.command(runner.root, "apply", "-no-color", "-replace=module.notifications[0].aws_sns_topic.alerts",
-                       *runner._variables()),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    try:
-        _wait_for_prompt(holder)
-        with pytest.raises(InfraError) as excinfo:
-            runner.plan()
-        message = str(excinfo.value)
-        assert "state lock" in message
-        assert f"s3://{dev.config.terraform_state_bucket}/{dev.config.state_key}" in message
-        assert "force-unlock" in message
-        assert excinfo.value.exit_code == 4
-    finally:
-        holder.communicate("no\n", timeout=120)
-    assert holder.returncode != 0  # "Apply cancelled."
-    after = runner.state_pull()
-    assert (after["lineage"], after["serial"]) == (before["lineage"], before["serial"])
-    assert after["resources"] == before["resources"]
-    assert runner.plan() is False
-
-
-def _wait_for_prompt(process: subprocess.Popen, timeout: float = 300) -> None:
-    """Read the apply's output until it asks for approval (the lock is held from before the plan to the end)."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if "Only 'yes' will be accepted" in line:
-            process.stdout.readline()  # the blank line before "Enter a value:"
-            return
-    raise AssertionError("the apply never asked for approval:\n" + "".join(seen[-30:]))
-
-
-# ---------------------------------------------------------------------- destroy (keep last)
-
-def _empty_bucket(s3, bucket: str) -> None:
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        if doomed:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
-
-
-def test_destroy_leaves_nothing(applied_platform):
-    # The stack delivers S3 server access logs as AWS does, on every request to the artifacts bucket (Terraform's
-    # own reads during destroy included). The log bucket deliberately has no force_destroy, so - as an operator
-    # would - stop the logging and empty the log bucket first; Terraform then finds the logging gone.
-    registry = applied_platform["registry"]
-    s3 = _client(registry, "s3")
-    s3.put_bucket_logging(Bucket=registry.config.model_registry.artifacts_bucket_name, BucketLoggingStatus={})
-    _empty_bucket(s3, registry.config.model_registry.access_log_bucket_name)
-    # The artifact written to prove replication, and its replica: the buckets have no force_destroy either.
-    secondary = registry.config.require_secondary_region()
-    _empty_bucket(s3, registry.config.model_registry.artifacts_bucket_name)
-    replica_session = session_for_account(registry.config.account_id, secondary.region)
-    _empty_bucket(replica_session.client("s3"), secondary.replica_artifacts_bucket_name)
-    with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
-        list(pool.map(lambda account: account.runner.destroy(), applied_platform.values()))
-    for account in applied_platform.values():
-        config = account.config
-        s3 = _client(account, "s3")
-        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [config.terraform_state_bucket]
-        kms = _client(account, "kms")
-        live_keys = [k for k in kms.list_keys()["Keys"]
-                     if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
-        assert live_keys == []
-        if config.secondary_region is not None and config.environment == "registry":
-            replica_kms = session_for_account(config.account_id, config.secondary_region.region).client("kms")
-            assert [k for k in replica_kms.list_keys()["Keys"]
-                    if replica_kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"] == []
-        assert _client(account, "iam").list_roles()["Roles"] == []
-        assert _client(account, "sns").list_topics()["Topics"] == []
-        assert _client(account, "secretsmanager").list_secrets()["SecretList"] == []
-        assert _client(account, "events").list_rules()["Rules"] == []
-        assert _client(account, "cloudwatch").describe_alarms()["MetricAlarms"] == []
-        assert _client(account, "lambda").list_functions()["Functions"] == []
-        assert _client(account, "logs").describe_log_groups()["logGroups"] == []
-        assert _client(account, "sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []
-        assert account.runner.output() == {}
