@@ -7,6 +7,7 @@ it (drift repaired, a held lock, destroy) are in test_lifecycle.py, on a platfor
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import time
@@ -298,12 +299,21 @@ def test_warehouse_secret_is_readable_by_the_execution_role_alone(workload):
     assert (statement["Effect"], _actions(statement)) == ("Deny", {"secretsmanager:GetSecretValue"})
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": config.sagemaker_execution_role_arn}}
     iam = account_client(workload, "iam")
+    # Jenkins manages the secret (create, describe, its policy) but no role other than the execution role may read
+    # its value: GetSecretValue, granted by name or by a wildcard.
     readers = []
     for role in iam.list_roles()["Roles"]:
-        for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
-            document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
+        documents = [iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
+                     for policy in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]]
+        for attached in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]:
+            version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+            documents.append(iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)[
+                "PolicyVersion"]["Document"])
+        for document in documents:
             readers += [(role["RoleName"], granted["Resource"]) for granted in policy_statements(document)
-                        if any(action.startswith("secretsmanager:") for action in _actions(granted))]
+                        if granted["Effect"] == "Allow" and any(
+                            fnmatch.fnmatchcase("secretsmanager:GetSecretValue", action)
+                            for action in _actions(granted))]
     assert readers == [(config.workload.sagemaker_execution_role_name,
                         f"arn:aws:secretsmanager:{config.aws_region}:{config.account_id}:secret:{name}-??????")]
 
