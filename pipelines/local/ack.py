@@ -30,7 +30,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from pipelines.ack import yaml_text
-from pipelines.ack.check import LoadedDocument, load_files
+from pipelines.ack.manifests import LoadedDocument, read_manifests
 from pipelines.ack.schema import API_VERSION, RESOURCES, api_request
 from pipelines.aws import Target, local_dir
 from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
@@ -125,7 +125,7 @@ class AckController:
 
     def apply(self, paths: Iterable[Path], namespace: str | None = None) -> list[Change]:
         """Check every manifest, then create, update or start what they describe (Pipelines first)."""
-        documents = load_files(paths)
+        documents = read_manifests(paths)
         resources = [self._resource(document, namespace) for document in documents]
         for resource in resources:
             self._check_unchanged_execution(resource)
@@ -306,7 +306,7 @@ class AckController:
 
     def delete_files(self, paths: Iterable[Path], namespace: str | None = None) -> list[Change]:
         """Delete the resources the manifests name (executions first, as their pipeline may go too)."""
-        resources = [self._resource(document, namespace) for document in load_files(paths)]
+        resources = [self._resource(document, namespace) for document in read_manifests(paths)]
         resources.sort(key=lambda r: -APPLY_ORDER.index(r["kind"]))
         return [self.delete(r["kind"], r["metadata"]["name"], r["metadata"]["namespace"]) for r in resources]
 
