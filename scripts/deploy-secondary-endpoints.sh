@@ -9,9 +9,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_venv
 require_endpoint_params
-show_aws_identity
-
 lines="$(secondary_endpoints)" || fail 2 "cannot read the secondary region of environments/$ENDPOINT_ENV.tfvars.json"
+show_aws_identity
 region="$(head -n 1 <<< "$lines")"
 while read -r name; do
   [[ -n "$name" ]] || continue
