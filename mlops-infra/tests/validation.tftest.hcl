@@ -1076,7 +1076,7 @@ run "secondary_region_endpoints_of_the_workload_are_valid" {
   }
 
   assert {
-    condition     = var.secondary_region.endpoints == ["mammo-severity"]
+    condition     = var.secondary_region.endpoints == tolist(["mammo-severity"])
     error_message = "a single-model endpoint of workload.serving must be accepted in secondary_region.endpoints"
   }
 }
