@@ -20,6 +20,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
@@ -27,8 +29,6 @@ from pipelines.config import MULTI_MODEL, WORKLOAD_ENVIRONMENTS, EnvConfig, load
 from pipelines.endpoints import hosting
 from pipelines.endpoints.deploy import config_versions
 from pipelines.endpoints.refresh import target_model as target_model_of
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-
 from pipelines.errors import (
     DeploymentFailed,
     EndpointNotFound,

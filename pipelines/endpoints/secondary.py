@@ -58,8 +58,9 @@ class RegionComparison:
 
 def secondary_image(image: str, region: str) -> str:
     """The URI of the same built-in image (same version) in `region`."""
-    import pipelines.sdk_quiet  # noqa: F401  (before the SDK's first import: it prints to stdout otherwise)
     from sagemaker import image_uris  # the SDK is heavy to import; only this path needs it
+
+    import pipelines.sdk_quiet  # noqa: F401  (before the SDK's first import: it prints to stdout otherwise)
 
     match = ECR_IMAGE.fullmatch(image)
     framework = FRAMEWORKS.get(match.group("repository")) if match else None

@@ -23,7 +23,7 @@ from pipelines.errors import EXIT_USAGE
 from pipelines.local.serving.deployments import FLEET_READY_SECONDS
 from pipelines.local.stack import advance_clock
 
-from .conftest import XGBOOST_IMAGE, TRUST, wait_for
+from .conftest import TRUST, XGBOOST_IMAGE, wait_for
 
 pytestmark = [pytest.mark.serving, pytest.mark.slow]
 
@@ -111,7 +111,8 @@ def test_the_secondary_endpoint_serves_the_replica_with_its_region_image_and_fai
 
     _, comparison = deploy_and_compare(regions.target, regions.config, ENDPOINT, SMOKE_ROWS, version, wait=False)
     assert (comparison.primary.region, comparison.secondary.region) == ("us-east-1", "us-west-2")
-    assert comparison.identical and len(comparison.primary.predictions) == len(SMOKE_ROWS)
+    assert comparison.identical
+    assert len(comparison.primary.predictions) == len(SMOKE_ROWS)
 
     served = invoke_with_failover(regions.target, regions.config, ENDPOINT, csv_payload(SMOKE_ROWS))
     assert (served.region, served.failed_over) == ("us-east-1", False)
@@ -173,7 +174,8 @@ def test_a_missing_or_older_replica_is_refused_with_exit_2_and_nothing_is_create
 
     error = capsys.readouterr().err
     assert status == EXIT_USAGE
-    assert message in error and error.count("deploy-endpoint: error:") == 1
+    assert message in error
+    assert error.count("deploy-endpoint: error:") == 1
     assert regions.sm["us-west-2"].list_models()["Models"] == []
     assert regions.sm["us-west-2"].list_endpoints()["Endpoints"] == []
 
@@ -199,4 +201,5 @@ def test_bad_secondary_settings_are_named_once_with_exit_2(deploy_cli, capsys, m
 
     error = capsys.readouterr().err
     assert status == EXIT_USAGE
-    assert message in error and error.count("deploy-endpoint: error:") == 1
+    assert message in error
+    assert error.count("deploy-endpoint: error:") == 1
