@@ -10,7 +10,9 @@ test_serving.py.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -203,3 +205,19 @@ def test_bad_secondary_settings_are_named_once_with_exit_2(deploy_cli, capsys, m
     assert status == EXIT_USAGE
     assert message in error
     assert error.count("deploy-endpoint: error:") == 1
+
+
+def test_the_stage_scripts_deploy_and_smoke_test_the_secondary_region(regions):
+    regions.replicate()
+    regions.upload("models/v1/model.tar.gz")
+    version = regions.register("models/v1/model.tar.gz")
+    env = {**os.environ, "ENDPOINT_ENV": "prod", "ENDPOINT_MODEL_VERSION": str(version)}
+
+    for script in ("deploy-secondary-endpoints.sh", "smoke-test-secondary-endpoints.sh"):
+        result = subprocess.run([str(REPO_ROOT / "scripts" / script)], env=env, capture_output=True, text=True,
+                                timeout=300, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    assert "smoke test of mammo-severity passed" in result.stdout
+    assert [e["EndpointName"] for e in regions.sm["us-west-2"].list_endpoints()["Endpoints"]] == [ENDPOINT]
+    assert regions.sm["us-east-1"].list_endpoints()["Endpoints"] == []
