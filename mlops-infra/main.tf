@@ -5,7 +5,8 @@
 #               with workload.serving: endpoint role, alarms, scaling, multi-model refresh function
 #   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
 #   secondary_region -> (registry) the artifacts' replica bucket and its key in that region, and the
-#                       replication rule; what prod deploys there hangs off the same block
+#                       replication rule; (prod) the endpoint role's read of the replicas and the alarms of
+#                       secondary_region.endpoints there
 
 data "aws_partition" "current" {}
 
@@ -42,7 +43,13 @@ locals {
     abort_incomplete_multipart_upload_days = 1
   }] : []
 
-  secondary_region          = var.secondary_region == null ? var.aws_region : var.secondary_region.region
+  secondary_region = var.secondary_region == null ? var.aws_region : var.secondary_region.region
+  # The endpoints prod serves in the second region (as pipelines/config.py reads secondary_region.endpoints).
+  secondary_endpoint_names = var.secondary_region == null || !local.serving_enabled ? [] : (
+    try(var.secondary_region.endpoints, null) != null ? var.secondary_region.endpoints : [
+      for endpoint in local.serving.endpoints : endpoint.name if endpoint.mode == "single-model"
+    ]
+  )
   artifacts_replica_enabled = local.is_registry && var.secondary_region != null
 }
 
@@ -265,6 +272,24 @@ module "serving" {
   zip_path                 = var.lambda_zip_path
   permissions_boundary_arn = module.iam[0].permissions_boundary_arn
   tags                     = { Component = "serving" }
+}
+
+# The endpoint role's read of the replicas and the endpoints' alarms in the second region (prod).
+module "serving_secondary" {
+  source = "./modules/serving-secondary"
+  count  = length(local.secondary_endpoint_names) > 0 ? 1 : 0
+  providers = {
+    aws = aws.secondary
+  }
+
+  region                        = var.secondary_region.region
+  account_id                    = local.account_id
+  registry_account_id           = var.accounts.registry
+  execution_role_name           = module.serving[0].execution_role_name
+  replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+  replica_kms_alias             = var.secondary_region.replica_kms_alias
+  endpoints                     = [for endpoint in local.serving.endpoints : endpoint if contains(local.secondary_endpoint_names, endpoint.name)]
+  tags                          = { Component = "serving" }
 }
 
 # ---------------------------------------------------------------- Jenkins (dev, prod)

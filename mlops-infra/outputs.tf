@@ -95,6 +95,11 @@ output "endpoint_alarm_names" {
   value       = one(module.serving[*].alarm_names)
 }
 
+output "secondary_endpoint_alarm_names" {
+  description = "Per endpoint served in the second region, its alarm names there [invocation 5xx errors, model latency] (prod with secondary_region)."
+  value       = one(module.serving_secondary[*].alarm_names)
+}
+
 output "endpoint_refresh_function_arn" {
   description = "ARN of the multi-model endpoint refresh function (dev and prod with a multi-model endpoint)."
   value       = one(module.serving[*].refresh_function_arn)

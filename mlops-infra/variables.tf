@@ -502,13 +502,14 @@ variable "jenkins" {
 }
 
 variable "secondary_region" {
-  description = "The platform's second region, or null for one region. The registry account replicates the model artifacts there into replica_artifacts_bucket_name, encrypted with its own key (replica_kms_alias); replication_enabled is the replication rule's status (false keeps the replica), replicate_delete_markers whether deletes hide the replicas too. What prod deploys in that region is added here as optional attributes."
+  description = "The platform's second region, or null for one region. The registry account replicates the model artifacts there into replica_artifacts_bucket_name, encrypted with its own key (replica_kms_alias); replication_enabled is the replication rule's status (false keeps the replica), replicate_delete_markers whether deletes hide the replicas too. endpoints: the single-model endpoints of workload.serving that prod serves there (deploy-endpoint --region secondary; null: all of them), which get their alarms and the endpoint role's read of the replicas there."
   type = object({
     region                        = string
     replication_enabled           = bool
     replicate_delete_markers      = optional(bool, false)
     replica_artifacts_bucket_name = string
     replica_kms_alias             = string
+    endpoints                     = optional(list(string))
   })
   default = null
 
@@ -544,6 +545,28 @@ variable "secondary_region" {
   validation {
     condition     = var.secondary_region == null ? true : can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.secondary_region.replica_kms_alias)) && !startswith(var.secondary_region.replica_kms_alias, "alias/aws/")
     error_message = "secondary_region.replica_kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-', and must not use the AWS-reserved prefix alias/aws/."
+  }
+
+  validation {
+    condition     = try(var.secondary_region.endpoints, null) == null ? true : try(var.workload.serving, null) != null
+    error_message = "secondary_region.endpoints is set but this account serves no endpoints (workload.serving is null or absent): leave it out, or null."
+  }
+
+  validation {
+    condition = try(var.secondary_region.endpoints, null) == null ? true : alltrue([
+      for name in var.secondary_region.endpoints : contains([for endpoint in try(var.workload.serving.endpoints, []) : endpoint.name if endpoint.mode == "single-model"], name)
+    ])
+    error_message = "secondary_region.endpoints must name single-model endpoints of workload.serving.endpoints (a multi-model endpoint is served from the data bucket's models prefix, which has no replica)."
+  }
+
+  validation {
+    condition     = try(var.secondary_region.endpoints, null) == null ? true : length(var.secondary_region.endpoints) > 0 && length(distinct(var.secondary_region.endpoints)) == length(var.secondary_region.endpoints)
+    error_message = "secondary_region.endpoints must list at least one endpoint and name each once (null: every single-model endpoint)."
+  }
+
+  validation {
+    condition     = try(var.secondary_region.endpoints, null) == null ? true : var.secondary_region.replication_enabled
+    error_message = "secondary_region.endpoints lists endpoints to deploy in the secondary region but secondary_region.replication_enabled is false: the replicas they would serve are no longer kept current; enable replication, or set endpoints to null."
   }
 }
 

@@ -378,6 +378,10 @@ class SecondaryRegion:
     replicate_delete_markers: bool = False
     """False: a delete in the primary bucket leaves the replica readable (a model served in the secondary
     region keeps its model data)."""
+    endpoints: tuple[str, ...] = ()
+    """The endpoints of `workload.serving` that `deploy-endpoint --region secondary` serves there (field
+    `endpoints`; left out or null: every single-model endpoint of the primary). A multi-model endpoint is served
+    from the data bucket's models prefix, which has no replica, so it stays in the primary region."""
 
 
 @dataclass(frozen=True)
@@ -436,6 +440,21 @@ class EnvConfig:
             raise ConfigError(f"{uri!r} is not in the model-artifacts bucket ({prefix}): only its objects are "
                               "replicated to the secondary region")
         return f"s3://{secondary.replica_artifacts_bucket_name}/{uri[len(prefix):]}"
+
+    def require_secondary_endpoint(self, name: str) -> EndpointSettings:
+        """An endpoint `deploy-endpoint --region secondary` may serve: listed in `secondary_region.endpoints`,
+        with replication on (else the replica it would serve is not kept current)."""
+        endpoint = self.require_endpoint(name)
+        secondary = self.require_secondary_region()
+        if not secondary.replication_enabled:
+            raise ConfigError(f"{self.path}: field 'secondary_region.replication_enabled' is false, but a deploy "
+                              f"of {name} in the secondary region ({secondary.region}) was requested: the replicas "
+                              "are no longer kept current; enable replication (and apply) first")
+        if name not in secondary.endpoints:
+            raise ConfigError(f"{self.path}: endpoint {name!r} is not in 'secondary_region.endpoints' "
+                              f"({', '.join(secondary.endpoints) or 'none'}): add it to serve it in "
+                              f"{secondary.region}")
+        return endpoint
 
     def require_workload(self) -> Workload:
         if self.workload is None:
@@ -568,7 +587,7 @@ def _region(fields: _Fields, key: str = "aws_region") -> str:
 
 
 def _parse_secondary_region(fields: _Fields, primary_region: str, model_registry: ModelRegistry,
-                            bucket_hint: str) -> SecondaryRegion:
+                            bucket_hint: str, workload: Workload | None) -> SecondaryRegion:
     region = _region(fields, "region")
     if region == primary_region:
         raise fields._fail("region", f"is {region!r}, the same as 'aws_region': name another region for the "
@@ -588,13 +607,50 @@ def _parse_secondary_region(fields: _Fields, primary_region: str, model_registry
     if alias.startswith("alias/aws/"):
         raise fields._fail("replica_kms_alias", f"has invalid value {alias!r}: alias/aws/ is reserved for AWS "
                                                 "managed keys; name a customer managed key's alias")
+    replication_enabled = fields.get("replication_enabled", bool)
     return SecondaryRegion(
         region=region,
-        replication_enabled=fields.get("replication_enabled", bool),
+        replication_enabled=replication_enabled,
         replica_artifacts_bucket_name=bucket,
         replica_kms_alias=alias,
         replicate_delete_markers=fields.get("replicate_delete_markers", bool, default=False, optional=True),
+        endpoints=_secondary_endpoints(fields, workload, replication_enabled),
     )
+
+
+def _secondary_endpoints(fields: _Fields, workload: Workload | None, replication_enabled: bool) -> tuple[str, ...]:
+    """`secondary_region.endpoints`: names of single-model endpoints of `workload.serving`; by default all of them."""
+    serving = workload.serving if workload is not None else None
+    if fields.data.get("endpoints") is None:
+        fields.known.add("endpoints")
+        if serving is None:
+            return ()
+        return tuple(endpoint.name for endpoint in serving.endpoints if endpoint.mode != MULTI_MODEL)
+    if serving is None:
+        raise fields._fail("endpoints", "is set but this account serves no endpoints ('workload.serving' is null "
+                                        "or absent): leave it out, or null")
+    names = fields.string_list("endpoints", RESOURCE_NAME, "use an endpoint name of 'workload.serving.endpoints'")
+    for index, name in enumerate(names):
+        endpoint = serving.endpoint(name)
+        if endpoint is None:
+            known = [candidate.name for candidate in serving.endpoints]
+            match = closest(name, known)
+            raise fields._fail(f"endpoints[{index}]", f"has invalid value {name!r}: not an endpoint of "
+                                                      "'workload.serving.endpoints'; "
+                                                      + (f"did you mean {match!r}?" if match else
+                                                         f"configured: {', '.join(known)}"))
+        if endpoint.mode == MULTI_MODEL:
+            raise fields._fail(f"endpoints[{index}]", f"has invalid value {name!r}: it is multi-model, served from "
+                                                      "the data bucket's models prefix, which has no replica; list "
+                                                      "single-model endpoints only")
+    if len(set(names)) != len(names):
+        raise fields._fail("endpoints", "lists an endpoint twice: name each once")
+    if not replication_enabled:
+        raise fields._fail("endpoints", "lists endpoints to deploy in the secondary region but "
+                                        "'secondary_region.replication_enabled' is false: the replicas they would "
+                                        "serve are no longer kept current; enable replication, or set 'endpoints' "
+                                        "to null")
+    return names
 
 
 def _parse(path: Path, top: _Fields) -> EnvConfig:
@@ -641,7 +697,7 @@ def _parse(path: Path, top: _Fields) -> EnvConfig:
 
     aws_region = _region(top)
     secondary_fields = top.child("secondary_region", optional=True, missing_ok=True)
-    secondary_region = (_parse_secondary_region(secondary_fields, aws_region, model_registry, bucket_hint)
+    secondary_region = (_parse_secondary_region(secondary_fields, aws_region, model_registry, bucket_hint, workload)
                         if secondary_fields is not None else None)
 
     return EnvConfig(

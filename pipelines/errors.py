@@ -66,6 +66,18 @@ class EndpointBusy(UsageError):
     """An endpoint that cannot take a deployment now (Creating, Updating, RollingBack, Failed...)."""
 
 
+class ReplicaNotCurrent(UsageError):
+    """The secondary region's replica of a version's model artifact is missing, or older than the primary's."""
+
+
+class EndpointNotFound(UsageError):
+    """InvokeEndpoint of an endpoint that does not exist (or is not InService) in the region called."""
+
+
+class EndpointUnavailable(MlopsError):
+    """InvokeEndpoint could not reach the endpoint's region, or SageMaker answered a server-side error."""
+
+
 class TargetModelNotAllowed(UsageError):
     """A TargetModel for a single-model endpoint, or none for a multi-model one."""
 

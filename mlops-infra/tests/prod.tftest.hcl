@@ -13,6 +13,17 @@ provider "aws" {
   skip_metadata_api_check     = true
 }
 
+# The same in the second region, for the secondary-region serving module.
+provider "aws" {
+  alias                       = "secondary_offline"
+  region                      = var.secondary_region.region
+  access_key                  = "offline-plan"
+  secret_key                  = "offline-plan"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
 # The whole root plans on the mock provider (no credentials, no account check).
 mock_provider "aws" {
   alias = "mock"
@@ -50,6 +61,11 @@ run "prod_gets_the_workload_modules_and_jenkins" {
   assert {
     condition     = length(module.registry_kms) == 0 && length(module.model_registry) == 0
     error_message = "prod must not get the registry modules"
+  }
+
+  assert {
+    condition     = length(module.serving_secondary) == 1 && keys(output.secondary_endpoint_alarm_names) == ["mammo-severity"]
+    error_message = "prod with secondary_region must get the alarms of its single-model endpoints (secondary_region.endpoints null) in the second region"
   }
 
   assert {
@@ -453,4 +469,69 @@ run "jenkins_trust_refuses_an_account_root" {
   }
 
   expect_failures = [var.jenkins_principal_arn]
+}
+
+run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
+  command = plan
+  providers = {
+    aws = aws.secondary_offline
+  }
+
+  module {
+    source = "./modules/serving-secondary"
+  }
+
+  variables {
+    region                        = var.secondary_region.region
+    account_id                    = var.accounts.prod
+    registry_account_id           = var.accounts.registry
+    execution_role_name           = var.workload.serving.execution_role_name
+    replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+    replica_kms_alias             = var.secondary_region.replica_kms_alias
+    endpoints                     = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Sid => {
+        actions = toset(flatten([s.Action])), resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      }
+      } == {
+      ReadReplicaArtifacts = {
+        actions   = toset(["s3:GetObject"])
+        resources = toset(["arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}/*"]), condition = "null"
+      }
+      DecryptReplicaArtifactsWithTheReplicaKeyByAlias = {
+        actions   = toset(["kms:Decrypt"])
+        resources = toset(["arn:aws:kms:${var.secondary_region.region}:${var.accounts.registry}:key/*"])
+        condition = jsonencode({
+          "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = var.secondary_region.replica_kms_alias }
+          StringEquals               = { "kms:ViaService" = "s3.${var.secondary_region.region}.amazonaws.com" }
+        })
+      }
+      PullAwsImages = {
+        actions   = toset(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"])
+        resources = toset(["arn:aws:ecr:${var.secondary_region.region}:*:repository/*"]), condition = "null"
+      }
+      WriteEndpointLogs = {
+        actions = toset(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+        resources = toset([
+          "arn:aws:logs:${var.secondary_region.region}:${var.accounts.prod}:log-group:/aws/sagemaker/Endpoints/*",
+          "arn:aws:logs:${var.secondary_region.region}:${var.accounts.prod}:log-group:/aws/sagemaker/Endpoints/*:log-stream:*",
+        ])
+        condition = "null"
+      }
+    }
+    error_message = "the endpoint role's policy in the second region must read only the replicas, decrypt only with the replica key by alias through S3 there, and pull and log in that region only"
+  }
+
+  assert {
+    condition = (
+      aws_iam_role_policy.execution.role == var.workload.serving.execution_role_name &&
+      aws_cloudwatch_metric_alarm.errors["mammo-severity"].alarm_name == "mammo-severity-invocation-5xx-errors" &&
+      aws_cloudwatch_metric_alarm.latency["mammo-severity"].threshold == var.workload.serving.endpoints[0].alarms.model_latency_ms * 1000 &&
+      aws_cloudwatch_metric_alarm.errors["mammo-severity"].dimensions == tomap({ EndpointName = "mammo-severity", VariantName = "AllTraffic" })
+    )
+    error_message = "the second region's alarms must carry the names, thresholds and dimensions deploy-endpoint --region secondary names"
+  }
 }

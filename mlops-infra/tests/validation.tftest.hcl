@@ -1057,3 +1057,106 @@ run "secondary_region_replica_key_with_an_aws_reserved_alias" {
 
   expect_failures = [var.secondary_region]
 }
+
+run "secondary_region_endpoints_of_the_workload_are_valid" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      endpoints                     = ["mammo-severity"]
+    }
+  }
+
+  assert {
+    condition     = var.secondary_region.endpoints == tolist(["mammo-severity"])
+    error_message = "a single-model endpoint of workload.serving must be accepted in secondary_region.endpoints"
+  }
+}
+
+run "secondary_region_endpoints_with_replication_off" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = false
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      endpoints                     = ["mammo-severity"]
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_endpoint_that_is_multi_model" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      endpoints                     = ["mammo-severity-versions"]
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_endpoint_not_served" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      endpoints                     = ["mammo-severty"]
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}
+
+run "secondary_region_endpoints_empty" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    secondary_region = {
+      region                        = "us-west-2"
+      replication_enabled           = true
+      replica_artifacts_bucket_name = "mammo-model-artifacts-replica-111111111111"
+      replica_kms_alias             = "alias/mammo-model-artifacts-replica"
+      endpoints                     = []
+    }
+  }
+
+  expect_failures = [var.secondary_region]
+}

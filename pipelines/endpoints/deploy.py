@@ -10,6 +10,9 @@ latency alarm fires). A multi-model endpoint serves every Approved version: a de
 
 `--rollback` moves the endpoint back to the config recorded in its `mlops:previous-endpoint-config` tag (the
 one it served before its last switch), after checking that the version it serves is still Approved.
+`--region secondary` serves the version in prod's secondary region instead (pipelines.endpoints.secondary): from
+its artifact's replica there and that region's image, refused while the replica is missing or behind.
+
 `--wait` follows the endpoint until it settles and prints what serves now. Exit codes: pipelines/errors.py.
 """
 
@@ -33,6 +36,7 @@ from pipelines.endpoints.refresh import APPROVED, RefreshSettings, ServedEndpoin
 from pipelines.errors import ModelVersionNotApproved, UnknownModelVersion, UsageError
 
 logger = logging.getLogger("deploy-endpoint")
+PRIMARY, SECONDARY = "primary", "secondary"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class DeployRequest:
     latest_approved: bool = False
     rollback: bool = False
     wait: bool = False
+    region: str = PRIMARY
+    """primary (the env file's aws_region) or secondary (its secondary_region.region)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class Deployment:
     previous_config: str | None
     serving: EndpointState | None = None
     """After --wait: what the endpoint serves once settled."""
+    region: str = ""
+    """The AWS region the endpoint is in."""
 
 
 def deploy_endpoint(request: DeployRequest, target: Target, config: EnvConfig | None = None) -> Deployment:
@@ -87,6 +95,12 @@ def deploy_endpoint(request: DeployRequest, target: Target, config: EnvConfig | 
     if request.version is not None and request.version < 1:
         raise UnknownModelVersion(f"--version {request.version}: versions are numbered from 1")
     config = config or load_config(request.env)
+    if request.region == SECONDARY:
+        from pipelines.endpoints.secondary import deploy_secondary  # it builds on this module
+
+        return deploy_secondary(request, target, config)
+    if request.region != PRIMARY:
+        raise UsageError(f"--region {request.region}: use {PRIMARY} or {SECONDARY}")
     endpoint = config.require_endpoint(request.endpoint)
     session = target.session(config.account_id, config.aws_region)
     sagemaker = session.client("sagemaker")
@@ -98,11 +112,17 @@ def deploy_endpoint(request: DeployRequest, target: Target, config: EnvConfig | 
             deployment = _rollback(sagemaker, config, endpoint)
         else:
             deployment = _deploy_version(request, session, config, endpoint)
-        if not request.wait:
-            return deployment
-        settled = hosting.wait_for_endpoint(sagemaker, endpoint.name, target.poll_seconds, target.progress)
-        hosting.require_serving(settled, deployment.config_name)
-        return dataclasses.replace(deployment, serving=serving_now(sagemaker, config, settled))
+        deployment = dataclasses.replace(deployment, region=config.aws_region)
+        return settle(request, target, sagemaker, config, deployment)
+
+
+def settle(request: DeployRequest, target: Target, sagemaker, config: EnvConfig, deployment: Deployment) -> Deployment:
+    """With --wait: follow the endpoint until it settles; DeploymentFailed unless it serves the new config."""
+    if not request.wait:
+        return deployment
+    settled = hosting.wait_for_endpoint(sagemaker, deployment.endpoint, target.poll_seconds, target.progress)
+    hosting.require_serving(settled, deployment.config_name)
+    return dataclasses.replace(deployment, serving=serving_now(sagemaker, config, settled))
 
 
 def _deploy_version(request: DeployRequest, session, config: EnvConfig, endpoint: EndpointSettings) -> Deployment:
@@ -280,6 +300,9 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--latest-approved", action="store_true", help="the newest Approved version")
     which.add_argument("--rollback", action="store_true",
                        help="return to the config the endpoint served before its last switch")
+    p.add_argument("--region", choices=(PRIMARY, SECONDARY), default=PRIMARY,
+                   help="secondary: deploy in the env file's secondary_region, from the artifact's replica there "
+                        "(prod; refused while the replica is missing or older than the primary's artifact)")
     p.add_argument("--wait", action="store_true", help="follow the endpoint to InService and print what serves now")
     p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
     return p
@@ -288,9 +311,9 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, target: Target) -> int:
     deployment = deploy_endpoint(DeployRequest(env=args.env, endpoint=args.endpoint, version=args.version,
                                                latest_approved=args.latest_approved, rollback=args.rollback,
-                                               wait=args.wait), target)
+                                               wait=args.wait, region=args.region), target)
     versions = ", ".join(map(str, deployment.versions)) or "none"
-    print(f"endpoint {deployment.endpoint} ({deployment.mode}): {deployment.action}, config "
+    print(f"endpoint {deployment.endpoint} ({deployment.mode}, {deployment.region}): {deployment.action}, config "
           f"{deployment.config_name}, version(s) {versions}"
           + (f", previous config {deployment.previous_config}" if deployment.previous_config else ""))
     if deployment.serving is not None:

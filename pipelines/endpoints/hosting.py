@@ -79,6 +79,14 @@ def single_model_request(endpoint: EndpointTarget, package_arn: str, version: in
     return {"ModelName": content_name(f"{endpoint.name}-v{version}", body), **body}
 
 
+def image_model_request(endpoint: EndpointTarget, version: int, image: str, model_data_url: str,
+                        role_arn: str) -> dict[str, Any]:
+    """CreateModel for one registry version from its image and artifact named explicitly (a region the registry's
+    package is not in: its image and its artifact's replica in that region)."""
+    body = {"PrimaryContainer": {"Image": image, "ModelDataUrl": model_data_url}, "ExecutionRoleArn": role_arn}
+    return {"ModelName": content_name(f"{endpoint.name}-v{version}", body), **body}
+
+
 def multi_model_request(endpoint: EndpointTarget, image: str, models_uri: str, role_arn: str) -> dict[str, Any]:
     """CreateModel for a multi-model endpoint: its image loads `<models_uri><TargetModel>` on demand."""
     body = {"PrimaryContainer": {"Image": image, "Mode": "MultiModel", "ModelDataUrl": models_uri},
@@ -86,21 +94,23 @@ def multi_model_request(endpoint: EndpointTarget, image: str, models_uri: str, r
     return {"ModelName": content_name(f"{endpoint.name}-mm", body), **body}
 
 
-def endpoint_config_request(endpoint: EndpointTarget, model_name: str, capture: Capture,
+def endpoint_config_request(endpoint: EndpointTarget, model_name: str, capture: Capture | None,
                             versions: Sequence[int]) -> dict[str, Any]:
     """CreateEndpointConfig: one variant (the same name in every config: blue/green needs it), data capture.
 
     `versions` are the registry versions it serves; they are part of the name's content, so a multi-model
     endpoint whose set of versions changes gets a new config and a new fleet (which forgets the models the old
-    one had loaded, a rejected one among them)."""
+    one had loaded, a rejected one among them). `capture` None: no data capture and no storage key (a region
+    without the data bucket and the workload key, which are regional)."""
     body: dict[str, Any] = {
         "ProductionVariants": [{
             "VariantName": endpoint.variant_name, "ModelName": model_name, "InstanceType": endpoint.instance_type,
             "InitialInstanceCount": endpoint.initial_instance_count, "InitialVariantWeight": 1.0,
         }],
-        "KmsKeyId": capture.kms_key_arn,
     }
-    if capture.sampling_percent > 0:
+    if capture is not None:
+        body["KmsKeyId"] = capture.kms_key_arn
+    if capture is not None and capture.sampling_percent > 0:
         body["DataCaptureConfig"] = {
             "EnableCapture": True, "InitialSamplingPercentage": capture.sampling_percent,
             "DestinationS3Uri": capture.s3_uri, "KmsKeyId": capture.kms_key_arn,

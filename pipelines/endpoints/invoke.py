@@ -2,8 +2,13 @@
 
 Requests are CSV rows (the features without the label, as the built-in XGBoost container takes them) or a raw
 payload with its content type; answers are read as CSV or JSON (`Accept`). A multi-model endpoint needs a
-TargetModel (`<group>/v<N>.tar.gz`, or `version=N`); a single-model endpoint refuses one. The region is a
-parameter so that a caller can fail over to an endpoint in another region.
+TargetModel (`<group>/v<N>.tar.gz`, or `version=N`); a single-model endpoint refuses one.
+
+Failover is client-side (`invoke_with_failover`, `--failover`): the endpoint in the primary region, then the
+same endpoint in prod's secondary region when the primary cannot answer (no such endpoint or not InService, the
+region unreachable, a server-side error); a request the model itself refuses is not retried elsewhere. The
+pinned boto3's sagemaker-runtime has no cross-region routing of its own (InvokeEndpoint,
+InvokeEndpointAsync, InvokeEndpointWithResponseStream only), so the caller chooses the region.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
@@ -22,7 +29,14 @@ from pipelines.config import MULTI_MODEL, WORKLOAD_ENVIRONMENTS, EnvConfig, load
 from pipelines.endpoints import hosting
 from pipelines.endpoints.deploy import config_versions
 from pipelines.endpoints.refresh import target_model as target_model_of
-from pipelines.errors import DeploymentFailed, MlopsError, TargetModelNotAllowed, UsageError
+from pipelines.errors import (
+    DeploymentFailed,
+    EndpointNotFound,
+    EndpointUnavailable,
+    MlopsError,
+    TargetModelNotAllowed,
+    UsageError,
+)
 
 logger = logging.getLogger("invoke-endpoint")
 CSV, JSON = "text/csv", "application/json"
@@ -77,9 +91,14 @@ def invoke_endpoint(runtime, endpoint_name: str, payload: str | bytes, content_t
     except runtime.exceptions.ClientError as error:
         message = error.response["Error"].get("Message", str(error))
         if "not found" in message.lower() or "could not find" in message.lower():
-            raise UsageError(f"endpoint {endpoint_name} does not exist in {runtime.meta.region_name}: deploy it "
-                             "first (deploy-endpoint)") from None
-        raise MlopsError(f"invoking endpoint {endpoint_name}: {error.response['Error'].get('Code')}: {message}") \
+            raise EndpointNotFound(f"endpoint {endpoint_name} does not exist in {runtime.meta.region_name}: deploy "
+                                   "it first (deploy-endpoint)") from None
+        problem = f"invoking endpoint {endpoint_name}: {error.response['Error'].get('Code')}: {message}"
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise EndpointUnavailable(problem) from None
+        raise MlopsError(problem) from None
+    except BotocoreConnectionError as error:
+        raise EndpointUnavailable(f"invoking endpoint {endpoint_name} in {runtime.meta.region_name}: {error}") \
             from None
     body = answer["Body"].read().decode("utf-8", "replace")
     answered_type = answer.get("ContentType") or accept
@@ -114,6 +133,39 @@ def invoke(target: Target, config: EnvConfig, endpoint_name: str, payload: str |
                                     f"--version N (TargetModel <group>/v<N>.tar.gz)")
     session = target.session(config.account_id, region or config.aws_region)
     return invoke_endpoint(session.client("sagemaker-runtime"), endpoint_name, payload, content_type, accept, chosen)
+
+
+@dataclass(frozen=True)
+class FailoverInvocation:
+    """What `invoke_with_failover` got: the answer, the region that served it, and why the primary did not."""
+
+    invocation: Invocation
+    primary_region: str
+    primary_error: str | None
+    """None when the primary region answered."""
+
+    @property
+    def region(self) -> str:
+        return self.invocation.region
+
+    @property
+    def failed_over(self) -> bool:
+        return self.primary_error is not None
+
+
+def invoke_with_failover(target: Target, config: EnvConfig, endpoint_name: str, payload: str | bytes, *,
+                         content_type: str = CSV, accept: str = CSV, version: int | None = None,
+                         target_model: str | None = None) -> FailoverInvocation:
+    """Invoke the endpoint in the primary region; when that region cannot answer (EndpointNotFound,
+    EndpointUnavailable), the same endpoint in the secondary region. An error there is raised as it is."""
+    secondary = config.require_secondary_region().region
+    kwargs = {"content_type": content_type, "accept": accept, "version": version, "target_model": target_model}
+    try:
+        return FailoverInvocation(invoke(target, config, endpoint_name, payload, **kwargs), config.aws_region, None)
+    except (EndpointNotFound, EndpointUnavailable) as error:
+        logger.warning("%s; failing over to %s", error, secondary)
+        answer = invoke(target, config, endpoint_name, payload, region=secondary, **kwargs)
+        return FailoverInvocation(answer, config.aws_region, str(error))
 
 
 def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: str | None = None,
@@ -157,7 +209,11 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--version", type=int, help="multi-model endpoints: the version to invoke")
     which.add_argument("--target-model", help="multi-model endpoints: the TargetModel, e.g. mammo-severity/v2.tar.gz")
     p.add_argument("--accept", choices=tuple(ACCEPTS), default="csv", help="the answer's format")
-    p.add_argument("--region", help="the region of the endpoint (default: the env file's aws_region)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--region", help="the region of the endpoint (default: the env file's aws_region)")
+    where.add_argument("--failover", action="store_true",
+                       help="call the primary region, then the env file's secondary_region when the primary cannot "
+                            "answer; the region that served is printed on stderr")
     p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
     return p
 
@@ -167,13 +223,21 @@ def run(args: argparse.Namespace, target: Target) -> int:
     if args.smoke:
         if args.target_model:
             raise UsageError("--smoke takes --version N (multi-model endpoints), not --target-model")
+        if args.failover:
+            raise UsageError("--smoke tests one region: give --region R instead of --failover")
         answer = smoke_test(target, config, args.endpoint, args.region, args.version)
         print(f"smoke test of {args.endpoint} passed: scores {', '.join(map(str, answer.predictions))}"
               + (f" (TargetModel {answer.target_model})" if answer.target_model else ""))
         return 0
-    answer = invoke(target, config, args.endpoint, "".join(row.strip() + "\n" for row in args.csv),
-                    accept=ACCEPTS[args.accept], version=args.version, target_model=args.target_model,
-                    region=args.region)
+    payload = "".join(row.strip() + "\n" for row in args.csv)
+    if args.failover:
+        result = invoke_with_failover(target, config, args.endpoint, payload, accept=ACCEPTS[args.accept],
+                                      version=args.version, target_model=args.target_model)
+        logger.info("served by %s%s", result.region, " (failed over)" if result.failed_over else "")
+        answer = result.invocation
+    else:
+        answer = invoke(target, config, args.endpoint, payload, accept=ACCEPTS[args.accept], version=args.version,
+                        target_model=args.target_model, region=args.region)
     print(answer.body.rstrip("\n"))
     return 0
 

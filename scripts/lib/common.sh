@@ -83,3 +83,21 @@ except ConfigError as error:
     sys.exit(f"error: {error}")
 PY
 }
+
+# The secondary region of ENDPOINT_ENV's environment file, then the names of the endpoints served there, one a line.
+secondary_endpoints() {
+  "$VENV_BIN/python" - "$ENDPOINT_ENV" <<'PY'
+import sys
+
+from pipelines.config import load_config
+from pipelines.errors import ConfigError
+
+try:
+    config = load_config(sys.argv[1])
+    print(config.require_secondary_region().region)
+    for name in config.require_secondary_region().endpoints:
+        print(config.require_secondary_endpoint(name).name)
+except ConfigError as error:
+    sys.exit(f"error: {error}")
+PY
+}

@@ -58,7 +58,8 @@ def test_promotion_switches_predictions_and_rollback_after_a_rejection_serves_th
     serving.review(deep, "Rejected")
     assert deploy_cli("--env", "dev", "--endpoint", SINGLE, "--rollback", "--wait") == 0
     out = capsys.readouterr().out
-    assert f"endpoint {SINGLE} (single-model): rolled-back, config {first.config_name}, version(s) {shallow}" in out
+    assert (f"endpoint {SINGLE} (single-model, us-east-1): rolled-back, config {first.config_name}, "
+            f"version(s) {shallow}") in out
     assert f"endpoint {SINGLE} InService: config {first.config_name}, model version {shallow}" in out
     assert scores(serving) == pytest.approx(expected[shallow], rel=1e-6)
 

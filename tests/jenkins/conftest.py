@@ -36,13 +36,15 @@ def harness_server(groovy: dict[str, str], tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def run_jenkinsfile(harness_server: HarnessServer) -> Callable[..., dict]:
-    """`run_jenkinsfile(params, fail_commands=(), input_response="proceed", jenkinsfile=JENKINSFILE,
-    execute=(), credentials=None, build_number=1, workspace=REPO_ROOT)` -> the harness report.
+    """`run_jenkinsfile(params, fail_commands=(), input_response="proceed" (or {stage: "abort"}),
+    jenkinsfile=JENKINSFILE, execute=(), credentials=None, build_number=1, workspace=REPO_ROOT)` -> the harness
+    report.
     Runs that only record are cached per session."""
     cache: dict[str, dict] = {}
 
-    def run(params: dict, fail_commands=(), input_response: str = "proceed", jenkinsfile: Path = JENKINSFILE,
-            execute=(), credentials: dict | None = None, build_number: int = 1, workspace: Path = REPO_ROOT) -> dict:
+    def run(params: dict, fail_commands=(), input_response: str | dict[str, str] = "proceed",
+            jenkinsfile: Path = JENKINSFILE, execute=(), credentials: dict | None = None, build_number: int = 1,
+            workspace: Path = REPO_ROOT) -> dict:
         request = {
             "jenkinsfile": str(jenkinsfile), "workspace": str(workspace), "params": params,
             "failCommands": list(fail_commands), "inputResponse": input_response,

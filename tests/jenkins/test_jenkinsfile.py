@@ -30,7 +30,8 @@ pytestmark = pytest.mark.jenkins
 
 STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
           "Upsert pipelines", "Deploy endpoints to dev", "Smoke test dev endpoints", "Approve prod endpoints",
-          "Deploy endpoints to prod", "Smoke test prod endpoints"]
+          "Deploy endpoints to prod", "Smoke test prod endpoints", "Approve secondary-region endpoints",
+          "Deploy endpoints to the secondary region", "Smoke test secondary-region endpoints"]
 ENDPOINT_STAGES = STAGES[7:]
 DEPLOY_STAGES = ["Terraform plan", "Terraform apply", "Upsert pipelines"]
 STAGE_SCRIPTS = {

@@ -141,6 +141,9 @@ def test_destroy_leaves_nothing(own_platform):
         assert account_client(account, "secretsmanager").list_secrets()["SecretList"] == []
         assert account_client(account, "events").list_rules()["Rules"] == []
         assert account_client(account, "cloudwatch").describe_alarms()["MetricAlarms"] == []
+        if config.secondary_region is not None:
+            assert session_for_account(config.account_id, config.secondary_region.region).client(
+                "cloudwatch").describe_alarms()["MetricAlarms"] == []
         assert account_client(account, "lambda").list_functions()["Functions"] == []
         assert account_client(account, "logs").describe_log_groups()["logGroups"] == []
         assert account_client(account, "sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []

@@ -393,12 +393,41 @@ def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload
     role = iam.get_role(RoleName=serving.execution_role_name)["Role"]
     [trust] = policy_statements(role["AssumeRolePolicyDocument"])
     assert _service_principals(trust) == {"sagemaker.amazonaws.com"}
-    [policy_name] = iam.list_role_policies(RoleName=serving.execution_role_name)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=serving.execution_role_name, PolicyName=policy_name)["PolicyDocument"]
+    secondary = [f"serve-endpoints-{config.secondary_region.region}"] if config.secondary_region else []
+    assert sorted(iam.list_role_policies(RoleName=serving.execution_role_name)["PolicyNames"]) == [
+        "serve-endpoints", *secondary]
+    document = iam.get_role_policy(RoleName=serving.execution_role_name, PolicyName="serve-endpoints")[
+        "PolicyDocument"]
     _assert_no_wildcard_action(document, serving.execution_role_name)
     writes = {resource for s in policy_statements(document) if "s3:PutObject" in _actions(s)
               for resource in as_list(s["Resource"])}
     assert writes == {f"arn:aws:s3:::{config.workload.data_bucket_name}/{serving.capture_prefix}/*"}
+
+
+def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_region(applied_platform):
+    prod = applied_platform["prod"]
+    config = prod.config
+    secondary = config.require_secondary_region()
+    endpoints = [config.require_secondary_endpoint(name) for name in secondary.endpoints]
+    assert prod.outputs["secondary_endpoint_alarm_names"] == {e.name: list(e.alarm_names) for e in endpoints}
+    cloudwatch = session_for_account(config.account_id, secondary.region).client("cloudwatch")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert sorted(alarms) == sorted(name for e in endpoints for name in e.alarm_names)
+    for endpoint in endpoints:
+        assert alarms[endpoint.error_alarm_name]["Threshold"] == endpoint.error_alarm_threshold
+        assert alarms[endpoint.latency_alarm_name]["Threshold"] == endpoint.latency_alarm_threshold_ms * 1000
+        assert alarms[endpoint.error_alarm_name]["AlarmActions"] == []  # no topic in that region
+
+    role = config.require_serving().execution_role_name
+    iam = account_client(prod, "iam")
+    document = iam.get_role_policy(RoleName=role, PolicyName=f"serve-endpoints-{secondary.region}")["PolicyDocument"]
+    _assert_no_wildcard_action(document, role)
+    statements = {s["Sid"]: s for s in policy_statements(document)}
+    assert statements["ReadReplicaArtifacts"]["Resource"] == (
+        f"arn:aws:s3:::{secondary.replica_artifacts_bucket_name}/*")
+    decrypt = statements["DecryptReplicaArtifactsWithTheReplicaKeyByAlias"]
+    assert decrypt["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == secondary.replica_kms_alias
+    assert decrypt["Resource"] == f"arn:aws:kms:{secondary.region}:{config.accounts.registry}:key/*"
 
 
 def test_multi_model_refresh_function_rule_and_bus_permission(workload):

@@ -484,3 +484,45 @@ def test_a_misspelt_secondary_region_field_is_warned(tmp_path, prod_document, ca
 def test_a_file_without_the_secondary_region_key_is_one_region(tmp_path, prod_document):
     del prod_document["secondary_region"]  # files written before the block existed
     assert load_config_file(write(tmp_path, prod_document)).secondary_region is None
+
+
+def test_the_secondary_region_serves_the_single_model_endpoints_by_default():
+    assert load_config("prod").require_secondary_region().endpoints == ("mammo-severity",)
+    assert load_config("registry").require_secondary_region().endpoints == ()  # it serves no endpoints
+    assert load_config("prod").require_secondary_endpoint("mammo-severity").name == "mammo-severity"
+
+
+@pytest.mark.parametrize(("endpoints", "replication", "message"), [
+    (["mammo-severty"], True, r"field 'secondary_region\.endpoints\[0\]' has invalid value 'mammo-severty': not an "
+                              r"endpoint of 'workload\.serving\.endpoints'; did you mean 'mammo-severity'\?"),
+    (["mammo-severity-versions"], True, r"field 'secondary_region\.endpoints\[0\]' has invalid value "
+                                        r"'mammo-severity-versions': it is multi-model"),
+    (["mammo-severity", "mammo-severity"], True, r"field 'secondary_region\.endpoints' lists an endpoint twice"),
+    ([], True, r"field 'secondary_region\.endpoints' must list at least one value"),
+    (["mammo-severity"], False, r"field 'secondary_region\.endpoints' lists endpoints to deploy in the secondary "
+                                r"region but 'secondary_region\.replication_enabled' is false"),
+])
+def test_bad_secondary_endpoints_are_named(tmp_path, prod_document, endpoints, replication, message):
+    prod_document["secondary_region"].update(endpoints=endpoints, replication_enabled=replication)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config_file(write(tmp_path, prod_document))
+    assert raised.value.exit_code == 2
+
+
+def test_secondary_endpoints_in_an_account_without_endpoints_are_refused(tmp_path):
+    document = json.loads((ENVIRONMENTS_DIR / "registry.tfvars.json").read_text())
+    document["secondary_region"]["endpoints"] = ["mammo-severity"]
+    with pytest.raises(ConfigError, match=r"field 'secondary_region\.endpoints' is set but this account serves no "
+                                          r"endpoints"):
+        load_config_file(write(tmp_path, document, "registry.tfvars.json"))
+
+
+def test_a_secondary_deploy_with_replication_off_or_an_unlisted_endpoint_is_refused(tmp_path, prod_document):
+    prod_document["secondary_region"]["replication_enabled"] = False
+    config = load_config_file(write(tmp_path, prod_document))
+    with pytest.raises(ConfigError, match=r"'secondary_region\.replication_enabled' is false, but a deploy of "
+                                          r"mammo-severity in the secondary region \(us-west-2\) was requested"):
+        config.require_secondary_endpoint("mammo-severity")
+    with pytest.raises(ConfigError, match=r"endpoint 'mammo-severity-versions' is not in "
+                                          r"'secondary_region\.endpoints' \(mammo-severity\)"):
+        load_config("prod").require_secondary_endpoint("mammo-severity-versions")

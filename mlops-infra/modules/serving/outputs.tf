@@ -3,6 +3,11 @@ output "execution_role_arn" {
   value       = aws_iam_role.execution.arn
 }
 
+output "execution_role_name" {
+  description = "Name of the role the endpoints run with (IAM is global: the second region's endpoints use it too)."
+  value       = aws_iam_role.execution.name
+}
+
 output "alarm_names" {
   description = "Per endpoint name, its two alarm names [invocation 5xx errors, model latency]: the deployments' auto-rollback alarms."
   value       = { for name in keys(local.endpoints) : name => [aws_cloudwatch_metric_alarm.errors[name].alarm_name, aws_cloudwatch_metric_alarm.latency[name].alarm_name] }

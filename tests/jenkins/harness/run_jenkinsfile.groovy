@@ -4,7 +4,7 @@
 //   groovy run_jenkinsfile.groovy --serve
 //
 // REQUEST.json: {"jenkinsfile": path, "workspace": dir, "params": {name: value},
-//                "failCommands": [substring, ...], "inputResponse": "proceed" | "abort",
+//                "failCommands": [substring, ...], "inputResponse": "proceed" | "abort" | {stage: ...},
 //                "execute": [stage name | "post", ...], "credentials": {roleArn: {...}},
 //                "jobName": name, "buildNumber": n,  (JOB_NAME, BUILD_NUMBER, BUILD_URL as Jenkins sets them)
 //                "processEnv": {name: value}}  (the agent's environment for executed commands; default: this process')
@@ -452,7 +452,10 @@ class StepsDsl {
     def input(Map args) {
         recorder.inputs << [stage: recorder.stage, message: args.message?.toString(), ok: args.ok?.toString(),
                             submitter: args.submitter?.toString(), submitterParameter: args.submitterParameter?.toString()]
-        if (request.inputResponse == 'abort') throw new BuildAborted("input '${args.message}' was aborted")
+        // inputResponse: one answer for every input, or {stage name: answer} (unnamed stages proceed)
+        def response = request.inputResponse instanceof Map ? (request.inputResponse[recorder.stage] ?: 'proceed')
+                                                             : request.inputResponse
+        if (response == 'abort') throw new BuildAborted("input '${args.message}' was aborted")
         return null
     }
 
