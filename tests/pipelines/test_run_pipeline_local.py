@@ -126,7 +126,7 @@ def test_an_interrupted_or_killed_follower_leaves_the_execution_running_and_it_c
     follower = _follow(arn)
     assert follower.stdout.readline() == f"slow: following {arn}\n"
     follower.send_signal(signal_number)
-    _, err = follower.communicate(timeout=30)
+    _, err = follower.communicate(timeout=120)
 
     if signal_number == signal.SIGINT:
         assert follower.returncode == EXIT_INTERRUPTED
