@@ -427,8 +427,9 @@ data "aws_iam_policy_document" "apply_endpoints" {
 # What 'Deploy endpoints' and 'Smoke test' do (deploy-endpoint, invoke-endpoint): read the registry group, create
 # models and configs named after the configured endpoints, switch the endpoints, copy Approved versions under the
 # models prefix and invoke; with secondary_serving, the same in the second region from the artifacts' replica (the
-# endpoint role is global: the one PassRole covers both regions). Managed policies: IAM caps a role's inline policies at 10,240 characters in all.
-# Approving versions (sagemaker:UpdateModelPackage) stays with the registry's approver role.
+# endpoint role is global: the one PassRole covers both regions). Managed policies: IAM caps a role's inline
+# policies at 10,240 characters in all. Approving versions (sagemaker:UpdateModelPackage) stays with the registry's
+# approver role.
 data "aws_iam_policy_document" "serve" {
   count = local.serving_enabled ? 1 : 0
   #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages has no resource type; the registry group's policy limits what it returns
