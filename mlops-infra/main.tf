@@ -336,4 +336,9 @@ module "jenkins" {
     registry_kms_alias         = var.model_registry.kms_alias
     model_package_group_name   = var.model_registry.model_package_group_name
   } : null
+  secondary_serving = length(local.secondary_endpoint_names) > 0 ? {
+    region                        = var.secondary_region.region
+    endpoint_names                = local.secondary_endpoint_names
+    replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+  } : null
 }

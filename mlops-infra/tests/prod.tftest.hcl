@@ -128,6 +128,12 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
       registry_kms_alias         = var.model_registry.kms_alias
       model_package_group_name   = var.model_registry.model_package_group_name
     }
+    # secondary_region.endpoints is left out of the prod tfvars: every single-model endpoint is served there.
+    secondary_serving = {
+      region                        = var.secondary_region.region
+      endpoint_names                = [for endpoint in var.workload.serving.endpoints : endpoint.name if endpoint.mode == "single-model"]
+      replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+    }
   }
 
   assert {
@@ -311,6 +317,37 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
       SmokeTestTheEndpoints = toset([for endpoint in var.workload.serving.endpoints : "arn:aws:sagemaker:${var.aws_region}:${var.accounts.prod}:endpoint/${endpoint.name}"])
     }
     error_message = "the endpoint stages may create, switch and invoke only the configured endpoints and the models and configs named after them"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : s.Sid => toset(flatten([s.Resource])) if contains(["DeployTheEndpointsInTheSecondaryRegion", "SmokeTestTheEndpointsInTheSecondaryRegion"], s.Sid)
+      } == {
+      DeployTheEndpointsInTheSecondaryRegion = toset(flatten([for endpoint in var.workload.serving.endpoints : [
+        "arn:aws:sagemaker:${var.secondary_region.region}:${var.accounts.prod}:model/${endpoint.name}-*",
+        "arn:aws:sagemaker:${var.secondary_region.region}:${var.accounts.prod}:endpoint-config/${endpoint.name}-*",
+        "arn:aws:sagemaker:${var.secondary_region.region}:${var.accounts.prod}:endpoint/${endpoint.name}",
+      ] if endpoint.mode == "single-model"]))
+      SmokeTestTheEndpointsInTheSecondaryRegion = toset([for endpoint in var.workload.serving.endpoints : "arn:aws:sagemaker:${var.secondary_region.region}:${var.accounts.prod}:endpoint/${endpoint.name}" if endpoint.mode == "single-model"])
+    }
+    error_message = "in the second region the endpoint stages may create, switch and invoke only the single-model endpoints served there, and the models and configs named after them"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : { Action = s.Action, Resource = toset(flatten([s.Resource])) } if contains(["CheckTheArtifactReplicaIsCurrent", "FindMissingArtifactReplicas"], s.Sid)] == [
+      { Action = "s3:GetObject", Resource = toset(["arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/*", "arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}/*"]) },
+      { Action = "s3:ListBucket", Resource = toset(["arn:aws:s3:::${var.secondary_region.replica_artifacts_bucket_name}"]) },
+    ]
+    error_message = "the replica check reads the primary artifact's and the replica's metadata (GetObject) and lists the replica bucket only"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_policy.serve_endpoints[0].policy).Statement : alltrue([
+        for action in flatten([s.Action]) : !contains(["sagemaker:updatemodelpackage", "sagemaker:updatemodelpackagegroup", "sagemaker:createmodelpackage", "sagemaker:*", "*"], lower(action))
+      ]) && (s.Action != "kms:Decrypt" ? true : s.Condition.StringEquals["kms:ViaService"] == "s3.${var.aws_region}.amazonaws.com")
+    ]) && length(jsonencode(jsondecode(aws_iam_policy.serve_endpoints[0].policy))) <= 6144
+    error_message = "the endpoint stages' policy grants no approval (UpdateModelPackage), decrypts nothing in the second region, and fits IAM's 6,144-character managed policy limit"
   }
 
   assert {

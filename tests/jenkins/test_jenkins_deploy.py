@@ -171,6 +171,39 @@ def _deploy_endpoint_calls() -> list[tuple[str, str]]:
 DEPLOY_ENDPOINT_CALLS = _deploy_endpoint_calls()
 
 
+def _deploy_secondary_calls() -> list[tuple[str, str]]:
+    """What deploy-endpoint and invoke-endpoint --region secondary call for each endpoint served in the second
+    region (version 3), on the names deploy_secondary gives the models and configs there: the registry in the
+    primary region, HeadObject of the artifact and of its replica, then the same SageMaker calls in that region."""
+    secondary = PROD.require_secondary_region()
+    prefix = f"arn:aws:sagemaker:{secondary.region}:{PROD.account_id}"
+    package = PROD.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/3"
+    role = PROD.endpoint_execution_role_arn
+    artifact = f"s3://{PROD.model_registry.artifacts_bucket_name}/models/3/model.tar.gz"
+    replica = PROD.replica_artifact_uri(artifact)
+    calls = [("sagemaker:ListModelPackages", "*"), ("sagemaker:DescribeModelPackage", package),
+             ("iam:PassRole", role), ("s3:GetObject", f"arn:aws:s3:::{artifact.removeprefix('s3://')}"),
+             ("s3:GetObject", f"arn:aws:s3:::{replica.removeprefix('s3://')}"),
+             ("s3:ListBucket", f"arn:aws:s3:::{secondary.replica_artifacts_bucket_name}")]
+    for name in secondary.endpoints:
+        endpoint = PROD.require_secondary_endpoint(name)
+        # An image URI of the secondary region as secondary_image returns it (the name's digest only differs).
+        image = f"246618743249.dkr.ecr.{secondary.region}.amazonaws.com/sagemaker-xgboost:1.7-1"
+        model = hosting.image_model_request(endpoint, 3, image, replica, role)
+        config = hosting.endpoint_config_request(endpoint, model["ModelName"], None, [3])["EndpointConfigName"]
+        calls += [(action, f"{prefix}:model/{model['ModelName']}")
+                  for action in ("sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:ListTags")]
+        calls += [(action, f"{prefix}:endpoint-config/{config}") for action in (
+            "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:AddTags")]
+        calls += [(action, f"{prefix}:endpoint/{endpoint.name.lower()}") for action in (
+            "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint",
+            "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:InvokeEndpoint")]
+    return calls
+
+
+DEPLOY_SECONDARY_CALLS = _deploy_secondary_calls()
+
+
 @pytest.mark.parametrize(("action", "resource"), [
     # scripts/notify-failure.sh
     ("sns:Publish", PROD.alert_topic_arn),
@@ -185,6 +218,8 @@ DEPLOY_ENDPOINT_CALLS = _deploy_endpoint_calls()
     ("s3:PutObject", f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}.tflock"),
     # scripts/deploy-endpoints.sh (deploy-endpoint) and smoke-test-endpoints.sh (invoke-endpoint)
     *DEPLOY_ENDPOINT_CALLS,
+    # scripts/deploy-secondary-endpoints.sh and smoke-test-secondary-endpoints.sh (--region secondary)
+    *DEPLOY_SECONDARY_CALLS,
 ])
 def test_the_jenkins_role_may_do_what_its_stages_do(prod_account, action, resource):
     assert role_allows(prod_account.client("iam"), JENKINS_ROLE, action, resource)
@@ -195,6 +230,17 @@ def test_the_jenkins_role_may_do_what_its_stages_do(prod_account, action, resour
     ("sagemaker:UpdateModelPackageGroup", PROD.model_package_group_arn),
     ("iam:PassRole", PROD.role_arn(PROD.model_registry.approver_role_name)),
     ("sagemaker:InvokeEndpoint", PROD.endpoint_arn("someone-elses-endpoint")),
+    # In the second region: only the endpoints served there (not the multi-model one), nothing but the replicas
+    *[(action, PROD.endpoint_arn(name).replace(f":{PROD.aws_region}:", f":{PROD.require_secondary_region().region}:"))
+      for name in ("someone-elses-endpoint", *(endpoint.name for endpoint in PROD.require_serving().endpoints
+                                               if endpoint.mode == "multi-model"))
+      for action in ("sagemaker:InvokeEndpoint", "sagemaker:UpdateEndpoint")],
+    ("sagemaker:CreateModel", f"arn:aws:sagemaker:{PROD.require_secondary_region().region}:{PROD.account_id}:model/"
+                              "someone-elses-model"),
+    ("s3:PutObject", f"arn:aws:s3:::{PROD.require_secondary_region().replica_artifacts_bucket_name}/models/3/"
+                     "model.tar.gz"),
+    ("s3:ListBucket", f"arn:aws:s3:::{PROD.model_registry.artifacts_bucket_name}"),
+    ("kms:Decrypt", f"arn:aws:kms:{PROD.require_secondary_region().region}:{PROD.accounts.registry}:key/example"),
     ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{PROD.aws_region}:{PROD.account_id}:secret:"
                                       f"{PROD.workload.pipeline.training_data.warehouse.secret_name}-AbCdEf"),
 ])

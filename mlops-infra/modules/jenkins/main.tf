@@ -69,6 +69,18 @@ locals {
   artifacts_objects_arn   = local.serving_enabled ? "arn:${local.partition}:s3:::${local.serving.artifacts_bucket_name}/*" : null
   registry_key_arns       = local.serving_enabled ? "arn:${local.partition}:kms:${var.region}:${local.serving.registry_account_id}:key/*" : null
   served_models_arn       = local.refresh_enabled ? "${local.data_bucket_arn}/${local.serving.models_prefix}/*" : null
+  # The endpoints served in the second region (secondary_serving), named there as in the primary region; the
+  # replica check reads the primary artifact's and its replica's metadata.
+  secondary_enabled        = local.serving_enabled && var.secondary_serving != null
+  secondary_arn_prefix     = local.secondary_enabled ? "arn:${local.partition}:sagemaker:${var.secondary_serving.region}:${var.account_id}" : null
+  secondary_endpoint_names = local.secondary_enabled ? [for name in var.secondary_serving.endpoint_names : lower(name)] : []
+  secondary_endpoint_arns  = [for name in local.secondary_endpoint_names : "${local.secondary_arn_prefix}:endpoint/${name}"]
+  secondary_deployed_model_arns = flatten([for name in local.secondary_endpoint_names : [
+    for prefix in [length(name) < 50 ? "${name}-" : substr(name, 0, 50)] : [
+      "${local.secondary_arn_prefix}:model/${prefix}*", "${local.secondary_arn_prefix}:endpoint-config/${prefix}*",
+    ]
+  ]])
+  replica_bucket_arn = local.secondary_enabled ? "arn:${local.partition}:s3:::${var.secondary_serving.replica_artifacts_bucket_name}" : null
   # Jenkins' own managed policies (below): it reads them, and only a person's apply changes them.
   endpoint_policy_arns = [for name in local.serving_enabled ? ["apply-endpoints", "serve-endpoints"] : [] :
     "arn:${local.partition}:iam::${var.account_id}:policy/${var.role_name}-${name}"
@@ -414,8 +426,10 @@ data "aws_iam_policy_document" "apply_endpoints" {
 
 # What 'Deploy endpoints' and 'Smoke test' do (deploy-endpoint, invoke-endpoint): read the registry group, create
 # models and configs named after the configured endpoints, switch the endpoints, copy Approved versions under the
-# models prefix and invoke. Managed policies: IAM caps a role's inline policies at 10,240 characters in all.
-# Approving versions (sagemaker:UpdateModelPackage) stays with the registry's approver role.
+# models prefix and invoke; with secondary_serving, the same in the second region from the artifacts' replica (the
+# endpoint role is global: the one PassRole covers both regions). Managed policies: IAM caps a role's inline
+# policies at 10,240 characters in all. Approving versions (sagemaker:UpdateModelPackage) stays with the registry's
+# approver role.
 data "aws_iam_policy_document" "serve" {
   count = local.serving_enabled ? 1 : 0
   #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages has no resource type; the registry group's policy limits what it returns
@@ -457,6 +471,49 @@ data "aws_iam_policy_document" "serve" {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [var.secondary_serving.region] : []
+    content {
+      # deploy-endpoint --region secondary, in that region: the same calls on the endpoints served there.
+      sid = "DeployTheEndpointsInTheSecondaryRegion"
+      actions = [
+        "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig",
+        "sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
+        "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
+      ]
+      resources = concat(local.secondary_deployed_model_arns, local.secondary_endpoint_arns)
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [var.secondary_serving.region] : []
+    content {
+      sid       = "SmokeTestTheEndpointsInTheSecondaryRegion"
+      actions   = ["sagemaker:InvokeEndpoint"]
+      resources = local.secondary_endpoint_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.replica_bucket_arn] : []
+    content {
+      # HeadObject of the primary artifact and of its replica (their replication status and version ids); reading
+      # metadata decrypts nothing, so no key. The replica's bucket listing makes a missing replica a 404, not a 403.
+      sid       = "CheckTheArtifactReplicaIsCurrent"
+      actions   = ["s3:GetObject"]
+      resources = [local.artifacts_objects_arn, "${statement.value}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.replica_bucket_arn] : []
+    content {
+      sid       = "FindMissingArtifactReplicas"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value]
     }
   }
 

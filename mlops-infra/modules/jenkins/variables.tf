@@ -268,6 +268,25 @@ variable "serving" {
   }
 }
 
+variable "secondary_serving" {
+  description = "The endpoints prod serves in the platform's second region (secondary_region.endpoints) from the artifacts' replica bucket there: the endpoint stages deploy and smoke-test them in that region, after checking the replica is current. null when no endpoint is served there; needs serving."
+  type = object({
+    region                        = string
+    endpoint_names                = list(string)
+    replica_artifacts_bucket_name = string
+  })
+  default = null
+
+  validation {
+    condition = var.secondary_serving == null ? true : alltrue(concat(
+      [can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.secondary_serving.region)), length(var.secondary_serving.endpoint_names) > 0],
+      [for name in var.secondary_serving.endpoint_names : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", name))],
+      [can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.secondary_serving.replica_artifacts_bucket_name))],
+    ))
+    error_message = "secondary_serving: region must be a region code such as us-west-2, endpoint_names one or more SageMaker endpoint names, replica_artifacts_bucket_name an S3 bucket name."
+  }
+}
+
 variable "warehouse_secret_name" {
   description = "Name of the warehouse connection secret the deployment manages (its value is never Jenkins'); null when the train pipeline reads no warehouse."
   type        = string
