@@ -58,31 +58,12 @@ locals {
   }
 }
 
-# ---------------------------------------------------------------- endpoint execution role
+# ---------------------------------------------------------------- model reads shared by both roles
 
-data "aws_iam_policy_document" "execution_trust" {
+# What the endpoints and the refresh function both read: a registered version's artifact in the central bucket
+# (single-model endpoints serve it, the refresh function copies it) and the listing of the served models.
+data "aws_iam_policy_document" "model_reads" {
   statement {
-    sid     = "SageMakerAssumesTheRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-
-    # Only SageMaker acting for this account's own models and endpoints (no confused deputy).
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "execution" {
-  #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource types (the latter is limited by namespace); every other statement names its resources
-  statement {
-    # Single-model endpoints serve a registered version's artifact from the central bucket.
     sid       = "ReadCentralArtifacts"
     actions   = ["s3:GetObject"]
     resources = [local.artifacts_objects]
@@ -107,13 +88,6 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    # Multi-model endpoints load the versions the refresh function copied under the models prefix.
-    sid       = "ReadServedModels"
-    actions   = ["s3:GetObject"]
-    resources = [local.models_objects_arn]
-  }
-
-  statement {
     sid       = "ListServedModels"
     actions   = ["s3:ListBucket"]
     resources = [local.data_bucket_arn]
@@ -123,6 +97,39 @@ data "aws_iam_policy_document" "execution" {
       variable = "s3:prefix"
       values   = ["${var.models_prefix}/*"]
     }
+  }
+}
+
+# ---------------------------------------------------------------- endpoint execution role
+
+data "aws_iam_policy_document" "execution_trust" {
+  statement {
+    sid     = "SageMakerAssumesTheRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+
+    # Only SageMaker acting for this account's own models and endpoints (no confused deputy).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "execution" {
+  #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource types (the latter is limited by namespace); every other statement names its resources
+  source_policy_documents = [data.aws_iam_policy_document.model_reads.json]
+
+  statement {
+    # Multi-model endpoints load the versions the refresh function copied under the models prefix.
+    sid       = "ReadServedModels"
+    actions   = ["s3:GetObject"]
+    resources = [local.models_objects_arn]
   }
 
   statement {
@@ -296,6 +303,8 @@ data "aws_iam_policy_document" "refresh_trust" {
 data "aws_iam_policy_document" "refresh" {
   count = local.refresh_enabled ? 1 : 0
   #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages and the X-Ray writes have no resource types; every other statement names its resources
+  source_policy_documents = [data.aws_iam_policy_document.model_reads.json]
+
   statement {
     sid       = "DescribeTheGroupsPackages"
     actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
@@ -310,46 +319,10 @@ data "aws_iam_policy_document" "refresh" {
   }
 
   statement {
-    sid       = "ReadCentralArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = [local.artifacts_objects]
-  }
-
-  statement {
-    sid       = "DecryptCentralArtifactsWithTheRegistryKeyByAlias"
-    actions   = ["kms:Decrypt"]
-    resources = [local.registry_key_arns]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.registry_kms_alias]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.s3_service]
-    }
-  }
-
-  statement {
     # Approved versions are copied under the models prefix, rejected ones removed from it.
     sid       = "WriteServedModels"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = [local.models_objects_arn]
-  }
-
-  statement {
-    sid       = "ListServedModels"
-    actions   = ["s3:ListBucket"]
-    resources = [local.data_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.models_prefix}/*"]
-    }
   }
 
   statement {
