@@ -565,9 +565,9 @@ run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
   assert {
     condition = (
       aws_iam_role_policy.execution.role == var.workload.serving.execution_role_name &&
-      aws_cloudwatch_metric_alarm.errors["mammo-severity"].alarm_name == "mammo-severity-invocation-5xx-errors" &&
-      aws_cloudwatch_metric_alarm.latency["mammo-severity"].threshold == var.workload.serving.endpoints[0].alarms.model_latency_ms * 1000 &&
-      aws_cloudwatch_metric_alarm.errors["mammo-severity"].dimensions == tomap({ EndpointName = "mammo-severity", VariantName = "AllTraffic" })
+      module.alarms.errors_alarms["mammo-severity"].alarm_name == "mammo-severity-invocation-5xx-errors" &&
+      module.alarms.latency_alarms["mammo-severity"].threshold == var.workload.serving.endpoints[0].alarms.model_latency_ms * 1000 &&
+      module.alarms.errors_alarms["mammo-severity"].dimensions == tomap({ EndpointName = "mammo-severity", VariantName = "AllTraffic" })
     )
     error_message = "the second region's alarms must carry the names, thresholds and dimensions deploy-endpoint --region secondary names"
   }

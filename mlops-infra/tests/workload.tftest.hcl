@@ -631,12 +631,12 @@ run "serving_alarms_scaling_and_least_privilege" {
   assert {
     condition = alltrue([
       for endpoint in var.endpoints :
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].alarm_name == "${endpoint.name}-invocation-5xx-errors" &&
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].namespace == "AWS/SageMaker" &&
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].metric_name == "Invocation5XXErrors" &&
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].statistic == "Sum" &&
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].threshold == endpoint.alarms.invocation_5xx_errors &&
-      aws_cloudwatch_metric_alarm.errors[endpoint.name].comparison_operator == "GreaterThanOrEqualToThreshold"
+      module.alarms.errors_alarms[endpoint.name].alarm_name == "${endpoint.name}-invocation-5xx-errors" &&
+      module.alarms.errors_alarms[endpoint.name].namespace == "AWS/SageMaker" &&
+      module.alarms.errors_alarms[endpoint.name].metric_name == "Invocation5XXErrors" &&
+      module.alarms.errors_alarms[endpoint.name].statistic == "Sum" &&
+      module.alarms.errors_alarms[endpoint.name].threshold == endpoint.alarms.invocation_5xx_errors &&
+      module.alarms.errors_alarms[endpoint.name].comparison_operator == "GreaterThanOrEqualToThreshold"
     ])
     error_message = "each endpoint's errors alarm is <name>-invocation-5xx-errors: Sum of AWS/SageMaker Invocation5XXErrors at the tfvars threshold"
   }
@@ -644,18 +644,18 @@ run "serving_alarms_scaling_and_least_privilege" {
   assert {
     condition = alltrue([
       for endpoint in var.endpoints :
-      aws_cloudwatch_metric_alarm.latency[endpoint.name].alarm_name == "${endpoint.name}-model-latency" &&
-      aws_cloudwatch_metric_alarm.latency[endpoint.name].metric_name == "ModelLatency" &&
-      aws_cloudwatch_metric_alarm.latency[endpoint.name].statistic == "Average" &&
-      aws_cloudwatch_metric_alarm.latency[endpoint.name].unit == "Microseconds" &&
-      aws_cloudwatch_metric_alarm.latency[endpoint.name].threshold == endpoint.alarms.model_latency_ms * 1000
+      module.alarms.latency_alarms[endpoint.name].alarm_name == "${endpoint.name}-model-latency" &&
+      module.alarms.latency_alarms[endpoint.name].metric_name == "ModelLatency" &&
+      module.alarms.latency_alarms[endpoint.name].statistic == "Average" &&
+      module.alarms.latency_alarms[endpoint.name].unit == "Microseconds" &&
+      module.alarms.latency_alarms[endpoint.name].threshold == endpoint.alarms.model_latency_ms * 1000
     ])
     error_message = "each endpoint's latency alarm is <name>-model-latency on Average ModelLatency, in microseconds (the tfvars' ms x 1000)"
   }
 
   assert {
     condition = alltrue(flatten([
-      for alarms in [aws_cloudwatch_metric_alarm.errors, aws_cloudwatch_metric_alarm.latency] : [
+      for alarms in [module.alarms.errors_alarms, module.alarms.latency_alarms] : [
         for name, alarm in alarms :
         alarm.period == 60 && alarm.evaluation_periods == 1 && alarm.treat_missing_data == "notBreaching" &&
         alarm.dimensions == tomap({ EndpointName = name, VariantName = "AllTraffic" }) && alarm.alarm_actions == toset([var.alert_topic_arn])
@@ -826,7 +826,7 @@ run "serving_without_a_multi_model_endpoint_has_no_refresh_function" {
     condition = alltrue([
       length(aws_lambda_function.refresh) == 0, length(aws_iam_role.refresh) == 0, length(aws_cloudwatch_event_rule.model_package_state_change) == 0,
       length(aws_cloudwatch_event_permission.registry) == 0, length(aws_appautoscaling_target.variant) == 0,
-    ]) && output.refresh_settings == null && length(aws_cloudwatch_metric_alarm.errors) == length(var.endpoints)
+    ]) && output.refresh_settings == null && length(module.alarms.errors_alarms) == length(var.endpoints)
     error_message = "without a multi-model endpoint there is no refresh function, role, rule or bus permission; scaling stays off until enabled"
   }
 }

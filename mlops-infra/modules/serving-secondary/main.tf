@@ -6,10 +6,6 @@ data "aws_partition" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  endpoints = { for endpoint in var.endpoints : endpoint.name => endpoint }
-  # The names pipelines/config.py gives EndpointSettings.error_alarm_name and latency_alarm_name.
-  alarm_names  = { for name in keys(local.endpoints) : name => { errors = "${name}-invocation-5xx-errors", latency = "${name}-model-latency" } }
-  variant_name = "AllTraffic"
   # The replica key's id is unknown in this account: any key of the registry account carrying the alias.
   replica_key_arns = "arn:${local.partition}:kms:${var.region}:${var.registry_account_id}:key/*"
 }
@@ -65,46 +61,20 @@ resource "aws_iam_role_policy" "execution" {
 
 # deploy-endpoint --region secondary names these alarms in the update's auto-rollback configuration. They have
 # no action: CloudWatch notifies only a topic of its own region, and the alert topic is in the primary region.
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each = local.endpoints
+module "alarms" {
+  source = "../endpoint-alarms"
 
-  alarm_name          = local.alarm_names[each.key].errors
-  alarm_description   = "Endpoint ${each.key} in ${var.region} answered ${each.value.alarms.invocation_5xx_errors} or more 5xx errors in a minute; a deployment in progress rolls back."
-  namespace           = "AWS/SageMaker"
-  metric_name         = "Invocation5XXErrors"
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = each.value.alarms.invocation_5xx_errors
-  treat_missing_data  = "notBreaching"
-  tags                = var.tags
-
-  dimensions = {
-    EndpointName = each.key
-    VariantName  = local.variant_name
-  }
+  endpoints                    = var.endpoints
+  region_named_in_descriptions = var.region
+  tags                         = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "latency" {
-  for_each = local.endpoints
+moved {
+  from = aws_cloudwatch_metric_alarm.errors
+  to   = module.alarms.aws_cloudwatch_metric_alarm.errors
+}
 
-  alarm_name          = local.alarm_names[each.key].latency
-  alarm_description   = "Endpoint ${each.key} in ${var.region}: average model latency of a minute reached ${each.value.alarms.model_latency_ms} ms; a deployment in progress rolls back."
-  namespace           = "AWS/SageMaker"
-  metric_name         = "ModelLatency"
-  statistic           = "Average"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  # SageMaker reports ModelLatency in microseconds; the tfvars give milliseconds.
-  threshold          = each.value.alarms.model_latency_ms * 1000
-  unit               = "Microseconds"
-  treat_missing_data = "notBreaching"
-  tags               = var.tags
-
-  dimensions = {
-    EndpointName = each.key
-    VariantName  = local.variant_name
-  }
+moved {
+  from = aws_cloudwatch_metric_alarm.latency
+  to   = module.alarms.aws_cloudwatch_metric_alarm.latency
 }

@@ -1,6 +1,6 @@
 output "alarm_names" {
   description = "Per endpoint name, its two alarm names in the region [invocation 5xx errors, model latency]."
-  value       = { for name in keys(local.endpoints) : name => [aws_cloudwatch_metric_alarm.errors[name].alarm_name, aws_cloudwatch_metric_alarm.latency[name].alarm_name] }
+  value       = module.alarms.alarm_names
 }
 
 output "execution_policy" {

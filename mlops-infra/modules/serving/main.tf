@@ -24,9 +24,7 @@ locals {
     "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/Endpoints/*:log-stream:*",
   ]
 
-  endpoints = { for endpoint in var.endpoints : endpoint.name => endpoint }
-  # The names pipelines/config.py gives EndpointSettings.error_alarm_name and latency_alarm_name.
-  alarm_names           = { for name in keys(local.endpoints) : name => { errors = "${name}-invocation-5xx-errors", latency = "${name}-model-latency" } }
+  endpoints             = { for endpoint in var.endpoints : endpoint.name => endpoint }
   multi_model_endpoints = [for endpoint in var.endpoints : endpoint if endpoint.mode == "multi-model"]
   refresh_enabled       = length(local.multi_model_endpoints) > 0
   scaled_endpoints      = { for name, endpoint in local.endpoints : name => endpoint if endpoint.autoscaling.enabled }
@@ -53,8 +51,50 @@ locals {
       deployment_strategy    = endpoint.deployment.strategy
       traffic_step_percent   = endpoint.deployment.traffic_step_percent
       wait_interval_seconds  = endpoint.deployment.wait_interval_seconds
-      alarm_names            = [local.alarm_names[endpoint.name].errors, local.alarm_names[endpoint.name].latency]
+      alarm_names            = module.alarms.alarm_names[endpoint.name]
     }]
+  }
+}
+
+# ---------------------------------------------------------------- model reads shared by both roles
+
+# What the endpoints and the refresh function both read: a registered version's artifact in the central bucket
+# (single-model endpoints serve it, the refresh function copies it) and the listing of the served models.
+data "aws_iam_policy_document" "model_reads" {
+  statement {
+    sid       = "ReadCentralArtifacts"
+    actions   = ["s3:GetObject"]
+    resources = [local.artifacts_objects]
+  }
+
+  statement {
+    sid       = "DecryptCentralArtifactsWithTheRegistryKeyByAlias"
+    actions   = ["kms:Decrypt"]
+    resources = [local.registry_key_arns]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.registry_kms_alias]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.s3_service]
+    }
+  }
+
+  statement {
+    sid       = "ListServedModels"
+    actions   = ["s3:ListBucket"]
+    resources = [local.data_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.models_prefix}/*"]
+    }
   }
 }
 
@@ -81,48 +121,13 @@ data "aws_iam_policy_document" "execution_trust" {
 
 data "aws_iam_policy_document" "execution" {
   #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource types (the latter is limited by namespace); every other statement names its resources
-  statement {
-    # Single-model endpoints serve a registered version's artifact from the central bucket.
-    sid       = "ReadCentralArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = [local.artifacts_objects]
-  }
-
-  statement {
-    sid       = "DecryptCentralArtifactsWithTheRegistryKeyByAlias"
-    actions   = ["kms:Decrypt"]
-    resources = [local.registry_key_arns]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.registry_kms_alias]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.s3_service]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.model_reads.json]
 
   statement {
     # Multi-model endpoints load the versions the refresh function copied under the models prefix.
     sid       = "ReadServedModels"
     actions   = ["s3:GetObject"]
     resources = [local.models_objects_arn]
-  }
-
-  statement {
-    sid       = "ListServedModels"
-    actions   = ["s3:ListBucket"]
-    resources = [local.data_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.models_prefix}/*"]
-    }
   }
 
   statement {
@@ -194,50 +199,22 @@ resource "aws_iam_role_policy" "execution" {
 # ---------------------------------------------------------------- alarms: the deployment guardrails
 
 # deploy-endpoint names these alarms in the update's auto-rollback configuration: created before any endpoint.
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each = local.endpoints
+module "alarms" {
+  source = "../endpoint-alarms"
 
-  alarm_name          = local.alarm_names[each.key].errors
-  alarm_description   = "Endpoint ${each.key} answered ${each.value.alarms.invocation_5xx_errors} or more 5xx errors in a minute; a deployment in progress rolls back."
-  namespace           = "AWS/SageMaker"
-  metric_name         = "Invocation5XXErrors"
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = each.value.alarms.invocation_5xx_errors
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alert_topic_arn]
-  tags                = var.tags
-
-  dimensions = {
-    EndpointName = each.key
-    VariantName  = local.variant_name
-  }
+  endpoints     = var.endpoints
+  alarm_actions = [var.alert_topic_arn]
+  tags          = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "latency" {
-  for_each = local.endpoints
+moved {
+  from = aws_cloudwatch_metric_alarm.errors
+  to   = module.alarms.aws_cloudwatch_metric_alarm.errors
+}
 
-  alarm_name          = local.alarm_names[each.key].latency
-  alarm_description   = "Endpoint ${each.key}: average model latency of a minute reached ${each.value.alarms.model_latency_ms} ms; a deployment in progress rolls back."
-  namespace           = "AWS/SageMaker"
-  metric_name         = "ModelLatency"
-  statistic           = "Average"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  # SageMaker reports ModelLatency in microseconds; the tfvars give milliseconds.
-  threshold          = each.value.alarms.model_latency_ms * 1000
-  unit               = "Microseconds"
-  treat_missing_data = "notBreaching"
-  alarm_actions      = [var.alert_topic_arn]
-  tags               = var.tags
-
-  dimensions = {
-    EndpointName = each.key
-    VariantName  = local.variant_name
-  }
+moved {
+  from = aws_cloudwatch_metric_alarm.latency
+  to   = module.alarms.aws_cloudwatch_metric_alarm.latency
 }
 
 # ---------------------------------------------------------------- autoscaling (endpoints that exist only)
@@ -296,6 +273,8 @@ data "aws_iam_policy_document" "refresh_trust" {
 data "aws_iam_policy_document" "refresh" {
   count = local.refresh_enabled ? 1 : 0
   #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages and the X-Ray writes have no resource types; every other statement names its resources
+  source_policy_documents = [data.aws_iam_policy_document.model_reads.json]
+
   statement {
     sid       = "DescribeTheGroupsPackages"
     actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
@@ -310,46 +289,10 @@ data "aws_iam_policy_document" "refresh" {
   }
 
   statement {
-    sid       = "ReadCentralArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = [local.artifacts_objects]
-  }
-
-  statement {
-    sid       = "DecryptCentralArtifactsWithTheRegistryKeyByAlias"
-    actions   = ["kms:Decrypt"]
-    resources = [local.registry_key_arns]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.registry_kms_alias]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.s3_service]
-    }
-  }
-
-  statement {
     # Approved versions are copied under the models prefix, rejected ones removed from it.
     sid       = "WriteServedModels"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = [local.models_objects_arn]
-  }
-
-  statement {
-    sid       = "ListServedModels"
-    actions   = ["s3:ListBucket"]
-    resources = [local.data_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.models_prefix}/*"]
-    }
   }
 
   statement {

@@ -10,7 +10,7 @@ output "execution_role_name" {
 
 output "alarm_names" {
   description = "Per endpoint name, its two alarm names [invocation 5xx errors, model latency]: the deployments' auto-rollback alarms."
-  value       = { for name in keys(local.endpoints) : name => [aws_cloudwatch_metric_alarm.errors[name].alarm_name, aws_cloudwatch_metric_alarm.latency[name].alarm_name] }
+  value       = module.alarms.alarm_names
 }
 
 output "scaled_endpoint_names" {
