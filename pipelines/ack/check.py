@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from pipelines.ack.manifests import JsonPath, LoadedDocument, ManifestInvalid, Problem, read_manifests, schema_problems
+from pipelines.ack.documents import JsonPath, LoadedDocument, ManifestInvalid, Problem, read_manifests, schema_problems
 from pipelines.errors import UsageError
 
 

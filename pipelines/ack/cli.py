@@ -88,7 +88,7 @@ def verify_exported(manifests, definitions: dict[str, str]) -> None:
     """Check exported manifests as a person's would be checked, and that each definition reads back byte for
     byte; a failure is a bug of the exporter, not bad input."""
     from pipelines.ack.check import check_documents
-    from pipelines.ack.manifests import ManifestInvalid, load_documents
+    from pipelines.ack.documents import ManifestInvalid, load_documents
 
     try:
         documents = [document for manifest in manifests

@@ -228,8 +228,8 @@ def switch_endpoint(sagemaker, endpoint: EndpointTarget, config_name: str,
     if current is None:
         sagemaker.create_endpoint(EndpointName=endpoint.name, EndpointConfigName=config_name)
         return "created"
-    if current.get("EndpointConfigName") == config_name:
-        return "unchanged"
+    if current.get("EndpointConfigName") == config_name and "PendingDeploymentSummary" not in current:
+        return "unchanged"  # an update under way would move it off config_name: refused below, not unchanged
     require_updatable(current)
     sagemaker.update_endpoint(EndpointName=endpoint.name, EndpointConfigName=config_name,
                               DeploymentConfig=deployment_config(endpoint))

@@ -30,7 +30,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from pipelines.ack import yaml_text
-from pipelines.ack.manifests import LoadedDocument, read_manifests
+from pipelines.ack.documents import LoadedDocument, read_manifests
 from pipelines.ack.schema import API_VERSION, RESOURCES, api_request
 from pipelines.aws import Target, local_dir
 from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config

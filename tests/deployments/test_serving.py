@@ -71,12 +71,17 @@ def test_promotion_switches_predictions_and_rollback_after_a_rejection_serves_th
 
 
 def test_a_deploy_while_the_endpoint_is_not_in_service_is_refused(serving, deploy_cli, capsys):
-    version = serving.register("shallow", "Approved")
-    serving.register("deep", "Approved")
-    deploy_endpoint(DeployRequest("dev", SINGLE, version=version), serving.target)  # Creating, not waited for
+    shallow, deep = serving.register("shallow", "Approved"), serving.register("deep", "Approved")
+    deploy_endpoint(DeployRequest("dev", SINGLE, version=shallow, wait=True), serving.target)
+    # A canary update that bakes an hour of stack time: the endpoint stays Updating until the stack's clock moves,
+    # however slowly this machine runs the next command.
+    config = with_canary(serving.config, SINGLE, wait_seconds=3600)
+    deploy_endpoint(DeployRequest("dev", SINGLE, version=deep), serving.target, config)
 
-    assert deploy_cli("--env", "dev", "--endpoint", SINGLE, "--version", "2") == EXIT_USAGE
-    assert f"endpoint {SINGLE} is Creating: it takes a deployment only when InService" in capsys.readouterr().err
+    # Another version, and the version it still serves while the update moves it off: both wait for InService.
+    for version in (deep, shallow):
+        assert deploy_cli("--env", "dev", "--endpoint", SINGLE, "--version", str(version)) == EXIT_USAGE
+        assert f"endpoint {SINGLE} is Updating: it takes a deployment only when InService" in capsys.readouterr().err
 
 
 def with_canary(config, endpoint_name: str, wait_seconds: int):

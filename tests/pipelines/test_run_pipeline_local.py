@@ -98,8 +98,11 @@ def _slow_pipeline(dev_session, seconds: int) -> str:
 
 
 def _follow(arn: str) -> subprocess.Popen:
+    # pytest-xdist's workers ignore SIGINT, and an ignored signal stays ignored across exec: give the follower
+    # the default disposition a terminal gives it, so Ctrl-C reaches it as it reaches a user's.
     return subprocess.Popen([RUN_PIPELINE, "--env", "dev", "--local", "--wait", "--execution-arn", arn],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _status(dev_session, arn: str) -> str:
