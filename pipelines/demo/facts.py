@@ -72,6 +72,21 @@ class EndpointInvocation:
 
 
 @dataclass(frozen=True)
+class RegionServing:
+    """The same rows sent to one endpoint in both regions of prod, each serving the same version."""
+
+    endpoint: str
+    version: int
+    primary_region: str
+    secondary_region: str
+    model_data_url: str
+    """The secondary region's model artifact: the replica of the version's artifact."""
+    rows: tuple[str, ...]
+    primary: tuple[float, ...]
+    secondary: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class CaptureCount:
     """The data capture objects written under the capture prefix by the demo's invocations, and their lines."""
 
@@ -102,6 +117,7 @@ class DemoFacts:
     serving: list[EndpointServing] = field(default_factory=list)
     invocations: list[EndpointInvocation] = field(default_factory=list)
     capture: CaptureCount | None = None
+    regions: list[RegionServing] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     report_path: str = ""
 

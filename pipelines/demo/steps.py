@@ -23,7 +23,14 @@ from pipelines.demo.executions import (
     output_parameters,
     run_pipeline,
 )
-from pipelines.demo.facts import CaptureCount, EndpointInvocation, EndpointServing, ModelVersion, Notification
+from pipelines.demo.facts import (
+    CaptureCount,
+    EndpointInvocation,
+    EndpointServing,
+    ModelVersion,
+    Notification,
+    RegionServing,
+)
 from pipelines.demo.registry import model_version, read_s3_json
 from pipelines.demo.report import feature_name, metric_names
 from pipelines.demo.scenario import Step
@@ -38,6 +45,7 @@ from pipelines.demo.serving import (
 from pipelines.endpoints.deploy import DeployRequest, EndpointState, capture_s3_uri, deploy_endpoint, serving_now
 from pipelines.endpoints.invoke import invoke
 from pipelines.endpoints.refresh import APPROVED
+from pipelines.endpoints.secondary import deploy_and_compare
 from pipelines.errors import ConfigError, ExecutionFailed, InfraError, LocalStackError, MlopsError
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +54,7 @@ SUCCEEDED, FAILED = "Succeeded", "Failed"
 # The prod schedule is daily (cron(0 6 * * ? *)): one day of the stack's clock fires it exactly once.
 SCHEDULE_ADVANCE_SECONDS = 24 * 3600
 ENDPOINT_V1, ENDPOINT_V2, ENDPOINT_ROLLBACK = "endpoint-v1", "endpoint-v2", "endpoint-rollback"
+ENDPOINT_SECONDARY = "endpoint-secondary"
 SAMPLE_ROWS = 3  # prod batch rows each invocation sends: the endpoint steps make a handful of calls in all
 
 
@@ -491,6 +500,33 @@ def roll_back_endpoint(context: DemoContext) -> str:
             f"{invocations} invocations ({sampling}% sampled)")
 
 
+def serve_in_the_secondary_region(context: DemoContext) -> str:
+    """deploy-endpoint --region secondary: the version the primary serves now (2), from its artifact's replica and
+    that region's image; the same rows sent to both regions must get the same scores."""
+    prod = context.config("prod")
+    secondary = prod.require_secondary_region()
+    single, _ = _prod_endpoints(context)
+    _, second = _version_trained_by(context, "retrain-prod")
+    rows = context.facts.invocation(ENDPOINT_V2, single.name, second.version).rows
+    deployment, comparison = deploy_and_compare(context.require_target(), prod, single.name,
+                                                [row.split(",") for row in rows], version=second.version)
+    sagemaker = context.require_target().session(prod.account_id, secondary.region).client("sagemaker")
+    [variant] = sagemaker.describe_endpoint_config(EndpointConfigName=deployment.config_name)["ProductionVariants"]
+    model = sagemaker.describe_model(ModelName=variant["ModelName"])
+    served = RegionServing(single.name, second.version, prod.aws_region, secondary.region,
+                           model["PrimaryContainer"]["ModelDataUrl"], rows, comparison.primary.predictions,
+                           comparison.secondary.predictions)
+    context.facts.regions.append(served)
+    # The primary's answer is an invocation of the demo like the others (its data capture is counted).
+    context.facts.invocations.append(EndpointInvocation(ENDPOINT_SECONDARY, single.name, second.version, None, rows,
+                                                        comparison.primary.predictions))
+    if not comparison.identical:
+        raise UnexpectedOutcome(f"endpoint {single.name} scored the same rows {served.primary} in "
+                                f"{prod.aws_region} but {served.secondary} in {secondary.region}")
+    return (f"{single.name} in {secondary.region} serves version {second.version} from {served.model_data_url}: "
+            f"scores {', '.join(f'{score:.3f}' for score in served.secondary)}, identical to {prod.aws_region}'s")
+
+
 def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
     warehouse = [Step("warehouse", "local, dev, prod", "mlops-local db up: PostgreSQL with the UCI data, its "
                       "connection in the warehouse secrets", start_warehouse)]
@@ -524,6 +560,8 @@ def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
         Step("approve-v2", "registry", "approve-model: approve the retrained version", approve("retrain-prod")),
         Step(ENDPOINT_V2, "prod", "deploy-endpoint --version 2 (canary); the multi-model endpoint serves v1 and v2",
              serve_second_version),
+        Step(ENDPOINT_SECONDARY, "prod", "deploy-endpoint --region secondary: version 2 from the replica, same "
+             "scores in both regions", serve_in_the_secondary_region),
         Step(ENDPOINT_ROLLBACK, "prod", "deploy-endpoint --rollback: version 1 serves again; data capture counted",
              roll_back_endpoint),
         Step("inference-v2", "prod", "the schedule rule fires again: inference uses the new version",

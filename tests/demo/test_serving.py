@@ -14,7 +14,7 @@ import xgboost as xgb
 
 from pipelines.config import SINGLE_MODEL, EndpointSettings, load_config
 from pipelines.demo.serving import count_capture, first_rows, follow_update, pending_share, wait_for_versions
-from pipelines.demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_V1, ENDPOINT_V2, demo_steps
+from pipelines.demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_SECONDARY, ENDPOINT_V1, ENDPOINT_V2, demo_steps
 from pipelines.errors import DeploymentFailed
 from pipelines.local.serving.model_archive import MODEL_FILE
 from pipelines.local.stack import advance_clock
@@ -69,7 +69,8 @@ def test_the_endpoint_steps_follow_the_deploys_of_v1_and_v2():
     names = [step.name for step in demo_steps()]
     assert names.index(ENDPOINT_V1) == names.index("deploy-prod") + 1
     assert names.index(ENDPOINT_V2) == names.index("approve-v2") + 1
-    assert names.index(ENDPOINT_ROLLBACK) == names.index(ENDPOINT_V2) + 1
+    assert names.index(ENDPOINT_SECONDARY) == names.index(ENDPOINT_V2) + 1
+    assert names.index(ENDPOINT_ROLLBACK) == names.index(ENDPOINT_SECONDARY) + 1
 
 
 def test_a_canary_update_is_followed_through_both_baking_periods_by_moving_the_clock(aws, target, prod, bucket):

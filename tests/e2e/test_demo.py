@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 EXPECTED_STEPS = [
     "local-stack", "infrastructure", "data-dev", "data-prod", "upsert-dev", "train-dev", "approve-v1",
     "deploy-prod", "endpoint-v1", "inference-clean", "inference-outliers", "retrain-prod", "alert-email",
-    "approve-v2", "endpoint-v2", "endpoint-rollback", "inference-v2",
+    "approve-v2", "endpoint-v2", "endpoint-secondary", "endpoint-rollback", "inference-v2",
 ]
 REGISTRY, DEV, PROD = (load_config(environment) for environment in ("registry", "dev", "prod"))
 
@@ -267,15 +267,24 @@ def test_every_invocation_was_captured_once_with_its_request_and_answer(served):
             for item in page.get("Contents", [])]
     records = [json.loads(line) for key in keys
                for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines() if line]
-    assert len(facts.invocations) == 6
-    assert (facts.capture.objects, facts.capture.lines, facts.capture.invocations) == (6, 6, 6)
-    assert len(keys) == len(records) == 6
+    assert len(facts.invocations) == 7
+    assert (facts.capture.objects, facts.capture.lines, facts.capture.invocations) == (7, 7, 7)
+    assert len(keys) == len(records) == 7
     captured = sorted((r["captureData"]["endpointInput"]["data"], r["captureData"]["endpointOutput"]["data"])
                       for r in records)
     sent = sorted("".join(row + "\n" for row in i.rows) for i in facts.invocations)
     assert [request for request, _ in captured] == sent
     for _, answer in captured:
         assert len(answer.split()) == 3
+
+
+def test_the_secondary_region_serves_version_2_from_the_replica_with_the_primarys_scores(served):
+    facts = served[1].facts
+    [both] = facts.regions
+    secondary = PROD.require_secondary_region()
+    assert (both.endpoint, both.version, both.secondary_region) == ("mammo-severity", 2, secondary.region)
+    assert both.model_data_url.startswith(f"s3://{secondary.replica_artifacts_bucket_name}/")
+    assert both.primary == both.secondary == facts.invocation("endpoint-v2", "mammo-severity", 2).predictions
 
 
 def test_the_report_has_the_endpoint_section(served):
@@ -285,11 +294,13 @@ def test_the_report_has_the_endpoint_section(served):
     assert "mammo-severity-versions" in section
     for score in facts.invocation("endpoint-v2", "mammo-severity", 2).predictions:
         assert f"{score:.4f}" in section
-    assert "6 object(s) holding 6 record(s)" in section
+    assert "7 object(s) holding 7 record(s)" in section
+    assert "Both regions" in section
 
 
 # Asserted once, in this module: the processing-engine module imports everything else.
 ENGINE_INDEPENDENT = (
+    "test_the_secondary_region_serves_version_2_from_the_replica_with_the_primarys_scores",
     "test_the_single_model_endpoint_served_v1_then_v2_by_canary_then_v1_again_after_the_rollback",
     "test_the_multi_model_endpoint_serves_every_approved_version_by_target_model",
     "test_predictions_switch_to_v2_and_back_to_v1_and_each_version_scores_alike_on_both_endpoints",
