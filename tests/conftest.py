@@ -15,10 +15,6 @@
 - `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
   MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
 
-- `shared_platform` (session): registry, dev and prod applied ONCE for the whole run, on a stack of their own
-  shared by every test process (tests/applied_platform.py); for tests that only read it. The main process
-  stops that stack when the run ends (`pytest_sessionfinish`).
-
 Terraform tests do not use `local_stack`/`aws`: a reset by another test would wipe what they applied.
 """
 
@@ -30,8 +26,6 @@ from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
-from applied_platform import SESSION_PID_VARIABLE, AppliedPlatform, stop_shared_platform
-from applied_platform import shared_platform as obtain_shared_platform
 from shell_environment import activate, restore_environment
 
 from pipelines.aws import (
@@ -45,22 +39,6 @@ from pipelines.config import EnvConfig, load_config
 from pipelines.local.stack import LocalAwsStack
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
-
-
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not _is_xdist_worker(config):  # the workers, started later, inherit it
-        os.environ[SESSION_PID_VARIABLE] = str(os.getpid())
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The main process, once every worker is done: stop the shared platform's stack."""
-    if not _is_xdist_worker(session.config):
-        stop_shared_platform(session.config._tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,14 +70,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsSt
     yield stack
     restore_environment(previous)
     stack.stop()
-
-
-@pytest.fixture(scope="session")
-def shared_platform(require_tool, tmp_path_factory: pytest.TempPathFactory) -> AppliedPlatform:
-    """Registry, dev and prod bootstrapped and applied once per run (see tests/applied_platform.py). Read only:
-    a test that changes resources applies a platform of its own."""
-    require_tool("terraform")
-    return obtain_shared_platform(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
@@ -183,17 +153,12 @@ def require_tool() -> Callable[[str], str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest groups first: with workers side by side (`make test`, which keeps this order with
-    --no-loadscope-reorder), the first module reading the shared platform (its apply, which other readers wait
-    for), the end-to-end runs, then the other applies (slow terraform modules before quick ones), which mostly
-    wait on the AWS provider, start at once instead of being handed out last; the many short modules then fill
-    the workers as they free up."""
-    def module(item: pytest.Item) -> str:
-        return item.nodeid.split("::")[0]
-
-    first_reader = next((module(item) for item in items if "shared_platform" in item.fixturenames), None)
-
+    --no-loadscope-reorder), the applied platform's module (apply, checks, drift, destroy: the longest chain),
+    the end-to-end runs, then the other applies (slow terraform modules before quick ones), which mostly wait
+    on the AWS provider, start at once instead of being handed out last; the many short modules then fill the
+    workers as they free up."""
     def rank(item: pytest.Item) -> int:
-        if module(item) == first_reader:
+        if "applied_platform" in item.fixturenames:
             return 0
         marks = {mark.name for mark in item.iter_markers()}
         if "e2e" in marks:

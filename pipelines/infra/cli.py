@@ -6,7 +6,8 @@
   mlops-infra destroy|init|output --env dev
   mlops-infra force-unlock --env dev [--lock-id ID]   release the state lock a crashed run left
   mlops-infra check [--plans [--local]]    terraform fmt -check, validate of every root, checkov; with --plans
-                                           also checkov on each (bootstrapped) account's rendered plan
+                                           also checkov on each (bootstrapped) account's rendered plan, its
+                                           report beside the plan (<env>.checkov.json)
 
 `--local` runs against the local AWS stack started by `mlops-local up` (the same as having AWS_ENDPOINT_URL
 set); otherwise terraform acts with the current AWS credentials, which must be for the environment's account.
@@ -18,14 +19,13 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pipelines.aws import Target
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES
-from pipelines.infra import terraform
+from pipelines.infra import plan_scan, terraform
 
 PROG = "mlops-infra"
 
@@ -69,12 +69,11 @@ def execute(args: argparse.Namespace) -> int:
         terraform.check()
         if args.plans:
             target = Target.for_cli(args.local, os.environ)
-            runners = [terraform.runner_for(environment, target) for environment in ENVIRONMENTS]
-            # The accounts side by side (each plan mostly waits on its provider's reads); reported in order.
-            with ThreadPoolExecutor(max_workers=len(runners)) as pool:
-                scans = pool.map(lambda runner: runner.scan_plan(runner.work_dir / "plans"), runners)
-                for environment, plan_json in zip(ENVIRONMENTS, scans, strict=True):
-                    print(f"{environment}: checkov passed the plan {plan_json}")
+            scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in ENVIRONMENTS])
+            for scan in scans:
+                print(f"{scan.plan.environment}: {'the plan has changes' if scan.plan.has_changes else 'no changes'}; "
+                      f"checkov passed the plan {scan.plan.plan_json} ({scan.passed} checks passed, {scan.skipped} "
+                      f"skipped with a reason; report {scan.report})")
         print("terraform fmt, validate, checkov and README tables: all passed")
         return 0
     runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))

@@ -11,7 +11,8 @@ What it adds to the bare terraform CLI:
   never holds an override, so production runs cannot pick one up, and concurrent runs against different local
   stacks (tests, demo) never share one;
 - the credentials of `target.session(account)` in terraform's environment;
-- the Lambda zip for dev/prod (built by the pipelines package) as `-var lambda_zip_path=...`;
+- the Lambda zip for dev/prod (built by the pipelines package) as `-var lambda_zip_path=...`, relative to the
+  directory terraform runs in;
 - terraform's output streamed to the log, and an InfraError with the tail of stderr on failure (a held
   state lock is named as such).
 
@@ -68,6 +69,10 @@ LOCK_ERROR = "Error acquiring the state lock"
 LOCK_ID = re.compile(r"Lock Info:.*?\bID:\s+(\S+)", re.DOTALL)
 STATE_BUCKET_POLL_SECONDS = 1.0
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
+# terraform and each AWS provider process it starts (several per command) build and collect the provider's schema
+# of every resource type: Go's default collector target spends about a quarter of a plan's CPU on that. 400
+# raises a provider process's peak memory from about 340 MB to 480 MB; a GOGC set by the user wins.
+GO_GC_TARGET_PERCENT = "400"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,16 @@ class Result:
     returncode: int
     stdout: str
     stderr: str
+
+
+@dataclass(frozen=True)
+class RenderedPlan:
+    """An account's saved plan rendered by `terraform show -json`, and the root it was planned from."""
+
+    environment: str
+    has_changes: bool
+    plan_json: Path
+    root: Path
 
 
 def terraform_binary() -> str:
@@ -244,6 +259,7 @@ class TerraformRunner:
         """terraform's process environment: data dir, CLI config and the account's credentials."""
         env = self.target.child_environment(os.environ)
         env.update({"TF_DATA_DIR": str(self._data_dir(root)), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
+        env.setdefault("GOGC", GO_GC_TARGET_PERCENT)
         cli_config = self._cli_config_file()
         if cli_config is not None:
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
@@ -309,7 +325,10 @@ class TerraformRunner:
     def _variables(self) -> list[str]:
         args = [f"-var-file={self.var_file}"]
         if self.config.environment in WORKLOAD_ENVIRONMENTS:
-            args.append(f"-var=lambda_zip_path={self.build_lambda_zip()}")
+            # Relative to where terraform runs: the functions' `filename` in the state is then the same for every
+            # work dir (another machine, a Jenkins agent, `check --plans`), and a re-plan elsewhere has no changes.
+            zip_path = os.path.relpath(self.build_lambda_zip(), self.working_root(self.root))
+            args.append(f"-var=lambda_zip_path={zip_path}")
         return args
 
     def build_lambda_zip(self) -> Path:
@@ -413,24 +432,15 @@ class TerraformRunner:
         # -detailed-exitcode: 0 = no changes, 2 = changes, 1 = error.
         return self.run(self.root, *args, ok_codes=(0, 2), env=env).returncode == 2
 
-    def scan_plan(self, out_dir: Path) -> Path:
-        """Plan into `out_dir`, render the plan as JSON and run checkov on it: InfraError naming each failed check.
-
-        The rendered plan holds the policies as built from the tfvars (module inputs resolved), which a scan of
-        the HCL cannot see. Skips stay next to their resource: checkov reads them from the source tree
-        (--repo-root-for-plan-enrichment). Returns the plan JSON's path.
-        """
+    def render_plan(self, out_dir: Path) -> RenderedPlan:
+        """Plan into `out_dir` and render the plan as JSON (`<env>.plan.json`) for a scan of its values."""
         out_dir = Path(out_dir)
         plan_file = out_dir / f"{self.config.environment}.tfplan"
-        self.plan(out=plan_file)
+        has_changes = self.plan(out=plan_file)
         rendered = self.run(self.root, "show", "-json", "-no-color", str(plan_file.resolve()), quiet_stdout=True)
         plan_json = out_dir / f"{self.config.environment}.plan.json"
         plan_json.write_text(rendered.stdout)
-        _check_step(f"checkov ({self.config.environment} plan)",
-                    [checkov_binary(), "-f", str(plan_json), "--framework", "terraform_plan",
-                     "--repo-root-for-plan-enrichment", str(self.root), "--skip-download", "--compact", "--quiet"],
-                    dict(os.environ))
-        return plan_json
+        return RenderedPlan(self.config.environment, has_changes, plan_json.resolve(), self.root)
 
     def apply(self, plan: Path | None = None) -> None:
         """Apply a saved plan, or plan-and-apply with -auto-approve when none is given."""
@@ -576,6 +586,7 @@ def check(base: Path = TERRAFORM_ROOT, work_dir: Path | None = None) -> None:
     """`terraform fmt -check -recursive`, `validate` of every root, checkov, README tables: InfraError on failure."""
     work_dir = Path(work_dir) if work_dir is not None else local_dir() / "terraform" / "check"
     env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
+    env.setdefault("GOGC", GO_GC_TARGET_PERCENT)
     if PLUGIN_MIRROR.is_dir():
         work_dir.mkdir(parents=True, exist_ok=True)
         (work_dir / "terraform.rc").write_text(cli_config_text(PLUGIN_MIRROR))

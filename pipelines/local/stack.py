@@ -69,19 +69,18 @@ class LocalAwsStack:
     """A moto server with the project's extensions, in a subprocess on `host`:`port` (0 = a free port).
 
     `detached=True` starts it in its own session so it outlives this process (`mlops-local up`); otherwise
-    it stops with this process even if this process is killed without running `stop()`. `exit_with_pid`
-    names another process to stop with (a test session's main process, for a server its workers share).
+    it stops with this process even if this process is killed without running `stop()`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
-                 detached: bool = False, state_dir: Path | None = None, exit_with_pid: int | None = None):
+                 detached: bool = False, state_dir: Path | None = None):
         self.host = host
         self.port = port
         self.log_path = log_path
         self.detached = detached
         self.state_dir = state_dir
         """The server's state folder (execution records, job folders); None: a temporary one of its own."""
-        self.exit_with_pid = exit_with_pid if exit_with_pid is not None or detached else os.getpid()
+        self.exit_with_pid = None if detached else os.getpid()
         self.process: subprocess.Popen | None = None
 
     @property

@@ -1,11 +1,8 @@
 """Fixtures for the terraform apply tests.
 
-- `applied_platform` (module): the session's shared platform (tests/applied_platform.py: registry, dev and
-  prod bootstrapped and applied once per run), this process in local mode for its stack during the module.
-  For tests that only read it: test_platform.py.
-- `own_platform` (module): the same three accounts applied on a stack of the module's own, for tests that
-  change resources (test_lifecycle.py: drift repaired, a held lock, destroy), so they never disturb readers.
 - `terraform_stack` (module): an empty stack of the module's own, this process in local mode for it.
+- `applied_platform` (module): registry, dev and prod bootstrapped and applied on that stack, once per test
+  session: test_platform.py, the only module that uses it, reads it, then changes it and destroys it last.
 
 None of them uses `local_stack`/`aws`: the `aws` fixture resets the session's server before each test, which
 would wipe what Terraform applied (and its S3 state). Applies bootstrap and apply the accounts side by side,
@@ -16,19 +13,28 @@ each account's apply starting as soon as its state bucket is versioned
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
-from applied_platform import AppliedAccount, AppliedPlatform, bootstrap_and_apply_accounts
 from shell_environment import local_environment
 
 from pipelines.aws import Target
+from pipelines.config import EnvConfig
+from pipelines.infra.terraform import TerraformRunner, runner_for
 from pipelines.local.stack import LocalAwsStack
 
+ACCOUNT_ENVIRONMENTS = ("registry", "dev", "prod")
 
-@pytest.fixture(scope="module")
-def applied_platform(shared_platform: AppliedPlatform) -> Iterator[dict[str, AppliedAccount]]:
-    with local_environment(shared_platform.endpoint):
-        yield shared_platform.accounts
+
+@dataclass
+class AppliedAccount:
+    runner: TerraformRunner
+    outputs: dict
+
+    @property
+    def config(self) -> EnvConfig:
+        return self.runner.config
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +46,15 @@ def terraform_stack(require_tool, tmp_path_factory) -> Iterator[LocalAwsStack]:
 
 
 @pytest.fixture(scope="module")
-def own_platform(terraform_stack, tmp_path_factory) -> dict[str, AppliedAccount]:
-    return bootstrap_and_apply_accounts(Target.local_stack(terraform_stack.endpoint),
-                                        tmp_path_factory.mktemp("terraform"))
+def applied_platform(terraform_stack, tmp_path_factory) -> dict[str, AppliedAccount]:
+    target, work_dir = Target.local_stack(terraform_stack.endpoint), tmp_path_factory.mktemp("terraform")
+    runners = [runner_for(environment, target, work_dir=work_dir / environment) for environment in ACCOUNT_ENVIRONMENTS]
+
+    def apply(runner: TerraformRunner) -> AppliedAccount:
+        runner.bootstrap_and_apply()
+        return AppliedAccount(runner, runner.output())
+
+    # Side by side: each account waits mostly on the provider's S3 waits.
+    with ThreadPoolExecutor(max_workers=len(runners)) as pool:
+        applied = list(pool.map(apply, runners))
+    return {account.config.environment: account for account in applied}

@@ -1,14 +1,16 @@
 """Registry, dev and prod applied with the real Terraform against the local stack, each in its own account.
 
-The session's shared platform (see conftest.py), applied once per run: the tests read it back with boto3 in
-each account, re-plan it (no changes) and scan the rendered plans; they change nothing. The tests that change
-it (drift repaired, a held lock, destroy) are in test_lifecycle.py, on a platform of their own.
+The session's shared platform (see conftest.py), applied once per run; this module is the only one that uses
+it, and its tests run in file order. First the readers: the accounts read back with boto3, re-planned (no
+changes) and the rendered plans scanned by `mlops-infra check --plans`. Then the tests that change it, last:
+drift repaired from a saved plan, a plan refused while an apply holds the state lock, and destroy.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,13 +19,21 @@ from pathlib import Path
 import pytest
 
 from pipelines.aws import session_for_account
-from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary
+from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
+from pipelines.infra.plan_scan import scan_rendered_plans
+from pipelines.infra.terraform import TERRAFORM_ROOT, RenderedPlan
 
 from .accounts import account_client, account_root, as_list, mlops_infra, policy_statements
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+# A line of `mlops-infra check --plans` for one account.
+PLAN_CHECKED = re.compile(r"^(?P<environment>\w+): (?P<changes>no changes|the plan has changes); "
+                          r"checkov passed the plan (?P<plan>\S+) "
+                          r"\(\d+ checks passed, \d+ skipped with a reason; report (?P<report>\S+)\)$", re.MULTILINE)
+# checkov's checks for a policy allowing every action (IAM policy documents, role policies).
+WILDCARD_CHECKS = {"CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_290"}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -557,58 +567,204 @@ def test_every_workload_role_carries_the_boundary(workload):
 
 # ---------------------------------------------------------------------- idempotence and the rendered plans
 
-def test_a_second_plan_has_no_changes(applied_platform):
-    with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
-        changes = dict(zip(applied_platform, pool.map(lambda a: a.runner.plan(), applied_platform.values()),
-                           strict=True))
-    assert changes == {"registry": False, "dev": False, "prod": False}
+@pytest.fixture(scope="module")
+def checked_plans(applied_platform, tmp_path_factory) -> dict[str, dict]:
+    """`mlops-infra check --plans` once: fmt, validate and checkov of the HCL, then each account re-planned and
+    its rendered plan scanned. {environment: {"changes", "plan", "report"}} from the lines it printed."""
+    checked = mlops_infra("check", "--plans", local_dir=tmp_path_factory.mktemp("check"))  # in local mode
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert "terraform fmt, validate, checkov and README tables: all passed" in checked.stdout
+    found = {match["environment"]: {"changes": match["changes"], "plan": Path(match["plan"]),
+                                    "report": Path(match["report"])}
+             for match in PLAN_CHECKED.finditer(checked.stdout)}
+    assert sorted(found) == sorted(applied_platform), checked.stdout
+    return found
+
+
+def test_a_second_plan_has_no_changes(checked_plans):
+    assert {environment: plan["changes"] for environment, plan in checked_plans.items()} == {
+        "registry": "no changes", "dev": "no changes", "prod": "no changes"}
+    for environment, plan in checked_plans.items():
+        rendered = json.loads(plan["plan"].read_text())
+        changed = [change["address"] for change in rendered.get("resource_changes", [])
+                   if set(change["change"]["actions"]) - {"no-op", "read"}]
+        assert changed == [], environment
 
 
 @pytest.mark.parametrize("environment", ["registry", "dev", "prod"])
-def test_checkov_passes_the_rendered_plan_of_each_account(applied_platform, environment, tmp_path):
+def test_checkov_passes_the_rendered_plan_of_each_account(checked_plans, environment):
     # The rendered plan holds the policies and settings as the tfvars build them (module inputs resolved, the
-    # applied resources' ARNs known), which the HCL scan cannot see. scan_plan raises naming each failed check.
-    plan_json = applied_platform[environment].runner.scan_plan(tmp_path)
-
-    report = _checkov_plan_report(plan_json)
+    # applied resources' ARNs known), which the HCL scan cannot see.
+    report = json.loads(checked_plans[environment]["report"].read_text())
     assert [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]] == []
     assert report["summary"]["passed"] > 0
+    scanned = {Path(c["file_abs_path"]) for c in report["results"]["passed_checks"]}
+    assert scanned == {checked_plans[environment]["plan"]}
     for check in report["results"]["skipped_checks"]:
         reason = check["check_result"].get("suppress_comment", "")
         assert len(reason.split()) >= 4, f"{check['check_id']} on {check['resource']} is skipped without a reason"
 
-    # The same plan with the Jenkins (or approver) policy widened to every action fails the scan.
-    plan = json.loads(plan_json.read_text())
-    widened = 0
-    for module in _plan_modules(plan["planned_values"]["root_module"]):
-        for resource in module.get("resources", []):
-            if resource["type"] == "aws_iam_role_policy":
-                policy = json.loads(resource["values"]["policy"])
-                policy["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"})
-                resource["values"]["policy"] = json.dumps(policy)
-                widened += 1
-    assert widened
-    plan_json.write_text(json.dumps(plan))
-    assert any(c["check_id"] in {"CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_290"}
-               for c in _checkov_plan_report(plan_json)["results"]["failed_checks"])
 
+def test_checkov_fails_every_accounts_plan_with_its_policies_widened_to_every_action(checked_plans, tmp_path):
+    # The same plans with each inline role policy (Jenkins, approver, workload roles) widened to every action:
+    # the scan fails each account, naming the widened policies, and writes the failures in its report.
+    widened_plans = []
+    for environment, checked in checked_plans.items():
+        plan = json.loads(checked["plan"].read_text())
+        widened = 0
+        for module in _plan_modules(plan["planned_values"]["root_module"]):
+            for resource in module.get("resources", []):
+                if resource["type"] == "aws_iam_role_policy":
+                    policy = json.loads(resource["values"]["policy"])
+                    policy["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+                    resource["values"]["policy"] = json.dumps(policy)
+                    widened += 1
+        assert widened, environment
+        plan_json = tmp_path / f"{environment}.plan.json"
+        plan_json.write_text(json.dumps(plan))
+        widened_plans.append(RenderedPlan(environment, False, plan_json.resolve(), TERRAFORM_ROOT))
 
-def test_cli_check_scans_the_rendered_plan_of_every_account(applied_platform, tmp_path):
-    checked = mlops_infra("check", "--plans", local_dir=tmp_path)  # the process is in local mode
-    assert checked.returncode == 0, checked.stderr[-3000:]
-    for environment in applied_platform:
-        assert f"{environment}: checkov passed the plan " in checked.stdout
-
-
-def _checkov_plan_report(plan_json: Path) -> dict:
-    result = subprocess.run([checkov_binary(), "-f", str(plan_json), "--framework", "terraform_plan",
-                             "--repo-root-for-plan-enrichment", str(TERRAFORM_ROOT), "--skip-download",
-                             "--output", "json"], capture_output=True, text=True, check=False)
-    report = json.loads(result.stdout)
-    return report[0] if isinstance(report, list) else report
+    with pytest.raises(InfraError) as failure:
+        scan_rendered_plans(widened_plans)
+    for environment in checked_plans:
+        assert f"{environment}: " in str(failure.value)
+        report = json.loads((tmp_path / f"{environment}.checkov.json").read_text())
+        assert {c["check_id"] for c in report["results"]["failed_checks"]} & WILDCARD_CHECKS, environment
 
 
 def _plan_modules(module: dict):
     yield module
     for child in module.get("child_modules", []):
         yield from _plan_modules(child)
+
+
+# ---------------------------------------------------------------------- changes: drift, the lock, destroy (keep last)
+# Only after every reader above: the module's tests run in file order.
+
+# The CLI, drift and saved plans
+
+def test_cli_plans_drift_to_a_file_and_applies_that_plan(applied_platform, tmp_path):
+    registry = applied_platform["registry"]
+    sagemaker = account_client(registry, "sagemaker")
+    group = registry.config.model_registry.model_package_group_name
+    original = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+    # Someone edits the policy by hand: prod loses its access.
+    drifted = {**original, "Statement": [{**statement, "Principal": {"AWS": account_root(registry.config.accounts.dev)}}
+                                         for statement in policy_statements(original)]}
+    sagemaker.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(drifted))
+
+    plan_file = tmp_path / "registry.tfplan"
+    planned = mlops_infra("plan", "--env", "registry", "--out", str(plan_file), "--detailed-exitcode",
+                          local_dir=tmp_path)
+    assert planned.returncode == EXIT_PLAN_HAS_CHANGES, planned.stderr[-3000:]
+    assert "registry: the plan has changes" in planned.stdout
+    assert plan_file.is_file()
+
+    applied = mlops_infra("apply", "--env", "registry", "--plan", str(plan_file), local_dir=tmp_path)
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    restored = json.loads(sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+    assert restored == original
+
+    replanned = mlops_infra("plan", "--env", "registry", "--detailed-exitcode", local_dir=tmp_path)
+    assert replanned.returncode == 0, replanned.stderr[-3000:]
+    assert "registry: no changes" in replanned.stdout
+    output = mlops_infra("output", "--env", "registry", "model_package_group_arn", local_dir=tmp_path)
+    assert json.loads(output.stdout) == registry.config.model_package_group_arn
+
+
+# ---------------------------------------------------------------------- locking
+
+def test_a_plan_fails_on_the_lock_held_by_a_running_apply_and_the_state_survives(applied_platform, tmp_path):
+    dev = applied_platform["dev"]
+    runner = dev.runner
+    before = runner.state_pull()
+    # An interactive apply holds the state lock while it waits for its "yes": a real, long-lived holder.
+    env = runner.environment(runner.root)
+    env.pop("TF_INPUT")
+    holder = subprocess.Popen(
+        runner.command(runner.root, "apply", "-no-color", "-replace=module.notifications[0].aws_sns_topic.alerts",
+                       *runner._variables()),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        _wait_for_prompt(holder)
+        with pytest.raises(InfraError) as excinfo:
+            runner.plan()
+        message = str(excinfo.value)
+        assert "state lock" in message
+        assert f"s3://{dev.config.terraform_state_bucket}/{dev.config.state_key}" in message
+        assert "force-unlock" in message
+        assert excinfo.value.exit_code == 4
+    finally:
+        holder.communicate("no\n", timeout=120)
+    assert holder.returncode != 0  # "Apply cancelled."
+    after = runner.state_pull()
+    assert (after["lineage"], after["serial"]) == (before["lineage"], before["serial"])
+    assert after["resources"] == before["resources"]
+    assert runner.plan() is False
+
+
+def _wait_for_prompt(process: subprocess.Popen, timeout: float = 300) -> None:
+    """Read the apply's output until it asks for approval (the lock is held from before the plan to the end)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "Only 'yes' will be accepted" in line:
+            process.stdout.readline()  # the blank line before "Enter a value:"
+            return
+    raise AssertionError("the apply never asked for approval:\n" + "".join(seen[-30:]))
+
+
+# ---------------------------------------------------------------------- destroy (keep last)
+
+def _empty_bucket(s3, bucket: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+
+
+def test_destroy_leaves_nothing(applied_platform):
+    # The stack delivers S3 server access logs as AWS does, on every request to the artifacts bucket (Terraform's
+    # own reads during destroy included). The log bucket deliberately has no force_destroy, so - as an operator
+    # would - stop the logging and empty the log bucket first; Terraform then finds the logging gone.
+    registry = applied_platform["registry"]
+    s3 = account_client(registry, "s3")
+    s3.put_bucket_logging(Bucket=registry.config.model_registry.artifacts_bucket_name, BucketLoggingStatus={})
+    _empty_bucket(s3, registry.config.model_registry.access_log_bucket_name)
+    # The buckets have no force_destroy: empty the artifacts bucket and its replica in the second region too.
+    secondary = registry.config.require_secondary_region()
+    _empty_bucket(s3, registry.config.model_registry.artifacts_bucket_name)
+    replica_session = session_for_account(registry.config.account_id, secondary.region)
+    _empty_bucket(replica_session.client("s3"), secondary.replica_artifacts_bucket_name)
+    with ThreadPoolExecutor(max_workers=len(applied_platform)) as pool:
+        list(pool.map(lambda account: account.runner.destroy(), applied_platform.values()))
+    for account in applied_platform.values():
+        config = account.config
+        s3 = account_client(account, "s3")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [config.terraform_state_bucket]
+        kms = account_client(account, "kms")
+        live_keys = [k for k in kms.list_keys()["Keys"]
+                     if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
+        assert live_keys == []
+        if config.secondary_region is not None and config.environment == "registry":
+            replica_kms = session_for_account(config.account_id, config.secondary_region.region).client("kms")
+            assert [k for k in replica_kms.list_keys()["Keys"]
+                    if replica_kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"] == []
+        assert account_client(account, "iam").list_roles()["Roles"] == []
+        assert account_client(account, "sns").list_topics()["Topics"] == []
+        assert account_client(account, "secretsmanager").list_secrets()["SecretList"] == []
+        assert account_client(account, "events").list_rules()["Rules"] == []
+        assert account_client(account, "cloudwatch").describe_alarms()["MetricAlarms"] == []
+        if config.secondary_region is not None:
+            assert session_for_account(config.account_id, config.secondary_region.region).client(
+                "cloudwatch").describe_alarms()["MetricAlarms"] == []
+        assert account_client(account, "lambda").list_functions()["Functions"] == []
+        assert account_client(account, "logs").describe_log_groups()["logGroups"] == []
+        assert account_client(account, "sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+        assert account.runner.output() == {}

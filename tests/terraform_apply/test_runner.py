@@ -54,6 +54,27 @@ def test_cli_config_uses_the_offline_mirror_only_when_it_exists(tmp_path, monkey
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in text
 
 
+def test_terraform_runs_with_a_larger_go_collector_target_unless_the_user_set_one(monkeypatch, dev_runner):
+    monkeypatch.delenv("GOGC", raising=False)
+    assert dev_runner.environment(dev_runner.root, credentials=False)["GOGC"] == terraform.GO_GC_TARGET_PERCENT
+    monkeypatch.setenv("GOGC", "100")
+    assert dev_runner.environment(dev_runner.root, credentials=False)["GOGC"] == "100"
+
+
+def test_the_lambda_zip_is_passed_relative_to_the_working_root_so_every_work_dir_plans_the_same(tmp_path):
+    # An absolute path would land in the functions' `filename`: a plan from another work dir would update them.
+    zip_paths = set()
+    for work_dir in (tmp_path / "one", tmp_path / "elsewhere" / "two"):
+        runner = TerraformRunner(load_config("dev"), work_dir=work_dir, target=LOCAL)
+        [zip_variable] = [argument for argument in runner._variables() if argument.startswith("-var=lambda_zip_path=")]
+        zip_path = zip_variable.removeprefix("-var=lambda_zip_path=")
+        assert not os.path.isabs(zip_path)
+        assert (runner.working_root(runner.root) / zip_path).resolve() == (work_dir / "lambda").resolve() / Path(
+            zip_path).name
+        zip_paths.add(zip_path)
+    assert len(zip_paths) == 1
+
+
 def test_each_account_has_its_own_data_dir(tmp_path):
     data_dirs = {
         env: TerraformRunner(load_config(env), work_dir=tmp_path / env, target=AWS).environment(

@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
@@ -55,6 +56,7 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from werkzeug import Request, Response
 from werkzeug.http import HTTP_STATUS_CODES
 
+from pipelines import s3_uri
 from pipelines.local import inprocess
 from pipelines.local.executor import containers
 from pipelines.local.extensions import json_response, on_reset, route
@@ -142,12 +144,13 @@ def _moto_time(moment: datetime) -> datetime:
 def _tick_forever() -> None:
     while True:
         time.sleep(TICK_SECONDS)
-        try:
-            for backend, endpoint in _all_endpoints():
-                if _deployment(endpoint).status in deployments.IN_PROGRESS:
-                    _advance(backend, endpoint)
-        except Exception:  # the ticker must survive one bad endpoint
-            log.exception("endpoint ticker failed")
+        for backend, endpoint in _all_endpoints():
+            if _deployment(endpoint).status not in deployments.IN_PROGRESS:
+                continue
+            try:
+                _advance(backend, endpoint)
+            except Exception:  # a bug advancing one endpoint must not stop the others' updates, nor the ticker
+                log.exception("endpoint ticker: could not advance endpoint %s", endpoint.endpoint_name)
 
 
 def _s3(account: str, region: str) -> Any:
@@ -427,12 +430,12 @@ def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
 
 
 def _write_capture(request: invocations.InvokeRequest, config: dict, record: dict, uri: str) -> None:
-    bucket, key = invocations.split_s3_uri(uri)
+    bucket, key = s3_uri.split(uri)
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": config["KmsKeyId"]} if config.get("KmsKeyId") else {}
     try:
         _s3(request.account, request.region).put_object(
             Bucket=bucket, Key=key, Body=(json.dumps(record, separators=(",", ":")) + "\n").encode(), **extra)
-    except Exception:  # capture never fails the invocation, as on AWS
+    except (ClientError, BotoCoreError):  # capture never fails the invocation, as on AWS
         log.exception("data capture of endpoint %s could not be written to %s", request.endpoint_name, uri)
 
 

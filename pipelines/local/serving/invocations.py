@@ -30,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pipelines import s3_uri
 from pipelines.local.serving import model_archive, xgboost_container
 from pipelines.local.serving.deployments import Fleet, LoadFailure, Variant
 
@@ -66,11 +67,6 @@ def _error(status: int, code: str, fields: dict[str, Any]) -> InvokeResponse:
                           json.dumps(fields).encode())
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
 class ModelStore:
     """Boosters by artifact URI and ETag, read from S3 with the client the caller gives."""
 
@@ -83,7 +79,7 @@ class ModelStore:
             self._boosters.clear()
 
     def load(self, s3: Any, uri: str) -> Any:
-        bucket, key = split_s3_uri(uri)
+        bucket, key = s3_uri.split(uri)
         try:
             etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
         except ClientError:
@@ -149,7 +145,7 @@ def _multi_model_booster(variant: Variant, target_model: str, load: Callable[[st
             booster = load(uri)
         except LoadFailure as failure:
             if str(failure).startswith("Could not find"):
-                bucket, key = split_s3_uri(uri)
+                bucket, key = s3_uri.split(uri)
                 return validation_error(
                     f"Failed to download model data(bucket: {bucket}, key: {key}). Please ensure that there is an "
                     "object located at the URL and that the role passed to CreateModel has permissions to download "
