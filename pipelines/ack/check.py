@@ -2,8 +2,8 @@
 
 A manifest passes when it reads as the Kubernetes API server reads it (`manifests`: YAML, the CRD schema with
 unknown fields rejected) and every embedded pipeline definition passes the checks the executor makes before a
-run (step graph, step types, step arguments); an execution's parameters are checked against its pipeline when
-that pipeline is among the files checked.
+run (`pipelines.pipeline_definition`: step graph, step types, step arguments); an execution's parameters are
+checked against its pipeline when that pipeline is among the files checked.
 """
 
 from __future__ import annotations
@@ -14,20 +14,15 @@ from pathlib import Path
 
 from pipelines.ack.documents import JsonPath, LoadedDocument, ManifestInvalid, Problem, read_manifests, schema_problems
 from pipelines.errors import UsageError
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.graph import build_graph
+from pipelines.pipeline_definition.parameters import resolve_parameters
+from pipelines.pipeline_definition.step_checks import STEP_CHECKS, check_step, unsupported_steps
 
 
 def check_definition(definition: str, parameters: Mapping[str, str] | None = None) -> None:
     """The checks the executor makes before running a definition (nothing runs, no AWS call); with
-    `parameters`, also their names and types. Raises a UsageError naming the problem.
-
-    The checks live with the local executor (pipelines/local/executor), so this is the one place where
-    the ACK commands depend on it.
-    """
-    from pipelines.local.executor.errors import PipelineDefinitionError
-    from pipelines.local.executor.executor import resolve_parameters
-    from pipelines.local.executor.graph import build_graph
-    from pipelines.local.executor.steps import STEP_HANDLERS
-
+    `parameters`, also their names and types. Raises a UsageError naming the problem."""
     try:
         document = json.loads(definition)
     except json.JSONDecodeError as error:
@@ -36,13 +31,12 @@ def check_definition(definition: str, parameters: Mapping[str, str] | None = Non
     if not isinstance(document, Mapping):
         raise PipelineDefinitionError("the definition must be a JSON object")
     nodes = build_graph(document)
-    unsupported = [node for node in nodes if node.type not in STEP_HANDLERS]
+    unsupported = unsupported_steps(nodes, STEP_CHECKS)
     if unsupported:
-        names = ", ".join(f"{node.name!r} ({node.type})" for node in unsupported)
-        raise PipelineDefinitionError(f"unsupported step type in step(s) {names}: supported are "
-                                      f"{', '.join(sorted(STEP_HANDLERS))}")
+        raise PipelineDefinitionError(f"unsupported step type in step(s) {unsupported}: supported are "
+                                      f"{', '.join(sorted(STEP_CHECKS))}")
     for node in nodes:
-        STEP_HANDLERS[node.type]().check(node)
+        check_step(node)
     if parameters is not None:
         resolve_parameters(document, parameters)
 

@@ -12,7 +12,7 @@ import pytest
 from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.local.executor import ExecutionStore
-from pipelines.local.executor.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses
 

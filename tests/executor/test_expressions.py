@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.local.executor.errors import ExpressionError
-from pipelines.local.executor.expressions import (
+from pipelines.pipeline_definition.errors import ExpressionError
+from pipelines.pipeline_definition.expressions import (
     ExpressionScope,
     evaluate,
     evaluate_condition,

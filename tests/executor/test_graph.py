@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.local.executor.errors import PipelineDefinitionError
-from pipelines.local.executor.graph import Branch, build_graph
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.graph import Branch, build_graph
 
 
 def step(name, kind="Fail", depends_on=None, **arguments):

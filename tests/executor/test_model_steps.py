@@ -15,9 +15,9 @@ import xgboost as xgb
 
 from pipelines.aws import session_for_account
 from pipelines.config import load_config
-from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
 from pipelines.local.executor.steps.transform import load_xgboost_model
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.local.executor.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import MONITOR_IMAGE, ROLE, XGBOOST_IMAGE, definition, statuses
 

@@ -9,10 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pipelines.local.executor import LocalPipelineExecutor
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.policies import parse_duration
 from pipelines.local.executor.steps import STEP_HANDLERS
 from pipelines.local.executor.steps.processing import ProcessingHandler
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.transform import _check_request, transform_records
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 
 @pytest.fixture(scope="module")

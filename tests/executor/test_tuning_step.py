@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from pipelines.local.executor import LocalPipelineExecutor
-from pipelines.local.executor.errors import PipelineDefinitionError
 from pipelines.local.executor.steps.tuning import CREATE_FAILED
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import ROLE, XGBOOST_IMAGE, definition, statuses
 

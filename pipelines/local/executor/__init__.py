@@ -9,7 +9,6 @@ from pipelines.local.executor.executor import (
     PreparedExecution,
     StatusChangeHook,
     StepChangeHook,
-    resolve_parameters,
 )
 from pipelines.local.executor.store import ExecutionRecord, ExecutionStore, StepRecord
 
@@ -21,5 +20,4 @@ __all__ = [
     "StatusChangeHook",
     "StepChangeHook",
     "StepRecord",
-    "resolve_parameters",
 ]

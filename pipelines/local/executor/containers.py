@@ -27,19 +27,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
+from pipelines.local.executor.errors import StepFailed, StepStopped
 from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
+from pipelines.pipeline_definition.images import image_family
 
 logger = logging.getLogger(__name__)
 
-SKLEARN, XGBOOST, MODEL_MONITOR = "scikit-learn", "xgboost", "model-monitor-analyzer"
-# ECR repository name -> family. The account and tag vary by region and version; the repository does not.
-_REPOSITORIES = {
-    "sagemaker-scikit-learn": SKLEARN,
-    "sagemaker-xgboost": XGBOOST,
-    "sagemaker-model-monitor-analyzer": MODEL_MONITOR,
-}
-SCRIPT_FAMILIES = (SKLEARN, XGBOOST)
 CONTAINER_ROOT = "/opt/ml"
 STDERR_TAIL_LINES = 15
 STOP_POLL_SECONDS = 0.2
@@ -60,25 +53,6 @@ def _die_with_parent() -> None:
     """In the container's process before it runs: SIGKILL when the server's thread that started it dies, so a
     server killed hard leaves no container behind (Linux; prepared in the parent, only a C call here)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def image_family(image_uri: str) -> str | None:
-    """'683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1' -> 'xgboost'; None if unknown."""
-    if not isinstance(image_uri, str):
-        return None
-    repository = image_uri.split("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return _REPOSITORIES.get(repository)
-
-
-def check_literal_image(image_uri, allowed: Sequence[str], step_name: str, what: str) -> None:
-    """Before anything runs: an image written into the definition must be one the executor emulates.
-
-    An image given by an expression (a Lambda output, a parameter) is checked when the step runs.
-    """
-    if isinstance(image_uri, str) and image_family(image_uri) not in allowed:
-        raise PipelineDefinitionError(
-            f"step {step_name!r}: the local executor cannot run image {image_uri!r} for {what}: "
-            f"it emulates the {', '.join(allowed)} image families")
 
 
 def require_family(image_uri: str, allowed: Sequence[str], what: str) -> str:

@@ -1,19 +1,6 @@
-"""Errors of the local executor, placed in the project's one hierarchy (pipelines.errors)."""
+"""Errors of a running step; a definition that cannot run raises pipelines.pipeline_definition.errors."""
 
 from __future__ import annotations
-
-from pipelines.errors import UsageError
-
-
-class PipelineDefinitionError(UsageError):
-    """The definition cannot run: unsupported step type, unknown reference, cycle, bad parameter value.
-
-    Raised before any step runs, so nothing in the stack has been touched.
-    """
-
-
-class ExpressionError(PipelineDefinitionError):
-    """An expression ({"Get": ...}, Std:Join, Std:JsonGet, a condition) cannot be evaluated."""
 
 
 class StepFailed(Exception):

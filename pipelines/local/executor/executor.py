@@ -33,9 +33,7 @@ from botocore.exceptions import ClientError
 
 from pipelines.errors import MlopsError, UsageError
 from pipelines.local.executor import policies, s3
-from pipelines.local.executor.errors import ExpressionError, PipelineDefinitionError, StepFailed, StepStopped
-from pipelines.local.executor.expressions import ExpressionScope, evaluate, select
-from pipelines.local.executor.graph import StepNode, build_graph, sorter
+from pipelines.local.executor.errors import StepFailed, StepStopped
 from pipelines.local.executor.steps import STEP_HANDLERS
 from pipelines.local.executor.steps.base import StepContext, StepHandler
 from pipelines.local.executor.store import (
@@ -51,6 +49,11 @@ from pipelines.local.executor.store import (
     StepRecord,
     now,
 )
+from pipelines.pipeline_definition.errors import ExpressionError, PipelineDefinitionError
+from pipelines.pipeline_definition.expressions import ExpressionScope, evaluate, select
+from pipelines.pipeline_definition.graph import StepNode, build_graph, sorter
+from pipelines.pipeline_definition.parameters import resolve_parameters
+from pipelines.pipeline_definition.step_checks import check_step, unsupported_steps
 
 logger = logging.getLogger(__name__)
 
@@ -260,14 +263,13 @@ class LocalPipelineExecutor:
         return self.store.list_steps(execution, sort_order)
 
     def _check_steps(self, nodes: list[StepNode]) -> None:
-        unsupported = [node for node in nodes if node.type not in self.handlers]
+        unsupported = unsupported_steps(nodes, self.handlers)
         if unsupported:
-            names = ", ".join(f"{node.name!r} ({node.type})" for node in unsupported)
             raise PipelineDefinitionError(
-                f"unsupported step type in step(s) {names}; the local executor supports: "
+                f"unsupported step type in step(s) {unsupported}; the local executor supports: "
                 f"{', '.join(sorted(self.handlers))}")
         for node in nodes:
-            self.handlers[node.type].check(node)
+            check_step(node)
             policies.retry_policies(node)
             policies.cache_config(node)
 
@@ -611,48 +613,3 @@ def _parse_definition(definition: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(document, Mapping):
         raise PipelineDefinitionError("the pipeline definition must be a JSON object")
     return document
-
-
-_PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
-
-
-def resolve_parameters(definition: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Values of the declared parameters: given (as text, as StartPipelineExecution passes them) or default."""
-    declared = {parameter.get("Name"): parameter for parameter in definition.get("Parameters") or []}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise UsageError(f"unknown pipeline parameter(s) {', '.join(unknown)}: "
-                         f"the pipeline declares {', '.join(map(str, declared)) or 'none'}")
-    values: dict[str, Any] = {}
-    for name, parameter in declared.items():
-        kind = parameter.get("Type", "String")
-        if kind not in _PARAMETER_TYPES:
-            raise PipelineDefinitionError(f"parameter {name!r} has unsupported type {kind!r}: "
-                                          f"use one of {', '.join(_PARAMETER_TYPES)}")
-        value = given[name] if name in given else parameter.get("DefaultValue")
-        if value is None:
-            raise UsageError(f"pipeline parameter {name!r} has no default value: pass it (--parameter {name}=...)")
-        values[name] = _cast_parameter(name, kind, value)
-        allowed = parameter.get("EnumValues")
-        if allowed and values[name] not in allowed:
-            raise UsageError(f"pipeline parameter {name!r} is {values[name]!r}: use one of {', '.join(allowed)}")
-    return values
-
-
-def _cast_parameter(name: str, kind: str, value: Any) -> Any:
-    try:
-        if kind == "Integer":
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)
-            return int(value)
-        if kind == "Float":
-            return float(value)
-        if kind == "Boolean":
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() not in ("true", "false"):
-                raise ValueError(value)
-            return str(value).lower() == "true"
-        return str(value)
-    except ValueError:
-        raise UsageError(f"pipeline parameter {name!r} must be of type {kind}, got {value!r}") from None

@@ -23,8 +23,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.graph import StepNode
 
 STEP_EXCEPTION_TYPES = ("Step.SERVICE_FAULT", "Step.THROTTLING")
 JOB_EXCEPTION_TYPES = ("SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")

@@ -58,11 +58,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from pipelines import s3_uri
 from pipelines.local import inprocess
-from pipelines.local.executor import containers
 from pipelines.local.extensions import json_response, on_reset, route
 from pipelines.local.extensions.schedules import CLOCK
 from pipelines.local.serving import deployments, invocations
 from pipelines.local.serving.deployments import EndpointDeployment, Fleet, Variant
+from pipelines.pipeline_definition.images import XGBOOST, image_family
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def _fleet(backend: SageMakerModelBackend, config_name: str, now: datetime,
                                   "stack serves single-container models only")
         container = model.primary_container or (model.containers[0] if model.containers else {})
         image, model_data_url = _container_source(backend, container)
-        if containers.image_family(image) != containers.XGBOOST:
+        if image_family(image) != XGBOOST:
             raise ValidationError(f"Model {model.model_name}: the local stack serves the built-in XGBoost image "
                                   f"(sagemaker-xgboost) only, not {image}")
         if not model_data_url:

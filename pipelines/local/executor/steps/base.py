@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pipelines.local.executor.errors import StepStopped
-from pipelines.local.executor.expressions import ExpressionScope, evaluate
-from pipelines.local.executor.graph import StepNode
+from pipelines.pipeline_definition.expressions import ExpressionScope, evaluate
+from pipelines.pipeline_definition.graph import StepNode
 
 
 @dataclass
@@ -65,12 +65,10 @@ class StepContext:
 
 
 class StepHandler(ABC):
-    """Runs one step `Type`. `check` runs for every step before the execution starts; `run` when the step runs."""
+    """Runs one step `Type` (its static checks, made before the execution starts, are
+    pipelines.pipeline_definition.step_checks)."""
 
     step_type: ClassVar[str]
-
-    def check(self, node: StepNode) -> None:  # noqa: B027 - optional hook; most types have nothing to check
-        """Static validation of the step definition (raise PipelineDefinitionError); nothing has run yet."""
 
     @abstractmethod
     def run(self, context: StepContext) -> StepResult:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
-from pipelines.local.executor.expressions import evaluate_condition
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
+from pipelines.pipeline_definition.expressions import evaluate_condition
 
 
 class ConditionHandler(StepHandler):
     """All conditions must hold for the IfSteps to run; otherwise the ElseSteps run."""
 
     step_type = "Condition"
-
-    def check(self, node: StepNode) -> None:
-        if not isinstance((node.definition.get("Arguments") or {}).get("Conditions"), list):
-            raise PipelineDefinitionError(f"Condition step {node.name!r} has no 'Conditions' list")
 
     def run(self, context: StepContext) -> StepResult:
         conditions = context.node.definition["Arguments"]["Conditions"]

@@ -15,8 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 
 logger = logging.getLogger(__name__)
@@ -27,10 +26,6 @@ _OUTPUT_TYPES = {"String": str, "Integer": int, "Float": float,
 
 class LambdaHandler(StepHandler):
     step_type = "Lambda"
-
-    def check(self, node: StepNode) -> None:
-        if not node.definition.get("FunctionArn"):
-            raise PipelineDefinitionError(f"Lambda step {node.name!r} has no FunctionArn")
 
     def run(self, context: StepContext) -> StepResult:
         step = context.node.definition

@@ -14,13 +14,12 @@ from typing import Any
 
 from pipelines.local.executor import containers, s3
 from pipelines.local.executor.errors import StepFailed
-from pipelines.local.executor.graph import StepNode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
+from pipelines.pipeline_definition.images import MODEL_MONITOR, PROCESSING_FAMILIES
 
 logger = logging.getLogger(__name__)
 
-PROCESSING_FAMILIES = (*containers.SCRIPT_FAMILIES, containers.MODEL_MONITOR)
 # requirements.txt contents pip found satisfied by this Python: checked once per server (a failure is checked
 # again, so installing the missing package is enough).
 _SATISFIED_REQUIREMENTS: set[str] = set()
@@ -149,10 +148,6 @@ class ProcessingJob:
 class ProcessingHandler(StepHandler):
     step_type = "Processing"
 
-    def check(self, node: StepNode) -> None:
-        image = ((node.definition.get("Arguments") or {}).get("AppSpecification") or {}).get("ImageUri")
-        containers.check_literal_image(image, PROCESSING_FAMILIES, node.name, "a processing job")
-
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
         job = ProcessingJob(context, request)
@@ -161,7 +156,7 @@ class ProcessingHandler(StepHandler):
             family = containers.require_family(app.get("ImageUri"), PROCESSING_FAMILIES, "a processing job")
             job.stage_inputs()
             context.raise_if_stopped()
-            if family == containers.MODEL_MONITOR:
+            if family == MODEL_MONITOR:
                 run_analyzer(job, request.get("Environment") or {})
             else:
                 max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")

@@ -16,8 +16,7 @@ from typing import Any
 
 from pipelines import model_registry
 from pipelines.local.executor import s3
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.steps.processing import ProcessingJob, run_analyzer
 
@@ -29,12 +28,6 @@ BASELINE_DIR = "/opt/ml/processing/baseline"
 
 class QualityCheckHandler(StepHandler):
     step_type = "QualityCheck"
-
-    def check(self, node: StepNode) -> None:
-        if node.definition.get("CheckType") != "DATA_QUALITY":
-            raise PipelineDefinitionError(
-                f"QualityCheck step {node.name!r} has CheckType {node.definition.get('CheckType')!r}: "
-                "the local executor emulates DATA_QUALITY checks only")
 
     def run(self, context: StepContext) -> StepResult:
         step = context.node.definition

@@ -31,10 +31,6 @@ HOST = "algo-1"
 GROUP = "homogeneousCluster"
 
 
-def is_script_mode(hyperparameters: Mapping[str, str]) -> bool:
-    return "sagemaker_program" in hyperparameters
-
-
 def decode(value: str) -> Any:
     """Framework estimators JSON-encode every hyperparameter ('"train.py"', '5'); the toolkit decodes them."""
     try:

@@ -30,16 +30,15 @@ import pandas as pd
 import xgboost as xgb
 
 from pipelines.local.executor import containers, s3
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed, StepStopped
 from pipelines.local.executor.steps import script_mode
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
 from pipelines.local.serving.model_archive import MODEL_FILE
+from pipelines.pipeline_definition.images import SKLEARN, TRAINING_FAMILIES, is_script_mode
 
 logger = logging.getLogger(__name__)
 
-TRAINING_FAMILIES = (containers.XGBOOST, containers.SKLEARN)
 CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
 LIBSVM_CONTENT_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")
 # The first image version that saves the model with Booster.save_model instead of pickling the Booster.
@@ -51,22 +50,6 @@ _SAGEMAKER_KEYS = ("sagemaker_", "_tuning_objective_metric")
 
 class TrainingHandler(StepHandler):
     step_type = "Training"
-
-    def check(self, node: StepNode) -> None:
-        arguments = node.definition.get("Arguments") or {}
-        algorithm = arguments.get("AlgorithmSpecification") or {}
-        image = algorithm.get("TrainingImage")
-        containers.check_literal_image(image, TRAINING_FAMILIES, node.name, "a training job")
-        hyperparameters = arguments.get("HyperParameters") or {}
-        if algorithm.get("ContainerEntrypoint"):
-            raise PipelineDefinitionError(
-                f"step {node.name!r}: AlgorithmSpecification.ContainerEntrypoint is not emulated for training: "
-                "use the built-in XGBoost algorithm or a framework estimator's entry_point (script mode)")
-        if (isinstance(image, str) and containers.image_family(image) == containers.SKLEARN
-                and isinstance(hyperparameters, dict) and not script_mode.is_script_mode(hyperparameters)):
-            raise PipelineDefinitionError(
-                f"step {node.name!r}: the scikit-learn image trains in script mode only: give the estimator an "
-                "entry_point (the sagemaker_program hyperparameter)")
 
     def run(self, context: StepContext) -> StepResult:
         description = self.train(context, context.arguments, context.job_name)
@@ -86,9 +69,9 @@ class TrainingHandler(StepHandler):
             algorithm = request.get("AlgorithmSpecification") or {}
             family = containers.require_family(algorithm.get("TrainingImage"), TRAINING_FAMILIES, "a training job")
             hyperparameters = dict(request.get("HyperParameters") or {})
-            if script_mode.is_script_mode(hyperparameters):
+            if is_script_mode(hyperparameters):
                 model_uri, metrics = script_mode.run_training_script(context, request, name)
-            elif family == containers.SKLEARN:
+            elif family == SKLEARN:
                 raise StepFailed("ClientError: the scikit-learn image trains in script mode only: give the "
                                  "estimator an entry_point (the sagemaker_program hyperparameter)")
             else:

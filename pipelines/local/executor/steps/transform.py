@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,28 +25,26 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from botocore.exceptions import ClientError
-from jsonpath_ng.ext import parse as parse_jsonpath
 
 from pipelines.local.executor import containers, s3
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
 from pipelines.local.executor.store import now
 from pipelines.local.serving import model_archive
+from pipelines.pipeline_definition.errors import UnsupportedSetting
+from pipelines.pipeline_definition.images import XGBOOST
+from pipelines.pipeline_definition.transform_settings import (
+    ASSEMBLE,
+    check_transform_settings,
+    filter_positions,
+    parse_filter,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class TransformHandler(StepHandler):
     step_type = "Transform"
-
-    def check(self, node: StepNode) -> None:
-        """The transform settings written into the definition (not given by expressions), before anything runs."""
-        try:
-            _check_request(_literal_settings(node.definition.get("Arguments") or {}))
-        except StepFailed as failure:
-            raise PipelineDefinitionError(f"step {node.name!r}: {failure.reason.removeprefix('ClientError: ')}"
-                                          ) from None
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments
@@ -75,7 +72,7 @@ class TransformHandler(StepHandler):
         except ClientError as error:
             raise StepFailed(f"ClientError: model {model_name!r} cannot be read: {error}") from None
         container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
-        containers.require_family(container.get("Image"), (containers.XGBOOST,), "batch transform")
+        containers.require_family(container.get("Image"), (XGBOOST,), "batch transform")
         archive = context.work_dir / "model.tar.gz"
         archive.write_bytes(s3.read_bytes(context.client("s3"), container["ModelDataUrl"]))
         return load_xgboost_model(archive)
@@ -105,55 +102,11 @@ class TransformHandler(StepHandler):
         return written
 
 
-CONTENT_TYPES = ("text/csv", "application/json", "application/jsonlines")
-ASSEMBLE = {"Line": b"\n", "None": b""}
-# A JSONPath of array positions: $[1:], $[0,-1], $[0,3:5] (CSV records are arrays of their fields).
-_POSITIONS = re.compile(r"^\$\[\s*(-?\d*(?::-?\d*)?\s*(?:,\s*-?\d*(?::-?\d*)?\s*)*)\]$")
-
-
 def _check_request(request: dict) -> None:
-    content_type = request["TransformInput"].get("ContentType", "text/csv")
-    if content_type not in CONTENT_TYPES:
-        raise StepFailed(f"ClientError: ContentType {content_type!r} is not emulated locally "
-                         f"(use {', '.join(CONTENT_TYPES)})")
-    if request["TransformInput"].get("SplitType", "Line") not in ("Line", "None"):
-        raise StepFailed("ClientError: SplitType Line and None are emulated locally (RecordIO and TFRecord are not)")
-    if request["TransformInput"]["DataSource"]["S3DataSource"].get("S3DataType", "S3Prefix") != "S3Prefix":
-        raise StepFailed("ClientError: only S3DataType S3Prefix is emulated locally")
-    if request["TransformInput"].get("CompressionType", "None") != "None":
-        raise StepFailed("ClientError: only CompressionType None is emulated locally")
-    if request.get("BatchStrategy", "MultiRecord") not in ("MultiRecord", "SingleRecord"):
-        raise StepFailed(f"ClientError: BatchStrategy {request['BatchStrategy']!r}: use MultiRecord or SingleRecord")
-    assemble = (request.get("TransformOutput") or {}).get("AssembleWith", "Line")
-    if assemble not in ASSEMBLE:
-        raise StepFailed(f"ClientError: AssembleWith {assemble!r}: use Line or None")
-    accept = (request.get("TransformOutput") or {}).get("Accept", "text/csv")
-    if accept not in ("text/csv", None):
-        raise StepFailed(f"ClientError: Accept {accept!r} is not emulated locally: the XGBoost container answers "
-                         "text/csv here")
-    processing = request.get("DataProcessing") or {}
-    if processing.get("JoinSource", "None") not in ("None", "Input"):
-        raise StepFailed(f"ClientError: DataProcessing.JoinSource {processing['JoinSource']!r}: use Input or None")
-    for name in ("InputFilter", "OutputFilter"):
-        if processing.get(name) not in (None, "$"):
-            compile_filter(processing[name], name)
-
-
-def _literal_settings(arguments: dict) -> dict:
-    """The request's record-handling settings that are plain text in the definition (the others are checked
-    when the step runs, once their expressions are evaluated)."""
-    def text(container: Any, *keys: str) -> dict:
-        container = container if isinstance(container, dict) else {}
-        return {key: container[key] for key in keys if isinstance(container.get(key), str)}
-
-    transform_input = arguments.get("TransformInput") if isinstance(arguments.get("TransformInput"), dict) else {}
-    source = ((transform_input.get("DataSource") or {}) if isinstance(transform_input.get("DataSource"), dict)
-              else {}).get("S3DataSource")
-    return {"TransformInput": {**text(transform_input, "ContentType", "SplitType", "CompressionType"),
-                               "DataSource": {"S3DataSource": text(source, "S3DataType")}},
-            "TransformOutput": text(arguments.get("TransformOutput"), "AssembleWith", "Accept"),
-            **text(arguments, "BatchStrategy"),
-            "DataProcessing": text(arguments.get("DataProcessing"), "InputFilter", "OutputFilter", "JoinSource")}
+    try:
+        check_transform_settings(request)
+    except UnsupportedSetting as problem:
+        raise StepFailed(f"ClientError: {problem}") from None
 
 
 def _data_processing(request: dict) -> bool:
@@ -164,10 +117,8 @@ def _data_processing(request: dict) -> bool:
 
 def compile_filter(path: str, name: str):
     """A record filter: JSONPath as batch transform applies it (array positions for CSV records)."""
-    positions = _POSITIONS.match(path.replace(" ", ""))
-    if positions:
-        parts = positions.group(1).split(",")
-
+    parts = filter_positions(path)
+    if parts is not None:
         def select(record: Any) -> Any:
             if not isinstance(record, list):
                 raise StepFailed(f"ClientError: {name} {path!r} selects array positions, the record is not an array")
@@ -186,9 +137,9 @@ def compile_filter(path: str, name: str):
 
         return select
     try:
-        expression = parse_jsonpath(path)
-    except Exception as error:  # the parser raises JsonPathParserError, and plain Exception for some input
-        raise StepFailed(f"ClientError: DataProcessing.{name} {path!r} is not a JSONPath: {error}") from None
+        expression = parse_filter(path, name)
+    except UnsupportedSetting as problem:
+        raise StepFailed(f"ClientError: {problem}") from None
 
     def find(record: Any) -> Any:
         matches = [match.value for match in expression.find(record)]

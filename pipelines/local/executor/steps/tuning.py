@@ -30,17 +30,14 @@ from typing import Any
 import optuna
 from botocore.exceptions import ClientError
 
-from pipelines.local.executor import containers
-from pipelines.local.executor.errors import PipelineDefinitionError, StepFailed, StepStopped
-from pipelines.local.executor.graph import StepNode
+from pipelines.local.executor.errors import StepFailed, StepStopped
 from pipelines.local.executor.steps.base import StepContext, StepHandler, StepResult
-from pipelines.local.executor.steps.training import TRAINING_FAMILIES, ChannelCache, TrainingHandler
+from pipelines.local.executor.steps.training import ChannelCache, TrainingHandler
 from pipelines.local.executor.store import now
 
 logger = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial otherwise; the handler logs the result
 
-STRATEGIES = ("Bayesian", "Random")
 WARM_START_TYPES = ("TransferLearning", "IdenticalDataAndAlgorithm")
 MAX_PARENTS = 5
 MAX_TRAINING_JOBS = 750  # ResourceLimits.MaxNumberOfTrainingJobs; the parents' jobs count toward it
@@ -62,29 +59,6 @@ class TuningHandler(StepHandler):
 
     def __init__(self) -> None:
         self.training = TrainingHandler()
-
-    def check(self, node: StepNode) -> None:
-        arguments = node.definition.get("Arguments") or {}
-        if arguments.get("TrainingJobDefinitions"):
-            raise PipelineDefinitionError(f"step {node.name!r}: tuning several training job definitions is not "
-                                          "emulated: give the tuner one estimator")
-        config = arguments.get("HyperParameterTuningJobConfig") or {}
-        strategy = config.get("Strategy", "Bayesian")
-        if isinstance(strategy, str) and strategy not in STRATEGIES:
-            raise PipelineDefinitionError(f"step {node.name!r}: tuning strategy {strategy!r} is not emulated: use "
-                                          f"{' or '.join(STRATEGIES)}")
-        if config.get("TrainingJobEarlyStoppingType", "Off") == "Auto":
-            raise PipelineDefinitionError(f"step {node.name!r}: early stopping of a tuning job's training jobs is not "
-                                          "emulated: set early_stopping_type Off")
-        definition = arguments.get("TrainingJobDefinition") or {}
-        image = (definition.get("AlgorithmSpecification") or {}).get("TrainingImage")
-        containers.check_literal_image(image, TRAINING_FAMILIES, node.name, "a tuning job's training jobs")
-        for kind in (config.get("ParameterRanges") or {}).values():
-            for entry in kind if isinstance(kind, list) else []:
-                if entry.get("ScalingType") == "ReverseLogarithmic":
-                    raise PipelineDefinitionError(f"step {node.name!r}: ReverseLogarithmic scaling of "
-                                                  f"{entry.get('Name')!r} is not emulated: use Auto, Linear or "
-                                                  "Logarithmic")
 
     def run(self, context: StepContext) -> StepResult:
         request = context.arguments

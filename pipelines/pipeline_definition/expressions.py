@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.local.executor.errors import ExpressionError
+from pipelines.pipeline_definition.errors import ExpressionError
 
 FUNCTIONS = ("Get", "Std:Join", "Std:JsonGet")
 COMPARISONS = {

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.local.executor.errors import PipelineDefinitionError
-from pipelines.local.executor.expressions import step_references
+from pipelines.pipeline_definition.errors import PipelineDefinitionError
+from pipelines.pipeline_definition.expressions import step_references
 
 BRANCH_KEYS = {"IfSteps": True, "ElseSteps": False}
 
