@@ -70,8 +70,9 @@ LOCK_ID = re.compile(r"Lock Info:.*?\bID:\s+(\S+)", re.DOTALL)
 STATE_BUCKET_POLL_SECONDS = 1.0
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 # terraform and each AWS provider process it starts (several per command) build and collect the provider's schema
-# of every resource type: Go's default collector target spends about a quarter of a plan's CPU on that. 400
-# raises a provider process's peak memory from about 340 MB to 480 MB; a GOGC set by the user wins.
+# of every resource type: with Go's default collector target a plan takes about 1.4 times the CPU it takes with
+# 400, which raises the largest process's memory from about 340 MB to 500 MB (benchmarks/p8_terraform_gogc.py).
+# A GOGC set by the user wins.
 GO_GC_TARGET_PERCENT = "400"
 
 
