@@ -4,8 +4,9 @@ against the runner's (GOGC=400, pipelines.infra.terraform.GO_GC_TARGET_PERCENT),
 dev is bootstrapped and applied once on a local stack of this benchmark's own; then each round plans it once
 with each setting, in turn, through the runner (no changes, every resource refreshed). Each plan's CPU is the
 user + system time of terraform and the provider processes it started (the children's rusage); the largest
-resident set of any of those processes in the whole run is printed too. The ratio is taken within a round and the median over the rounds printed, so
-that other load on the machine distorts it less. The figures are printed, never asserted.
+resident set of any of those processes in the whole run is printed too. The ratio is taken within a round and
+the median over the rounds printed, so that other load on the machine distorts it less. The figures are
+printed, never asserted.
 
 Run: .venv/bin/python benchmarks/p8_terraform_gogc.py [--repeat 3]
 """
