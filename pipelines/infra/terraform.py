@@ -39,6 +39,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,12 @@ class RenderedPlan:
     has_changes: bool
     plan_json: Path
     root: Path
+
+
+def automation_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with what every terraform run of the project sets: no prompts, automation output, the Go collector
+    target (unless `base` names one)."""
+    return {"GOGC": GO_GC_TARGET_PERCENT, **base, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 
 
 def terraform_binary() -> str:
@@ -258,9 +265,8 @@ class TerraformRunner:
 
     def environment(self, root: Path, credentials: bool = True) -> dict[str, str]:
         """terraform's process environment: data dir, CLI config and the account's credentials."""
-        env = self.target.child_environment(os.environ)
-        env.update({"TF_DATA_DIR": str(self._data_dir(root)), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
-        env.setdefault("GOGC", GO_GC_TARGET_PERCENT)
+        env = automation_environment(self.target.child_environment(os.environ))
+        env["TF_DATA_DIR"] = str(self._data_dir(root))
         cli_config = self._cli_config_file()
         if cli_config is not None:
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
@@ -586,8 +592,7 @@ def checkov_binary() -> str:
 def check(base: Path = TERRAFORM_ROOT, work_dir: Path | None = None) -> None:
     """`terraform fmt -check -recursive`, `validate` of every root, checkov, README tables: InfraError on failure."""
     work_dir = Path(work_dir) if work_dir is not None else local_dir() / "terraform" / "check"
-    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
-    env.setdefault("GOGC", GO_GC_TARGET_PERCENT)
+    env = automation_environment(os.environ)
     if PLUGIN_MIRROR.is_dir():
         work_dir.mkdir(parents=True, exist_ok=True)
         (work_dir / "terraform.rc").write_text(cli_config_text(PLUGIN_MIRROR))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.inference.lambda_package import build_lambda_zip
-from pipelines.infra.terraform import GO_GC_TARGET_PERCENT, PLUGIN_MIRROR, TERRAFORM_ROOT, cli_config_text
+from pipelines.infra.terraform import PLUGIN_MIRROR, TERRAFORM_ROOT, automation_environment, cli_config_text
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class Terraform:
 @pytest.fixture(scope="session")
 def terraform(require_tool, tmp_path_factory) -> Terraform:
     binary = require_tool("terraform")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TF_", "AWS_"))}
-    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", GOGC=GO_GC_TARGET_PERCENT)  # as the runner runs terraform
+    env = automation_environment({key: value for key, value in os.environ.items()
+                                  if not key.startswith(("TF_", "AWS_"))})  # as the runner runs terraform
     if PLUGIN_MIRROR.is_dir():
         cli_config = tmp_path_factory.mktemp("terraform-cli") / "terraform.rc"
         cli_config.write_text(cli_config_text(PLUGIN_MIRROR))
