@@ -13,6 +13,7 @@ how the stack separates accounts.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -25,6 +26,8 @@ from pathlib import Path
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 
 from pipelines.config import REPO_ROOT
 from pipelines.errors import LocalStackError, UsageError
@@ -116,10 +119,44 @@ def is_loopback_endpoint(endpoint: str) -> bool:
 # ---------------------------------------------------------------------------------------------- sessions
 
 
+class _SearchPaths(list):
+    """A data loader's search paths: boto3 appends its own data folder once per session; a shared loader keeps
+    one copy."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@functools.cache
+def _shared_data_loader(data_path: str | None) -> botocore.loaders.Loader:
+    # As botocore.loaders.create_loader reads AWS_DATA_PATH.
+    parts = data_path.split(os.pathsep) if data_path else []
+    return botocore.loaders.Loader(
+        extra_search_paths=_SearchPaths(os.path.expanduser(os.path.expandvars(part)) for part in parts))
+
+
+def botocore_session() -> botocore.session.Session:
+    """A new botocore session (credentials and settings its own) whose data loader is the process's shared one.
+
+    A fresh session parses botocore's data files again (service models, endpoint rules: tens of milliseconds per
+    client), which dominated the CPU of code that acts in several accounts; the parsed files never change.
+    """
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _shared_data_loader(session.get_config_variable("data_path")))
+    return session
+
+
+def new_session(**kwargs) -> boto3.Session:
+    """`boto3.Session(**kwargs)` on a `botocore_session()`."""
+    return boto3.Session(botocore_session=botocore_session(), **kwargs)
+
+
 class EndpointSession(boto3.Session):
     """A boto3 session whose clients all call one endpoint, with the local stack's timeouts and retries."""
 
     def __init__(self, endpoint: str, **kwargs):
+        kwargs.setdefault("botocore_session", botocore_session())
         super().__init__(**kwargs)
         self.endpoint = endpoint
 
@@ -184,7 +221,7 @@ class Target:
     def base_session(self, region: str) -> boto3.Session:
         """A session with the caller's own credentials (on the local stack: its fake keys)."""
         if not self.is_local:
-            return boto3.Session(region_name=region)
+            return new_session(region_name=region)
         return EndpointSession(self.endpoint, aws_access_key_id=FAKE_ACCESS_KEY_ID,
                                aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=region)
 
@@ -193,7 +230,7 @@ class Target:
         """A session with the given credentials, calling this target's endpoint."""
         kwargs = {"aws_access_key_id": access_key, "aws_secret_access_key": secret_key,
                   "aws_session_token": token, "region_name": region}
-        return EndpointSession(self.endpoint, **kwargs) if self.is_local else boto3.Session(**kwargs)
+        return EndpointSession(self.endpoint, **kwargs) if self.is_local else new_session(**kwargs)
 
     def caller_account(self, session: boto3.Session) -> str:
         """The account of `session`'s credentials, with a clear error when there are none or they are rejected."""

@@ -23,6 +23,8 @@ import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from pipelines.aws import botocore_session
+
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account for its fake keys
 FAKE_KEY = "testing"
 ROLE_SESSION_NAME = "mlops-local-stack"
@@ -82,7 +84,7 @@ class InProcessSession(boto3.Session):
     """A boto3 session whose clients call the stack's application in this process."""
 
     def __init__(self, endpoint: str, transport: WsgiTransport, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(botocore_session=botocore_session(), **kwargs)
         self.endpoint = endpoint
         self.events.register("before-send", transport)
 

@@ -8,7 +8,7 @@ import os
 import boto3
 import pytest
 
-from pipelines.aws import Target, session_for_account
+from pipelines.aws import Target, botocore_session, session_for_account
 from pipelines.config import load_config
 from pipelines.errors import LocalStackError, UsageError
 
@@ -112,3 +112,19 @@ def test_no_credentials_is_a_usage_error(aws, monkeypatch):
 def test_a_stopped_local_stack_is_a_local_stack_error(aws):
     with pytest.raises(LocalStackError, match="mlops-local up"):
         Target.local_stack("http://127.0.0.1:9").session(DEV, REGION)  # discard port: nothing listens
+
+
+def test_sessions_share_the_parsed_service_models_but_not_their_credentials(aws):
+    dev, prod = session_for_account(DEV, REGION), session_for_account(PROD, REGION)
+    dev_s3, prod_s3 = dev.client("s3"), prod.client("s3")
+    assert dev_s3.meta.service_model._service_description is prod_s3.meta.service_model._service_description
+    assert dev.get_credentials().access_key != prod.get_credentials().access_key
+    assert (_account(dev), _account(prod)) == (DEV, PROD)
+    # boto3 adds its data folder once per session; the shared loader keeps one copy of it.
+    loader = botocore_session().get_component("data_loader")
+    assert len(loader.search_paths) == len(set(loader.search_paths))
+
+
+def test_the_shared_loader_reads_aws_data_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    assert str(tmp_path) in botocore_session().get_component("data_loader").search_paths
