@@ -9,3 +9,7 @@ from pipelines.pipeline_definition.step_checks import STEP_CHECKS
 
 def test_every_step_type_the_executor_runs_has_its_definition_check():
     assert sorted(STEP_HANDLERS) == sorted(STEP_CHECKS)
+
+
+def test_each_step_type_names_its_own_handler():
+    assert all(STEP_HANDLERS[step_type].step_type == step_type for step_type in STEP_HANDLERS)

@@ -153,3 +153,17 @@ def test_a_free_port_taken_before_the_server_binds_it_is_replaced(local_stack, t
     with LocalAwsStack(log_path=tmp_path / "server.log") as stack:
         assert stack.port != busy_port
         assert is_healthy(stack.endpoint)
+
+
+def test_a_stack_starts_without_the_libraries_only_jobs_and_endpoints_use():
+    # What the server imports before it serves (pipelines.local.server.main): XGBoost, pandas and optuna load
+    # with the first training, transform, tuning or model-monitor job, or the first endpoint invocation.
+    code = ("import sys\n"
+            "from moto.moto_server.werkzeug_app import DomainDispatcherApplication\n"
+            "from pipelines.local import inprocess\n"
+            "from pipelines.local.executor import service\n"
+            "from pipelines.local.extensions import load_extensions\n"
+            "load_extensions()\n"
+            "print(sorted(name for name in ('optuna', 'pandas', 'sklearn', 'xgboost') if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -7,13 +7,14 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import botocore.client
 import pytest
 
 from pipelines.config import ENVIRONMENTS_DIR, load_config
-from pipelines.definitions import build_pipeline, definition_json_for, quiet_sdk
+from pipelines.definitions import build_pipeline, definition_json_for, definition_session, quiet_sdk
 from pipelines.train import pipeline as train_pipeline
 
 ACCOUNTS = load_config("dev").accounts
@@ -56,6 +57,20 @@ def test_both_definitions_build_with_all_network_blocked(no_network):
 def test_two_builds_are_byte_identical(no_network):
     for module in MODULES:
         assert build_pipeline(module, "dev", {}).definition == build_pipeline(module, "dev", {}).definition
+
+
+def test_a_build_after_one_that_failed_inside_a_step_is_unchanged(no_network):
+    clean = build_pipeline("pipelines.inference.pipeline", "dev", {}).definition
+    # What a model registration that raised halfway leaves in the thread's definition session.
+    definition_session(load_config("dev")).init_model_step_arguments(object())
+    assert build_pipeline("pipelines.inference.pipeline", "dev", {}).definition == clean
+
+
+def test_each_thread_builds_with_its_own_definition_session():
+    config = load_config("dev")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(definition_session, config).result() is not definition_session(config)
+    assert definition_session(config) is definition_session(config)
 
 
 def leaves(value, path=()):

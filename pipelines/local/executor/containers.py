@@ -25,11 +25,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.local.executor.errors import StepFailed, StepStopped
-from pipelines.local.monitor.container import MonitoringResult, run_data_quality_container
 from pipelines.pipeline_definition.images import image_family
+
+if TYPE_CHECKING:
+    from pipelines.local.monitor.container import MonitoringResult
 
 logger = logging.getLogger(__name__)
 
@@ -258,4 +260,7 @@ def terminate_all() -> None:
 def run_data_quality_analyzer(environment: Mapping[str, str], input_dir: Path, output_dir: Path) -> MonitoringResult:
     """The model-monitor analyzer image: the local analyzer's container entry point (statistics/constraints/
     constraint_violations in AWS's formats). Returns its MonitoringResult (status, violations)."""
+    # Imported here: the analyzer brings pandas, which only a model-monitor job needs.
+    from pipelines.local.monitor.container import run_data_quality_container
+
     return run_data_quality_container(environment, input_dir, output_dir)

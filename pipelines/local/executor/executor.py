@@ -110,12 +110,21 @@ class LocalPipelineExecutor:
         self.store = store
         self.on_status_change = on_status_change
         self.on_step_change = on_step_change
-        self.handlers = {step_type: handler() for step_type, handler in (handlers or STEP_HANDLERS).items()}
+        self.handler_classes = handlers or STEP_HANDLERS
+        self._handlers: dict[str, StepHandler] = {}
+        self._handlers_lock = threading.Lock()
         self.work_root = work_root
         self._account_id = account_id
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._runs: dict[str, _ExecutionRun] = {}
+
+    def handler(self, step_type: str) -> StepHandler:
+        """The executor's one handler of `step_type`, made when a step of the type first runs."""
+        with self._handlers_lock:
+            if step_type not in self._handlers:
+                self._handlers[step_type] = self.handler_classes[step_type]()
+            return self._handlers[step_type]
 
     def role_environment(self) -> dict[str, str]:
         """What a job's process needs to call the stack as the pipeline's role: in SageMaker a container gets
@@ -263,11 +272,11 @@ class LocalPipelineExecutor:
         return self.store.list_steps(execution, sort_order)
 
     def _check_steps(self, nodes: list[StepNode]) -> None:
-        unsupported = unsupported_steps(nodes, self.handlers)
+        unsupported = unsupported_steps(nodes, self.handler_classes)
         if unsupported:
             raise PipelineDefinitionError(
                 f"unsupported step type in step(s) {unsupported}; the local executor supports: "
-                f"{', '.join(sorted(self.handlers))}")
+                f"{', '.join(sorted(self.handler_classes))}")
         for node in nodes:
             check_step(node)
             policies.retry_policies(node)
@@ -460,7 +469,7 @@ class _ExecutionRun:
                         logger.info("%s: step %s reuses the results of execution %s (cache hit)",
                                     self.record.pipeline_name, node.name, step.cache_source)
                         break
-                result = self.executor.handlers[node.type].run(context)
+                result = self.executor.handler(node.type).run(context)
             except StepStopped:
                 status = STOPPED
             except Exception as error:

@@ -26,13 +26,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from pipelines import s3_uri
-from pipelines.local.serving import model_archive, xgboost_container
 from pipelines.local.serving.deployments import Fleet, LoadFailure, Variant
+
+if TYPE_CHECKING:
+    from pipelines.local.serving import xgboost_container
 
 METRICS_NAMESPACE = "AWS/SageMaker"
 
@@ -92,6 +94,9 @@ class ModelStore:
             data = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read()
         except ClientError as error:
             raise LoadFailure(f"Could not read model data at {uri}: {error.response['Error']['Code']}.") from None
+        # Imported at the first load: XGBoost costs a stack about a second of CPU at start, and most never serve.
+        from pipelines.local.serving import model_archive
+
         try:
             booster = model_archive.load_xgboost_model(data)
         except model_archive.ModelArchiveError as error:
@@ -122,6 +127,8 @@ def invoke(request: InvokeRequest, fleet: Fleet, variant: Variant, load: Callabl
             return booster
     else:
         booster = variant.booster
+    from pipelines.local.serving import xgboost_container  # see ModelStore.load
+
     model_started = time.perf_counter()
     answer = xgboost_container.invoke(booster, request.body, request.content_type, request.accept)
     model_microseconds = (time.perf_counter() - model_started) * 1e6

@@ -1,29 +1,43 @@
-"""The step handlers, one class per pipeline step `Type`; the executor refuses any type not listed here."""
+"""The step handlers, one class per pipeline step `Type`; the executor refuses any type not listed here.
+
+A handler's module is imported when a step of its type first runs: training, transform and tuning bring
+XGBoost (with scikit-learn and SciPy), pandas and optuna, about a second of CPU that a stack starting for
+S3, IAM or Terraform calls alone would otherwise pay.
+"""
 
 from __future__ import annotations
 
-from pipelines.local.executor.steps.base import StepHandler
-from pipelines.local.executor.steps.control import ConditionHandler, FailHandler
-from pipelines.local.executor.steps.lambda_step import LambdaHandler
-from pipelines.local.executor.steps.processing import ProcessingHandler
-from pipelines.local.executor.steps.quality_check import QualityCheckHandler
-from pipelines.local.executor.steps.registry_steps import ModelHandler, RegisterModelHandler
-from pipelines.local.executor.steps.training import TrainingHandler
-from pipelines.local.executor.steps.transform import TransformHandler
-from pipelines.local.executor.steps.tuning import TuningHandler
+import importlib
+from collections.abc import Iterator, Mapping
 
-STEP_HANDLERS: dict[str, type[StepHandler]] = {
-    handler.step_type: handler
-    for handler in (
-        ProcessingHandler,
-        TrainingHandler,
-        TuningHandler,
-        ConditionHandler,
-        QualityCheckHandler,
-        RegisterModelHandler,
-        ModelHandler,
-        LambdaHandler,
-        TransformHandler,
-        FailHandler,
-    )
+from pipelines.local.executor.steps.base import StepHandler
+
+_HANDLER_CLASSES = {  # step type: (module in this package, class)
+    "Processing": ("processing", "ProcessingHandler"),
+    "Training": ("training", "TrainingHandler"),
+    "Tuning": ("tuning", "TuningHandler"),
+    "Condition": ("control", "ConditionHandler"),
+    "QualityCheck": ("quality_check", "QualityCheckHandler"),
+    "RegisterModel": ("registry_steps", "RegisterModelHandler"),
+    "Model": ("registry_steps", "ModelHandler"),
+    "Lambda": ("lambda_step", "LambdaHandler"),
+    "Transform": ("transform", "TransformHandler"),
+    "Fail": ("control", "FailHandler"),
 }
+
+
+class StepHandlers(Mapping[str, type[StepHandler]]):
+    """Step type -> handler class, each class imported when it is first looked up."""
+
+    def __getitem__(self, step_type: str) -> type[StepHandler]:
+        module, name = _HANDLER_CLASSES[step_type]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_HANDLER_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_HANDLER_CLASSES)
+
+
+STEP_HANDLERS: Mapping[str, type[StepHandler]] = StepHandlers()
