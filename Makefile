@@ -9,11 +9,11 @@ STAMP  := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt uv
 
 # uv installs the pinned set several times faster than pip. It reads no pip.conf: on a machine whose package
 # index only pip's configuration names, pip installs instead.
 $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt uv
 	$(BIN)/uv pip install --quiet --native-tls --compile-bytecode --python $(BIN)/python -c constraints.txt -r requirements-dev.txt -e . \
 	  || { echo "uv could not install the requirements (above): installing with pip" >&2; \
 	       $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e .; }
