@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# uv installs the pinned set several times faster than pip. It reads no pip.conf: on a machine whose package
+# uv installs the pinned set in less than half the time pip takes. It reads no pip.conf: on a machine whose package
 # index only pip's configuration names, pip installs instead.
 $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt uv
