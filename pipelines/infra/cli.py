@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def execute(args: argparse.Namespace) -> int:
     if args.command == "check":
-        terraform.check()
+        terraform.check(planned=args.plans)
         if args.plans:
             target = Target.for_cli(args.local, os.environ)
             scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in ENVIRONMENTS])
