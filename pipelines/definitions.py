@@ -140,7 +140,12 @@ def offline_boto3(region: str) -> Iterator[None]:
         boto3.DEFAULT_SESSION = previous
 
 
-_definition_sessions = threading.local()
+class _ThreadDefinitionSessions(threading.local):
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], PipelineSession] = {}
+
+
+_definition_sessions = _ThreadDefinitionSessions()
 
 
 def definition_session(config: EnvConfig) -> PipelineSession:
@@ -150,7 +155,7 @@ def definition_session(config: EnvConfig) -> PipelineSession:
     config against its JSON schema, a fifth of a second of CPU, and a build keeps nothing else in it.
     """
     key = (config.aws_region, config.require_workload().data_bucket_name)
-    sessions = _definition_sessions.__dict__.setdefault("by_key", {})
+    sessions = _definition_sessions.by_key
     if key not in sessions:
         sessions[key] = _new_definition_session(*key)
     session = sessions[key]

@@ -43,7 +43,7 @@ def _rendered_plan(folder: Path, environment: str, statement: dict) -> RenderedP
 
 def test_one_run_writes_a_report_per_plan_and_names_only_the_failing_account(tmp_path):
     scoped = _rendered_plan(tmp_path, "dev", {"Action": ["sqs:SendMessage"], "Resource": QUEUE_ARN})
-    widened = _rendered_plan(tmp_path, "prod", {"Action": "*", "Resource": "*"})
+    widened = _rendered_plan(tmp_path, "prod", {"Action": "*", "Resource": "*"})  # wrong on purpose: must fail
 
     with pytest.raises(InfraError) as failure:
         scan_rendered_plans([scoped, widened])
