@@ -21,6 +21,7 @@ Terraform tests do not use `local_stack`/`aws`: a reset by another test would wi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 
@@ -151,6 +152,15 @@ def require_tool() -> Callable[[str], str]:
     return require
 
 
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A parameter's id never holds "::" (ARNs do): xdist's --dist loadscope takes a test's module from its node
+    id up to the last "::", so such an id would make a group of its own, and its module's fixtures (an applied
+    account) would be set up again on another worker."""
+    if isinstance(val, str) and "::" in val:
+        return re.sub(r":{2,}", ":", val)
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest groups first: with workers side by side (`make test`, which keeps this order with
     --no-loadscope-reorder), the applied platform's module (apply, checks, drift, destroy: the longest chain),
@@ -167,6 +177,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return 2 if "slow" in marks else 3
         return 4
 
+    split = sorted(item.nodeid for item in items if "::" in item.nodeid.partition("[")[2])
+    if split:
+        raise pytest.UsageError(f"test ids with '::' inside their parameters would split their module between "
+                                f"workers: {', '.join(split[:3])}; give those parameters ids without '::'")
     items.sort(key=rank)
 
 

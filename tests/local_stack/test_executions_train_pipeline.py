@@ -35,7 +35,7 @@ def described(cli: AwsCli, arn: str) -> dict:
 
 
 @pytest.mark.slow
-def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data, registry_session):
+def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data, dev_session, registry_session):
     dev, name, definition_file = dev_with_data
     cli = AwsCli(aws.endpoint).as_account(dev.account_id)
 
@@ -65,10 +65,13 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
     packages = registry.list_model_packages(ModelPackageGroupName=dev.model_package_group_arn)
     assert len(packages["ModelPackageSummaryList"]) == 1  # the registered version really is in the registry
 
-    # A second run, stopped while it runs: Stopped, its running step Stopped, nothing registered. Stopped right
-    # after it starts: the run takes seconds, and a CLI call to poll its steps takes about one on a loaded machine.
-    second = cli("sagemaker", "start-pipeline-execution", "--pipeline-name", name)["PipelineExecutionArn"]
-    cli("sagemaker", "stop-pipeline-execution", "--pipeline-execution-arn", second)
+    # A second run, stopped while it runs: Stopped, its running step Stopped, nothing registered. Started and
+    # stopped by this process's client, milliseconds apart: a CLI process takes about as long to start on a loaded
+    # machine as the whole run (its first job alone imports pandas), so a CLI stop could find it Succeeded. The
+    # CLI's stop is covered by test_pipeline_api.py, on a step that sleeps.
+    sagemaker = dev_session.client("sagemaker")
+    second = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=second)
     stopped = wait_until(lambda: (d := described(cli, second))["PipelineExecutionStatus"] in TERMINAL and d,
                          timeout=120, what="the second run to stop")
     assert stopped["PipelineExecutionStatus"] == "Stopped"
