@@ -167,3 +167,14 @@ def test_a_stack_starts_without_the_libraries_only_jobs_and_endpoints_use():
             "print(sorted(name for name in ('optuna', 'pandas', 'sklearn', 'xgboost') if name in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_checking_which_step_types_are_supported_imports_no_handler():
+    # CreatePipeline and StartPipelineExecution check every step's type: a train pipeline's Training step must
+    # not bring XGBoost into a stack that never runs it.
+    code = ("import sys\n"
+            "from pipelines.local.executor.steps import STEP_HANDLERS\n"
+            "assert 'Training' in STEP_HANDLERS and 'Tuning' in STEP_HANDLERS and 'Nope' not in STEP_HANDLERS\n"
+            "print(sorted(name for name in sys.modules if name.startswith('pipelines.local.executor.steps.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['pipelines.local.executor.steps.base']"

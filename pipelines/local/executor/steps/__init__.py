@@ -33,6 +33,10 @@ class StepHandlers(Mapping[str, type[StepHandler]]):
         module, name = _HANDLER_CLASSES[step_type]
         return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
+    def __contains__(self, step_type: object) -> bool:
+        # Mapping's own would look the class up, importing its module: checking a definition imports nothing.
+        return step_type in _HANDLER_CLASSES
+
     def __iter__(self) -> Iterator[str]:
         return iter(_HANDLER_CLASSES)
 
