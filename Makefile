@@ -13,11 +13,11 @@ $(BIN)/python:
 # uv installs the pinned set in less than half the time pip takes. It reads no pip.conf: on a machine whose package
 # index only pip's configuration names, pip installs instead. Bytecode is compiled at install, as pip does: where
 # PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile what it imports.
-$(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt requirements-local.txt constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --native-tls --compile-bytecode --python $(BIN)/python -c constraints.txt -r requirements-dev.txt -e . \
+	$(BIN)/uv pip install --quiet --native-tls --compile-bytecode --python $(BIN)/python -c constraints.txt -r requirements-dev.txt -e '.[local]' \
 	  || { echo "uv could not install the requirements (above): installing with pip" >&2; \
-	       $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e .; }
+	       $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e '.[local]'; }
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,9 +1,14 @@
-"""Packaging for the platform's Python side: the `pipelines` package and its console scripts."""
+"""Packaging of the platform's Python side.
+
+`pip install .` is what production needs (`pipelines`: definitions, the commands Jenkins and users run against
+AWS). `pip install .[local]` adds the local AWS stack (`localaws`) and the offline demo (`mlops_demo`) with their
+dependencies; `mlops-local` and `mlops-demo` say so when the extra is missing.
+"""
 from setuptools import find_packages, setup
 
 CONSOLE_SCRIPTS = [
     # The local AWS stack (moto with the project's extensions).
-    "mlops-local=pipelines.local.cli:main",
+    "mlops-local=localaws.cli:main",
     # Terraform for one environment (bootstrap, plan, apply, destroy, check).
     "mlops-infra=pipelines.infra.cli:main",
     # Data, pipelines and the model registry.
@@ -19,17 +24,25 @@ CONSOLE_SCRIPTS = [
     # Jenkins' failure notification: publish to an environment's alert topic.
     "mlops-notify=pipelines.notify:main",
     # The offline end-to-end demo.
-    "mlops-demo=pipelines.demo.cli:main",
+    "mlops-demo=mlops_demo.cli:main",
 ]
+
+
+
+def requirements(path: str) -> list[str]:
+    with open(path) as lines:
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
 
 setup(
     name="mlops-sagemaker-platform",
     version="0.1.0",
     description="Multi-account MLOps platform for Amazon SageMaker: Terraform, Jenkins, SageMaker Pipelines, runnable offline",
     python_requires=">=3.11,<3.12",
-    packages=find_packages(include=["pipelines", "pipelines.*"]),
+    packages=find_packages(include=["pipelines", "pipelines.*", "localaws", "localaws.*", "mlops_demo", "mlops_demo.*"]),
     include_package_data=True,
-    package_data={"pipelines": ["**/scripts/*.py", "demo/templates/*.j2"]},
-    install_requires=[line.strip() for line in open("requirements.txt") if line.strip() and not line.startswith("#")],
+    package_data={"pipelines": ["**/scripts/*.py"], "mlops_demo": ["templates/*.j2"]},
+    install_requires=requirements("requirements.txt"),
+    extras_require={"local": requirements("requirements-local.txt")},
     entry_points={"console_scripts": CONSOLE_SCRIPTS},
 )

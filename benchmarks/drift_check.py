@@ -32,7 +32,7 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from pipelines.local.monitor.container import run_data_quality_container  # noqa: E402
+from localaws.monitor.container import run_data_quality_container  # noqa: E402
 from pipelines.monitoring import data_quality  # noqa: E402
 
 CSV_FORMAT = json.dumps({"csv": {"header": False, "output_columns_position": "START"}})

@@ -39,10 +39,10 @@ import xgboost as xgb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS  # noqa: E402
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE  # noqa: E402
+from localaws.tools.stack import LocalAwsStack, advance_clock, free_loopback_port  # noqa: E402
 from pipelines.aws import Target  # noqa: E402
-from pipelines.local.serving.deployments import FLEET_READY_SECONDS  # noqa: E402
-from pipelines.local.serving.model_archive import MODEL_FILE  # noqa: E402
-from pipelines.local.stack import LocalAwsStack, advance_clock, free_loopback_port  # noqa: E402
 
 ACCOUNT = "222222222222"
 BUCKET = f"endpoint-benchmark-{ACCOUNT}"

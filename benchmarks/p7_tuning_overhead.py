@@ -39,14 +39,14 @@ import xgboost as xgb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from localaws.sagemaker_pipelines.steps.training import parse_hyperparameter  # noqa: E402
+from localaws.tools.stack import LocalAwsStack  # noqa: E402
 from pipelines.aws import Target  # noqa: E402
 from pipelines.config import ParameterRange, Tuning, load_config  # noqa: E402
 from pipelines.data.prepare import TRAIN_PART1, prepare  # noqa: E402
 from pipelines.data.raw import read_raw  # noqa: E402
 from pipelines.definitions import definition_json_for, quiet_sdk  # noqa: E402
 from pipelines.execution import PipelineExecution  # noqa: E402
-from pipelines.local.executor.steps.training import parse_hyperparameter  # noqa: E402
-from pipelines.local.stack import LocalAwsStack  # noqa: E402
 from pipelines.train import pipeline as train_pipeline  # noqa: E402
 
 MAX_JOBS, PARALLEL = 6, 2

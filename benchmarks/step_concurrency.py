@@ -25,8 +25,8 @@ from textwrap import dedent
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from localaws.tools.stack import LocalAwsStack  # noqa: E402
 from pipelines.aws import Target  # noqa: E402
-from pipelines.local.stack import LocalAwsStack  # noqa: E402
 
 ACCOUNT = "222222222222"
 BUCKET = f"concurrency-benchmark-{ACCOUNT}"

@@ -34,10 +34,11 @@ import xgboost as xgb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE  # noqa: E402
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz  # noqa: E402
+from localaws.tools.stack import LocalAwsStack  # noqa: E402
 from pipelines.aws import Target  # noqa: E402
 from pipelines.execution import PipelineExecution  # noqa: E402
-from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz  # noqa: E402
-from pipelines.local.stack import LocalAwsStack  # noqa: E402
 
 ACCOUNT = "222222222222"
 BUCKET = f"transform-benchmark-{ACCOUNT}"

@@ -29,6 +29,7 @@ import boto3
 import pytest
 from shell_environment import activate, restore_environment
 
+from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import (
     FAKE_ACCESS_KEY_ID,
     FAKE_SECRET_ACCESS_KEY,
@@ -37,7 +38,6 @@ from pipelines.aws import (
     session_for_account,
 )
 from pipelines.config import EnvConfig, load_config
-from pipelines.local.stack import LocalAwsStack
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import Target, local_environment_variables
 from pipelines.infra.terraform import runner_for
-from pipelines.local.stack import LocalAwsStack
 
 
 @dataclass(frozen=True)

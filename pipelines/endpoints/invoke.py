@@ -27,7 +27,7 @@ from pipelines.aws_calls import explained_aws_errors
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import MULTI_MODEL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.endpoints import hosting
-from pipelines.endpoints.deploy import config_versions
+from pipelines.endpoints.deployment import config_versions
 from pipelines.endpoints.refresh import target_model as target_model_of
 from pipelines.errors import (
     DeploymentFailed,

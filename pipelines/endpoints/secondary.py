@@ -23,7 +23,7 @@ from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.config import MULTI_MODEL, EnvConfig
 from pipelines.endpoints import hosting
-from pipelines.endpoints.deploy import Deployment, DeployRequest, choose_version, settle
+from pipelines.endpoints.deployment import Deployment, DeployRequest, choose_version, settle
 from pipelines.endpoints.invoke import Invocation, csv_payload, invoke
 from pipelines.errors import ReplicaNotCurrent, UnknownModelVersion, UsageError
 from pipelines.s3_uri import split as split_s3_uri

@@ -25,7 +25,7 @@ from pipelines.aws import Target
 from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import ENVIRONMENTS
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES
-from pipelines.infra import plan_scan, terraform
+from pipelines.infra import plan_scan, static_checks, terraform
 
 PROG = "mlops-infra"
 
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def execute(args: argparse.Namespace) -> int:
     if args.command == "check":
-        terraform.check(planned=args.plans)
+        static_checks.check(planned=args.plans)
         if args.plans:
             target = Target.for_cli(args.local, os.environ)
             scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in ENVIRONMENTS])

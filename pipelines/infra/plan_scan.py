@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import InfraError
-from pipelines.infra.terraform import RenderedPlan, TerraformRunner, checkov_binary
+from pipelines.infra.static_checks import checkov_binary
+from pipelines.infra.terraform import RenderedPlan, TerraformRunner
 
 RESULT_KINDS = ("passed_checks", "failed_checks", "skipped_checks")
 OUTPUT_TAIL_LINES = 40

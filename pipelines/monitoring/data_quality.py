@@ -3,7 +3,7 @@
 One self-contained script (numpy and pandas only, both in the SageMaker scikit-learn image) with two uses:
 - the `processing` drift-check engine runs it as a processing job on the scikit-learn image
   (`python3 data_quality.py baseline|check ...`), uploaded content-addressed like the train scripts;
-- the local stack's stand-in for the Model Monitor analyzer container (`pipelines.local.monitor.container`)
+- the local stack's stand-in for the Model Monitor analyzer container (`localaws.monitor.container`)
   imports it, so both engines compute the same statistics and violations.
 
 `baseline` profiles a dataset and suggests constraints (`statistics.json`, `constraints.json`); `check` evaluates

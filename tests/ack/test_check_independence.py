@@ -27,7 +27,7 @@ def test_nothing_of_the_local_stack_is_loaded(code):
     loaded = loaded_project_modules(code)
 
     assert "pipelines.pipeline_definition.step_checks" in loaded
-    assert [module for module in loaded if module.startswith("pipelines.local")] == []
+    assert [module for module in loaded if module.startswith("localaws")] == []
 
 
 def test_the_definition_checks_use_only_the_core():

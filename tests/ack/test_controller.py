@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localaws import cli as local_cli
+from localaws.tools.ack import AckController
+from localaws.tools.stack import local_dir
 from pipelines import run_pipeline
 from pipelines.ack import cli as export_cli
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.local import cli as local_cli
-from pipelines.local.ack import AckController
-from pipelines.local.stack import local_dir
 from pipelines.train import pipeline as train_pipeline
 
 ACCOUNTS = load_config("dev").accounts

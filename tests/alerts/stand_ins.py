@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import boto3
 from botocore.exceptions import ClientError
 
-from pipelines.local.events import pipeline_status_change_event
-from pipelines.local.executor.store import ExecutionRecord
+from localaws.events.delivery import pipeline_status_change_event
+from localaws.sagemaker_pipelines.store import ExecutionRecord
 
 
 class RecordedSageMaker:

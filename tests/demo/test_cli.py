@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipelines.demo import cli
+from localaws.tools.stack import free_loopback_port
+from mlops_demo import cli
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import free_loopback_port
 
 
 def test_an_endpoint_where_no_stack_answers_stops_at_the_first_step_with_exit_code_5(tmp_path, capsys):

@@ -2,8 +2,8 @@
 
 import pytest
 
+from mlops_demo.executions import FinishedExecution, output_parameters
 from pipelines.config import load_config
-from pipelines.demo.executions import FinishedExecution, output_parameters
 
 ACCOUNTS = load_config("dev").accounts
 

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from pipelines.config import load_config
-from pipelines.demo import plots
-from pipelines.demo.facts import (
+from mlops_demo import plots
+from mlops_demo.facts import (
     CaptureCount,
     DemoFacts,
     EndpointInvocation,
@@ -16,8 +15,9 @@ from pipelines.demo.facts import (
     Notification,
     PipelineRun,
 )
-from pipelines.demo.report import plotted_features, render_report, write_report
-from pipelines.demo.scenario import Scenario, Step
+from mlops_demo.report import plotted_features, render_report, write_report
+from mlops_demo.scenario import Scenario, Step
+from pipelines.config import load_config
 
 ACCOUNTS = load_config("dev").accounts
 GROUP_ARN = load_config("registry").model_package_group_arn

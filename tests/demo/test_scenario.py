@@ -2,8 +2,8 @@
 
 import pytest
 
+from mlops_demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, format_summary
 from pipelines.config import load_config
-from pipelines.demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, format_summary
 from pipelines.errors import DemoStepFailed, ExecutionFailed
 
 ACCOUNTS = load_config("dev").accounts
@@ -101,9 +101,9 @@ def test_summary_lists_every_step_with_account_status_and_result():
 
 
 def test_the_warehouse_option_trains_dev_from_the_warehouse_started_after_the_infrastructure(tmp_path):
+    from mlops_demo.run import environments_with_engine
+    from mlops_demo.steps import demo_steps
     from pipelines.config import load_config
-    from pipelines.demo.run import environments_with_engine
-    from pipelines.demo.steps import demo_steps
 
     copies = environments_with_engine(None, tmp_path, "warehouse")
     assert load_config("dev", copies).workload.pipeline.training_data.source == "warehouse"

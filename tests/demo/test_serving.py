@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.tools.stack import advance_clock
+from mlops_demo.serving import count_capture, first_rows, follow_update, pending_share, wait_for_versions
+from mlops_demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_SECONDARY, ENDPOINT_V1, ENDPOINT_V2, demo_steps
 from pipelines.config import SINGLE_MODEL, EndpointSettings, load_config
-from pipelines.demo.serving import count_capture, first_rows, follow_update, pending_share, wait_for_versions
-from pipelines.demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_SECONDARY, ENDPOINT_V1, ENDPOINT_V2, demo_steps
 from pipelines.errors import DeploymentFailed
-from pipelines.local.serving.model_archive import MODEL_FILE
-from pipelines.local.stack import advance_clock
 
 PROD = load_config("prod")
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

@@ -20,13 +20,13 @@ import boto3
 import pytest
 import xgboost as xgb
 
+from localaws.events.delivery import MODEL_PACKAGE_STATE_CHANGE
 from pipelines.aws import Target
 from pipelines.config import FEATURES, REPO_ROOT, EnvConfig, load_config
 from pipelines.data.raw import read_raw
-from pipelines.endpoints.deploy import refresh_settings
+from pipelines.endpoints.deployment import refresh_settings
 from pipelines.endpoints.refresh import SETTINGS_VARIABLE
 from pipelines.inference.lambda_package import build_lambda_zip
-from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{

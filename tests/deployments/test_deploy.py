@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.endpoints.deploy import DeployRequest, deploy_endpoint
+from pipelines.endpoints.deploy import deploy_endpoint
+from pipelines.endpoints.deployment import DeployRequest
 from pipelines.endpoints.invoke import main as invoke_main
 from pipelines.errors import EXIT_USAGE
 

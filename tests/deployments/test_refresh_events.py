@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import time
 
-from pipelines.endpoints.deploy import refresh_settings
+from localaws.events.delivery import MODEL_PACKAGE_STATE_CHANGE
+from localaws.tools.stack import read_deliveries
+from pipelines.endpoints.deployment import refresh_settings
 from pipelines.endpoints.refresh import refresh
-from pipelines.local.events import MODEL_PACKAGE_STATE_CHANGE
-from pipelines.local.stack import read_deliveries
 
 from .conftest import wait_for
 

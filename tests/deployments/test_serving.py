@@ -19,7 +19,8 @@ import pytest
 import xgboost as xgb
 
 from pipelines.config import REPO_ROOT
-from pipelines.endpoints.deploy import DeployRequest, deploy_endpoint
+from pipelines.endpoints.deploy import deploy_endpoint
+from pipelines.endpoints.deployment import DeployRequest
 from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_USAGE, DeploymentFailed, MlopsError
 

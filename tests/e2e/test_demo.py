@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from localaws.tools.stack import LocalAwsStack
+from mlops_demo.run import run_scenario
+from mlops_demo.scenario import SUCCEEDED
 from pipelines import s3_uri
 from pipelines.config import MODEL_MONITOR, load_config
-from pipelines.demo.run import run_scenario
-from pipelines.demo.scenario import SUCCEEDED
 from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
-from pipelines.local.stack import LocalAwsStack
 
 ACCOUNTS = load_config("dev").accounts
 

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.tools.stack import advance_clock
 from pipelines.aws import session_for_account
 from pipelines.config import FEATURES, REPO_ROOT
 from pipelines.data.prepare import split
 from pipelines.data.raw import LABEL, read_raw
-from pipelines.local.serving.deployments import FLEET_READY_SECONDS
-from pipelines.local.serving.model_archive import MODEL_FILE
-from pipelines.local.stack import advance_clock
 
 REGION = "us-east-1"
 REGISTRY, DEV = "111111111111", "222222222222"

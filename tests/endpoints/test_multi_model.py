@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from pipelines.local.serving.deployments import FLEET_READY_SECONDS
+from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
 
 from .conftest import ARTIFACTS_BUCKET
 

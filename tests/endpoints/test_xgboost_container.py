@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from pipelines.local.serving import xgboost_container
-from pipelines.local.serving.model_archive import ModelArchiveError, load_xgboost_model
+from localaws.sagemaker_endpoints import xgboost_container
+from localaws.sagemaker_endpoints.model_archive import ModelArchiveError, load_xgboost_model
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
+from localaws.events.delivery import PIPELINE_STATUS_CHANGE
+from localaws.tools.stack import read_deliveries, read_notifications
 from pipelines.aws import session_for_account
 from pipelines.config import EnvConfig, load_config
-from pipelines.local.events import PIPELINE_STATUS_CHANGE
-from pipelines.local.stack import read_deliveries, read_notifications
 
 # The alert of mlops-infra/modules/pipeline-triggers (input paths and template).
 ALERT_PATHS = {"pipeline": "$.detail.pipelineArn", "execution": "$.detail.pipelineExecutionArn",

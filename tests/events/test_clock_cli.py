@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from localaws import cli
+from localaws.tools.stack import stack_state_file, write_state
 from pipelines.config import load_config
-from pipelines.local import cli
-from pipelines.local.stack import stack_state_file, write_state
 
 ACCOUNTS = load_config("dev").accounts
 

@@ -8,9 +8,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from localaws.tools.stack import read_notifications
 from pipelines.config import load_config
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import read_notifications
 
 from .conftest import create_function, wait_for
 
@@ -151,7 +151,7 @@ def test_deliveries_and_notifications_routes_refuse_bad_queries(dev):
         read_notifications(dev.endpoint, f"arn:aws:sns:us-east-1:{ACCOUNTS.dev}:nope")
     with pytest.raises(LocalStackError, match=r"HTTP 400.*must be an SNS topic ARN"):
         read_notifications(dev.endpoint, "not-an-arn")
-    from pipelines.local.stack import read_deliveries
+    from localaws.tools.stack import read_deliveries
     with pytest.raises(LocalStackError, match=r"HTTP 400.*12-digit account id"):
         read_deliveries(dev.endpoint, "dev")
 

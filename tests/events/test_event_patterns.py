@@ -7,10 +7,10 @@ import json
 import pytest
 from moto.events.models import EventPattern
 
+from localaws.events.delivery import PIPELINE_STATUS_CHANGE, pipeline_status_change_event, target_input
+from localaws.events.patterns import json_path, matches, transform_input
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.local.event_patterns import json_path, matches, transform_input
-from pipelines.local.events import PIPELINE_STATUS_CHANGE, pipeline_status_change_event, target_input
 
 ACCOUNTS = load_config("dev").accounts
 
@@ -40,7 +40,7 @@ def test_the_terraform_rules_use_exact_values_only_and_both_matchers_agree_on_th
 
 
 def test_why_the_stack_keeps_its_own_matcher_instead_of_motos():
-    """Where moto's EventPattern differs from EventBridge: the stack uses pipelines.local.event_patterns."""
+    """Where moto's EventPattern differs from EventBridge: the stack uses localaws.events.patterns."""
     typed = {"detail": {"flag": True, "count": 1}}
     assert not matches({"detail": {"count": [True]}}, typed)           # EventBridge: a boolean is not a number
     assert EventPattern.load(json.dumps({"detail": {"count": [True]}})).matches_event(typed)  # moto: 1 == True

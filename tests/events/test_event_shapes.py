@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipelines.local.events import (
+from localaws.events.delivery import (
     PIPELINE_STATUS_CHANGE,
     STEP_STATUS_CHANGE,
     pipeline_status_change_event,

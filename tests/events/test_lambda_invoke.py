@@ -9,8 +9,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from localaws.tools.stack import read_notifications
 from pipelines.config import load_config
-from pipelines.local.stack import read_notifications
 
 from .conftest import create_function, wait_for
 
@@ -117,7 +117,7 @@ def test_a_dry_run_checks_without_running_and_an_unknown_function_is_not_found(d
 def test_a_functions_environment_is_seen_by_its_own_thread_only():
     import threading
 
-    from pipelines.local.extensions.lambda_runtime import ThreadEnviron
+    from localaws.lambda_.runtime import ThreadEnviron
 
     environ = ThreadEnviron({"HOME": "/root", "AWS_ACCESS_KEY_ID": "server"})
     seen_elsewhere = {}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from localaws.events.schedule_expressions import parse_schedule
 from pipelines.errors import UsageError
-from pipelines.local.schedule_expressions import parse_schedule
 
 CREATED = datetime(2026, 11, 26, 0, 37, 25, tzinfo=UTC)  # a Thursday
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from localaws.tools.stack import advance_clock, call_route
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import advance_clock, call_route
 
 DAY = 86400
 

@@ -7,9 +7,9 @@ from textwrap import dedent
 
 import pytest
 
+from localaws.sagemaker_pipelines import ExecutionStore, LocalPipelineExecutor
 from pipelines import s3_uri
 from pipelines.config import load_config
-from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
 
 BUCKET = f"executor-tests-{load_config('dev').account_id}"
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from pipelines.local.executor import containers
-from pipelines.local.executor.errors import StepFailed
-from pipelines.local.executor.steps.training import image_version, save_model
+from localaws.sagemaker_pipelines import containers
+from localaws.sagemaker_pipelines.errors import StepFailed
+from localaws.sagemaker_pipelines.steps.training import image_version, save_model
 
 # Written as published SageMaker scripts are: no path arguments at all.
 HARD_CODED = dedent("""
@@ -83,7 +83,7 @@ def test_a_normal_user_gets_the_same_container_view_through_a_user_namespace(sha
         path.chmod(0o777 if path.is_dir() else 0o666)
     # The container runs the system's Python: this machine's virtualenv may live in a folder of root's.
     python = os.path.realpath("/usr/bin/python3")
-    code = ("import json, sys; from pathlib import Path; from pipelines.local.executor import containers;"
+    code = ("import json, sys; from pathlib import Path; from localaws.sagemaker_pipelines import containers;"
             "paths = containers.ContainerPaths(Path(sys.argv[1]));"
             "containers.run_script([sys.argv[3], '/opt/ml/processing/input/code/script.py'], [], {}, paths,"
             " Path(sys.argv[2]))")

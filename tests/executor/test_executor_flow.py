@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from localaws.sagemaker_pipelines import ExecutionStore
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.local.executor import ExecutionStore
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
+from localaws.sagemaker_pipelines.steps.transform import load_xgboost_model
 from pipelines.aws import session_for_account
 from pipelines.config import load_config
-from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
-from pipelines.local.executor.steps.transform import load_xgboost_model
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses

@@ -19,6 +19,9 @@ import pytest
 import xgboost as xgb
 from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
 
+from localaws.monitor.container import run_data_quality_container
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
 from pipelines import s3_uri
 from pipelines.alerts import pipeline_alert
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
@@ -27,8 +30,6 @@ from pipelines.data.raw import read_raw
 from pipelines.definitions import definition_json_for, quiet_sdk
 from pipelines.inference import pipeline as inference
 from pipelines.inference.lambda_package import build_lambda_zip
-from pipelines.local.executor.steps.training import MODEL_FILE, deterministic_tar_gz
-from pipelines.local.monitor.container import run_data_quality_container
 
 from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE
 

@@ -6,7 +6,7 @@ import threading
 import time
 from textwrap import dedent
 
-from pipelines.local.executor import LocalPipelineExecutor
+from localaws.sagemaker_pipelines import LocalPipelineExecutor
 
 from .helpers import definition, processing_step, statuses
 

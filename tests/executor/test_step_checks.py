@@ -3,7 +3,7 @@ the executor runs."""
 
 from __future__ import annotations
 
-from pipelines.local.executor.steps import STEP_HANDLERS
+from localaws.sagemaker_pipelines.steps import STEP_HANDLERS
 from pipelines.pipeline_definition.step_checks import STEP_CHECKS
 
 

@@ -8,11 +8,11 @@ import tarfile
 import pytest
 from botocore.exceptions import ClientError
 
-from pipelines.local.executor import LocalPipelineExecutor
-from pipelines.local.executor.errors import StepFailed
-from pipelines.local.executor.policies import parse_duration
-from pipelines.local.executor.steps import STEP_HANDLERS
-from pipelines.local.executor.steps.processing import ProcessingHandler
+from localaws.sagemaker_pipelines import LocalPipelineExecutor
+from localaws.sagemaker_pipelines.errors import StepFailed
+from localaws.sagemaker_pipelines.policies import parse_duration
+from localaws.sagemaker_pipelines.steps import STEP_HANDLERS
+from localaws.sagemaker_pipelines.steps.processing import ProcessingHandler
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from localaws.sagemaker_pipelines.store import ExecutionRecord, ExecutionStore, StepRecord
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.local.executor.store import ExecutionRecord, ExecutionStore, StepRecord
 
 ACCOUNTS = load_config("dev").accounts
 

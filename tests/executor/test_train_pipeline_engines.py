@@ -9,12 +9,12 @@ import json
 
 import pytest
 
+from localaws.monitor.container import COMPLETED, run_data_quality_container
 from pipelines import s3_uri
 from pipelines.aws import session_for_account
 from pipelines.config import PROCESSING, load_config
 from pipelines.data.prepare import BATCH
 from pipelines.definitions import definition_json_for, quiet_sdk
-from pipelines.local.monitor.container import COMPLETED, run_data_quality_container
 from pipelines.train import pipeline as train
 
 

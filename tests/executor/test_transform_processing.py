@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from pipelines.local.executor.errors import StepFailed
-from pipelines.local.executor.steps.transform import _check_request, transform_records
+from localaws.sagemaker_pipelines.errors import StepFailed
+from localaws.sagemaker_pipelines.steps.transform import _check_request, transform_records
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 

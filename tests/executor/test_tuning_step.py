@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from pipelines.local.executor import LocalPipelineExecutor
-from pipelines.local.executor.steps.tuning import CREATE_FAILED
+from localaws.sagemaker_pipelines import LocalPipelineExecutor
+from localaws.sagemaker_pipelines.steps.tuning import CREATE_FAILED
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import ROLE, XGBOOST_IMAGE, definition, statuses

@@ -12,7 +12,7 @@ from local_stack.pipeline_api import (
     wait_for_end,
 )
 
-from pipelines.local.executor.containers import MAX_RUNTIME_REASON
+from localaws.sagemaker_pipelines.containers import MAX_RUNTIME_REASON
 
 
 def start(sagemaker, name: str) -> dict:

@@ -25,11 +25,11 @@ import pytest
 from jenkins_harness import JENKINS_ROLE, PROD_APPLY, REPO_ROOT, stage
 from shell_environment import activate, restore_environment
 
+from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import Target
 from pipelines.config import load_config
 from pipelines.endpoints import hosting
 from pipelines.infra.terraform import runner_for
-from pipelines.local.stack import LocalAwsStack
 
 pytestmark = [pytest.mark.jenkins, pytest.mark.terraform, pytest.mark.slow]
 

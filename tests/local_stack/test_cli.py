@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from localaws.tools.stack import find_stack_servers, is_stack_server
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import find_stack_servers, is_stack_server
 
 MLOPS_LOCAL = str(Path(sys.executable).parent / "mlops-local")
 

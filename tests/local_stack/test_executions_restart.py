@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from pipelines.local.executor.service import STOPPED_WITH_STACK
-from pipelines.local.stack import LocalAwsStack
+from localaws.sagemaker_pipelines.service import STOPPED_WITH_STACK
+from localaws.tools.stack import LocalAwsStack
 
 from .pipeline_api import (
     ROLE,

@@ -24,8 +24,8 @@ def test_an_installed_tool_is_found(require_tool):
 
 
 def test_the_session_never_uses_the_developers_local_dir():
+    from localaws.tools.stack import local_dir
     from pipelines.config import REPO_ROOT
-    from pipelines.local.stack import local_dir
 
     assert local_dir() != REPO_ROOT / ".local"
 
@@ -37,12 +37,12 @@ def test_a_stack_stops_when_the_process_that_started_it_is_killed(tmp_path):
     import sys
     import time
 
-    from pipelines.local.stack import is_stack_server, stop_process
+    from localaws.tools.stack import is_stack_server, stop_process
 
     # The owner starts a stack and is killed without stopping it, as a test session killed hard would be.
     owner = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from pipelines.local.stack import LocalAwsStack; "
+         "from localaws.tools.stack import LocalAwsStack; "
          "stack = LocalAwsStack(log_path=Path(sys.argv[1])).start(); print(stack.pid, flush=True); time.sleep(120)",
          str(tmp_path / "server.log")], stdout=subprocess.PIPE, text=True)
     server_pid = int(owner.stdout.readline())

@@ -15,8 +15,8 @@ import boto3
 import pytest
 from shell_environment import activate, restore_environment
 
+from localaws.tools.stack import LocalAwsStack, is_healthy, is_stack_server
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import LocalAwsStack, is_healthy, is_stack_server
 
 
 def _wait_until_gone(pid: int, seconds: float = 15.0) -> bool:
@@ -33,7 +33,7 @@ def test_session_stack_listens_on_loopback_with_the_extensions_loaded(local_stac
     with urllib.request.urlopen(local_stack.endpoint + "/_mlops/health") as response:  # noqa: S310
         health = json.load(response)
     assert health["status"] == "ok"
-    assert "sagemaker_model_registry" in health["extensions"]
+    assert "localaws.model_registry.responses" in health["services"]
 
 
 def test_session_is_in_local_mode_with_fake_credentials_only(local_stack):
@@ -119,7 +119,7 @@ def test_server_stops_by_itself_when_its_parent_dies_without_cleaning_up(tmp_pat
     script = textwrap.dedent(f"""
         import os
         from pathlib import Path
-        from pipelines.local.stack import LocalAwsStack
+        from localaws.tools.stack import LocalAwsStack
         stack = LocalAwsStack(log_path=Path({str(tmp_path / "server.log")!r})).start()
         print(stack.pid, flush=True)
         os._exit(0)
@@ -145,7 +145,7 @@ def test_extension_route_refuses_other_methods(local_stack):
 
 
 def test_a_free_port_taken_before_the_server_binds_it_is_replaced(local_stack, tmp_path, monkeypatch):
-    import pipelines.local.stack as stack_module
+    import localaws.tools.stack as stack_module
 
     busy_port = int(local_stack.endpoint.rsplit(":", 1)[1])
     ports = iter([busy_port, stack_module.free_loopback_port()])
@@ -156,14 +156,14 @@ def test_a_free_port_taken_before_the_server_binds_it_is_replaced(local_stack, t
 
 
 def test_a_stack_starts_without_the_libraries_only_jobs_and_endpoints_use():
-    # What the server imports before it serves (pipelines.local.server.main): XGBoost, pandas and optuna load
+    # What the server imports before it serves (localaws.server.main): XGBoost, pandas and optuna load
     # with the first training, transform, tuning or model-monitor job, or the first endpoint invocation.
     code = ("import sys\n"
             "from moto.moto_server.werkzeug_app import DomainDispatcherApplication\n"
-            "from pipelines.local import inprocess\n"
-            "from pipelines.local.executor import service\n"
-            "from pipelines.local.extensions import load_extensions\n"
-            "load_extensions()\n"
+            "from localaws import inprocess\n"
+            "from localaws.sagemaker_pipelines import service\n"
+            "from localaws.middleware import load_services\n"
+            "load_services()\n"
             "print(sorted(name for name in ('optuna', 'pandas', 'sklearn', 'xgboost') if name in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
@@ -173,8 +173,8 @@ def test_checking_which_step_types_are_supported_imports_no_handler():
     # CreatePipeline and StartPipelineExecution check every step's type: a train pipeline's Training step must
     # not bring XGBoost into a stack that never runs it.
     code = ("import sys\n"
-            "from pipelines.local.executor.steps import STEP_HANDLERS\n"
+            "from localaws.sagemaker_pipelines.steps import STEP_HANDLERS\n"
             "assert 'Training' in STEP_HANDLERS and 'Tuning' in STEP_HANDLERS and 'Nope' not in STEP_HANDLERS\n"
-            "print(sorted(name for name in sys.modules if name.startswith('pipelines.local.executor.steps.')))")
+            "print(sorted(name for name in sys.modules if name.startswith('localaws.sagemaker_pipelines.steps.')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "['pipelines.local.executor.steps.base']"
+    assert done.stdout.strip() == "['localaws.sagemaker_pipelines.steps.base']"

@@ -15,10 +15,10 @@ import shutil
 
 import pytest
 
+from localaws.sagemaker_pipelines.steps.tuning import RENAMED_HYPERPARAMETERS
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.execution import PipelineExecution
-from pipelines.local.executor.steps.tuning import RENAMED_HYPERPARAMETERS
 from pipelines.run_pipeline import RunRequest, run_pipelines
 from pipelines.train import pipeline as train
 from pipelines.train.tuning import OBJECTIVE_METRIC, PARENT_PARAMETER, TUNING_JOB_PROPERTY, parent_tuning_job

@@ -14,9 +14,7 @@ from sagemaker.workflow.check_job_config import CheckJobConfig
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 
-from pipelines.config import load_config
-from pipelines.errors import UsageError
-from pipelines.local.monitor.container import (
+from localaws.monitor.container import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
     CONSTRAINTS_FILE,
@@ -24,6 +22,8 @@ from pipelines.local.monitor.container import (
     VIOLATIONS_FILE,
     run_data_quality_container,
 )
+from pipelines.config import load_config
+from pipelines.errors import UsageError
 
 from .conftest import write_csv
 

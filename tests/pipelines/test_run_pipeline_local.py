@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from localaws.tools.stack import write_state
 from pipelines import run_pipeline
 from pipelines.config import load_config
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
-from pipelines.local.stack import write_state
 
 ACCOUNTS = load_config("dev").accounts
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import pytest
 from shell_environment import local_environment
 
+from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import Target
 from pipelines.config import EnvConfig
 from pipelines.infra.terraform import TerraformRunner, runner_for
-from pipelines.local.stack import LocalAwsStack
 
 ACCOUNT_ENVIRONMENTS = ("registry", "dev", "prod")
 

@@ -17,7 +17,7 @@ import pytest
 from pipelines.aws import Target
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.errors import InfraError, UsageError
-from pipelines.infra import terraform
+from pipelines.infra import static_checks, terraform
 from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
 
 ACCOUNTS = load_config("dev").accounts
@@ -222,10 +222,10 @@ def test_check_passes_on_a_clean_root_and_names_a_formatting_failure(require_too
     base = tmp_path / "infra"
     base.mkdir()
     (base / "main.tf").write_text('output "greeting" {\n  value = "hello"\n}\n')
-    terraform.check(base, work_dir=tmp_path / "check")
+    static_checks.check(base, work_dir=tmp_path / "check")
     (base / "main.tf").write_text('output "greeting" {\nvalue = "hello"\n}\n')
     with pytest.raises(InfraError, match="terraform fmt failed"):
-        terraform.check(base, work_dir=tmp_path / "check")
+        static_checks.check(base, work_dir=tmp_path / "check")
 
 
 def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeypatch):

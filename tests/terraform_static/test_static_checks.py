@@ -10,7 +10,8 @@ import subprocess
 import pytest
 
 from pipelines.config import ENVIRONMENTS_DIR
-from pipelines.infra.terraform import TERRAFORM_ROOT, checkov_binary, terraform_roots
+from pipelines.infra.static_checks import checkov_binary, terraform_roots
+from pipelines.infra.terraform import TERRAFORM_ROOT
 
 pytestmark = pytest.mark.terraform
 

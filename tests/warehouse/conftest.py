@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from localaws.tools.stack import free_loopback_port
+from localaws.tools.warehouse import LocalWarehouse, server_binaries
 from pipelines.config import REPO_ROOT
 from pipelines.data.raw import read_raw
 from pipelines.errors import LocalStackError
-from pipelines.local.stack import free_loopback_port
-from pipelines.local.warehouse import LocalWarehouse, server_binaries
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
 RAW_DATA = REPO_ROOT / "data" / "mammographic_masses.data"

@@ -11,12 +11,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from localaws.cli import main
+from localaws.tools.stack import write_state
+from localaws.tools.warehouse import TABLE, observed_on
 from pipelines.aws import session_for_account
 from pipelines.config import load_config
 from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, EXIT_OK, EXIT_USAGE
-from pipelines.local.cli import main
-from pipelines.local.stack import write_state
-from pipelines.local.warehouse import TABLE, observed_on
 
 from .conftest import reachable_temp_dir
 

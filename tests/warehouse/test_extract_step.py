@@ -15,11 +15,11 @@ import pytest
 from local_stack.pipeline_api import wait_for_end
 from psycopg import sql
 
+from localaws.sagemaker_pipelines import ExecutionStore, LocalPipelineExecutor
+from localaws.tools.warehouse import TABLE
 from pipelines.aws import session_for_account
 from pipelines.config import WAREHOUSE_SOURCE, load_config
 from pipelines.definitions import definition_json_for, quiet_sdk
-from pipelines.local.executor import ExecutionStore, LocalPipelineExecutor
-from pipelines.local.warehouse import TABLE
 from pipelines.train import pipeline as train
 
 START, END = "2024-03-01", "2025-06-30"

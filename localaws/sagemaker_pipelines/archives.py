@@ -1,0 +1,20 @@
+"""The model.tar.gz that training jobs write: its bytes depend only on what it holds, so reruns compare equal."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+from pathlib import Path
+
+
+def deterministic_tar_gz(members: dict[str, Path]) -> bytes:
+    """A tar.gz whose bytes depend only on the members' names and contents (no times, owners)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, path in sorted(members.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = path.stat().st_size, 0o644
+            with path.open("rb") as stream:
+                archive.addfile(info, stream)
+    return gzip.compress(buffer.getvalue(), mtime=0)

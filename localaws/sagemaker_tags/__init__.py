@@ -1,0 +1,1 @@
+"""SageMaker AddTags as AWS answers it."""

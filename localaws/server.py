@@ -1,0 +1,88 @@
+"""Entry point of the local AWS stack's server process: moto with the project's extensions.
+
+Run as `python -m localaws.server --port N`; `LocalAwsStack` and `mlops-local up` start it this way.
+With `--exit-with-parent PID` it stops by itself when that process is gone, so a test session killed hard
+leaves no server behind. `--state-dir DIR` keeps what must outlive the server (pipeline execution records
+under DIR/executions; job folders under DIR/jobs, removed when each step ends); without it the state lives in
+a temporary folder removed at exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PARENT_POLL_SECONDS = 1.0
+
+
+def _exit_when_gone(pid: int) -> None:
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            logging.getLogger(__name__).info("parent process %d is gone: stopping", pid)
+            os.kill(os.getpid(), signal.SIGTERM)  # the main thread exits as on SIGTERM: exit handlers run
+            return
+        except PermissionError:
+            pass  # exists, owned by someone else
+        time.sleep(PARENT_POLL_SECONDS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m localaws.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, required=True, help="port to listen on")
+    parser.add_argument("--exit-with-parent", type=int, metavar="PID", help="stop when this process exits")
+    parser.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="folder of the state that outlives the server (default: a temporary folder removed "
+                             "at exit)")
+    args = parser.parse_args(argv)
+    if args.state_dir is not None and args.state_dir.exists() and not args.state_dir.is_dir():
+        parser.error(f"--state-dir {args.state_dir} exists and is not a folder: name a folder")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # moto reads its own port from here when it builds URLs that point back at itself (e.g. S3 presigning).
+    os.environ["MOTO_PORT"] = str(args.port)
+
+    # Imported late: moto is heavy and the argument errors above should be instant.
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    from localaws import inprocess
+    from localaws.middleware import StackMiddleware, load_services
+    from localaws.sagemaker_pipelines import service
+
+    state_dir = args.state_dir
+    if state_dir is None:
+        state_dir = Path(tempfile.mkdtemp(prefix="mlops-local-state-"))
+        atexit.register(shutil.rmtree, state_dir, True)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    service.configure(state_dir)  # before any request: executions left running by a dead server become Failed
+
+    # moto lists its package folder (a stat per service) on every request to find the backend of a host; the
+    # list cannot change while the server runs, and requests from executions inside the server are many.
+    moto_modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: moto_modules
+
+    load_services()
+    app = StackMiddleware(DomainDispatcherApplication(create_backend_app))
+    inprocess.install(app, f"http://{args.host}:{args.port}")
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    if args.exit_with_parent:
+        threading.Thread(target=_exit_when_gone, args=(args.exit_with_parent,), daemon=True).start()
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()

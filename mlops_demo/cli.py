@@ -1,0 +1,41 @@
+"""`mlops-demo`: the whole multi-account MLOps loop on this machine, offline (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mlops_demo.run import DEFAULT_REPORT, DEFAULT_WORK_DIR, run_demo
+from pipelines.cli_support import configure_logging, run_cli
+from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
+
+
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="mlops-demo",
+        description="Start the local AWS stack, apply the registry, dev and prod accounts, train and approve a "
+                    "model in dev, deploy to prod, run batch inference, trip the drift check, retrain on the "
+                    "EventBridge rule, approve the new version and infer with it; print a summary and write a "
+                    "report.",
+    )
+    result.add_argument("--endpoint", help="use this running local stack (e.g. from `mlops-local up`) instead of "
+                                           "starting a fresh one; it is left running afterwards")
+    result.add_argument("--report", type=Path, default=DEFAULT_REPORT,
+                        help=f"where to write the HTML report (default: {DEFAULT_REPORT})")
+    result.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
+                        help=f"scratch directory for prepared data and plans (default: {DEFAULT_WORK_DIR})")
+    result.add_argument("--drift-check-engine", choices=DRIFT_CHECK_ENGINES,
+                        help="run the loop with this drift-check engine in dev and prod (default: what "
+                             "environments/*.tfvars.json say); the demo works on copies of those files")
+    result.add_argument("--training-data", choices=TRAINING_DATA_SOURCES,
+                        help="where dev's train pipeline reads its rows (default: what the files say, s3); "
+                             "warehouse starts a local PostgreSQL (Debian's postgresql package) for the run")
+    result.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging(args.verbose)
+    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine,
+                                    args.training_data), "mlops-demo")
