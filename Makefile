@@ -34,7 +34,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not terraform and not e2e and not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks scripts
+	$(BIN)/ruff check pipelines localaws mlops_demo tests benchmarks scripts
+	$(BIN)/lint-imports
 
 ## The local end-to-end demo: the whole multi-account loop on this machine, offline.
 demo: $(STAMP)
