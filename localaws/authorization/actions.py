@@ -99,7 +99,10 @@ def action_info(action: str) -> ActionInfo:
                 name=entry["name"],
                 arn_format=resource["arn"],
                 required=bool(entry.get("required")),
-                condition_keys=tuple(resource.get("conditionKeys", [])) + tuple(entry.get("conditionKeys", [])),
+                # The resource type's keys and the action's keys for it overlap: each once, in order.
+                condition_keys=tuple(
+                    dict.fromkeys([*resource.get("conditionKeys", []), *entry.get("conditionKeys", [])])
+                ),
             )
         )
     return ActionInfo(

@@ -20,8 +20,17 @@ from localaws.authorization.conditions import Condition, ConditionError, parse_c
 
 VERSION_2012 = "2012-10-17"
 _VERSIONS = {"2008-10-17", VERSION_2012}
-_STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
-                   "Condition"}
+_STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _PRINCIPAL_KINDS = {"AWS", "Service", "Federated", "CanonicalUser"}
 

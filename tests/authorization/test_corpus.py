@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from localaws.authorization import access_denied_message, evaluate
 from authorization.corpus import Case, load_cases
+from localaws.authorization import access_denied_message, evaluate
 
 CASES = load_cases()
 
@@ -35,7 +35,8 @@ def test_case(case: Case) -> None:
     if "reason" in expect:
         assert decision.reason.value == expect["reason"], decision
     if "policy_type" in expect:
-        assert decision.policy_type is not None and decision.policy_type.value == expect["policy_type"], decision
+        assert decision.policy_type is not None, decision
+        assert decision.policy_type.value == expect["policy_type"], decision
     if "granted_by" in expect:
         assert [basis.value for basis in decision.granted_by] == expect["granted_by"], decision
     if "message" in expect:
