@@ -20,7 +20,7 @@ def breakable(value: object) -> Markup:
 
 
 def stylesheet() -> Markup:
-    return Markup(resources.files(__package__).joinpath("static", "console.css").read_text(encoding="utf-8"))
+    return Markup(resources.files(__package__).joinpath("static", "console.css").read_text(encoding="utf-8"))  # noqa: S704 - our own file
 
 
 def environment(*template_dirs: object) -> jinja2.Environment:

@@ -13,7 +13,7 @@ import threading
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -301,7 +301,7 @@ class Step:
     def seconds(self) -> float | None:
         if self.start is None:
             return None
-        return ((self.end or datetime.now(timezone.utc)) - self.start).total_seconds()
+        return ((self.end or datetime.now(UTC)) - self.start).total_seconds()
 
     @property
     def drifted(self) -> list[str]:
