@@ -23,10 +23,11 @@ def stylesheet() -> Markup:
     return Markup(resources.files(__package__).joinpath("static", "console.css").read_text(encoding="utf-8"))  # noqa: S704 - our own file
 
 
-def environment(*template_dirs: object) -> jinja2.Environment:
-    """A jinja2 environment that finds `template_dirs` first, then the shared components."""
+def environment(*template_dirs: object, undefined: type[jinja2.Undefined] = jinja2.Undefined) -> jinja2.Environment:
+    """A jinja2 environment that finds `template_dirs` first, then the shared components. The console's default
+    `undefined` renders an absent optional field of an AWS answer (FailureReason ...) as empty."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*template_dirs, TEMPLATES)])
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=undefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["breakable"] = breakable
     env.globals["stylesheet"] = stylesheet

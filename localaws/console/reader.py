@@ -391,3 +391,12 @@ def error_text(error: Exception) -> str:
         details = error.response.get("Error", {})
         return f"{details.get('Code')}: {details.get('Message')}"
     return str(error)
+
+
+def s3_folder(uri: str) -> tuple[str, str]:
+    """(bucket, prefix) of the folder to list for an S3 location: the folder itself, or a file's folder."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    folder, _, last = key.rstrip("/").rpartition("/")
+    if "." in last:
+        return bucket, f"{folder}/" if folder else ""
+    return bucket, f"{key.rstrip('/')}/" if key else ""

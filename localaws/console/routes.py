@@ -19,14 +19,14 @@ from localaws.middleware import on_reset, route
 from pipelines.config import APPROVAL_STATUSES
 
 from . import components, reader
-from .reader import Place, Stack, error_text, feature_label
+from .reader import Place, Stack, error_text, feature_label, s3_folder
 
 PREFIX = "console"
 ACTIONS_VARIABLE = "MLOPS_CONSOLE_ACTIONS"
 STATIC = {"console.css": "text/css", "htmx.min.js": "text/javascript"}
 
 _environment = components.environment()
-_environment.globals.update(feature_label=feature_label, prefix=f"/_mlops/{PREFIX}")
+_environment.globals.update(feature_label=feature_label, s3_folder=s3_folder, prefix=f"/_mlops/{PREFIX}")
 
 
 def actions_enabled() -> bool:
