@@ -49,6 +49,17 @@ def _not_found(message: str) -> Response:
     return _page("error.html.j2", 404, title="Not found", message=message)
 
 
+def _in_place(request: Request, read, template: str, **values) -> Response:
+    """`template` rendered with `found=read(stack, place)` for the request's account and region, or a 404 page
+    saying why it cannot be read."""
+    try:
+        place = _place(request)
+        found = read(_stack(request), place)
+    except (LookupError, ClientError) as error:
+        return _not_found(error_text(error))
+    return _page(template, place=place, found=found, **values)
+
+
 @on_reset
 def _forget() -> None:
     reader.forget_sessions()
@@ -70,24 +81,15 @@ def executions_fragment(request: Request) -> Response:
 
 @route(f"{PREFIX}/execution")
 def execution(request: Request) -> Response:
-    try:
-        place = _place(request)
-        found = _stack(request).execution(place, request.args.get("arn", ""))
-    except (LookupError, ClientError) as error:
-        return _not_found(error_text(error))
-    return _page("execution.html.j2", title=found.description.get("PipelineExecutionDisplayName") or "Execution",
-                 place=place, execution=found)
+    return _in_place(request, lambda stack, place: stack.execution(place, request.args.get("arn", "")),
+                     "execution.html.j2", title=f"Execution {request.args.get('arn', '').rsplit('/', 1)[-1]}")
 
 
 @route(f"{PREFIX}/execution/graph")
 def execution_graph(request: Request) -> Response:
     """The graph and the steps table of one execution (htmx polls it until the execution ends)."""
-    try:
-        place = _place(request)
-        found = _stack(request).execution(place, request.args.get("arn", ""))
-    except (LookupError, ClientError) as error:
-        return _not_found(error_text(error))
-    return _page("execution_live.html.j2", place=place, execution=found)
+    return _in_place(request, lambda stack, place: stack.execution(place, request.args.get("arn", "")),
+                     "execution_live.html.j2")
 
 
 @route(f"{PREFIX}/registry")
@@ -139,24 +141,15 @@ def events(request: Request) -> Response:
 @route(f"{PREFIX}/s3")
 def s3_listing(request: Request) -> Response:
     bucket, prefix = request.args.get("bucket", ""), request.args.get("prefix", "")
-    try:
-        place = _place(request)
-        listing = _stack(request).objects(place, bucket, prefix)
-    except (LookupError, ClientError) as error:
-        return _not_found(error_text(error))
-    return _page("s3.html.j2", title=f"s3://{bucket}/{prefix}", place=place, bucket=bucket, key_prefix=prefix,
-                 listing=listing)
+    return _in_place(request, lambda stack, place: stack.objects(place, bucket, prefix), "s3.html.j2",
+                     title=f"s3://{bucket}/{prefix}", bucket=bucket, key_prefix=prefix)
 
 
 @route(f"{PREFIX}/logs")
 def logs(request: Request) -> Response:
     group, job = request.args.get("group", ""), request.args.get("job", "")
-    try:
-        place = _place(request)
-        events_found = _stack(request).log_events(place, group, job)
-    except (LookupError, ClientError) as error:
-        return _not_found(error_text(error))
-    return _page("logs.html.j2", title=f"Log of {job}", place=place, group=group, job=job, events=events_found)
+    return _in_place(request, lambda stack, place: stack.log_events(place, group, job), "logs.html.j2",
+                     title=f"Log of {job}", group=group, job=job)
 
 
 def _static(name: str, mimetype: str):
