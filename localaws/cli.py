@@ -56,6 +56,7 @@ def _up(host: str, port: int) -> int:
                           state_dir=default_state_dir()).start()
     write_state(stack.endpoint, stack.pid)
     print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}); log: {stack.log_path}")
+    print(f"console: {stack.endpoint}/_mlops/console")
     return 0
 
 

@@ -75,6 +75,7 @@ SERVICE_MODULES = (
     "localaws.sagemaker_tags.responses",
     "localaws.tuning.responses",
     "localaws.events.schedules",
+    "localaws.console.routes",
 )
 
 
