@@ -200,7 +200,7 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
     environment = top.choice("environment", ENVIRONMENTS)
     model_registry = parse_model_registry(top.child("model_registry"))
     workload = parse_workload(top, environment)
-    jenkins = parse_jenkins(top, accounts)
+    jenkins = parse_jenkins(top, accounts, environment)
     aws_region = parse_region(top)
     secondary_region = parse_secondary_region(top, aws_region, model_registry, workload)
     return EnvConfig(

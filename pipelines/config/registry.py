@@ -9,8 +9,6 @@ from pipelines.config.fields import (
     BUCKET_NAME,
     IAM_HINT,
     IAM_NAME,
-    KMS_ALIAS,
-    KMS_ALIAS_HINT,
     NAME_HINT,
     PRINCIPAL_ARN,
     PRINCIPAL_HINT,
@@ -37,10 +35,14 @@ def parse_model_registry(fields: Fields) -> ModelRegistry:
         model_package_group_name=fields.get("model_package_group_name", str, RESOURCE_NAME, NAME_HINT),
         artifacts_bucket_name=fields.get("artifacts_bucket_name", str, BUCKET_NAME, BUCKET_HINT),
         access_log_bucket_name=fields.get("access_log_bucket_name", str, BUCKET_NAME, BUCKET_HINT),
-        kms_alias=fields.get("kms_alias", str, KMS_ALIAS, KMS_ALIAS_HINT),
+        kms_alias=fields.kms_alias("kms_alias"),
         noncurrent_version_expiration_days=fields.positive("noncurrent_version_expiration_days"),
         approver_role_name=fields.get("approver_role_name", str, IAM_NAME, IAM_HINT),
         approver_trusted_principal_arns=fields.string_list("approver_trusted_principal_arns", PRINCIPAL_ARN,
                                                            PRINCIPAL_HINT),
     )
+    if registry.access_log_bucket_name == registry.artifacts_bucket_name:
+        raise fields.fail("access_log_bucket_name", f"is {registry.access_log_bucket_name!r}, the name of "
+                                                    "model_registry.artifacts_bucket_name: a bucket cannot log to "
+                                                    "itself")
     return registry

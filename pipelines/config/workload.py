@@ -18,8 +18,6 @@ from pipelines.config.fields import (
     IAM_NAME,
     INSTANCE_HINT,
     INSTANCE_TYPE,
-    KMS_ALIAS,
-    KMS_ALIAS_HINT,
     NAME_HINT,
     RESOURCE_NAME,
     Fields,
@@ -30,7 +28,8 @@ from pipelines.config.serving import Serving, parse_serving
 # and how the drift check names the columns of the header-less batch files (_c0 is Age).
 FEATURES = ("Age", "Shape", "Margin", "Density")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
-SCHEDULE = re.compile(r"(cron\([^()]+\)|rate\([0-9]+ (minute|minutes|hour|hours|day|days)\))", re.ASCII)
+SCHEDULE = re.compile(r"(cron\([^()]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))", re.ASCII)
+CRON_FIELDS = 6  # EventBridge: minutes hours day-of-month month day-of-week year
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
 PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 # How the data-quality baseline and drift check run: SageMaker Model Monitor's analyzer container (closed to new
@@ -152,7 +151,7 @@ def _parse_workload(fields: Fields, environment: str) -> Workload:
     threshold = pipeline_fields.between("auc_threshold", 0, 1, (int, float))
     workload = Workload(
         data_bucket_name=fields.get("data_bucket_name", str, BUCKET_NAME, BUCKET_HINT),
-        kms_alias=fields.get("kms_alias", str, KMS_ALIAS, KMS_ALIAS_HINT),
+        kms_alias=fields.kms_alias("kms_alias"),
         train_pipeline_name=fields.get("train_pipeline_name", str, RESOURCE_NAME, NAME_HINT),
         inference_pipeline_name=fields.get("inference_pipeline_name", str, RESOURCE_NAME, NAME_HINT),
         latest_model_function_name=fields.get("latest_model_function_name", str, FUNCTION_NAME, FUNCTION_HINT),
@@ -181,6 +180,11 @@ def _parse_workload(fields: Fields, environment: str) -> Workload:
         ),
         serving=parse_serving(serving_fields) if serving_fields is not None else None,
     )
+    # SageMaker lower-cases pipeline ARNs: two names differing in case would be one pipeline.
+    if workload.train_pipeline_name.lower() == workload.inference_pipeline_name.lower():
+        raise fields.fail("inference_pipeline_name", f"is {workload.inference_pipeline_name!r}, the name of "
+                                                     "workload.train_pipeline_name: the two pipelines need different "
+                                                     "names (pipeline ARNs are case-insensitive)")
     _check_approval(pipeline_fields, environment, workload.pipeline)
     return workload
 
@@ -188,6 +192,11 @@ def _parse_workload(fields: Fields, environment: str) -> Workload:
 def _schedule_expression(fields: Fields) -> str:
     expression = fields.get("expression", str, SCHEDULE, "use an EventBridge expression: cron(0 6 * * ? *) or "
                                                          "rate(1 day)")
+    # Split on single spaces, as Terraform's check does: two spaces in a row make an empty field.
+    if expression.startswith("cron(") and len(expression[len("cron("):-1].strip().split(" ")) != CRON_FIELDS:
+        raise fields.fail("expression", f"has invalid value {expression!r}: an EventBridge cron() has exactly six "
+                                        "fields (minutes hours day-of-month month day-of-week year), e.g. "
+                                        "cron(0 6 * * ? *)")
     return expression
 
 
