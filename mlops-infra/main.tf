@@ -17,7 +17,7 @@ locals {
   workload_enabled = var.workload != null
   jenkins_enabled  = var.jenkins != null
 
-  # Derived names and ARNs: the same ones pipelines/config.py computes.
+  # Derived names and ARNs: the same ones pipelines/config/ computes (EnvConfig).
   model_package_group_arn = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
   pipeline_arns = local.workload_enabled ? {
     train     = "arn:${data.aws_partition.current.partition}:sagemaker:${var.aws_region}:${local.account_id}:pipeline/${lower(var.workload.train_pipeline_name)}"
@@ -44,7 +44,7 @@ locals {
   }] : []
 
   secondary_region = var.secondary_region == null ? var.aws_region : var.secondary_region.region
-  # The endpoints prod serves in the second region (as pipelines/config.py reads secondary_region.endpoints).
+  # The endpoints prod serves in the second region (as pipelines/config/regions.py reads secondary_region.endpoints).
   secondary_endpoint_names = var.secondary_region == null || !local.serving_enabled ? [] : (
     try(var.secondary_region.endpoints, null) != null ? var.secondary_region.endpoints : [
       for endpoint in local.serving.endpoints : endpoint.name if endpoint.mode == "single-model"

@@ -1,6 +1,7 @@
 # Every variable here is a key of environments/<env>.tfvars.json (plus lambda_zip_path, built by the runner).
-# The validations mirror pipelines/config.py so a bad value is caught by whichever tool reads the file first;
-# each message names the field and says how to fix it.
+# The validations mirror pipelines/config/ so a bad value is caught by whichever tool reads the file first;
+# each message names the field and says how to fix it. tests/config/bad_inputs.py has a bad input for every
+# block, which both tools must refuse naming the same field: a new block needs a case there.
 
 variable "environment" {
   description = "Which account this run manages: registry (central model registry), dev or prod (workload accounts)."
@@ -341,7 +342,7 @@ variable "workload" {
     error_message = "workload.pipeline.training_data.warehouse needs a Secrets Manager secret_name (1-512 of A-Z a-z 0-9 / _ + = . @ -), a table name (optionally schema-qualified), start_date and end_date written YYYY-MM-DD, and subnet_ids and security_group_ids both set or both empty."
   }
 
-  # workload.serving: the same checks as pipelines/config.py's _parse_serving and _parse_endpoint.
+  # workload.serving: the same checks as pipelines/config/serving.py.
   validation {
     condition = try(var.workload.serving, null) == null ? true : alltrue([
       for name in [var.workload.serving.execution_role_name, var.workload.serving.refresh_role_name] :

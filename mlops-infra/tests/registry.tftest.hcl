@@ -65,7 +65,7 @@ run "registry_gets_the_registry_modules_only" {
 
   assert {
     condition     = output.model_package_group_arn == "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
-    error_message = "model_package_group_arn must be the ARN pipelines/config.py derives"
+    error_message = "model_package_group_arn must be the ARN pipelines/config/ derives"
   }
 
   assert {

@@ -795,7 +795,7 @@ run "lambda_zip_missing_in_a_workload_account" {
   expect_failures = [var.lambda_zip_path]
 }
 
-# workload.serving: a few fields of the endpoints and of data capture, as pipelines/config.py checks them.
+# workload.serving: a few fields of the endpoints and of data capture, as pipelines/config/serving.py checks them.
 
 run "serving_endpoint_mode_unknown" {
   command = plan

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.aws import Target, local_dir
-from pipelines.config import REPO_ROOT, EnvConfig, load_config
+from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import InfraError, UsageError
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ LOCK_ERROR = "Error acquiring the state lock"
 # The ID line of terraform's "Lock Info:" block; the error message above it carries an S3 "RequestID: ..." too.
 LOCK_ID = re.compile(r"Lock Info:.*?\bID:\s+(\S+)", re.DOTALL)
 STATE_BUCKET_POLL_SECONDS = 1.0
-WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 # terraform and each AWS provider process it starts (several per command) build and collect the provider's schema
 # of every resource type: with Go's default collector target a plan takes about 1.4 times the CPU it takes with
 # 400, which raises the largest process's memory from about 340 MB to 500 MB (benchmarks/p8_terraform_gogc.py).

@@ -1,4 +1,8 @@
-"""pipelines.config: the typed view of environments/*.tfvars.json, and its errors naming file and field."""
+"""pipelines.config: the typed view of environments/*.tfvars.json, and its errors naming file and field.
+
+The exact messages are pinned here; that the loader refuses what each Terraform validation block refuses, naming
+the same field, is tests/config (the bad-input table).
+"""
 
 import copy
 import json
@@ -194,6 +198,28 @@ def dev_document():
     (lambda d: d["workload"]["pipeline"].update(model_approval_status="Approved"),
      r"field 'workload\.pipeline\.model_approval_status' is 'Approved': use PendingManualApproval \(versions are "
      r"approved with approve-model\), or in dev set 'workload\.pipeline\.allow_auto_approval' to true"),
+    (lambda d: d["model_registry"].update(access_log_bucket_name=d["model_registry"]["artifacts_bucket_name"]),
+     r"field 'model_registry\.access_log_bucket_name' is 'mammo-model-artifacts-111111111111', the name of "
+     r"model_registry\.artifacts_bucket_name: a bucket cannot log to itself$"),
+    (lambda d: d["model_registry"].update(kms_alias="alias/aws/s3"),
+     r"field 'model_registry\.kms_alias' has invalid value 'alias/aws/s3': alias/aws/ is reserved for AWS managed "
+     r"keys; name a customer managed key's alias$"),
+    (lambda d: d["workload"].update(kms_alias="alias/aws/s3"), r"field 'workload\.kms_alias' has invalid value "
+                                                               r"'alias/aws/s3': alias/aws/ is reserved"),
+    (lambda d: d["workload"].update(inference_pipeline_name="MAMMO-TRAIN"),
+     r"field 'workload\.inference_pipeline_name' is 'MAMMO-TRAIN', the name of workload\.train_pipeline_name: the "
+     r"two pipelines need different names \(pipeline ARNs are case-insensitive\)$"),
+    (lambda d: d["workload"]["inference_schedule"].update(expression="rate(0 days)"),
+     r"field 'workload\.inference_schedule\.expression' has invalid value 'rate\(0 days\)': use an EventBridge"),
+    (lambda d: d["workload"]["inference_schedule"].update(expression="cron(0 6 * * ?)"),
+     r"field 'workload\.inference_schedule\.expression' has invalid value 'cron\(0 6 \* \* \?\)': an EventBridge "
+     r"cron\(\) has exactly six fields \(minutes hours day-of-month month day-of-week year\), e\.g\. "
+     r"cron\(0 6 \* \* \? \*\)$"),
+    (lambda d: d["workload"]["inference_schedule"].update(expression="cron(0  6 * * ? *)"),
+     r"field 'workload\.inference_schedule\.expression' has invalid value 'cron\(0  6 .*exactly six fields"),
+    (lambda d: d["jenkins"].update(log_retention_days=2),
+     r"field 'jenkins\.log_retention_days' has invalid value 2: use a retention CloudWatch Logs accepts: 1, 3, 5, "
+     r"7, 14, 30, .*, 3288, 3653$"),
 ])
 def test_what_terraform_rejects_is_rejected_with_file_and_field(tmp_path, prod_document, mutate, message):
     document = copy.deepcopy(prod_document)
@@ -203,6 +229,20 @@ def test_what_terraform_rejects_is_rejected_with_file_and_field(tmp_path, prod_d
         load_config_file(path)
     assert str(path) in str(raised.value)
     assert raised.value.exit_code == 2
+
+
+def test_a_registry_file_must_not_set_jenkins(tmp_path, prod_document):
+    registry = json.loads((ENVIRONMENTS_DIR / "registry.tfvars.json").read_text())
+    registry["jenkins"] = prod_document["jenkins"]
+    with pytest.raises(ConfigError, match=r"registry\.tfvars\.json: field 'jenkins' must be null for the registry "
+                                          r"account: its role deploys a workload account's workload \(dev, prod\)$"):
+        load_config_file(write(tmp_path, registry, "registry.tfvars.json"))
+
+
+def test_a_rate_of_minutes_and_a_six_field_cron_are_read(tmp_path, prod_document):
+    for expression in ("rate(5 minutes)", "cron(15 10 ? * MON-FRI *)"):
+        prod_document["workload"]["inference_schedule"]["expression"] = expression
+        assert load_config_file(write(tmp_path, prod_document)).workload.inference_schedule.expression == expression
 
 
 def test_only_dev_may_allow_auto_approval(tmp_path, dev_document):

@@ -12,7 +12,7 @@ locals {
 resource "aws_cloudwatch_metric_alarm" "errors" {
   for_each = local.endpoints
 
-  # The name pipelines/config.py gives EndpointSettings.error_alarm_name.
+  # The name pipelines/config/serving.py gives EndpointSettings.error_alarm_name.
   alarm_name          = "${each.key}-invocation-5xx-errors"
   alarm_description   = "Endpoint ${each.key}${local.location} answered ${each.value.alarms.invocation_5xx_errors} or more 5xx errors in a minute; a deployment in progress rolls back."
   namespace           = "AWS/SageMaker"
@@ -35,7 +35,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 resource "aws_cloudwatch_metric_alarm" "latency" {
   for_each = local.endpoints
 
-  # The name pipelines/config.py gives EndpointSettings.latency_alarm_name.
+  # The name pipelines/config/serving.py gives EndpointSettings.latency_alarm_name.
   alarm_name          = "${each.key}-model-latency"
   alarm_description   = "Endpoint ${each.key}${local.location}: average model latency of a minute reached ${each.value.alarms.model_latency_ms} ms; a deployment in progress rolls back."
   namespace           = "AWS/SageMaker"

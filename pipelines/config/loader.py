@@ -1,0 +1,218 @@
+"""Loads `environments/<env>.tfvars.json` into an `EnvConfig`: each section is read by its module (accounts,
+registry, workload, serving, jenkins, regions); this one puts them together and derives the ARNs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.cli_support import read_text_file
+from pipelines.config.accounts import ENVIRONMENTS, WORKLOAD_ENVIRONMENTS, Accounts, parse_accounts
+from pipelines.config.fields import BUCKET_HINT, BUCKET_NAME, Fields, closest
+from pipelines.config.jenkins import Jenkins, parse_jenkins
+from pipelines.config.regions import SecondaryRegion, parse_region, parse_secondary_region
+from pipelines.config.registry import ModelRegistry, parse_model_registry
+from pipelines.config.serving import EndpointSettings, Serving
+from pipelines.config.workload import Workload, parse_workload
+from pipelines.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
+PROJECT_NAME = re.compile(r"[a-z][a-z0-9-]{1,20}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """One account's configuration, with the ARNs the commands derive from it."""
+
+    path: Path
+    environment: str
+    aws_region: str
+    project_name: str
+    accounts: Accounts
+    terraform_state_bucket: str
+    model_registry: ModelRegistry
+    workload: Workload | None
+    jenkins: Jenkins | None
+    secondary_region: SecondaryRegion | None = None
+
+    @property
+    def account_id(self) -> str:
+        return getattr(self.accounts, self.environment)
+
+    @property
+    def state_key(self) -> str:
+        return f"mlops-infra/{self.environment}.tfstate"
+
+    @property
+    def model_package_group_arn(self) -> str:
+        group = self.model_registry.model_package_group_name
+        return f"arn:aws:sagemaker:{self.aws_region}:{self.accounts.registry}:model-package-group/{group}"
+
+    @property
+    def approver_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.accounts.registry}:role/{self.model_registry.approver_role_name}"
+
+    @property
+    def model_artifacts_kms_alias_arn(self) -> str:
+        return f"arn:aws:kms:{self.aws_region}:{self.accounts.registry}:{self.model_registry.kms_alias}"
+
+    def require_secondary_region(self) -> SecondaryRegion:
+        if self.secondary_region is None:
+            raise ConfigError(f"{self.path}: field 'secondary_region' is not set: add it (region, replication_enabled, "
+                              "replica_artifacts_bucket_name, replica_kms_alias) to use a second region")
+        return self.secondary_region
+
+    @property
+    def replica_artifacts_kms_alias_arn(self) -> str:
+        """The replica key's alias ARN: registry account, secondary region."""
+        secondary = self.require_secondary_region()
+        return f"arn:aws:kms:{secondary.region}:{self.accounts.registry}:{secondary.replica_kms_alias}"
+
+    def replica_artifact_uri(self, uri: str) -> str:
+        """The replica of an object of the artifacts bucket (`s3://<artifacts>/<key>`): same key, replica bucket."""
+        secondary = self.require_secondary_region()
+        prefix = f"s3://{self.model_registry.artifacts_bucket_name}/"
+        if not uri.startswith(prefix):
+            raise ConfigError(f"{uri!r} is not in the model-artifacts bucket ({prefix}): only its objects are "
+                              "replicated to the secondary region")
+        return f"s3://{secondary.replica_artifacts_bucket_name}/{uri[len(prefix):]}"
+
+    def require_secondary_endpoint(self, name: str) -> EndpointSettings:
+        """An endpoint `deploy-endpoint --region secondary` may serve: listed in `secondary_region.endpoints`,
+        with replication on (else the replica it would serve is not kept current)."""
+        endpoint = self.require_endpoint(name)
+        secondary = self.require_secondary_region()
+        if not secondary.replication_enabled:
+            raise ConfigError(f"{self.path}: field 'secondary_region.replication_enabled' is false, but a deploy "
+                              f"of {name} in the secondary region ({secondary.region}) was requested: the replicas "
+                              "are no longer kept current; enable replication (and apply) first")
+        if name not in secondary.endpoints:
+            raise ConfigError(f"{self.path}: endpoint {name!r} is not in 'secondary_region.endpoints' "
+                              f"({', '.join(secondary.endpoints) or 'none'}): add it to serve it in "
+                              f"{secondary.region}")
+        return endpoint
+
+    def require_workload(self) -> Workload:
+        if self.workload is None:
+            raise ConfigError(
+                f"{self.path}: environment '{self.environment}' has no 'workload' section; "
+                f"pipelines run in a workload account ({', '.join(WORKLOAD_ENVIRONMENTS)})"
+            )
+        return self.workload
+
+    def role_arn(self, role_name: str) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{role_name}"
+
+    @property
+    def sagemaker_execution_role_arn(self) -> str:
+        return self.role_arn(self.require_workload().sagemaker_execution_role_name)
+
+    @property
+    def workload_kms_alias_arn(self) -> str:
+        return f"arn:aws:kms:{self.aws_region}:{self.account_id}:{self.require_workload().kms_alias}"
+
+    def pipeline_arn(self, pipeline_name: str) -> str:
+        return f"arn:aws:sagemaker:{self.aws_region}:{self.account_id}:pipeline/{pipeline_name.lower()}"
+
+    @property
+    def latest_model_function_arn(self) -> str:
+        name = self.require_workload().latest_model_function_name
+        return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    @property
+    def alert_function_arn(self) -> str:
+        name = self.require_workload().alert_function_name
+        return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    def require_serving(self) -> Serving:
+        serving = self.require_workload().serving
+        if serving is None:
+            raise ConfigError(f"{self.path}: field 'workload.serving' is null: the {self.environment} account serves "
+                              "no endpoints; add a 'serving' section to deploy one")
+        return serving
+
+    def require_endpoint(self, name: str) -> EndpointSettings:
+        serving = self.require_serving()
+        endpoint = serving.endpoint(name)
+        if endpoint is None:
+            known = [candidate.name for candidate in serving.endpoints]
+            match = closest(name, known)
+            hint = f"did you mean {match!r}?" if match else f"configured: {', '.join(known) or 'none'}"
+            raise ConfigError(f"{self.path}: no endpoint {name!r} in 'workload.serving.endpoints'; {hint}")
+        return endpoint
+
+    @property
+    def endpoint_execution_role_arn(self) -> str:
+        return self.role_arn(self.require_serving().execution_role_name)
+
+    @property
+    def endpoint_refresh_function_arn(self) -> str:
+        name = self.require_serving().refresh_function_name
+        return f"arn:aws:lambda:{self.aws_region}:{self.account_id}:function:{name}"
+
+    def endpoint_arn(self, name: str) -> str:
+        return f"arn:aws:sagemaker:{self.aws_region}:{self.account_id}:endpoint/{name.lower()}"
+
+    @property
+    def alert_topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.aws_region}:{self.account_id}:{self.require_workload().alert_topic_name}"
+
+
+def default_environments_dir() -> Path:
+    """Where the environment files are read: MLOPS_ENVIRONMENTS_DIR if set (copies of the files, e.g. the demo's
+    with another drift-check engine, reach the commands and stage scripts it runs), else `<repo>/environments`."""
+    return Path(os.environ.get(ENVIRONMENTS_DIR_VARIABLE) or ENVIRONMENTS_DIR)
+
+
+def environment_file(environment: str, environments_dir: Path | None = None) -> Path:
+    return (environments_dir or default_environments_dir()) / f"{environment}.tfvars.json"
+
+
+def load_config(environment: str, environments_dir: Path | None = None) -> EnvConfig:
+    """Load `<environments_dir>/<environment>.tfvars.json`, raising ConfigError naming file and field."""
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"unknown environment {environment!r}: use one of {', '.join(ENVIRONMENTS)}")
+    return load_config_file(environment_file(environment, environments_dir), expected_environment=environment)
+
+
+def load_config_file(path: Path, expected_environment: str | None = None) -> EnvConfig:
+    try:
+        raw = json.loads(read_text_file(Path(path), "environment file", ConfigError))
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    top = Fields(Path(path), raw, "")
+    config = _parse(Path(path), top)
+    top.warn_unknown()
+    if expected_environment is not None and config.environment != expected_environment:
+        raise ConfigError(
+            f"{path}: field 'environment' is {config.environment!r} but the file is for {expected_environment!r}"
+        )
+    return config
+
+
+def _parse(path: Path, top: Fields) -> EnvConfig:
+    accounts = parse_accounts(top.child("accounts"))
+    environment = top.choice("environment", ENVIRONMENTS)
+    model_registry = parse_model_registry(top.child("model_registry"))
+    workload = parse_workload(top, environment)
+    jenkins = parse_jenkins(top, accounts, environment)
+    aws_region = parse_region(top)
+    secondary_region = parse_secondary_region(top, aws_region, model_registry, workload)
+    return EnvConfig(
+        path=path,
+        environment=environment,
+        aws_region=aws_region,
+        project_name=top.get("project_name", str, PROJECT_NAME,
+                             "use 2-21 lowercase letters, digits or hyphens, starting with a letter"),
+        accounts=accounts,
+        terraform_state_bucket=top.get("terraform_state_bucket", str, BUCKET_NAME, BUCKET_HINT),
+        model_registry=model_registry,
+        workload=workload,
+        jenkins=jenkins,
+        secondary_region=secondary_region,
+    )
