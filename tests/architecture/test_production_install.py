@@ -67,7 +67,7 @@ def _installed(venv: Path) -> set[str]:
 
 def test_the_plain_install_has_none_of_the_local_stacks_dependencies(production_venv):
     installed = _installed(production_venv)
-    assert "mlops-sagemaker-platform" in installed and "boto3" in installed and "sagemaker" in installed
+    assert {"mlops-sagemaker-platform", "boto3", "sagemaker"} <= installed
     assert installed.isdisjoint(LOCAL_ONLY), sorted(installed & set(LOCAL_ONLY))
 
 
