@@ -19,7 +19,22 @@ from pipelines.config.serving import EndpointSettings, Serving
 from pipelines.config.workload import Workload, parse_workload
 from pipelines.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT_VARIABLE = "MLOPS_REPO_ROOT"
+
+
+def _repo_root() -> Path:
+    """The checkout the commands work in: its environment files, Terraform, data and `.local`.
+
+    An editable install sits in the checkout. An installed wheel (a Jenkins agent's `pip install .`) does not: its
+    commands run in the job's workspace, the checkout, so they work from the current folder (or MLOPS_REPO_ROOT).
+    """
+    if os.environ.get(REPO_ROOT_VARIABLE):
+        return Path(os.environ[REPO_ROOT_VARIABLE]).resolve()
+    beside_package = Path(__file__).resolve().parents[2]
+    return beside_package if (beside_package / "environments").is_dir() else Path.cwd().resolve()
+
+
+REPO_ROOT = _repo_root()
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
 ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
 PROJECT_NAME = re.compile(r"[a-z][a-z0-9-]{1,20}", re.ASCII)

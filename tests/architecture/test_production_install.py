@@ -77,11 +77,13 @@ def test_the_plain_install_has_none_of_the_local_stacks_dependencies(production_
     ["get-pipeline-definition", "--env", "dev", "--pipeline", "train"],
 ], ids=lambda command: " ".join(command))
 def test_production_commands_run_from_the_plain_install(production_venv, tmp_path, command):
-    # Run outside the checkout, as a Jenkins agent would run an installed package; the environment files come
-    # from the variable every command honours.
+    # As a Jenkins agent runs the installed package: in the job's workspace, a checkout of the repository (its
+    # environment files are all a definition needs), with no variable pointing at it.
+    workspace = tmp_path / "workspace"
+    shutil.copytree(REPO_ROOT / "environments", workspace / "environments")
     env = {"PATH": f"{production_venv / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp_path),
-           "MLOPS_ENVIRONMENTS_DIR": str(REPO_ROOT / "environments"), "AWS_EC2_METADATA_DISABLED": "true"}
-    result = _run([str(production_venv / "bin" / command[0]), *command[1:]], cwd=tmp_path, env=env)
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    result = _run([str(production_venv / "bin" / command[0]), *command[1:]], cwd=workspace, env=env)
     if command[0] == "get-pipeline-definition":
         definition = json.loads(result.stdout)
         assert {step["Type"] for step in definition["Steps"]} >= {"Processing", "Training"}
