@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localaws.tools.stack import write_state
-from pipelines import run_pipeline
+from pipelines.cli import run_pipeline
 from pipelines.config import load_config
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.terraform
 
 
 def test_every_readme_matches_its_variables_and_outputs():
-    assert docs.stale_readmes() == [], "regenerate with `python -m pipelines.infra.docs`"
+    assert docs.stale_readmes() == [], "regenerate with `python -m pipelines.cli.infra_docs`"
 
 
 def test_every_module_and_root_has_a_generated_readme():
