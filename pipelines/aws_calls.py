@@ -54,7 +54,7 @@ def unreachable(error: BaseException, action: str | None = None) -> EndpointUnre
     reason = type(error).__name__ if url else str(error) or type(error).__name__
     where = f"AWS endpoint {url}" if url else "the AWS endpoint"
     return EndpointUnreachable(f"{action + ': ' if action else ''}cannot reach {where} ({reason}): check the network "
-                               "and the endpoint", url)
+                               "and the endpoint", url, action, reason)
 
 
 @contextlib.contextmanager

@@ -88,9 +88,10 @@ class EndpointUnreachable(MlopsError):
 
     exit_code = EXIT_AWS_UNREACHABLE
 
-    def __init__(self, message: str, endpoint_url: str | None = None):
+    def __init__(self, message: str, endpoint_url: str | None = None, action: str | None = None,
+                 reason: str | None = None):
         super().__init__(message)
-        self.endpoint_url = endpoint_url
+        self.endpoint_url, self.action, self.reason = endpoint_url, action, reason
 
 
 class RegionUnreachable(EndpointUnavailable, EndpointUnreachable):

@@ -51,16 +51,17 @@ def failure(error: BaseException, local: bool) -> tuple[int, str] | None:
     """
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED, str(error) or "interrupted"
-    cause = error.cause if isinstance(error, DemoStepFailed) else error
+    step = error if isinstance(error, DemoStepFailed) else None
+    cause = step.cause if step else error
     if is_connection_failure(cause):
         cause = unreachable(cause)
     if isinstance(cause, EndpointUnreachable) and local:
         where = f" at {cause.endpoint_url}" if cause.endpoint_url else ""
-        line = (f"the local stack does not answer{where} ({cause}): restart it with `mlops-local down` and "
+        detail = ", ".join(filter(None, (cause.reason, cause.action and f"while {cause.action}"))) or str(cause)
+        line = (f"the local stack does not answer{where} ({detail}): restart it with `mlops-local down` and "
                 "`mlops-local up`")
-        if cause is not error:  # a demo step: keep its name and account
-            line = f"step '{error.step}' in account {error.account} failed: {line}"
-        return EXIT_LOCAL_STACK_UNAVAILABLE, line
+        return EXIT_LOCAL_STACK_UNAVAILABLE, f"step '{step.step}' in account {step.account} failed: {line}" if step \
+            else line
     if isinstance(error, MlopsError):
         return error.exit_code, str(error)
     if isinstance(cause, MlopsError):

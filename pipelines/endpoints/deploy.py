@@ -1,21 +1,5 @@
-"""What `deploy-endpoint` does: serve a registry version on a workload account's SageMaker endpoint, or roll it back.
-
-Acts in the workload account (dev or prod) with boto3 only. For a single-model endpoint a deploy creates a
-Model whose container is the chosen version's model package in the central registry (cross-account, its
-artifact encrypted with the registry key) and an EndpointConfig (the variant, data capture to the data bucket's
-capture prefix), both content-addressed (pipelines.endpoints.hosting), then creates the endpoint or moves it by
-a blue/green UpdateEndpoint (all-at-once, canary or linear, rolled back by SageMaker when the endpoint's 5xx or
-latency alarm fires). A multi-model endpoint serves every Approved version: a deploy runs the refresh
-(pipelines.endpoints.refresh) for it.
-
-`--rollback` moves the endpoint back to the config recorded in its `mlops:previous-endpoint-config` tag (the
-one it served before its last switch), after checking that the version it serves is still Approved.
-`--region secondary` serves the version in prod's secondary region instead (pipelines.endpoints.secondary): from
-its artifact's replica there and that region's image, refused while the replica is missing or behind.
-
-`wait` follows the endpoint until it settles and reports what serves now. The CLI is
-pipelines/cli/deploy_endpoint.py.
-"""
+"""What `deploy-endpoint` does (the CLI, pipelines/cli/deploy_endpoint.py, describes it): check the request and
+deploy in the primary region (pipelines.endpoints.deployment) or the secondary one (pipelines.endpoints.secondary)."""
 
 from __future__ import annotations
 

@@ -101,7 +101,8 @@ def invoke_endpoint(runtime, endpoint_name: str, payload: str | bytes, content_t
         raise MlopsError(problem) from None
     except CONNECTION_FAILURES as error:
         raise RegionUnreachable(f"invoking endpoint {endpoint_name} in {runtime.meta.region_name}: {error}",
-                                failed_endpoint(error)) from None
+                                failed_endpoint(error), f"invoking endpoint {endpoint_name}",
+                                type(error).__name__) from None
     body = answer["Body"].read().decode("utf-8", "replace")
     answered_type = answer.get("ContentType") or accept
     return Invocation(endpoint_name, runtime.meta.region_name, target_model, answer.get("InvokedProductionVariant"),

@@ -54,5 +54,5 @@ def test_output_pointing_at_a_folder_exits_2_and_writes_nothing(tmp_path, capsys
 def test_output_under_a_file_exits_2(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert get_pipeline_definition.main(["--pipeline", "train", "--output", str(tmp_path / "file" / "x.json")]) == 2
-    assert (f"--output {tmp_path / 'file' / 'x.json'}: its parent {tmp_path / 'file'} is a file, not a folder"
+    assert (f"--output {tmp_path / 'file' / 'x.json'}: {tmp_path / 'file'} is a file, not a folder"
             in capsys.readouterr().err)
