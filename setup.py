@@ -10,19 +10,19 @@ CONSOLE_SCRIPTS = [
     # The local AWS stack (moto with the project's extensions).
     "mlops-local=localaws.cli:main",
     # Terraform for one environment (bootstrap, plan, apply, destroy, check).
-    "mlops-infra=pipelines.infra.cli:main",
+    "mlops-infra=pipelines.cli.mlops_infra:main",
     # Data, pipelines and the model registry.
-    "prepare-data=pipelines.data.cli:main",
-    "get-pipeline-definition=pipelines.get_pipeline_definition:main",
-    "run-pipeline=pipelines.run_pipeline:main",
+    "prepare-data=pipelines.cli.prepare_data:main",
+    "get-pipeline-definition=pipelines.cli.get_pipeline_definition:main",
+    "run-pipeline=pipelines.cli.run_pipeline:main",
     # The pipelines as manifests for the ACK SageMaker controller (and a check of such manifests).
-    "export-ack-manifests=pipelines.ack.cli:main",
-    "approve-model=pipelines.approve_model:main",
+    "export-ack-manifests=pipelines.cli.export_ack_manifests:main",
+    "approve-model=pipelines.cli.approve_model:main",
     # Real-time and multi-model endpoints: deploy or roll back a version, invoke (and smoke-test) an endpoint.
-    "deploy-endpoint=pipelines.endpoints.deploy:main",
-    "invoke-endpoint=pipelines.endpoints.invoke:main",
+    "deploy-endpoint=pipelines.cli.deploy_endpoint:main",
+    "invoke-endpoint=pipelines.cli.invoke_endpoint:main",
     # Jenkins' failure notification: publish to an environment's alert topic.
-    "mlops-notify=pipelines.notify:main",
+    "mlops-notify=pipelines.cli.mlops_notify:main",
     # The offline end-to-end demo.
     "mlops-demo=mlops_demo.cli:main",
 ]

@@ -10,16 +10,21 @@ for the executions of the previous one.
 `clock advance DURATION` moves the stack's schedule clock forward and prints the schedule rules that fired.
 `db up|down|status`: the SQL warehouse (a real PostgreSQL, data in `.local/warehouse`) the train pipeline
 can read; `up` loads the UCI data and stores the connection in each workload account's warehouse secret.
+`ack apply|get|delete`: a stand-in for the ACK SageMaker controller, acting on the stack.
+`up --host` binds a loopback address unless `--allow-remote` is given: the stack has no authentication.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import logging
 import re
 import shlex
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
+from localaws.binding import ALLOW_REMOTE_FLAG, check_bind_address, parse_port, remote_warning
 from localaws.tools import ack, warehouse
 from localaws.tools.stack import (
     LocalAwsStack,
@@ -33,27 +38,32 @@ from localaws.tools.stack import (
     write_state,
 )
 from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
-from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import REPO_ROOT
-from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError
+from pipelines.cli.support import configure_logging, process_env, run_cli
+from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS
+from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError, UsageError
 
 PROG = "mlops-local"
+log = logging.getLogger(PROG)
 
 
-def up(host: str, port: int) -> int:
+def up(host: str, port_text: str | None, allow_remote: bool) -> int:
+    # Every check before the lock: a refused address starts nothing and records nothing.
+    port = 0 if port_text is None else parse_port(port_text)
+    if check_bind_address(host, allow_remote):
+        log.warning("%s", remote_warning(host, port or "a free port"))
     # One `up` or `down` at a time: two concurrent `up`s start one server, the second finds it running.
     with stack_lock():
-        return _up(host, port)
+        return _up(host, port, allow_remote)
 
 
-def _up(host: str, port: int) -> int:
+def _up(host: str, port: int, allow_remote: bool) -> int:
     state = _recorded_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
-                          state_dir=default_state_dir()).start()
+                          state_dir=default_state_dir(), allow_remote=allow_remote).start()
     write_state(stack.endpoint, stack.pid)
     print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}); log: {stack.log_path}")
     print(f"console: {stack.endpoint}/_mlops/console")
@@ -100,8 +110,8 @@ def status() -> int:
     return 1
 
 
-def env() -> int:
-    to_set, to_remove = local_environment_variables(Target.running_stack(os.environ).endpoint)
+def print_env(env: Mapping[str, str]) -> int:
+    to_set, to_remove = local_environment_variables(Target.running_stack(env).endpoint, env)
     for name in to_remove:
         print(f"unset {name}")
     for name, value in to_set.items():
@@ -122,8 +132,8 @@ def duration_seconds(text: str) -> int:
     return int(match["value"]) * _UNIT_SECONDS[match["unit"]]
 
 
-def clock_advance(seconds: int) -> int:
-    endpoint = Target.running_stack(os.environ).endpoint
+def clock_advance(seconds: int, env: Mapping[str, str]) -> int:
+    endpoint = Target.running_stack(env).endpoint
     answer = advance_clock(endpoint, seconds)
     fired = answer["fired"]
     print(f"clock advanced by {seconds} s to {answer['now']}: {len(fired)} schedule occurrence(s) fired")
@@ -139,9 +149,9 @@ def warehouse_dir():
     return local_dir() / "warehouse"
 
 
-def db(command: str) -> int:
+def db(command: str, env: Mapping[str, str]) -> int:
     if command == "up":
-        status = warehouse.db_up(Target.running_stack(os.environ), warehouse_dir(),
+        status = warehouse.db_up(Target.running_stack(env), warehouse_dir(),
                                  REPO_ROOT / "data" / "mammographic_masses.data")
         connection = status.connection
         print(f"warehouse running at {connection.host}:{connection.port}/{connection.dbname} "
@@ -162,13 +172,65 @@ def db(command: str) -> int:
     return EXIT_LOCAL_STACK_UNAVAILABLE
 
 
+def ack_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    # The stack the shell points at (`eval "$(mlops-local env)"`), else the one `mlops-local up` recorded.
+    target = Target.from_environment(env)
+    if not target.is_local:
+        target = Target.running_stack(env)
+    controller = ack.controller_for(args.env, target)
+    if args.ack_command == "apply":
+        changes = controller.apply(args.filename, args.namespace)
+    elif args.ack_command == "get":
+        kind = ack.kind_of(args.kind) if args.kind else None
+        namespace = None if args.all_namespaces else args.namespace
+        resources = controller.get(kind, args.name, namespace)
+        print(ack.yaml_list(resources) if args.output == "yaml" else ack.table(resources), end="")
+        return 0
+    elif args.filename:
+        changes = controller.delete_files(args.filename, args.namespace)
+    elif args.kind and args.name:
+        changes = [controller.delete(ack.kind_of(args.kind), args.name, args.namespace or ack.DEFAULT_NAMESPACE)]
+    else:
+        raise UsageError("ack delete: give KIND NAME or -f FILE|DIR")
+    for change in changes:
+        print(change)
+    return 0
+
+
+def add_ack_parser(commands) -> None:
+    parser = commands.add_parser("ack", help="a stand-in for the ACK SageMaker controller (apply, get, delete)")
+    parser.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, default="dev",
+                        help="the account the controller acts in (default: %(default)s)")
+    verbs = parser.add_subparsers(dest="ack_command", required=True)
+    apply = verbs.add_parser("apply", help="create/update Pipelines, start PipelineExecutions")
+    apply.add_argument("-f", "--filename", type=Path, action="append", required=True, metavar="FILE|DIR")
+    apply.add_argument("-n", "--namespace", help="namespace of resources that name none (default: default)")
+    get = verbs.add_parser("get", help="show resources and their status (refreshed from AWS)")
+    get.add_argument("kind", nargs="?", help="pipeline or pipelineexecution (default: both)")
+    get.add_argument("name", nargs="?")
+    get.add_argument("-n", "--namespace", default=ack.DEFAULT_NAMESPACE)
+    get.add_argument("-A", "--all-namespaces", action="store_true")
+    get.add_argument("-o", "--output", choices=("table", "yaml"), default="table")
+    delete = verbs.add_parser("delete", help="delete resources: DeletePipeline, StopPipelineExecution")
+    delete.add_argument("kind", nargs="?")
+    delete.add_argument("name", nargs="?")
+    delete.add_argument("-f", "--filename", type=Path, action="append", metavar="FILE|DIR")
+    delete.add_argument("-n", "--namespace", default=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the stack in the background (idempotent)")
-    up_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    up_parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    # Checked by localaws.binding (not argparse types) so a bad value is one line naming the option, exit 2.
+    up_parser.add_argument("--host", default="127.0.0.1",
+                           help="address to bind: an IP address or a host name (default: %(default)s); an address "
+                                f"beyond this machine needs {ALLOW_REMOTE_FLAG}")
+    up_parser.add_argument("--port", metavar="PORT", help="port 1-65535 (default: a free one)")
+    up_parser.add_argument(ALLOW_REMOTE_FLAG, action="store_true",
+                           help="allow a non-loopback --host: the stack has no authentication, so anyone who can "
+                                "reach it can call it")
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
@@ -182,25 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
     db_parser.add_argument("db_command", choices=("up", "down", "status"), metavar="up|down|status",
                            help="up: start, load the data, store the secret (idempotent); down: stop; "
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
-    ack.add_parser(commands)
+    add_ack_parser(commands)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    env = process_env(env)
     commands = {
-        "up": lambda: up(args.host, args.port),
+        "up": lambda: up(args.host, args.port, args.allow_remote),
         "down": down,
         "status": status,
-        "env": env,
-        "clock": lambda: clock_advance(args.duration),
-        "ack": lambda: ack.run(args, os.environ),
-        "db": lambda: db(args.db_command),
+        "env": lambda: print_env(env),
+        "clock": lambda: clock_advance(args.duration, env),
+        "ack": lambda: ack_command(args, env),
+        "db": lambda: db(args.db_command, env),
     }
-    return run_cli(commands[args.command], PROG)
+    # Every command but `up` (which starts it) acts on the stack.
+    return run_cli(commands[args.command], PROG, local=args.command != "up")
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -1,6 +1,7 @@
 """Entry point of the local AWS stack's server process: moto with the project's extensions.
 
-Run as `python -m localaws.server --port N`; `LocalAwsStack` and `mlops-local up` start it this way.
+Run as `python -m localaws.server --port N`; `LocalAwsStack` and `mlops-local up` start it this way. A
+non-loopback `--host` needs `--allow-remote`: the stack has no authentication.
 With `--exit-with-parent PID` it stops by itself when that process is gone, so a test session killed hard
 leaves no server behind. `--state-dir DIR` keeps what must outlive the server (pipeline execution records
 under DIR/executions; job folders under DIR/jobs, removed when each step ends); without it the state lives in
@@ -21,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from localaws.binding import ALLOW_REMOTE_FLAG, BindError, check_bind_address, parse_port, remote_warning
+
 PARENT_POLL_SECONDS = 1.0
 
 
@@ -40,16 +43,25 @@ def _exit_when_gone(pid: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localaws.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    parser.add_argument("--port", type=int, required=True, help="port to listen on")
+    parser.add_argument("--port", required=True, help="port to listen on (1-65535)")
+    parser.add_argument(ALLOW_REMOTE_FLAG, action="store_true",
+                        help="allow a non-loopback --host: the stack has no authentication")
     parser.add_argument("--exit-with-parent", type=int, metavar="PID", help="stop when this process exits")
     parser.add_argument("--state-dir", type=Path, metavar="DIR",
                         help="folder of the state that outlives the server (default: a temporary folder removed "
                              "at exit)")
     args = parser.parse_args(argv)
+    try:
+        args.port = parse_port(args.port)
+        remote = check_bind_address(args.host, args.allow_remote)
+    except BindError as error:
+        parser.error(str(error))
     if args.state_dir is not None and args.state_dir.exists() and not args.state_dir.is_dir():
         parser.error(f"--state-dir {args.state_dir} exists and is not a folder: name a folder")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if remote:
+        logging.getLogger(__name__).warning("%s", remote_warning(args.host, args.port))
     # moto reads its own port from here when it builds URLs that point back at itself (e.g. S3 presigning).
     os.environ["MOTO_PORT"] = str(args.port)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlops_demo.run import DEFAULT_REPORT, DEFAULT_WORK_DIR, run_demo
-from pipelines.cli_support import configure_logging, run_cli
+from pipelines.cli.support import configure_logging, run_cli
 from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
 
 
@@ -34,8 +35,9 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging(args.verbose)
+    # The demo acts on the local stack alone: a lost connection is the stack going away.
     return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine,
-                                    args.training_data), "mlops-demo")
+                                    args.training_data), "mlops-demo", local=True)

@@ -105,7 +105,7 @@ def start_warehouse(context: DemoContext) -> str:
     """`mlops-local db up` for the demo: a PostgreSQL with the UCI data (stopped when the demo ends), its
     connection in the warehouse secrets Terraform just created."""
     from localaws.tools.warehouse import TABLE, LocalWarehouse, db_up
-    from pipelines.data.cli import DEFAULT_RAW
+    from pipelines.data.prepare import DEFAULT_RAW
 
     directory = context.work_dir / "warehouse"
     context.resources.callback(LocalWarehouse(directory).stop)
@@ -127,8 +127,7 @@ def upsert_dev_pipelines(context: DemoContext) -> str:
 
 def prepare_data(environment: str):
     def action(context: DemoContext) -> str:
-        from pipelines.data.cli import DEFAULT_RAW
-        from pipelines.data.prepare import accounting, prepare, upload
+        from pipelines.data.prepare import DEFAULT_RAW, accounting, prepare, upload
         from pipelines.data.raw import read_raw
 
         raw = read_raw(DEFAULT_RAW)

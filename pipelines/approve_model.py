@@ -1,19 +1,18 @@
-"""`approve-model`: list the central group's model versions with their evaluation metrics; approve or reject one.
+"""What `approve-model` does: list the central group's model versions with their evaluation metrics; approve or
+reject one.
 
 Acts in the registry account, where the model package group lives, as its approver role
 (`model_registry.approver_role_name`): the only principal that may approve or reject a version. The current
 credentials are used as they are when they already are that role, otherwise the command assumes it. The metrics
 come from each version's registered model-quality report (the train pipeline's evaluation.json), so the
-approver sees them first.
+approver sees them first. The CLI is pipelines/cli/approve_model.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -22,36 +21,51 @@ import botocore.exceptions
 from pipelines import model_registry
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
-from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import ENVIRONMENTS, EnvConfig, load_config
+from pipelines.config import EnvConfig, load_config
 from pipelines.errors import UsageError
 from pipelines.model_registry import HEADLINE_METRICS, MetricsUnavailableError, PackageMetrics, package_metrics
 
 logger = logging.getLogger("approve-model")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="approve-model", description=__doc__)
-    p.add_argument("--env", required=True, choices=ENVIRONMENTS, help="any environment file: it names the registry")
-    p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--version", type=int, help="model package version number to approve or reject")
-    which.add_argument("--latest", action="store_true", help="the newest version")
-    p.add_argument("--reject", action="store_true", help="reject instead of approve")
-    p.add_argument("--list", action="store_true", help="list the versions with their metrics")
-    p.add_argument("--description", help="approval description recorded on the version")
-    return p
+@dataclass(frozen=True)
+class ApprovalRequest:
+    env: str
+    """Any environment: its file names the registry."""
+    list: bool = False
+    version: int | None = None
+    latest: bool = False
+    reject: bool = False
+    description: str | None = None
+    """Recorded on the version as its ApprovalDescription."""
 
 
-def approve_model(args: argparse.Namespace, target: Target) -> int:
-    if not (args.list or args.version is not None or args.latest):
+@dataclass(frozen=True)
+class VersionReview:
+    package: dict[str, Any]
+    metrics: PackageMetrics | str
+    """The evaluation metrics, or a sentence saying why they cannot be shown."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    group_arn: str
+    listed: tuple[VersionReview, ...] | None
+    """Every version, oldest first; None when no list was asked for."""
+    chosen: VersionReview | None = None
+    previous_status: str | None = None
+    new_status: str | None = None
+
+
+def approve_model(request: ApprovalRequest, target: Target) -> ApprovalResult:
+    if not (request.list or request.version is not None or request.latest):
         raise UsageError("give --list, --version N or --latest")
-    if args.reject and args.version is None and not args.latest:
+    if request.reject and request.version is None and not request.latest:
         raise UsageError("--reject needs --version N or --latest")
-    config = load_config(args.env)
+    config = load_config(request.env)
     session = approver_session(target, config)
     with explained_aws_errors(f"reviewing model package group {config.model_package_group_arn}"):
-        return review(args, config, session.client("sagemaker"), session.client("s3"))
+        return review(request, config, session.client("sagemaker"), session.client("s3"))
 
 
 APPROVER_SESSION_NAME = "approve-model"
@@ -90,24 +104,24 @@ def is_role(caller_arn: str, role_arn: str) -> bool:
     return caller_arn == role_arn or bool(role and caller and role.groups() == caller.groups())
 
 
-def review(args: argparse.Namespace, config: EnvConfig, sagemaker, s3) -> int:
+def review(request: ApprovalRequest, config: EnvConfig, sagemaker, s3) -> ApprovalResult:
     """List and/or approve or reject, with clients of the registry account."""
     versions = list_versions(sagemaker, config)
-    if args.list:
-        print(f"model package group {config.model_package_group_arn}: {len(versions)} version(s)")
-        for package in versions:
-            print(format_version(package, evaluation_metrics(sagemaker, s3, package["ModelPackageArn"])))
-    if args.version is None and not args.latest:
-        return 0
-    chosen = pick_version(versions, config, args.version)
-    print(format_version(chosen, evaluation_metrics(sagemaker, s3, chosen["ModelPackageArn"])))
-    status = "Rejected" if args.reject else "Approved"
-    update: dict[str, Any] = {"ModelPackageArn": chosen["ModelPackageArn"], "ModelApprovalStatus": status}
-    if args.description:
-        update["ApprovalDescription"] = args.description
+
+    def reviewed(package: dict[str, Any]) -> VersionReview:
+        return VersionReview(package, evaluation_metrics(sagemaker, s3, package["ModelPackageArn"]))
+
+    listed = tuple(map(reviewed, versions)) if request.list else None
+    if request.version is None and not request.latest:
+        return ApprovalResult(config.model_package_group_arn, listed)
+    chosen = reviewed(pick_version(versions, config, request.version))
+    status = "Rejected" if request.reject else "Approved"
+    update: dict[str, Any] = {"ModelPackageArn": chosen.package["ModelPackageArn"], "ModelApprovalStatus": status}
+    if request.description:
+        update["ApprovalDescription"] = request.description
     sagemaker.update_model_package(**update)
-    print(f"version {chosen['ModelPackageVersion']}: {chosen['ModelApprovalStatus']} -> {status}")
-    return 0
+    return ApprovalResult(config.model_package_group_arn, listed, chosen, chosen.package["ModelApprovalStatus"],
+                          status)
 
 
 def list_versions(sagemaker, config: EnvConfig) -> list[dict[str, Any]]:
@@ -152,14 +166,3 @@ def format_version(package: dict[str, Any], metrics: PackageMetrics | str) -> st
     if metrics.confusion_matrix:
         values += f"  confusion {metrics.confusion_matrix}"
     return f"{head}  {values}"
-
-
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    configure_logging()
-    return run_cli(lambda: approve_model(args, Target.for_cli(args.local, os.environ if env is None else env)),
-                   "approve-model")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -29,6 +29,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
+from pipelines.aws_calls import CONNECTION_FAILURES, unreachable
 from pipelines.config import REPO_ROOT
 from pipelines.errors import LocalStackError, UsageError
 
@@ -246,12 +247,11 @@ class Target:
                 "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
                 "or use the local stack (`mlops-local up`, then `--local`)"
             ) from None
-        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
-                botocore.exceptions.ReadTimeoutError) as error:
+        except CONNECTION_FAILURES as error:
             if self.is_local:
                 raise LocalStackError(f"the local stack does not answer at {self.endpoint} ({error}): "
                                       "start it with `mlops-local up`") from None
-            raise UsageError(f"cannot reach AWS STS: {error}") from None
+            raise unreachable(error, "finding the account of the current credentials (STS)") from None
         except botocore.exceptions.ClientError as error:
             raise UsageError(f"AWS rejected the current credentials: {error}") from None
 

@@ -11,6 +11,7 @@ EXIT_EXECUTION_FAILED = 3
 EXIT_INFRA_FAILED = 4
 EXIT_LOCAL_STACK_UNAVAILABLE = 5
 EXIT_PLAN_HAS_CHANGES = 6
+EXIT_AWS_UNREACHABLE = 7
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
@@ -20,8 +21,11 @@ EXIT_CODES = {
     EXIT_EXECUTION_FAILED: "a pipeline execution ended Failed or Stopped, or an endpoint deployment failed or was "
                            "rolled back",
     EXIT_INFRA_FAILED: "terraform failed, or its state lock is held",
-    EXIT_LOCAL_STACK_UNAVAILABLE: "the local AWS stack is not running, does not answer, or could not start",
+    EXIT_LOCAL_STACK_UNAVAILABLE: "the local AWS stack is not running, does not answer (connection refused, reset or "
+                                  "timed out, also in the middle of a command), or could not start",
     EXIT_PLAN_HAS_CHANGES: "`mlops-infra plan --detailed-exitcode`: the plan has changes (not an error)",
+    EXIT_AWS_UNREACHABLE: "an AWS endpoint cannot be reached (connection refused, reset or timed out, DNS, proxy): "
+                          "the message names the endpoint; the network, not the input, is at fault (retrying may help)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); what ran on AWS or the local stack goes on",
 }
 
@@ -76,6 +80,26 @@ class EndpointNotFound(UsageError):
 
 class EndpointUnavailable(MlopsError):
     """InvokeEndpoint could not reach the endpoint's region, or SageMaker answered a server-side error."""
+
+
+class EndpointUnreachable(MlopsError):
+    """A connection to an AWS endpoint failed (refused, reset, timed out, DNS). The CLI layer reports it as
+    EXIT_LOCAL_STACK_UNAVAILABLE when the command's target is the local stack."""
+
+    exit_code = EXIT_AWS_UNREACHABLE
+
+    def __init__(self, message: str, endpoint_url: str | None = None, action: str | None = None,
+                 reason: str | None = None):
+        super().__init__(message)
+        self.endpoint_url, self.action, self.reason = endpoint_url, action, reason
+
+
+class RegionUnreachable(EndpointUnavailable, EndpointUnreachable):
+    """InvokeEndpoint could not connect to the endpoint's region (a failover reason, and unreachable)."""
+
+
+class RequestRejected(UsageError):
+    """The model refused the request with a 4xx answer (a payload it cannot read): the input is at fault."""
 
 
 class TargetModelNotAllowed(UsageError):

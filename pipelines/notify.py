@@ -1,22 +1,18 @@
-"""mlops-notify: publish a message to a workload environment's alert topic.
+"""What `mlops-notify` does: publish a message to a workload environment's alert topic.
 
 Jenkins' `post { failure }` calls it (through scripts/notify-failure.sh) so a failed deployment reaches the
 same people as a failed pipeline execution: the topic's e-mail subscription. It runs with credentials already
-in the target account (Jenkins' cross-account role, or the local stack).
+in the target account (Jenkins' cross-account role, or the local stack). The CLI is pipelines/cli/mlops_notify.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-from collections.abc import Mapping
 
 import botocore.exceptions
 
 from pipelines.aws import Target
-from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.config import EnvConfig
 from pipelines.errors import InfraError, UsageError
 
 log = logging.getLogger(__name__)
@@ -52,29 +48,3 @@ def publish_alert(config: EnvConfig, subject: str, message: str, target: Target)
         raise InfraError(f"publishing to {topic_arn} failed: {error}") from None
     log.info("published to %s", topic_arn)
     return response["MessageId"]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mlops-notify", description=__doc__.splitlines()[0])
-    parser.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS,
-                        help="the workload environment whose alert topic receives the message")
-    parser.add_argument("--subject", required=True, help="one line, at most 100 characters (longer is shortened)")
-    parser.add_argument("--message", required=True, help="the message body")
-    return parser
-
-
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging()
-
-    def notify() -> int:
-        target = Target.from_environment(os.environ if env is None else env)
-        message_id = publish_alert(load_config(args.env), args.subject, args.message, target)
-        print(message_id)
-        return 0
-
-    return run_cli(notify, "mlops-notify")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,31 +1,28 @@
-"""`run-pipeline`: upload the pipelines' scripts, upsert the pipelines, optionally start and follow them.
+"""What `run-pipeline` does: upload the pipelines' scripts, upsert the pipelines, optionally start and follow them.
 
-Flags compatible with the AWS sample's `run-pipeline` (--module-name, --role-arn, --kwargs, --tags,
---description) plus --env, --pipeline, --local, --start, --wait, --parameters NAME=VALUE and
---execution-arn ARN (follow an execution already started: the execution runs in SageMaker, or in the local
-stack, whatever happens to this command). Exit codes: pipelines/errors.py EXIT_CODES.
+`run_pipelines(RunRequest, Target)` checks every input (kwargs, tags, parameter names and values against the
+definitions' declared types) before its first AWS call, then returns one `PipelineRun` per pipeline. Following an
+execution (`wait`) leaves it running where it runs whatever happens to the caller. The CLI is
+pipelines/cli/run_pipeline.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
 import logging
-import os
-import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
-from pipelines.cli_support import configure_logging, run_cli
 from pipelines.config import APPROVAL_STATUSES, PENDING_MANUAL_APPROVAL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
-from pipelines.errors import EXIT_INTERRUPTED, ExecutionFailed, UsageError
-from pipelines.execution import TERMINAL_STATUSES, PipelineExecution
+from pipelines.errors import ExecutionFailed, UsageError
+from pipelines.execution import PipelineExecution
+from pipelines.pipeline_definition.parameters import check_given_values
 from pipelines.train.tuning import PARENT_PARAMETER, parent_tuning_job
 
 logger = logging.getLogger("run-pipeline")
@@ -33,7 +30,7 @@ PIPELINE_CHOICES = ("train", "inference", "all")
 APPROVAL_PARAMETER = "ModelApprovalStatus"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunRequest:
     env: str | None = None
     pipeline: str | None = None
@@ -46,7 +43,8 @@ class RunRequest:
     start: bool = False
     wait: bool = False
     execution_arn: str | None = None
-    parameters: list[str] = field(default_factory=list)
+    parameters: tuple[str, ...] = ()
+    """NAME=VALUE items."""
     environments_dir: Path | None = None
     """Where the environment files are read (default: pipelines.config.default_environments_dir())."""
 
@@ -65,29 +63,7 @@ class PipelineRun:
     failure_reason: str | None = None
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run-pipeline", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, help="workload environment (or \"env\" in --kwargs)")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--pipeline", choices=PIPELINE_CHOICES, help="which pipeline(s) (default: all)")
-    which.add_argument("--module-name", help="module with get_pipeline(**kwargs), e.g. pipelines.train.pipeline")
-    p.add_argument("--role-arn", help="pipeline execution role (default: the environment's SageMaker role)")
-    p.add_argument("--kwargs", help="JSON object of get_pipeline keyword arguments (env, role, pipeline_name)")
-    p.add_argument("--tags", help='JSON tags: [{"Key": "k", "Value": "v"}] or {"k": "v"} (applied on create)')
-    p.add_argument("--description", help="pipeline description")
-    p.add_argument("--local", action="store_true", help="use the local AWS stack (mlops-local up)")
-    p.add_argument("--start", action="store_true", help="start an execution after the upsert")
-    p.add_argument("--wait", action="store_true", help="with --start or --execution-arn: follow the execution to its "
-                                                       "end, logging step statuses")
-    p.add_argument("--execution-arn", metavar="ARN",
-                   help="with --wait: follow this execution (re-attach after an interrupted --wait); no upsert")
-    p.add_argument("--parameters", action="append", default=[], metavar="NAME=VALUE",
-                   help="pipeline parameter for the execution (repeatable)")
-    return p
-
-
-def parse_parameters(items: list[str]) -> dict[str, str]:
+def parse_parameters(items: Sequence[str]) -> dict[str, str]:
     values = {}
     for item in items:
         name, separator, value = item.partition("=")
@@ -170,6 +146,8 @@ def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
     if unknown:
         raise UsageError(f"unknown pipeline parameter(s) {', '.join(unknown)}: "
                          f"the pipeline(s) declare {', '.join(sorted(declared))}")
+    for pipeline in built:
+        check_given_values(json.loads(pipeline.definition), parameters)
 
     session = target.session(config.account_id, config.aws_region)
     runs = []
@@ -313,30 +291,3 @@ def describe_pipeline(sagemaker, name: str) -> dict[str, Any] | None:
         if "Could not find" in error.response["Error"].get("Message", ""):
             return None
         raise
-
-
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    configure_logging()
-
-    def command() -> int:
-        target = Target.for_cli(args.local, os.environ if env is None else env, progress=_print)
-        try:
-            runs = run_pipelines(RunRequest(**vars(args)), target)
-        except ExecutionDetached as detached:
-            print(f"run-pipeline: {detached}", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        for run in runs:
-            if run.status in TERMINAL_STATUSES:
-                print(f"{run.pipeline_name}: execution {run.status}")
-        return 0
-
-    return run_cli(command, "run-pipeline")
-
-
-def _print(message: str) -> None:
-    print(message, flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,7 +15,6 @@ before the first call.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -33,7 +32,7 @@ from pipelines.ack import yaml_text
 from pipelines.ack.documents import LoadedDocument, read_manifests
 from pipelines.ack.schema import API_VERSION, RESOURCES, api_request
 from pipelines.aws import Target, local_dir
-from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
+from pipelines.config import load_config
 from pipelines.errors import MlopsError, UsageError
 
 DEFAULT_NAMESPACE = "default"
@@ -364,61 +363,18 @@ def _condition(kind: str, ok: bool, previous: Mapping[str, Any] | None, message:
     return condition
 
 
-# --- the `mlops-local ack` subcommand --------------------------------------------------------------------------
-
-def add_parser(commands) -> None:
-    ack = commands.add_parser("ack", help="a stand-in for the ACK SageMaker controller (apply, get, delete)")
-    ack.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, default="dev",
-                     help="the account the controller acts in (default: %(default)s)")
-    verbs = ack.add_subparsers(dest="ack_command", required=True)
-    apply = verbs.add_parser("apply", help="create/update Pipelines, start PipelineExecutions")
-    apply.add_argument("-f", "--filename", type=Path, action="append", required=True, metavar="FILE|DIR")
-    apply.add_argument("-n", "--namespace", help="namespace of resources that name none (default: default)")
-    get = verbs.add_parser("get", help="show resources and their status (refreshed from AWS)")
-    get.add_argument("kind", nargs="?", help="pipeline or pipelineexecution (default: both)")
-    get.add_argument("name", nargs="?")
-    get.add_argument("-n", "--namespace", default=DEFAULT_NAMESPACE)
-    get.add_argument("-A", "--all-namespaces", action="store_true")
-    get.add_argument("-o", "--output", choices=("table", "yaml"), default="table")
-    delete = verbs.add_parser("delete", help="delete resources: DeletePipeline, StopPipelineExecution")
-    delete.add_argument("kind", nargs="?")
-    delete.add_argument("name", nargs="?")
-    delete.add_argument("-f", "--filename", type=Path, action="append", metavar="FILE|DIR")
-    delete.add_argument("-n", "--namespace", default=None)
+def controller_for(environment: str, target: Target) -> AckController:
+    """The controller acting in `environment`'s account through `target`."""
+    config = load_config(environment)
+    return AckController(environment, target.session(config.account_id, config.aws_region))
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    # The stack the shell points at (`eval "$(mlops-local env)"`), else the one `mlops-local up` recorded.
-    target = Target.from_environment(env)
-    if not target.is_local:
-        target = Target.running_stack(env)
-    config = load_config(args.env)
-    controller = AckController(args.env, target.session(config.account_id, config.aws_region))
-    if args.ack_command == "apply":
-        for change in controller.apply(args.filename, args.namespace):
-            print(change)
-    elif args.ack_command == "get":
-        kind = kind_of(args.kind) if args.kind else None
-        namespace = None if args.all_namespaces else args.namespace
-        resources = controller.get(kind, args.name, namespace)
-        print(_yaml_list(resources) if args.output == "yaml" else _table(resources), end="")
-    else:
-        if args.filename:
-            changes = controller.delete_files(args.filename, args.namespace)
-        elif args.kind and args.name:
-            changes = [controller.delete(kind_of(args.kind), args.name, args.namespace or DEFAULT_NAMESPACE)]
-        else:
-            raise UsageError("ack delete: give KIND NAME or -f FILE|DIR")
-        for change in changes:
-            print(change)
-    return 0
-
-
-def _yaml_list(resources: list[dict[str, Any]]) -> str:
+def yaml_list(resources: list[dict[str, Any]]) -> str:
     return yaml_text.dump_all(resources)
 
 
-def _table(resources: list[dict[str, Any]]) -> str:
+def table(resources: list[dict[str, Any]]) -> str:
+    """kubectl get's table of resources."""
     if not resources:
         return "No resources found.\n"
     rows = [("NAMESPACE", "KIND", "NAME", "STATUS", "SYNCED")]
@@ -430,4 +386,3 @@ def _table(resources: list[dict[str, Any]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "".join("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n"
                    for row in rows)
-

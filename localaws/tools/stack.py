@@ -45,7 +45,7 @@ FREE_PORT_ATTEMPTS = 3
 
 
 def free_loopback_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
 
@@ -73,8 +73,10 @@ class LocalAwsStack:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
-                 detached: bool = False, state_dir: Path | None = None):
+                 detached: bool = False, state_dir: Path | None = None, allow_remote: bool = False):
         self.host = host
+        self.allow_remote = allow_remote
+        """Pass --allow-remote to the server (a non-loopback host; the server refuses one without it)."""
         self.port = port
         self.log_path = log_path
         self.detached = detached
@@ -87,7 +89,7 @@ class LocalAwsStack:
     def endpoint(self) -> str:
         if not self.port:
             raise LocalStackError("the local stack has no port yet: call start() first")
-        return f"http://{self.host}:{self.port}"
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -116,6 +118,8 @@ class LocalAwsStack:
         command = [sys.executable, "-m", SERVER_MODULE, "--host", self.host, "--port", str(self.port)]
         if self.exit_with_pid is not None:
             command += ["--exit-with-parent", str(self.exit_with_pid)]
+        if self.allow_remote:
+            command.append("--allow-remote")
         if self.state_dir is not None:
             command += ["--state-dir", str(Path(self.state_dir).resolve())]  # found by it (find_stack_servers)
         log.info("starting the local AWS stack on %s", self.endpoint)

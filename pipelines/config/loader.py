@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.cli_support import read_text_file
 from pipelines.config.accounts import ENVIRONMENTS, WORKLOAD_ENVIRONMENTS, Accounts, parse_accounts
 from pipelines.config.fields import BUCKET_HINT, BUCKET_NAME, Fields, closest
 from pipelines.config.jenkins import Jenkins, parse_jenkins
@@ -18,6 +17,7 @@ from pipelines.config.registry import ModelRegistry, parse_model_registry
 from pipelines.config.serving import EndpointSettings, Serving
 from pipelines.config.workload import Workload, parse_workload
 from pipelines.errors import ConfigError
+from pipelines.files import read_text_file
 
 REPO_ROOT_VARIABLE = "MLOPS_REPO_ROOT"
 

@@ -16,11 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.aws import Target
-from pipelines.config import FEATURES, EnvConfig
-from pipelines.data.raw import LABEL, RawData, Record
+from pipelines.aws_calls import explained_aws_errors
+from pipelines.config import FEATURES, REPO_ROOT, EnvConfig, load_config
+from pipelines.data.raw import LABEL, RawData, Record, read_raw
+from pipelines.files import check_output_dir, write_files
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_RAW = REPO_ROOT / "data" / "mammographic_masses.data"
+DEFAULT_OUTPUT = REPO_ROOT / "build" / "data"
 SEED = 20240601
 BATCH_SIZE = 150  # records held out as unlabelled batch-inference input
 OUTLIER_FRACTION = 0.3  # share of batch rows that get an outlier or a missing value
@@ -86,9 +90,9 @@ def with_outliers(batch: list[Record], seed: int = SEED) -> tuple[list[list[int 
     return rows, len(chosen)
 
 
-def prepare(raw: RawData, output_dir: Path, seed: int = SEED) -> PreparedData:
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+def prepare(raw: RawData, output_dir: Path, seed: int = SEED, option: str = "--output-dir") -> PreparedData:
+    """Write the four files to `output_dir`, all of them or none (a bad folder is a UsageError naming `option`)."""
+    output_dir = check_output_dir(Path(output_dir), option)
     part1, part2, batch = split(raw, seed)
     outlier_rows, corrupted = with_outliers(batch, seed)
     contents = {
@@ -97,11 +101,8 @@ def prepare(raw: RawData, output_dir: Path, seed: int = SEED) -> PreparedData:
         BATCH: _csv([[r.values[c] for c in FEATURES] for r in batch]),
         BATCH_OUTLIERS: _csv(outlier_rows),
     }
-    files = {}
-    for name, text in contents.items():
-        files[name] = output_dir / name
-        files[name].write_text(text)
-    return PreparedData(files, part1, part2, batch, corrupted)
+    paths = write_files(output_dir, contents, option)
+    return PreparedData(dict(zip(contents, paths, strict=True)), part1, part2, batch, corrupted)
 
 
 def _csv(rows: list[list[int | None]], header: tuple[str, ...] | None = None) -> str:
@@ -142,3 +143,37 @@ def upload(config: EnvConfig, files: dict[str, Path], target: Target) -> list[st
         uris.append(f"s3://{bucket}/{key}")
         logger.info("uploaded %s", uris[-1])
     return uris
+
+
+@dataclass(frozen=True)
+class PrepareRequest:
+    env: str
+    raw: Path = DEFAULT_RAW
+    output_dir: Path = DEFAULT_OUTPUT
+    upload: bool = True
+    """Upload to the workload data bucket (else write the files locally only)."""
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    accounting: tuple[str, ...]
+    """Where every record went and every rule applied, as lines for the user."""
+    files: tuple[Path, ...]
+    uploaded: tuple[str, ...]
+    """The S3 URIs written (none without upload)."""
+
+
+def prepare_data(request: PrepareRequest, target: Target | None = None) -> PrepareResult:
+    """`prepare-data`: check the raw file and the output folder, write the four files, upload them to the
+    environment's data bucket through `target` (needed when `request.upload`)."""
+    config = load_config(request.env)
+    if request.upload and target is None:
+        raise ValueError("uploading needs a target")
+    check_output_dir(request.output_dir, "--output-dir")
+    raw = read_raw(request.raw)
+    prepared = prepare(raw, request.output_dir)
+    uploaded: list[str] = []
+    if request.upload:
+        with explained_aws_errors(f"uploading to s3://{config.require_workload().data_bucket_name}"):
+            uploaded = upload(config, prepared.files, target)
+    return PrepareResult(tuple(accounting(raw, prepared)), tuple(sorted(prepared.files.values())), tuple(uploaded))

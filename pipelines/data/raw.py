@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.cli_support import read_text_file
 from pipelines.config import FEATURES
 from pipelines.errors import UsageError
+from pipelines.files import read_text_file
 
 RAW_COLUMNS = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
 LABEL = "Severity"

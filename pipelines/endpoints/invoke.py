@@ -1,4 +1,5 @@
-"""Invoke a workload account's endpoint: the helper behind `invoke-endpoint`, the Jenkins smoke test and the demo.
+"""Invoke a workload account's endpoint: the library behind `invoke-endpoint` (pipelines/cli/invoke_endpoint.py), the
+Jenkins smoke test and the demo.
 
 Requests are CSV rows (the features without the label, as the built-in XGBoost container takes them) or a raw
 payload with its content type; answers are read as CSV or JSON (`Accept`). A multi-model endpoint needs a
@@ -13,19 +14,14 @@ InvokeEndpointAsync, InvokeEndpointWithResponseStream only), so the caller choos
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-
 from pipelines.aws import Target
-from pipelines.aws_calls import explained_aws_errors
-from pipelines.cli_support import configure_logging, run_cli
-from pipelines.config import MULTI_MODEL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.aws_calls import CONNECTION_FAILURES, explained_aws_errors, failed_endpoint
+from pipelines.config import MULTI_MODEL, EnvConfig, load_config
 from pipelines.endpoints import hosting
 from pipelines.endpoints.deployment import config_versions
 from pipelines.endpoints.refresh import target_model as target_model_of
@@ -34,6 +30,8 @@ from pipelines.errors import (
     EndpointNotFound,
     EndpointUnavailable,
     MlopsError,
+    RegionUnreachable,
+    RequestRejected,
     TargetModelNotAllowed,
     UsageError,
 )
@@ -86,8 +84,12 @@ def invoke_endpoint(runtime, endpoint_name: str, payload: str | bytes, content_t
         answer = runtime.invoke_endpoint(**kwargs)
     except runtime.exceptions.ModelError as error:
         detail = error.response.get("OriginalMessage") or error.response["Error"].get("Message", "")
+        status = error.response.get("OriginalStatusCode")
+        if isinstance(status, int) and 400 <= status < 500:  # the model read the request and refused it
+            raise RequestRejected(f"endpoint {endpoint_name}'s model refused the request ({status}): {detail}: "
+                                  "check the payload (CSV rows of Age,Shape,Margin,Density)") from None
         raise DeploymentFailed(f"endpoint {endpoint_name}'s model failed the request "
-                               f"({error.response.get('OriginalStatusCode', '?')}): {detail}") from None
+                               f"({status if status is not None else '?'}): {detail}") from None
     except runtime.exceptions.ClientError as error:
         message = error.response["Error"].get("Message", str(error))
         if "not found" in message.lower() or "could not find" in message.lower():
@@ -97,9 +99,10 @@ def invoke_endpoint(runtime, endpoint_name: str, payload: str | bytes, content_t
         if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
             raise EndpointUnavailable(problem) from None
         raise MlopsError(problem) from None
-    except BotocoreConnectionError as error:
-        raise EndpointUnavailable(f"invoking endpoint {endpoint_name} in {runtime.meta.region_name}: {error}") \
-            from None
+    except CONNECTION_FAILURES as error:
+        raise RegionUnreachable(f"invoking endpoint {endpoint_name} in {runtime.meta.region_name}: {error}",
+                                failed_endpoint(error), f"invoking endpoint {endpoint_name}",
+                                type(error).__name__) from None
     body = answer["Body"].read().decode("utf-8", "replace")
     answered_type = answer.get("ContentType") or accept
     return Invocation(endpoint_name, runtime.meta.region_name, target_model, answer.get("InvokedProductionVariant"),
@@ -182,7 +185,10 @@ def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: st
         if not versions:
             raise DeploymentFailed(f"endpoint {endpoint_name} serves no version: approve one")
         version = versions[-1]
-    answer = invoke(target, config, endpoint_name, csv_payload(SMOKE_ROWS), version=version, region=region)
+    try:
+        answer = invoke(target, config, endpoint_name, csv_payload(SMOKE_ROWS), version=version, region=region)
+    except RequestRejected as refused:  # the smoke rows are well-formed: a model that refuses them is broken
+        raise DeploymentFailed(f"smoke test of {endpoint_name}: {refused}") from None
     scores = answer.predictions
     if len(scores) != len(SMOKE_ROWS) or not all(0.0 <= score <= 1.0 for score in scores):
         raise DeploymentFailed(f"smoke test of {endpoint_name}: expected {len(SMOKE_ROWS)} probabilities, got "
@@ -193,61 +199,45 @@ def smoke_test(target: Target, config: EnvConfig, endpoint_name: str, region: st
     return answer
 
 
-# ------------------------------------------------------------------------------------------------ the CLI
+@dataclass(frozen=True)
+class InvokeRequest:
+    """What `invoke-endpoint` asks: CSV rows (or the smoke test) for an endpoint of a workload environment."""
+
+    env: str
+    endpoint: str
+    rows: tuple[str, ...] = ()
+    """CSV rows of features; empty with smoke."""
+    smoke: bool = False
+    version: int | None = None
+    target_model: str | None = None
+    accept: str = CSV
+    region: str | None = None
+    failover: bool = False
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="invoke-endpoint", description=__doc__)
-    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS)
-    p.add_argument("--endpoint", required=True, help="an endpoint of workload.serving.endpoints in the env file")
-    what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--csv", action="append", metavar="ROW", help="one CSV row of features (repeatable)")
-    what.add_argument("--smoke", action="store_true",
-                      help="send a known payload and check the answer (the Jenkins smoke test); a multi-model "
-                           "endpoint is invoked with --version N, by default the newest version it serves")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--version", type=int, help="multi-model endpoints: the version to invoke")
-    which.add_argument("--target-model", help="multi-model endpoints: the TargetModel, e.g. mammo-severity/v2.tar.gz")
-    p.add_argument("--accept", choices=tuple(ACCEPTS), default="csv", help="the answer's format")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--region", help="the region of the endpoint (default: the env file's aws_region)")
-    where.add_argument("--failover", action="store_true",
-                       help="call the primary region, then the env file's secondary_region when the primary cannot "
-                            "answer; the region that served is printed on stderr")
-    p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
-    return p
+@dataclass(frozen=True)
+class InvokeOutcome:
+    invocation: Invocation
+    smoke: bool = False
+    """The smoke test passed (it raises DeploymentFailed otherwise)."""
+    failed_over: bool = False
 
 
-def run(args: argparse.Namespace, target: Target) -> int:
-    config = load_config(args.env)
-    if args.smoke:
-        if args.target_model:
+def run_invocation(request: InvokeRequest, target: Target, config: EnvConfig | None = None) -> InvokeOutcome:
+    """Invoke with the rows, with failover when asked, or run the smoke test; checks the request first."""
+    config = config or load_config(request.env)
+    if request.smoke:
+        if request.target_model:
             raise UsageError("--smoke takes --version N (multi-model endpoints), not --target-model")
-        if args.failover:
+        if request.failover:
             raise UsageError("--smoke tests one region: give --region R instead of --failover")
-        answer = smoke_test(target, config, args.endpoint, args.region, args.version)
-        print(f"smoke test of {args.endpoint} passed: scores {', '.join(map(str, answer.predictions))}"
-              + (f" (TargetModel {answer.target_model})" if answer.target_model else ""))
-        return 0
-    payload = "".join(row.strip() + "\n" for row in args.csv)
-    if args.failover:
-        result = invoke_with_failover(target, config, args.endpoint, payload, accept=ACCEPTS[args.accept],
-                                      version=args.version, target_model=args.target_model)
+        return InvokeOutcome(smoke_test(target, config, request.endpoint, request.region, request.version),
+                             smoke=True)
+    payload = "".join(row.strip() + "\n" for row in request.rows)
+    if request.failover:
+        result = invoke_with_failover(target, config, request.endpoint, payload, accept=request.accept,
+                                      version=request.version, target_model=request.target_model)
         logger.info("served by %s%s", result.region, " (failed over)" if result.failed_over else "")
-        answer = result.invocation
-    else:
-        answer = invoke(target, config, args.endpoint, payload, accept=ACCEPTS[args.accept], version=args.version,
-                        target_model=args.target_model, region=args.region)
-    print(answer.body.rstrip("\n"))
-    return 0
-
-
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    configure_logging()
-    return run_cli(lambda: run(args, Target.for_cli(args.local, os.environ if env is None else env)),
-                   "invoke-endpoint")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return InvokeOutcome(result.invocation, failed_over=result.failed_over)
+    return InvokeOutcome(invoke(target, config, request.endpoint, payload, accept=request.accept,
+                                version=request.version, target_model=request.target_model, region=request.region))

@@ -17,7 +17,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # pipelines/
 # What the handlers import, transitively (tests/pipelines/test_lambda_package.py imports each handler from an
 # unpacked zip alone to prove the list complete).
-LIBRARY_MODULES = ("__init__.py", "cli_support.py", "errors.py", "model_registry.py", "s3_uri.py",
+LIBRARY_MODULES = ("__init__.py", "errors.py", "files.py", "model_registry.py", "s3_uri.py",
                    *(f"config/{path.name}" for path in sorted((PACKAGE_DIR / "config").glob("*.py"))),
                    "endpoints/__init__.py", "endpoints/hosting.py", "endpoints/refresh.py")
 # Archive name -> source file: the handlers at the root, the modules they import under pipelines/.

@@ -6,13 +6,12 @@ as written, on one line), default (`n/a` when required) for inputs; name and des
 Anything outside the markers is the README's own prose. Descriptions and defaults come from the HCL parser
 checkov also uses (bc-python-hcl2); type expressions from the source text, which the parser does not keep.
 
-    python -m pipelines.infra.docs           # rewrite stale READMEs
-    python -m pipelines.infra.docs --check   # exit 4 naming each stale README (`mlops-infra check` does it too)
+    python -m pipelines.cli.infra_docs           # rewrite stale READMEs
+    python -m pipelines.cli.infra_docs --check   # exit 4 naming each stale README (`mlops-infra check` does it too)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ from pathlib import Path
 
 import hcl2
 
-from pipelines.cli_support import run_cli
 from pipelines.errors import InfraError, UsageError
 from pipelines.infra.terraform import TERRAFORM_ROOT
 
-PROG = "python -m pipelines.infra.docs"
+PROG = "python -m pipelines.cli.infra_docs"
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 TYPE_ATTRIBUTE = re.compile(r"^\s*type\s*=\s*", re.MULTILINE)
@@ -171,24 +169,3 @@ def check_readmes(base: Path = TERRAFORM_ROOT) -> None:
     if stale:
         names = ", ".join(str(path.relative_to(base.parent)) for path in stale)
         raise InfraError(f"stale Terraform README tables: {names}; regenerate them with `{PROG}`")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale READMEs (exit 4), write nothing")
-    args = parser.parse_args(argv)
-
-    def execute() -> int:
-        if args.check:
-            check_readmes()
-            print("Terraform READMEs: up to date")
-        else:
-            written = write_readmes()
-            print("\n".join(f"rewrote {path}" for path in written) or "Terraform READMEs: up to date")
-        return 0
-
-    return run_cli(execute, PROG)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from textwrap import dedent
 
-from pipelines.ack import cli
+from pipelines.cli import export_ack_manifests as cli
 from pipelines.config import load_config
 
 ACCOUNTS = load_config("dev").accounts

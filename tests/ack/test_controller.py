@@ -13,7 +13,7 @@ from localaws import cli as local_cli
 from localaws.tools.ack import AckController
 from localaws.tools.stack import local_dir
 from pipelines import run_pipeline
-from pipelines.ack import cli as export_cli
+from pipelines.cli import export_ack_manifests as export_cli
 from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.train import pipeline as train_pipeline

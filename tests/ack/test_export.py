@@ -8,9 +8,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pipelines import get_pipeline_definition
-from pipelines.ack import cli
 from pipelines.ack.schema import strict_schema
+from pipelines.cli import export_ack_manifests as cli
+from pipelines.cli import get_pipeline_definition
 from pipelines.config import load_config
 
 EXPORT_ARGS = ["--env", "dev", "--pipeline", "all", "--execution", "--max-parallel-steps", "2",

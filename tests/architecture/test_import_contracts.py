@@ -44,6 +44,8 @@ FORBIDDEN_IMPORTS = {
     "Pipeline definitions are pure": ("pipelines/definitions.py", "pipelines.run_pipeline"),
     "The stack server speaks no client command": ("localaws/events/delivery.py", "localaws.tools.stack"),
     "Tools that drive the stack from outside": ("mlops_demo/steps.py", "localaws.sagemaker_pipelines.store"),
+    "The console is a client of the stack": ("localaws/console/reader.py", "localaws.sagemaker_pipelines.store"),
+    "The CLI is the top layer": ("pipelines/approve_model.py", "pipelines.cli.support"),
     "No import circles": ("pipelines/errors.py", "pipelines.config"),
 }
 

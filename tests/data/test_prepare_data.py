@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
+from pipelines.cli import prepare_data as cli
 from pipelines.config import REPO_ROOT
-from pipelines.data import cli
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, S3_KEYS, TRAIN_PART1, TRAIN_PART2, prepare
 from pipelines.data.raw import MalformedDataError, read_raw
 

@@ -114,7 +114,7 @@ def serving(target: Target, model_archives) -> Serving:
 @pytest.fixture
 def deploy_cli(target: Target) -> Callable[..., int]:
     """`deploy-endpoint ARGS` against the reset stack (AWS_ENDPOINT_URL names it, as in a Jenkins stage)."""
-    from pipelines.endpoints import deploy
+    from pipelines.cli import deploy_endpoint as deploy
 
     def run(*args: str) -> int:
         return deploy.main(list(args), env={"AWS_ENDPOINT_URL": target.endpoint})

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.cli.invoke_endpoint import main as invoke_main
 from pipelines.endpoints.deploy import deploy_endpoint
 from pipelines.endpoints.deployment import DeployRequest
-from pipelines.endpoints.invoke import main as invoke_main
 from pipelines.errors import EXIT_USAGE
 
 ENDPOINT = "mammo-severity"

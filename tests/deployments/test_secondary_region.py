@@ -18,11 +18,11 @@ import pytest
 
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
 from localaws.tools.stack import advance_clock
+from pipelines.cli.invoke_endpoint import main as invoke_main
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.endpoints.deploy import deploy_endpoint
 from pipelines.endpoints.deployment import DeployRequest
 from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke_with_failover
-from pipelines.endpoints.invoke import main as invoke_main
 from pipelines.endpoints.secondary import deploy_and_compare
 from pipelines.errors import EXIT_USAGE
 

@@ -142,3 +142,16 @@ def test_variants_share_traffic_by_weight_and_target_variant_picks_one(hosting, 
         {"VariantName": "A", "DesiredWeight": 0.0}])
     served = {hosting.invoke("ab", row, ContentType="text/csv")[1]["InvokedProductionVariant"] for _ in range(10)}
     assert served == {"B"}
+
+
+def test_invoke_endpoint_reports_the_models_4xx_answer_as_bad_input(hosting, single_endpoint, aws, capsys):
+    # Regression: a payload the model refuses (ModelError, OriginalStatusCode 400) exited 3 like a broken model.
+    from pipelines.cli import invoke_endpoint
+
+    single_endpoint("mammo-severity", "v1")
+    status = invoke_endpoint.main(["--env", "dev", "--endpoint", "mammo-severity", "--csv", "50,1,1,3,1"],
+                                  env={"AWS_ENDPOINT_URL": aws.endpoint})
+    assert status == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("invoke-endpoint: error: endpoint mammo-severity's model refused the request (400): "
+                           "Unable to evaluate payload provided: Feature size of text/csv inference data 5")

@@ -13,8 +13,9 @@ import pytest
 from jenkins_harness import REPO_ROOT
 
 from pipelines.aws import session_for_account
+from pipelines.cli.mlops_notify import main
 from pipelines.config import load_config
-from pipelines.notify import SUBJECT_MAX_LENGTH, email_subject, main
+from pipelines.notify import SUBJECT_MAX_LENGTH, email_subject
 
 SCRIPTS = REPO_ROOT / "scripts"
 

@@ -128,3 +128,38 @@ def test_down_stops_the_server_whatever_the_state_file_says(local_dir):
     assert _servers(local_dir) == [new_pid]
     assert _run("down").returncode == 0
     assert _servers(local_dir) == []
+
+
+@pytest.mark.parametrize(("argv", "field"), [
+    (["--port", "99999"], "--port"),
+    (["--host", "256.1.1.1"], "--host"),
+    (["--host", "0.0.0.0"], "--allow-remote"),  # noqa: S104 - the address under test
+])
+def test_up_refuses_an_address_it_must_not_bind_with_exit_2(local_dir, argv, field):
+    # Regression: --port 99999 was recorded in stack.json; --host 256.1.1.1 ended in a socket.gaierror traceback.
+    result = _run("up", *argv)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("mlops-local: error: ")
+    assert field in line
+    assert not (local_dir / "stack.json").exists()
+
+
+@pytest.mark.parametrize(("argv", "field"), [
+    (["--port", "99999"], "--port"),
+    (["--port", "8080", "--host", "256.1.1.1"], "--host"),
+    (["--port", "8080", "--host", "0.0.0.0"], "--allow-remote"),  # noqa: S104 - the address under test
+])
+def test_the_server_entry_refuses_the_same(argv, field):
+    result = subprocess.run([sys.executable, "-m", "localaws.server", *argv], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert field in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_up_with_allow_remote_binds_beyond_loopback_and_warns(local_dir):
+    up = _run("up", "--host", "0.0.0.0", "--allow-remote")  # noqa: S104 - the address under test
+    assert up.returncode == 0, up.stderr
+    assert "has no authentication: anyone on the network who can reach it can call it" in up.stderr
+    assert json.loads((local_dir / "stack.json").read_text())["endpoint"].startswith("http://0.0.0.0:")

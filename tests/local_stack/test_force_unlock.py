@@ -73,7 +73,7 @@ def test_a_crashed_runs_lock_is_named_and_released_by_force_unlock(require_tool,
 
 
 def test_the_command_the_hint_names_parses():
-    from pipelines.infra.cli import build_parser
+    from pipelines.cli.mlops_infra import build_parser
 
     args = build_parser().parse_args(["force-unlock", "--env", "dev", "--local", "--lock-id", "0c1c6b9e"])
     assert (args.command, args.env, args.local, args.lock_id) == ("force-unlock", "dev", True, "0c1c6b9e")

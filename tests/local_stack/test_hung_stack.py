@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from pipelines import approve_model, run_pipeline
+from pipelines.cli import approve_model, run_pipeline
 from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE
 
 

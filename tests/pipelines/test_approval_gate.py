@@ -9,8 +9,9 @@ import socket
 
 import pytest
 
-from pipelines import approve_model, run_pipeline
+from pipelines import approve_model
 from pipelines.aws import session_for_account
+from pipelines.cli import run_pipeline
 from pipelines.config import ENVIRONMENTS_DIR, load_config
 
 REGISTRY = load_config("registry").account_id

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipelines import approve_model
+from pipelines.cli import approve_model
 from pipelines.config import load_config
 
 CONFIG = load_config("registry")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipelines import get_pipeline_definition
+from pipelines.cli import get_pipeline_definition
 from pipelines.config import load_config
 
 ACCOUNTS = load_config("dev").accounts
@@ -46,12 +46,13 @@ def test_bad_input_exits_2(argv, message, capsys):
 
 def test_output_pointing_at_a_folder_exits_2_and_writes_nothing(tmp_path, capsys):
     assert get_pipeline_definition.main(["--pipeline", "train", "--output", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == (f"get-pipeline-definition: error: --output {tmp_path} is a directory: give "
-                                       "the path of the JSON file to write\n")
+    assert capsys.readouterr().err == (f"get-pipeline-definition: error: --output {tmp_path}: is a folder: give "
+                                       "the path of a file to write\n")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_output_under_a_file_exits_2(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert get_pipeline_definition.main(["--pipeline", "train", "--output", str(tmp_path / "file" / "x.json")]) == 2
-    assert f"--output {tmp_path / 'file' / 'x.json'}: cannot write it" in capsys.readouterr().err
+    assert (f"--output {tmp_path / 'file' / 'x.json'}: {tmp_path / 'file'} is a file, not a folder"
+            in capsys.readouterr().err)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipelines import run_pipeline
+from pipelines.cli import run_pipeline
 from pipelines.config import load_config
 from pipelines.train import pipeline as train_pipeline
 

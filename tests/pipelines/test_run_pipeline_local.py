@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from localaws.tools.stack import write_state
-from pipelines import run_pipeline
+from localaws.tools.stack import LocalAwsStack, write_state
+from pipelines.aws import Target
+from pipelines.cli import run_pipeline
 from pipelines.config import load_config
-from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED
+from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED, EXIT_LOCAL_STACK_UNAVAILABLE
 
 ACCOUNTS = load_config("dev").accounts
 
@@ -168,3 +169,34 @@ def test_execution_arn_without_wait_or_with_start_is_a_usage_error(running_stack
     assert run_pipeline.main(["--env", "dev", "--local", "--execution-arn", arn]) == 2
     assert run_pipeline.main(["--env", "dev", "--local", "--start", "--wait", "--execution-arn", arn]) == 2
     assert "--execution-arn goes with --wait alone" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- the stack goes away
+
+@pytest.fixture
+def private_stack(tmp_path, monkeypatch):
+    """A stack of this test's own, recorded as `mlops-local up` records one, so the test can kill it."""
+    stack = LocalAwsStack(log_path=tmp_path / "stack.log", state_dir=tmp_path / "state").start()
+    monkeypatch.setenv("MLOPS_LOCAL_DIR", str(tmp_path / "local"))
+    write_state(stack.endpoint, stack.pid)
+    yield stack
+    stack.stop()
+
+
+@pytest.mark.slow
+def test_a_stack_killed_while_wait_follows_exits_5_with_one_line(private_stack):
+    # Regression: exit 1 with botocore's raw 'Could not connect to the endpoint URL'.
+    session = Target.local_stack(private_stack.endpoint).session(DEV.account_id, DEV.aws_region)
+    arn = _slow_pipeline(session, seconds=300)
+    _wait_for_step(session, arn, "Sleep", "Executing")
+    follower = _follow(arn)
+    assert follower.stdout.readline() == f"slow: following {arn}\n"
+
+    private_stack.stop()
+    _, err = follower.communicate(timeout=120)
+
+    assert follower.returncode == EXIT_LOCAL_STACK_UNAVAILABLE
+    [line] = [line for line in err.splitlines() if "run-pipeline:" in line]
+    assert line.startswith(f"run-pipeline: error: the local stack does not answer at {private_stack.endpoint}")
+    assert line.endswith("restart it with `mlops-local down` and `mlops-local up`")
+    assert "Traceback" not in err

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.terraform
 
 
 def test_every_readme_matches_its_variables_and_outputs():
-    assert docs.stale_readmes() == [], "regenerate with `python -m pipelines.infra.docs`"
+    assert docs.stale_readmes() == [], "regenerate with `python -m pipelines.cli.infra_docs`"
 
 
 def test_every_module_and_root_has_a_generated_readme():
@@ -35,7 +35,7 @@ def test_a_changed_description_makes_the_readme_stale_until_regenerated(tree_cop
     variables.write_text(variables.read_text().replace('description = "Name of the bucket."',
                                                        'description = "Name of the bucket, renamed."'))
     assert docs.stale_readmes(tree_copy) == [tree_copy / "modules" / "secure-bucket" / "README.md"]
-    stale = r"mlops-infra/modules/secure-bucket/README\.md; regenerate them with `python -m pipelines\.infra\.docs`"
+    stale = r"mlops-infra/modules/secure-bucket/README\.md; regenerate them with `python -m pipelines\.cli\.infra_docs`"
     with pytest.raises(InfraError, match=stale):
         docs.check_readmes(tree_copy)
 

@@ -384,7 +384,7 @@ def test_an_unreadable_file_is_named(tmp_path, dev_document, monkeypatch):
 
 
 def test_config_errors_reach_the_command_line_as_one_line_and_exit_2(tmp_path, dev_document, monkeypatch, capsys):
-    from pipelines import run_pipeline
+    from pipelines.cli import run_pipeline
 
     dev_document["aws_region"] = "us-esat-1"
     write(tmp_path, dev_document, "dev.tfvars.json")

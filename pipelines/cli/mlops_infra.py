@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.aws import Target
-from pipelines.cli_support import configure_logging, run_cli
+from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
 from pipelines.config import ENVIRONMENTS
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES
 from pipelines.infra import plan_scan, static_checks, terraform
@@ -64,11 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def execute(args: argparse.Namespace) -> int:
+def execute(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.command == "check":
         static_checks.check(planned=args.plans)
         if args.plans:
-            target = Target.for_cli(args.local, os.environ)
+            target = Target.for_cli(args.local, env)
             scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in ENVIRONMENTS])
             for scan in scans:
                 print(f"{scan.plan.environment}: {'the plan has changes' if scan.plan.has_changes else 'no changes'}; "
@@ -76,7 +76,7 @@ def execute(args: argparse.Namespace) -> int:
                       f"skipped with a reason; report {scan.report})")
         print("terraform fmt, validate, checkov and README tables: all passed")
         return 0
-    runner = terraform.runner_for(args.env, Target.for_cli(args.local, os.environ))
+    runner = terraform.runner_for(args.env, Target.for_cli(args.local, env))
     if args.command == "bootstrap":
         runner.bootstrap()
         print(f"{args.env}: state bucket {runner.config.terraform_state_bucket} is in place")
@@ -102,10 +102,11 @@ def execute(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    return run_cli(lambda: execute(args), PROG)
+    env = process_env(env)
+    return run_cli(lambda: execute(args, env), PROG, local=targets_local_stack(args.local, env))
 
 
 if __name__ == "__main__":
