@@ -135,6 +135,6 @@ def test_the_warehouse_source_builds_offline_byte_identical_with_content_address
         requirements = archive.extractfile("requirements.txt").read().decode()
     # The job's pin is the project's: the local executor runs the job on the project's environment.
     assert requirements.splitlines() == ["psycopg[binary]==3.3.9"]
-    assert "psycopg[binary]==3.3.9" in (ENVIRONMENTS_DIR.parent / "requirements.txt").read_text().splitlines()
+    assert "psycopg[binary]==3.3.9" in (ENVIRONMENTS_DIR.parent / "requirements-local.txt").read_text().splitlines()
     assert "python3 extract.py \"$@\"" in runproc.body.decode()
     assert train_pipeline.source_dir_asset(config, train_pipeline.EXTRACT_SOURCE_DIR) == bundle
