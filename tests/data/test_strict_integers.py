@@ -59,14 +59,14 @@ def test_a_field_is_read_as_its_integer_or_refused_naming_row_and_column(tmp_pat
     row[position] = field
     raw = tmp_path / "raw.data"
     raw.write_text("5,67,3,5,3,1\n" + ",".join(row) + "\n4,28,1,1,3,0\n", encoding="utf-8")
-    try:
-        data = read_raw(raw)
-    except MalformedDataError as error:
-        assert f"line 2: field {column} is {field!r}" in str(error) or \
-            (column == "Severity" and "line 2: Severity must be 0 or 1" in str(error))
-        assert not INTEGER.fullmatch(field) or column == "Severity"
+    if not INTEGER.fullmatch(field):
+        with pytest.raises(MalformedDataError, match=re.escape(f"line 2: field {column} is {field!r};")):
+            read_raw(raw)
+    elif column == "Severity" and field not in ("0", "1"):
+        with pytest.raises(MalformedDataError, match="line 2: Severity must be 0 or 1"):
+            read_raw(raw)
     else:
-        assert INTEGER.fullmatch(field)
-        read = data.records[1].values[column]
-        assert read == int(field) or (read is None and (2, column, int(field)) in
-                                      {(issue.line, issue.column, issue.value) for issue in data.out_of_range})
+        read = read_raw(raw)
+        value = read.records[1].values[column]
+        outside = {(issue.line, issue.column, issue.value) for issue in read.out_of_range}
+        assert value == int(field) or (value is None and (2, column, int(field)) in outside)
