@@ -5,8 +5,8 @@
   naming it and keeps it for the fleet's life: an artifact overwritten later is served again only by a fleet
   that UpdateEndpoint brings up. Boosters are shared by artifact URI and ETag.
 - Errors are the runtime's: ValidationError (HTTP 400) for requests no model can take (a body over 6 MiB among
-  them), ModelError (HTTP 424) with
-  OriginalStatusCode, OriginalMessage and LogStreamArn when the container answers 4xx/5xx.
+  them), ModelError (HTTP 424) with OriginalStatusCode, OriginalMessage and LogStreamArn when the container
+  answers 4xx/5xx.
 - Data capture (the fleet's DataCaptureConfig): a sampled invocation is written as one JSON Lines record
   {"captureData": {"endpointInput", "endpointOutput"}, "eventMetadata": {"eventId", "inferenceId",
   "inferenceTime"}, "eventVersion": "0"} to
