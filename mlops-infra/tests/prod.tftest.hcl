@@ -508,7 +508,7 @@ run "jenkins_trust_refuses_an_account_root" {
   expect_failures = [var.jenkins_principal_arn]
 }
 
-run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
+run "secondary_region_endpoint_role_reads_the_replicas_and_the_alert_topic_takes_that_regions_alarms" {
   command = plan
   providers = {
     aws = aws.secondary_offline
@@ -575,32 +575,8 @@ run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
     )
     error_message = "the second region's alarms must carry the names, thresholds and dimensions deploy-endpoint --region secondary names"
   }
-}
 
-run "secondary_region_alert_topic_is_encrypted_with_the_regions_key_and_only_its_alarms_and_rules_publish" {
-  command = plan
-  providers = {
-    aws = aws.secondary_offline
-  }
-
-  module {
-    source = "./modules/serving-secondary"
-  }
-
-  variables {
-    region                        = var.secondary_region.region
-    account_id                    = var.accounts.prod
-    registry_account_id           = var.accounts.registry
-    execution_role_name           = var.workload.serving.execution_role_name
-    replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
-    replica_kms_alias             = var.secondary_region.replica_kms_alias
-    endpoints                     = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
-    alert_topic_name              = var.workload.alert_topic_name
-    alert_email                   = var.workload.alert_email
-    kms_alias                     = var.workload.kms_alias
-    rule_name_prefix              = var.project_name
-  }
-
+  # The region's alert topic, its key and their policies.
   assert {
     condition = (
       module.kms.alias_name == var.workload.kms_alias &&
