@@ -64,6 +64,7 @@ _loaded: list[str] = []
 
 # Installed in this order: a module may read what an earlier one installed (tuning reads pipeline executions).
 SERVICE_MODULES = (
+    "localaws.cloudwatch.alarm_actions",
     "localaws.events.responses",
     "localaws.lambda_.functions",
     "localaws.lambda_.runtime",

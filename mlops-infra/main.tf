@@ -132,8 +132,9 @@ module "workload_kms" {
   description = "Encrypts the ${var.environment} workload of ${var.project_name}: data bucket, alert topic, Lambda and log groups."
   account_id  = local.account_id
   region      = var.aws_region
-  # EventBridge publishes to the alert topic encrypted with this key.
-  allow_eventbridge = true
+  # EventBridge, and the endpoints' alarms, publish to the alert topic encrypted with this key.
+  allow_eventbridge       = true
+  allow_cloudwatch_alarms = local.serving_enabled
   cloudwatch_log_group_names = compact([
     local.lambda_log_group_name,
     local.alert_log_group_name,
@@ -196,6 +197,8 @@ module "notifications" {
   account_id  = local.account_id
   kms_key_arn = module.workload_kms[0].key_arn
   alert_email = var.workload.alert_email
+  # The endpoints' alarms notify the topic (serving module).
+  allow_cloudwatch_alarms = local.serving_enabled
 }
 
 module "pipeline_triggers" {
@@ -274,7 +277,7 @@ module "serving" {
   tags                     = { Component = "serving" }
 }
 
-# The endpoint role's read of the replicas and the endpoints' alarms in the second region (prod).
+# The endpoint role's read of the replicas, the endpoints' alarms and the alert topic in the second region (prod).
 module "serving_secondary" {
   source = "./modules/serving-secondary"
   count  = length(local.secondary_endpoint_names) > 0 ? 1 : 0
@@ -289,6 +292,10 @@ module "serving_secondary" {
   replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
   replica_kms_alias             = var.secondary_region.replica_kms_alias
   endpoints                     = [for endpoint in local.serving.endpoints : endpoint if contains(local.secondary_endpoint_names, endpoint.name)]
+  alert_topic_name              = var.workload.alert_topic_name
+  alert_email                   = var.workload.alert_email
+  kms_alias                     = var.workload.kms_alias
+  rule_name_prefix              = var.project_name
   tags                          = { Component = "serving" }
 }
 

@@ -95,6 +95,11 @@ output "endpoint_alarm_names" {
   value       = one(module.serving[*].alarm_names)
 }
 
+output "secondary_alert_topic_arn" {
+  description = "ARN of the alert topic in the second region, notified by the alarms and failed endpoints there (prod with secondary_region)."
+  value       = one(module.serving_secondary[*].alert_topic_arn)
+}
+
 output "secondary_endpoint_alarm_names" {
   description = "Per endpoint served in the second region, its alarm names there [invocation 5xx errors, model latency] (prod with secondary_region)."
   value       = one(module.serving_secondary[*].alarm_names)

@@ -4,8 +4,9 @@
   (container Mode MultiModel, ModelDataUrl an S3 prefix) loads `<prefix>/<TargetModel>` on the first request
   naming it and keeps it for the fleet's life: an artifact overwritten later is served again only by a fleet
   that UpdateEndpoint brings up. Boosters are shared by artifact URI and ETag.
-- Errors are the runtime's: ValidationError (HTTP 400) for requests no model can take, ModelError (HTTP 424) with
-  OriginalStatusCode, OriginalMessage and LogStreamArn when the container answers 4xx/5xx.
+- Errors are the runtime's: ValidationError (HTTP 400) for requests no model can take (a body over 6 MiB among
+  them), ModelError (HTTP 424) with OriginalStatusCode, OriginalMessage and LogStreamArn when the container
+  answers 4xx/5xx.
 - Data capture (the fleet's DataCaptureConfig): a sampled invocation is written as one JSON Lines record
   {"captureData": {"endpointInput", "endpointOutput"}, "eventMetadata": {"eventId", "inferenceId",
   "inferenceTime"}, "eventVersion": "0"} to
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
     from localaws.sagemaker_endpoints import xgboost_container
 
 METRICS_NAMESPACE = "AWS/SageMaker"
+# The runtime's request body limit (botocore's sagemaker-runtime model: BodyBlob max 6291456, 6 MiB). A longer body
+# fails the service's input validation, before any endpoint is looked up, with its usual message for a length
+# constraint on the member `body`. An empty body passes: the runtime hands it to the container (the XGBoost
+# container answers 204, no content).
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,13 @@ class InvokeResponse:
 
 def validation_error(message: str) -> InvokeResponse:
     return _error(400, "ValidationError", {"Message": message})
+
+
+def body_too_long(request: InvokeRequest) -> InvokeResponse | None:
+    if len(request.body) <= MAX_BODY_BYTES:
+        return None
+    return validation_error("1 validation error detected: Value at 'body' failed to satisfy constraint: Member must "
+                            f"have length less than or equal to {MAX_BODY_BYTES}")
 
 
 def _error(status: int, code: str, fields: dict[str, Any]) -> InvokeResponse:

@@ -402,6 +402,8 @@ def _dispatch_invocations_first(self: DomainDispatcherApplication, environ: dict
 
 
 def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
+    if (too_long := invocations.body_too_long(request)) is not None:
+        return too_long
     backend = sagemaker_backends[request.account][request.region]
     endpoint = backend.endpoints.get(request.endpoint_name)
     not_found = invocations.validation_error(f"Endpoint {request.endpoint_name} of account {request.account} "

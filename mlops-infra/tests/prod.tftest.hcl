@@ -508,7 +508,7 @@ run "jenkins_trust_refuses_an_account_root" {
   expect_failures = [var.jenkins_principal_arn]
 }
 
-run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
+run "secondary_region_endpoint_role_reads_the_replicas_and_the_alert_topic_takes_that_regions_alarms" {
   command = plan
   providers = {
     aws = aws.secondary_offline
@@ -526,6 +526,10 @@ run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
     replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
     replica_kms_alias             = var.secondary_region.replica_kms_alias
     endpoints                     = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
+    alert_topic_name              = var.workload.alert_topic_name
+    alert_email                   = var.workload.alert_email
+    kms_alias                     = var.workload.kms_alias
+    rule_name_prefix              = var.project_name
   }
 
   assert {
@@ -570,5 +574,117 @@ run "secondary_region_endpoint_role_reads_the_replicas_by_key_alias" {
       module.alarms.errors_alarms["mammo-severity"].dimensions == tomap({ EndpointName = "mammo-severity", VariantName = "AllTraffic" })
     )
     error_message = "the second region's alarms must carry the names, thresholds and dimensions deploy-endpoint --region secondary names"
+  }
+
+  # The region's alert topic, its key and their policies.
+  assert {
+    condition = (
+      module.kms.alias_name == var.workload.kms_alias &&
+      module.notifications.topic_name == var.workload.alert_topic_name &&
+      module.notifications.subscription_endpoint == var.workload.alert_email
+    )
+    error_message = "the second region's topic must carry the primary's name, be subscribed by the same address and its key the workload key's alias"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(module.kms.policy_json).Statement : s.Sid => {
+        principal = jsonencode(s.Principal), actions = toset(flatten([s.Action])), condition = jsonencode(try(s.Condition, null))
+      } if s.Sid != "EnableIamPoliciesOfOwningAccount"
+      } == {
+      AllowEventBridgeToPublishToEncryptedTopics = {
+        principal = jsonencode({ Service = "events.amazonaws.com" })
+        actions   = toset(["kms:GenerateDataKey*", "kms:Decrypt"]), condition = "null"
+      }
+      AllowCloudWatchAlarmsToPublishToEncryptedTopics = {
+        principal = jsonencode({ Service = "cloudwatch.amazonaws.com" })
+        actions   = toset(["kms:GenerateDataKey*", "kms:Decrypt"])
+        condition = jsonencode({
+          ArnLike      = { "aws:SourceArn" = "arn:aws:cloudwatch:${var.secondary_region.region}:${var.accounts.prod}:alarm:*" }
+          StringEquals = { "aws:SourceAccount" = var.accounts.prod }
+        })
+      }
+    }
+    error_message = "the second region's key must let EventBridge and only the account's alarms of that region encrypt for the topic"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(module.notifications.policy_json).Statement : s.Sid => {
+        principal = jsonencode(s.Principal), actions = toset(flatten([s.Action])), resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      } if s.Sid != "OwnerAccountManagesTheTopic"
+      } == {
+      EventBridgeRulesOfThisAccountPublish = {
+        principal = jsonencode({ Service = "events.amazonaws.com" })
+        actions   = toset(["sns:Publish"])
+        resources = toset(["arn:aws:sns:${var.secondary_region.region}:${var.accounts.prod}:${var.workload.alert_topic_name}"])
+        condition = jsonencode({ StringEquals = { "aws:SourceAccount" = var.accounts.prod } })
+      }
+      CloudWatchAlarmsOfThisAccountPublish = {
+        principal = jsonencode({ Service = "cloudwatch.amazonaws.com" })
+        actions   = toset(["sns:Publish"])
+        resources = toset(["arn:aws:sns:${var.secondary_region.region}:${var.accounts.prod}:${var.workload.alert_topic_name}"])
+        condition = jsonencode({
+          ArnLike      = { "aws:SourceArn" = "arn:aws:cloudwatch:${var.secondary_region.region}:${var.accounts.prod}:alarm:*" }
+          StringEquals = { "aws:SourceAccount" = var.accounts.prod }
+        })
+      }
+    }
+    error_message = "only the account's EventBridge rules and alarms of the second region may publish to its topic"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.endpoint_failed.event_pattern) == {
+        source        = ["aws.sagemaker"]
+        "detail-type" = ["SageMaker Endpoint State Change"]
+        detail        = { EndpointName = ["mammo-severity"], EndpointStatus = ["FAILED"] }
+      }
+    )
+    error_message = "a failed endpoint of the second region must be alerted there"
+  }
+}
+
+run "secondary_region_alarms_and_failed_endpoints_notify_the_regions_topic" {
+  command = apply
+  providers = {
+    aws = aws.mock
+  }
+
+  # The mock's generated strings are no ARNs, which the topic's key and the alarms' actions must be.
+  override_resource {
+    target = module.kms.aws_kms_key.this
+    values = { arn = "arn:aws:kms:us-west-2:333333333333:key/mock" }
+  }
+
+  override_resource {
+    target = module.notifications.aws_sns_topic.alerts
+    values = { arn = "arn:aws:sns:us-west-2:333333333333:mammo-pipeline-alerts" }
+  }
+
+  module {
+    source = "./modules/serving-secondary"
+  }
+
+  variables {
+    region                        = var.secondary_region.region
+    account_id                    = var.accounts.prod
+    registry_account_id           = var.accounts.registry
+    execution_role_name           = var.workload.serving.execution_role_name
+    replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+    replica_kms_alias             = var.secondary_region.replica_kms_alias
+    endpoints                     = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
+    alert_topic_name              = var.workload.alert_topic_name
+    alert_email                   = var.workload.alert_email
+    kms_alias                     = var.workload.kms_alias
+    rule_name_prefix              = var.project_name
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in concat(values(module.alarms.errors_alarms), values(module.alarms.latency_alarms)) :
+      toset(alarm.alarm_actions) == toset(["arn:aws:sns:us-west-2:333333333333:mammo-pipeline-alerts"])
+    ]) && aws_cloudwatch_event_target.endpoint_failed.arn == "arn:aws:sns:us-west-2:333333333333:mammo-pipeline-alerts"
+    error_message = "every alarm of the second region, and the failed-endpoint rule, must notify the region's topic"
   }
 }

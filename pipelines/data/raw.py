@@ -8,6 +8,7 @@ from pathlib import Path
 from pipelines.config import FEATURES
 from pipelines.errors import UsageError
 from pipelines.files import read_text_file
+from pipelines.parsing import strict_int
 
 RAW_COLUMNS = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
 LABEL = "Severity"
@@ -51,16 +52,21 @@ def read_raw(path: Path) -> RawData:
     text = read_text_file(path, "raw data file")
     records, out_of_range = [], []
     missing = dict.fromkeys(RAW_COLUMNS, 0)
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.strip().split(",")
+    # Lines end at "\n" only (the text reader has turned "\r\n" into it): str.splitlines() would also break a
+    # line at characters such as "\x85" or "\u2028" inside a field and then name the wrong line.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        fields = line.split(",")
         if len(fields) != len(RAW_COLUMNS):
             raise MalformedDataError(
                 f"{path}: line {number}: expected {len(RAW_COLUMNS)} comma-separated fields "
-                f"({','.join(RAW_COLUMNS)}), got {len(fields) if line.strip() else 0}: {line!r}"
+                f"({','.join(RAW_COLUMNS)}), got {len(fields) if line else 0}: {line!r}"
             )
         values: dict[str, int | None] = {}
         for column, raw in zip(RAW_COLUMNS, fields, strict=True):
-            values[column] = _value(path, number, column, raw.strip())
+            values[column] = _value(path, number, column, raw)
         if values[LABEL] not in (0, 1):
             raise MalformedDataError(
                 f"{path}: line {number}: Severity must be 0 or 1 (a label cannot be imputed), got {fields[-1]!r}"
@@ -81,9 +87,11 @@ def read_raw(path: Path) -> RawData:
 def _value(path: Path, line: int, column: str, raw: str) -> int | None:
     if raw == MISSING:
         return None
-    try:
-        return int(raw)
-    except ValueError:
+    # A negative number is an integer: the range rule then reports it and treats it as missing.
+    value = strict_int(raw, negative=True)
+    if value is None:
         raise MalformedDataError(
-            f"{path}: line {line}: field {column} is {raw!r}; expected an integer or '{MISSING}' for missing"
-        ) from None
+            f"{path}: line {line}: field {column} is {raw!r}; expected an integer in the digits 0-9 (a leading '-' "
+            f"at most; no spaces, underscores or '+') or '{MISSING}' for missing"
+        )
+    return value

@@ -18,7 +18,10 @@ everything is exact and the KLL sketch of statistics.json is the exact binary de
 streaming KLL sketch beyond that (rank error around 1%). Types follow Deequ's rule (the library the Model Monitor
 analyzer is built on): any non-numeric value makes a column `String`, else `Fractional` if any value has a
 fractional part, else `Integral`; no value at all is `Unknown`. A value written "5.0" counts as integral here
-(pandas has parsed it); the Model Monitor container, which reads the text, would call it fractional.
+(pandas has parsed it); the Model Monitor container, which reads the text, would call it fractional. Numbers are
+written in ASCII digits: "6_7", "٦٧" (other scripts' digits) and " 67 " (whitespace around it; Deequ's patterns
+allow one space before the digits, this reader none, as the platform's data rules) are Strings, where Python's
+`int()` would read 67.
 
 Checks (constraint_check_type as Model Monitor names them):
 - missing_column_check / extra_column_check: a baseline feature absent from the data, or an unknown column;
@@ -274,7 +277,9 @@ class ColumnProfile:
                 numbers = numbers[~missing]
         else:
             missing = column.isna().to_numpy()
-            parsed = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            # Text with whitespace around it is a String, as Deequ's patterns say (pd.to_numeric would strip it).
+            padded = column.map(lambda value: isinstance(value, str) and value != value.strip()).to_numpy(dtype=bool)
+            parsed = pd.to_numeric(column.mask(padded), errors="coerce").to_numpy(dtype=float)
             is_string = np.isnan(parsed) & ~missing
             self.num_missing += int(missing.sum())
             self._add_strings(column[is_string].astype(str))
@@ -706,10 +711,16 @@ def dataset_files(source: Path) -> list[Path]:
 
 
 def read_chunks(files: list[Path], csv_format: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Yield DataFrame chunks of every file; columns named from the header or `_c<i>`."""
+    """Yield DataFrame chunks of every file; columns named from the header or `_c<i>`.
+
+    pandas' number parsing strips ASCII whitespace (" 67 " becomes 67) where Deequ's patterns see a String, so a
+    file holding any such byte is read as text and the profile parses it (a quick byte scan keeps clean files on
+    the fast path).
+    """
     for path in files:
         try:
-            reader = pd.read_csv(path, header=0 if csv_format.header else None, chunksize=chunk_rows)
+            reader = pd.read_csv(path, header=0 if csv_format.header else None, chunksize=chunk_rows,
+                                 dtype=str if _has_whitespace(path) else None)
             for chunk in reader:
                 if not csv_format.header:
                     chunk.columns = [f"_c{i}" for i in range(chunk.shape[1])]
@@ -718,6 +729,14 @@ def read_chunks(files: list[Path], csv_format: CsvFormat, chunk_rows: int = CHUN
             continue  # an empty file adds no rows; an empty dataset is reported by the caller
         except (pd.errors.ParserError, UnicodeDecodeError) as error:
             raise DataQualityError(f"monitoring dataset file {path} is not a readable CSV: {error}") from None
+
+
+def _has_whitespace(path: Path, block: int = 1 << 20) -> bool:
+    with path.open("rb") as handle:
+        while data := handle.read(block):
+            if any(byte in data for byte in (b" ", b"\t", b"\f", b"\v")):
+                return True
+    return False
 
 
 # --------------------------------------------------------------------------- the processing job

@@ -66,9 +66,24 @@ def test_batch_is_model_ready_and_the_outlier_batch_is_not(tmp_path):
     assert changed == prepared.outlier_rows > 0
 
 
+def test_negative_value_is_an_integer_outside_its_range(tmp_path):
+    raw = tmp_path / "raw.data"
+    raw.write_text("5,-67,3,5,3,1\r\n4,43,1,1,?,1\r\n")
+    data = read_raw(raw)
+    assert [(issue.line, issue.column, issue.value) for issue in data.out_of_range] == [(1, "Age", -67)]
+    assert data.records[0].values["Age"] is None
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("5,67,3,5", "line 3: expected 6 comma-separated fields"),
     ("5,sixty,3,5,3,1", "line 3: field Age is 'sixty'"),
+    # int() reads each of these as 67; none is an integer as the file format writes one
+    ("5,6_7,3,5,3,1", "line 3: field Age is '6_7'"),
+    ("5, 67 ,3,5,3,1", "line 3: field Age is ' 67 '"),
+    ("5,\u0666\u0667,3,5,3,1", "line 3: field Age is '\u0666\u0667'"),
+    ("5,+67,3,5,3,1", r"line 3: field Age is '\+67'"),
+    ("5,67,3,5,3,1 ", "line 3: field Severity is '1 '"),
+    ("5,67,3,5,3,1\u2028", r"line 3: field Severity is '1\\u2028'"),  # repr() escapes it
     ("5,67,3,5,3,?", "line 3: Severity must be 0 or 1"),
     ("5,67,3,5,3,2", "line 3: Severity must be 0 or 1"),
     ("", "line 3: expected 6 comma-separated fields"),

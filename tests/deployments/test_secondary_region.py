@@ -17,7 +17,8 @@ import subprocess
 import pytest
 
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
-from localaws.tools.stack import advance_clock
+from localaws.tools.stack import advance_clock, read_notifications
+from mlops_demo.email import format_email
 from pipelines.cli.invoke_endpoint import main as invoke_main
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.endpoints.deploy import deploy_endpoint
@@ -70,9 +71,9 @@ class TwoRegions:
                        "DeleteMarkerReplication": {"Status": "Disabled"},
                        "Destination": {"Bucket": f"arn:aws:s3:::{self.replica_bucket}"}}]})
 
-    def upload(self, key: str) -> str:
+    def upload(self, key: str, archive: bytes | None = None) -> str:
         """Put the archive at `key`; its version id, once S3 has replicated it (when a rule applies)."""
-        version = self.s3.put_object(Bucket=self.bucket, Key=key, Body=self.archive)["VersionId"]
+        version = self.s3.put_object(Bucket=self.bucket, Key=key, Body=archive or self.archive)["VersionId"]
         wait_for(lambda: self.s3.head_object(Bucket=self.bucket, Key=key).get("ReplicationStatus") != "PENDING",
                  f"replication of {key}")
         return version
@@ -87,6 +88,23 @@ class TwoRegions:
 
     def in_service(self) -> None:
         advance_clock(self.target.endpoint, FLEET_READY_SECONDS)
+
+    def secondary_alerts(self) -> tuple[str, list[str]]:
+        """The second region's alert topic and the endpoint's alarms notifying it, as Terraform's serving-secondary
+        makes them (tests/terraform_apply checks the applied module): the topic ARN and the alarm names."""
+        region = self.config.require_secondary_region().region
+        session = self.target.session(self.config.account_id, region)
+        topic = session.client("sns").create_topic(Name=self.config.require_workload().alert_topic_name)["TopicArn"]
+        settings = self.config.require_secondary_endpoint(ENDPOINT)
+        cloudwatch = session.client("cloudwatch")
+        for alarm, metric in zip(settings.alarm_names, ("Invocation5XXErrors", "ModelLatency"), strict=True):
+            cloudwatch.put_metric_alarm(
+                AlarmName=alarm, Namespace="AWS/SageMaker", MetricName=metric, Statistic="Sum", Period=60,
+                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                Dimensions=[{"Name": "EndpointName", "Value": ENDPOINT},
+                            {"Name": "VariantName", "Value": "AllTraffic"}],
+                AlarmActions=[topic])
+        return topic, list(settings.alarm_names)
 
 
 @pytest.fixture
@@ -222,3 +240,37 @@ def test_the_stage_scripts_deploy_and_smoke_test_the_secondary_region(regions):
     assert "smoke test of mammo-severity passed" in result.stdout
     assert [e["EndpointName"] for e in regions.sm["us-west-2"].list_endpoints()["Endpoints"]] == [ENDPOINT]
     assert regions.sm["us-east-1"].list_endpoints()["Endpoints"] == []
+
+
+def test_a_second_region_alarm_rolls_the_update_back_and_mails_that_regions_alert_topic(regions, model_archives):
+    regions.replicate()
+    regions.upload("models/v1/model.tar.gz")
+    regions.upload("models/v2/model.tar.gz", model_archives["deep"])
+    first, second = regions.register("models/v1/model.tar.gz"), regions.register("models/v2/model.tar.gz")
+    topic, (errors_alarm, _) = regions.secondary_alerts()
+    region = regions.config.require_secondary_region().region
+    served = deploy_endpoint(DeployRequest("prod", ENDPOINT, version=first, region="secondary"), regions.target)
+    regions.in_service()
+
+    deploy_endpoint(DeployRequest("prod", ENDPOINT, version=second, region="secondary"), regions.target)
+    cloudwatch = regions.target.session(regions.config.account_id, region).client("cloudwatch")
+    cloudwatch.set_alarm_state(AlarmName=errors_alarm, StateValue="ALARM", StateReason="5xx errors on version 2")
+    endpoint = regions.config.require_endpoint(ENDPOINT)
+    advance_clock(regions.target.endpoint, FLEET_READY_SECONDS * 2 + endpoint.wait_interval_seconds + 60)
+
+    described = regions.sm[region].describe_endpoint(EndpointName=ENDPOINT)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", served.config_name)
+    [mail] = read_notifications(regions.target.endpoint, topic)
+    assert mail.subject == f'ALARM: "{errors_alarm}" in US West (Oregon)'
+    alarm = json.loads(mail.message)
+    assert (alarm["AlarmName"], alarm["NewStateValue"], alarm["OldStateValue"], alarm["NewStateReason"]) == (
+        errors_alarm, "ALARM", "OK", "5xx errors on version 2")
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{region}:{regions.config.account_id}:alarm:{errors_alarm}"
+    assert alarm["Trigger"]["Dimensions"] == [{"value": ENDPOINT, "name": "EndpointName"},
+                                              {"value": "AllTraffic", "name": "VariantName"}]
+    email = format_email(mail, topic, [regions.config.require_workload().alert_email])
+    assert f'Subject: ALARM: "{errors_alarm}" in US West (Oregon)' in email
+    # An alarm notifies only a topic of its own region: the primary region's topic of that name gets nothing.
+    primary_topic = regions.target.session(regions.config.account_id, regions.config.aws_region).client(
+        "sns").create_topic(Name=regions.config.require_workload().alert_topic_name)["TopicArn"]
+    assert read_notifications(regions.target.endpoint, primary_topic) == []

@@ -155,3 +155,38 @@ def test_invoke_endpoint_reports_the_models_4xx_answer_as_bad_input(hosting, sin
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("invoke-endpoint: error: endpoint mammo-severity's model refused the request (400): "
                            "Unable to evaluate payload provided: Feature size of text/csv inference data 5")
+
+
+def _csv_of_length(length: int) -> bytes:
+    """Two rows of the model's four features, the first one's Age padded with zeros to make `length` bytes."""
+    rows = b"25.,1,1,3\n75,4,5,3\n"
+    return rows[:3] + b"0" * (length - len(rows)) + rows[3:]
+
+
+def test_a_body_over_6_mib_is_a_validation_error_and_6_mib_is_served(hosting, mammo, single_endpoint):
+    single_endpoint("mammo", "v1")
+    limit = 6 * 1024 * 1024  # botocore's sagemaker-runtime model: BodyBlob max 6291456
+    at_limit = _csv_of_length(limit)
+    assert len(at_limit) == limit
+    body, response = hosting.invoke("mammo", at_limit, ContentType="text/csv")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    np.testing.assert_allclose([float(line) for line in body.splitlines()],
+                               mammo.scores("v1", np.array([[25, 1, 1, 3], [75, 4, 5, 3]], dtype=np.float32)),
+                               rtol=0, atol=1e-6)
+
+    for name in ("mammo", "nowhere"):  # the input is validated before the endpoint is looked up
+        with pytest.raises(ClientError) as too_long:
+            hosting.invoke(name, _csv_of_length(limit + 1), ContentType="text/csv")
+        assert too_long.value.response["Error"] == {
+            "Code": "ValidationError",
+            "Message": "1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have "
+                       "length less than or equal to 6291456"}
+        assert too_long.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_an_empty_body_reaches_the_container_which_answers_no_content(hosting, single_endpoint):
+    """The runtime does not refuse an empty body (it passes the model's input validation); the XGBoost container
+    answers it 204 without content, which the runtime returns as a success with an empty body."""
+    single_endpoint("mammo", "v1")
+    body, response = hosting.invoke("mammo", b"", ContentType="text/csv")
+    assert (response["ResponseMetadata"]["HTTPStatusCode"], body) == (200, "")

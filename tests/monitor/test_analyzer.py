@@ -106,6 +106,31 @@ def test_text_in_a_numeric_column_breaks_the_data_type(split, baseline):
     assert "Expected data type: Integral" in found[0]["description"]
 
 
+@pytest.mark.parametrize("written", ["6_7", " 67 ", "67\t", "\u0666\u0667"])
+def test_an_integer_not_written_in_plain_digits_is_text(tmp_path, split, baseline, written):
+    """What the data rules refuse (pipelines.parsing.strict_int) is no number to the analyzer either."""
+    rows = split[1].astype(int).astype(str)
+    rows.loc[rows.index[:3], "_c1"] = written
+    path = tmp_path / "batch.csv"
+    path.write_text("\n".join(",".join(row) for row in rows.itertuples(index=False)) + "\n", encoding="utf-8")
+    chunks = list(analyzer.read_chunks([path], analyzer.CsvFormat(header=False)))
+    found = analyzer.check(chunks, *baseline)
+    assert ("_c1", "data_type_check") in _types(found)
+    assert analyzer.profile_frames(chunks).columns["_c1"].num_string == 3
+
+
+def test_a_clean_file_reads_the_same_on_the_text_path(tmp_path, split):
+    """A file with a space anywhere (here in a header) is read as text: the same statistics as the fast path."""
+    rows = split[1].astype(int).astype(str)
+    body = "\n".join(",".join(row) for row in rows.itertuples(index=False)) + "\n"
+    fast, text = tmp_path / "fast.csv", tmp_path / "text.csv"
+    fast.write_text(",".join(rows.columns) + "\n" + body)
+    text.write_text(",".join(rows.columns[:-1]) + ",last column\n" + body)
+    read = [analyzer.baseline(analyzer.read_chunks([path], analyzer.CsvFormat(header=True))) for path in (fast, text)]
+    features = [[{k: v for k, v in f.items() if k != "name"} for f in statistics["features"]] for statistics, _ in read]
+    assert features[0] == features[1]
+
+
 def test_fractional_values_are_not_integral(split, baseline):
     fractional = split[1].astype(float)
     fractional["_c1"] = fractional["_c1"] + 0.5

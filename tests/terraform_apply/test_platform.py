@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from localaws.tools.stack import read_notifications
 from pipelines.aws import session_for_account
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
 from pipelines.infra.plan_scan import scan_rendered_plans
@@ -414,7 +415,8 @@ def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload
     assert writes == {f"arn:aws:s3:::{config.workload.data_bucket_name}/{serving.capture_prefix}/*"}
 
 
-def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_region(applied_platform):
+def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_region(applied_platform,
+                                                                                   terraform_stack):
     prod = applied_platform["prod"]
     config = prod.config
     secondary = config.require_secondary_region()
@@ -426,7 +428,19 @@ def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_reg
     for endpoint in endpoints:
         assert alarms[endpoint.error_alarm_name]["Threshold"] == endpoint.error_alarm_threshold
         assert alarms[endpoint.latency_alarm_name]["Threshold"] == endpoint.latency_alarm_threshold_ms * 1000
-        assert alarms[endpoint.error_alarm_name]["AlarmActions"] == []  # no topic in that region
+        assert alarms[endpoint.error_alarm_name]["AlarmActions"] == [prod.outputs["secondary_alert_topic_arn"]]
+    # The region's topic: same name as the primary's, subscribed by the same address; an alarm firing there mails it.
+    topic = prod.outputs["secondary_alert_topic_arn"]
+    assert topic == f"arn:aws:sns:{secondary.region}:{config.account_id}:{config.require_workload().alert_topic_name}"
+    sns = session_for_account(config.account_id, secondary.region).client("sns")
+    assert [s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [
+        config.require_workload().alert_email]
+    alarm = endpoints[0].error_alarm_name
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx errors in the second region")
+    [mail] = [n for n in read_notifications(terraform_stack.endpoint, topic) if alarm in (n.subject or "")]
+    assert mail.subject == f'ALARM: "{alarm}" in US West (Oregon)'
+    assert json.loads(mail.message)["NewStateReason"] == "5xx errors in the second region"
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test over")
 
     role = config.require_serving().execution_role_name
     iam = account_client(prod, "iam")

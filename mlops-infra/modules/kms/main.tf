@@ -1,7 +1,8 @@
 data "aws_partition" "current" {}
 
 locals {
-  partition = data.aws_partition.current.partition
+  partition       = data.aws_partition.current.partition
+  alarm_arns_here = "arn:${local.partition}:cloudwatch:${var.region}:${var.account_id}:alarm:*"
   log_group_arns = [
     for name in var.cloudwatch_log_group_names : "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:${name}"
   ]
@@ -60,6 +61,34 @@ data "aws_iam_policy_document" "key" {
       principals {
         type        = "Service"
         identifiers = [statement.value]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    # Unlike EventBridge's, CloudWatch's calls carry the alarm as the source: only this account's alarms of this
+    # region may use the key.
+    for_each = var.allow_cloudwatch_alarms ? [local.alarm_arns_here] : []
+    content {
+      sid       = "AllowCloudWatchAlarmsToPublishToEncryptedTopics"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [var.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = [statement.value]
       }
     }
   }

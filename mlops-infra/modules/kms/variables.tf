@@ -50,6 +50,12 @@ variable "allow_eventbridge" {
   default     = false
 }
 
+variable "allow_cloudwatch_alarms" {
+  description = "Let cloudwatch.amazonaws.com use the key for the alarms of this account and region only, required for alarm actions to publish to an SNS topic encrypted with it."
+  type        = bool
+  default     = false
+}
+
 variable "cloudwatch_log_group_names" {
   description = "CloudWatch log groups (in this account and region) that CloudWatch Logs may encrypt with the key."
   type        = list(string)

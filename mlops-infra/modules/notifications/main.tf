@@ -5,6 +5,8 @@ data "aws_region" "current" {}
 locals {
   # Built from the name rather than read from the topic, so the policy is known at plan time.
   topic_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${var.account_id}:${var.topic_name}"
+  # An alarm notifies only a topic of its own region: the alarms of this account there.
+  alarm_arns_here = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${var.account_id}:alarm:*"
 }
 
 resource "aws_sns_topic" "alerts" {
@@ -48,6 +50,32 @@ data "aws_iam_policy_document" "alerts" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [var.account_id]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.allow_cloudwatch_alarms ? [local.alarm_arns_here] : []
+    content {
+      sid       = "CloudWatchAlarmsOfThisAccountPublish"
+      actions   = ["sns:Publish"]
+      resources = [local.topic_arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [var.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = [statement.value]
+      }
     }
   }
 }

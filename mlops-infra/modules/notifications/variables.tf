@@ -28,6 +28,12 @@ variable "kms_key_arn" {
   }
 }
 
+variable "allow_cloudwatch_alarms" {
+  description = "Let the CloudWatch alarms of the account in the topic's region publish (their alarm actions name the topic); the key must allow them too."
+  type        = bool
+  default     = false
+}
+
 variable "alert_email" {
   description = "Address subscribed to the alerts (the subscription must be confirmed from the email AWS sends)."
   type        = string

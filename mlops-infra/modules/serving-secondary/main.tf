@@ -1,6 +1,7 @@
 # What prod's endpoints in the platform's second region need around them there: read of the model artifacts'
-# replicas (the endpoint role is global: it gains a policy for that region) and the deployment guardrails'
-# alarms, which are regional. The endpoints themselves are made by deploy-endpoint --region secondary.
+# replicas (the endpoint role is global: it gains a policy for that region), the deployment guardrails' alarms,
+# which are regional, and an alert topic of the region (an alarm can notify only a topic of its own region) with
+# its own key. The endpoints themselves are made by deploy-endpoint --region secondary.
 
 data "aws_partition" "current" {}
 
@@ -59,14 +60,71 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# deploy-endpoint --region secondary names these alarms in the update's auto-rollback configuration. They have
-# no action: CloudWatch notifies only a topic of its own region, and the alert topic is in the primary region.
+# ---------------------------------------------------------------- alerts of the region
+
+# The workload key's counterpart in the region (a key serves its own region only), under the same alias.
+module "kms" {
+  source = "../kms"
+
+  alias_name              = var.kms_alias
+  description             = "Encrypts the alert topic of ${var.account_id}'s endpoints in ${var.region}."
+  account_id              = var.account_id
+  region                  = var.region
+  allow_eventbridge       = true
+  allow_cloudwatch_alarms = true
+  tags                    = var.tags
+}
+
+# The primary's alert topic under the same name, subscribed by the same address, with the same policy rules.
+module "notifications" {
+  source = "../notifications"
+
+  topic_name              = var.alert_topic_name
+  account_id              = var.account_id
+  kms_key_arn             = module.kms.key_arn
+  alert_email             = var.alert_email
+  allow_cloudwatch_alarms = true
+  tags                    = var.tags
+}
+
+# deploy-endpoint --region secondary names these alarms in the update's auto-rollback configuration; when they
+# fire they also notify the region's alert topic.
 module "alarms" {
   source = "../endpoint-alarms"
 
   endpoints                    = var.endpoints
+  alarm_actions                = [module.notifications.topic_arn]
   region_named_in_descriptions = var.region
   tags                         = var.tags
+}
+
+# An endpoint of the region that fails (creation or update) is alerted as well: the alarms see only traffic.
+resource "aws_cloudwatch_event_rule" "endpoint_failed" {
+  name        = "${var.rule_name_prefix}-endpoint-failed-${var.region}"
+  description = "An endpoint prod serves in ${var.region} entered Failed: alert the region's topic."
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["SageMaker Endpoint State Change"]
+    detail = {
+      EndpointName   = [for endpoint in var.endpoints : endpoint.name]
+      EndpointStatus = ["FAILED"]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "endpoint_failed" {
+  rule = aws_cloudwatch_event_rule.endpoint_failed.name
+  arn  = module.notifications.topic_arn
+
+  input_transformer {
+    input_paths = {
+      endpoint = "$.detail.EndpointName"
+      reason   = "$.detail.FailureReason"
+      region   = "$.region"
+    }
+    input_template = "\"Endpoint <endpoint> in <region> failed: <reason>\""
+  }
 }
 
 moved {

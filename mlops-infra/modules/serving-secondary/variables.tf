@@ -64,8 +64,48 @@ variable "endpoints" {
   }
 }
 
+variable "alert_topic_name" {
+  description = "Name of the region's alert topic: the workload's alert topic name (workload.alert_topic_name); topic names are regional."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,256}$", var.alert_topic_name))
+    error_message = "alert_topic_name must be an SNS topic name: 1-256 letters, digits, '_' or '-'."
+  }
+}
+
+variable "alert_email" {
+  description = "Address subscribed to the region's alerts, the primary topic's (workload.alert_email)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", var.alert_email))
+    error_message = "alert_email must be an email address such as team@example.com."
+  }
+}
+
+variable "kms_alias" {
+  description = "Alias of the region's key encrypting the alert topic: the workload key's alias (workload.kms_alias); aliases are regional."
+  type        = string
+
+  validation {
+    condition     = can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", var.kms_alias)) && !startswith(var.kms_alias, "alias/aws/")
+    error_message = "kms_alias must start with 'alias/' followed by letters, digits, '/', '_' or '-', and must not use the AWS-reserved prefix alias/aws/."
+  }
+}
+
+variable "rule_name_prefix" {
+  description = "Prefix of the EventBridge rule alerting failed endpoints (the project name)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{1,40}$", var.rule_name_prefix))
+    error_message = "rule_name_prefix must be 1-40 letters, digits, '.', '_' or '-' (the rule name adds the suffix)."
+  }
+}
+
 variable "tags" {
-  description = "Tags of the alarms (the provider adds Project, Environment and ManagedBy)."
+  description = "Tags of the alarms, the key, the topic and the rule (the provider adds Project, Environment and ManagedBy)."
   type        = map(string)
   default     = {}
 }

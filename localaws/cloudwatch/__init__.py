@@ -1,0 +1,1 @@
+"""CloudWatch in the local stack: what moto's alarms leave out (their actions)."""
