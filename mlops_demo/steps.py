@@ -40,6 +40,7 @@ from mlops_demo.serving import (
     wait_for_versions,
 )
 from pipelines import model_registry
+from pipelines.approve_model import ApprovalRequest, approve_model, format_version
 from pipelines.aws import Target
 from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, WAREHOUSE_SOURCE, EndpointSettings
 from pipelines.endpoints.deploy import deploy_endpoint
@@ -189,13 +190,11 @@ def approve(label: str):
     """Approve the version the named run registered with `approve-model`, acting in the registry account
     (it prints the version's evaluation metrics first, as the approver sees them)."""
     def action(context: DemoContext) -> str:
-        from pipelines.approve_model import approve_model, parser
-
         index, version = _version_trained_by(context, label)
-        approve_model(parser().parse_args([
-            "--env", "registry", "--version", str(version.version),
-            "--description", f"approved by mlops-demo after reviewing the {label} evaluation"]),
-            context.require_target())
+        result = approve_model(ApprovalRequest(
+            env="registry", version=version.version,
+            description=f"approved by mlops-demo after reviewing the {label} evaluation"), context.require_target())
+        LOG.info("reviewed %s", format_version(result.chosen.package, result.chosen.metrics))
         status = context.session("registry").client("sagemaker").describe_model_package(
             ModelPackageName=version.arn)["ModelApprovalStatus"]
         if status != "Approved":
