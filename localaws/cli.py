@@ -22,6 +22,8 @@ import sys
 
 from localaws.tools import ack, warehouse
 from localaws.tools.stack import (
+    AUTHORIZATION_MODES,
+    DEFAULT_AUTHORIZATION,
     LocalAwsStack,
     advance_clock,
     default_state_dir,
@@ -40,22 +42,23 @@ from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError
 PROG = "mlops-local"
 
 
-def up(host: str, port: int) -> int:
+def up(host: str, port: int, authorization: str = DEFAULT_AUTHORIZATION) -> int:
     # One `up` or `down` at a time: two concurrent `up`s start one server, the second finds it running.
     with stack_lock():
-        return _up(host, port)
+        return _up(host, port, authorization)
 
 
-def _up(host: str, port: int) -> int:
+def _up(host: str, port: int, authorization: str = DEFAULT_AUTHORIZATION) -> int:
     state = _recorded_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
-                          state_dir=default_state_dir()).start()
-    write_state(stack.endpoint, stack.pid)
-    print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}); log: {stack.log_path}")
+                          state_dir=default_state_dir(), authorization=authorization).start()
+    write_state(stack.endpoint, stack.pid, stack.token, authorization)
+    print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}; authorization: {authorization}); "
+          f"log: {stack.log_path}")
     return 0
 
 
@@ -168,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     up_parser = commands.add_parser("up", help="start the stack in the background (idempotent)")
     up_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     up_parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    up_parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
+                           help="IAM authorization of every AWS call: off, soft (record would-be denials, allow) "
+                                "or enforce (default: %(default)s)")
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
@@ -189,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     commands = {
-        "up": lambda: up(args.host, args.port),
+        "up": lambda: up(args.host, args.port, args.authorization),
         "down": down,
         "status": status,
         "env": env,

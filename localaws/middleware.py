@@ -75,6 +75,8 @@ SERVICE_MODULES = (
     "localaws.sagemaker_tags.responses",
     "localaws.tuning.responses",
     "localaws.events.schedules",
+    "localaws.authorization.enforcement",
+    "localaws.cloudtrail.responses",
 )
 
 
