@@ -187,7 +187,8 @@ class AuthorizationLayer:
             "aws:PrincipalType": {"assumed-role": "AssumedRole", "user": "User", "root": "Account"}.get(
                 principal.kind, "Anonymous"),
             "aws:userid": principal.user_id, "aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
-            "aws:SecureTransport": "false", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
+            # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
+            "aws:SecureTransport": "true", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
         }
         if principal.kind == "user":
             context["aws:username"] = principal.user_name

@@ -146,3 +146,32 @@ def test_the_stack_routes_answer_only_its_own_tooling(stack_in):
     assert "now" in call_route(stack.endpoint, "clock")  # the tools send the server's token
     with urllib.request.urlopen(stack.endpoint + "/_mlops/health") as response:  # noqa: S310 - the probe is open
         assert json.load(response)["status"] == "ok"
+
+
+def test_session_policies_of_assume_role_narrow_the_session(stack_in):
+    """AssumeRole's Policy and PolicyArns (moto keeps only the first; the layer keeps the ARNs) limit the session
+    to what both the role and the session policies allow."""
+    stack = stack_in("enforce")
+    client_for(stack, "s3").create_bucket(Bucket="narrow")
+    client_for(stack, "s3").put_object(Bucket="narrow", Key="k", Body=b"v")
+    iam = client_for(stack, "iam")
+    iam.create_role(RoleName="wide", AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    iam.put_role_policy(RoleName="wide", PolicyName="s3", PolicyDocument=policy(allow("s3:*")))
+    get_only = iam.create_policy(PolicyName="get-only", PolicyDocument=policy(allow("s3:GetObject")))["Policy"]["Arn"]
+    user = user_with_keys(stack, "gina", allow("sts:AssumeRole"))
+
+    def session(**narrowing) -> dict[str, str]:
+        answer = client_for(stack, "sts", user).assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="s", **narrowing)["Credentials"]
+        return {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+                "aws_session_token": answer["SessionToken"]}
+
+    listing = session(Policy=policy(allow("s3:ListBucket")))
+    assert client_for(stack, "s3", listing).list_objects_v2(Bucket="narrow")["KeyCount"] == 1
+    assert _error(lambda: client_for(stack, "s3", listing).get_object(Bucket="narrow", Key="k"))["Code"] == \
+        "AccessDenied"
+    getting = session(PolicyArns=[{"arn": get_only}])
+    assert client_for(stack, "s3", getting).get_object(Bucket="narrow", Key="k")["Body"].read() == b"v"
+    assert _error(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
+        "AccessDenied"
