@@ -163,7 +163,7 @@ def test_session_policies_of_assume_role_narrow_the_session(stack_in):
 
     def session(**narrowing) -> dict[str, str]:
         answer = client_for(stack, "sts", user).assume_role(
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="s", **narrowing)["Credentials"]
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="narrow", **narrowing)["Credentials"]
         return {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
                 "aws_session_token": answer["SessionToken"]}
 
