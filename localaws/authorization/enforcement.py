@@ -194,6 +194,9 @@ class AuthorizationLayer:
             context["aws:username"] = principal.user_name
         if owner:
             context["aws:ResourceAccount"] = owner
+        is_kms_key = check.action.startswith("kms:") and ":key/" in check.resource
+        if is_kms_key:
+            context["kms:ResourceAliases"] = resources.kms_key_aliases(check.resource)
         context.update(check.context)
         return engine.EvaluationRequest(
             principal=engine.PrincipalInfo(
@@ -202,7 +205,7 @@ class AuthorizationLayer:
                 session_policies=principal.session_policies, role_arn=principal.role_arn),
             action=check.action, resource=check.resource, resource_account=owner,
             resource_policy=None if check.resource == "*" else resources.resource_policy(check.resource),
-            context=context, is_kms_key=check.action.startswith("kms:") and ":key/" in check.resource)
+            context=context, is_kms_key=is_kms_key)
 
     @staticmethod
     def _record(environ: dict[str, Any], call: operations.Call | None, principal: principals.Principal,

