@@ -269,9 +269,10 @@ def _resources(action: str, call: Call, account: str, resolve) -> list[str]:
     required = [t["name"] for t in types if t["required"]]
     if required and all(filled[name] is not None for name in required):
         return list(dict.fromkeys(filled[name] for name in required))  # e.g. kms:CreateAlias: the alias and the key
-    optional = [filled[t["name"]] for t in types if not t["required"] and filled[t["name"]] is not None]
+    # Optional resource types: the one the call names (an access point's wildcard is not a bucket), else all.
+    named = [arn for t in types if not t["required"] and (arn := filled[t["name"]]) and "*" not in arn]
     if not required:
-        return optional[:1] or ["*"]
+        return named[:1] or ["*"]
     raise UnmappedOperation(
         f"no resource is mapped for {action} in {call.service}:{call.operation} (resource types "
         f"{', '.join(t['name'] for t in types)}; add its parameters to _VARIABLE_PARAMETERS in {HERE})")
