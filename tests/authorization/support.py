@@ -25,6 +25,14 @@ def allow(action: str | list[str], resource: str | list[str] = "*") -> dict:
     return {"Effect": "Allow", "Action": action, "Resource": resource}
 
 
+def object_in(stack: LocalAwsStack, bucket: str, key: str, body: bytes,
+              credentials: dict[str, str] | None = None) -> None:
+    """A bucket with one object, created by the administrator (or `credentials`)."""
+    s3 = client_for(stack, "s3", credentials)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
 def user_with_keys(stack: LocalAwsStack, name: str, *statements: dict,
                    credentials: dict[str, str] | None = None) -> dict[str, str]:
     """An IAM user (in the account of `credentials`, the admin's by default) with inline policy `statements`;

@@ -16,6 +16,7 @@ from .support import (
     admin_in,
     allow,
     client_for,
+    object_in,
     policy,
     trail_events,
     user_with_keys,
@@ -54,9 +55,7 @@ def test_an_unknown_access_key_is_an_invalid_token(stack_in):
 
 def test_a_role_without_s3_get_object_is_denied_with_aws_message_and_the_trail_shows_it(stack_in):
     stack = stack_in("enforce")
-    s3 = client_for(stack, "s3")
-    s3.create_bucket(Bucket="data")
-    s3.put_object(Bucket="data", Key="rows.csv", Body=b"a,b\n")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
     iam = client_for(stack, "iam")
     trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"},
                     "Action": "sts:AssumeRole"})
@@ -106,8 +105,7 @@ def test_the_sagemaker_execution_role_cannot_be_assumed_by_a_user(stack_in):
 def test_cross_account_access_needs_the_identity_policy_and_the_resource_policy(stack_in):
     stack = stack_in("enforce")
     other = admin_in(stack, OTHER_ACCOUNT)
-    client_for(stack, "s3", other).create_bucket(Bucket="shared")
-    client_for(stack, "s3", other).put_object(Bucket="shared", Key="model.tar.gz", Body=b"m")
+    object_in(stack, "shared", "model.tar.gz", b"m", other)
     iam = client_for(stack, "iam")
     dave = user_with_keys(stack, "dave", allow("s3:GetObject", "arn:aws:s3:::shared/*"))
     read = lambda: client_for(stack, "s3", dave).get_object(Bucket="shared", Key="model.tar.gz")  # noqa: E731
@@ -152,8 +150,7 @@ def test_session_policies_of_assume_role_narrow_the_session(stack_in):
     """AssumeRole's Policy and PolicyArns (moto keeps only the first; the layer keeps the ARNs) limit the session
     to what both the role and the session policies allow."""
     stack = stack_in("enforce")
-    client_for(stack, "s3").create_bucket(Bucket="narrow")
-    client_for(stack, "s3").put_object(Bucket="narrow", Key="k", Body=b"v")
+    object_in(stack, "narrow", "k", b"v")
     iam = client_for(stack, "iam")
     iam.create_role(RoleName="wide", AssumeRolePolicyDocument=policy({
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))

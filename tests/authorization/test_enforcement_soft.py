@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from .support import client_for, trail_events, user_with_keys
+from .support import client_for, object_in, trail_events, user_with_keys
 
 ACCOUNT = "123456789012"
 
 
 def test_soft_mode_records_a_would_be_denial_and_allows_the_call(stack_in):
     stack = stack_in("soft")
-    s3 = client_for(stack, "s3")
-    s3.create_bucket(Bucket="soft")
-    s3.put_object(Bucket="soft", Key="k", Body=b"v")
+    object_in(stack, "soft", "k", b"v")
     frank = user_with_keys(stack, "frank")
 
     assert client_for(stack, "s3", frank).get_object(Bucket="soft", Key="k")["Body"].read() == b"v"
