@@ -27,6 +27,8 @@ from pathlib import Path
 from localaws.binding import ALLOW_REMOTE_FLAG, check_bind_address, parse_port, remote_warning
 from localaws.tools import ack, warehouse
 from localaws.tools.stack import (
+    AUTHORIZATION_MODES,
+    DEFAULT_AUTHORIZATION,
     LocalAwsStack,
     advance_clock,
     default_state_dir,
@@ -46,26 +48,28 @@ PROG = "mlops-local"
 log = logging.getLogger(PROG)
 
 
-def up(host: str, port_text: str | None, allow_remote: bool) -> int:
+def up(host: str, port_text: str | None, allow_remote: bool, authorization: str = DEFAULT_AUTHORIZATION) -> int:
     # Every check before the lock: a refused address starts nothing and records nothing.
     port = 0 if port_text is None else parse_port(port_text)
     if check_bind_address(host, allow_remote):
         log.warning("%s", remote_warning(host, port or "a free port"))
     # One `up` or `down` at a time: two concurrent `up`s start one server, the second finds it running.
     with stack_lock():
-        return _up(host, port, allow_remote)
+        return _up(host, port, allow_remote, authorization)
 
 
-def _up(host: str, port: int, allow_remote: bool) -> int:
+def _up(host: str, port: int, allow_remote: bool, authorization: str) -> int:
     state = _recorded_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
-                          state_dir=default_state_dir(), allow_remote=allow_remote).start()
-    write_state(stack.endpoint, stack.pid)
-    print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}); log: {stack.log_path}")
+                          state_dir=default_state_dir(), allow_remote=allow_remote,
+                          authorization=authorization).start()
+    write_state(stack.endpoint, stack.pid, stack.token, authorization)
+    print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}; authorization: {authorization}); "
+          f"log: {stack.log_path}")
     print(f"console: {stack.endpoint}/_mlops/console")
     return 0
 
@@ -231,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     up_parser.add_argument(ALLOW_REMOTE_FLAG, action="store_true",
                            help="allow a non-loopback --host: the stack has no authentication, so anyone who can "
                                 "reach it can call it")
+    up_parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
+                           help="IAM authorization of every AWS call: off, soft (record would-be denials, allow) "
+                                "or enforce (default: %(default)s)")
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
@@ -253,7 +260,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     configure_logging(args.verbose)
     env = process_env(env)
     commands = {
-        "up": lambda: up(args.host, args.port, args.allow_remote),
+        "up": lambda: up(args.host, args.port, args.allow_remote, args.authorization),
         "down": down,
         "status": status,
         "env": lambda: print_env(env),

@@ -77,6 +77,8 @@ SERVICE_MODULES = (
     "localaws.tuning.responses",
     "localaws.events.schedules",
     "localaws.console.routes",
+    "localaws.authorization.enforcement",
+    "localaws.cloudtrail.responses",
 )
 
 

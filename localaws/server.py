@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from localaws.binding import ALLOW_REMOTE_FLAG, BindError, check_bind_address, parse_port, remote_warning
+from pipelines.aws import AUTHORIZATION_MODES, DEFAULT_AUTHORIZATION
 
 PARENT_POLL_SECONDS = 1.0
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, metavar="DIR",
                         help="folder of the state that outlives the server (default: a temporary folder removed "
                              "at exit)")
+    parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
+                        help="IAM authorization of every AWS call: off (default), soft (decide and record, never "
+                             "deny) or enforce; decisions are recorded under STATE_DIR/trail")
     args = parser.parse_args(argv)
     try:
         args.port = parse_port(args.port)
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     from werkzeug.serving import run_simple
 
     from localaws import inprocess
+    from localaws.authorization import enforcement, trail
     from localaws.middleware import StackMiddleware, load_services
     from localaws.sagemaker_pipelines import service
 
@@ -86,13 +91,17 @@ def main(argv: list[str] | None = None) -> None:
     moto_modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: moto_modules
 
+    # The management token comes from the tool that started the server (LocalAwsStack), never from a request.
+    enforcement.configure(args.authorization, os.environ.pop(enforcement.TOKEN_ENVIRONMENT_VARIABLE, None))
+    trail.configure(state_dir)
     load_services()
-    app = StackMiddleware(DomainDispatcherApplication(create_backend_app))
+    app = enforcement.AuthorizationLayer(StackMiddleware(DomainDispatcherApplication(create_backend_app)))
     inprocess.install(app, f"http://{args.host}:{args.port}")
 
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if args.exit_with_parent:
         threading.Thread(target=_exit_when_gone, args=(args.exit_with_parent,), daemon=True).start()
+    logging.getLogger(__name__).info("authorization: %s", args.authorization)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

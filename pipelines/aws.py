@@ -41,6 +41,13 @@ DEFAULT_REGION = "us-east-1"
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the local stack's documented fake secret, not a credential
 HEALTH_PATH = "/_mlops/health"
+# The stack's own routes (/moto-api, /_mlops) answer only the tools that started it: they send the token the
+# server was started with (in its environment) in this header.
+STACK_TOKEN_HEADER = "X-Mlops-Local-Token"  # noqa: S105 - a header name
+STACK_TOKEN_VARIABLE = "MLOPS_LOCAL_STACK_TOKEN"  # noqa: S105 - a variable name
+# IAM authorization of the local stack: off, soft (decide and record, never deny) or enforce.
+AUTHORIZATION_MODES = ("off", "soft", "enforce")
+DEFAULT_AUTHORIZATION = "off"  # until the Terraform passes under enforcement
 
 # A local stack answers in milliseconds: a dead or hung one must fail fast (exit 5), not after minutes of retries.
 LOCAL_CLIENT_CONFIG = botocore.config.Config(connect_timeout=3, read_timeout=60,

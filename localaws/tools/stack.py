@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 LOCAL_ADMIN_ROLE_NAME = aws.LOCAL_ADMIN_ROLE_NAME
 RESET_PATH = "/moto-api/reset"
 SERVER_MODULE = "localaws.server"
+AUTHORIZATION_MODES = aws.AUTHORIZATION_MODES
+DEFAULT_AUTHORIZATION = aws.DEFAULT_AUTHORIZATION
+AUTHORIZATION_VARIABLE = "MLOPS_LOCAL_AUTHORIZATION"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 FREE_PORT_ATTEMPTS = 3
@@ -55,9 +59,28 @@ def is_healthy(endpoint: str, timeout: float = 2.0) -> bool:
     return aws.stack_health(endpoint, timeout) is not None
 
 
+# endpoint -> the management token of the server this process started or found recorded by `mlops-local up`.
+_tokens: dict[str, str] = {}
+
+
+def management_headers(endpoint: str) -> dict[str, str]:
+    """The header that lets this process use the stack's own routes (/moto-api, /_mlops)."""
+    endpoint = endpoint.rstrip("/")
+    token = _tokens.get(endpoint)
+    if token is None:
+        try:
+            state = json.loads(stack_state_file().read_text())
+        except (OSError, ValueError):
+            state = None
+        if isinstance(state, dict) and state.get("endpoint") == endpoint and state.get("token"):
+            token = _tokens[endpoint] = str(state["token"])
+    return {aws.STACK_TOKEN_HEADER: token} if token else {}
+
+
 def reset_stack(endpoint: str) -> None:
     """Forget every resource in every account (moto's reset, then the extensions' reset hooks)."""
-    request = urllib.request.Request(endpoint + RESET_PATH, method="POST", data=b"")  # noqa: S310
+    request = urllib.request.Request(endpoint + RESET_PATH, method="POST", data=b"",  # noqa: S310
+                                     headers=management_headers(endpoint))
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
@@ -73,7 +96,13 @@ class LocalAwsStack:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
-                 detached: bool = False, state_dir: Path | None = None, allow_remote: bool = False):
+                 detached: bool = False, state_dir: Path | None = None, allow_remote: bool = False,
+                 authorization: str | None = None):
+        # None: MLOPS_LOCAL_AUTHORIZATION, so a whole test session can run its stacks in soft or enforce mode.
+        authorization = authorization or os.environ.get(AUTHORIZATION_VARIABLE) or DEFAULT_AUTHORIZATION
+        if authorization not in AUTHORIZATION_MODES:
+            raise LocalStackError(f"authorization must be one of {', '.join(AUTHORIZATION_MODES)}, "
+                                  f"got {authorization!r}")
         self.host = host
         self.allow_remote = allow_remote
         """Pass --allow-remote to the server (a non-loopback host; the server refuses one without it)."""
@@ -82,6 +111,10 @@ class LocalAwsStack:
         self.detached = detached
         self.state_dir = state_dir
         """The server's state folder (execution records, job folders); None: a temporary one of its own."""
+        self.authorization = authorization
+        """IAM authorization of the server: off, soft (record would-be denials) or enforce."""
+        self.token = secrets.token_hex(16)
+        """The management token the server's own routes require from this process's tools."""
         self.exit_with_pid = None if detached else os.getpid()
         self.process: subprocess.Popen | None = None
 
@@ -115,7 +148,8 @@ class LocalAwsStack:
         if self.log_path is None:
             self.log_path = Path(tempfile.gettempdir()) / f"mlops-local-stack-{self.port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", SERVER_MODULE, "--host", self.host, "--port", str(self.port)]
+        command = [sys.executable, "-m", SERVER_MODULE, "--host", self.host, "--port", str(self.port),
+                   "--authorization", self.authorization]
         if self.exit_with_pid is not None:
             command += ["--exit-with-parent", str(self.exit_with_pid)]
         if self.allow_remote:
@@ -128,7 +162,9 @@ class LocalAwsStack:
                 command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 # cwd is on sys.path with -m: the server imports this checkout's package.
                 cwd=REPO_ROOT, start_new_session=self.detached,
+                env={**os.environ, aws.STACK_TOKEN_VARIABLE: self.token},
             )
+        _tokens[self.endpoint] = self.token
         self._wait_until_healthy()
         log.info("local AWS stack ready at %s (pid %d)", self.endpoint, self.process.pid)
         return self
@@ -249,13 +285,18 @@ def stack_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_state(endpoint: str, pid: int) -> Path:
-    """Record the stack `mlops-local up` started (written atomically: a reader never sees half a file)."""
+def write_state(endpoint: str, pid: int, token: str | None = None, authorization: str = DEFAULT_AUTHORIZATION
+                ) -> Path:
+    """Record the stack `mlops-local up` started (written atomically: a reader never sees half a file; readable by
+    its owner alone, as it holds the management token)."""
     path = stack_state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".json")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".json")  # mode 0600
+    record = {"endpoint": endpoint, "pid": pid, "authorization": authorization}
+    if token:
+        record["token"] = token
     with os.fdopen(handle, "w") as stream:
-        stream.write(json.dumps({"endpoint": endpoint, "pid": pid}, indent=2) + "\n")
+        stream.write(json.dumps(record, indent=2) + "\n")
     os.replace(temporary, path)
     return path
 
@@ -283,7 +324,7 @@ def call_route(endpoint: str, path: str, *, query: dict[str, str] | None = None,
         url += "?" + urllib.parse.urlencode(query)
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",  # noqa: S310
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **management_headers(endpoint)})
     try:
         with urllib.request.urlopen(request, timeout=ROUTE_TIMEOUT_SECONDS) as response:  # noqa: S310 (loopback)
             return json.loads(response.read())

@@ -1,0 +1,313 @@
+"""The authorization layer of the stack server: a WSGI wrapper in front of moto that decides every AWS call.
+
+Modes (`python -m localaws.server --authorization MODE`, `mlops-local up --authorization MODE`):
+* `off` (the default for now): nothing is checked or recorded; moto answers as it always did.
+* `soft`: every call is decided and recorded in the trail; a would-be denial is recorded and the call allowed.
+* `enforce`: a denial answers in the service's own error shape (AccessDenied, AccessDeniedException,
+  AuthorizationError for SNS, SignatureDoesNotMatch, ...) with AWS's message, and the call does not run.
+
+A call is: who signed it (signatures.py, identities.py; a wrong signature or an unknown key ends there), what
+operation it is and what it needs authorized (operations.py), the resource policies and owners involved
+(resources.py), each check evaluated by the policy engine, and a trail record (trail.py).
+
+The stack's own routes (`/moto-api/...`, `/_mlops/...` but the health probe) answer only local tooling when a
+management token is configured (MLOPS_LOCAL_STACK_TOKEN in the server's environment): the tools send it in the
+`X-Mlops-Local-Token` header; a signed AWS caller has no business there.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from moto.core.request import Request
+from werkzeug.wsgi import get_input_stream
+
+from localaws.authorization import _engine as engine  # TEMPORARY: helper (a)'s evaluation module replaces it
+from localaws.authorization import identities, operations, resources, signatures, trail
+from localaws.middleware import on_reset
+from pipelines.aws import (
+    AUTHORIZATION_MODES,
+    DEFAULT_AUTHORIZATION,
+    HEALTH_PATH,
+    STACK_TOKEN_HEADER,
+    STACK_TOKEN_VARIABLE,
+)
+
+log = logging.getLogger(__name__)
+
+MODES = AUTHORIZATION_MODES
+DEFAULT_MODE = DEFAULT_AUTHORIZATION
+TOKEN_HEADER = STACK_TOKEN_HEADER
+TOKEN_ENVIRONMENT_VARIABLE = STACK_TOKEN_VARIABLE
+MANAGEMENT_PREFIXES = ("/moto-api", "/_mlops/")
+
+SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
+                      "Secret Access Key and signing method. Consult the service documentation for details.")
+S3_SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
+                         "Check your key and signing method.")
+INVALID_TOKEN = "The security token included in the request is invalid."  # noqa: S105 - AWS's message
+S3_INVALID_KEY = "The AWS Access Key Id you provided does not exist in our records."
+
+# The error code an access denial has in each service (AWS's own; the rest answer AccessDeniedException).
+_DENIED_CODES = {"s3": "AccessDenied", "sts": "AccessDenied", "iam": "AccessDenied", "sqs": "AccessDenied",
+                 "cloudwatch": "AccessDenied", "sns": "AuthorizationError"}
+# An unknown access key: query services say InvalidClientTokenId, JSON ones UnrecognizedClientException.
+_QUERY_PROTOCOLS = ("query", "ec2")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the layer decided about one call."""
+
+    allowed: bool
+    code: str | None = None
+    message: str | None = None
+    status: int = 403
+
+
+@dataclass
+class Settings:
+    mode: str = DEFAULT_MODE
+    token: str | None = None
+
+
+settings = Settings()
+
+
+def configure(mode: str, token: str | None) -> None:
+    if mode not in MODES:
+        raise ValueError(f"authorization mode must be one of {', '.join(MODES)}, got {mode!r}")
+    settings.mode, settings.token = mode, token or None
+
+
+def install() -> None:
+    identities.install()
+
+
+@on_reset
+def _forget() -> None:
+    identities.reset()
+
+
+class AuthorizationLayer:
+    """WSGI wrapper: the management routes' token check, then (soft/enforce) every AWS call's decision."""
+
+    def __init__(self, app: Callable):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(MANAGEMENT_PREFIXES):
+            if path.rstrip("/") == HEALTH_PATH or self._tooling(environ):
+                return self.app(environ, start_response)
+            return _json_error(start_response, 403, {"error": f"{path} answers only the stack's own tooling "
+                                                              f"(the {TOKEN_HEADER} header)"})
+        if settings.mode == "off":
+            return self.app(environ, start_response)
+        body = get_input_stream(environ).read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        try:
+            outcome, call = self._decide(environ, body)
+        except Exception:  # a bug here must not take the server down; in enforce mode it denies (fail closed)
+            log.exception("authorization failed on %s %s", environ.get("REQUEST_METHOD"), path)
+            outcome, call = Outcome(False, "InternalFailure", "the stack's authorization layer failed", 500), None
+        if outcome.allowed or settings.mode == "soft":
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.app(environ, start_response)
+        return _error_response(start_response, call, environ, outcome)
+
+    @staticmethod
+    def _tooling(environ: dict[str, Any]) -> bool:
+        if settings.token is None or settings.mode == "off":
+            return True
+        sent = environ.get("HTTP_" + TOKEN_HEADER.upper().replace("-", "_"), "")
+        return hmac.compare_digest(sent.encode(), settings.token.encode())
+
+    def _decide(self, environ: dict[str, Any], body: bytes) -> tuple[Outcome, operations.Call | None]:
+        probe = dict(environ)
+        probe["wsgi.input"] = io.BytesIO(body)
+        request = Request(probe)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        signature = signatures.read_signature(headers, signatures.query_of(raw_uri))
+        region = signature.region if signature else "us-east-1"
+        principal, access_key, signing_name = identities.ANONYMOUS, None, _unsigned_service(request)
+        outcome: Outcome | None = None
+        if signature is not None:
+            access_key, signing_name = signature.access_key_id, signature.service
+            try:
+                principal = identities.resolve(signature.access_key_id, signature.session_token)
+            except identities.UnknownAccessKey:
+                outcome = _invalid_key(signing_name)
+            if outcome is None and not signatures.signature_matches(signature, principal.secret_key,
+                                                                    request.method, raw_uri, headers, body):
+                outcome = Outcome(False, "SignatureDoesNotMatch",
+                                  S3_SIGNATURE_MISMATCH if signing_name == "s3" else SIGNATURE_MISMATCH)
+        call, unmapped = None, None
+        checks: list[operations.Check] = []
+        try:
+            call = operations.identify(request, signing_name, region)
+        except operations.UnmappedOperation as error:
+            unmapped = f"The local stack cannot authorize this request: {error}"
+            if not principal.is_admin:
+                outcome = outcome or Outcome(False, "AccessDenied", unmapped)
+        if outcome is None and call is not None:
+            try:
+                checks = operations.checks(call, principal.account, resources.resolver(principal.account))
+            except operations.UnmappedOperation as error:
+                unmapped = f"The local stack cannot authorize {call.service}:{call.operation}: {error}"
+                # The administrator is never denied, but the trail still says what has no mapping.
+                outcome = None if principal.is_admin else Outcome(False, _denied_code(call), unmapped)
+            for check in checks if outcome is None and not principal.is_admin else ():
+                decision = engine.evaluate(self._evaluation_request(principal, check, environ, region))
+                if not decision.allowed:
+                    outcome = Outcome(False, _denied_code(call), decision.message())
+                    break
+        outcome = outcome or Outcome(True)
+        self._record(environ, call, principal, access_key, signing_name, region, checks, outcome, unmapped)
+        return outcome, call
+
+    @staticmethod
+    def _evaluation_request(principal: identities.Principal, check: operations.Check, environ: dict[str, Any],
+                            region: str) -> engine.EvaluationRequest:
+        owner = principal.account if check.resource == "*" else resources.resource_account(check.resource)
+        context: dict[str, Any] = {
+            "aws:PrincipalArn": principal.role_arn or principal.arn, "aws:PrincipalAccount": principal.account,
+            "aws:PrincipalType": {"assumed-role": "AssumedRole", "user": "User", "root": "Account"}.get(
+                principal.kind, "Anonymous"),
+            "aws:userid": principal.user_id, "aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
+            # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
+            "aws:SecureTransport": "true", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
+        }
+        if principal.kind == "user":
+            context["aws:username"] = principal.user_name
+        if owner:
+            context["aws:ResourceAccount"] = owner
+        is_kms_key = check.action.startswith("kms:") and ":key/" in check.resource
+        if is_kms_key:
+            context["kms:ResourceAliases"] = resources.kms_key_aliases(check.resource)
+        context.update(check.context)
+        return engine.EvaluationRequest(
+            principal=engine.PrincipalInfo(
+                arn=principal.arn, account=principal.account, kind=principal.kind,
+                identity_policies=principal.identity_policies, permission_boundary=principal.permission_boundary,
+                session_policies=principal.session_policies, role_arn=principal.role_arn),
+            action=check.action, resource=check.resource, resource_account=owner,
+            resource_policy=None if check.resource == "*" else resources.resource_policy(check.resource),
+            context=context, is_kms_key=is_kms_key)
+
+    @staticmethod
+    def _record(environ: dict[str, Any], call: operations.Call | None, principal: identities.Principal,
+                access_key: str | None, signing_name: str, region: str, checks: list[operations.Check],
+                outcome: Outcome, unmapped: str | None) -> None:
+        decision = "Allow" if outcome.allowed else ("WouldDeny" if settings.mode == "soft" else "Deny")
+        resource_list = [{"ARN": c.resource, "accountId": resources.resource_account(c.resource) or "",
+                          "type": _resource_type(c.resource)} for c in checks if c.resource != "*"]
+        accounts = [principal.account] + [r["accountId"] for r in resource_list]
+        operation = call.operation if call else environ.get("REQUEST_METHOD", "")
+        additional = {"authorizationMode": settings.mode, "authorizationDecision": decision,
+                      "administrator": principal.is_admin,
+                      "checks": [{"action": c.action, "resource": c.resource} for c in checks]}
+        if unmapped:
+            additional["unmapped"] = unmapped
+            log.info("authorization unmapped: %s", unmapped)
+        event = trail.new_event(
+            event_source=call.event_source if call else f"{signing_name}.amazonaws.com", event_name=operation,
+            region=region, source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+            user_agent=environ.get("HTTP_USER_AGENT", ""), identity=trail.user_identity(principal, access_key),
+            recipient_account=principal.account or (accounts[1] if len(accounts) > 1 else ""),
+            resources=resource_list, error_code=None if outcome.allowed else outcome.code,
+            error_message=None if outcome.allowed else outcome.message,
+            read_only=operation.startswith(("Get", "List", "Describe", "Head", "Lookup")), additional=additional)
+        trail.record(event, accounts if principal.account else accounts[1:])
+        if not outcome.allowed:
+            log.info("authorization %s: %s", decision, outcome.message)
+
+
+def _resource_type(arn: str) -> str:
+    """CloudTrail's resource type of an ARN, e.g. AWS::S3::Object, AWS::SageMaker::Pipeline."""
+    parts = arn.split(":", 5)
+    service, resource = parts[2], parts[5] if len(parts) > 5 else ""
+    if service == "s3":
+        return "AWS::S3::Object" if "/" in resource else "AWS::S3::Bucket"
+    kind = re.split(r"[:/]", resource, maxsplit=1)[0] if ("/" in resource or ":" in resource) else service
+    return f"AWS::{service.upper()}::{''.join(word.title() for word in kind.split('-'))}"
+
+
+def _unsigned_service(request: Request) -> str:
+    """The service an unsigned request calls: S3 (presigned-less browser GETs, public buckets) unless it names
+    a target or an Action."""
+    target = request.headers.get("X-Amz-Target", "")
+    return target.split(".", 1)[0].lower() if target else "s3"
+
+
+def _invalid_key(signing_name: str) -> Outcome:
+    if signing_name == "s3":
+        return Outcome(False, "InvalidAccessKeyId", S3_INVALID_KEY)
+    protocol = _protocol_of(operations._SIGNING_NAMES.get(signing_name, signing_name))
+    code = "InvalidClientTokenId" if protocol in _QUERY_PROTOCOLS else "UnrecognizedClientException"
+    return Outcome(False, code, INVALID_TOKEN)
+
+
+def _denied_code(call: operations.Call | None) -> str:
+    if call is None:
+        return "AccessDenied"
+    return _DENIED_CODES.get(call.service, "AccessDeniedException")
+
+
+def _protocol_of(service: str) -> str:
+    try:
+        return operations.service_model(service).protocol
+    except Exception:
+        return "json"
+
+
+# ------------------------------------------------------------------------------------------ error shapes
+
+def _json_error(start_response: Callable, status: int, body: dict) -> Iterable[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(f"{status} ERROR", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def _error_response(start_response: Callable, call: operations.Call | None, environ: dict[str, Any],
+                    outcome: Outcome) -> Iterable[bytes]:
+    """The denial in the shape of the called service's protocol, as AWS answers it."""
+    request_id = str(uuid.uuid4())
+    service = call.service if call else "s3"
+    protocol = call.protocol if call else _protocol_of(service)
+    code, message = outcome.code, outcome.message or ""
+    headers = [("x-amzn-RequestId", request_id)]
+    if protocol == "rest-xml":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{escape(message)}'
+                f"</Message><RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>").encode()
+        headers += [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+    elif protocol in _QUERY_PROTOCOLS:
+        version = operations.service_model(service).api_version
+        body = (f'<ErrorResponse xmlns="https://{service}.amazonaws.com/doc/{version}/"><Error><Type>Sender</Type>'
+                f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>").encode()
+        headers.append(("Content-Type", "text/xml"))
+    elif protocol == "rest-json":
+        body = json.dumps({"Type": "User", "Message": message, "message": message}).encode()
+        headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", f"{code}:")]
+    else:  # json (and rpc-v2, answered as json)
+        model = operations.service_model(service)
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers.append(("Content-Type", f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.1')}"))
+        if model.metadata.get("awsQueryCompatible") is not None:
+            headers.append(("x-amzn-query-error", f"{code};Sender"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(f"{outcome.status} {'Forbidden' if outcome.status == 403 else 'Error'}", headers)
+    return [body]

@@ -1,0 +1,160 @@
+"""The principal behind an access key id, found in moto's IAM and STS backends, with its policies.
+
+Credentials of the stack
+------------------------
+* The bootstrap administrator: access key id `testing`, secret `testing` (what `mlops-local env`, Terraform, the
+  demo and the tests are given; `pipelines.aws.FAKE_ACCESS_KEY_ID`), acting in moto's default account 123456789012.
+  It stands in for the account's root user and for the AWS services themselves (the stack's executors act
+  through it): it is the one all-powerful principal, never denied, and the trail records it like any other.
+* Sessions of `mlops-local-admin` in any account: how the tools reach the other accounts (`Target.session`,
+  `inprocess.session`). The role exists in no IAM backend; only the bootstrap administrator may assume it, and
+  its sessions are all-powerful in their account, as an administrator role would be.
+* Every other key must be a user's access key (IAM) or an assumed-role session (STS) that moto knows; anything
+  else is an invalid token. Their requests are evaluated with their policies.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
+
+ADMIN_ACCESS_KEY_ID = "testing"
+ADMIN_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the local stack's documented fake secret
+ADMIN_ACCOUNT_ID = "123456789012"
+ADMIN_ARN = f"arn:aws:iam::{ADMIN_ACCOUNT_ID}:user/moto"  # what moto's GetCallerIdentity answers for these keys
+ADMIN_ROLE_NAME = "mlops-local-admin"
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class Principal:
+    arn: str
+    account: str
+    kind: str  # root | user | assumed-role | service | anonymous
+    secret_key: str | None
+    session_token: str | None = None
+    is_admin: bool = False
+    role_arn: str | None = None
+    user_id: str = ""
+    identity_policies: tuple[dict, ...] = ()
+    permission_boundary: dict | None = None
+    session_policies: tuple[dict, ...] = field(default=())
+
+    @property
+    def user_name(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+
+ANONYMOUS = Principal(arn="anonymous", account="", kind="anonymous", secret_key=None)
+
+
+class UnknownAccessKey(LookupError):
+    """No principal has this access key id (or the session token does not belong to it)."""
+
+
+def resolve(access_key_id: str, session_token: str | None) -> Principal:
+    if access_key_id == ADMIN_ACCESS_KEY_ID:
+        return Principal(arn=ADMIN_ARN, account=ADMIN_ACCOUNT_ID, kind="user", secret_key=ADMIN_SECRET_ACCESS_KEY,
+                         is_admin=True, user_id="AKIAIOSFODNN7EXAMPLE")
+    for account_id, account in list(iam_backends.items()):
+        iam = account[PARTITION]
+        key = iam.access_keys.get(access_key_id)
+        if key is not None and key.role_arn:
+            return _session(account_id, access_key_id, session_token)
+        for user in list(iam.users.values()):
+            for user_key in user.access_keys:
+                if user_key.access_key_id == access_key_id and user_key.status == "Active":
+                    if session_token is not None:
+                        raise UnknownAccessKey(access_key_id)
+                    return _user(iam, user, user_key.secret_access_key)
+    raise UnknownAccessKey(access_key_id)
+
+
+def _session(account_id: str, access_key_id: str, session_token: str | None) -> Principal:
+    sts = sts_backends[account_id][PARTITION]
+    session = sts.get_assumed_role_from_access_key(access_key_id)
+    if session is None or session.session_token != session_token:
+        raise UnknownAccessKey(access_key_id)
+    role_name = session.role_arn.rsplit("/", 1)[-1]
+    base = dict(arn=session.arn, account=account_id, kind="assumed-role", secret_key=session.secret_access_key,
+                session_token=session.session_token, role_arn=session.role_arn, user_id=session.user_id)
+    if role_name == ADMIN_ROLE_NAME:
+        return Principal(**base, is_admin=True)
+    iam = iam_backends[account_id][PARTITION]
+    role = next((r for r in list(iam.roles.values()) if r.arn == session.role_arn), None)
+    identity, boundary = ([], None) if role is None else (_policies_of(iam, role), _boundary(iam, role))
+    session_policies = [_document(session.policy)] if session.policy else []
+    session_policies += [_managed(iam, arn) for arn in _session_policy_arns.get(access_key_id, ())]
+    return Principal(**base, identity_policies=tuple(identity), permission_boundary=boundary,
+                     session_policies=tuple(p for p in session_policies if p is not None))
+
+
+def _user(iam, user, secret_key: str) -> Principal:
+    policies = _policies_of(iam, user)
+    for group in list(iam.groups.values()):
+        if any(member.name == user.name for member in group.users):
+            policies += _policies_of(iam, group)
+    return Principal(arn=user.arn, account=user.account_id, kind="user", secret_key=secret_key, user_id=user.id,
+                     identity_policies=tuple(policies), permission_boundary=_boundary(iam, user))
+
+
+def _policies_of(iam, holder) -> list[dict]:
+    """Inline and attached managed policies of a user, group or role."""
+    documents = [_document(text) for text in holder.policies.values()]
+    documents += [_version_document(policy) for policy in holder.managed_policies.values()]
+    return [d for d in documents if d is not None]
+
+
+def _boundary(iam, holder) -> dict | None:
+    arn = getattr(holder, "permissions_boundary_arn", None)
+    return _managed(iam, arn) if arn else None
+
+
+def _managed(iam, arn: str) -> dict | None:
+    policy = iam.managed_policies.get(arn)
+    return None if policy is None else _version_document(policy)
+
+
+def _version_document(policy) -> dict | None:
+    version = next((v for v in policy.versions if v.is_default), policy.versions[-1])
+    return _document(version.document)
+
+
+def _document(text: str | dict | None) -> dict | None:
+    if text is None or isinstance(text, dict):
+        return text
+    try:
+        return json.loads(urllib.parse.unquote(text) if text.lstrip().startswith("%") else text)
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------- session policy ARNs
+# moto keeps an AssumeRole's inline `Policy` on the session but drops `PolicyArns`: they are kept here.
+_session_policy_arns: dict[str, tuple[str, ...]] = {}
+_lock = threading.Lock()
+
+
+def install() -> None:
+    original = TokenResponse.assume_role
+
+    def assume_role(self):
+        result = original(self)
+        arns = tuple(a.get("arn") if isinstance(a, dict) else a for a in self._get_param("PolicyArns") or ())
+        if arns:
+            with _lock:
+                _session_policy_arns[result.result["Credentials"].access_key_id] = arns
+        return result
+
+    TokenResponse.assume_role = assume_role
+
+
+def reset() -> None:
+    with _lock:
+        _session_policy_arns.clear()

@@ -1,0 +1,174 @@
+"""Enforce mode: calls the principal's policies do not allow are denied in the service's shape, with AWS's message."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import botocore.exceptions
+import pytest
+
+from localaws.tools.stack import call_route
+
+from .support import (
+    REGION,
+    admin_in,
+    allow,
+    client_for,
+    object_in,
+    policy,
+    trail_events,
+    user_with_keys,
+)
+
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "222233334444"
+
+
+def _error(call) -> dict:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call()
+    return caught.value.response["Error"]
+
+
+def test_a_wrong_secret_key_is_a_signature_mismatch_in_each_service_shape(stack_in):
+    stack = stack_in("enforce")
+    wrong = {"aws_access_key_id": "testing", "aws_secret_access_key": "not-the-secret"}
+    sts_error = _error(lambda: client_for(stack, "sts", wrong).get_caller_identity())
+    assert sts_error["Code"] == "SignatureDoesNotMatch"
+    assert sts_error["Message"] == ("The request signature we calculated does not match the signature you provided. "
+                                    "Check your AWS Secret Access Key and signing method. Consult the service "
+                                    "documentation for details.")
+    s3_error = _error(lambda: client_for(stack, "s3", wrong).list_buckets())
+    assert s3_error["Code"] == "SignatureDoesNotMatch"
+    assert s3_error["Message"].endswith("Check your key and signing method.")
+
+
+def test_an_unknown_access_key_is_an_invalid_token(stack_in):
+    stack = stack_in("enforce")
+    unknown = {"aws_access_key_id": "AKIAUNKNOWNKEY000000", "aws_secret_access_key": "x"}
+    error = _error(lambda: client_for(stack, "sts", unknown).get_caller_identity())
+    assert (error["Code"], error["Message"]) == ("InvalidClientTokenId",
+                                                 "The security token included in the request is invalid.")
+
+
+def test_a_role_without_s3_get_object_is_denied_with_aws_message_and_the_trail_shows_it(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    iam = client_for(stack, "iam")
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"},
+                    "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="reader", PolicyName="list", PolicyDocument=policy(allow("s3:ListBucket")))
+    alice = user_with_keys(stack, "alice", allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/reader"))
+    answer = client_for(stack, "sts", alice).assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/reader",
+                                                         RoleSessionName="job")["Credentials"]
+    reader = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+              "aws_session_token": answer["SessionToken"]}
+    assert client_for(stack, "s3", reader).list_objects_v2(Bucket="data")["KeyCount"] == 1
+
+    error = _error(lambda: client_for(stack, "s3", reader).get_object(Bucket="data", Key="rows.csv"))
+
+    assert error["Code"] == "AccessDenied"
+    assert error["Message"] == (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/job is not authorized to perform: "
+                                "s3:GetObject on resource: arn:aws:s3:::data/rows.csv because no identity-based "
+                                "policy allows the s3:GetObject action")
+    denied = [e for e in trail_events(stack) if e.get("errorCode")]
+    assert [(e["eventSource"], e["eventName"], e["errorMessage"]) for e in denied] == [
+        ("s3.amazonaws.com", "GetObject", error["Message"])]
+    assert denied[0]["userIdentity"]["type"] == "AssumedRole"
+    assert denied[0]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] == f"arn:aws:iam::{ACCOUNT}:role/reader"
+    assert denied[0]["resources"] == [{"ARN": "arn:aws:s3:::data/rows.csv", "accountId": ACCOUNT,
+                                       "type": "AWS::S3::Object"}]
+
+
+def test_the_sagemaker_execution_role_cannot_be_assumed_by_a_user(stack_in):
+    """The dev execution role trusts only SageMaker (mlops-infra/modules/iam: sagemaker_trust): a user cannot
+    assume it, with or without sts:AssumeRole in its own policies."""
+    stack = stack_in("enforce")
+    trust = policy({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                  "ArnLike": {"aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:*"}}})
+    role_arn = client_for(stack, "iam").create_role(RoleName="mlops-dev-sagemaker-execution",
+                                                    AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    for name, statements in (("bob", ()), ("carol", (allow("sts:AssumeRole"),))):
+        user = user_with_keys(stack, name, *statements)
+        error = _error(lambda user=user: client_for(stack, "sts", user).assume_role(RoleArn=role_arn,
+                                                                                    RoleSessionName="try"))
+        assert error["Code"] == "AccessDenied"
+        assert error["Message"].startswith(f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to perform: "
+                                           f"sts:AssumeRole on resource: {role_arn}")
+
+
+def test_cross_account_access_needs_the_identity_policy_and_the_resource_policy(stack_in):
+    stack = stack_in("enforce")
+    other = admin_in(stack, OTHER_ACCOUNT)
+    object_in(stack, "shared", "model.tar.gz", b"m", other)
+    iam = client_for(stack, "iam")
+    dave = user_with_keys(stack, "dave", allow("s3:GetObject", "arn:aws:s3:::shared/*"))
+    read = lambda: client_for(stack, "s3", dave).get_object(Bucket="shared", Key="model.tar.gz")  # noqa: E731
+
+    assert "no resource-based policy allows" in _error(read)["Message"]  # identity side only
+
+    client_for(stack, "s3", other).put_bucket_policy(Bucket="shared", Policy=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/dave"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::shared/*"}))
+    assert read()["Body"].read() == b"m"  # both sides
+
+    iam.delete_user_policy(UserName="dave", PolicyName="inline")
+    assert "no identity-based policy allows" in _error(read)["Message"]  # resource side only
+    owner_trail = trail_events(stack, other, LookupAttributes=[{"AttributeKey": "EventName",
+                                                                "AttributeValue": "GetObject"}])
+    assert [e.get("errorCode") for e in owner_trail] == ["AccessDenied", None, "AccessDenied"]
+
+
+def test_an_operation_without_a_mapping_is_denied_naming_the_mapping(stack_in):
+    stack = stack_in("enforce")
+    client_for(stack, "s3").create_bucket(Bucket="meta")
+    everything = user_with_keys(stack, "erin", allow("*"))
+
+    error = _error(lambda: client_for(stack, "s3", everything).get_bucket_metadata_configuration(Bucket="meta"))
+
+    assert error["Code"] == "AccessDenied"
+    assert "s3:GetBucketMetadataConfiguration" in error["Message"]
+    assert "ACTION_NAMES in localaws/authorization/operations.py" in error["Message"]
+
+
+def test_the_stack_routes_answer_only_its_own_tooling(stack_in):
+    stack = stack_in("enforce")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(stack.endpoint + "/_mlops/clock")  # noqa: S310 - loopback
+    assert caught.value.code == 403
+    assert "now" in call_route(stack.endpoint, "clock")  # the tools send the server's token
+    with urllib.request.urlopen(stack.endpoint + "/_mlops/health") as response:  # noqa: S310 - the probe is open
+        assert json.load(response)["status"] == "ok"
+
+
+def test_session_policies_of_assume_role_narrow_the_session(stack_in):
+    """AssumeRole's Policy and PolicyArns (moto keeps only the first; the layer keeps the ARNs) limit the session
+    to what both the role and the session policies allow."""
+    stack = stack_in("enforce")
+    object_in(stack, "narrow", "k", b"v")
+    iam = client_for(stack, "iam")
+    iam.create_role(RoleName="wide", AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    iam.put_role_policy(RoleName="wide", PolicyName="s3", PolicyDocument=policy(allow("s3:*")))
+    get_only = iam.create_policy(PolicyName="get-only", PolicyDocument=policy(allow("s3:GetObject")))["Policy"]["Arn"]
+    user = user_with_keys(stack, "gina", allow("sts:AssumeRole"))
+
+    def session(**narrowing) -> dict[str, str]:
+        answer = client_for(stack, "sts", user).assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="narrow", **narrowing)["Credentials"]
+        return {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+                "aws_session_token": answer["SessionToken"]}
+
+    listing = session(Policy=policy(allow("s3:ListBucket")))
+    assert client_for(stack, "s3", listing).list_objects_v2(Bucket="narrow")["KeyCount"] == 1
+    assert _error(lambda: client_for(stack, "s3", listing).get_object(Bucket="narrow", Key="k"))["Code"] == \
+        "AccessDenied"
+    getting = session(PolicyArns=[{"arn": get_only}])
+    assert client_for(stack, "s3", getting).get_object(Bucket="narrow", Key="k")["Body"].read() == b"v"
+    assert _error(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
+        "AccessDenied"
