@@ -21,6 +21,7 @@ import shlex
 import sys
 
 from localaws.tools import ack, warehouse
+from localaws.tools import state as state_tools
 from localaws.tools.stack import (
     LocalAwsStack,
     advance_clock,
@@ -51,6 +52,12 @@ def _up(host: str, port: int) -> int:
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
+    attached = state_tools.running_server()  # found by its state folder: never replaced by an empty one
+    if attached is not None:
+        write_state(attached.endpoint, attached.pid)
+        print(f"local AWS stack already running at {attached.endpoint} (pid {attached.pid}): re-attached")
+        return 0
+    state_tools.check_loadable()  # a state this stack must not load: refused before anything is stopped or started
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
                           state_dir=default_state_dir()).start()
@@ -67,6 +74,7 @@ def down() -> int:
         print(f"local AWS stack stopped (pid {', '.join(str(pid) for pid in stopped)})")
     else:
         print("local AWS stack is not running")
+    print(f"its state is kept in {default_state_dir()} (`mlops-local up` loads it; `mlops-local reset` starts over)")
     return 0
 
 
@@ -92,12 +100,15 @@ def _stop_recorded(state: dict | None) -> list[int]:
 
 
 def status() -> int:
-    state = read_stack_state()
-    if state is not None and is_healthy(state["endpoint"]):
+    state = _recorded_state()
+    running = state is not None and is_healthy(state["endpoint"])
+    if running:
         print(f"running at {state['endpoint']} (pid {state['pid']})")
-        return 0
-    print("not running" if state is None else f"not answering at {state['endpoint']} (stale {stack_state_file()})")
-    return 1
+    else:
+        print("not running" if state is None else f"not answering at {state['endpoint']} (stale {stack_state_file()})")
+    for line in state_tools.status_lines():
+        print(line)
+    return 0 if running else 1
 
 
 def env() -> int:
@@ -183,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="up: start, load the data, store the secret (idempotent); down: stop; "
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
     ack.add_parser(commands)
+    state_tools.add_parsers(commands)
     return parser
 
 
@@ -197,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         "clock": lambda: clock_advance(args.duration),
         "ack": lambda: ack.run(args, os.environ),
         "db": lambda: db(args.db_command),
+        "reset": lambda: state_tools.run(args, state_tools.ask_on_terminal),
+        "snapshot": lambda: state_tools.run(args, state_tools.ask_on_terminal),
     }
     return run_cli(commands[args.command], PROG)
 

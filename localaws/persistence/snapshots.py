@@ -53,15 +53,18 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from moto.core.base_backend import BackendDict
 from moto.s3.models import FakeKey
+from werkzeug import Request, Response
 
 from localaws.events import delivery, schedules
 from localaws.events import responses as events_responses
+from localaws.middleware import json_response, route
 from localaws.persistence import layout
 from localaws.s3 import replication
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 1.0
+STATE_ROUTE = "/_mlops/state"
 PICKLE_RETRIES = 5  # a ticker thread may change a dict while it is pickled: take the snapshot again
 _READ_ONLY_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Invoke", "Query", "Scan", "BatchGet",
                               "Lookup", "Check", "Test", "Simulate")
@@ -253,10 +256,12 @@ def summary(state: dict[str, Any]) -> dict[str, Any]:
     """Accounts and resources per service, as `mlops-local status` shows them (from the header: no unpickling)."""
     accounts: set[str] = set()
     services: dict[str, int] = {}
+    endpoints = 0
     for name, saved in state["services"].items():
         count = 0
         for account, regions in saved["accounts"].items():
             for backend in regions.values():
+                endpoints += len(getattr(backend, "endpoints", {})) if name.endswith(":sagemaker_backends") else 0
                 resources = _resource_count(backend)
                 if resources:
                     accounts.add(account)
@@ -264,6 +269,7 @@ def summary(state: dict[str, Any]) -> dict[str, Any]:
         if count:
             services[name.rsplit(":", 1)[-1].removesuffix("_backends")] = count
     return {"accounts": sorted(accounts), "resources": services, "deliveries": len(state["deliveries"]),
+            "endpoints": endpoints,
             "backend_dicts": sorted(state["services"])}
 
 
@@ -359,9 +365,11 @@ class DurableState:
 
     def resume(self, app: Callable) -> Callable:
         """Load the saved state, start the writer; `app` gated for snapshots (what the server serves)."""
+        global _current
         self.load()
         gated = self.wrap(app)
         self.start()
+        _current = self
         return gated
 
     # -- writing --------------------------------------------------------------------------------------------
@@ -370,6 +378,8 @@ class DurableState:
         """`app` with every request inside the gate, mutating ones marking the state dirty."""
 
         def gated(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == STATE_ROUTE:  # writes the state itself: must not hold the gate
+                return app(environ, start_response)
             self.gate.enter()
             try:
                 result = app(environ, start_response)
@@ -447,3 +457,22 @@ def _mutating(environ: dict[str, Any]) -> bool:
     action = target.rsplit(".", 1)[-1] if target else ""
     return not action.startswith(_READ_ONLY_ACTION_PREFIXES)
 
+
+
+# ------------------------------------------------------------------------------------------ the stack's routes
+
+_current: DurableState | None = None
+
+
+@route("state", methods=("GET", "POST"))
+def state_route(request: Request) -> Response:
+    """GET: the durable state's last write and what it holds (`mlops-local status`); POST: write it now (before
+    `mlops-local snapshot save` copies the folder)."""
+    if _current is None:
+        return json_response({"durable": False})
+    if request.method == "POST":
+        _current.write()
+    header = layout.read_header(_current.path) if _current.path.exists() else None
+    return json_response({"durable": True, "state_dir": str(_current.state_dir), "last_write": _current.last_write,
+                          "last_snapshot_ms": _current.last_duration_ms, "size": _current.last_size,
+                          "summary": header.summary if header else None})
