@@ -21,11 +21,12 @@ import logging
 import re
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from localaws.binding import ALLOW_REMOTE_FLAG, check_bind_address, parse_port, remote_warning
 from localaws.tools import ack, warehouse
+from localaws.tools import state as state_tools
 from localaws.tools.stack import (
     AUTHORIZATION_MODES,
     DEFAULT_AUTHORIZATION,
@@ -63,6 +64,12 @@ def _up(host: str, port: int, allow_remote: bool, authorization: str) -> int:
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
         return 0
+    attached = state_tools.running_server()  # found by its state folder: never replaced by an empty one
+    if attached is not None:
+        write_state(attached.endpoint, attached.pid)
+        print(f"local AWS stack already running at {attached.endpoint} (pid {attached.pid}): re-attached")
+        return 0
+    state_tools.check_loadable()  # a state this stack must not load: refused before anything is stopped or started
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
                           state_dir=default_state_dir(), allow_remote=allow_remote,
@@ -81,6 +88,7 @@ def down() -> int:
         print(f"local AWS stack stopped (pid {', '.join(str(pid) for pid in stopped)})")
     else:
         print("local AWS stack is not running")
+    print(f"its state is kept in {default_state_dir()} (`mlops-local up` loads it; `mlops-local reset` starts over)")
     return 0
 
 
@@ -106,12 +114,15 @@ def _stop_recorded(state: dict | None) -> list[int]:
 
 
 def status() -> int:
-    state = read_stack_state()
-    if state is not None and is_healthy(state["endpoint"]):
+    state = _recorded_state()
+    running = state is not None and is_healthy(state["endpoint"])
+    if running:
         print(f"running at {state['endpoint']} (pid {state['pid']})")
-        return 0
-    print("not running" if state is None else f"not answering at {state['endpoint']} (stale {stack_state_file()})")
-    return 1
+    else:
+        print("not running" if state is None else f"not answering at {state['endpoint']} (stale {stack_state_file()})")
+    for line in state_tools.status_lines():
+        print(line)
+    return 0 if running else 1
 
 
 def print_env(env: Mapping[str, str]) -> int:
@@ -222,6 +233,45 @@ def add_ack_parser(commands) -> None:
     delete.add_argument("-n", "--namespace", default=None)
 
 
+def add_state_parsers(commands) -> None:
+    """`mlops-local reset` and `mlops-local snapshot save|restore NAME`."""
+    reset_parser = commands.add_parser("reset", help="start over: set the stack's state aside as a backup (asks "
+                                                     "first; the stack must be down)")
+    reset_parser.add_argument("--yes", action="store_true", help="do not ask (the backup is still kept)")
+    snapshot = commands.add_parser("snapshot", help="keep the stack's state under a name, or return to it")
+    verbs = snapshot.add_subparsers(dest="snapshot_command", required=True)
+    verbs.add_parser("save", help="copy the current state (the stack may run)").add_argument("name", metavar="NAME")
+    restore = verbs.add_parser("restore", help="replace the state with a snapshot (the stack must be down; the "
+                                               "replaced state is kept as a backup)")
+    restore.add_argument("name", metavar="NAME")
+    restore.add_argument("--yes", action="store_true", help="do not ask")
+
+
+def state_command(args: argparse.Namespace, ask: Callable[[str], bool]) -> int:
+    confirm = (lambda question: True) if getattr(args, "yes", False) else ask
+    if args.command == "reset":
+        backup = state_tools.reset(confirm)
+        print(f"local stack state set aside in {backup}" if backup else "there was no state to reset")
+    elif args.snapshot_command == "save":
+        print(f"snapshot {args.name} saved in {state_tools.save_snapshot(args.name)}")
+    else:
+        source, backup = state_tools.restore_snapshot(args.name, confirm)
+        print(f"state restored from {source}" + (f"; the previous state is kept in {backup}" if backup else ""))
+    return 0
+
+
+def ask_on_terminal(question: str) -> bool:
+    """Ask on the terminal; no answer (not a terminal, end of input) is no: scripts pass --yes."""
+    print(f"{question} Continue? [y/N] ", end="", flush=True)
+    if not sys.stdin.isatty():
+        print("(no terminal to answer: pass --yes)")
+        return False
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -252,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="up: start, load the data, store the secret (idempotent); down: stop; "
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
     add_ack_parser(commands)
+    add_state_parsers(commands)
     return parser
 
 
@@ -267,6 +318,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         "clock": lambda: clock_advance(args.duration, env),
         "ack": lambda: ack_command(args, env),
         "db": lambda: db(args.db_command, env),
+        "reset": lambda: state_command(args, ask_on_terminal),
+        "snapshot": lambda: state_command(args, ask_on_terminal),
     }
     # Every command but `up` (which starts it) acts on the stack.
     return run_cli(commands[args.command], PROG, local=args.command != "up")

@@ -3,9 +3,10 @@
 Run as `python -m localaws.server --port N`; `LocalAwsStack` and `mlops-local up` start it this way. A
 non-loopback `--host` needs `--allow-remote`: the stack has no authentication.
 With `--exit-with-parent PID` it stops by itself when that process is gone, so a test session killed hard
-leaves no server behind. `--state-dir DIR` keeps what must outlive the server (pipeline execution records
-under DIR/executions; job folders under DIR/jobs, removed when each step ends); without it the state lives in
-a temporary folder removed at exit.
+leaves no server behind. `--state-dir DIR` keeps what must outlive the server: every service's state
+(`localaws.persistence`: written after mutating requests, at most once a second, and at exit; loaded at start),
+pipeline execution records under DIR/executions, job folders under DIR/jobs (removed when each step ends);
+without it the state lives in a temporary folder removed at exit, and nothing is snapshotted.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     from localaws import inprocess
     from localaws.authorization import enforcement, trail
     from localaws.middleware import StackMiddleware, load_services
+    from localaws.persistence.layout import StateRefused
+    from localaws.persistence.snapshots import DurableState
     from localaws.sagemaker_pipelines import service
 
     state_dir = args.state_dir
@@ -84,6 +87,13 @@ def main(argv: list[str] | None = None) -> None:
         state_dir = Path(tempfile.mkdtemp(prefix="mlops-local-state-"))
         atexit.register(shutil.rmtree, state_dir, True)
     state_dir.mkdir(parents=True, exist_ok=True)
+    # Only a folder that outlives the server is worth writing to; a refused state changes nothing on disk.
+    durable = DurableState(state_dir) if args.state_dir is not None else None
+    if durable is not None:
+        try:
+            durable.check()
+        except StateRefused as error:
+            parser.exit(2, f"{parser.prog}: {error}\n")
     service.configure(state_dir)  # before any request: executions left running by a dead server become Failed
 
     # moto lists its package folder (a stat per service) on every request to find the backend of a host; the
@@ -95,8 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     enforcement.configure(args.authorization, os.environ.pop(enforcement.TOKEN_ENVIRONMENT_VARIABLE, None))
     trail.configure(state_dir)
     load_services()
-    app = enforcement.AuthorizationLayer(StackMiddleware(DomainDispatcherApplication(create_backend_app)))
+    app = StackMiddleware(DomainDispatcherApplication(create_backend_app))
+    if durable is not None:
+        app = durable.resume(app)
+    app = enforcement.AuthorizationLayer(app)  # outermost: a denied call never reaches a service nor the state
     inprocess.install(app, f"http://{args.host}:{args.port}")
+    service.execution_service().announce_interrupted()
 
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if args.exit_with_parent:

@@ -101,7 +101,8 @@ def read_stack_state(env: Mapping[str, str] | None = None) -> dict | None:
         state = json.loads(path.read_text())
         return {"endpoint": str(state["endpoint"]), "pid": int(state["pid"])}
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise LocalStackError(f"{path} is corrupt: run `mlops-local down` and `mlops-local up`") from None
+        raise LocalStackError(f"{path} is corrupt: run `mlops-local up` (it finds the running stack by its state "
+                              "folder and records it again, or starts it with the saved state)") from None
 
 
 # A stack busy with work of its own answers late, not never: starting a Lambda function in-process (an approval's

@@ -67,6 +67,11 @@ class VirtualClock:
         with self._lock:
             self._offset = timedelta()
 
+    def restore(self, offset_seconds: float) -> None:
+        """Set the offset a saved state had (the server's start, before anything reads the clock)."""
+        with self._lock:
+            self._offset = timedelta(seconds=offset_seconds)
+
 
 CLOCK = VirtualClock()
 

@@ -72,6 +72,8 @@ class PipelineExecutionService:
         self._lock = threading.Lock()
         self._closed = False
         self._muted = False
+        self._interrupted: list[tuple[dict[str, Any], str]] = []
+        """Executions failed by `_fail_interrupted`: their status-change events, sent by `announce_interrupted`."""
         self._fail_interrupted()
 
     # -- the API ---------------------------------------------------------------------------------------------
@@ -269,6 +271,14 @@ class PipelineExecutionService:
 
         delivery.put_event(delivery.step_status_change_event(description, step, previous_status))
 
+    def announce_interrupted(self) -> int:
+        """Put the status-change event of each execution failed by the restart, once (the server calls it when
+        the rules are loaded and it can deliver); how many."""
+        interrupted, self._interrupted = self._interrupted, []
+        for description, previous_status in interrupted:
+            self._status_changed(description, previous_status)
+        return len(interrupted)
+
     # -- records ---------------------------------------------------------------------------------------------
 
     def _record(self, account_id: str, region: str, execution_arn: str) -> ExecutionRecord:
@@ -285,8 +295,10 @@ class PipelineExecutionService:
             for step in record.steps:
                 if step.status in (STARTING, EXECUTING, STOPPING):
                     step.status, step.end_time, step.failure_reason = FAILED, now(), STOPPED_WITH_STACK
+            previous_status = record.status
             record.status, record.end_time, record.failure_reason = FAILED, now(), STOPPED_WITH_STACK
             self.store.save(record)
+            self._interrupted.append((record.to_description(), previous_status))
             logger.warning("execution %s was running when the local stack stopped: Failed", record.execution_arn)
 
 

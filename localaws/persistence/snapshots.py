@@ -1,0 +1,478 @@
+"""Snapshots of every service's state, written after each mutating request (at most one a second) and at exit.
+
+Mechanism, and why
+------------------
+moto keeps each service's state in plain Python objects: a `BackendDict` per service (account -> region ->
+backend), the ones in use listed in `BackendDict._instances`. moto has no persistence of its own, but its models
+are picklable by design (FakeKey and LambdaFunction define `__getstate__` for it), so the whole of them is pickled
+in ONE pass, together with the stack's own module state (EventBridge deliveries, SNS publication times, the
+schedules and the clock's offset). One pickle keeps the references between services intact (a rule's target, a
+key's policy); a write-ahead log of requests was rejected: replaying requests would replay their side effects
+(executions, deliveries, the clock) and depends on every handler being deterministic.
+
+- S3 bodies are not in the pickle: each distinct body is a file `blobs/<sha256>` written once (a body's digest is
+  remembered by key object, so a snapshot re-hashes nothing); the pickle names the digest.
+- Locks pickle as new locks; anything else that cannot be pickled is a bug to fix here, and fails loudly.
+- The snapshot is taken under the request gate's exclusive side (`RequestGate`): no request is inside moto while
+  the objects are pickled, so the state is one a client could have observed. Pickling happens in memory under the
+  gate; the file is written (temp + fsync + rename, `layout.atomic_write`) after the gate is released.
+- Durability bound: a mutating request marks the state dirty; the writer thread writes at most once per
+  `DEBOUNCE_SECONDS` (1 s). A `kill -9` loses the writes acknowledged in the last DEBOUNCE_SECONDS plus the time of
+  one snapshot (measured in the tests and reported in the log as `snapshot ... ms`). A clean stop (SIGTERM,
+  `mlops-local down`) writes a last snapshot: nothing is lost.
+- The file carries a version stamp (`layout.check`): another version's state, or a truncated one, is refused
+  before anything is loaded, with the fix named.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib
+import io
+import logging
+import pickle
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import moto
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_der_private_key,
+    load_der_public_key,
+)
+from moto.core.base_backend import BackendDict
+from moto.s3.models import FakeKey
+from werkzeug import Request, Response
+
+from localaws.events import delivery, schedules
+from localaws.events import responses as events_responses
+from localaws.middleware import json_response, route
+from localaws.persistence import layout
+from localaws.s3 import replication
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = 1.0
+STATE_ROUTE = "/_mlops/state"
+PICKLE_RETRIES = 5  # a ticker thread may change a dict while it is pickled: take the snapshot again
+_READ_ONLY_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Invoke", "Query", "Scan", "BatchGet",
+                              "Lookup", "Check", "Test", "Simulate")
+
+
+# ------------------------------------------------------------------------------------------------- pickling
+
+_LOCK_TYPES = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+
+
+def _new(cls: type) -> Any:
+    return cls.__new__(cls)
+
+
+def _set_key_state(key: FakeKey, state: dict[str, Any]) -> None:
+    key.__setstate__(state)  # its "value", a blob reference, was loaded as the body's bytes
+
+
+def _set_dict_state(obj: dict, state: tuple[dict, dict]) -> None:
+    items, attributes = state
+    dict.update(obj, items)
+    vars(obj).update(attributes)
+
+
+def _load_private_key(der: bytes) -> PrivateKeyTypes:
+    return load_der_private_key(der, password=None)
+
+
+def _load_public_key(der: bytes) -> PublicKeyTypes:
+    return load_der_public_key(der)
+
+
+class _BlobRef:
+    """What the pickle holds in place of an S3 body: its digest (the body is read back from the blob file)."""
+
+    def __init__(self, digest: str):
+        self.digest = digest
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, stream: io.BytesIO, blobs: _Blobs, backend_names: dict[int, str]):
+        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self.blobs = blobs
+        self.backend_names = backend_names
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, _BlobRef):
+            return ("blob", obj.digest)
+        if isinstance(obj, BackendDict):  # a backend holding moto's registry of another service: the live one
+            return ("backends", self.backend_names[id(obj)])
+        return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        lock_factory = _LOCK_TYPES.get(type(obj))
+        if lock_factory is not None:
+            return lock_factory, ()
+        if isinstance(obj, PrivateKeyTypes):  # KMS key material: the same key after a restart
+            return _load_private_key, (obj.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),)
+        if isinstance(obj, PublicKeyTypes):
+            return _load_public_key, (obj.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),)
+        # State is set after the object is memoised (the state_setter form), so cycles through it pickle.
+        if isinstance(obj, FakeKey):
+            state = obj.__getstate__()
+            state["value"] = _BlobRef(self.blobs.store(obj, state["value"]))
+            return _new, (type(obj),), state, None, None, _set_key_state
+        if isinstance(obj, dict) and type(obj).__module__.startswith("moto.") and not isinstance(obj, BackendDict):
+            # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only),
+            # which pickle's default for dicts uses: keep the raw entries instead.
+            return _new, (type(obj),), (dict.copy(obj), dict(vars(obj))), None, None, _set_dict_state
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, stream: io.BytesIO, state_dir: Path, live: dict[str, BackendDict]):
+        super().__init__(stream)
+        self.state_dir = state_dir
+        self.live = live
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, name = pid
+        if kind == "blob":
+            return layout.blob_path(self.state_dir, name).read_bytes()
+        return self.live[name]
+
+
+class _Blobs:
+    """S3 bodies as content-addressed files; remembers each key's digest so unchanged bodies are not re-hashed."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self._digests: weakref.WeakKeyDictionary[FakeKey, tuple[int, str]] = weakref.WeakKeyDictionary()
+        self.used: set[str] = set()
+        self.written: list[Path] = []
+
+    def store(self, key: FakeKey, body: bytes) -> str:
+        known = self._digests.get(key)
+        if known is not None and known[0] == len(body):
+            digest = known[1]
+        else:
+            digest = hashlib.sha256(body).hexdigest()
+            self._digests[key] = (len(body), digest)
+        self.used.add(digest)
+        path = layout.blob_path(self.state_dir, digest)
+        if not path.exists():
+            layout.atomic_write(path, [body])
+            self.written.append(path)
+        return digest
+
+    def collect_garbage(self) -> int:
+        """Remove the blobs the last written state does not name; how many."""
+        removed = 0
+        for path in (self.state_dir / layout.BLOBS).glob("*/*"):
+            if path.name not in self.used and not path.name.startswith("."):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+# --------------------------------------------------------------------------------------- what the state holds
+
+def _live_backend_dicts(names: Iterable[str] = ()) -> dict[str, BackendDict]:
+    """Every moto BackendDict the server has imported (and those `names` name), by "module:attribute" of the
+    module that defines its backend class (other modules re-export it)."""
+    for name in names:
+        importlib.import_module(name.split(":", 1)[0])
+    found = {}
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("moto.") or module is None:
+            continue
+        for attribute, value in list(vars(module).items()):
+            if isinstance(value, BackendDict) and module_name == value.backend.__module__:
+                found[f"{module_name}:{attribute}"] = value
+    return found
+
+
+_BACKEND_DICT_FIELDS = frozenset({"backend", "service_name", "_use_boto3_regions", "_additional_regions", "_id"})
+
+
+def _capture(live: dict[str, BackendDict]) -> dict[str, Any]:
+    in_use = {id(instance) for instance in BackendDict._instances}
+    services = {}
+    for name, backend_dict in live.items():
+        if id(backend_dict) not in in_use:
+            continue
+        services[name] = {
+            "accounts": {account: dict(regional) for account, regional in dict(backend_dict).items()},
+            # a subclass's own registry (S3BackendDict.bucket_accounts: the global bucket namespace)
+            "extra": {key: value for key, value in vars(backend_dict).items() if key not in _BACKEND_DICT_FIELDS},
+        }
+    return {
+        "services": services,
+        "deliveries": list(delivery._deliveries),
+        "published_at": dict(events_responses._published_at),
+        "schedules": dict(schedules._states),
+        "clock_offset_seconds": schedules.CLOCK.offset_seconds,
+    }
+
+
+def _install(state: dict[str, Any], live: dict[str, BackendDict]) -> None:
+    for name, saved in state["services"].items():
+        backend_dict = live[name]
+        for account, regions in saved["accounts"].items():
+            regional = backend_dict[account]  # moto makes the account's (empty) AccountSpecificBackend
+            for region, backend in regions.items():
+                dict.__setitem__(regional, region, backend)
+        vars(backend_dict).update(saved["extra"])
+        if backend_dict not in BackendDict._instances:
+            BackendDict._instances.append(backend_dict)
+    delivery._deliveries[:] = state["deliveries"]
+    events_responses._published_at.update(state["published_at"])
+    schedules._states.update(state["schedules"])
+    schedules.CLOCK.restore(state["clock_offset_seconds"])
+
+
+def _fail_pending_replication(live: dict[str, BackendDict]) -> None:
+    """A copy queued when the server died was never made: its source shows FAILED, as S3 shows a failed copy."""
+    for regional in dict(live.get("moto.s3.models:s3_backends", {})).values():
+        for backend in dict(regional).values():
+            for bucket in backend.buckets.values():
+                for _name, versions in bucket.keys._iterlists():
+                    for version in versions:
+                        if getattr(version, "replication_status", None) == replication.PENDING:
+                            version.replication_status = replication.FAILED
+                            log.warning("s3://%s/%s was waiting to be replicated when the stack stopped: FAILED",
+                                        bucket.name, version.name)
+
+
+def summary(state: dict[str, Any]) -> dict[str, Any]:
+    """Accounts and resources per service, as `mlops-local status` shows them (from the header: no unpickling)."""
+    accounts: set[str] = set()
+    services: dict[str, int] = {}
+    endpoints = 0
+    for name, saved in state["services"].items():
+        count = 0
+        for account, regions in saved["accounts"].items():
+            for backend in regions.values():
+                endpoints += len(getattr(backend, "endpoints", {})) if name.endswith(":sagemaker_backends") else 0
+                resources = _resource_count(backend)
+                if resources:
+                    accounts.add(account)
+                count += resources
+        if count:
+            services[name.rsplit(":", 1)[-1].removesuffix("_backends")] = count
+    return {"accounts": sorted(accounts), "resources": services, "deliveries": len(state["deliveries"]),
+            "endpoints": endpoints,
+            "backend_dicts": sorted(state["services"])}
+
+
+def _resource_count(backend: Any) -> int:
+    """The number of entries in the backend's dict attributes (buckets, roles, keys...): a rough size."""
+    return sum(len(value) for key, value in vars(backend).items()
+               if isinstance(value, dict) and not key.startswith("_") and key not in ("region_name", "account_id"))
+
+
+# ------------------------------------------------------------------------------------------------- writing
+
+class RequestGate:
+    """Shared by requests, exclusive for a snapshot: a readers-writer lock where readers never wait for a
+    waiting writer (a request may make nested in-process requests; a writer waits for a moment with none)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._inside = 0
+        self._writing = False
+
+    def enter(self) -> None:
+        with self._condition:
+            while self._writing:
+                self._condition.wait()
+            self._inside += 1
+
+    def leave(self) -> None:
+        with self._condition:
+            self._inside -= 1
+            if self._inside == 0:
+                self._condition.notify_all()
+
+    def exclusive(self) -> _Exclusive:
+        return _Exclusive(self)
+
+
+class _Exclusive:
+    def __init__(self, gate: RequestGate):
+        self.gate = gate
+
+    def __enter__(self) -> None:
+        with self.gate._condition:
+            while self.gate._writing or self.gate._inside:
+                self.gate._condition.wait()
+            self.gate._writing = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        with self.gate._condition:
+            self.gate._writing = False
+            self.gate._condition.notify_all()
+
+
+class DurableState:
+    """The server's durable state in `state_dir`: `load()` once before serving, then `wrap(app)` to snapshot after
+    mutating requests, `close()` at exit for a last snapshot."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = Path(state_dir)
+        self.path = layout.state_file(self.state_dir)
+        self.gate = RequestGate()
+        self._blobs = _Blobs(self.state_dir)
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._write_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.last_write: str | None = None
+        self.last_duration_ms: float | None = None
+        self.last_size: int | None = None
+
+    # -- loading --------------------------------------------------------------------------------------------
+
+    def check(self) -> layout.Header | None:
+        """The header of the state to load, None when there is none; StateRefused when it must not be loaded."""
+        if not self.path.exists():
+            return None
+        return layout.check(self.path, moto.__version__)
+
+    def load(self) -> dict[str, Any] | None:
+        """Put the saved state into moto's backends and the stack's services; its summary, None when none."""
+        header = self.check()
+        if header is None:
+            return None
+        started = time.perf_counter()
+        payload = layout.read_payload(self.path)
+        live = _live_backend_dicts(header.summary["backend_dicts"])
+        state = _Unpickler(io.BytesIO(payload), self.state_dir, live).load()
+        _install(state, live)
+        _fail_pending_replication(live)
+        self.last_write = header.written
+        log.info("loaded the local stack state of %s from %s in %.0f ms", header.written, self.path,
+                 (time.perf_counter() - started) * 1000)
+        return header.summary
+
+    def resume(self, app: Callable) -> Callable:
+        """Load the saved state, start the writer; `app` gated for snapshots (what the server serves)."""
+        global _current
+        self.load()
+        gated = self.wrap(app)
+        self.start()
+        _current = self
+        return gated
+
+    # -- writing --------------------------------------------------------------------------------------------
+
+    def wrap(self, app: Callable) -> Callable:
+        """`app` with every request inside the gate, mutating ones marking the state dirty."""
+
+        def gated(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == STATE_ROUTE:  # writes the state itself: must not hold the gate
+                return app(environ, start_response)
+            self.gate.enter()
+            try:
+                result = app(environ, start_response)
+            finally:
+                self.gate.leave()
+                if _mutating(environ):
+                    self._dirty.set()
+            return result
+
+        return gated
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._write_when_dirty, name="state-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Stop the writer and write the last state (a clean stop loses nothing)."""
+        self._stop.set()
+        self._dirty.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.write()
+
+    def _write_when_dirty(self) -> None:
+        while not self._stop.is_set():
+            self._dirty.wait()
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            try:
+                self.write()
+            except Exception:  # the next request tries again; the server keeps serving
+                log.exception("could not write the local stack state to %s", self.path)
+                self._dirty.set()
+            self._stop.wait(DEBOUNCE_SECONDS)
+
+    def write(self) -> Path:
+        """Snapshot every service now (under the gate), then write it atomically with its blobs."""
+        with self._write_lock:
+            started = time.perf_counter()
+            live = _live_backend_dicts()
+            names = {id(backend_dict): name for name, backend_dict in live.items()}
+            with self.gate.exclusive():
+                payload, state_summary = self._pickle(live, names)
+            written = datetime.now(UTC).isoformat(timespec="milliseconds")
+            header = layout.Header(format=layout.FORMAT, moto=moto.__version__, python=layout.PYTHON,
+                                   written=written, size=len(payload), sha256=hashlib.sha256(payload).hexdigest(),
+                                   summary=state_summary)
+            layout.atomic_write(self.path, [header.as_json(), payload])
+            self._blobs.collect_garbage()
+            self.last_write, self.last_size = written, len(payload)
+            self.last_duration_ms = (time.perf_counter() - started) * 1000
+            log.debug("snapshot of %d bytes in %.0f ms", len(payload), self.last_duration_ms)
+            return self.path
+
+    def _pickle(self, live: dict[str, BackendDict], names: dict[int, str]) -> tuple[bytes, dict[str, Any]]:
+        for attempt in range(1, PICKLE_RETRIES + 1):
+            self._blobs.used = set()
+            stream = io.BytesIO()
+            try:
+                state = _capture(live)
+                _Pickler(stream, self._blobs, names).dump(state)
+                return stream.getvalue(), summary(state)
+            except RuntimeError:  # "changed size during iteration": a ticker moved an endpoint meanwhile
+                if attempt == PICKLE_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _mutating(environ: dict[str, Any]) -> bool:
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    action = target.rsplit(".", 1)[-1] if target else ""
+    return not action.startswith(_READ_ONLY_ACTION_PREFIXES)
+
+
+
+# ------------------------------------------------------------------------------------------ the stack's routes
+
+_current: DurableState | None = None
+
+
+@route("state", methods=("GET", "POST"))
+def state_route(request: Request) -> Response:
+    """GET: the durable state's last write and what it holds (`mlops-local status`); POST: write it now (before
+    `mlops-local snapshot save` copies the folder)."""
+    if _current is None:
+        return json_response({"durable": False})
+    if request.method == "POST":
+        _current.write()
+    header = layout.read_header(_current.path) if _current.path.exists() else None
+    return json_response({"durable": True, "state_dir": str(_current.state_dir), "last_write": _current.last_write,
+                          "last_snapshot_ms": _current.last_duration_ms, "size": _current.last_size,
+                          "summary": header.summary if header else None})

@@ -1,0 +1,170 @@
+"""Every service's state outlives the server: a stack stopped (or killed) and started again on the same state
+folder answers with the same buckets, object versions and bodies, keys, roles, registry, rules and clock; a state
+it must not load is refused with the fix named, and nothing on disk changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localaws.persistence import layout
+from localaws.tools.stack import LocalAwsStack, advance_clock, call_route, read_deliveries
+from pipelines.errors import EXIT_USAGE
+
+from .pipeline_api import ACCOUNT, ROLE, client, definition, processing_step, put_script, step_statuses, wait_until
+
+BUCKET = "durable-state"
+GROUP = "durable-group"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+RESTART_REASON = "The local stack stopped while the execution was running"
+
+
+def _fill(endpoint: str) -> dict:
+    """Create one of each kind of state; what the restarted stack must answer identically."""
+    s3, kms, iam = client(endpoint, "s3"), client(endpoint, "kms"), client(endpoint, "iam")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=BUCKET, Key="data.bin", Body=b"first", ChecksumAlgorithm="SHA256")
+    body = os.urandom(300_000)  # above moto's in-memory buffer: a body kept in a temporary file
+    second = s3.put_object(Bucket=BUCKET, Key="data.bin", Body=body, ChecksumAlgorithm="SHA256")
+    key_id = kms.create_key(Description="durable")["KeyMetadata"]["KeyId"]
+    iam.create_role(RoleName="durable-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+                                                                                 "Statement": []}))
+    sagemaker = client(endpoint)
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+    client(endpoint, "events").put_rule(Name="daily", ScheduleExpression="rate(1 day)")
+    advance_clock(endpoint, 3600)
+    clock_offset = call_route(endpoint, "clock")["offset_seconds"]
+    return {"versions": [(first["VersionId"], b"first", first["ChecksumSHA256"]),
+                         (second["VersionId"], body, second["ChecksumSHA256"])],
+            "key_id": key_id,
+            "ciphertext": kms.encrypt(KeyId=key_id, Plaintext=b"the same key material")["CiphertextBlob"],
+            "package_arn": package["ModelPackageArn"],
+            "clock_offset": clock_offset}
+
+
+def _assert_all_there(endpoint: str, saved: dict) -> None:
+    s3 = client(endpoint, "s3")
+    listed = s3.list_object_versions(Bucket=BUCKET)["Versions"]
+    assert sorted(version["VersionId"] for version in listed) == sorted(v for v, _, _ in saved["versions"])
+    for version_id, body, checksum in saved["versions"]:
+        answer = s3.get_object(Bucket=BUCKET, Key="data.bin", VersionId=version_id, ChecksumMode="ENABLED")
+        assert answer["Body"].read() == body
+        assert answer["ChecksumSHA256"] == checksum
+    kms = client(endpoint, "kms")
+    assert kms.decrypt(CiphertextBlob=saved["ciphertext"])["Plaintext"] == b"the same key material"
+    assert client(endpoint, "iam").get_role(RoleName="durable-role")["Role"]["RoleName"] == "durable-role"
+    package = client(endpoint).describe_model_package(ModelPackageName=saved["package_arn"])
+    assert package["ModelApprovalStatus"] == "Approved"
+    rule = client(endpoint, "events").describe_rule(Name="daily")
+    assert rule["ScheduleExpression"] == "rate(1 day)"
+    assert call_route(endpoint, "clock")["offset_seconds"] == saved["clock_offset"] > 3000
+
+
+def test_a_stopped_stack_starts_again_with_every_service_s_state(tmp_path):
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        saved = _fill(first.endpoint)
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
+        _assert_all_there(second.endpoint, saved)
+    bodies = {path.read_bytes() for path in (state / layout.BLOBS).glob("*/*")}
+    assert {body for _, body, _ in saved["versions"]} <= bodies  # bodies are files, not inside the pickle
+    assert layout.read_header(layout.state_file(state)).summary["resources"]["s3"] >= 1
+
+
+def test_a_killed_stack_keeps_what_was_written_a_second_before(tmp_path):
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        saved = _fill(first.endpoint)
+        # The writer snapshots at most once a second after a mutating request: wait for the one that has all.
+        wait_until(lambda: "events" in _written_summary(state).get("resources", {}) and
+                   "kms" in _written_summary(state).get("resources", {}), timeout=10, what="the state written")
+        os.kill(first.pid, signal.SIGKILL)
+        first.process.wait()
+        first.process = None
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
+        _assert_all_there(second.endpoint, saved)
+
+
+def _written_summary(state: Path) -> dict:
+    path = layout.state_file(state)
+    return layout.read_header(path).summary if path.exists() else {}
+
+
+def test_an_execution_killed_with_the_stack_is_failed_and_its_event_delivered_once(tmp_path):
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        put_script(first.endpoint)
+        sns, events = client(first.endpoint, "sns"), client(first.endpoint, "events")
+        topic = sns.create_topic(Name="execution-status")["TopicArn"]
+        events.put_rule(Name="status", EventPattern=json.dumps({
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+            "detail": {"currentPipelineExecutionStatus": ["Failed"]}}))
+        events.put_targets(Rule="status", Targets=[{"Id": "topic", "Arn": topic}])
+        sagemaker = client(first.endpoint)
+        sagemaker.create_pipeline(PipelineName="slow", RoleArn=ROLE, PipelineDefinition=definition(
+            processing_step("Sleep", "--sleep", "120.25")))
+        arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
+        wait_until(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", what="Sleep to execute")
+        wait_until(lambda: "sagemaker" in _written_summary(state).get("resources", {}) and
+                   "events" in _written_summary(state).get("resources", {}), timeout=10, what="the state written")
+        os.kill(first.pid, signal.SIGKILL)
+        first.process.wait()
+        first.process = None
+    for log_name in ("second.log", "third.log"):  # a second restart announces nothing again
+        with LocalAwsStack(state_dir=state, log_path=tmp_path / log_name) as again:
+            description = client(again.endpoint).describe_pipeline_execution(PipelineExecutionArn=arn)
+            deliveries = [d for d in read_deliveries(again.endpoint, ACCOUNT) if d["rule"] == "status"]
+    assert (description["PipelineExecutionStatus"], description["FailureReason"]) == ("Failed", RESTART_REASON)
+    assert [(d["detail_type"], d["target_arn"], d["error"]) for d in deliveries] == [
+        ("SageMaker Model Building Pipeline Execution Status Change", topic, None)]
+
+
+def _start_server(state: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "localaws.server", "--port", "1", "--state-dir", str(state)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered", "another-version"])
+def test_a_state_it_must_not_load_is_refused_and_left_as_it_is(tmp_path, damage):
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        client(first.endpoint, "s3").create_bucket(Bucket=BUCKET)
+    path = layout.state_file(state)
+    content = path.read_bytes()
+    header, payload = content.split(b"\n", 1)
+    if damage == "truncated":
+        path.write_bytes(content[: len(content) // 2])
+    elif damage == "altered":
+        path.write_bytes(header + b"\n" + payload[:-1] + bytes([payload[-1] ^ 1]))
+    else:
+        fields = json.loads(header)
+        path.write_bytes(json.dumps({**fields, "moto": "0.0.1"}).encode() + b"\n" + payload)
+    before = {p: p.read_bytes() for p in state.rglob("*") if p.is_file()}
+
+    result = _start_server(state)
+
+    assert result.returncode == EXIT_USAGE, result.stderr
+    assert "mlops-local reset" in result.stderr
+    assert str(path) in result.stderr
+    assert {p: p.read_bytes() for p in state.rglob("*") if p.is_file()} == before
+
+
+def test_a_stack_without_a_state_folder_starts_empty_and_writes_nothing(tmp_path):
+    """The suite's stacks (tests/conftest.py: no state folder) never see each other's state."""
+    with LocalAwsStack(log_path=tmp_path / "first.log") as first:
+        client(first.endpoint, "s3").create_bucket(Bucket=BUCKET)
+    with LocalAwsStack(log_path=tmp_path / "second.log") as second:
+        assert client(second.endpoint, "s3").list_buckets()["Buckets"] == []
+    assert not list(tmp_path.rglob(layout.STATE_FILE))
