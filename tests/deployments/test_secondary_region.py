@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from support import wait_for
 
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
 from localaws.tools.stack import advance_clock
@@ -26,7 +27,7 @@ from pipelines.endpoints.invoke import main as invoke_main
 from pipelines.endpoints.secondary import deploy_and_compare
 from pipelines.errors import EXIT_USAGE
 
-from .conftest import TRUST, XGBOOST_IMAGE, wait_for
+from .conftest import TRUST, XGBOOST_IMAGE
 
 pytestmark = [pytest.mark.serving, pytest.mark.slow]
 
