@@ -490,7 +490,7 @@ run "alert_function" {
       aws_lambda_function.this.source_code_hash == filebase64sha256("${var.lambda_zip_dir}/pipeline_alert.zip") &&
       aws_lambda_function.this.kms_key_arn == var.kms_key_arn && aws_lambda_function.this.tags == var.tags
     )
-    error_message = "the alert function must run pipeline_alert.handler from the project's zip, encrypted with the workload key"
+    error_message = "the alert function must run pipeline_alert.handler from pipeline_alert.zip, encrypted with the workload key"
   }
 
   assert {
@@ -756,7 +756,7 @@ run "serving_alarms_scaling_and_least_privilege" {
       aws_lambda_function.refresh[0].kms_key_arn == var.kms_key_arn &&
       toset(keys(aws_lambda_function.refresh[0].environment[0].variables)) == toset(["REFRESH_SETTINGS"])
     )
-    error_message = "the refresh function runs endpoint_refresh.handler from the project's zip, with one variable REFRESH_SETTINGS, encrypted with the workload key"
+    error_message = "the refresh function runs endpoint_refresh.handler from endpoint_refresh.zip, with one variable REFRESH_SETTINGS, encrypted with the workload key"
   }
 
   assert {

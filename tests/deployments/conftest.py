@@ -117,7 +117,7 @@ def refresh_path(serving, tmp_path) -> str:
     """The path from the registry to the refresh function, created the way the Terraform creates it (mlops-infra
     model-package-events and serving modules): the registry account's rule on its group's state changes targets
     the dev account's default bus; the dev rule (matching the registry account as the event's account) invokes
-    the refresh function, deployed from the project's Lambda zip with its one REFRESH_SETTINGS variable, and
+    the refresh function, deployed from endpoint_refresh.zip with its one REFRESH_SETTINGS variable, and
     sends the event to an SQS queue as well. Returns the queue's URL."""
     config, dev = serving.config, serving.dev
     group = config.model_registry.model_package_group_name
