@@ -42,7 +42,7 @@ demo: $(STAMP)
 	$(BIN)/mlops-demo
 
 bench: $(STAMP)
-	for bench in benchmarks/*.py; do $(BIN)/python $$bench || exit 1; done
+	for bench in benchmarks/*.py; do $(BIN)/python -m benchmarks.$$(basename $$bench .py) || exit 1; done
 
 local-up: $(STAMP)
 	$(BIN)/mlops-local up

@@ -1,4 +1,4 @@
-"""P3: the local data-quality drift check against plain `pandas.read_csv`, at 1e5, 1e6 and 1e7 rows.
+"""The local data-quality drift check against plain `pandas.read_csv`, at 1e5, 1e6 and 1e7 rows.
 
 For each size, a header-less CSV shaped like the batch-transform input (Age, Shape, Margin, Density; integers
 drawn like the UCI data) is generated in a temporary directory. Each measurement runs in a fresh Python process so
@@ -12,7 +12,8 @@ Goal: check and script rows/s / read rows/s >= 0.5, and their peak memory flat a
 repeated (--repeat, read and check interleaved) and the fastest run counts, so that other load on the machine
 distorts the ratio less; peak memory is the largest seen.
 
-Run: .venv/bin/python benchmarks/drift_check.py [--sizes 100000,1000000,10000000] [--repeat 3] [--keep DIR]
+Run (repository root): .venv/bin/python -m benchmarks.drift_check [--sizes 100000,1000000,10000000] [--repeat 3]
+  [--keep DIR]
 """
 
 from __future__ import annotations
@@ -29,15 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from localaws.monitor.container import run_data_quality_container  # noqa: E402
-from pipelines.monitoring import data_quality  # noqa: E402
+from benchmarks.support import REPO_ROOT, Goal, ratio_line
+from localaws.monitor.container import run_data_quality_container
+from pipelines.monitoring import data_quality
 
 CSV_FORMAT = json.dumps({"csv": {"header": False, "output_columns_position": "START"}})
 GENERATE_CHUNK = 1_000_000
 MODES = ("read", "check", "script")
+GOAL = Goal(0.5, at_least=True)  # rows/s of the check against a plain read_csv of the same file
 
 
 def generate(path: Path, rows: int, seed: int) -> Path:
@@ -80,8 +80,9 @@ def worker(mode: str, data: Path, baseline: Path, output: Path) -> dict:
 
 def measure(mode: str, data: Path, baseline: Path, output: Path) -> dict:
     completed = subprocess.run(
-        [sys.executable, "-u", __file__, "--worker", mode, "--data", str(data), "--baseline", str(baseline),
-         "--output", str(output)], check=True, capture_output=True, text=True)
+        [sys.executable, "-u", "-m", "benchmarks.drift_check", "--worker", mode, "--data", str(data),
+         "--baseline", str(baseline), "--output", str(output)], check=True, capture_output=True, text=True,
+        cwd=REPO_ROOT)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -104,6 +105,7 @@ def main() -> int:
         return 0
 
     sizes = [int(size) for size in args.sizes.split(",")]
+    ratios: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="drift-check-") as temporary:
         root = args.keep or Path(temporary)
         baseline_data = generate(root / "baseline" / "data.csv", 100_000, seed=1)
@@ -126,7 +128,11 @@ def main() -> int:
             print(f"{size:>10} {read_rate:>16,.0f} {check_rate:>13,.0f} {check_rate / read_rate:>6.2f} "
                   f"{script_rate:>14,.0f} {script_rate / read_rate:>6.2f} {read['peak_rss_mb']:>17.0f} "
                   f"{check['peak_rss_mb']:>14.0f} {script['peak_rss_mb']:>15.0f} {len(violations['check']):>10}")
+            ratios.append((size, check_rate / read_rate, script_rate / read_rate))
             data.unlink()
+    for size, check_ratio, script_ratio in ratios:
+        print(ratio_line(f"{size} rows, check / read_csv rows/s", check_ratio, GOAL))
+        print(ratio_line(f"{size} rows, script / read_csv rows/s", script_ratio, GOAL))
     return 0
 
 

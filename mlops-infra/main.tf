@@ -221,7 +221,7 @@ module "alerts" {
 
   function_name            = var.workload.alert_function_name
   role_name                = var.workload.alert_lambda_role_name
-  zip_path                 = var.lambda_zip_path
+  zip_path                 = "${var.lambda_zip_dir}/pipeline_alert.zip"
   environment              = var.environment
   account_id               = local.account_id
   region                   = var.aws_region
@@ -243,7 +243,7 @@ module "lambda" {
   count  = local.workload_enabled ? 1 : 0
 
   function_name           = var.workload.latest_model_function_name
-  zip_path                = var.lambda_zip_path
+  zip_path                = "${var.lambda_zip_dir}/latest_approved_model.zip"
   role_arn                = module.iam[0].lambda_role_arn
   kms_key_arn             = module.workload_kms[0].key_arn
   model_package_group_arn = local.model_package_group_arn
@@ -272,7 +272,7 @@ module "serving" {
   endpoints                = local.serving.endpoints
   alert_topic_arn          = module.notifications[0].topic_arn
   rule_name_prefix         = var.project_name
-  zip_path                 = var.lambda_zip_path
+  zip_path                 = "${var.lambda_zip_dir}/endpoint_refresh.zip"
   permissions_boundary_arn = module.iam[0].permissions_boundary_arn
   tags                     = { Component = "serving" }
 }

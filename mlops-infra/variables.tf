@@ -1,4 +1,4 @@
-# Every variable here is a key of environments/<env>.tfvars.json (plus lambda_zip_path, built by the runner).
+# Every variable here is a key of environments/<env>.tfvars.json (plus lambda_zip_dir, built by the runner).
 # The validations mirror pipelines/config/ so a bad value is caught by whichever tool reads the file first;
 # each message names the field and says how to fix it. tests/config/bad_inputs.py has a bad input for every
 # block, which both tools must refuse naming the same field: a new block needs a case there.
@@ -571,18 +571,18 @@ variable "secondary_region" {
   }
 }
 
-variable "lambda_zip_path" {
-  description = "Path of the latest-approved-model Lambda zip, built by pipelines.inference.lambda_package.build_lambda_zip (the runner passes it). Required for dev and prod."
+variable "lambda_zip_dir" {
+  description = "Folder of the Lambda zips, one per function (endpoint_refresh.zip, latest_approved_model.zip, pipeline_alert.zip), built by pipelines.lambdas.package.build_lambda_zips (the runner passes it). Required for dev and prod."
   type        = string
   default     = null
 
   validation {
-    condition     = var.lambda_zip_path == null ? true : endswith(var.lambda_zip_path, ".zip")
-    error_message = "lambda_zip_path must be the path of a .zip file (build it with pipelines.inference.lambda_package.build_lambda_zip)."
+    condition     = var.lambda_zip_dir == null ? true : alltrue([for function in ["endpoint_refresh", "latest_approved_model", "pipeline_alert"] : fileexists("${var.lambda_zip_dir}/${function}.zip")])
+    error_message = "lambda_zip_dir must be a folder holding endpoint_refresh.zip, latest_approved_model.zip and pipeline_alert.zip (build them with pipelines.lambdas.package.build_lambda_zips)."
   }
 
   validation {
-    condition     = var.workload == null ? true : var.lambda_zip_path != null
-    error_message = "lambda_zip_path is required for the dev and prod accounts: pass -var lambda_zip_path=<path of the latest-approved-model zip> (mlops-infra does it for you)."
+    condition     = var.workload == null ? true : var.lambda_zip_dir != null
+    error_message = "lambda_zip_dir is required for the dev and prod accounts: pass -var lambda_zip_dir=<folder of the Lambda zips> (mlops-infra does it for you)."
   }
 }

@@ -4,7 +4,7 @@ its evaluation metrics.
 Every reader of the registry (approve-model, the demo, the inference Lambda, the local executor's quality
 check) goes through these functions, so a version means the same thing everywhere. Imports only boto3's
 clients (passed in) and pipelines.s3_uri: the Lambda deployment package carries this file
-(see pipelines.inference.lambda_package).
+(see pipelines.lambdas.package).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`s3://bucket/key` URIs: split, build and recognise them in one place.
 
 Imports only the standard library: the Lambda deployment package carries this file (see
-pipelines.inference.lambda_package), and the local stack's executor uses it as well as the client code.
+pipelines.lambdas.package), and the local stack's executor uses it as well as the client code.
 """
 
 from __future__ import annotations

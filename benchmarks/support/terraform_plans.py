@@ -1,5 +1,6 @@
 """Side-by-side rounds of `terraform plan` of an applied dev account, for the benchmarks that compare two ways
-of running terraform (P8: Go's collector target, P10: how the provider finds the local stack).
+of running terraform (terraform_gc_target: Go's collector target, provider_endpoints: how the provider finds the
+local stack).
 
 dev is bootstrapped and applied once on a local stack of the run's own; then each round plans it once per
 variant, in turn, through the runner (no changes, every resource refreshed). A plan's CPU is the user + system
@@ -37,8 +38,12 @@ class PlanRounds:
     ratios: list[float]
     peak_mb: float  # the largest resident set of any terraform or provider process in the run
 
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
     def summary(self) -> str:
-        return (f"{statistics.median(self.ratios):.2f} (median of {len(self.ratios)} rounds; medians "
+        return (f"{self.ratio:.2f} (median of {len(self.ratios)} rounds; medians "
                 f"{statistics.median(self.second):.1f} s vs {statistics.median(self.first):.1f} s)")
 
 

@@ -1,5 +1,5 @@
 # The dev account's plan with its real tfvars, on a mock provider (no AWS, no credentials):
-#   terraform test -filter=tests/dev.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
+#   terraform test -filter=tests/dev.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_dir json>
 # Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
 
 mock_provider "aws" {

@@ -1,5 +1,5 @@
 # The prod account's plan with its real tfvars, on a mock provider (no AWS, no credentials):
-#   terraform test -filter=tests/prod.tftest.hcl -var-file=../environments/prod.tfvars.json -var-file=<lambda_zip_path json>
+#   terraform test -filter=tests/prod.tftest.hcl -var-file=../environments/prod.tfvars.json -var-file=<lambda_zip_dir json>
 # Run by tests/terraform_static/test_terraform_tests.py (with workload.tftest.hcl for the module details).
 
 # Policies are rendered by the real provider: aws_iam_policy_document and aws_partition need no AWS, and a

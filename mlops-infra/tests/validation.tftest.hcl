@@ -1,6 +1,6 @@
 # Bad input: for each validated variable, a malformed value fails the plan on that variable's validation.
 # Every run starts from the real dev tfvars and breaks one field:
-#   terraform test -filter=tests/validation.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_path json>
+#   terraform test -filter=tests/validation.tftest.hcl -var-file=../environments/dev.tfvars.json -var-file=<lambda_zip_dir json>
 # Run by tests/terraform_static/test_terraform_tests.py, which also checks each run is reported.
 #
 # The runs plan tests/variables, whose only file is a symlink to the root's variables.tf: the very same
@@ -767,7 +767,7 @@ run "jenkins_prod_apply_submitter_with_an_empty_name" {
   expect_failures = [var.jenkins]
 }
 
-run "lambda_zip_that_is_not_a_zip" {
+run "lambda_zip_dir_without_the_zips" {
   command = plan
 
   module {
@@ -775,10 +775,10 @@ run "lambda_zip_that_is_not_a_zip" {
   }
 
   variables {
-    lambda_zip_path = "latest_approved_model.tar.gz"
+    lambda_zip_dir = "tests"
   }
 
-  expect_failures = [var.lambda_zip_path]
+  expect_failures = [var.lambda_zip_dir]
 }
 
 run "lambda_zip_missing_in_a_workload_account" {
@@ -789,10 +789,10 @@ run "lambda_zip_missing_in_a_workload_account" {
   }
 
   variables {
-    lambda_zip_path = null
+    lambda_zip_dir = null
   }
 
-  expect_failures = [var.lambda_zip_path]
+  expect_failures = [var.lambda_zip_dir]
 }
 
 # workload.serving: a few fields of the endpoints and of data capture, as pipelines/config/serving.py checks them.

@@ -1,5 +1,5 @@
 # The modules of a workload account, with that account's real tfvars, on a mock provider (no AWS):
-#   terraform test -filter=tests/workload.tftest.hcl -var-file=../environments/dev.tfvars.json -var lambda_zip_path=<zip>
+#   terraform test -filter=tests/workload.tftest.hcl -var-file=../environments/dev.tfvars.json -var lambda_zip_dir=<folder of the zips>
 # and the same with prod.tfvars.json. Run by tests/terraform_static/test_terraform_tests.py. Each run
 # gives its module the values the root passes it (ARNs of not-yet-created resources are fixed stand-ins).
 
@@ -459,7 +459,7 @@ run "alert_function" {
   variables {
     function_name    = var.workload.alert_function_name
     role_name        = var.workload.alert_lambda_role_name
-    zip_path         = var.lambda_zip_path
+    zip_path         = "${var.lambda_zip_dir}/pipeline_alert.zip"
     environment      = var.environment
     account_id       = var.accounts[var.environment]
     region           = var.aws_region
@@ -487,10 +487,10 @@ run "alert_function" {
     condition = (
       aws_lambda_function.this.function_name == var.workload.alert_function_name &&
       aws_lambda_function.this.handler == "pipeline_alert.handler" && aws_lambda_function.this.runtime == "python3.11" &&
-      aws_lambda_function.this.source_code_hash == filebase64sha256(var.lambda_zip_path) &&
+      aws_lambda_function.this.source_code_hash == filebase64sha256("${var.lambda_zip_dir}/pipeline_alert.zip") &&
       aws_lambda_function.this.kms_key_arn == var.kms_key_arn && aws_lambda_function.this.tags == var.tags
     )
-    error_message = "the alert function must run pipeline_alert.handler from the project's zip, encrypted with the workload key"
+    error_message = "the alert function must run pipeline_alert.handler from pipeline_alert.zip, encrypted with the workload key"
   }
 
   assert {
@@ -565,7 +565,7 @@ run "latest_model_function" {
 
   variables {
     function_name           = var.workload.latest_model_function_name
-    zip_path                = var.lambda_zip_path
+    zip_path                = "${var.lambda_zip_dir}/latest_approved_model.zip"
     role_arn                = "arn:aws:iam::${var.accounts[var.environment]}:role/${var.workload.lambda_role_name}"
     kms_key_arn             = "arn:aws:kms:${var.aws_region}:${var.accounts[var.environment]}:key/11111111-2222-3333-4444-555555555555"
     model_package_group_arn = "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}"
@@ -583,7 +583,7 @@ run "latest_model_function" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256(var.lambda_zip_path)
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("${var.lambda_zip_dir}/latest_approved_model.zip")
     error_message = "a new zip must redeploy the function"
   }
 
@@ -624,7 +624,7 @@ run "serving_alarms_scaling_and_least_privilege" {
     ]
     alert_topic_arn          = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
     rule_name_prefix         = var.project_name
-    zip_path                 = var.lambda_zip_path
+    zip_path                 = "${var.lambda_zip_dir}/endpoint_refresh.zip"
     permissions_boundary_arn = "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
   }
 
@@ -756,7 +756,7 @@ run "serving_alarms_scaling_and_least_privilege" {
       aws_lambda_function.refresh[0].kms_key_arn == var.kms_key_arn &&
       toset(keys(aws_lambda_function.refresh[0].environment[0].variables)) == toset(["REFRESH_SETTINGS"])
     )
-    error_message = "the refresh function runs endpoint_refresh.handler from the project's zip, with one variable REFRESH_SETTINGS, encrypted with the workload key"
+    error_message = "the refresh function runs endpoint_refresh.handler from endpoint_refresh.zip, with one variable REFRESH_SETTINGS, encrypted with the workload key"
   }
 
   assert {
@@ -818,7 +818,7 @@ run "serving_without_a_multi_model_endpoint_has_no_refresh_function" {
     endpoints                = [for endpoint in var.workload.serving.endpoints : endpoint if endpoint.mode == "single-model"]
     alert_topic_arn          = "arn:aws:sns:${var.aws_region}:${var.accounts[var.environment]}:${var.workload.alert_topic_name}"
     rule_name_prefix         = var.project_name
-    zip_path                 = var.lambda_zip_path
+    zip_path                 = "${var.lambda_zip_dir}/endpoint_refresh.zip"
     permissions_boundary_arn = "arn:aws:iam::${var.accounts[var.environment]}:policy/${var.project_name}-${var.environment}-workload-boundary"
   }
 

@@ -13,8 +13,8 @@ What it adds to the bare terraform CLI:
   configuration, several times per command. The committed tree never holds an override, so production runs
   cannot pick one up, and concurrent runs against different local stacks (tests, demo) never share one;
 - the credentials of `target.session(account)` in terraform's environment;
-- the Lambda zip for dev/prod (built by the pipelines package) as `-var lambda_zip_path=...`, relative to the
-  directory terraform runs in;
+- the Lambda zips for dev/prod (built by pipelines.lambdas.package, one per function) as `-var lambda_zip_dir=...`,
+  relative to the directory terraform runs in;
 - terraform's output streamed to the log, and an InfraError with the tail of stderr on failure (a held
   state lock is named as such).
 
@@ -48,6 +48,7 @@ from pathlib import Path
 from pipelines.aws import Target, local_dir
 from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
 from pipelines.errors import InfraError, UsageError
+from pipelines.lambdas.package import build_lambda_zips
 
 log = logging.getLogger(__name__)
 terraform_log = logging.getLogger("terraform")
@@ -67,7 +68,7 @@ LOCK_ID = re.compile(r"Lock Info:.*?\bID:\s+(\S+)", re.DOTALL)
 STATE_BUCKET_POLL_SECONDS = 1.0
 # terraform and each AWS provider process it starts (several per command) build and collect the provider's schema
 # of every resource type: with Go's default collector target a plan takes about 1.4 times the CPU it takes with
-# 400, which raises the largest process's memory from about 340 MB to 500 MB (benchmarks/p8_terraform_gogc.py).
+# 400, which raises the largest process's memory from about 340 MB to 500 MB (benchmarks/terraform_gc_target.py).
 # A GOGC set by the user wins.
 GO_GC_TARGET_PERCENT = "400"
 
@@ -327,19 +328,12 @@ class TerraformRunner:
         if self.config.environment in WORKLOAD_ENVIRONMENTS:
             # Relative to where terraform runs: the functions' `filename` in the state is then the same for every
             # work dir (another machine, a Jenkins agent, `check --plans`), and a re-plan elsewhere has no changes.
-            zip_path = os.path.relpath(self.build_lambda_zip(), self.working_root(self.root))
-            args.append(f"-var=lambda_zip_path={zip_path}")
+            zip_dir = os.path.relpath(self.build_lambda_zips(), self.working_root(self.root))
+            args.append(f"-var=lambda_zip_dir={zip_dir}")
         return args
 
-    def build_lambda_zip(self) -> Path:
-        try:
-            from pipelines.inference.lambda_package import build_lambda_zip
-        except ImportError as error:
-            raise InfraError(
-                f"cannot build the Lambda zip for {self.config.environment}: pipelines.inference.lambda_package "
-                f"is not available ({error})"
-            ) from None
-        return build_lambda_zip(self.work_dir / "lambda").resolve()
+    def build_lambda_zips(self) -> Path:
+        return build_lambda_zips(self.work_dir / "lambda").resolve()
 
     def _init_bootstrap(self) -> dict[str, str]:
         root = self.bootstrap_root

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from support import wait_for_end
 
 from localaws import cli as local_cli
 from localaws.tools.ack import AckController
@@ -207,17 +207,6 @@ def dev_data(provision_train_inputs, dev_session):
     run_pipeline.upload_code(dev_session, config, train_pipeline.code_assets(config))
 
 
-def wait_for_end(dev_session, arn: str, timeout: float = 900.0) -> dict:
-    sagemaker = dev_session.client("sagemaker")
-    deadline = time.monotonic() + timeout
-    while True:
-        description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
-        if description["PipelineExecutionStatus"] in ("Succeeded", "Failed", "Stopped"):
-            return description
-        assert time.monotonic() < deadline, f"{arn} still {description['PipelineExecutionStatus']}"
-        time.sleep(2)
-
-
 @pytest.mark.slow
 def test_apply_of_the_exported_train_manifests_runs_to_succeeded(controller, dev_data, manifests, dev_session):
     changes = controller.apply([manifests])
@@ -225,7 +214,8 @@ def test_apply_of_the_exported_train_manifests_runs_to_succeeded(controller, dev
     arn = controller.read("PipelineExecution", "mammo-train-execution")["status"]["ackResourceMetadata"]["arn"]
     assert changes[1].action == f"started {arn}"
 
-    assert wait_for_end(dev_session, arn)["PipelineExecutionStatus"] == "Succeeded"
+    assert wait_for_end(dev_session.client("sagemaker"), arn, timeout=900, interval=2)[
+        "PipelineExecutionStatus"] == "Succeeded"
     steps = dev_session.client("sagemaker").list_pipeline_execution_steps(PipelineExecutionArn=arn)
     assert {step["StepName"] for step in steps["PipelineExecutionSteps"]} >= {"PreprocessData", "TrainModel"}
 
@@ -248,5 +238,6 @@ def test_delete_of_a_running_execution_stops_it(controller, dev_data, manifests,
 
     assert change.action == "deleted (StopPipelineExecution)"
     assert "StopPipelineExecution" in calls
-    assert wait_for_end(dev_session, arn)["PipelineExecutionStatus"] == "Stopped"
+    assert wait_for_end(dev_session.client("sagemaker"), arn, timeout=900, interval=2)[
+        "PipelineExecutionStatus"] == "Stopped"
     assert controller.read("PipelineExecution", "mammo-train-execution") is None

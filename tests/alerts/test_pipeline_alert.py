@@ -10,8 +10,8 @@ import pytest
 
 from localaws.sagemaker_pipelines.store import ExecutionRecord, StepRecord
 from pipelines import s3_uri
-from pipelines.alerts import pipeline_alert
 from pipelines.config import load_config
+from pipelines.lambdas import pipeline_alert
 
 from .stand_ins import RecordedSageMaker, alert_inbox, failed_event
 

@@ -22,9 +22,9 @@ import hcl2
 from pipelines.config import ENVIRONMENTS_DIR, REPO_ROOT
 
 VARIABLES_TF = REPO_ROOT / "mlops-infra" / "variables.tf"
-# Variables no environment file holds, so no bad file can reach their blocks: the runner passes lambda_zip_path
+# Variables no environment file holds, so no bad file can reach their blocks: the runner passes lambda_zip_dir
 # (the zip it builds) with -var, and no Python reader exists for it.
-NOT_IN_ENVIRONMENT_FILES = {"lambda_zip_path": "passed by the runner with -var, built from the repository"}
+NOT_IN_ENVIRONMENT_FILES = {"lambda_zip_dir": "passed by the runner with -var, built from the repository"}
 PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 

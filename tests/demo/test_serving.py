@@ -3,16 +3,14 @@ bounded wait for the multi-model refresh, the sample rows and the data capture c
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import time
 
 import numpy as np
 import pytest
 import xgboost as xgb
+from support import xgboost_model_archive
 
-from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
 from localaws.tools.stack import advance_clock
 from mlops_demo.serving import count_capture, first_rows, follow_update, pending_share, wait_for_versions
 from mlops_demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_SECONDARY, ENDPOINT_V1, ENDPOINT_V2, demo_steps
@@ -33,13 +31,7 @@ def _archive(rounds: int) -> bytes:
     features = rng.normal(size=(40, 2))
     booster = xgb.train({"objective": "binary:logistic", "seed": 7}, xgb.DMatrix(features, label=features[:, 0] > 0),
                         rounds)
-    raw = booster.save_raw("ubj")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        info = tarfile.TarInfo(MODEL_FILE)
-        info.size = len(raw)
-        tar.addfile(info, io.BytesIO(raw))
-    return buffer.getvalue()
+    return xgboost_model_archive(booster)
 
 
 @pytest.fixture

@@ -9,16 +9,14 @@ predictions.
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import boto3
 import pytest
 import xgboost as xgb
+from support import LAMBDA_TRUST, xgboost_model_archive
 
 from localaws.events.delivery import MODEL_PACKAGE_STATE_CHANGE
 from pipelines.aws import Target
@@ -26,11 +24,9 @@ from pipelines.config import FEATURES, REPO_ROOT, EnvConfig, load_config
 from pipelines.data.raw import read_raw
 from pipelines.endpoints.deployment import refresh_settings
 from pipelines.endpoints.refresh import SETTINGS_VARIABLE
-from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.lambdas.package import build_lambda_zip
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -44,13 +40,7 @@ def train_archive(max_depth: int, rounds: int) -> bytes:
     labels = [r.values["Severity"] for r in records]
     booster = xgb.train({"objective": "binary:logistic", "max_depth": max_depth, "eta": 0.3, "seed": 0},
                         xgb.DMatrix(features, label=labels), num_boost_round=rounds)
-    model = bytes(booster.save_raw(raw_format="json"))
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        member = tarfile.TarInfo("xgboost-model")
-        member.size = len(model)
-        tar.addfile(member, io.BytesIO(model))
-    return archive.getvalue()
+    return xgboost_model_archive(booster, raw_format="json")
 
 
 @pytest.fixture(scope="session")
@@ -122,23 +112,12 @@ def deploy_cli(target: Target) -> Callable[..., int]:
     return run
 
 
-def wait_for(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def refresh_path(serving, tmp_path) -> str:
     """The path from the registry to the refresh function, created the way the Terraform creates it (mlops-infra
     model-package-events and serving modules): the registry account's rule on its group's state changes targets
     the dev account's default bus; the dev rule (matching the registry account as the event's account) invokes
-    the refresh function, deployed from the project's Lambda zip with its one REFRESH_SETTINGS variable, and
+    the refresh function, deployed from endpoint_refresh.zip with its one REFRESH_SETTINGS variable, and
     sends the event to an SQS queue as well. Returns the queue's URL."""
     config, dev = serving.config, serving.dev
     group = config.model_registry.model_package_group_name
@@ -161,7 +140,7 @@ def refresh_path(serving, tmp_path) -> str:
     function = dev.client("lambda").create_function(
         FunctionName=serving_config.refresh_function_name, Runtime="python3.11", Role=role,
         Handler="endpoint_refresh.handler", Timeout=120,
-        Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
+        Code={"ZipFile": build_lambda_zip("endpoint_refresh", tmp_path).read_bytes()},
         Environment={"Variables": {SETTINGS_VARIABLE: refresh_settings(dev, config).as_json()}})
     queue = dev.client("sqs").create_queue(QueueName="seen")["QueueUrl"]
     queue_arn = dev.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[

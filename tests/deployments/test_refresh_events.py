@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import time
 
+from support import wait_for
+
 from localaws.events.delivery import MODEL_PACKAGE_STATE_CHANGE
 from localaws.tools.stack import read_deliveries
 from pipelines.endpoints.deployment import refresh_settings
 from pipelines.endpoints.refresh import refresh
-
-from .conftest import wait_for
 
 ENDPOINT = "mammo-severity-versions"
 

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from support import wait_for
 
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
 from localaws.tools.stack import advance_clock, read_notifications
@@ -27,7 +28,7 @@ from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke_with_fail
 from pipelines.endpoints.secondary import deploy_and_compare
 from pipelines.errors import EXIT_USAGE
 
-from .conftest import TRUST, XGBOOST_IMAGE, wait_for
+from .conftest import TRUST, XGBOOST_IMAGE
 
 pytestmark = [pytest.mark.serving, pytest.mark.slow]
 

@@ -17,14 +17,13 @@ import tarfile
 
 import pytest
 import xgboost as xgb
+from support import wait_for
 
 from pipelines.config import REPO_ROOT
 from pipelines.endpoints.deploy import deploy_endpoint
 from pipelines.endpoints.deployment import DeployRequest
 from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_USAGE, DeploymentFailed, MlopsError
-
-from .conftest import wait_for
 
 pytestmark = [pytest.mark.serving, pytest.mark.slow]
 

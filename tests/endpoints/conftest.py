@@ -9,17 +9,15 @@ Waiting is done by advancing the stack's clock, never by sleeping.
 
 from __future__ import annotations
 
-import io
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import xgboost as xgb
+from support import xgboost_model_archive
 
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
-from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
 from localaws.tools.stack import advance_clock
 from pipelines.aws import session_for_account
 from pipelines.config import FEATURES, REPO_ROOT
@@ -49,16 +47,6 @@ class Mammo:
         return self.boosters[version].predict(xgb.DMatrix(self.rows if rows is None else rows))
 
 
-def _archive(booster: xgb.Booster) -> bytes:
-    raw = booster.save_raw("ubj")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        info = tarfile.TarInfo(MODEL_FILE)
-        info.size = len(raw)
-        tar.addfile(info, io.BytesIO(raw))
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="session")
 def mammo() -> Mammo:
     part1, part2, batch = split(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"))
@@ -71,7 +59,7 @@ def mammo() -> Mammo:
     dtrain = xgb.DMatrix(matrix(train), label=np.array([r.values[LABEL] for r in train], dtype=np.float32))
     boosters = {version: xgb.train({"objective": "binary:logistic", "seed": 7, **params}, dtrain, rounds)
                 for version, (params, rounds) in SETTINGS.items()}
-    return Mammo(matrix(batch), boosters, {version: _archive(b) for version, b in boosters.items()})
+    return Mammo(matrix(batch), boosters, {version: xgboost_model_archive(b) for version, b in boosters.items()})
 
 
 class Hosting:

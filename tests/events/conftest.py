@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from textwrap import dedent
-from typing import Any
 
 import boto3
 import pytest
+from support import LAMBDA_TRUST, wait_for_end
 
 from localaws.events.delivery import PIPELINE_STATUS_CHANGE
 from localaws.tools.stack import read_deliveries, read_notifications
@@ -26,26 +24,11 @@ ALERT_PATHS = {"pipeline": "$.detail.pipelineArn", "execution": "$.detail.pipeli
                "previous": "$.detail.previousPipelineExecutionStatus", "time": "$.time"}
 ALERT_TEMPLATE = ('"SageMaker pipeline <pipeline> execution <name> changed from <previous> to <status> at <time>. '
                   'Execution: <execution>."')
-LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-WAIT_SECONDS = 60.0
 
 
 def failed_pattern(pipeline_arn: str) -> str:
     return json.dumps({"source": ["aws.sagemaker"], "detail-type": [PIPELINE_STATUS_CHANGE],
                        "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [pipeline_arn]}})
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
-    """Poll until `condition()` is truthy (executions and asynchronous deliveries run in the server's threads)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -73,12 +56,7 @@ class Dev:
             PipelineName=pipeline_arn.rsplit("/", 1)[1])["PipelineExecutionSummaries"]
 
     def wait_until_done(self, execution_arn: str) -> dict:
-        sagemaker = self.client("sagemaker")
-
-        def done():
-            described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
-            return described if described["PipelineExecutionStatus"] in ("Succeeded", "Failed", "Stopped") else None
-        return wait_for(done, f"execution {execution_arn} to end")
+        return wait_for_end(self.client("sagemaker"), execution_arn, timeout=60)
 
 
 # The inference pipeline fails at once (as on data drift); the train pipeline succeeds at once.

@@ -7,12 +7,13 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from support import wait_for
 
 from localaws.tools.stack import read_notifications
 from pipelines.config import load_config
 from pipelines.errors import LocalStackError
 
-from .conftest import create_function, wait_for
+from .conftest import create_function
 
 ACCOUNTS = load_config("dev").accounts
 

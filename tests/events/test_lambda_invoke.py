@@ -8,11 +8,12 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from support import LAMBDA_TRUST, wait_for
 
 from localaws.tools.stack import read_notifications
 from pipelines.config import load_config
 
-from .conftest import create_function, wait_for
+from .conftest import create_function, lambda_zip
 
 ACCOUNTS = load_config("dev").accounts
 
@@ -41,7 +42,6 @@ HELPER = """
 
 @pytest.fixture
 def whoami(dev) -> dict:
-    from .conftest import LAMBDA_TRUST, lambda_zip
     role = dev.client("iam").create_role(RoleName="whoami-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
     return dev.client("lambda").create_function(
         FunctionName="whoami", Runtime="python3.11", Role=role["Arn"], Handler="handler.handler",

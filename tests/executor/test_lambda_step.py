@@ -7,11 +7,12 @@ import zipfile
 from textwrap import dedent
 
 import pytest
+from support import LAMBDA_TRUST
 
 from pipelines.config import load_config
-from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.lambdas.package import build_lambda_zip
 
-from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE, definition, statuses
+from .helpers import XGBOOST_IMAGE, definition, statuses
 
 ACCOUNTS = load_config("dev").accounts
 
@@ -23,7 +24,7 @@ def function(dev_config, dev_session, tmp_path_factory) -> dict:
     """The latest-approved-model function as Terraform deploys it (role, handler, environment, zip)."""
     role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
-    archive = build_lambda_zip(tmp_path_factory.mktemp("lambda"))
+    archive = build_lambda_zip("latest_approved_model", tmp_path_factory.mktemp("lambda"))
     return dev_session.client("lambda").create_function(
         FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
         Handler="latest_approved_model.handler", Code={"ZipFile": archive.read_bytes()},

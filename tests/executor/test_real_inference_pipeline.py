@@ -18,20 +18,21 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
+from support import LAMBDA_TRUST
 
 from localaws.monitor.container import run_data_quality_container
 from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
 from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
 from pipelines import s3_uri
-from pipelines.alerts import pipeline_alert
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
 from pipelines.definitions import definition_json_for, quiet_sdk
 from pipelines.inference import pipeline as inference
-from pipelines.inference.lambda_package import build_lambda_zip
+from pipelines.lambdas import pipeline_alert
+from pipelines.lambdas.package import build_lambda_zip
 
-from .helpers import LAMBDA_TRUST, XGBOOST_IMAGE
+from .helpers import XGBOOST_IMAGE
 
 
 @pytest.fixture(scope="module", params=DRIFT_CHECK_ENGINES)
@@ -67,7 +68,8 @@ def approved_version(dev_config, dev_session, registry_session, model_package_gr
                                                  AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     dev_session.client("lambda").create_function(
         FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
-        Handler="latest_approved_model.handler", Code={"ZipFile": build_lambda_zip(tmp_path).read_bytes()},
+        Handler="latest_approved_model.handler",
+        Code={"ZipFile": build_lambda_zip("latest_approved_model", tmp_path).read_bytes()},
         Environment={"Variables": {"MODEL_PACKAGE_GROUP_ARN": dev_config.model_package_group_arn}})
 
     part1 = pd.read_csv(prepared.files[TRAIN_PART1]).dropna()

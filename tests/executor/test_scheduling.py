@@ -6,6 +6,8 @@ import threading
 import time
 from textwrap import dedent
 
+from support import wait_for
+
 from localaws.sagemaker_pipelines import LocalPipelineExecutor
 
 from .helpers import definition, processing_step, statuses
@@ -17,13 +19,6 @@ SLEEPER = dedent("""
     parser.add_argument("--sleep", type=float)
     time.sleep(parser.parse_args().sleep)
 """)
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_stop_ends_running_steps_stopped_and_never_reports_failed(dev_session, store, put, bucket):
@@ -42,7 +37,7 @@ def test_stop_ends_running_steps_stopped_and_never_reports_failed(dev_session, s
     ), "sleepy")
     runner = threading.Thread(target=executor.execute, args=(prepared,))
     runner.start()
-    wait_for(lambda: ("Sleep", "Executing", "Starting") in step_changes)
+    wait_for(lambda: ("Sleep", "Executing", "Starting") in step_changes, "Sleep to execute", interval=0.05)
     time.sleep(0.5)  # the script has started (its input is staged quickly)
 
     started = time.monotonic()

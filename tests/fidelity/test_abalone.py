@@ -15,7 +15,7 @@ import tarfile
 import boto3
 import joblib
 import xgboost
-from local_stack.pipeline_api import wait_for_end
+from support import wait_for_end
 
 from .corpus import (
     BUCKET,

@@ -9,8 +9,8 @@ from local_stack.pipeline_api import (
     processes_mentioning,
     processing_step,
     put_script,
-    wait_for_end,
 )
+from support import wait_for_end
 
 from localaws.sagemaker_pipelines.containers import MAX_RUNTIME_REASON
 

@@ -10,8 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -24,7 +23,6 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/pipeline-execution"
 BUCKET = "pipeline-api-tests"
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 AWS_CLI = Path(sys.executable).with_name("aws")
-TERMINAL = ("Succeeded", "Failed", "Stopped")
 
 # Writes a marker (or fails, or sleeps first) as the definition asks.
 SCRIPT = dedent("""
@@ -127,24 +125,6 @@ def gated_definition() -> str:
 def output_marker(endpoint: str, execution_arn: str, step: str) -> str:
     key = f"out/{execution_arn.rsplit('/', 1)[1]}/{step}/marker.txt"
     return client(endpoint, "s3").get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 120, what: str = "the condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def wait_for_end(sagemaker, execution_arn: str, timeout: float = 180) -> dict:
-    def ended():
-        description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
-        return description if description["PipelineExecutionStatus"] in TERMINAL else None
-
-    return wait_until(ended, timeout, f"{execution_arn} to end")
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -7,6 +7,7 @@ import os
 import signal
 
 import pytest
+from support import wait_for
 
 from localaws.sagemaker_pipelines.service import STOPPED_WITH_STACK
 from localaws.tools.stack import LocalAwsStack
@@ -19,7 +20,6 @@ from .pipeline_api import (
     processing_step,
     put_script,
     step_statuses,
-    wait_until,
 )
 
 SLEEP = "120.125"
@@ -34,17 +34,16 @@ def test_an_execution_running_when_the_stack_stopped_is_failed_after_the_restart
         sagemaker.create_pipeline(PipelineName="slow", RoleArn=ROLE, PipelineDefinition=definition(
             processing_step("Sleep", "--sleep", SLEEP), processing_step("After", depends_on=["Sleep"])))
         arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
-        wait_until(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", what="Sleep to execute")
+        wait_for(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", "Sleep to execute", timeout=120)
         assert any((state / "jobs").iterdir())  # the running step's job folder
         # The container sees its job folder as /opt/ml: its command line names the unusual sleep, not the folder.
-        wait_until(lambda: processes_mentioning(SLEEP), what="the step's container (its script)")
+        wait_for(lambda: processes_mentioning(SLEEP), "the step's container (its script)", timeout=120)
         if stop_signal == signal.SIGKILL:  # no chance to clean up: the container must still not outlive it
             os.kill(first.pid, signal.SIGKILL)
             first.process.wait()
             first.process = None
 
-    wait_until(lambda: processes_mentioning(SLEEP) == [], timeout=10,
-               what="the container to end with its server")
+    wait_for(lambda: processes_mentioning(SLEEP) == [], "the container to end with its server", timeout=10)
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
         sagemaker = client(second.endpoint)
         description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)

@@ -8,13 +8,12 @@ acting in dev through an assumed role, creates the pipeline, starts it, and read
 from __future__ import annotations
 
 import pytest
+from support import TERMINAL, wait_for
 
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.train.pipeline import STEP_CONDITION, STEP_TRAIN
 
-from .pipeline_api import AwsCli, wait_until
-
-TERMINAL = ("Succeeded", "Failed", "Stopped")
+from .pipeline_api import AwsCli
 
 
 @pytest.fixture
@@ -43,8 +42,8 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
         "--pipeline-definition", f"file://{definition_file}")
     arn = cli("sagemaker", "start-pipeline-execution", "--pipeline-name", name)["PipelineExecutionArn"]
     assert arn.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:pipeline/{name}/execution/")
-    description = wait_until(lambda: (d := described(cli, arn))["PipelineExecutionStatus"] in TERMINAL and d,
-                             timeout=600, what="the train execution to end")
+    description = wait_for(lambda: (d := described(cli, arn))["PipelineExecutionStatus"] in TERMINAL and d,
+                           "the train execution to end", timeout=600)
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description
     steps = cli("sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn", arn,
@@ -72,8 +71,8 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
     sagemaker = dev_session.client("sagemaker")
     second = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
     sagemaker.stop_pipeline_execution(PipelineExecutionArn=second)
-    stopped = wait_until(lambda: (d := described(cli, second))["PipelineExecutionStatus"] in TERMINAL and d,
-                         timeout=120, what="the second run to stop")
+    stopped = wait_for(lambda: (d := described(cli, second))["PipelineExecutionStatus"] in TERMINAL and d,
+                       "the second run to stop", timeout=120)
     assert stopped["PipelineExecutionStatus"] == "Stopped"
     second_steps = cli("sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn",
                        second)["PipelineExecutionSteps"]

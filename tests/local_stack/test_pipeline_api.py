@@ -11,6 +11,7 @@ import os
 
 import pytest
 from botocore.exceptions import ClientError
+from support import wait_for, wait_for_end
 
 from .pipeline_api import (
     ACCOUNT,
@@ -25,8 +26,6 @@ from .pipeline_api import (
     processing_step,
     put_script,
     step_statuses,
-    wait_for_end,
-    wait_until,
 )
 
 
@@ -60,9 +59,9 @@ def test_the_cli_starts_a_pipeline_and_shows_its_real_steps_and_outcome(cli, sag
               "--pipeline-parameters", "Name=Threshold,Value=0.7")["PipelineExecutionArn"]
 
     assert arn.startswith(f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/gated/execution/")
-    description = wait_until(
+    description = wait_for(
         lambda: (d := cli("sagemaker", "describe-pipeline-execution", "--pipeline-execution-arn", arn))
-        ["PipelineExecutionStatus"] != "Executing" and d, what="the execution to end")
+        ["PipelineExecutionStatus"] != "Executing" and d, "the execution to end", timeout=120)
     assert description["PipelineExecutionStatus"] == "Succeeded", description
     assert cli("sagemaker", "list-pipeline-parameters-for-execution", "--pipeline-execution-arn", arn)[
         "PipelineParameters"] == [{"Name": "Threshold", "Value": "0.7"}]
@@ -229,7 +228,7 @@ def test_stop_ends_the_execution_stopped_and_no_failure_rule_fires(cli, sagemake
     create(sagemaker, "slow", definition(processing_step("Sleep", "--sleep", "120"),
                                          processing_step("After", depends_on=["Sleep"])))
     arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
-    wait_until(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", what="Sleep to execute")
+    wait_for(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", "Sleep to execute", timeout=120)
 
     assert cli("sagemaker", "stop-pipeline-execution", "--pipeline-execution-arn", arn)["PipelineExecutionArn"] == arn
 
@@ -323,7 +322,7 @@ def test_independent_steps_run_at_the_same_time_unless_parallelism_is_one(sagema
 def test_a_reset_stops_and_forgets_running_executions(sagemaker, aws):
     create(sagemaker, "slow", definition(processing_step("Sleep", "--sleep", "321.5")))
     arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
-    wait_until(lambda: processes_mentioning("321.5"), what="the step's script to run")
+    wait_for(lambda: processes_mentioning("321.5"), "the step's script to run", timeout=120)
 
     aws.reset()
 

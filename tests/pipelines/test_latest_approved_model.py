@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from pipelines import model_registry
 from pipelines.aws import session_for_account
 from pipelines.config import load_config
-from pipelines.inference.scripts import latest_approved_model
+from pipelines.lambdas import latest_approved_model
 
 DEV = load_config("dev")
 REGION, GROUP_ARN = DEV.aws_region, DEV.model_package_group_arn

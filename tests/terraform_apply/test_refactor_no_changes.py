@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 EARLIER_COMMIT = "c762e24"
 ACCOUNTS = ("registry", "dev")
+ZIP_DIR = "-var=lambda_zip_dir="
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,18 @@ def earlier_tree(require_tool, tmp_path_factory) -> Path:
     return target / "mlops-infra"
 
 
+class EarlierRunner(TerraformRunner):
+    """The runner as the earlier code called terraform: its root takes one zip, `lambda_zip_path` (the zips became
+    one per function, in `lambda_zip_dir`, later)."""
+
+    def _variables(self) -> list[str]:
+        return [f"-var=lambda_zip_path={argument.removeprefix(ZIP_DIR)}/latest_approved_model.zip"
+                if argument.startswith(ZIP_DIR) else argument for argument in super()._variables()]
+
+
 def _apply_earlier_then_plan_current(earlier: Path, work_dir: Path, environment: str) -> Replan:
     config = load_config(environment)
-    earlier_runner = TerraformRunner(config, work_dir=work_dir, root=earlier, bootstrap_root=earlier / "bootstrap")
+    earlier_runner = EarlierRunner(config, work_dir=work_dir, root=earlier, bootstrap_root=earlier / "bootstrap")
     earlier_runner.bootstrap()
     earlier_runner.apply()
     current_runner = TerraformRunner(config, work_dir=work_dir)

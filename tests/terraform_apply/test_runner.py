@@ -60,18 +60,19 @@ def test_terraform_runs_with_a_larger_go_collector_target_unless_the_user_set_on
     assert dev_runner.environment(dev_runner.root, credentials=False)["GOGC"] == "100"
 
 
-def test_the_lambda_zip_is_passed_relative_to_the_working_root_so_every_work_dir_plans_the_same(tmp_path):
+def test_the_lambda_zips_are_passed_relative_to_the_working_root_so_every_work_dir_plans_the_same(tmp_path):
     # An absolute path would land in the functions' `filename`: a plan from another work dir would update them.
-    zip_paths = set()
+    zip_dirs = set()
     for work_dir in (tmp_path / "one", tmp_path / "elsewhere" / "two"):
         runner = TerraformRunner(load_config("dev"), work_dir=work_dir, target=LOCAL)
-        [zip_variable] = [argument for argument in runner._variables() if argument.startswith("-var=lambda_zip_path=")]
-        zip_path = zip_variable.removeprefix("-var=lambda_zip_path=")
-        assert not os.path.isabs(zip_path)
-        assert (runner.working_root(runner.root) / zip_path).resolve() == (work_dir / "lambda").resolve() / Path(
-            zip_path).name
-        zip_paths.add(zip_path)
-    assert len(zip_paths) == 1
+        [zip_variable] = [argument for argument in runner._variables() if argument.startswith("-var=lambda_zip_dir=")]
+        zip_dir = zip_variable.removeprefix("-var=lambda_zip_dir=")
+        assert not os.path.isabs(zip_dir)
+        assert (runner.working_root(runner.root) / zip_dir).resolve() == (work_dir / "lambda").resolve()
+        assert sorted(path.name for path in (work_dir / "lambda").iterdir()) == [
+            "endpoint_refresh.zip", "latest_approved_model.zip", "pipeline_alert.zip"]
+        zip_dirs.add(zip_dir)
+    assert len(zip_dirs) == 1
 
 
 def test_each_account_has_its_own_data_dir(tmp_path):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.inference.lambda_package import build_lambda_zip
 from pipelines.infra.terraform import PLUGIN_MIRROR, TERRAFORM_ROOT, automation_environment, cli_config_text
+from pipelines.lambdas.package import build_lambda_zips
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,12 @@ def main_root_data_dir(terraform, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def lambda_zip_var_file(tmp_path_factory) -> Path:
-    """A var file with lambda_zip_path: the real zip of the handler, as the runner builds it.
+    """A var file with lambda_zip_dir: the real zips of the handlers, as the runner builds them.
 
     A var file rather than -var: `terraform test` parses -var values of variables that a test file's
     module runs use without declaring them as HCL expressions, which a bare path is not.
     """
     directory = tmp_path_factory.mktemp("lambda-zip")
     var_file = directory / "lambda.tfvars.json"
-    var_file.write_text(json.dumps({"lambda_zip_path": str(build_lambda_zip(directory))}))
+    var_file.write_text(json.dumps({"lambda_zip_dir": str(build_lambda_zips(directory))}))
     return var_file

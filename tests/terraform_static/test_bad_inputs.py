@@ -4,7 +4,7 @@ validation block the case names, its message naming the same field as the Python
 One `terraform test` run evaluates every case (terraform's start-up is the expensive part): a temporary root holds
 a copy of mlops-infra/variables.tf alone, so a plan needs no provider and no AWS, as mlops-infra/tests/variables
 does for validation.tftest.hcl; each case is a test file of its own, because a run that fails on a variable skips
-the rest of its file. Its run sets every variable from the case's file (as -var-file would) and lambda_zip_path
+the rest of its file. Its run sets every variable from the case's file (as -var-file would) and lambda_zip_dir
 as the runner passes it. `-json` gives each run's diagnostics, whose detail is the block's error_message.
 """
 
@@ -19,6 +19,7 @@ import pytest
 from config.bad_inputs import CASES, VARIABLES_TF, block_of, committed, names_field  # tests/ is on sys.path
 
 from pipelines.config import ENVIRONMENTS
+from pipelines.lambdas.package import FUNCTIONS
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -38,7 +39,7 @@ def _hcl(value) -> str:
 
 
 def _test_file(document: dict) -> str:
-    variables = {"lambda_zip_path": "lambda.zip", **document}  # a .zip path, as the runner passes for dev and prod
+    variables = {"lambda_zip_dir": "lambda", **document}  # a folder of the zips, as the runner passes for dev and prod
     lines = [f"    {name} = {_hcl(value)}" for name, value in variables.items()]
     return "\n".join(['run "file" {', "  command = plan", "  variables {", *lines, "  }", "}", ""])
 
@@ -60,6 +61,9 @@ def test_terraform_refuses_each_bad_input_naming_its_field(terraform, tmp_path):
     root = tmp_path / "variables-only"
     (root / "tests").mkdir(parents=True)
     shutil.copy(VARIABLES_TF, root / "variables.tf")
+    (root / "lambda").mkdir()
+    for function in FUNCTIONS:  # the folder's validation asks for the zips by name, not for their contents
+        (root / "lambda" / f"{function}.zip").write_bytes(b"")
     controls = {f"committed_{environment}.tftest.hcl": committed(environment) for environment in ENVIRONMENTS}
     cases = {f"case_{index:03d}.tftest.hcl": case for index, case in enumerate(CASES)}
     for name, document in [*controls.items(), *((name, case.document()) for name, case in cases.items())]:

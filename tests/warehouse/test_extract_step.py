@@ -12,8 +12,8 @@ import json
 
 import psycopg
 import pytest
-from local_stack.pipeline_api import wait_for_end
 from psycopg import sql
+from support import wait_for_end
 
 from localaws.sagemaker_pipelines import ExecutionStore, LocalPipelineExecutor
 from localaws.tools.warehouse import TABLE

@@ -19,7 +19,7 @@ variable "role_name" {
 }
 
 variable "zip_path" {
-  description = "Path of the deployment zip holding pipeline_alert.py (built deterministically by pipelines.inference.lambda_package.build_lambda_zip)."
+  description = "Path of pipeline_alert.zip, the function's deployment zip (built deterministically by pipelines.lambdas.package.build_lambda_zips)."
   type        = string
 
   validation {

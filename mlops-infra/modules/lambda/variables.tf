@@ -9,7 +9,7 @@ variable "function_name" {
 }
 
 variable "zip_path" {
-  description = "Path of the deployment zip (built deterministically by pipelines.inference.lambda_package.build_lambda_zip)."
+  description = "Path of latest_approved_model.zip, the function's deployment zip (built deterministically by pipelines.lambdas.package.build_lambda_zips)."
   type        = string
 
   validation {

@@ -204,7 +204,7 @@ variable "rule_name_prefix" {
 }
 
 variable "zip_path" {
-  description = "Path of the project's Lambda zip, holding endpoint_refresh.py (built deterministically by pipelines.inference.lambda_package.build_lambda_zip)."
+  description = "Path of endpoint_refresh.zip, the function's deployment zip (built deterministically by pipelines.lambdas.package.build_lambda_zips)."
   type        = string
 
   validation {

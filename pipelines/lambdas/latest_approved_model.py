@@ -1,8 +1,8 @@
 """Lambda handler: the latest Approved model package of a (possibly cross-account) model package group.
 
 The inference pipeline's LambdaStep calls this function; its outputs feed the create-model step and the
-batch data-quality check. Deployed by Terraform (handler `latest_approved_model.handler`) from the zip that
-`pipelines.inference.lambda_package.build_lambda_zip` builds, which carries the registry reader
+batch data-quality check. Deployed by Terraform (handler `latest_approved_model.handler`) from
+latest_approved_model.zip (`pipelines.lambdas.package`), which carries the registry reader
 (pipelines/model_registry.py) beside it. It needs only boto3 (in the Lambda runtime).
 
 The group is named by ARN so that a workload account reads the central registry account's group.

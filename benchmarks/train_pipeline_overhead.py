@@ -1,4 +1,4 @@
-"""P1: the train pipeline run by the local stack behind the SageMaker API against the same work done directly.
+"""The train pipeline run by the local stack behind the SageMaker API against the same work done directly.
 
 Stack: the real train definition (pipelines.train.pipeline, dev) created in the dev account of a local stack
 and started with StartPipelineExecution; the time runs until DescribePipelineExecution (polled every
@@ -11,7 +11,7 @@ baseline computed by `run_data_quality_container`.
 Goal: stack time / direct time <= 1.5. Each side runs --repeat times (interleaved); the fastest run counts,
 so that other load on the machine distorts the ratio less. Stack start-up and data upload are not timed.
 
-Run: .venv/bin/python benchmarks/train_executor.py [--repeat 3]
+Run (repository root): .venv/bin/python -m benchmarks.train_pipeline_overhead [--repeat 3]
 """
 
 from __future__ import annotations
@@ -30,22 +30,21 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from localaws.monitor.container import run_data_quality_container  # noqa: E402
-from localaws.sagemaker_pipelines.steps.training import parse_hyperparameter  # noqa: E402
-from localaws.tools.stack import LocalAwsStack  # noqa: E402
-from pipelines.aws import Target  # noqa: E402
-from pipelines.config import EnvConfig, load_config  # noqa: E402
-from pipelines.data.prepare import S3_KEYS, TRAIN_PART1, prepare  # noqa: E402
-from pipelines.data.raw import read_raw  # noqa: E402
-from pipelines.definitions import definition_json_for, quiet_sdk  # noqa: E402
-from pipelines.execution import PipelineExecution  # noqa: E402
-from pipelines.train import pipeline as train_pipeline  # noqa: E402
+from benchmarks.support import REPO_ROOT, Goal, ratio_line
+from localaws.monitor.container import run_data_quality_container
+from localaws.sagemaker_pipelines.steps.training import parse_hyperparameter
+from localaws.tools.stack import LocalAwsStack
+from pipelines.aws import Target
+from pipelines.config import EnvConfig, load_config
+from pipelines.data.prepare import S3_KEYS, TRAIN_PART1, prepare
+from pipelines.data.raw import read_raw
+from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.execution import PipelineExecution
+from pipelines.train import pipeline as train_pipeline
 
 PROCESSING = "/opt/ml/processing"
 POLL_SECONDS = 0.05
+GOAL = Goal(1.5)
 
 
 def run_on_stack(sagemaker, pipeline_name: str) -> tuple[float, dict]:
@@ -152,10 +151,10 @@ def main() -> None:
             direct_times.append(direct(definition, data_dir, Path(temporary) / f"direct-{attempt}"))
 
     best_stack, best_direct = min(stack_times), min(direct_times)
-    print("P1 train pipeline: the local stack's StartPipelineExecution vs the same scripts and XGBoost run directly")
+    print("Train pipeline: the local stack's StartPipelineExecution vs the same scripts and XGBoost run directly")
     print(f"  stack     {best_stack:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in stack_times)})")
     print(f"  direct    {best_direct:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in direct_times)})")
-    print(f"  ratio     {best_stack / best_direct:7.2f}     (goal <= 1.5)")
+    print(ratio_line("stack time / direct time", best_stack / best_direct, GOAL))
 
 
 if __name__ == "__main__":

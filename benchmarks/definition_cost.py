@@ -11,11 +11,11 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.support import REPO_ROOT, Goal, ratio_line
+
 RUNS = 5
-GOAL = 1.3
+GOAL = Goal(1.3)
 IMPORT_SDK = [sys.executable, "-c", "import sagemaker"]
 DEFINITIONS = [
     [sys.executable, "-m", "pipelines.get_pipeline_definition", "--env", "dev", "--pipeline", pipeline,
@@ -44,7 +44,7 @@ def main() -> int:
     print(f"cold import sagemaker:           {statistics.median(sdk_times):.2f} s (median of {RUNS})")
     print(f"cold get-pipeline-definition:    {statistics.median(definition_times):.2f} s per pipeline "
           f"(median of {RUNS})")
-    print(f"ratio: {ratio:.2f} (median of the rounds; goal <= {GOAL}) {'OK' if ratio <= GOAL else 'ABOVE GOAL'}")
+    print(ratio_line("cold get-pipeline-definition / cold import sagemaker (median of the rounds)", ratio, GOAL))
     return 0
 
 

@@ -5,8 +5,8 @@ registry account's rule forwards to this account's default bus. The event only s
 the refresh reads the registry's current state (pipelines.endpoints.refresh), so retries and out-of-order
 events converge to the same endpoints.
 
-Deployed by Terraform (handler `endpoint_refresh.handler`) from the zip built by
-`pipelines.inference.lambda_package.build_lambda_zip`, which carries the `pipelines` modules imported here.
+Deployed by Terraform (handler `endpoint_refresh.handler`) from endpoint_refresh.zip (`pipelines.lambdas.package`),
+which carries the `pipelines` modules imported here.
 Settings: the one environment variable REFRESH_SETTINGS (see `RefreshSettings`).
 """
 

@@ -9,9 +9,9 @@ topic a message whose subject names the environment, the pipeline and the cause,
 
 Everything it reads fails soft: an unreadable execution, step list or report still gives an alert naming
 the failure, with a note of what could not be read. Only publishing can fail the invocation (EventBridge
-then retries it). Deployed by Terraform (handler `pipeline_alert.handler`) from the zip that
-`pipelines.inference.lambda_package.build_lambda_zip` builds, which carries pipelines/s3_uri.py beside it; it
-needs only boto3 (in the Lambda runtime).
+then retries it). Deployed by Terraform (handler `pipeline_alert.handler`) from pipeline_alert.zip
+(`pipelines.lambdas.package`), which carries the registry and S3-URI modules beside it; it needs only boto3 (in the
+Lambda runtime).
 
 Environment: ALERT_TOPIC_ARN, ENVIRONMENT, MONITORING_BUCKET, MONITORING_PREFIX (the inference check writes
 <prefix>/<pipeline>/<execution id>/constraint_violations.json), FEATURE_NAMES (comma-separated names of the

@@ -1,4 +1,4 @@
-"""P4: batch transform run by the local stack behind the SageMaker API against raw XGBoost, at 1e5 and 1e6 rows.
+"""Batch transform run by the local stack behind the SageMaker API against raw XGBoost, at 1e5 and 1e6 rows.
 
 A model is trained once (built-in XGBoost conventions, 100 rounds, depth 3) on rows shaped like the UCI
 features (age, shape, margin, density). For each size a header-less batch CSV is generated and uploaded to a
@@ -14,7 +14,7 @@ local stack, then:
 Goal: stack / raw <= 1.5. Each measurement runs --repeat times (interleaved) and the fastest counts, so
 that other load on the machine distorts the ratio less. Stack start-up, data generation and upload are not timed.
 
-Run: .venv/bin/python benchmarks/transform.py [--sizes 100000,1000000] [--repeat 3]
+Run (repository root): .venv/bin/python -m benchmarks.batch_transform_overhead [--sizes 100000,1000000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,20 +30,19 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from localaws.sagemaker_endpoints.model_archive import MODEL_FILE  # noqa: E402
-from localaws.sagemaker_pipelines.archives import deterministic_tar_gz  # noqa: E402
-from localaws.tools.stack import LocalAwsStack  # noqa: E402
-from pipelines.aws import Target  # noqa: E402
-from pipelines.execution import PipelineExecution  # noqa: E402
+from benchmarks.support import Goal, ratio_line
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
+from localaws.tools.stack import LocalAwsStack
+from pipelines.aws import Target
+from pipelines.execution import PipelineExecution
 
 ACCOUNT = "222222222222"
 BUCKET = f"transform-benchmark-{ACCOUNT}"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/mammo-sagemaker-execution"
 POLL_SECONDS = 0.02
+GOAL = Goal(1.5)
 
 
 def features(rows: int, seed: int) -> np.ndarray:
@@ -137,13 +135,14 @@ def main() -> None:
                 s3_times.append(time.perf_counter() - started)
             results.append((rows, min(stack_times), min(raw_times), min(predict_times), min(s3_times)))
 
-    print("P4 batch transform: the local stack's StartPipelineExecution (Model + Transform steps, S3 in and out) "
+    print("Batch transform: the local stack's StartPipelineExecution (Model + Transform steps, S3 in and out) "
           "vs raw XGBoost")
-    print(f"  {'rows':>9}  {'stack s':>10}  {'raw s':>8}  {'predict s':>9}  {'S3 in+out s':>11}  {'ratio':>6}"
-          "  (goal <= 1.5)")
+    print(f"  {'rows':>9}  {'stack s':>10}  {'raw s':>8}  {'predict s':>9}  {'S3 in+out s':>11}  {'ratio':>6}")
     for rows, stack_seconds, raw_seconds, predict_seconds, s3_seconds in results:
         print(f"  {rows:>9}  {stack_seconds:>10.3f}  {raw_seconds:>8.3f}  {predict_seconds:>9.3f}  "
               f"{s3_seconds:>11.3f}  {stack_seconds / raw_seconds:>6.2f}")
+    for rows, stack_seconds, raw_seconds, _, _ in results:
+        print(ratio_line(f"{rows} rows, stack / raw", stack_seconds / raw_seconds, GOAL))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""P7: a hyperparameter tuning job run by the local stack behind the SageMaker API against the same trials run
+"""A hyperparameter tuning job run by the local stack behind the SageMaker API against the same trials run
 directly.
 
 Stack: the train pipeline's tuning step as the SDK writes it (pipelines.train.pipeline with
@@ -15,7 +15,7 @@ threads, each model archived as model.tar.gz.
 Goal: stack time / direct time <= 1.5. Each side runs --repeat times (interleaved); the fastest run counts,
 so that other load on the machine distorts the ratio less. Stack start-up and data upload are not timed.
 
-Run: .venv/bin/python benchmarks/p7_tuning_overhead.py [--repeat 3]
+Run (repository root): .venv/bin/python -m benchmarks.tuning_overhead [--repeat 3]
 """
 
 from __future__ import annotations
@@ -36,26 +36,25 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from localaws.sagemaker_pipelines.steps.training import parse_hyperparameter  # noqa: E402
-from localaws.tools.stack import LocalAwsStack  # noqa: E402
-from pipelines.aws import Target  # noqa: E402
-from pipelines.config import ParameterRange, Tuning, load_config  # noqa: E402
-from pipelines.data.prepare import TRAIN_PART1, prepare  # noqa: E402
-from pipelines.data.raw import read_raw  # noqa: E402
-from pipelines.definitions import definition_json_for, quiet_sdk  # noqa: E402
-from pipelines.execution import PipelineExecution  # noqa: E402
-from pipelines.train import pipeline as train_pipeline  # noqa: E402
+from benchmarks.support import REPO_ROOT, Goal, ratio_line
+from localaws.sagemaker_pipelines.steps.training import parse_hyperparameter
+from localaws.tools.stack import LocalAwsStack
+from pipelines.aws import Target
+from pipelines.config import ParameterRange, Tuning, load_config
+from pipelines.data.prepare import TRAIN_PART1, prepare
+from pipelines.data.raw import read_raw
+from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.execution import PipelineExecution
+from pipelines.train import pipeline as train_pipeline
 
 MAX_JOBS, PARALLEL = 6, 2
 TUNING = Tuning(max_jobs=MAX_JOBS, max_parallel_jobs=PARALLEL, random_seed=7, ranges=(
     ParameterRange("eta", "continuous", 0.05, 0.5, "Auto"), ParameterRange("max_depth", "integer", 2, 6, "Auto"),
     ParameterRange("min_child_weight", "continuous", 0.5, 8.0, "Logarithmic")))
-PIPELINE = "p7-tuning"
-BUCKET = "p7-tuning-222222222222"
+PIPELINE = "tuning-benchmark"
+BUCKET = "tuning-benchmark-222222222222"
 POLL_SECONDS = 0.05
+GOAL = Goal(1.5)
 
 
 def tuning_definition(channels: dict[str, str], rounds: int) -> dict:
@@ -165,11 +164,11 @@ def main() -> None:
 
     best_stack, best_direct = min(stack_times), min(direct_times)
     rounds = f"{args.rounds} rounds each" if args.rounds else "the pipeline's rounds"
-    print(f"P7 tuning: a {MAX_JOBS}-job Bayesian tuning step ({PARALLEL} at a time, {rounds}) on the local stack vs "
+    print(f"Tuning: a {MAX_JOBS}-job Bayesian tuning step ({PARALLEL} at a time, {rounds}) on the local stack vs "
           "the same trials trained directly")
     print(f"  stack     {best_stack:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in stack_times)})")
     print(f"  direct    {best_direct:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in direct_times)})")
-    print(f"  ratio     {best_stack / best_direct:7.2f}     (goal <= 1.5)")
+    print(ratio_line("stack time / direct time", best_stack / best_direct, GOAL))
 
 
 if __name__ == "__main__":
