@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from executor.test_quality_check import csv, quality_check  # tests/ is on sys.path
+from executor.helpers import csv, quality_check  # tests/ is on sys.path
 from local_stack.pipeline_api import BUCKET, ROLE, client, definition, processing_step, put_script, wait_for_end
 from playwright.sync_api import sync_playwright
 from shell_environment import activate, restore_environment

@@ -30,6 +30,13 @@ def test_the_failed_drift_check_is_found_and_its_graph_names_the_failed_step_and
     assert page.locator('#live a.node[data-step="Baseline"]').get_attribute("data-status") == "Succeeded"
     assert page.locator("#execution-status").inner_text() == "Failed"
     assert page.locator("strong.drifted").all_inner_texts() == ["_c1 (Shape)"]
+    # the drifted feature's distributions, baseline against batch, drawn without script and given as a table
+    histogram = page.locator('figure.histogram[data-feature="_c1 (Shape)"]')
+    assert histogram.get_by_role("img").get_attribute("aria-labelledby")
+    assert histogram.locator("rect.bar-baseline").count() > 0
+    assert histogram.locator("rect.bar-batch").count() > 0
+    histogram.get_by_text("The numbers of _c1 (Shape)").click()
+    assert histogram.locator("table tr").count() == 21  # the header and 20 bins
     reason = page.locator('#steps tr[data-step="DriftCheck"]').inner_text()
     assert "baseline_drift_check on _c1" in reason
     # the violation report is one of the step's outputs, linked to the object listing of its folder
