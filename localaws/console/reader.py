@@ -211,7 +211,7 @@ class Stack:
             summaries = list_versions(sagemaker, group)
         except ClientError as error:
             return Registry(place, group, config.approver_role_arn, [], error_text(error))
-        made_by = self._registered_by()
+        made_by: dict[str, tuple[Place, dict[str, Any]] | None] = {}
         versions = []
         for summary in reversed(summaries):
             package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
@@ -219,22 +219,27 @@ class Stack:
                 metrics = described_package_metrics(s3, package)
             except MetricsUnavailableError as error:
                 metrics = str(error)
-            versions.append(Version(package, metrics, made_by.get(summary["ModelPackageArn"])))
+            versions.append(Version(package, metrics, self._generated_by(package, made_by)))
         return Registry(place, group, config.approver_role_arn, versions, None)
 
-    def _registered_by(self) -> dict[str, tuple[Place, dict[str, Any]]]:
-        """Model package ARN -> (place, execution summary) of the execution whose RegisterModel step made it."""
-        found = {}
-        for place in places():
-            for pipeline in self.pipelines(place):
-                for execution in pipeline["Executions"]:
-                    steps = self.client(place, "sagemaker").list_pipeline_execution_steps(
-                        PipelineExecutionArn=execution["PipelineExecutionArn"]).get("PipelineExecutionSteps", [])
-                    for step in steps:
-                        arn = ((step.get("Metadata") or {}).get("RegisterModel") or {}).get("Arn")
-                        if arn:
-                            found[arn] = (place, {**execution, "PipelineName": pipeline["PipelineName"]})
-        return found
+    def _generated_by(self, package: dict[str, Any], seen: dict[str, tuple[Place, dict[str, Any]] | None]
+                      ) -> tuple[Place, dict[str, Any]] | None:
+        """(place, execution) of the pipeline execution named by the package's MetadataProperties.GeneratedBy (a
+        RegisterModel step records it from Execution.PipelineExecutionArn): one DescribePipelineExecution per
+        execution, `seen` keeps them for the rest of the page."""
+        arn = (package.get("MetadataProperties") or {}).get("GeneratedBy", "")
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("pipeline/") or "/execution/" not in parts[5]:
+            return None
+        if arn not in seen:
+            try:
+                place = find_place(parts[4], parts[3])
+                execution = self.client(place, "sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
+                pipeline_name = parts[5].split("/")[1]
+                seen[arn] = (place, {**execution, "PipelineName": pipeline_name})
+            except (LookupError, ClientError):
+                seen[arn] = None
+        return seen[arn]
 
     def review(self, role_arn: str, package_arn: str, status: str, description: str) -> str:
         """UpdateModelPackage as `role_arn` (assumed from the registry account's admin session, as approve-model
