@@ -9,10 +9,8 @@ approver role as Terraform creates it.
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from shell_environment import activate, restore_environment
 from localaws.console.routes import ACTIONS_VARIABLE
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
 from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
 from localaws.tools.stack import LocalAwsStack, advance_clock
 from pipelines.aws import Target
 from pipelines.config import REPO_ROOT, load_config
@@ -57,7 +56,7 @@ def console_stack(tmp_path_factory) -> Iterator[LocalAwsStack]:
 
 
 @pytest.fixture(scope="module")
-def prepared(console_stack) -> dict[str, str]:
+def prepared(console_stack, tmp_path_factory) -> dict[str, str]:
     endpoint = console_stack.endpoint
     sagemaker, s3 = client(endpoint), client(endpoint, "s3")
     put_script(endpoint)
@@ -82,7 +81,7 @@ def prepared(console_stack) -> dict[str, str]:
                       processing_step("Evaluate", "--sleep", "1", depends_on=["Prepare"]),
                       processing_step("Publish", depends_on=["Train", "Evaluate"]))
     sagemaker.create_pipeline(PipelineName="slow", PipelineDefinition=slow, RoleArn=ROLE)
-    registry = _registry(endpoint)
+    registry = _registry(endpoint, tmp_path_factory.mktemp("model"))
     return {"failed_execution": failed, **registry, **_serving(console_stack, registry["version_1"])}
 
 
@@ -94,7 +93,7 @@ def _alert_rule(events, sns) -> None:
     events.put_targets(Rule="pipeline-status", Targets=[{"Id": "alerts", "Arn": topic}])
 
 
-def _registry(endpoint: str) -> dict[str, str]:
+def _registry(endpoint: str, folder: Path) -> dict[str, str]:
     """The central group with two versions pending approval, as the train pipeline registers them."""
     config = load_config("registry")
     session = Target.local_stack(endpoint).session(config.account_id, config.aws_region)
@@ -106,7 +105,7 @@ def _registry(endpoint: str) -> dict[str, str]:
     group = config.model_registry.model_package_group_name
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
     s3 = session.client("s3")
-    s3.put_object(Bucket=bucket, Key="dev/model.tar.gz", Body=_model_archive())
+    s3.put_object(Bucket=bucket, Key="dev/model.tar.gz", Body=_model_archive(folder))
     arns = {}
     for version, auc in ((1, 0.84), (2, 0.87)):
         key = f"dev/v{version}/evaluation.json"
@@ -139,19 +138,15 @@ def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
     return step["Metadata"]["RegisterModel"]["Arn"], execution
 
 
-def _model_archive() -> bytes:
+def _model_archive(folder: Path) -> bytes:
     """A model.tar.gz as the XGBoost algorithm writes it: a booster over three features."""
     rng = np.random.default_rng(3)
     rows = rng.normal(size=(60, 3))
     booster = xgb.train({"objective": "binary:logistic", "max_depth": 2}, xgb.DMatrix(
         rows, label=(rows[:, 0] > 0).astype(float)), 3)
-    raw = booster.save_raw("ubj")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo(MODEL_FILE)
-        info.size = len(raw)
-        archive.addfile(info, io.BytesIO(raw))
-    return buffer.getvalue()
+    model = folder / MODEL_FILE
+    model.write_bytes(booster.save_raw("ubj"))
+    return deterministic_tar_gz({MODEL_FILE: model})
 
 
 INVOCATIONS = 3
