@@ -19,30 +19,7 @@ matplotlib.use("Agg")  # before pyplot: the demo runs headless, in CI and over S
 import matplotlib.pyplot as plt
 
 from mlops_demo.facts import ModelVersion
-
-
-def feature_buckets(statistics: Mapping[str, Any], feature: str) -> list[tuple[float, float, float]]:
-    """(lower, upper, count) of a numerical feature's KLL buckets in a statistics.json document."""
-    for entry in statistics.get("features", []):
-        if entry.get("name") == feature:
-            numerical = entry.get("numerical_statistics")
-            if not numerical:
-                raise ValueError(f"feature {feature!r} has no numerical_statistics (inferred type "
-                                 f"{entry.get('inferred_type')}); only numerical features can be plotted")
-            buckets = numerical.get("distribution", {}).get("kll", {}).get("buckets", [])
-            return [(float(b["lower_bound"]), float(b["upper_bound"]), float(b["count"])) for b in buckets]
-    names = [entry.get("name") for entry in statistics.get("features", [])]
-    raise ValueError(f"feature {feature!r} is not in the statistics (features: {', '.join(map(str, names))})")
-
-
-def missing_share(statistics: Mapping[str, Any], feature: str) -> float:
-    """num_missing / (num_present + num_missing) of a feature: what a completeness check compares."""
-    for entry in statistics.get("features", []):
-        if entry.get("name") == feature:
-            common = (entry.get("numerical_statistics") or entry.get("string_statistics") or {}).get("common", {})
-            total = common.get("num_present", 0) + common.get("num_missing", 0)
-            return common.get("num_missing", 0) / total if total else 0.0
-    return 0.0
+from pipelines.monitoring.statistics import feature_buckets, missing_share
 
 
 def _draw_buckets(axes, buckets: Sequence[tuple[float, float, float]], label: str, color: str) -> None:

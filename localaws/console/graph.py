@@ -1,23 +1,26 @@
-"""A layered (Sugiyama-style) drawing of a pipeline's step graph, computed here and drawn as SVG by a template.
+"""A layered (Sugiyama) drawing of a pipeline's step graph, laid out by grandalf and drawn as SVG by a template.
 
 The graph is the platform's own (`pipelines.pipeline_definition.graph.build_graph`: references, DependsOn and
-condition branches), so the console draws the edges the executor schedules. Layers are the longest path from a
-first step (columns, left to right); inside a layer the steps are ordered by the barycentre of their neighbours,
-a few sweeps each way, which removes the crossings of the small graphs pipelines are. Deterministic: ties keep
-the definition's order.
+condition branches), so the console draws the edges the executor schedules. grandalf lays the layers top to
+bottom, orders each layer to remove crossings and routes an edge that skips layers through the gaps; the drawing
+turns that a quarter, so the steps run left to right. Each connected part of the graph is laid out alone and
+the parts are stacked. Deterministic: the same definition gives the same drawing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import pairwise
 
-from pipelines.pipeline_definition.graph import StepNode, build_graph
+from grandalf.graphs import Edge as GraphEdge
+from grandalf.graphs import Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
+
+from pipelines.pipeline_definition.graph import StepNode
 
 NODE_WIDTH, NODE_HEIGHT = 168, 56
 COLUMN_GAP, ROW_GAP, MARGIN = 56, 24, 12
-SWEEPS = 4
 
 
 @dataclass(frozen=True)
@@ -46,65 +49,76 @@ class Layout:
     height: int
 
 
-def layout(definition: Mapping[str, Any]) -> Layout:
-    return layout_nodes(build_graph(definition))
-
-
 def layout_nodes(steps: Sequence[StepNode]) -> Layout:
-    order = {step.name: index for index, step in enumerate(steps)}
-    # steps come topologically ordered, so every dependency's layer is known before its dependants'.
-    layer_of: dict[str, int] = {}
-    for step in steps:
-        layer_of[step.name] = 1 + max((layer_of[d] for d in step.depends_on), default=-1)
-    layers: list[list[str]] = [[] for _ in range(max(layer_of.values(), default=-1) + 1)]
-    for step in steps:
-        layers[layer_of[step.name]].append(step.name)
-    predecessors = {step.name: list(step.depends_on) for step in steps}
-    successors: dict[str, list[str]] = {step.name: [] for step in steps}
+    vertices = {step.name: Vertex(step.name) for step in steps}
+    for vertex in vertices.values():
+        # grandalf's layers run down the page: a box's height there is its width here, and the other way round
+        vertex.view = _Box(NODE_HEIGHT, NODE_WIDTH)
+    links = []
     for step in steps:
         for dependency in step.depends_on:
-            successors[dependency].append(step.name)
-
-    for _ in range(SWEEPS):
-        for index in range(1, len(layers)):
-            layers[index] = _by_barycentre(layers[index], layers[index - 1], predecessors, order)
-        for index in range(len(layers) - 2, -1, -1):
-            layers[index] = _by_barycentre(layers[index], layers[index + 1], successors, order)
-
-    tallest = max((len(layer) for layer in layers), default=0)
-    height = 2 * MARGIN + tallest * NODE_HEIGHT + max(tallest - 1, 0) * ROW_GAP
+            link = GraphEdge(vertices[dependency], vertices[step.name])
+            link.view = _Route()
+            links.append(link)
+    graph = Graph(list(vertices.values()), links)
     position: dict[str, tuple[int, int]] = {}
-    for column, layer in enumerate(layers):
-        # each column centred vertically, so a single step sits level with the middle of a wide layer
-        used = len(layer) * NODE_HEIGHT + (len(layer) - 1) * ROW_GAP
-        top = MARGIN + (height - 2 * MARGIN - used) // 2
-        for row, name in enumerate(layer):
-            position[name] = (MARGIN + column * (NODE_WIDTH + COLUMN_GAP), top + row * (NODE_HEIGHT + ROW_GAP))
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    top = MARGIN
+    for part in graph.C:
+        sugiyama = SugiyamaLayout(part)
+        sugiyama.xspace, sugiyama.yspace = ROW_GAP, COLUMN_GAP
+        sugiyama.init_all(roots=[v for v in part.sV if not v.e_in()])
+        sugiyama.draw()
+        # centres in grandalf's frame (x across a layer, y down the layers) -> top-left corners, left to right
+        bends = [point for link in part.sE for point in link.view.points[1:-1]]
+        across = [v.view.xy[0] for v in part.sV] + [x for x, _ in bends]
+        down = [v.view.xy[1] for v in part.sV]
+        shift_x, shift_y = min(down) - NODE_WIDTH / 2, min(across) - NODE_HEIGHT / 2
+        for vertex in part.sV:
+            x, y = vertex.view.xy
+            position[vertex.data] = (round(MARGIN + y - shift_x - NODE_WIDTH / 2),
+                                     round(top + x - shift_y - NODE_HEIGHT / 2))
+        for link in part.sE:
+            routes[(link.v[0].data, link.v[1].data)] = [
+                (MARGIN + y - shift_x, top + x - shift_y) for x, y in link.view.points[1:-1]]
+        top += round(max(across) - min(across)) + NODE_HEIGHT + ROW_GAP
     nodes = [PlacedNode(step.name, step.type, *position[step.name], _branch_label(step)) for step in steps]
-    edges = [Edge(dependency, step.name, _curve(position[dependency], position[step.name]))
+    edges = [Edge(dependency, step.name, _curve(position[dependency], position[step.name],
+                                                 routes.get((dependency, step.name), [])))
              for step in steps for dependency in step.depends_on]
-    width = 2 * MARGIN + len(layers) * NODE_WIDTH + max(len(layers) - 1, 0) * COLUMN_GAP
+    width = max((x + NODE_WIDTH for x, _ in position.values()), default=0) + MARGIN
+    lowest_bend = max((y for route in routes.values() for _, y in route), default=0)
+    height = round(max(max((y + NODE_HEIGHT for _, y in position.values()), default=0), lowest_bend)) + MARGIN
     return Layout(nodes, edges, width, height)
 
 
-def _by_barycentre(layer: list[str], fixed: list[str], neighbours: Mapping[str, list[str]],
-                   order: Mapping[str, int]) -> list[str]:
-    rank = {name: index for index, name in enumerate(fixed)}
+class _Box:
+    """What grandalf reads and writes of a vertex: its size (w, h) and, once drawn, its centre (xy)."""
 
-    def key(name: str) -> tuple[float, int]:
-        linked = [rank[other] for other in neighbours[name] if other in rank]
-        # a step with no neighbour in the fixed layer keeps its current place
-        centre = sum(linked) / len(linked) if linked else layer.index(name)
-        return centre, order[name]
-
-    return sorted(layer, key=key)
+    def __init__(self, w: int, h: int):
+        self.w, self.h = w, h
+        self.xy = (0.0, 0.0)
 
 
-def _curve(source: tuple[int, int], target: tuple[int, int]) -> str:
-    x1, y1 = source[0] + NODE_WIDTH, source[1] + NODE_HEIGHT // 2
-    x2, y2 = target[0], target[1] + NODE_HEIGHT // 2
-    bend = (x2 - x1) // 2
-    return f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+class _Route:
+    """What grandalf writes of an edge: the points it passes, through the gaps of the layers it skips."""
+
+    def __init__(self):
+        self.points: list[tuple[float, float]] = []
+
+    def setpath(self, points: list[tuple[float, float]]) -> None:
+        self.points = list(points)
+
+
+def _curve(source: tuple[int, int], target: tuple[int, int], via: Sequence[tuple[float, float]]) -> str:
+    """From the source's right side to the target's left side through `via`, each leg a horizontal S-curve."""
+    points = [(source[0] + NODE_WIDTH, source[1] + NODE_HEIGHT / 2), *via,
+              (target[0], target[1] + NODE_HEIGHT / 2)]
+    path = f"M{points[0][0]:g},{points[0][1]:g}"
+    for (x1, y1), (x2, y2) in pairwise(points):
+        bend = (x2 - x1) / 2
+        path += f" C{x1 + bend:g},{y1:g} {x2 - bend:g},{y2:g} {x2:g},{y2:g}"
+    return path
 
 
 def _branch_label(step: StepNode) -> str | None:

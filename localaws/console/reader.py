@@ -13,7 +13,7 @@ import threading
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -23,6 +23,7 @@ from pipelines import s3_uri
 from pipelines.aws import Target
 from pipelines.config import ENVIRONMENTS, FEATURES, EnvConfig, load_config
 from pipelines.model_registry import MetricsUnavailableError, described_package_metrics, list_versions
+from pipelines.monitoring.statistics import Histogram, common_histogram, feature_buckets, missing_share
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 from pipelines.pipeline_definition.graph import build_graph
 
@@ -33,6 +34,8 @@ DRIFT_CHECK = "baseline_drift_check"
 LOG_GROUPS = {"processing-job": "/aws/sagemaker/ProcessingJobs", "training-job": "/aws/sagemaker/TrainingJobs",
               "transform-job": "/aws/sagemaker/TransformJobs"}
 ROUTE_TIMEOUT_SECONDS = 10
+RECENT_SECONDS = 3600
+INVOCATION_METRICS = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors")
 
 _sessions: dict[tuple[str, str, str], boto3.Session] = {}
 _sessions_lock = threading.Lock()
@@ -145,9 +148,11 @@ class Stack:
                     start=summary.get("StartTime"), end=summary.get("EndTime"),
                     failure_reason=summary.get("FailureReason"), metadata=metadata,
                     locations=_locations(definition.get("Arguments") or {}, context) + _locations(metadata, context))
-        report = (metadata.get("QualityCheck") or {}).get("ViolationReport")
-        if report and step.status in TERMINAL:
-            step.violations = self._violations(place, report)
+        check = metadata.get("QualityCheck") or {}
+        if check.get("ViolationReport") and step.status in TERMINAL:
+            step.violations = self._violations(place, check["ViolationReport"])
+            if step.drifted:
+                step.histograms = self._histograms(place, check, step.drifted)
         for entry in metadata.values():
             job_arn = entry.get("Arn", "") if isinstance(entry, dict) else ""
             kind_and_name = job_arn.split(":", 5)[-1].split("/", 1) if job_arn else []
@@ -160,6 +165,21 @@ class Stack:
             return self.s3_json(place, uri).get("violations", [])
         except (ClientError, ValueError) as error:
             return f"the violation report {uri} cannot be read: {error_text(error)}"
+
+    def _histograms(self, place: Place, check: dict[str, Any], features: list[str]) -> list[FeatureHistogram] | str:
+        """The drifted features' distributions: the baseline the check compared against and the checked batch
+        (the statistics this run calculated), both as the analyzer wrote them."""
+        baseline_uri, batch_uri = check.get("BaselineUsedForDriftCheckStatistics"), \
+            check.get("CalculatedBaselineStatistics")
+        if not baseline_uri or not batch_uri:
+            return "the step's metadata names no baseline or batch statistics"
+        try:
+            baseline, batch = self.s3_json(place, baseline_uri), self.s3_json(place, batch_uri)
+            return [FeatureHistogram(feature, common_histogram({
+                "baseline": feature_buckets(baseline, feature), "batch": feature_buckets(batch, feature)}),
+                missing_share(baseline, feature), missing_share(batch, feature)) for feature in features]
+        except (ClientError, ValueError) as error:
+            return f"the statistics {baseline_uri} and {batch_uri} cannot be read: {error_text(error)}"
 
     def s3_json(self, place: Place, uri: str) -> dict[str, Any]:
         bucket, key = s3_uri.split(uri)
@@ -191,7 +211,7 @@ class Stack:
             summaries = list_versions(sagemaker, group)
         except ClientError as error:
             return Registry(place, group, config.approver_role_arn, [], error_text(error))
-        made_by = self._registered_by()
+        made_by: dict[str, tuple[Place, dict[str, Any]] | None] = {}
         versions = []
         for summary in reversed(summaries):
             package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
@@ -199,22 +219,27 @@ class Stack:
                 metrics = described_package_metrics(s3, package)
             except MetricsUnavailableError as error:
                 metrics = str(error)
-            versions.append(Version(package, metrics, made_by.get(summary["ModelPackageArn"])))
+            versions.append(Version(package, metrics, self._generated_by(package, made_by)))
         return Registry(place, group, config.approver_role_arn, versions, None)
 
-    def _registered_by(self) -> dict[str, tuple[Place, dict[str, Any]]]:
-        """Model package ARN -> (place, execution summary) of the execution whose RegisterModel step made it."""
-        found = {}
-        for place in places():
-            for pipeline in self.pipelines(place):
-                for execution in pipeline["Executions"]:
-                    steps = self.client(place, "sagemaker").list_pipeline_execution_steps(
-                        PipelineExecutionArn=execution["PipelineExecutionArn"]).get("PipelineExecutionSteps", [])
-                    for step in steps:
-                        arn = ((step.get("Metadata") or {}).get("RegisterModel") or {}).get("Arn")
-                        if arn:
-                            found[arn] = (place, {**execution, "PipelineName": pipeline["PipelineName"]})
-        return found
+    def _generated_by(self, package: dict[str, Any], seen: dict[str, tuple[Place, dict[str, Any]] | None]
+                      ) -> tuple[Place, dict[str, Any]] | None:
+        """(place, execution) of the pipeline execution named by the package's MetadataProperties.GeneratedBy (a
+        RegisterModel step records it from Execution.PipelineExecutionArn): one DescribePipelineExecution per
+        execution, `seen` keeps them for the rest of the page."""
+        arn = (package.get("MetadataProperties") or {}).get("GeneratedBy", "")
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("pipeline/") or "/execution/" not in parts[5]:
+            return None
+        if arn not in seen:
+            try:
+                place = find_place(parts[4], parts[3])
+                execution = self.client(place, "sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
+                pipeline_name = parts[5].split("/")[1]
+                seen[arn] = (place, {**execution, "PipelineName": pipeline_name})
+            except (LookupError, ClientError):
+                seen[arn] = None
+        return seen[arn]
 
     def review(self, role_arn: str, package_arn: str, status: str, description: str) -> str:
         """UpdateModelPackage as `role_arn` (assumed from the registry account's admin session, as approve-model
@@ -233,23 +258,42 @@ class Stack:
     # ------------------------------------------------------------------ endpoints, events, notifications
 
     def endpoints(self, place: Place) -> list[dict[str, Any]]:
-        sagemaker = self.client(place, "sagemaker")
-        alarms = self.client(place, "cloudwatch").describe_alarms().get("MetricAlarms", [])
+        sagemaker, cloudwatch = self.client(place, "sagemaker"), self.client(place, "cloudwatch")
+        summaries = sagemaker.list_endpoints(SortBy="Name").get("Endpoints", [])
+        if not summaries:
+            return []
+        alarms = cloudwatch.describe_alarms().get("MetricAlarms", [])
+        now = datetime.fromisoformat(self.clock()["now"])
         found = []
-        for summary in sagemaker.list_endpoints(SortBy="Name").get("Endpoints", []):
+        for summary in summaries:
             endpoint = sagemaker.describe_endpoint(EndpointName=summary["EndpointName"])
             config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
             models = {v["VariantName"]: v.get("ModelName") for v in config.get("ProductionVariants", [])}
+            name = summary["EndpointName"]
             variants = []
             for variant in endpoint.get("ProductionVariants", []):
                 model_name = models.get(variant["VariantName"])
                 variants.append({**variant, "ModelName": model_name,
-                                 "Package": self._deployed_package(sagemaker, model_name)})
-            name = summary["EndpointName"]
+                                 "Package": self._deployed_package(sagemaker, model_name),
+                                 "Recent": self._invocations(cloudwatch, name, variant["VariantName"], now)})
             found.append({**endpoint, "Variants": variants, "Alarms": [
                 alarm for alarm in alarms
                 if any(d.get("Value") == name for d in alarm.get("Dimensions", [])) or name in alarm["AlarmName"]]})
         return found
+
+    @staticmethod
+    def _invocations(cloudwatch, endpoint: str, variant: str, now: datetime) -> dict[str, int]:
+        """The variant's invocations and errors in the RECENT_SECONDS before the stack clock's `now`, from the
+        AWS/SageMaker metrics the runtime emits per endpoint and variant."""
+        counts = {}
+        for metric in INVOCATION_METRICS:
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/SageMaker", MetricName=metric, StartTime=now - timedelta(seconds=RECENT_SECONDS),
+                EndTime=now, Period=RECENT_SECONDS, Statistics=["Sum"],
+                Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+            ).get("Datapoints", [])
+            counts[metric] = int(sum(point["Sum"] for point in points))
+        return counts
 
     @staticmethod
     def _deployed_package(sagemaker, model_name: str | None) -> str | None:
@@ -296,6 +340,8 @@ class Step:
     violations: list[dict[str, Any]] | str | None = None
     log: tuple[str, str] | None = None
     """(log group, job name) of the job the step ran."""
+    histograms: list[FeatureHistogram] | str | None = None
+    """The drifted features' baseline and batch distributions, or why they cannot be read."""
 
     @property
     def seconds(self) -> float | None:
@@ -309,6 +355,15 @@ class Step:
             return []
         return list(dict.fromkeys(v.get("feature_name") for v in self.violations
                                   if v.get("constraint_check_type") == DRIFT_CHECK))
+
+
+@dataclass(frozen=True)
+class FeatureHistogram:
+    feature: str
+    histogram: Histogram
+    """series "baseline" and "batch", shares per bin."""
+    baseline_missing: float
+    batch_missing: float
 
 
 @dataclass

@@ -19,6 +19,7 @@ from localaws.middleware import on_reset, route
 from pipelines.config import APPROVAL_STATUSES
 
 from . import components, reader
+from .charts import bar_chart
 from .reader import Place, Stack, error_text, feature_label, s3_folder
 
 PREFIX = "console"
@@ -26,7 +27,8 @@ ACTIONS_VARIABLE = "MLOPS_CONSOLE_ACTIONS"
 STATIC = {"console.css": "text/css", "htmx.min.js": "text/javascript"}
 
 _environment = components.environment()
-_environment.globals.update(feature_label=feature_label, s3_folder=s3_folder, prefix=f"/_mlops/{PREFIX}")
+_environment.globals.update(bar_chart=bar_chart, feature_label=feature_label, s3_folder=s3_folder,
+                            prefix=f"/_mlops/{PREFIX}")
 
 
 def actions_enabled() -> bool:

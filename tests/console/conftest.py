@@ -16,13 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from executor.test_quality_check import csv, quality_check  # tests/ is on sys.path
+import xgboost as xgb
+from executor.helpers import csv, quality_check  # tests/ is on sys.path
 from local_stack.pipeline_api import BUCKET, ROLE, client, definition, processing_step, put_script, wait_for_end
 from playwright.sync_api import sync_playwright
 from shell_environment import activate, restore_environment
 
 from localaws.console.routes import ACTIONS_VARIABLE
-from localaws.tools.stack import LocalAwsStack
+from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS
+from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
+from localaws.tools.stack import LocalAwsStack, advance_clock
 from pipelines.aws import Target
 from pipelines.config import REPO_ROOT, load_config
 
@@ -52,10 +56,11 @@ def console_stack(tmp_path_factory) -> Iterator[LocalAwsStack]:
 
 
 @pytest.fixture(scope="module")
-def prepared(console_stack) -> dict[str, str]:
+def prepared(console_stack, tmp_path_factory) -> dict[str, str]:
     endpoint = console_stack.endpoint
     sagemaker, s3 = client(endpoint), client(endpoint, "s3")
     put_script(endpoint)
+    _alert_rule(client(endpoint, "events"), client(endpoint, "sns"))
     rng = np.random.default_rng(5)
     drifted = rng.normal(size=(300, 3))
     drifted[:, 1] += 4  # the second column moves far beyond the drift threshold
@@ -76,10 +81,19 @@ def prepared(console_stack) -> dict[str, str]:
                       processing_step("Evaluate", "--sleep", "1", depends_on=["Prepare"]),
                       processing_step("Publish", depends_on=["Train", "Evaluate"]))
     sagemaker.create_pipeline(PipelineName="slow", PipelineDefinition=slow, RoleArn=ROLE)
-    return {"failed_execution": failed, **_registry(endpoint)}
+    registry = _registry(endpoint, tmp_path_factory.mktemp("model"))
+    return {"failed_execution": failed, **registry, **_serving(console_stack, registry["version_1"])}
 
 
-def _registry(endpoint: str) -> dict[str, str]:
+def _alert_rule(events, sns) -> None:
+    """A rule on the pipelines' status changes that e-mails through SNS, as the platform's alerts do."""
+    topic = sns.create_topic(Name="pipeline-alerts")["TopicArn"]
+    events.put_rule(Name="pipeline-status", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"]}))
+    events.put_targets(Rule="pipeline-status", Targets=[{"Id": "alerts", "Arn": topic}])
+
+
+def _registry(endpoint: str, folder: Path) -> dict[str, str]:
     """The central group with two versions pending approval, as the train pipeline registers them."""
     config = load_config("registry")
     session = Target.local_stack(endpoint).session(config.account_id, config.aws_region)
@@ -90,22 +104,80 @@ def _registry(endpoint: str) -> dict[str, str]:
     sagemaker = session.client("sagemaker")
     group = config.model_registry.model_package_group_name
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    s3 = session.client("s3")
+    s3.put_object(Bucket=bucket, Key="dev/model.tar.gz", Body=_model_archive(folder))
     arns = {}
     for version, auc in ((1, 0.84), (2, 0.87)):
         key = f"dev/v{version}/evaluation.json"
-        session.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps({"classification_metrics": {
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"classification_metrics": {
             "auc": {"value": auc}, "accuracy": {"value": 0.8},
             "confusion_matrix": {"0": {"0": 40, "1": 8}, "1": {"0": 9, "1": 43}}}}).encode())
-        arns[f"version_{version}"] = sagemaker.create_model_package(
-            ModelPackageGroupName=group, ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={"Containers": [{
+        package = {
+            "ModelPackageGroupName": config.model_package_group_arn, "ModelApprovalStatus": "PendingManualApproval",
+            "InferenceSpecification": {"Containers": [{
                 "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-                "ModelDataUrl": f"s3://{bucket}/dev/v{version}/model.tar.gz"}],
+                "ModelDataUrl": f"s3://{bucket}/dev/model.tar.gz"}],
                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
-            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
-                                                          "S3Uri": f"s3://{bucket}/{key}"}}},
-        )["ModelPackageArn"]
+            "ModelMetrics": {"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                             "S3Uri": f"s3://{bucket}/{key}"}}}}
+        if version == 1:
+            arns["version_1"] = sagemaker.create_model_package(**package)["ModelPackageArn"]
+        else:  # registered by a pipeline's RegisterModel step, which records the execution that made it
+            arns["version_2"], arns["register_execution"] = _register_by_pipeline(sagemaker, config, package)
     return arns
+
+
+def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
+    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {
+        **package, "MetadataProperties": {"GeneratedBy": {"Get": "Execution.PipelineExecutionArn"}}}}
+    sagemaker.create_pipeline(PipelineName="register-version", PipelineDefinition=definition(register),
+                              RoleArn=f"arn:aws:iam::{config.account_id}:role/pipeline-execution")
+    execution = sagemaker.start_pipeline_execution(PipelineName="register-version")["PipelineExecutionArn"]
+    assert wait_for_end(sagemaker, execution)["PipelineExecutionStatus"] == "Succeeded"
+    step = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution)["PipelineExecutionSteps"][0]
+    return step["Metadata"]["RegisterModel"]["Arn"], execution
+
+
+def _model_archive(folder: Path) -> bytes:
+    """A model.tar.gz as the XGBoost algorithm writes it: a booster over three features."""
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(60, 3))
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2}, xgb.DMatrix(
+        rows, label=(rows[:, 0] > 0).astype(float)), 3)
+    model = folder / MODEL_FILE
+    model.write_bytes(booster.save_raw("ubj"))
+    return deterministic_tar_gz({MODEL_FILE: model})
+
+
+INVOCATIONS = 3
+
+
+def _serving(stack: LocalAwsStack, package_arn: str) -> dict[str, str]:
+    """In the dev account: an endpoint serving the registry's version 1 with data capture, invoked INVOCATIONS
+    times, and an alarm on its 5XX errors."""
+    config = load_config("dev")
+    session = Target.local_stack(stack.endpoint).session(config.account_id, config.aws_region)
+    sagemaker, capture = session.client("sagemaker"), f"console-capture-{config.account_id}"
+    session.client("s3").create_bucket(Bucket=capture)
+    sagemaker.create_model(ModelName="severity-v1", PrimaryContainer={"ModelPackageName": package_arn},
+                           ExecutionRoleArn=f"arn:aws:iam::{config.account_id}:role/mammo-sagemaker-execution")
+    sagemaker.create_endpoint_config(EndpointConfigName="severity-v1", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "severity-v1", "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}], DataCaptureConfig={
+        "EnableCapture": True, "InitialSamplingPercentage": 100, "DestinationS3Uri": f"s3://{capture}/capture",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]})
+    sagemaker.create_endpoint(EndpointName="severity", EndpointConfigName="severity-v1")
+    advance_clock(stack.endpoint, FLEET_READY_SECONDS)
+    assert sagemaker.describe_endpoint(EndpointName="severity")["EndpointStatus"] == "InService"
+    runtime = session.client("sagemaker-runtime")
+    for _ in range(INVOCATIONS):
+        runtime.invoke_endpoint(EndpointName="severity", ContentType="text/csv", Body=b"0.1,0.2,0.3\n")
+    session.client("cloudwatch").put_metric_alarm(
+        AlarmName="severity-5xx", Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "severity"}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    return {"endpoint": "severity"}
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from local_stack.pipeline_api import client, wait_for_end
 
 from pipelines.aws import stack_health
 
-from .conftest import axe_violations
+from .conftest import INVOCATIONS, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,6 +30,13 @@ def test_the_failed_drift_check_is_found_and_its_graph_names_the_failed_step_and
     assert page.locator('#live a.node[data-step="Baseline"]').get_attribute("data-status") == "Succeeded"
     assert page.locator("#execution-status").inner_text() == "Failed"
     assert page.locator("strong.drifted").all_inner_texts() == ["_c1 (Shape)"]
+    # the drifted feature's distributions, baseline against batch, drawn without script and given as a table
+    histogram = page.locator('figure.histogram[data-feature="_c1 (Shape)"]')
+    assert histogram.get_by_role("img").get_attribute("aria-labelledby")
+    assert histogram.locator("rect.bar-baseline").count() > 0
+    assert histogram.locator("rect.bar-batch").count() > 0
+    histogram.get_by_text("The numbers of _c1 (Shape)").click()
+    assert histogram.locator("table tr").count() == 21  # the header and 20 bins
     reason = page.locator('#steps tr[data-step="DriftCheck"]').inner_text()
     assert "baseline_drift_check on _c1" in reason
     # the violation report is one of the step's outputs, linked to the object listing of its folder
@@ -71,6 +78,45 @@ def test_approving_a_pending_version_as_the_approver_role_changes_its_status(con
     assert page.locator('#versions tr[data-version="1"] .approval').inner_text() == "Approved"
     assert page.locator('#versions tr[data-version="2"] .approval').inner_text() == "PendingManualApproval"
     page.screenshot(path=str(artifacts / "console-registry.png"), full_page=True)
+
+
+def test_a_version_registered_by_a_pipeline_links_to_the_execution_that_made_it(console_stack, prepared, page):
+    page.goto(console(console_stack, "/registry"))
+    made_by = page.locator('#versions tr[data-version="2"]').get_by_role("link", name="register-version")
+    assert "Succeeded" in page.locator('#versions tr[data-version="2"]').inner_text()
+    assert "no pipeline execution recorded" in page.locator('#versions tr[data-version="1"]').inner_text()
+
+    made_by.click()
+
+    assert page.locator("main").get_by_text(prepared["register_execution"]).count() == 1
+    assert page.locator('#live a.node[data-step="Register"]').get_attribute("data-status") == "Succeeded"
+
+
+def test_an_endpoint_shows_its_deployed_version_recent_invocations_capture_and_alarm(console_stack, prepared, page):
+    page.goto(console(console_stack, "/endpoints"))
+    row = page.locator("tr", has_text="severity-v1")
+    assert "AllTraffic: weight 1" in row.inner_text()
+    assert prepared["version_1"] in row.inner_text().replace("\n", "")
+    assert row.locator('.recent [data-variant="AllTraffic"] strong').inner_text() == str(INVOCATIONS)
+    assert "severity-5xx" in row.inner_text()
+
+    row.get_by_role("link", name="captured requests of AllTraffic").click()
+    for _ in range(4):  # the capture's yyyy/mm/dd/hh/ folders, down to the records
+        page.locator("main table a").first.click()
+    assert page.locator("main").inner_text().count(".jsonl") == INVOCATIONS
+
+
+def test_each_recent_delivery_shows_the_event_matched_the_rule_the_target_and_the_result(console_stack, prepared,
+                                                                                         page):
+    page.goto(console(console_stack, "/events"))
+    rows = page.locator('table.deliveries tr[data-rule="pipeline-status"]')
+    assert rows.count() >= 2  # at least the drift check's start and failure
+    first = rows.last.inner_text()
+    assert "SageMaker Model Building Pipeline Execution Status Change" in first
+    assert "alerts" in first
+    assert "pipeline-alerts" in first.replace("\n", "")
+    assert "Succeeded" in first
+    assert page.get_by_role("heading", name="Messages sent to").count() >= 1
 
 
 def _enforces_iam(endpoint: str) -> bool:

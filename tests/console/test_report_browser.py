@@ -4,7 +4,7 @@ their separators), and a screenshot is saved as an artifact."""
 from __future__ import annotations
 
 import pytest
-from demo.test_report import _facts  # tests/ is on sys.path
+from demo.helpers import report_facts  # tests/ is on sys.path
 
 from mlops_demo.facts import PipelineRun
 from mlops_demo.report import render_report
@@ -43,7 +43,7 @@ BROKEN_WORDS = """() => {
 
 
 def _demo_like_report() -> str:
-    facts = _facts()
+    facts = report_facts()
     facts.runs[:] = [PipelineRun(
         label=label, environment=environment, pipeline_name=pipeline, execution_arn=EXECUTION + run_id,
         status=status, failure_reason=reason, model_package_arn=PACKAGE if "inference" in pipeline else "",

@@ -7,75 +7,18 @@ import pytest
 
 from mlops_demo import plots
 from mlops_demo.facts import (
-    CaptureCount,
     DemoFacts,
-    EndpointInvocation,
-    EndpointServing,
-    ModelVersion,
-    Notification,
-    PipelineRun,
 )
 from mlops_demo.report import plotted_features, render_report, write_report
 from mlops_demo.scenario import Scenario, Step
 from pipelines.config import load_config
 
+from .helpers import BASELINE, BATCH, report_facts
+
 ACCOUNTS = load_config("dev").accounts
 GROUP_ARN = load_config("registry").model_package_group_arn
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _statistics(age_buckets):
-    """A statistics.json document in the published format, with one numerical and one string feature."""
-    return {
-        "version": 0.0,
-        "dataset": {"item_count": sum(count for _, _, count in age_buckets)},
-        "features": [
-            {"name": "Age", "inferred_type": "Integral",
-             "numerical_statistics": {"common": {"num_present": 10, "num_missing": 0}, "mean": 50.0,
-                                      "distribution": {"kll": {"buckets": [
-                                          {"lower_bound": lo, "upper_bound": hi, "count": count}
-                                          for lo, hi, count in age_buckets]}}}},
-            {"name": "Note", "inferred_type": "String", "string_statistics": {"common": {"num_present": 1}}},
-        ],
-    }
-
-
-BASELINE = _statistics([(20, 40, 30), (40, 60, 50), (60, 80, 20)])
-BATCH = _statistics([(-80, 0, 10), (0, 400, 20), (400, 800, 10)])
-
-
-def _facts() -> DemoFacts:
-    facts = DemoFacts(endpoint="http://127.0.0.1:5000")
-    for number, auc in ((1, 0.84), (2, 0.87)):
-        facts.versions.append(ModelVersion(
-            version=number, arn=f"{GROUP_ARN.replace('-group/', '/')}/{number}",
-            approval_status="Approved", trained_in="dev" if number == 1 else "prod", execution_arn="arn:exec",
-            input_data_uri="s3://data/train/", metrics={"auc": auc, "accuracy": 0.8, "custom": 1.0},
-            confusion_matrix=[[40, 8], [9, 43]]))
-    facts.runs.append(PipelineRun(label="inference-outliers", environment="prod", pipeline_name="mammo-batch-inference",
-                                  execution_arn="arn:aws:sagemaker:...:execution/x", status="Failed",
-                                  failure_reason="ClientError: CompletedWithViolations <check>",
-                                  parameters={"BatchDataUri": "s3://data/batch/outliers/"}))
-    facts.violations = [
-        {"feature_name": "Age", "constraint_check_type": "baseline_drift_check", "description": "distance 0.7 > 0.1"},
-        {"feature_name": "Shape", "constraint_check_type": "completeness_check", "description": "0.9 < 1.0"},
-    ]
-    facts.baseline_statistics, facts.batch_statistics = BASELINE, BATCH
-    facts.notifications.append(Notification(f"arn:aws:sns:us-east-1:{ACCOUNTS.prod}:alerts", "Pipeline failed",
-                                            "mammo-batch-inference failed"))
-    facts.serving += [
-        EndpointServing("endpoint-v1", "mammo-severity", "single-model", "InService", "mammo-severity-v1-0a1b", (1,)),
-        EndpointServing("endpoint-v2", "mammo-severity-versions", "multi-model", "InService", "mammo-mm-9f8e", (1, 2)),
-    ]
-    rows = ("67,3,5,3", "43,1,1,3")
-    facts.invocations += [
-        EndpointInvocation("endpoint-v1", "mammo-severity", 1, None, rows, (0.81234, 0.12345)),
-        EndpointInvocation("endpoint-v2", "mammo-severity-versions", 2, "mammo-severity/v2.tar.gz", rows,
-                           (0.85678, 0.09876)),
-    ]
-    facts.capture = CaptureCount("s3://prod-data/endpoint-capture", 100, 2, 2, 2)
-    return facts
 
 
 def _result():
@@ -87,7 +30,7 @@ def _images(html: str) -> list[bytes]:
 
 
 def test_report_has_every_section_with_both_versions_the_violations_and_the_figures():
-    html = render_report(_facts(), _result(), {"registry": ACCOUNTS.registry, "dev": ACCOUNTS.dev})
+    html = render_report(report_facts(), _result(), {"registry": ACCOUNTS.registry, "dev": ACCOUNTS.dev})
 
     for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert", "endpoints"):
         assert f'id="{section}"' in html
@@ -105,7 +48,7 @@ def test_report_has_every_section_with_both_versions_the_violations_and_the_figu
 
 
 def test_the_endpoint_section_shows_versions_served_sample_predictions_and_the_capture_count():
-    html = render_report(_facts(), _result(), {})
+    html = render_report(report_facts(), _result(), {})
     section = html[html.index('id="endpoints"'):]
 
     assert re.search(r"<td>endpoint-v2</td><td>mammo-severity-versions</td><td>multi-model</td><td>InService</td>\s*"
@@ -132,7 +75,7 @@ def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
 
 def test_plotted_features_are_the_drifted_ones_each_once_else_every_feature_with_a_violation():
     again = {"feature_name": "Age", "constraint_check_type": "baseline_drift_check", "description": "again"}
-    assert plotted_features([*_facts().violations, again]) == ["Age"]
+    assert plotted_features([*report_facts().violations, again]) == ["Age"]
     completeness = [{"feature_name": name, "constraint_check_type": "completeness_check", "description": ""}
                     for name in ("Shape", "Density", "Shape")]
     assert plotted_features(completeness) == ["Shape", "Density"]

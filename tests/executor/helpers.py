@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import numpy as np
 
 from pipelines.config import load_config
 
@@ -14,6 +15,7 @@ SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-l
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 MONITOR_IMAGE = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 ROLE = f"arn:aws:iam::{ACCOUNTS.dev}:role/mammo-sagemaker-execution"
+DATASET_FORMAT = json.dumps({"csv": {"header": False}})
 
 
 def processing_step(name: str, script_uri: str, output_uri, arguments: list | None = None,
@@ -50,3 +52,28 @@ def listing(session: boto3.Session, bucket: str) -> list[str]:
 
 def statuses(record) -> dict[str, str]:
     return {step.name: step.status for step in record.steps}
+
+
+def csv(rows: np.ndarray) -> str:
+    return "\n".join(",".join(f"{value:.4f}" for value in row) for row in rows) + "\n"
+
+
+def quality_check(name: str, dataset, output_uri: str, skip_check: bool = False, register_new: bool = False,
+                  statistics=None, constraints=None, group: str | None = None, fail_on_violation: bool = True) -> dict:
+    """A QualityCheck step as the SDK writes a QualityCheckStep with a DataQualityCheckConfig."""
+    return {"Name": name, "Type": "QualityCheck", "Arguments": {
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
+                                                  "VolumeSizeInGB": 30}},
+        "AppSpecification": {"ImageUri": MONITOR_IMAGE},
+        "RoleArn": ROLE,
+        "ProcessingInputs": [{"InputName": "baseline_dataset_input", "S3Input": {
+            "S3Uri": dataset, "LocalPath": "/opt/ml/processing/input/baseline_dataset_input",
+            "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "quality_check_output", "S3Output": {
+            "S3Uri": output_uri, "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
+        "Environment": {"output_path": "/opt/ml/processing/output", "publish_cloudwatch_metrics": "Disabled",
+                        "dataset_format": DATASET_FORMAT,
+                        "dataset_source": "/opt/ml/processing/input/baseline_dataset_input"}},
+        "CheckType": "DATA_QUALITY", "ModelPackageGroupName": group, "SkipCheck": skip_check,
+        "FailOnViolation": fail_on_violation, "RegisterNewBaseline": register_new,
+        "SuppliedBaselineStatistics": statistics, "SuppliedBaselineConstraints": constraints}

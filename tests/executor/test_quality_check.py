@@ -9,14 +9,9 @@ import pytest
 
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
-from .helpers import MONITOR_IMAGE, ROLE, XGBOOST_IMAGE, definition, statuses
+from .helpers import XGBOOST_IMAGE, csv, definition, quality_check, statuses
 
-DATASET_FORMAT = json.dumps({"csv": {"header": False}})
 BATCH = [{"Name": "BatchDataUri", "Type": "String", "DefaultValue": "s3://unused/"}]
-
-
-def csv(rows: np.ndarray) -> str:
-    return "\n".join(",".join(f"{value:.4f}" for value in row) for row in rows) + "\n"
 
 
 @pytest.fixture
@@ -31,27 +26,6 @@ def data(put) -> dict[str, str]:
         "drifted": put("monitor/drifted/batch.csv", csv(drifted)).rsplit("/", 1)[0] + "/",
         "missing": put("monitor/missing/batch.csv", csv(clean[:200, :2])).rsplit("/", 1)[0] + "/",
     }
-
-
-def quality_check(name: str, dataset, output_uri: str, skip_check: bool = False, register_new: bool = False,
-                  statistics=None, constraints=None, group: str | None = None, fail_on_violation: bool = True) -> dict:
-    """A QualityCheck step as the SDK writes a QualityCheckStep with a DataQualityCheckConfig."""
-    return {"Name": name, "Type": "QualityCheck", "Arguments": {
-        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
-                                                  "VolumeSizeInGB": 30}},
-        "AppSpecification": {"ImageUri": MONITOR_IMAGE},
-        "RoleArn": ROLE,
-        "ProcessingInputs": [{"InputName": "baseline_dataset_input", "S3Input": {
-            "S3Uri": dataset, "LocalPath": "/opt/ml/processing/input/baseline_dataset_input",
-            "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
-        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "quality_check_output", "S3Output": {
-            "S3Uri": output_uri, "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
-        "Environment": {"output_path": "/opt/ml/processing/output", "publish_cloudwatch_metrics": "Disabled",
-                        "dataset_format": DATASET_FORMAT,
-                        "dataset_source": "/opt/ml/processing/input/baseline_dataset_input"}},
-        "CheckType": "DATA_QUALITY", "ModelPackageGroupName": group, "SkipCheck": skip_check,
-        "FailOnViolation": fail_on_violation, "RegisterNewBaseline": register_new,
-        "SuppliedBaselineStatistics": statistics, "SuppliedBaselineConstraints": constraints}
 
 
 def baseline_then_check(bucket: str, data: dict, **check) -> str:
