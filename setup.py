@@ -42,7 +42,7 @@ setup(
     packages=find_packages(include=["pipelines", "pipelines.*", "localaws", "localaws.*", "mlops_demo", "mlops_demo.*"]),
     include_package_data=True,
     package_data={"pipelines": ["**/scripts/*.py"], "mlops_demo": ["templates/*.j2"],
-                  "localaws": ["console/templates/*.j2", "console/static/*"]},
+                  "localaws": ["console/templates/*.j2", "console/static/*", "rendering/templates/*.j2", "rendering/static/*"]},
     install_requires=requirements("requirements.txt"),
     extras_require={"local": requirements("requirements-local.txt")},
     entry_points={"console_scripts": CONSOLE_SCRIPTS},

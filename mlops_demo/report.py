@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from localaws.console import components
+from localaws import rendering
 from mlops_demo import plots
 from mlops_demo.facts import DemoFacts
 from mlops_demo.scenario import ScenarioResult
@@ -69,7 +69,7 @@ def _figures(facts: DemoFacts) -> dict[str, str]:
 
 def render_report(facts: DemoFacts, result: ScenarioResult, accounts: Mapping[str, str]) -> str:
     # the console's stylesheet and components: an ARN, a status or a parameter list look the same in both
-    environment = components.environment(TEMPLATES, undefined=jinja2.StrictUndefined)
+    environment = rendering.environment(TEMPLATES, undefined=jinja2.StrictUndefined)
     metrics = metric_names(name for version in facts.versions for name in version.metrics)
     return environment.get_template("report.html.j2").render(
         facts=facts, outcomes=result.outcomes, accounts=dict(accounts), metric_names=metrics, figures=_figures(facts),

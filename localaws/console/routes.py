@@ -15,18 +15,19 @@ from importlib import resources
 from botocore.exceptions import ClientError
 from werkzeug import Request, Response
 
+from localaws import rendering
 from localaws.middleware import on_reset, route
 from pipelines.config import APPROVAL_STATUSES
 
-from . import components, reader
+from . import reader
 from .charts import bar_chart
 from .reader import Place, Stack, error_text, feature_label, s3_folder
 
 PREFIX = "console"
 ACTIONS_VARIABLE = "MLOPS_CONSOLE_ACTIONS"
-STATIC = {"console.css": "text/css", "htmx.min.js": "text/javascript"}
+STATIC = {"htmx.min.js": "text/javascript"}
 
-_environment = components.environment()
+_environment = rendering.environment(resources.files(__package__).joinpath("templates"))
 _environment.globals.update(bar_chart=bar_chart, feature_label=feature_label, s3_folder=s3_folder,
                             prefix=f"/_mlops/{PREFIX}")
 

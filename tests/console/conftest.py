@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import xgboost as xgb
 from executor.helpers import csv, quality_check  # tests/ is on sys.path
-from local_stack.pipeline_api import BUCKET, ROLE, client, definition, processing_step, put_script, wait_for_end
+from local_stack.pipeline_api import BUCKET, ROLE, client, definition, processing_step, put_script
 from playwright.sync_api import sync_playwright
 from shell_environment import activate, restore_environment
+from support import wait_for_end
 
 from localaws.console.routes import ACTIONS_VARIABLE
 from localaws.sagemaker_endpoints.deployments import FLEET_READY_SECONDS

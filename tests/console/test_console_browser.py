@@ -6,7 +6,9 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from local_stack.pipeline_api import client, wait_for_end
+from local_stack.pipeline_api import client
+from playwright.sync_api import expect
+from support import wait_for_end
 
 from pipelines.aws import stack_health
 
@@ -60,7 +62,8 @@ def test_a_new_execution_s_steps_change_status_on_the_open_page_without_reloadin
 
     assert first_seen != "Succeeded"
     assert page.evaluate("window.notReloaded") is True
-    assert page.locator("#execution-status").inner_text() == "Succeeded"
+    # The execution ends a moment after its last step: the next refresh shows it.
+    expect(page.locator("#execution-status")).to_have_text("Succeeded", timeout=30_000)
     assert wait_for_end(sagemaker, arn)["PipelineExecutionStatus"] == "Succeeded"
 
 

@@ -1,5 +1,8 @@
 """What the console and the demo report share: the stylesheet, the template macros (components.html.j2) and the
-filters they use, so an ARN, a status or a parameter list looks and wraps the same in both."""
+filters they use, so an ARN, a status or a parameter list looks and wraps the same in both.
+
+Pure rendering: it reads no AWS and no state, so the stack's console and the demo's report (a client of the stack)
+both import it."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ def breakable(value: object) -> Markup:
 
 
 def stylesheet() -> Markup:
-    return Markup(resources.files(__package__).joinpath("static", "console.css").read_text(encoding="utf-8"))  # noqa: S704 - our own file
+    return Markup(resources.files(__package__).joinpath("static", "pages.css").read_text(encoding="utf-8"))  # noqa: S704 - our own file
 
 
 def environment(*template_dirs: object, undefined: type[jinja2.Undefined] = jinja2.Undefined) -> jinja2.Environment:
