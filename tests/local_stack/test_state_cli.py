@@ -42,7 +42,8 @@ def test_up_with_a_corrupt_record_re_attaches_to_the_running_stack(local_dir):  
 
     assert again.returncode == 0, again.stderr
     assert "re-attached" in again.stdout
-    assert json.loads((local_dir / "stack.json").read_text()) == {"endpoint": endpoint, "pid": pid}
+    record = json.loads((local_dir / "stack.json").read_text())
+    assert (record["endpoint"], record["pid"]) == (endpoint, pid)
     assert _buckets(endpoint) == [BUCKETS[0]]
 
 
