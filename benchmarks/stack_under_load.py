@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from localaws.persistence import layout  # noqa: E402
 from localaws.tools import load  # noqa: E402
-from localaws.tools.stack import LocalAwsStack, pid_alive  # noqa: E402
+from localaws.tools.stack import LocalAwsStack, call_route, pid_alive  # noqa: E402
 from pipelines.aws import Target  # noqa: E402
 
 WORKLOAD_ACCOUNTS = ("111111111111", "222222222222", "333333333333")
@@ -55,6 +55,7 @@ def load_run(work: Path, rate: float, seconds: float) -> dict:
         name = load.serve_model(stack.endpoint)
         invocations = load.run_invocations(stack.endpoint, name, rate, seconds)
         figures = load.server_figures(stack.pid)
+        figures["snapshot_ms"] = call_route(stack.endpoint, "state")["last_snapshot_ms"]
         pid = stack.pid
     finally:
         stack.stop()
@@ -139,8 +140,10 @@ def main() -> None:
             print(f"invocations: {args.rate:g}/s asked for {args.seconds:g} s, {invocations.achieved_per_second:.1f}/s "
                   f"achieved, {len(invocations.errors)} errors (goal: 0), p50 {invocations.median * 1000:.1f} ms, "
                   f"p99 {invocations.percentile(0.99) * 1000:.1f} ms")
-            print(f"server: peak RSS {result['figures']['peak_rss'] / 1e6:.0f} MB, {result['figures']['threads']} "
-                  f"threads at the end of the load; left after down: {result['left'] or 'nothing'} (goal: nothing)")
+            figures = result["figures"]
+            print(f"server: peak RSS {figures['peak_rss'] / 1e6:.0f} MB, {figures['threads']} threads at the end of "
+                  f"the load, last snapshot {figures['snapshot_ms']:.0f} ms (InvokeEndpoint adds CloudWatch metrics: "
+                  f"state); left after down: {result['left'] or 'nothing'} (goal: nothing)")
 
         durable_times, volatile_times, ratios = [], [], []
         state = None
