@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -42,14 +43,14 @@ WORKLOAD_ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 REGION = "us-east-1"
 
 
-def _temporary_folders() -> set[str]:
-    return {path.name for path in Path(tempfile.gettempdir()).glob("mlops-local-*")}
-
-
 def load_run(work: Path, rate: float, seconds: float) -> dict:
-    state = work / "load-state"
-    before = _temporary_folders()
-    stack = LocalAwsStack(state_dir=state, log_path=work / "load.log").start()
+    state, temporary = work / "load-state", work / "load-tmp"
+    temporary.mkdir()
+    previous, os.environ["TMPDIR"] = os.environ.get("TMPDIR"), str(temporary)  # the server's: what it leaves shows
+    try:
+        stack = LocalAwsStack(state_dir=state, log_path=work / "load.log").start()
+    finally:
+        os.environ.pop("TMPDIR") if previous is None else os.environ.update(TMPDIR=previous)
     try:
         executions = load.run_executions(stack.endpoint)
         name = load.serve_model(stack.endpoint)
@@ -62,7 +63,7 @@ def load_run(work: Path, rate: float, seconds: float) -> dict:
     left = [f"process {pid}"] if pid_alive(pid) else []
     left += [f"child {child}" for child in figures["children"] if pid_alive(child)]
     left += [str(path) for path in (state / "jobs").glob("*")]
-    left += sorted(_temporary_folders() - before)
+    left += [str(path) for path in temporary.iterdir()]
     return {"executions": executions, "invocations": invocations, "figures": figures, "left": left}
 
 

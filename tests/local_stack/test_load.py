@@ -5,9 +5,6 @@ job or temporary folder remains. The server's peak memory is recorded as a test 
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from localaws.persistence import layout
 from localaws.tools import load
 from localaws.tools.stack import LocalAwsStack, pid_alive
@@ -16,14 +13,11 @@ PIPELINES_PER_PAIR = 5  # x 4 (account, region) pairs = 20 executions at once
 RATE, SECONDS = 20, 5
 
 
-def _temporary_folders() -> set[str]:
-    return {path.name for path in Path(tempfile.gettempdir()).glob("mlops-local-*")}
-
-
 def test_concurrent_executions_and_invocations_finish_once_each_and_leave_nothing_behind(
-        tmp_path, record_testsuite_property):
-    state = tmp_path / "state"
-    temporary_before = _temporary_folders()
+        tmp_path, record_testsuite_property, monkeypatch):
+    state, temporary = tmp_path / "state", tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))  # the server's own temporary folder: what it leaves is seen
     stack = LocalAwsStack(state_dir=state, log_path=tmp_path / "server.log").start()
     try:
         executions = load.run_executions(stack.endpoint, PIPELINES_PER_PAIR)
@@ -44,5 +38,5 @@ def test_concurrent_executions_and_invocations_finish_once_each_and_leave_nothin
     assert not pid_alive(pid)
     assert [child for child in figures["children"] if pid_alive(child)] == []
     assert list((state / "jobs").glob("*")) == []
-    assert _temporary_folders() - temporary_before == set()
+    assert list(temporary.iterdir()) == []
     assert layout.state_file(state).exists()  # and what the run made was kept
