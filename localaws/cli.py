@@ -49,17 +49,18 @@ PROG = "mlops-local"
 log = logging.getLogger(PROG)
 
 
-def up(host: str, port_text: str | None, allow_remote: bool, authorization: str = DEFAULT_AUTHORIZATION) -> int:
+def up(host: str, port_text: str | None, allow_remote: bool, authorization: str = DEFAULT_AUTHORIZATION,
+       durable: bool = True) -> int:
     # Every check before the lock: a refused address starts nothing and records nothing.
     port = 0 if port_text is None else parse_port(port_text)
     if check_bind_address(host, allow_remote):
         log.warning("%s", remote_warning(host, port or "a free port"))
     # One `up` or `down` at a time: two concurrent `up`s start one server, the second finds it running.
     with stack_lock():
-        return _up(host, port, allow_remote, authorization)
+        return _up(host, port, allow_remote, authorization, durable)
 
 
-def _up(host: str, port: int, allow_remote: bool, authorization: str) -> int:
+def _up(host: str, port: int, allow_remote: bool, authorization: str, durable: bool) -> int:
     state = _recorded_state()
     if state is not None and is_healthy(state["endpoint"]):
         print(f"local AWS stack already running at {state['endpoint']} (pid {state['pid']})")
@@ -69,14 +70,18 @@ def _up(host: str, port: int, allow_remote: bool, authorization: str) -> int:
         write_state(attached.endpoint, attached.pid)
         print(f"local AWS stack already running at {attached.endpoint} (pid {attached.pid}): re-attached")
         return 0
-    state_tools.check_loadable()  # a state this stack must not load: refused before anything is stopped or started
+    if durable:
+        state_tools.check_loadable()  # a state it must not load: refused before anything is stopped or started
     _stop_recorded(state)
     stack = LocalAwsStack(host=host, port=port, log_path=local_dir() / "stack.log", detached=True,
                           state_dir=default_state_dir(), allow_remote=allow_remote,
-                          authorization=authorization).start()
+                          authorization=authorization, durable=durable).start()
     write_state(stack.endpoint, stack.pid, stack.token, authorization)
     print(f"local AWS stack running at {stack.endpoint} (pid {stack.pid}; authorization: {authorization}); "
           f"log: {stack.log_path}")
+    if not durable:
+        print(f"durable state off: the services' state goes with the server (the state in {default_state_dir()} "
+              "is neither loaded nor changed)")
     print(f"console: {stack.endpoint}/_mlops/console")
     return 0
 
@@ -288,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     up_parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
                            help="IAM authorization of every AWS call: off, soft (record would-be denials, allow) "
                                 "or enforce (default: %(default)s)")
+    up_parser.add_argument("--no-durable", dest="durable", action="store_false",
+                           help="keep the services' state in memory only: it goes with the server, and the saved "
+                                "state is neither loaded nor changed (docs/local-stack-state.md)")
     commands.add_parser("down", help="stop the stack started by `up` (idempotent)")
     commands.add_parser("status", help="exit 0 and print the endpoint when running, else exit 1")
     commands.add_parser("env", help="print shell lines that activate local mode for the running stack")
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     configure_logging(args.verbose)
     env = process_env(env)
     commands = {
-        "up": lambda: up(args.host, args.port, args.allow_remote, args.authorization),
+        "up": lambda: up(args.host, args.port, args.allow_remote, args.authorization, args.durable),
         "down": down,
         "status": status,
         "env": lambda: print_env(env),

@@ -60,6 +60,7 @@ Handler = Callable[[Request], Response]
 
 _routes: dict[str, tuple[frozenset[str], Handler]] = {}
 _reset_hooks: list[Callable[[], None]] = []
+_restore_hooks: list[Callable[[], None]] = []
 _loaded: list[str] = []
 
 # Installed in this order: a module may read what an earlier one installed (tuning reads pipeline executions).
@@ -99,6 +100,19 @@ def on_reset(hook: Callable[[], None]) -> Callable[[], None]:
     """Run `hook` after every moto reset (for extension state kept outside moto's backends)."""
     _reset_hooks.append(hook)
     return hook
+
+
+def on_restore(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run `hook` once the durable state of a stopped server is loaded, before any request (for work a restart
+    interrupts: a deployment in progress)."""
+    _restore_hooks.append(hook)
+    return hook
+
+
+def restored() -> None:
+    """Run the `on_restore` hooks (`localaws.persistence.snapshots`, after loading the state)."""
+    for hook in _restore_hooks:
+        hook()
 
 
 def json_response(body: Any, status: int = 200) -> Response:

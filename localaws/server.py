@@ -6,7 +6,8 @@ With `--exit-with-parent PID` it stops by itself when that process is gone, so a
 leaves no server behind. `--state-dir DIR` keeps what must outlive the server: every service's state
 (`localaws.persistence`: written after mutating requests, at most once a second, and at exit; loaded at start),
 pipeline execution records under DIR/executions, job folders under DIR/jobs (removed when each step ends);
-without it the state lives in a temporary folder removed at exit, and nothing is snapshotted.
+without it the state lives in a temporary folder removed at exit, and nothing is snapshotted. `--no-durable`
+keeps the folder but not the services' state (docs/local-stack-state.md).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, metavar="DIR",
                         help="folder of the state that outlives the server (default: a temporary folder removed "
                              "at exit)")
+    parser.add_argument("--no-durable", dest="durable", action="store_false",
+                        help="neither load nor write the services' state in STATE_DIR (execution records and the "
+                             "authorization trail are still kept there): what the stack holds goes with the server")
     parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
                         help="IAM authorization of every AWS call: off (default), soft (decide and record, never "
                              "deny) or enforce; decisions are recorded under STATE_DIR/trail")
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         atexit.register(shutil.rmtree, state_dir, True)
     state_dir.mkdir(parents=True, exist_ok=True)
     # Only a folder that outlives the server is worth writing to; a refused state changes nothing on disk.
-    durable = DurableState(state_dir) if args.state_dir is not None else None
+    durable = DurableState(state_dir) if args.state_dir is not None and args.durable else None
     if durable is not None:
         try:
             durable.check()

@@ -158,3 +158,14 @@ def install() -> None:
 def reset() -> None:
     with _lock:
         _session_policy_arns.clear()
+
+
+def session_policy_arns() -> dict[str, tuple[str, ...]]:
+    """The PolicyArns of every live session, by access key id (the durable state keeps them with moto's STS)."""
+    with _lock:
+        return dict(_session_policy_arns)
+
+
+def restore_session_policy_arns(saved: dict[str, tuple[str, ...]]) -> None:
+    with _lock:
+        _session_policy_arns.update(saved)

@@ -6,9 +6,12 @@ moto keeps each service's state in plain Python objects: a `BackendDict` per ser
 backend), the ones in use listed in `BackendDict._instances`. moto has no persistence of its own, but its models
 are picklable by design (FakeKey and LambdaFunction define `__getstate__` for it), so the whole of them is pickled
 in ONE pass, together with the stack's own module state (EventBridge deliveries, SNS publication times, the
-schedules and the clock's offset). One pickle keeps the references between services intact (a rule's target, a
-key's policy); a write-ahead log of requests was rejected: replaying requests would replay their side effects
-(executions, deliveries, the clock) and depends on every handler being deterministic.
+schedules and the clock's offset, the PolicyArns of assumed-role sessions). Endpoints keep what was deployed,
+not the loaded models: InService fleets load them again from their artifacts; a deployment in progress when the
+server stopped fails (the `on_restore` hooks of `localaws.middleware`). One pickle keeps the references between
+services intact (a rule's target, a key's policy); a write-ahead log of requests was rejected: replaying requests
+would replay their side effects (executions, deliveries, the clock) and depends on every handler being
+deterministic.
 
 - S3 bodies are not in the pickle: each distinct body is a file `blobs/<sha256>` written once (a body's digest is
   remembered by key object, so a snapshot re-hashes nothing); the pickle names the digest.
@@ -55,9 +58,10 @@ from moto.core.base_backend import BackendDict
 from moto.s3.models import FakeKey
 from werkzeug import Request, Response
 
+from localaws.authorization import identities
 from localaws.events import delivery, schedules
 from localaws.events import responses as events_responses
-from localaws.middleware import json_response, route
+from localaws.middleware import json_response, restored, route
 from localaws.persistence import layout
 from localaws.s3 import replication
 
@@ -220,6 +224,7 @@ def _capture(live: dict[str, BackendDict]) -> dict[str, Any]:
         "published_at": dict(events_responses._published_at),
         "schedules": dict(schedules._states),
         "clock_offset_seconds": schedules.CLOCK.offset_seconds,
+        "session_policy_arns": identities.session_policy_arns(),  # AssumeRole's PolicyArns, which moto drops
     }
 
 
@@ -237,6 +242,7 @@ def _install(state: dict[str, Any], live: dict[str, BackendDict]) -> None:
     events_responses._published_at.update(state["published_at"])
     schedules._states.update(state["schedules"])
     schedules.CLOCK.restore(state["clock_offset_seconds"])
+    identities.restore_session_policy_arns(state["session_policy_arns"])
 
 
 def _fail_pending_replication(live: dict[str, BackendDict]) -> None:
@@ -358,6 +364,7 @@ class DurableState:
         state = _Unpickler(io.BytesIO(payload), self.state_dir, live).load()
         _install(state, live)
         _fail_pending_replication(live)
+        restored()
         self.last_write = header.written
         log.info("loaded the local stack state of %s from %s in %.0f ms", header.written, self.path,
                  (time.perf_counter() - started) * 1000)

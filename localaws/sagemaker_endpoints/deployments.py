@@ -36,6 +36,7 @@ from typing import Any
 CREATING, IN_SERVICE, UPDATING, FAILED = "Creating", "InService", "Updating", "Failed"
 IN_PROGRESS = (CREATING, UPDATING)
 FLEET_READY_SECONDS = 3.0
+STOPPED_WITH_STACK = "The local stack stopped"
 SINGLE_MODEL, MULTI_MODEL = "SingleModel", "MultiModel"
 ALL_AT_ONCE, CANARY, LINEAR = "ALL_AT_ONCE", "CANARY", "LINEAR"
 DEFAULT_ROUTING = {"Type": ALL_AT_ONCE, "WaitIntervalInSeconds": 0}
@@ -78,6 +79,23 @@ class Variant:
     @property
     def multi_model(self) -> bool:
         return self.mode == MULTI_MODEL
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A durable snapshot keeps what was deployed, not the loaded models (XGBoost's objects are native memory
+        # and may not load in another XGBoost): a restarted stack loads them again from the artifacts.
+        return {**vars(self), "booster": None, "loaded": {}, "lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state, lock=threading.Lock())
+
+    def single_model(self, loader: Loader) -> Any:
+        """The single-model variant's booster, loaded again from its artifact if a restart dropped it."""
+        if self.booster is not None:  # the steady case: no lock taken per request
+            return self.booster
+        with self.lock:
+            if self.booster is None:
+                self.booster = loader(self.model_data_url)
+            return self.booster
 
     def deployed_image(self, resolved_at: datetime) -> dict[str, Any]:
         digest = hashlib.sha256(self.image.encode()).hexdigest()
@@ -275,6 +293,21 @@ class EndpointDeployment:
         rollout.stage_end = at + timedelta(seconds=float(rollout.routing.get("WaitIntervalInSeconds") or 0))
         if rollout.watching_since is None:
             rollout.watching_since = real_now
+
+    def interrupt(self, now: datetime, reason: str) -> bool:
+        """The stack stopped during a deployment: a creation fails, an update rolls back (as SageMaker reports a
+        deployment that failed internally: the endpoint Failed, or InService on its old configuration, with the
+        FailureReason); whether there was one."""
+        if self.status == CREATING:
+            self.status, self.last_modified = FAILED, now
+            self.failure_reason = f"{reason} while endpoint configuration {self.current.config_name} was being " \
+                                  "deployed. Delete the endpoint and create it again."
+            return True
+        if self.status == UPDATING and self.rollout is not None:
+            self._roll_back(now, f"{reason} while endpoint configuration {self.rollout.fleet.config_name} was "
+                                 f"being deployed; rolled back to endpoint configuration {self.current.config_name}.")
+            return True
+        return False
 
     def _roll_back(self, at: datetime, reason: str) -> None:
         self.rollout = None

@@ -139,7 +139,11 @@ def invoke(request: InvokeRequest, fleet: Fleet, variant: Variant, load: Callabl
         if isinstance(booster, InvokeResponse):
             return booster
     else:
-        booster = variant.booster
+        try:
+            booster = variant.single_model(load)
+        except LoadFailure as failure:  # a restarted stack reloads the artifact, which may be gone since
+            return _error(424, "ModelError", {"Message": f"Failed to load model {variant.model_name}: {failure}",
+                                              "OriginalStatusCode": 500, "OriginalMessage": str(failure)})
     from localaws.sagemaker_endpoints import xgboost_container  # see ModelStore.load
 
     model_started = time.perf_counter()

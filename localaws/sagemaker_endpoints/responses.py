@@ -58,7 +58,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from localaws import inprocess
 from localaws.events.schedules import CLOCK
-from localaws.middleware import json_response, on_reset, route
+from localaws.middleware import json_response, on_reset, on_restore, route
 from localaws.sagemaker_endpoints import deployments, invocations
 from localaws.sagemaker_endpoints.deployments import EndpointDeployment, Fleet, Variant
 from pipelines import s3_uri
@@ -129,11 +129,29 @@ def _advance(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> Endpoint
         deployment = _deployment(endpoint)
         deployment.advance(CLOCK.now(), utcnow(), lambda uri: _load_model(account, region, uri),
                            lambda names, since: _alarms_in_alarm(account, region, names, since))
-        endpoint.endpoint_status = deployment.status
-        endpoint.endpoint_config_name = deployment.current.config_name
-        endpoint.last_modified_time = _moto_time(deployment.last_modified)
-        endpoint.failure_reason = deployment.failure_reason
-        return deployment
+        return _sync(endpoint, deployment)
+
+
+def _sync(endpoint: FakeEndpoint, deployment: EndpointDeployment) -> EndpointDeployment:
+    """moto's fields of the endpoint (ListEndpoints reads them) as the deployment stands."""
+    endpoint.endpoint_status = deployment.status
+    endpoint.endpoint_config_name = deployment.current.config_name
+    endpoint.last_modified_time = _moto_time(deployment.last_modified)
+    endpoint.failure_reason = deployment.failure_reason
+    return deployment
+
+
+@on_restore
+def _fail_interrupted_deployments() -> None:
+    """A deployment in progress when the stack stopped never completes: it fails, as an internal failure
+    would (its fleet's models were never loaded by this process). InService fleets load theirs again at their
+    first request (`Variant.single_model`)."""
+    with _lock:
+        for _backend, endpoint in _all_endpoints():
+            if _deployment(endpoint).interrupt(CLOCK.now(), deployments.STOPPED_WITH_STACK):
+                _sync(endpoint, _deployment(endpoint))
+                log.warning("endpoint %s was being deployed when the local stack stopped: %s",
+                            endpoint.endpoint_name, endpoint.endpoint_status)
 
 
 def _moto_time(moment: datetime) -> datetime:

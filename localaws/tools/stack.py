@@ -97,7 +97,7 @@ class LocalAwsStack:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
                  detached: bool = False, state_dir: Path | None = None, allow_remote: bool = False,
-                 authorization: str | None = None):
+                 authorization: str | None = None, durable: bool = True):
         # None: MLOPS_LOCAL_AUTHORIZATION, so a whole test session can run its stacks in soft or enforce mode.
         authorization = authorization or os.environ.get(AUTHORIZATION_VARIABLE) or DEFAULT_AUTHORIZATION
         if authorization not in AUTHORIZATION_MODES:
@@ -111,6 +111,8 @@ class LocalAwsStack:
         self.detached = detached
         self.state_dir = state_dir
         """The server's state folder (execution records, job folders); None: a temporary one of its own."""
+        self.durable = durable
+        """With a state folder: keep every service's state there (off: `--no-durable`, executions records only)."""
         self.authorization = authorization
         """IAM authorization of the server: off, soft (record would-be denials) or enforce."""
         self.token = secrets.token_hex(16)
@@ -156,6 +158,8 @@ class LocalAwsStack:
             command.append("--allow-remote")
         if self.state_dir is not None:
             command += ["--state-dir", str(Path(self.state_dir).resolve())]  # found by it (find_stack_servers)
+            if not self.durable:
+                command.append("--no-durable")
         log.info("starting the local AWS stack on %s", self.endpoint)
         with open(self.log_path, "ab") as log_file:
             self.process = subprocess.Popen(

@@ -76,9 +76,10 @@ def status_lines(state_dir: Path | None = None) -> list[str]:
     and endpoints, disk use, last durable write, unreadable records."""
     state_dir = state_dir or default_state_dir()
     server = running_server(state_dir)
+    durable = True
     if server is not None:
         answer = call_route(server.endpoint, "state")
-        summary, last_write = answer.get("summary") or {}, answer.get("last_write")
+        summary, last_write, durable = answer.get("summary") or {}, answer.get("last_write"), answer["durable"]
     else:
         path = layout.state_file(state_dir)
         header = layout.read_header(path) if path.exists() else None
@@ -92,6 +93,8 @@ def status_lines(state_dir: Path | None = None) -> list[str]:
                                                                                       .items())) or "none"),
              f"endpoints: {summary.get('endpoints', 0)}",
              f"running executions: {len(running)}", *[f"  {arn}" for arn in running]]
+    if not durable:
+        lines.insert(0, "durable state: off (up --no-durable): the running stack's state goes with it")
     lines += [f"unreadable execution record (skipped by the server): {bad}" for bad in unreadable_records(state_dir)]
     return lines
 
@@ -118,8 +121,9 @@ def save_snapshot(name: str) -> Path:
     """Copy the stack's state as snapshot `name` (the running server writes its state first); its folder."""
     target, state_dir = snapshot_folder(name), default_state_dir()
     server = running_server(state_dir)
-    if server is not None:
-        call_route(server.endpoint, "state", body={})
+    if server is not None and not call_route(server.endpoint, "state", body={})["durable"]:
+        raise UsageError("the running stack was started with --no-durable: its state is in memory only and cannot "
+                         "be saved; start it without --no-durable (mlops-local down, then up) to keep state")
     if not layout.state_file(state_dir).exists():
         raise UsageError(f"there is no saved state in {state_dir} yet: start the stack (mlops-local up) first")
     if target.exists():

@@ -168,3 +168,18 @@ def test_a_stack_without_a_state_folder_starts_empty_and_writes_nothing(tmp_path
     with LocalAwsStack(log_path=tmp_path / "second.log") as second:
         assert client(second.endpoint, "s3").list_buckets()["Buckets"] == []
     assert not list(tmp_path.rglob(layout.STATE_FILE))
+
+
+def test_without_durability_a_state_folder_keeps_no_service_state_and_the_saved_one_is_left_alone(tmp_path):
+    """`mlops-local up --no-durable`: the saved state is neither loaded nor changed; nothing new is kept."""
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        client(first.endpoint, "s3").create_bucket(Bucket=BUCKET)
+    saved = layout.state_file(state).read_bytes()
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log", durable=False) as second:
+        assert client(second.endpoint, "s3").list_buckets()["Buckets"] == []
+        client(second.endpoint, "s3").create_bucket(Bucket="not-kept")
+        assert call_route(second.endpoint, "state") == {"durable": False}
+    assert layout.state_file(state).read_bytes() == saved
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "third.log") as third:
+        assert [b["Name"] for b in client(third.endpoint, "s3").list_buckets()["Buckets"]] == [BUCKET]

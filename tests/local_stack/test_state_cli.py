@@ -42,7 +42,8 @@ def test_up_with_a_corrupt_record_re_attaches_to_the_running_stack(local_dir):  
 
     assert again.returncode == 0, again.stderr
     assert "re-attached" in again.stdout
-    assert json.loads((local_dir / "stack.json").read_text()) == {"endpoint": endpoint, "pid": pid}
+    record = json.loads((local_dir / "stack.json").read_text())
+    assert (record["endpoint"], record["pid"]) == (endpoint, pid)
     assert _buckets(endpoint) == [BUCKETS[0]]
 
 
@@ -105,3 +106,23 @@ def test_up_refuses_a_damaged_state_with_exit_2_and_changes_nothing(local_dir): 
     assert "mlops-local reset" in up.stderr
     assert path.read_bytes() == damaged
     assert not (local_dir / "stack.json").exists()
+
+
+def test_up_no_durable_keeps_nothing_and_says_so(local_dir):  # noqa: F811
+    endpoint, _ = _up(local_dir)
+    _s3(endpoint).create_bucket(Bucket=BUCKETS[0])
+    assert _run("down").returncode == 0
+    volatile = _run("up", "--no-durable")
+    assert volatile.returncode == 0, volatile.stderr
+    assert "durable state off" in volatile.stdout
+    endpoint = json.loads((local_dir / "stack.json").read_text())["endpoint"]
+    assert _buckets(endpoint) == []  # the saved state is not loaded...
+    _s3(endpoint).create_bucket(Bucket=BUCKETS[1])
+    assert "durable state: off" in _run("status").stdout
+    refused = _run("snapshot", "save", "volatile")
+    assert refused.returncode == EXIT_USAGE
+    assert "--no-durable" in refused.stderr
+    assert _run("down").returncode == 0
+    endpoint, _ = _up(local_dir)
+    assert _buckets(endpoint) == [BUCKETS[0]]  # ...nor changed
+    assert _run("down").returncode == 0
