@@ -67,7 +67,7 @@ def _up(host: str, port: int, allow_remote: bool, authorization: str, durable: b
         return 0
     attached = state_tools.running_server()  # found by its state folder: never replaced by an empty one
     if attached is not None:
-        write_state(attached.endpoint, attached.pid)
+        write_state(attached.endpoint, attached.pid, attached.token, attached.authorization)
         print(f"local AWS stack already running at {attached.endpoint} (pid {attached.pid}): re-attached")
         return 0
     if durable:

@@ -62,6 +62,8 @@ _routes: dict[str, tuple[frozenset[str], Handler]] = {}
 _reset_hooks: list[Callable[[], None]] = []
 _restore_hooks: list[Callable[[], None]] = []
 _loaded: list[str] = []
+# Settings of the running server that its health answer shows (set once at start by the module that owns each).
+HEALTH_SETTINGS: dict[str, str] = {}
 
 # Installed in this order: a module may read what an earlier one installed (tuning reads pipeline executions).
 SERVICE_MODULES = (
@@ -135,8 +137,9 @@ def load_services() -> list[str]:
 
 @route("health")
 def health(request: Request) -> Response:
-    """Readiness probe of the stack: answers once moto and every service module are loaded."""
-    return json_response({"status": "ok", "pid": os.getpid(), "services": list(_loaded)})
+    """Readiness probe of the stack: answers once moto and every service module are loaded, with the settings a
+    client needs to know (HEALTH_SETTINGS: e.g. the authorization mode)."""
+    return json_response({"status": "ok", "pid": os.getpid(), "services": list(_loaded), **HEALTH_SETTINGS})
 
 
 class StackMiddleware:

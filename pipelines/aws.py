@@ -111,7 +111,8 @@ HEALTH_TIMEOUT_SECONDS = 6.0
 
 
 def stack_health(endpoint: str, timeout: float = HEALTH_TIMEOUT_SECONDS) -> dict | None:
-    """The health answer of a local stack at `endpoint` ({"status", "pid", "services"}), None if none answers."""
+    """The health answer of a local stack at `endpoint` ({"status", "pid", "services", "authorization"}), None if none
+    answers."""
     try:
         with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 - http only
             answer = json.load(response)

@@ -33,7 +33,7 @@ from werkzeug.wsgi import get_input_stream
 
 from localaws.authorization import _engine as engine  # TEMPORARY: helper (a)'s evaluation module replaces it
 from localaws.authorization import identities, operations, resources, signatures, trail
-from localaws.middleware import on_reset
+from localaws.middleware import HEALTH_SETTINGS, on_reset
 from pipelines.aws import (
     AUTHORIZATION_MODES,
     DEFAULT_AUTHORIZATION,
@@ -87,6 +87,7 @@ def configure(mode: str, token: str | None) -> None:
     if mode not in MODES:
         raise ValueError(f"authorization mode must be one of {', '.join(MODES)}, got {mode!r}")
     settings.mode, settings.token = mode, token or None
+    HEALTH_SETTINGS["authorization"] = mode
 
 
 def install() -> None:

@@ -169,6 +169,8 @@ class LocalAwsStack:
                 env={**os.environ, aws.STACK_TOKEN_VARIABLE: self.token},
             )
         _tokens[self.endpoint] = self.token
+        if self.state_dir is not None:
+            write_token(Path(self.state_dir), self.token)
         self._wait_until_healthy()
         log.info("local AWS stack ready at %s (pid %d)", self.endpoint, self.process.pid)
         return self
@@ -303,6 +305,26 @@ def write_state(endpoint: str, pid: int, token: str | None = None, authorization
         stream.write(json.dumps(record, indent=2) + "\n")
     os.replace(temporary, path)
     return path
+
+
+TOKEN_FILE = "management-token"  # noqa: S105 - a file name, not a secret
+
+
+def write_token(state_dir: Path, token: str) -> None:
+    """Keep the server's management token in its state folder (owner-only), so a tool that finds the running server
+    by its folder, without stack.json, can still use the stack's own routes."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=state_dir, prefix=".token-")  # mode 0600
+    with os.fdopen(handle, "w") as stream:
+        stream.write(token)
+    os.replace(temporary, state_dir / TOKEN_FILE)
+
+
+def read_token(state_dir: Path) -> str | None:
+    try:
+        return (state_dir / TOKEN_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def default_state_dir() -> Path:

@@ -21,9 +21,9 @@ from localaws.tools.stack import (
     call_route,
     default_state_dir,
     find_stack_servers,
-    is_healthy,
+    read_token,
 )
-from pipelines.aws import local_dir
+from pipelines.aws import DEFAULT_AUTHORIZATION, local_dir, stack_health
 from pipelines.errors import LocalStackError, UsageError
 
 BACKUPS = "backups"
@@ -34,19 +34,26 @@ _SNAPSHOT_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO
 class RunningServer:
     pid: int
     endpoint: str
+    token: str | None
+    """The management token the server's own routes require (kept in its state folder)."""
+    authorization: str
+    """The authorization mode its health answer shows."""
 
 
 def running_server(state_dir: Path | None = None) -> RunningServer | None:
     """The healthy stack server that keeps its state in `state_dir` (the folder's lock on the state is the server
     itself: its command line names the folder), found without `stack.json`; None when none answers."""
-    for pid in find_stack_servers(state_dir or default_state_dir()):
+    state_dir = state_dir or default_state_dir()
+    for pid in find_stack_servers(state_dir):
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         if SERVER_MODULE not in arguments or "--port" not in arguments:
             continue
         host = arguments[arguments.index("--host") + 1] if "--host" in arguments else "127.0.0.1"
         endpoint = f"http://{host}:{arguments[arguments.index('--port') + 1]}"
-        if is_healthy(endpoint):
-            return RunningServer(pid, endpoint)
+        health = stack_health(endpoint)
+        if health is not None:
+            return RunningServer(pid, endpoint, read_token(state_dir),
+                                 health.get("authorization", DEFAULT_AUTHORIZATION))
     return None
 
 
