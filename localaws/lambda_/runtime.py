@@ -49,6 +49,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 
 from localaws import inprocess
+from localaws.cloudwatch.logs import put_log_lines
 from localaws.middleware import on_reset
 
 log = logging.getLogger(__name__)
@@ -222,16 +223,8 @@ def _log_stream(request_id: str) -> str:
 def _write_log(function: LambdaFunction, session: boto3.Session, lines: list[str]) -> None:
     """The invocation's log to the function's log group, written as the function's role (as Lambda does)."""
     group, stream = _log_group(function), _log_stream(str(uuid.uuid4()))
-    now = int(time.time() * 1000)
     try:
-        logs = session.client("logs")
-        try:
-            logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": now, "message": line} for line in lines])
+        put_log_lines(session.client("logs"), group, stream, lines)
     except Exception as exc:  # Lambda drops the logs when the role may not write them; so does the stack
         log.warning("the log of %s could not be written to %s: %s", function.function_name, group, exc)
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localaws.cloudwatch.logs import put_log_lines
 from localaws.sagemaker_pipelines.errors import StepFailed, StepStopped
 from pipelines.pipeline_definition.images import image_family
 
@@ -221,16 +222,8 @@ def write_job_log(client: Callable[[str], Any], kind: str, job_name: str, lines:
     if not lines:
         return
     group, stream = f"/aws/sagemaker/{kind}", f"{job_name}/algo-1-{int(time.time())}"
-    timestamp = int(time.time() * 1000)
     try:
-        logs = client("logs")
-        try:
-            logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": timestamp, "message": line} for line in lines])
+        put_log_lines(client("logs"), group, stream, lines)
     except Exception as error:
         logger.warning("the log of %s could not be written to %s: %s", job_name, group, error)
 
