@@ -61,3 +61,13 @@ def test_every_document_is_linked_from_another():
     orphans = [str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "docs").glob("*.md")
                if path.name != "README.md" and path.resolve() not in linked]
     assert orphans == []
+
+
+def test_the_readme_names_every_exit_code_of_the_one_table():
+    from pipelines.errors import EXIT_CODES
+
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    sentence = readme[readme.index("Exit codes, one meaning each"):]
+    sentence = sentence[:sentence.index(").", sentence.index("130")) + 2]
+    named = [int(code) for code in re.findall(r"(?<![\w-])(\d{1,3}) (?=[A-Za-z`])", sentence)]
+    assert sorted(named) == sorted(EXIT_CODES), sentence
