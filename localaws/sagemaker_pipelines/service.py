@@ -29,6 +29,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
 
 from localaws import inprocess
+from localaws.events import delivery
 from localaws.sagemaker_pipelines import containers
 from localaws.sagemaker_pipelines.executor import LocalPipelineExecutor, PreparedExecution
 from localaws.sagemaker_pipelines.store import (
@@ -260,15 +261,11 @@ class PipelineExecutionService:
     def _status_changed(self, description: dict[str, Any], previous_status: str | None) -> None:
         if self._closed or self._muted:
             return
-        from localaws.events import delivery  # the event path imports this module (pipeline targets)
-
         delivery.put_event(delivery.pipeline_status_change_event(description, previous_status))
 
     def _step_changed(self, description: dict[str, Any], step: dict[str, Any], previous_status: str | None) -> None:
         if self._closed or self._muted:
             return
-        from localaws.events import delivery
-
         delivery.put_event(delivery.step_status_change_event(description, step, previous_status))
 
     def announce_interrupted(self) -> int:

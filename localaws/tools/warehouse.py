@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from localaws.tools.stack import free_loopback_port, pid_alive
+from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
+from pipelines.data.raw import read_raw
 from pipelines.errors import LocalStackError, UsageError
 
 TABLE = "mammographic_masses"
@@ -243,8 +245,6 @@ class WarehouseSecret:
 
 def configured_secrets(environments_dir: Path | None = None) -> list[WarehouseSecret]:
     """The warehouse secrets the workload environment files name (`workload.pipeline.training_data.warehouse`)."""
-    from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
-
     found = []
     for environment in WORKLOAD_ENVIRONMENTS:
         config = load_config(environment, environments_dir)
@@ -266,8 +266,6 @@ def db_up(target, directory: Path, raw_data: Path, environments_dir: Path | None
     """Start the warehouse, load the raw data and store its reader's connection in each configured secret.
 
     Every secret must exist first (Terraform creates it): nothing starts when one is missing."""
-    from pipelines.data.raw import read_raw
-
     wanted = configured_secrets(environments_dir)
     if not wanted:
         raise UsageError("no environment file sets workload.pipeline.training_data.warehouse: name the secret there")

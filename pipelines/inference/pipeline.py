@@ -42,7 +42,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
 from sagemaker.workflow.steps import ProcessingStep, TransformStep
 
-from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig
+from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig, load_config
 from pipelines.definitions import (
     CodeAsset,
     code_asset,
@@ -196,6 +196,4 @@ def _processing_check(config: EnvConfig, session, role: str, instance_type, batc
 
 def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """Sample-compatible entry point (`--module-name pipelines.inference.pipeline --kwargs '{...}'`)."""
-    from pipelines.config import load_config
-
     return build(load_config(env), role=role, pipeline_name=pipeline_name)

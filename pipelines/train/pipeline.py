@@ -41,7 +41,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TuningStep
 
-from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig
+from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig, load_config
 from pipelines.definitions import (
     SKLEARN_VERSION,
     CodeAsset,
@@ -347,6 +347,4 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
 
 def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """Sample-compatible entry point (`--module-name pipelines.train.pipeline --kwargs '{...}'`)."""
-    from pipelines.config import load_config
-
     return build(load_config(env), role=role, pipeline_name=pipeline_name)

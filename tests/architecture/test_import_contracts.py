@@ -47,6 +47,7 @@ FORBIDDEN_IMPORTS = {
     "The console is a client of the stack": ("localaws/console/reader.py", "localaws.sagemaker_pipelines.store"),
     "The CLI is the top layer": ("pipelines/approve_model.py", "pipelines.cli.support"),
     "No import circles": ("pipelines/errors.py", "pipelines.config"),
+    "Layers of the platform": ("pipelines/parsing.py", "pipelines.notify"),
 }
 
 
