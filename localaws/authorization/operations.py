@@ -387,6 +387,11 @@ def _context(action: str, call: Call) -> dict[str, Any]:
             context["sts:ExternalId"] = params["ExternalId"]
         if params.get("RoleSessionName") is not None:
             context["sts:RoleSessionName"] = params["RoleSessionName"]
+    if call.service == "kms" and isinstance(params.get("EncryptionContext"), dict):
+        # kms:EncryptionContext:<key> per pair and kms:EncryptionContextKeys (grant constraints read them too).
+        pairs = params["EncryptionContext"]
+        context.update({f"kms:EncryptionContext:{key}": value for key, value in pairs.items()})
+        context["kms:EncryptionContextKeys"] = sorted(pairs)
     return context
 
 

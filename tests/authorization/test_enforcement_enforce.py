@@ -172,3 +172,24 @@ def test_session_policies_of_assume_role_narrow_the_session(stack_in):
     assert client_for(stack, "s3", getting).get_object(Bucket="narrow", Key="k")["Body"].read() == b"v"
     assert _error(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
         "AccessDenied"
+
+
+def test_a_kms_grant_allows_its_grantee_what_the_key_policy_and_iam_do_not(stack_in):
+    """The key policy delegates to IAM only; the user has no IAM permission for the key: a grant alone lets it
+    encrypt, and only with the grant's encryption context."""
+    stack = stack_in("enforce")
+    key_id = client_for(stack, "kms").create_key(Policy=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+        "Resource": "*"}))["KeyMetadata"]["KeyId"]
+    hana = user_with_keys(stack, "hana")
+    hana_arn = f"arn:aws:iam::{ACCOUNT}:user/hana"
+    encrypt = lambda **context: client_for(stack, "kms", hana).encrypt(  # noqa: E731
+        KeyId=key_id, Plaintext=b"secret", **context)
+
+    assert _error(encrypt)["Message"] == (f"User: {hana_arn} is not authorized to perform: kms:Encrypt on resource: "
+                                          f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id} because no identity-based "
+                                          "policy allows the kms:Encrypt action")
+    client_for(stack, "kms").create_grant(KeyId=key_id, GranteePrincipal=hana_arn, Operations=["Encrypt"],
+                                          Constraints={"EncryptionContextSubset": {"purpose": "test"}})
+    assert encrypt(EncryptionContext={"purpose": "test"})["KeyId"].endswith(key_id)
+    assert _error(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
