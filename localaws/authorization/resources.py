@@ -159,11 +159,12 @@ _READERS = {"s3": _s3, "kms": _kms, "sns": _sns, "sqs": _sqs, "lambda": _lambda,
 
 
 def kms_key_aliases(arn: str) -> list[str]:
-    """The alias ARNs of a KMS key (the kms:ResourceAliases condition key)."""
+    """The alias names of a KMS key, `alias/<name>` (the kms:ResourceAliases condition key holds names, not ARNs:
+    "ABAC for AWS KMS" in the KMS Developer Guide)."""
     _, region, account, resource = _split(arn)
     try:
         aliases = kms_backends[account][region].list_aliases(resource.split("/", 1)[1])
-        return sorted(alias.alias_arn for alias in aliases)
+        return sorted(alias.alias_name for alias in aliases)
     except (KeyError, LookupError, AttributeError, ValueError):
         return []
 
@@ -226,9 +227,22 @@ def _object_kms_key(account: str, path: str, region: str) -> str | None:
     return key.kms_key_id
 
 
+def _next_model_package(account: str, group: str, region: str) -> str | None:
+    """The ARN the next version registered into `group` (a name or an ARN) will have."""
+    if group.startswith("arn:"):
+        _, region, account, resource = _split(group)
+        group = resource.split("/", 1)[1]
+    backend = sagemaker_backends[account][region]
+    if group not in backend.model_package_groups:
+        return None
+    versions = [p.model_package_version or 0 for p in list(backend.model_packages.values())
+                if p.model_package_group_name == group]
+    return f"arn:{PARTITION}:sagemaker:{region}:{account}:model-package/{group.lower()}/{max(versions, default=0) + 1}"
+
+
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else ([value] if value else [])
 
 
 _RESOLVERS = {"kms-key": _kms_key, "secret": _secret, "role-path": _role_path, "bucket-kms-key": _bucket_kms_key,
-              "object-kms-key": _object_kms_key}
+              "object-kms-key": _object_kms_key, "next-model-package": _next_model_package}

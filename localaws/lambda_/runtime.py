@@ -47,6 +47,7 @@ from typing import Any
 import boto3
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
+from moto.logs.models import logs_backends
 
 from localaws import inprocess
 from localaws.middleware import on_reset
@@ -225,10 +226,11 @@ def _write_log(function: LambdaFunction, session: boto3.Session, lines: list[str
     now = int(time.time() * 1000)
     try:
         logs = session.client("logs")
-        try:
-            logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
+        # Lambda creates the group only when it is missing: a role writing to a group made beforehand (Terraform)
+        # needs no logs:CreateLogGroup.
+        if group not in logs_backends[function.account_id][function.region].groups:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_group(logGroupName=group)
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         logs.put_log_events(logGroupName=group, logStreamName=stream,
                             logEvents=[{"timestamp": now, "message": line} for line in lines])

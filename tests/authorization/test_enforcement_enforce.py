@@ -193,3 +193,38 @@ def test_a_kms_grant_allows_its_grantee_what_the_key_policy_and_iam_do_not(stack
                                           Constraints={"EncryptionContextSubset": {"purpose": "test"}})
     assert encrypt(EncryptionContext={"purpose": "test"})["KeyId"].endswith(key_id)
     assert _error(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
+
+
+def test_kms_resource_aliases_holds_the_alias_names_of_the_key(stack_in):
+    """kms:ResourceAliases is `alias/<name>` (how the platform's roles name the registry key), not the alias ARN."""
+    stack = stack_in("enforce")
+    kms = client_for(stack, "kms")
+    key_id = kms.create_key(Policy=policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                           "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/mammo-model-artifacts", TargetKeyId=key_id)
+    ivan = user_with_keys(stack, "ivan", {
+        "Effect": "Allow", "Action": "kms:Encrypt", "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*",
+        "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/mammo-model-artifacts"}}})
+
+    assert client_for(stack, "kms", ivan).encrypt(KeyId=key_id, Plaintext=b"x")["KeyId"].endswith(key_id)
+
+
+def test_a_version_registered_into_a_group_is_authorized_on_the_package_it_becomes(stack_in):
+    """CreateModelPackage with a group is on arn:...:model-package/<group>/<next version>: a policy on the
+    group's packages allows it, one on another group's does not."""
+    stack = stack_in("enforce")
+    client_for(stack, "sagemaker").create_model_package_group(ModelPackageGroupName="Mammo")
+    packages = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/*"
+    judy = user_with_keys(stack, "judy", allow("sagemaker:CreateModelPackage", packages))
+    other = user_with_keys(stack, "kate", allow("sagemaker:CreateModelPackage",
+                                                f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/other/*"))
+    register = lambda credentials: client_for(stack, "sagemaker", credentials).create_model_package(  # noqa: E731
+        ModelPackageGroupName="Mammo", InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+
+    assert register(judy)["ModelPackageArn"].endswith("model-package/mammo/1")
+    assert _error(lambda: register(other))["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/kate is not authorized to perform: sagemaker:CreateModelPackage on "
+        f"resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/2 because no identity-based policy "
+        "allows the sagemaker:CreateModelPackage action")
