@@ -392,6 +392,9 @@ def _context(action: str, call: Call) -> dict[str, Any]:
             context["sts:ExternalId"] = params["ExternalId"]
         if params.get("RoleSessionName") is not None:
             context["sts:RoleSessionName"] = params["RoleSessionName"]
+    if call.service == "sagemaker" and params.get("ModelApprovalStatus"):
+        # The central group's policy lets workload accounts register PendingManualApproval versions only.
+        context["sagemaker:ModelApprovalStatus"] = params["ModelApprovalStatus"]
     if call.service == "kms" and isinstance(params.get("EncryptionContext"), dict):
         # kms:EncryptionContext:<key> per pair and kms:EncryptionContextKeys (grant constraints read them too).
         pairs = params["EncryptionContext"]

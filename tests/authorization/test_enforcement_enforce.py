@@ -228,3 +228,20 @@ def test_a_version_registered_into_a_group_is_authorized_on_the_package_it_becom
         f"User: arn:aws:iam::{ACCOUNT}:user/kate is not authorized to perform: sagemaker:CreateModelPackage on "
         f"resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/2 because no identity-based policy "
         "allows the sagemaker:CreateModelPackage action")
+
+
+def test_the_approval_status_a_registration_asks_for_is_the_model_approval_status_key(stack_in):
+    """The central group admits PendingManualApproval registrations only (sagemaker:ModelApprovalStatus)."""
+    stack = stack_in("enforce")
+    client_for(stack, "sagemaker").create_model_package_group(ModelPackageGroupName="Pending")
+    lena = user_with_keys(stack, "lena", {
+        "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+        "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/pending/*",
+        "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}})
+    register = lambda status: client_for(stack, "sagemaker", lena).create_model_package(  # noqa: E731
+        ModelPackageGroupName="Pending", ModelApprovalStatus=status, InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+
+    assert _error(lambda: register("Approved"))["Code"] == "AccessDeniedException"
+    assert register("PendingManualApproval")["ModelPackageArn"].endswith("model-package/pending/1")
