@@ -11,12 +11,15 @@ for the executions of the previous one.
 `db up|down|status`: the SQL warehouse (a real PostgreSQL, data in `.local/warehouse`) the train pipeline
 can read; `up` loads the UCI data and stores the connection in each workload account's warehouse secret.
 `ack apply|get|delete`: a stand-in for the ACK SageMaker controller, acting on the stack.
+`access-report [--policy ROLE]`: per role, the actions it used and the calls it was denied (the trail in
+`.local/state/trail`); with --policy, the smallest policy that allows what ROLE did, ready for Terraform.
 `up --host` binds a loopback address unless `--allow-remote` is given: the stack has no authentication.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import shlex
@@ -25,7 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from localaws.binding import ALLOW_REMOTE_FLAG, check_bind_address, parse_port, remote_warning
-from localaws.tools import ack, warehouse
+from localaws.tools import access_report, ack, warehouse
 from localaws.tools import state as state_tools
 from localaws.tools.stack import (
     AUTHORIZATION_MODES,
@@ -311,7 +314,26 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
     add_ack_parser(commands)
     add_state_parsers(commands)
+    report_parser = commands.add_parser("access-report", help="per role: actions used and calls denied in the run")
+    report_parser.add_argument("--policy", metavar="ROLE",
+                               help="print the smallest policy (JSON) allowing every call ROLE (name or ARN) made")
     return parser
+
+
+def print_access_report(role: str | None) -> int:
+    folder = default_state_dir() / "trail"
+    if not folder.is_dir():
+        raise UsageError(f"no trail in {folder}: start the stack with `mlops-local up --authorization soft` "
+                         "(or enforce) and run something first")
+    if role is None:
+        print(access_report.render(access_report.report(folder)))
+        return 0
+    try:
+        policy = access_report.least_privilege_policy(folder, role)
+    except LookupError as error:
+        raise UsageError(f"--policy {role}: {error}; `mlops-local access-report` lists the roles") from None
+    print(json.dumps(policy, indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -328,9 +350,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         "db": lambda: db(args.db_command, env),
         "reset": lambda: state_command(args, ask_on_terminal),
         "snapshot": lambda: state_command(args, ask_on_terminal),
+        "access-report": lambda: print_access_report(args.policy),
     }
     # Every command but `up` (which starts it) acts on the stack.
-    return run_cli(commands[args.command], PROG, local=args.command != "up")
+    return run_cli(commands[args.command], PROG, local=args.command not in ("up", "access-report"))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ from xml.sax.saxutils import escape
 from moto.core.request import Request
 from werkzeug.wsgi import get_input_stream
 
-from localaws.authorization import _engine as engine  # TEMPORARY: helper (a)'s evaluation module replaces it
 from localaws.authorization import identities, operations, resources, signatures, trail
+from localaws.authorization.evaluation import Request as EvaluationRequest
+from localaws.authorization.evaluation import ResourceKind, evaluate
+from localaws.authorization.messages import access_denied_message
+from localaws.authorization.principals import Principal as EvaluatedPrincipal
+from localaws.authorization.principals import PrincipalType
 from localaws.middleware import HEALTH_SETTINGS, on_reset
 from pipelines.aws import (
     AUTHORIZATION_MODES,
@@ -171,42 +175,14 @@ class AuthorizationLayer:
                 # The administrator is never denied, but the trail still says what has no mapping.
                 outcome = None if principal.is_admin else Outcome(False, _denied_code(call), unmapped)
             for check in checks if outcome is None and not principal.is_admin else ():
-                decision = engine.evaluate(self._evaluation_request(principal, check, environ, region))
+                question = _evaluation_request(principal, check, environ, region)
+                decision = evaluate(question)
                 if not decision.allowed:
-                    outcome = Outcome(False, _denied_code(call), decision.message())
+                    outcome = Outcome(False, _denied_code(call), access_denied_message(question, decision))
                     break
         outcome = outcome or Outcome(True)
         self._record(environ, call, principal, access_key, signing_name, region, checks, outcome, unmapped)
         return outcome, call
-
-    @staticmethod
-    def _evaluation_request(principal: identities.Principal, check: operations.Check, environ: dict[str, Any],
-                            region: str) -> engine.EvaluationRequest:
-        owner = principal.account if check.resource == "*" else resources.resource_account(check.resource)
-        context: dict[str, Any] = {
-            "aws:PrincipalArn": principal.role_arn or principal.arn, "aws:PrincipalAccount": principal.account,
-            "aws:PrincipalType": {"assumed-role": "AssumedRole", "user": "User", "root": "Account"}.get(
-                principal.kind, "Anonymous"),
-            "aws:userid": principal.user_id, "aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
-            # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
-            "aws:SecureTransport": "true", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
-        }
-        if principal.kind == "user":
-            context["aws:username"] = principal.user_name
-        if owner:
-            context["aws:ResourceAccount"] = owner
-        is_kms_key = check.action.startswith("kms:") and ":key/" in check.resource
-        if is_kms_key:
-            context["kms:ResourceAliases"] = resources.kms_key_aliases(check.resource)
-        context.update(check.context)
-        return engine.EvaluationRequest(
-            principal=engine.PrincipalInfo(
-                arn=principal.arn, account=principal.account, kind=principal.kind,
-                identity_policies=principal.identity_policies, permission_boundary=principal.permission_boundary,
-                session_policies=principal.session_policies, role_arn=principal.role_arn),
-            action=check.action, resource=check.resource, resource_account=owner,
-            resource_policy=None if check.resource == "*" else resources.resource_policy(check.resource),
-            context=context, is_kms_key=is_kms_key)
 
     @staticmethod
     def _record(environ: dict[str, Any], call: operations.Call | None, principal: identities.Principal,
@@ -234,6 +210,58 @@ class AuthorizationLayer:
         trail.record(event, accounts if principal.account else accounts[1:])
         if not outcome.allowed:
             log.info("authorization %s: %s", decision, outcome.message)
+
+
+_PRINCIPAL_TYPES = {"root": PrincipalType.ROOT, "user": PrincipalType.USER,
+                    "assumed-role": PrincipalType.ROLE_SESSION, "service": PrincipalType.SERVICE}
+
+
+def _evaluated_principal(principal: identities.Principal) -> EvaluatedPrincipal:
+    """The signer as the engine sees it: its type, ARN chain (a session is also its role) and its policies."""
+    kind = _PRINCIPAL_TYPES.get(principal.kind)
+    if kind is None:
+        return EvaluatedPrincipal.anonymous()
+    if kind is PrincipalType.SERVICE:
+        return EvaluatedPrincipal.service(principal.arn)
+    return EvaluatedPrincipal(kind, arn=principal.arn, account=principal.account, role_arn=principal.role_arn,
+                              user_id=principal.user_id or None, identity_policies=principal.identity_policies,
+                              permissions_boundary=principal.permission_boundary,
+                              session_policies=principal.session_policies)
+
+
+def _resource_kind(check: operations.Check) -> ResourceKind:
+    """Key policies and role trust policies are required (no IAM policy alone grants them)."""
+    if check.action.startswith("kms:") and ":key/" in check.resource:
+        return ResourceKind.KMS_KEY
+    if check.action.lower().startswith("sts:assumerole") and ":role/" in check.resource:
+        return ResourceKind.ROLE_TRUST
+    return ResourceKind.GENERIC
+
+
+def _evaluation_request(principal: identities.Principal, check: operations.Check, environ: dict[str, Any],
+                        region: str) -> EvaluationRequest:
+    owner = principal.account if check.resource == "*" else resources.resource_account(check.resource)
+    # The principal's own keys (aws:PrincipalArn, aws:PrincipalType, aws:userid, ...) come from the engine.
+    context: dict[str, Any] = {
+        "aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
+        # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
+        "aws:SecureTransport": "true", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
+    }
+    if owner:
+        context["aws:ResourceAccount"] = owner
+    kind = _resource_kind(check)
+    if kind is ResourceKind.KMS_KEY:
+        context["kms:ResourceAliases"] = resources.kms_key_aliases(check.resource)
+        if principal.account:
+            context["kms:CallerAccount"] = principal.account  # every KMS request has it, not only via a service
+    context.update(check.context)
+    return EvaluationRequest(
+        principal=_evaluated_principal(principal), action=check.action, resource=check.resource,
+        resource_account=owner or None,
+        resource_policy=None if check.resource == "*" else resources.resource_policy(check.resource),
+        resource_kind=kind,
+        grants=resources.kms_grants(check.resource) if kind is ResourceKind.KMS_KEY else (),
+        context=context)
 
 
 def _resource_type(arn: str) -> str:

@@ -15,7 +15,7 @@ Credentials of the stack
 
 from __future__ import annotations
 
-import json
+import functools
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 from moto.sts.responses import TokenResponse
+
+from localaws.authorization.policy import Policy, PolicyKind, parse_policy
 
 ADMIN_ACCESS_KEY_ID = "testing"
 ADMIN_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - the local stack's documented fake secret
@@ -42,9 +44,9 @@ class Principal:
     is_admin: bool = False
     role_arn: str | None = None
     user_id: str = ""
-    identity_policies: tuple[dict, ...] = ()
-    permission_boundary: dict | None = None
-    session_policies: tuple[dict, ...] = field(default=())
+    identity_policies: tuple[Policy, ...] = ()
+    permission_boundary: Policy | None = None
+    session_policies: tuple[Policy, ...] = field(default=())
 
     @property
     def user_name(self) -> str:
@@ -89,7 +91,7 @@ def _session(account_id: str, access_key_id: str, session_token: str | None) -> 
     iam = iam_backends[account_id][PARTITION]
     role = next((r for r in list(iam.roles.values()) if r.arn == session.role_arn), None)
     identity, boundary = ([], None) if role is None else (_policies_of(iam, role), _boundary(iam, role))
-    session_policies = [_document(session.policy)] if session.policy else []
+    session_policies = [_policy(session.policy, "session")] if session.policy else []
     session_policies += [_managed(iam, arn) for arn in _session_policy_arns.get(access_key_id, ())]
     return Principal(**base, identity_policies=tuple(identity), permission_boundary=boundary,
                      session_policies=tuple(p for p in session_policies if p is not None))
@@ -104,35 +106,42 @@ def _user(iam, user, secret_key: str) -> Principal:
                      identity_policies=tuple(policies), permission_boundary=_boundary(iam, user))
 
 
-def _policies_of(iam, holder) -> list[dict]:
-    """Inline and attached managed policies of a user, group or role."""
-    documents = [_document(text) for text in holder.policies.values()]
-    documents += [_version_document(policy) for policy in holder.managed_policies.values()]
-    return [d for d in documents if d is not None]
+def _policies_of(iam, holder) -> list[Policy]:
+    """Inline and attached managed policies of a user, group or role (managed ones carry their ARN, which AWS's
+    explicit-deny messages name)."""
+    policies = [_policy(text, name) for name, text in holder.policies.items()]
+    policies += [_version_policy(policy) for policy in holder.managed_policies.values()]
+    return policies
 
 
-def _boundary(iam, holder) -> dict | None:
+def _boundary(iam, holder) -> Policy | None:
     arn = getattr(holder, "permissions_boundary_arn", None)
     return _managed(iam, arn) if arn else None
 
 
-def _managed(iam, arn: str) -> dict | None:
+def _managed(iam, arn: str) -> Policy | None:
     policy = iam.managed_policies.get(arn)
-    return None if policy is None else _version_document(policy)
+    return None if policy is None else _version_policy(policy)
 
 
-def _version_document(policy) -> dict | None:
+def _version_policy(policy) -> Policy:
     version = next((v for v in policy.versions if v.is_default), policy.versions[-1])
-    return _document(version.document)
+    return _policy(version.document, policy.name, policy.arn)
 
 
-def _document(text: str | dict | None) -> dict | None:
-    if text is None or isinstance(text, dict):
-        return text
-    try:
-        return json.loads(urllib.parse.unquote(text) if text.lstrip().startswith("%") else text)
-    except ValueError:
-        return None
+def _policy(text: str | dict, name: str, arn: str | None = None) -> Policy:
+    """A stored identity policy, parsed (IAM validated it when it was put; PolicyError here is a stack bug and
+    fails the call closed)."""
+    if isinstance(text, dict):
+        return parse_policy(text, PolicyKind.IDENTITY, name=name, arn=arn)
+    return _parsed(text, name, arn)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str, name: str, arn: str | None) -> Policy:
+    if text.lstrip().startswith("%"):
+        text = urllib.parse.unquote(text)
+    return parse_policy(text, PolicyKind.IDENTITY, name=name, arn=arn)
 
 
 # ------------------------------------------------------------------------------------- session policy ARNs

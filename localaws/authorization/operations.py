@@ -236,7 +236,7 @@ def _operation_name(request: Request, service: str, model: ServiceModel) -> str:
 def checks(call: Call, default_account: str, resolve: Callable[[str, str, str], str | None]) -> list[Check]:
     """What `call` needs authorized, in order. `resolve(kind, value, region)` turns a name the caller gave into
     the ARN the stack knows ("kms-key", "secret", "role-path", "bucket-owner", "object-kms-key",
-    "bucket-kms-key"): resources.py answers it from moto's backends."""
+    "bucket-kms-key", "next-model-package"): resources.py answers it from moto's backends."""
     if (call.service, call.operation) in UNAUTHORIZED_OPERATIONS:
         return []
     prefix = iam_prefix(call.service)
@@ -259,6 +259,11 @@ def _resources(action: str, call: Call, account: str, resolve) -> list[str]:
     types = sorted(details["resourceTypes"], key=lambda t: not t["required"])
     if not types:
         return ["*"]
+    if (call.service, call.operation) == ("sagemaker", "CreateModelPackage") and call.params.get(
+            "ModelPackageGroupName"):
+        # A version registered into a group is authorized on the package it becomes, <group>/<version>, in the
+        # group's account (the group's resource policy and the registering role's model-package/<group>/*).
+        return [resolve("next-model-package", str(call.params["ModelPackageGroupName"]), call.region) or "*"]
     if call.service == "s3" and call.operation == "DeleteObjects":
         keys = [o.get("Key") for o in (call.params.get("Delete") or {}).get("Objects", [])]
         return [f"arn:{PARTITION}:s3:::{call.params.get('Bucket')}/{key}" for key in keys] or ["*"]
@@ -387,6 +392,14 @@ def _context(action: str, call: Call) -> dict[str, Any]:
             context["sts:ExternalId"] = params["ExternalId"]
         if params.get("RoleSessionName") is not None:
             context["sts:RoleSessionName"] = params["RoleSessionName"]
+    if call.service == "sagemaker" and params.get("ModelApprovalStatus"):
+        # The central group's policy lets workload accounts register PendingManualApproval versions only.
+        context["sagemaker:ModelApprovalStatus"] = params["ModelApprovalStatus"]
+    if call.service == "kms" and isinstance(params.get("EncryptionContext"), dict):
+        # kms:EncryptionContext:<key> per pair and kms:EncryptionContextKeys (grant constraints read them too).
+        pairs = params["EncryptionContext"]
+        context.update({f"kms:EncryptionContext:{key}": value for key, value in pairs.items()})
+        context["kms:EncryptionContextKeys"] = sorted(pairs)
     return context
 
 

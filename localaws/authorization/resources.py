@@ -1,14 +1,15 @@
 """Resource-based policies and resource owners, read from moto's backends (and the project's extensions).
 
-`resource_policy(arn)` answers (policy document or None, owning account) for the resources whose AWS service has
-resource policies: S3 bucket policy, KMS key policy (+ grants, as Allow statements for their grantees), SNS topic
-policy, SQS queue policy, Lambda function policy, SageMaker model package group policy (localaws.model_registry),
-EventBridge bus policy, Secrets Manager secret policy and an IAM role's trust policy (for sts:AssumeRole).
+`resource_policy(arn)` answers the parsed policy (or None) for the resources whose AWS service has resource
+policies: S3 bucket policy, KMS key policy (its grants: `kms_grants(arn)`), SNS topic policy, SQS queue policy,
+Lambda function policy, SageMaker model package group policy (localaws.model_registry), EventBridge bus policy,
+Secrets Manager secret policy and an IAM role's trust policy (for sts:AssumeRole).
 `resolve(kind, value, region)` turns names the caller gave into the ARNs the stack knows (operations.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.parse
 from typing import Any
@@ -24,9 +25,8 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from localaws.authorization.identities import ADMIN_ROLE_NAME, PARTITION
-
-# The operations a KMS grant may allow, as IAM actions.
-_GRANT_ACTION_PREFIX = "kms:"
+from localaws.authorization.kms import Grant
+from localaws.authorization.policy import Policy, PolicyKind, parse_policy
 
 
 def _document(text: Any) -> dict | None:
@@ -62,14 +62,21 @@ def resource_account(arn: str) -> str | None:
     return account or None
 
 
-def resource_policy(arn: str) -> dict | None:
+def resource_policy(arn: str) -> Policy | None:
     """The resource-based policy that governs `arn`, or None (none set, or the service has none)."""
     service, region, account, resource = _split(arn)
     try:
         reader = _READERS.get(service)
-        return None if reader is None else reader(region, account, resource, arn)
+        document = None if reader is None else reader(region, account, resource, arn)
     except (KeyError, LookupError, AttributeError, ValueError):
         return None  # a resource that does not exist has no policy; the service answers its own not-found
+    return None if document is None else _parsed(json.dumps(document, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> Policy:
+    # The service validated the policy when it was put; a PolicyError here is a stack bug and fails closed.
+    return parse_policy(text, PolicyKind.RESOURCE)
 
 
 def _s3(region: str, account: str, resource: str, arn: str) -> dict | None:
@@ -80,12 +87,27 @@ def _s3(region: str, account: str, resource: str, arn: str) -> dict | None:
 
 def _kms(region: str, account: str, resource: str, arn: str) -> dict | None:
     key = kms_backends[account][region].keys[resource.split("/", 1)[1]]
-    policy = _document(key.policy) or {"Version": "2012-10-17", "Statement": []}
-    statements = list(policy.get("Statement", []))
-    for grant in key.grants.values():
-        statements.append({"Effect": "Allow", "Principal": {"AWS": grant.grantee_principal},
-                           "Action": [_GRANT_ACTION_PREFIX + op for op in grant.operations], "Resource": "*"})
-    return {**policy, "Statement": statements}
+    return _document(key.policy) or {"Version": "2012-10-17", "Statement": []}
+
+
+def kms_grants(arn: str) -> tuple[Grant, ...]:
+    """The grants of a KMS key, for the engine (a grant allows its grantee the grant's operations)."""
+    _, region, account, resource = _split(arn)
+    try:
+        key = kms_backends[account][region].keys[resource.split("/", 1)[1]]
+    except (KeyError, LookupError, IndexError):
+        return ()
+    grants = []
+    for grant in list(key.grants.values()):
+        constraints = grant.constraints or {}
+        grantee = grant.grantee_principal
+        if not grantee.startswith("arn:"):
+            continue  # a service principal grantee needs a SourceArn constraint, which moto does not keep
+        grants.append(Grant(grantee_principal=grantee, operations=tuple(grant.operations),
+                            encryption_context_subset=constraints.get("EncryptionContextSubset"),
+                            encryption_context_equals=constraints.get("EncryptionContextEquals"),
+                            grant_id=grant.id, name=grant.name))
+    return tuple(grants)
 
 
 def _sns(region: str, account: str, resource: str, arn: str) -> dict | None:
@@ -137,11 +159,12 @@ _READERS = {"s3": _s3, "kms": _kms, "sns": _sns, "sqs": _sqs, "lambda": _lambda,
 
 
 def kms_key_aliases(arn: str) -> list[str]:
-    """The alias ARNs of a KMS key (the kms:ResourceAliases condition key)."""
+    """The alias names of a KMS key, `alias/<name>` (the kms:ResourceAliases condition key holds names, not ARNs:
+    "ABAC for AWS KMS" in the KMS Developer Guide)."""
     _, region, account, resource = _split(arn)
     try:
         aliases = kms_backends[account][region].list_aliases(resource.split("/", 1)[1])
-        return sorted(alias.alias_arn for alias in aliases)
+        return sorted(alias.alias_name for alias in aliases)
     except (KeyError, LookupError, AttributeError, ValueError):
         return []
 
@@ -204,9 +227,22 @@ def _object_kms_key(account: str, path: str, region: str) -> str | None:
     return key.kms_key_id
 
 
+def _next_model_package(account: str, group: str, region: str) -> str | None:
+    """The ARN the next version registered into `group` (a name or an ARN) will have."""
+    if group.startswith("arn:"):
+        _, region, account, resource = _split(group)
+        group = resource.split("/", 1)[1]
+    backend = sagemaker_backends[account][region]
+    if group not in backend.model_package_groups:
+        return None
+    versions = [p.model_package_version or 0 for p in list(backend.model_packages.values())
+                if p.model_package_group_name == group]
+    return f"arn:{PARTITION}:sagemaker:{region}:{account}:model-package/{group.lower()}/{max(versions, default=0) + 1}"
+
+
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else ([value] if value else [])
 
 
 _RESOLVERS = {"kms-key": _kms_key, "secret": _secret, "role-path": _role_path, "bucket-kms-key": _bucket_kms_key,
-              "object-kms-key": _object_kms_key}
+              "object-kms-key": _object_kms_key, "next-model-package": _next_model_package}

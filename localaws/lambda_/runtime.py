@@ -47,6 +47,7 @@ from typing import Any
 import boto3
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
+from moto.logs.models import logs_backends
 
 from localaws import inprocess
 from localaws.cloudwatch.logs import put_log_lines
@@ -224,7 +225,10 @@ def _write_log(function: LambdaFunction, session: boto3.Session, lines: list[str
     """The invocation's log to the function's log group, written as the function's role (as Lambda does)."""
     group, stream = _log_group(function), _log_stream(str(uuid.uuid4()))
     try:
-        put_log_lines(session.client("logs"), group, stream, lines)
+        # Lambda creates the group only when it is missing: a role writing to a group made beforehand (Terraform)
+        # needs no logs:CreateLogGroup.
+        missing = group not in logs_backends[function.account_id][function.region].groups
+        put_log_lines(session.client("logs"), group, stream, lines, create_group=missing)
     except Exception as exc:  # Lambda drops the logs when the role may not write them; so does the stack
         log.warning("the log of %s could not be written to %s: %s", function.function_name, group, exc)
 

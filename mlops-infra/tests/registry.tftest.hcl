@@ -281,14 +281,23 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
       }
       } == {
       ReadModelVersions = {
-        effect    = "Allow", actions = toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"])
+        effect    = "Allow", actions = toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"])
         resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
+      }
+      ListModelVersions = {
+        effect = "Allow", actions = toset(["sagemaker:ListModelPackages"]), resources = toset(["*"]), condition = "null"
+      }
+      ReadEvaluationReports = {
+        effect = "Allow", actions = toset(["s3:GetObject"]), resources = toset(["arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/*/evaluation/*"]), condition = "null"
+      }
+      DecryptEvaluationReports = {
+        effect = "Allow", actions = toset(["kms:Decrypt"]), resources = toset(["arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"]), condition = "null"
       }
       ApproveOrRejectModelVersions = {
         effect = "Allow", actions = toset(["sagemaker:UpdateModelPackage"]), resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
       }
     }
-    error_message = "the approver role may read the group and update (approve or reject) its versions, nothing else"
+    error_message = "the approver role may read the group, list and update (approve or reject) its versions and read their evaluation reports, nothing else"
   }
 
   assert {

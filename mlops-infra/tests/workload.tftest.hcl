@@ -215,7 +215,7 @@ run "roles_are_least_privilege" {
     condition = alltrue([
       for action in [
         "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
-        "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:AddTags", "s3:DeleteObject", "events:PutEvents",
+        "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:AddTags", "s3:DeleteObject", "events:PutEvents",
       ] : anytrue([for b in jsondecode(aws_iam_policy.boundary.policy).Statement : contains(flatten([b.Action]), action)]) != (action == "events:PutEvents")
     ])
     error_message = "the boundary must allow what the serving roles do (models, endpoint configs, endpoint updates, removing served models), and no events:PutEvents"
@@ -735,10 +735,10 @@ run "serving_alarms_scaling_and_least_privilege" {
   assert {
     condition = toset(flatten([
       for s in jsondecode(aws_iam_role_policy.refresh[0].policy).Statement : contains(flatten([s.Action]), "sagemaker:UpdateEndpoint") ? flatten([s.Resource]) : []
-      ])) == toset([
+      ])) == setunion([
       for endpoint in var.endpoints : "arn:aws:sagemaker:${var.region}:${var.account_id}:endpoint/${lower(endpoint.name)}" if endpoint.mode == "multi-model"
-    ])
-    error_message = "the refresh role may update the multi-model endpoints only"
+    ], ["arn:aws:sagemaker:${var.region}:${var.account_id}:endpoint-config/*"])
+    error_message = "the refresh role may update the multi-model endpoints only (UpdateEndpoint also authorizes the endpoint config it puts on them)"
   }
 
   assert {

@@ -172,3 +172,76 @@ def test_session_policies_of_assume_role_narrow_the_session(stack_in):
     assert client_for(stack, "s3", getting).get_object(Bucket="narrow", Key="k")["Body"].read() == b"v"
     assert _error(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
         "AccessDenied"
+
+
+def test_a_kms_grant_allows_its_grantee_what_the_key_policy_and_iam_do_not(stack_in):
+    """The key policy delegates to IAM only; the user has no IAM permission for the key: a grant alone lets it
+    encrypt, and only with the grant's encryption context."""
+    stack = stack_in("enforce")
+    key_id = client_for(stack, "kms").create_key(Policy=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+        "Resource": "*"}))["KeyMetadata"]["KeyId"]
+    hana = user_with_keys(stack, "hana")
+    hana_arn = f"arn:aws:iam::{ACCOUNT}:user/hana"
+    encrypt = lambda **context: client_for(stack, "kms", hana).encrypt(  # noqa: E731
+        KeyId=key_id, Plaintext=b"secret", **context)
+
+    assert _error(encrypt)["Message"] == (f"User: {hana_arn} is not authorized to perform: kms:Encrypt on resource: "
+                                          f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id} because no identity-based "
+                                          "policy allows the kms:Encrypt action")
+    client_for(stack, "kms").create_grant(KeyId=key_id, GranteePrincipal=hana_arn, Operations=["Encrypt"],
+                                          Constraints={"EncryptionContextSubset": {"purpose": "test"}})
+    assert encrypt(EncryptionContext={"purpose": "test"})["KeyId"].endswith(key_id)
+    assert _error(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
+
+
+def test_kms_resource_aliases_holds_the_alias_names_of_the_key(stack_in):
+    """kms:ResourceAliases is `alias/<name>` (how the platform's roles name the registry key), not the alias ARN."""
+    stack = stack_in("enforce")
+    kms = client_for(stack, "kms")
+    key_id = kms.create_key(Policy=policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                           "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/mammo-model-artifacts", TargetKeyId=key_id)
+    ivan = user_with_keys(stack, "ivan", {
+        "Effect": "Allow", "Action": "kms:Encrypt", "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*",
+        "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/mammo-model-artifacts"}}})
+
+    assert client_for(stack, "kms", ivan).encrypt(KeyId=key_id, Plaintext=b"x")["KeyId"].endswith(key_id)
+
+
+def test_a_version_registered_into_a_group_is_authorized_on_the_package_it_becomes(stack_in):
+    """CreateModelPackage with a group is on arn:...:model-package/<group>/<next version>: a policy on the
+    group's packages allows it, one on another group's does not."""
+    stack = stack_in("enforce")
+    client_for(stack, "sagemaker").create_model_package_group(ModelPackageGroupName="Mammo")
+    packages = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/*"
+    judy = user_with_keys(stack, "judy", allow("sagemaker:CreateModelPackage", packages))
+    other = user_with_keys(stack, "kate", allow("sagemaker:CreateModelPackage",
+                                                f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/other/*"))
+    register = lambda credentials: client_for(stack, "sagemaker", credentials).create_model_package(  # noqa: E731
+        ModelPackageGroupName="Mammo", InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+
+    assert register(judy)["ModelPackageArn"].endswith("model-package/mammo/1")
+    assert _error(lambda: register(other))["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/kate is not authorized to perform: sagemaker:CreateModelPackage on "
+        f"resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/2 because no identity-based policy "
+        "allows the sagemaker:CreateModelPackage action")
+
+
+def test_the_approval_status_a_registration_asks_for_is_the_model_approval_status_key(stack_in):
+    """The central group admits PendingManualApproval registrations only (sagemaker:ModelApprovalStatus)."""
+    stack = stack_in("enforce")
+    client_for(stack, "sagemaker").create_model_package_group(ModelPackageGroupName="Pending")
+    lena = user_with_keys(stack, "lena", {
+        "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+        "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/pending/*",
+        "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}})
+    register = lambda status: client_for(stack, "sagemaker", lena).create_model_package(  # noqa: E731
+        ModelPackageGroupName="Pending", ModelApprovalStatus=status, InferenceSpecification={
+            "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+
+    assert _error(lambda: register("Approved"))["Code"] == "AccessDeniedException"
+    assert register("PendingManualApproval")["ModelPackageArn"].endswith("model-package/pending/1")

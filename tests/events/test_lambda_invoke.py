@@ -42,7 +42,15 @@ HELPER = """
 
 @pytest.fixture
 def whoami(dev) -> dict:
-    role = dev.client("iam").create_role(RoleName="whoami-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+    iam = dev.client("iam")
+    role = iam.create_role(RoleName="whoami-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+    # What the handler does as its role: its own log group and the one topic the tests give it.
+    group = f"arn:aws:logs:*:{ACCOUNTS.dev}:log-group:/aws/lambda/whoami"
+    iam.put_role_policy(RoleName="whoami-role", PolicyName="whoami", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{group}:*"},
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": f"arn:aws:sns:*:{ACCOUNTS.dev}:whoami-calls"}]}))
     return dev.client("lambda").create_function(
         FunctionName="whoami", Runtime="python3.11", Role=role["Arn"], Handler="handler.handler",
         Code={"ZipFile": lambda_zip(handler=WHOAMI, helper=HELPER)},

@@ -563,7 +563,7 @@ def test_approver_role_alone_may_approve_and_is_trusted_by_the_configured_princi
     document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
     assert set().union(*(_actions(s) for s in policy_statements(document))) == {
         "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
-        "sagemaker:ListModelPackages"}
+        "sagemaker:ListModelPackages", "s3:GetObject", "kms:Decrypt"}
 
 
 def test_every_workload_role_carries_the_boundary(workload):

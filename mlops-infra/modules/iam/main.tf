@@ -57,7 +57,7 @@ data "aws_iam_policy_document" "boundary" {
     sid = "ServeEndpointsInThisAccount"
     actions = [
       "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeEndpoint",
-      "sagemaker:UpdateEndpoint",
+      "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
     ]
     resources = ["${local.sagemaker_arn_prefix}:endpoint-config/*", "${local.sagemaker_arn_prefix}:endpoint/*"]
   }

@@ -221,10 +221,32 @@ resource "aws_iam_role" "approver" {
 }
 
 data "aws_iam_policy_document" "approver" {
+  #checkov:skip=CKV_AWS_356:sagemaker:ListModelPackages has no resource type; every other statement names its resources
   statement {
     sid       = "ReadModelVersions"
-    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"]
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
     resources = [local.model_package_group_arn, local.model_packages_arn]
+  }
+
+  statement {
+    # ListModelPackages has no resource type: a statement naming the group never allows it.
+    sid       = "ListModelVersions"
+    actions   = ["sagemaker:ListModelPackages"]
+    resources = ["*"]
+  }
+
+  statement {
+    # The review shows each version's model-quality report, written by the train pipelines under
+    # <environment>/evaluation/ with the registry key.
+    sid       = "ReadEvaluationReports"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.artifacts_bucket_arn}/*/evaluation/*"]
+  }
+
+  statement {
+    sid       = "DecryptEvaluationReports"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 
   statement {
@@ -235,6 +257,7 @@ data "aws_iam_policy_document" "approver" {
 }
 
 resource "aws_iam_role_policy" "approver" {
+  #checkov:skip=CKV_AWS_355:sagemaker:ListModelPackages has no resource type
   name   = "approve-model-versions"
   role   = aws_iam_role.approver.id
   policy = data.aws_iam_policy_document.approver.json

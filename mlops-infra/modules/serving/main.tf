@@ -325,9 +325,17 @@ data "aws_iam_policy_document" "refresh" {
   }
 
   statement {
-    sid       = "UpdateTheMultiModelEndpoints"
-    actions   = ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"]
+    # The first refresh creates a multi-model endpoint (tagged); Create/UpdateEndpoint authorize the endpoint
+    # and the endpoint config it is given.
+    sid       = "CreateAndUpdateTheMultiModelEndpoints"
+    actions   = ["sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:AddTags"]
     resources = local.multi_model_endpoint_arns
+  }
+
+  statement {
+    sid       = "PutEndpointConfigsOnTheEndpoints"
+    actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"]
+    resources = ["${local.sagemaker_arn_prefix}:endpoint-config/*"]
   }
 
   statement {
