@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from localaws.binding import ALLOW_REMOTE_FLAG, check_bind_address, parse_port, remote_warning
+from localaws.extra import require_local_extra
 from localaws.tools import access_report, ack, warehouse
 from localaws.tools import state as state_tools
 from localaws.tools.stack import (
@@ -54,6 +55,7 @@ log = logging.getLogger(PROG)
 
 def up(host: str, port_text: str | None, allow_remote: bool, authorization: str = DEFAULT_AUTHORIZATION,
        durable: bool = True) -> int:
+    require_local_extra(PROG)
     # Every check before the lock: a refused address starts nothing and records nothing.
     port = 0 if port_text is None else parse_port(port_text)
     if check_bind_address(host, allow_remote):

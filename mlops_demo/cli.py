@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlops_demo.run import DEFAULT_REPORT, DEFAULT_WORK_DIR, run_demo
+from localaws.extra import require_local_extra
+from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from pipelines.cli.support import configure_logging, run_cli
 from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
 
@@ -39,5 +40,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     args = parser().parse_args(argv)
     configure_logging(args.verbose)
     # The demo acts on the local stack alone: a lost connection is the stack going away.
-    return run_cli(lambda: run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine,
-                                    args.training_data), "mlops-demo", local=True)
+    return run_cli(lambda: _run(args), "mlops-demo", local=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    require_local_extra("mlops-demo")
+    from mlops_demo.run import run_demo  # after the check: it needs the `local` extra (matplotlib, jinja2)
+
+    return run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine, args.training_data)

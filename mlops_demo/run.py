@@ -9,14 +9,13 @@ from pathlib import Path
 
 from mlops_demo import steps
 from mlops_demo.context import DemoContext
+from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from mlops_demo.report import write_report
 from mlops_demo.scenario import Scenario, ScenarioResult, format_summary
 from pipelines.config import ENVIRONMENTS, REPO_ROOT, environment_file, load_config
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_REPORT = REPO_ROOT / "reports" / "demo-report.html"
-DEFAULT_WORK_DIR = REPO_ROOT / ".local" / "demo"
 
 
 def environments_with_engine(engine: str | None, directory: Path, training_data: str | None = None) -> Path:

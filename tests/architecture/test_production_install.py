@@ -89,3 +89,17 @@ def test_production_commands_run_from_the_plain_install(production_venv, tmp_pat
         assert {step["Type"] for step in definition["Steps"]} >= {"Processing", "Training"}
     else:
         assert result.stdout.startswith(f"usage: {command[0]}")
+
+
+@pytest.mark.parametrize("command", [["mlops-local", "up"], ["mlops-demo"]], ids=lambda command: " ".join(command))
+def test_the_local_stack_and_the_demo_name_the_missing_extra_and_start_nothing(production_venv, tmp_path, command):
+    workspace = tmp_path / "workspace"
+    shutil.copytree(REPO_ROOT / "environments", workspace / "environments")
+    env = {"PATH": f"{production_venv / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp_path)}
+    result = subprocess.run([str(production_venv / "bin" / command[0]), *command[1:]], cwd=workspace, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"{command[0]}: error: {command[0]} needs the platform's `local` "
+                                                     "extra (moto")
+    assert "Traceback" not in result.stderr
+    assert sorted(path.name for path in workspace.iterdir()) == ["environments"]  # no .local, no reports
