@@ -501,9 +501,15 @@ def test_multi_model_refresh_function_rule_and_bus_permission(workload):
     [policy_name] = iam.list_role_policies(RoleName=serving.refresh_role_name)["PolicyNames"]
     document = iam.get_role_policy(RoleName=serving.refresh_role_name, PolicyName=policy_name)["PolicyDocument"]
     _assert_no_wildcard_action(document, serving.refresh_role_name)
-    by_action = {action: set(as_list(s["Resource"])) for s in policy_statements(document) for action in _actions(s)}
+    by_action: dict[str, set[str]] = {}
+    for statement in policy_statements(document):
+        for action in _actions(statement):
+            by_action.setdefault(action, set()).update(as_list(statement["Resource"]))
     assert by_action["iam:PassRole"] == {config.endpoint_execution_role_arn}
-    assert by_action["sagemaker:UpdateEndpoint"] == {config.endpoint_arn(e.name) for e in serving.multi_model_endpoints}
+    # UpdateEndpoint authorizes the endpoint and the config it moves to (AWS checks both resources).
+    configs = f"arn:aws:sagemaker:{config.aws_region}:{config.account_id}:endpoint-config/*"
+    assert by_action["sagemaker:UpdateEndpoint"] == {
+        *(config.endpoint_arn(e.name) for e in serving.multi_model_endpoints), configs}
     assert by_action["s3:PutObject"] == {f"arn:aws:s3:::{bucket}/{serving.models_prefix}/*"}
 
 
