@@ -18,7 +18,7 @@ RUNS = 5
 GOAL = Goal(1.3)
 IMPORT_SDK = [sys.executable, "-c", "import sagemaker"]
 DEFINITIONS = [
-    [sys.executable, "-m", "pipelines.get_pipeline_definition", "--env", "dev", "--pipeline", pipeline,
+    [sys.executable, "-m", "pipelines.cli.get_pipeline_definition", "--env", "dev", "--pipeline", pipeline,
      "--output", str(REPO_ROOT / "build" / "benchmark" / f"{pipeline}.json")]
     for pipeline in ("train", "inference")
 ]
