@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import wait_for
 
 from localaws.persistence import layout
 from localaws.tools.stack import LocalAwsStack, advance_clock, call_route, read_deliveries
 from pipelines.errors import EXIT_USAGE
 
-from .pipeline_api import ACCOUNT, ROLE, client, definition, processing_step, put_script, step_statuses, wait_until
+from .pipeline_api import ACCOUNT, ROLE, client, definition, processing_step, put_script, step_statuses
 
 BUCKET = "durable-state"
 GROUP = "durable-group"
@@ -87,8 +88,8 @@ def test_a_killed_stack_keeps_what_was_written_a_second_before(tmp_path):
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
         saved = _fill(first.endpoint)
         # The writer snapshots at most once a second after a mutating request: wait for the one that has all.
-        wait_until(lambda: "events" in _written_summary(state).get("resources", {}) and
-                   "kms" in _written_summary(state).get("resources", {}), timeout=10, what="the state written")
+        wait_for(lambda: "events" in _written_summary(state).get("resources", {}) and
+                   "kms" in _written_summary(state).get("resources", {}), "the state written", timeout=30)
         os.kill(first.pid, signal.SIGKILL)
         first.process.wait()
         first.process = None
@@ -116,9 +117,9 @@ def test_an_execution_killed_with_the_stack_is_failed_and_its_event_delivered_on
         sagemaker.create_pipeline(PipelineName="slow", RoleArn=ROLE, PipelineDefinition=definition(
             processing_step("Sleep", "--sleep", "120.25")))
         arn = sagemaker.start_pipeline_execution(PipelineName="slow")["PipelineExecutionArn"]
-        wait_until(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", what="Sleep to execute")
-        wait_until(lambda: "sagemaker" in _written_summary(state).get("resources", {}) and
-                   "events" in _written_summary(state).get("resources", {}), timeout=10, what="the state written")
+        wait_for(lambda: step_statuses(sagemaker, arn).get("Sleep") == "Executing", "Sleep to execute", timeout=120)
+        wait_for(lambda: "sagemaker" in _written_summary(state).get("resources", {}) and
+                   "events" in _written_summary(state).get("resources", {}), "the state written", timeout=30)
         os.kill(first.pid, signal.SIGKILL)
         first.process.wait()
         first.process = None
