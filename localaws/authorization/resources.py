@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.core.exceptions import ServiceException
 from moto.events.models import events_backends
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
@@ -23,6 +24,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
+from werkzeug.exceptions import HTTPException
 
 from localaws.authorization.identities import ADMIN_ROLE_NAME, PARTITION
 from localaws.authorization.kms import Grant
@@ -177,9 +179,9 @@ def resolver(account: str):
     def resolve(kind: str, value: str, region: str) -> str | None:
         try:
             return _RESOLVERS[kind](account, value, region)
-        except (KeyError, LookupError, AttributeError, ValueError, TypeError):
-            return None
-        except Exception:  # moto's own not-found exceptions (NotFoundException and the like) name no base class
+        # A name that resolves to nothing: lookups, and moto's not-found errors (ServiceException or, in the
+        # older services, werkzeug's HTTPException).
+        except (LookupError, AttributeError, ValueError, TypeError, ServiceException, HTTPException):
             return None
 
     return resolve
