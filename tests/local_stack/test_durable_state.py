@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,9 +88,12 @@ def test_a_killed_stack_keeps_what_was_written_a_second_before(tmp_path):
     state = tmp_path / "state"
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
         saved = _fill(first.endpoint)
-        # The writer snapshots at most once a second after a mutating request: wait for the one that has all.
-        wait_for(lambda: "events" in _written_summary(state).get("resources", {}) and
-                   "kms" in _written_summary(state).get("resources", {}), "the state written", timeout=30)
+        # The writer snapshots at most once a second after a mutating request: one made after everything above
+        # (the clock's move included) is followed by a write that has all of it.
+        filled = time.time()
+        client(first.endpoint, "iam").create_role(RoleName="after-the-fill", AssumeRolePolicyDocument="{}")
+        wait_for(lambda: layout.state_file(state).exists() and layout.state_file(state).stat().st_mtime > filled,
+                 "the state written after the fill", timeout=30)
         os.kill(first.pid, signal.SIGKILL)
         first.process.wait()
         first.process = None
