@@ -106,6 +106,30 @@ def _user(iam, user, secret_key: str) -> Principal:
                      identity_policies=tuple(policies), permission_boundary=_boundary(iam, user))
 
 
+class UnknownEntity(LookupError):
+    """No user, group or role has this ARN; the message is IAM's NoSuchEntity message."""
+
+
+def entity_policies(arn: str) -> tuple[str, list[Policy], Policy | None]:
+    """(kind: user|group|role, identity policies, permissions boundary) of the IAM entity `arn`, as a request it
+    signs would be evaluated with (a user's groups' policies included)."""
+    account_id, resource = arn.split(":", 5)[4:] if arn.count(":") >= 5 else ("", "")
+    kind, _, path_name = resource.partition("/")
+    name = path_name.rsplit("/", 1)[-1]
+    iam = iam_backends[account_id][PARTITION] if account_id in iam_backends else None
+    holders = {"user": lambda: iam.users.values(), "group": lambda: iam.groups.values(),
+               "role": lambda: iam.roles.values()}
+    found = None
+    if iam is not None and kind in holders:
+        found = next((h for h in list(holders[kind]()) if h.arn == arn), None)
+    if found is None:
+        raise UnknownEntity(f"The {kind or 'entity'} with name {name or arn} cannot be found.")
+    if kind == "user":
+        user = _user(iam, found, "")
+        return kind, list(user.identity_policies), user.permission_boundary
+    return kind, _policies_of(iam, found), _boundary(iam, found) if kind == "role" else None
+
+
 def _policies_of(iam, holder) -> list[Policy]:
     """Inline and attached managed policies of a user, group or role (managed ones carry their ARN, which AWS's
     explicit-deny messages name)."""
