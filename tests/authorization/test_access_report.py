@@ -21,7 +21,7 @@ from localaws.tools.access_report import (
     summarize,
 )
 
-from .support import admin_in, allow, client_for, object_in, policy, user_with_keys
+from .support import admin_in, allow, assumed, client_for, object_in, policy, user_with_keys
 
 ROLE = "arn:aws:iam::222222222222:role/mammo-sagemaker-execution"
 ACCOUNT = "123456789012"
@@ -69,18 +69,12 @@ def test_the_report_and_the_least_policy_come_from_the_role_calls(tmp_path):
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::data/a"]}]}
 
 
-def _session_of(stack, role_arn: str, user: dict[str, str]) -> dict[str, str]:
-    answer = client_for(stack, "sts", user).assume_role(RoleArn=role_arn, RoleSessionName="job")["Credentials"]
-    return {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
-            "aws_session_token": answer["SessionToken"]}
-
-
 def test_on_a_stack_the_report_lists_granted_actions_a_role_never_used_and_its_denied_calls(stack_in):
     stack = stack_in("enforce")
     object_in(stack, "data", "rows.csv", b"a,b\n")
     iam = client_for(stack, "iam")
-    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"},
-                    "Action": "sts:AssumeRole"})
+    alice_arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": alice_arn}, "Action": "sts:AssumeRole"})
     writer = iam.create_role(RoleName="writer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     iam.put_role_policy(RoleName="writer", PolicyName="rw",
                         PolicyDocument=policy(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::data/*")))
@@ -88,8 +82,8 @@ def test_on_a_stack_the_report_lists_granted_actions_a_role_never_used_and_its_d
     managed = iam.create_policy(PolicyName="get-all", PolicyDocument=policy(allow("s3:Get*")))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="getter", PolicyArn=managed)
     alice = user_with_keys(stack, "alice", allow("sts:AssumeRole", [writer, getter]))
-    client_for(stack, "s3", _session_of(stack, writer, alice)).get_object(Bucket="data", Key="rows.csv")
-    getter_s3 = client_for(stack, "s3", _session_of(stack, getter, alice))
+    client_for(stack, "s3", assumed(stack, writer, alice)).get_object(Bucket="data", Key="rows.csv")
+    getter_s3 = client_for(stack, "s3", assumed(stack, getter, alice))
     getter_s3.get_object(Bucket="data", Key="rows.csv")
     with pytest.raises(botocore.exceptions.ClientError):
         getter_s3.delete_object(Bucket="data", Key="rows.csv")
