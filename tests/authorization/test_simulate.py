@@ -7,7 +7,7 @@ import json
 import botocore.exceptions
 import pytest
 
-from .support import allow, client_for, policy
+from .support import allow, client_for, policy, user_with_keys
 
 ACCOUNT = "123456789012"
 BUCKET = "arn:aws:s3:::data"
@@ -120,3 +120,24 @@ def test_an_unknown_entity_and_a_resource_policy_without_caller_are_refused(stac
                                       ResourcePolicy=policy({"Effect": "Allow", "Principal": "*",
                                                              "Action": "s3:GetObject", "Resource": "*"}))
     assert no_caller.value.response["Error"]["Code"] == "InvalidInput"
+
+
+def test_simulating_is_itself_authorized_on_the_entity_simulated(stack_in):
+    stack = stack_in("enforce")
+    iam = client_for(stack, "iam")
+    reader, other = _role(iam, "reader", allow("s3:GetObject")), _role(iam, "other", allow("s3:GetObject"))
+    auditor = client_for(stack, "iam", user_with_keys(stack, "auditor", allow("iam:SimulatePrincipalPolicy", reader),
+                                                      allow("iam:SimulateCustomPolicy")))
+
+    allowed = auditor.simulate_principal_policy(PolicySourceArn=reader, ActionNames=["s3:GetObject"])
+    custom = auditor.simulate_custom_policy(PolicyInputList=[policy(allow("s3:GetObject"))],
+                                            ActionNames=["s3:GetObject"])
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        auditor.simulate_principal_policy(PolicySourceArn=other, ActionNames=["s3:GetObject"])
+
+    assert allowed["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    assert custom["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert denied.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: iam:SimulatePrincipalPolicy on "
+        f"resource: {other} because no identity-based policy allows the iam:SimulatePrincipalPolicy action")
