@@ -33,5 +33,5 @@ def record_access(context: DemoContext) -> None:
         RoleAccess(arn=entry.arn, used=tuple(sorted(entry.used)),
                    granted=None if entry.granted is None else len(entry.granted), unused=tuple(entry.unused),
                    unexpanded=entry.unexpanded, denied_calls=len(entry.denied),
-                   denied=tuple(sorted({(d["event"], d["decision"], d["message"]) for d in entry.denied})))
+                   denied=tuple(entry.distinct_denials))
         for entry in access.values()]

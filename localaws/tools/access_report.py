@@ -1,4 +1,5 @@
-"""The access report: per role, what it did in a run and what it was denied, read from the stack's trail files.
+"""The access report: per role, what it did in a run, what its policies grant that it never used, and what it was
+denied, from the stack's trail and its IAM API.
 
 The trail (`<state dir>/trail/<account>.jsonl`, one CloudTrail record per decision, also readable with CloudTrail
 LookupEvents) says for every call who made it (userIdentity: a role's sessions are reported under the role), the
@@ -57,12 +58,16 @@ class PrincipalAccess:
         used = {action.lower() for action in self.used}
         return sorted(action for action in self.granted if action.lower() not in used)
 
+    @property
+    def distinct_denials(self) -> list[tuple[str, str, str]]:
+        """The denied calls once each, as (call, decision, message), sorted."""
+        return sorted({(d["event"], d["decision"], d["message"]) for d in self.denied})
+
     def as_json(self) -> dict[str, Any]:
-        unique = {(d["event"], d["decision"], d["message"]) for d in self.denied}
         return {"arn": self.arn, "used": {a: sorted(r) for a, r in sorted(self.used.items())},
                 "granted": None if self.granted is None else sorted(self.granted),
                 "unexpanded": list(self.unexpanded), "unused": self.unused, "deniedCalls": len(self.denied),
-                "denied": [{"event": e, "decision": d, "message": m} for e, d, m in sorted(unique)]}
+                "denied": [{"event": e, "decision": d, "message": m} for e, d, m in self.distinct_denials]}
 
 
 def read_events(folder: Path) -> list[dict[str, Any]]:
@@ -248,7 +253,7 @@ def render(access: dict[str, PrincipalAccess]) -> str:
             lines += [f"    {group}" for group in _by_service(unused)]
             if entry.unexpanded:
                 lines.append(f"  granted beyond any list: {', '.join(entry.unexpanded)}")
-        unique = {(d["event"], d["decision"], d["message"]) for d in entry.denied}
+        unique = entry.distinct_denials
         lines.append(f"  denied ({len(entry.denied)} calls, {len(unique)} distinct)" + (":" if unique else ""))
-        lines += [f"    {decision} {name}: {message}" for name, decision, message in sorted(unique)]
+        lines += [f"    {decision} {name}: {message}" for name, decision, message in unique]
     return "\n".join(lines)
