@@ -99,9 +99,8 @@ def _session(account_id: str, access_key_id: str, session_token: str | None) -> 
 
 def _user(iam, user, secret_key: str) -> Principal:
     policies = _policies_of(iam, user)
-    for group in list(iam.groups.values()):
-        if any(member.name == user.name for member in group.users):
-            policies += _policies_of(iam, group)
+    for group in _groups_of(iam, user):
+        policies += _policies_of(iam, group)
     return Principal(arn=user.arn, account=user.account_id, kind="user", secret_key=secret_key, user_id=user.id,
                      identity_policies=tuple(policies), permission_boundary=_boundary(iam, user))
 
@@ -110,9 +109,9 @@ class UnknownEntity(LookupError):
     """No user, group or role has this ARN; the message is IAM's NoSuchEntity message."""
 
 
-def entity_policies(arn: str) -> tuple[str, list[Policy], Policy | None]:
-    """(kind: user|group|role, identity policies, permissions boundary) of the IAM entity `arn`, as a request it
-    signs would be evaluated with (a user's groups' policies included)."""
+def entity_policies(arn: str) -> tuple[str, list[tuple[Policy, str]], Policy | None]:
+    """(kind: user|group|role, identity policies each with the kind of entity it is attached to, permissions
+    boundary) of the IAM entity `arn`, as a request it signs would be evaluated with (a user's groups' too)."""
     account_id, resource = arn.split(":", 5)[4:] if arn.count(":") >= 5 else ("", "")
     kind, _, path_name = resource.partition("/")
     name = path_name.rsplit("/", 1)[-1]
@@ -124,10 +123,14 @@ def entity_policies(arn: str) -> tuple[str, list[Policy], Policy | None]:
         found = next((h for h in list(holders[kind]()) if h.arn == arn), None)
     if found is None:
         raise UnknownEntity(f"The {kind or 'entity'} with name {name or arn} cannot be found.")
+    policies = [(policy, kind) for policy in _policies_of(iam, found)]
     if kind == "user":
-        user = _user(iam, found, "")
-        return kind, list(user.identity_policies), user.permission_boundary
-    return kind, _policies_of(iam, found), _boundary(iam, found) if kind == "role" else None
+        policies += [(policy, "group") for group in _groups_of(iam, found) for policy in _policies_of(iam, group)]
+    return kind, policies, _boundary(iam, found) if kind != "group" else None
+
+
+def _groups_of(iam, user) -> list:
+    return [group for group in list(iam.groups.values()) if any(member.name == user.name for member in group.users)]
 
 
 def _policies_of(iam, holder) -> list[Policy]:

@@ -41,8 +41,6 @@ from localaws.authorization.principals import Principal, PrincipalType
 DEFAULT_MAX_ITEMS = 100
 ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
 _RESTRICTIVENESS = {ALLOWED: 0, IMPLICIT_DENY: 1, EXPLICIT_DENY: 2}
-# SourcePolicyType of a matched statement, by the kind of entity the policy is attached to.
-_SOURCE_TYPES = {"user": "user", "group": "group", "role": "role"}
 _LIST_TYPES = {"stringList", "numericList", "booleanList", "ipList", "binaryList", "dateList"}
 
 
@@ -74,8 +72,8 @@ def _parsed(documents: list[str], field: str, kind: PolicyKind = PolicyKind.IDEN
     return policies
 
 
-def _simulate(self: IamResponse, attached: list[Policy], boundary: Policy | None, source_arn: str | None,
-              source_kind: str | None) -> ActionResult:
+def _simulate(self: IamResponse, attached: list[tuple[Policy, str]], boundary: Policy | None,
+              source_arn: str | None, source_kind: str | None) -> ActionResult:
     inputs = _parsed(self._get_param("PolicyInputList", []), "PolicyInputList")
     if source_arn is None and not inputs:
         raise InvalidInput("PolicyInputList must contain at least one policy document.")
@@ -94,11 +92,12 @@ def _simulate(self: IamResponse, attached: list[Policy], boundary: Policy | None
     actions = self._get_param("ActionNames", [])
     if not actions:
         raise InvalidInput("ActionNames must contain at least one action.")
-    principal = _principal(attached + inputs, boundary, source_arn, source_kind, caller_arn, self.current_account)
+    principal = _principal([p for p, _ in attached] + inputs, boundary, source_arn, source_kind, caller_arn,
+                           self.current_account)
     resources = self._get_param("ResourceArns", []) or ["*"]
     owner = self._get_param("ResourceOwner")
     context = _context(self._get_param("ContextEntries", []))
-    sources = {id(p): (source_kind or "none") for p in attached}
+    sources = {id(p): source for p, source in attached}
     sources.update({id(p): "none" for p in inputs})
 
     results = []

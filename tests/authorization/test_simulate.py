@@ -141,3 +141,18 @@ def test_simulating_is_itself_authorized_on_the_entity_simulated(stack_in):
     assert denied.value.response["Error"]["Message"] == (
         f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: iam:SimulatePrincipalPolicy on "
         f"resource: {other} because no identity-based policy allows the iam:SimulatePrincipalPolicy action")
+
+
+def test_a_user_simulation_includes_its_groups_policies_named_as_the_group_s(stack_in):
+    iam = client_for(stack_in("enforce"), "iam")
+    iam.create_user(UserName="carol")
+    iam.create_group(GroupName="readers")
+    iam.add_user_to_group(GroupName="readers", UserName="carol")
+    iam.put_group_policy(GroupName="readers", PolicyName="read", PolicyDocument=policy(allow("s3:GetObject")))
+    iam.put_user_policy(UserName="carol", PolicyName="own", PolicyDocument=policy(allow("s3:ListBucket")))
+
+    results = _by_action(iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/carol",
+                                                       ActionNames=["s3:GetObject", "s3:ListBucket"]))
+
+    assert results["s3:GetObject"]["MatchedStatements"] == [{"SourcePolicyId": "read", "SourcePolicyType": "group"}]
+    assert results["s3:ListBucket"]["MatchedStatements"] == [{"SourcePolicyId": "own", "SourcePolicyType": "user"}]
