@@ -436,8 +436,9 @@ class TerraformRunner:
         plan_json.write_text(rendered.stdout)
         return RenderedPlan(self.config.environment, has_changes, plan_json.resolve(), self.root)
 
-    def apply(self, plan: Path | None = None) -> None:
-        """Apply a saved plan, or plan-and-apply with -auto-approve when none is given."""
+    def apply(self, plan: Path | None = None, targets: tuple[str, ...] = ()) -> None:
+        """Apply a saved plan, or plan-and-apply with -auto-approve when none is given; `targets` (resource
+        addresses) limit a plan-and-apply to those resources and what they depend on."""
         if plan is not None:
             plan = Path(plan).resolve()
             if not plan.is_file():
@@ -447,7 +448,8 @@ class TerraformRunner:
         if plan is not None:
             self.run(self.root, "apply", "-input=false", "-no-color", str(plan), env=env)
         else:
-            self.run(self.root, "apply", "-input=false", "-no-color", "-auto-approve", *self._variables(), env=env)
+            self.run(self.root, "apply", "-input=false", "-no-color", "-auto-approve", *self._variables(),
+                     *(f"-target={address}" for address in targets), env=env)
 
     def destroy(self) -> None:
         env = self.environment(self.root)

@@ -152,11 +152,12 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    # Only the key of this state, by ARN: creating keys or tagging any other key takes a person.
+    # Only the key of this state, by ARN: creating keys or tagging any other key takes a person, and so does
+    # changing its key policy (with it the role could hand the key, and the data under it, to anyone).
     sid = "ManageWorkloadKey"
     actions = [
       "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
-      "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
+      "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
       "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
       # Lambda and CloudWatch Logs check that the caller may use the key it attaches; code uploads and
       # failure alerts encrypt with it.
