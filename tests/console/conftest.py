@@ -37,13 +37,17 @@ ARTIFACTS = Path(os.environ.get("MLOPS_TEST_ARTIFACTS", REPO_ROOT / "test-artifa
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 APPROVER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+READER_ROLE = "mammo-model-reader"
+"""A role of the registry account that may read the versions but not review them."""
 
 
 @pytest.fixture(scope="module")
 def console_stack(tmp_path_factory) -> Iterator[LocalAwsStack]:
     previous_actions = os.environ.get(ACTIONS_VARIABLE)
     os.environ[ACTIONS_VARIABLE] = "on"  # the server inherits it: Approve/Reject offered
-    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("console-stack") / "server.log").start()
+    # Enforced whatever the session's mode: the review of a version is decided by the role's policies.
+    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("console-stack") / "server.log",
+                          authorization="enforce").start()
     previous = activate(stack.endpoint)
     try:
         yield stack
@@ -98,9 +102,9 @@ def _registry(endpoint: str, folder: Path) -> dict[str, str]:
     """The central group with two versions pending approval, as the train pipeline registers them."""
     config = load_config("registry")
     session = Target.local_stack(endpoint).session(config.account_id, config.aws_region)
-    session.client("iam").create_role(RoleName=config.model_registry.approver_role_name,
-                                      AssumeRolePolicyDocument=APPROVER_TRUST)
     bucket = config.model_registry.artifacts_bucket_name
+    _role(session, config.model_registry.approver_role_name, _approver_statements(config, bucket))
+    _role(session, READER_ROLE, _approver_statements(config, bucket)[:-1])
     session.client("s3").create_bucket(Bucket=bucket)
     sagemaker = session.client("sagemaker")
     group = config.model_registry.model_package_group_name
@@ -126,6 +130,26 @@ def _registry(endpoint: str, folder: Path) -> dict[str, str]:
         else:  # registered by a pipeline's RegisterModel step, which records the execution that made it
             arns["version_2"], arns["register_execution"] = _register_by_pipeline(sagemaker, config, package)
     return arns
+
+
+def _approver_statements(config, bucket: str) -> list[dict]:
+    """The approver role's policy as mlops-infra/modules/model-registry gives it (the bucket here has no key),
+    its review statement last."""
+    packages = config.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/*"
+    return [
+        {"Effect": "Allow", "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+         "Resource": [config.model_package_group_arn, packages]},
+        {"Effect": "Allow", "Action": "sagemaker:ListModelPackages", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Effect": "Allow", "Action": "sagemaker:UpdateModelPackage", "Resource": packages},
+    ]
+
+
+def _role(session, name: str, statements: list[dict]) -> None:
+    iam = session.client("iam")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=APPROVER_TRUST)
+    iam.put_role_policy(RoleName=name, PolicyName="review", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
 
 
 def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
