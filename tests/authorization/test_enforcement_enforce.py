@@ -146,6 +146,11 @@ def test_the_stack_routes_answer_only_its_own_tooling(stack_in):
     assert "now" in call_route(stack.endpoint, "clock")  # the tools send the server's token
     with urllib.request.urlopen(stack.endpoint + "/_mlops/health") as response:  # noqa: S310 - the probe is open
         assert json.load(response)["status"] == "ok"
+    with urllib.request.urlopen(stack.endpoint + "/_mlops/console/registry") as response:  # noqa: S310 - a browser's
+        assert response.status == 200
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(stack.endpoint + "/_mlops/consoles")  # noqa: S310 - not the console
+    assert caught.value.code == 403
 
 
 def test_session_policies_of_assume_role_narrow_the_session(stack_in):
