@@ -37,6 +37,8 @@ ARTIFACTS = Path(os.environ.get("MLOPS_TEST_ARTIFACTS", REPO_ROOT / "test-artifa
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 APPROVER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+SAGEMAKER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 READER_ROLE = "mammo-model-reader"
 """A role of the registry account that may read the versions but not review them."""
 
@@ -65,6 +67,9 @@ def prepared(console_stack, tmp_path_factory) -> dict[str, str]:
     endpoint = console_stack.endpoint
     sagemaker, s3 = client(endpoint), client(endpoint, "s3")
     put_script(endpoint)
+    _role(Target.local_stack(endpoint).base_session("us-east-1"), ROLE.rsplit("/", 1)[1], [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}], SAGEMAKER_TRUST)
     _alert_rule(client(endpoint, "events"), client(endpoint, "sns"))
     rng = np.random.default_rng(5)
     drifted = rng.normal(size=(300, 3))
@@ -145,9 +150,12 @@ def _approver_statements(config, bucket: str) -> list[dict]:
     ]
 
 
-def _role(session, name: str, statements: list[dict]) -> None:
+def _role(session, name: str, statements: list[dict], trust: str = APPROVER_TRUST) -> None:
     iam = session.client("iam")
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=APPROVER_TRUST)
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass  # made by a shared helper: this fixture only adds what its pipelines need
     iam.put_role_policy(RoleName=name, PolicyName="review", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": statements}))
 
@@ -155,6 +163,12 @@ def _role(session, name: str, statements: list[dict]) -> None:
 def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
     register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {
         **package, "MetadataProperties": {"GeneratedBy": {"Get": "Execution.PipelineExecutionArn"}}}}
+    session = Target.local_stack(sagemaker.meta.endpoint_url).session(config.account_id, config.aws_region)
+    packages = config.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/*"
+    _role(session, "pipeline-execution", [{"Effect": "Allow", "Action": ["sagemaker:CreateModelPackage",
+                                                                      "sagemaker:DescribeModelPackage"],
+                                           "Resource": [config.model_package_group_arn, packages]}],
+          SAGEMAKER_TRUST)
     sagemaker.create_pipeline(PipelineName="register-version", PipelineDefinition=definition(register),
                               RoleArn=f"arn:aws:iam::{config.account_id}:role/pipeline-execution")
     execution = sagemaker.start_pipeline_execution(PipelineName="register-version")["PipelineExecutionArn"]
