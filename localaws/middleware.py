@@ -29,6 +29,7 @@ How to add to a service
    `werkzeug.Request` and returning a `werkzeug.Response`; it is served under `/_mlops/<path>`::
 
        from werkzeug import Request, Response
+from werkzeug.test import EnvironBuilder
        from localaws.middleware import json_response, route
 
        @route("sns/notifications", methods=("GET",))
@@ -50,6 +51,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug import Request, Response
+from werkzeug.test import EnvironBuilder
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,17 @@ def route(path: str, methods: Iterable[str] = ("GET",)) -> Callable[[Handler], H
         return handler
 
     return register
+
+
+def read_route(path: str, **query: str) -> Any:
+    """The JSON answer of the GET route `/_mlops/<path>`, called in this process: the console, which runs inside
+    the server, reads the stack's read-backs (deliveries, notifications, clock) without a request of its own, so
+    without the management token only the stack's tools hold."""
+    entry = _routes.get(ROUTE_PREFIX + path.strip("/"))
+    if entry is None or "GET" not in entry[0]:
+        raise LookupError(f"no local stack GET route {path}")
+    response = entry[1](Request(EnvironBuilder(path=ROUTE_PREFIX + path.strip("/"), query_string=query).get_environ()))
+    return json.loads(response.get_data())
 
 
 def on_reset(hook: Callable[[], None]) -> Callable[[], None]:

@@ -347,5 +347,7 @@ module "jenkins" {
     region                        = var.secondary_region.region
     endpoint_names                = local.secondary_endpoint_names
     replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+    kms_key_arn                   = module.serving_secondary[0].kms_key_arn
+    alarm_names                   = flatten(values(module.serving_secondary[0].alarm_names))
   } : null
 }

@@ -7,8 +7,9 @@ or changes process-wide settings to find out where it is.
 
 `Target.session(account_id, region)` is the one way to get a boto3 session acting in an account. On AWS the
 current credentials must already be in that account (Jenkins assumes `cross-account-jenkins-role`, a person
-uses a profile for it). On the local stack the session assumes `mlops-local-admin` in the account, which is
-how the stack separates accounts.
+uses a profile for it). On the local stack the same holds for credentials the environment names (a Jenkins stage
+run inside withAWS); with the stack's own fake keys the session assumes `mlops-local-admin` in the account,
+which is how the stack separates accounts.
 """
 
 from __future__ import annotations
@@ -186,6 +187,9 @@ class Target:
 
     endpoint: str | None = None
     progress: Progress = field(default=_log_progress, compare=False, repr=False)
+    credentials: Credentials | None = field(default=None, repr=False)
+    """On the local stack: the caller's own credentials from the environment (e.g. a role session withAWS
+    exported); None: the stack's fake keys, i.e. its administrator."""
 
     @property
     def is_local(self) -> bool:
@@ -206,7 +210,7 @@ class Target:
         (`eval "$(mlops-local env)"`, or a Jenkins stage run against the local stack)."""
         endpoint = env.get("AWS_ENDPOINT_URL")
         if endpoint and is_loopback_endpoint(endpoint):
-            return cls.local_stack(endpoint, progress)
+            return cls(endpoint.rstrip("/"), progress, Credentials.from_environment(env))
         return cls(None, progress)
 
     @classmethod
@@ -232,8 +236,8 @@ class Target:
         """A session with the caller's own credentials (on the local stack: its fake keys)."""
         if not self.is_local:
             return new_session(region_name=region)
-        return EndpointSession(self.endpoint, aws_access_key_id=FAKE_ACCESS_KEY_ID,
-                               aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=region)
+        credentials = self.credentials or STACK_ADMIN_CREDENTIALS
+        return self.credentials_session(credentials.access_key, credentials.secret_key, credentials.token, region)
 
     def credentials_session(self, access_key: str, secret_key: str, token: str | None,
                             region: str) -> boto3.Session:
@@ -267,14 +271,15 @@ class Target:
     def session(self, account_id: str, region: str) -> boto3.Session:
         """A session whose credentials act in `account_id`.
 
-        The current credentials are used as they are when they belong to that account; on the local stack the
-        session assumes `mlops-local-admin` there; otherwise a UsageError names both accounts.
+        The current credentials are used as they are when they belong to that account; with the local stack's
+        fake keys the session assumes `mlops-local-admin` there; otherwise (AWS, or credentials of the caller's
+        own on the local stack, as a Jenkins stage has) a UsageError names both accounts.
         """
         session = self.base_session(region)
         current = self.caller_account(session)
         if current == account_id:
             return session
-        if not self.is_local:
+        if not self.is_local or self.credentials is not None:
             raise UsageError(
                 f"the current AWS credentials are for account {current}, but this step acts in account "
                 f"{account_id}: use credentials (a profile or an assumed role) of account {account_id}"
@@ -297,7 +302,37 @@ class Target:
         for name in to_remove:
             env.pop(name, None)
         env.update(to_set)
+        if self.credentials is not None:
+            env.update(self.credentials.environment())
         return env
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An access key pair and, for a role session, its token."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Credentials | None:
+        """The credentials the standard variables name, as boto3 reads them; None when they are absent or are the
+        local stack's fake keys (which act as its administrator)."""
+        access_key, secret_key = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+        if not access_key or not secret_key or access_key == FAKE_ACCESS_KEY_ID:
+            return None
+        return cls(access_key, secret_key, env.get("AWS_SESSION_TOKEN") or None)
+
+    def environment(self) -> dict[str, str]:
+        """The variables that hand these credentials to a child process."""
+        variables = {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        if self.token:
+            variables["AWS_SESSION_TOKEN"] = self.token
+        return variables
+
+
+STACK_ADMIN_CREDENTIALS = Credentials(FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY)
 
 
 def local_admin_role_arn(account_id: str) -> str:

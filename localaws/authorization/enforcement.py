@@ -10,9 +10,9 @@ A call is: who signed it (signatures.py, identities.py; a wrong signature or an 
 operation it is and what it needs authorized (operations.py), the resource policies and owners involved
 (resources.py), each check evaluated by the policy engine, and a trail record (trail.py).
 
-The stack's own routes (`/moto-api/...`, `/_mlops/...` but the health probe) answer only local tooling when a
-management token is configured (MLOPS_LOCAL_STACK_TOKEN in the server's environment): the tools send it in the
-`X-Mlops-Local-Token` header; a signed AWS caller has no business there.
+The stack's own routes (`/moto-api/...`, `/_mlops/...` but the health probe and the console) answer only local
+tooling when a management token is configured (MLOPS_LOCAL_STACK_TOKEN in the server's environment): the tools
+send it in the `X-Mlops-Local-Token` header; a signed AWS caller has no business there.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 TOKEN_HEADER = STACK_TOKEN_HEADER
 TOKEN_ENVIRONMENT_VARIABLE = STACK_TOKEN_VARIABLE
 MANAGEMENT_PREFIXES = ("/moto-api", "/_mlops/")
+# The console is a person's browser, which sends no token: it shows what the administrator (whose keys are the
+# stack's public fake ones) reads, and its one action is decided by IAM as the role its form names.
+CONSOLE_PATH = "/_mlops/console"
 
 SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
                       "Secret Access Key and signing method. Consult the service documentation for details.")
@@ -111,7 +114,8 @@ class AuthorizationLayer:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(MANAGEMENT_PREFIXES):
-            if path.rstrip("/") == HEALTH_PATH or self._tooling(environ):
+            if path.rstrip("/") in (HEALTH_PATH, CONSOLE_PATH) or path.startswith(CONSOLE_PATH + "/") or \
+                    self._tooling(environ):
                 return self.app(environ, start_response)
             return _json_error(start_response, 403, {"error": f"{path} answers only the stack's own tooling "
                                                               f"(the {TOKEN_HEADER} header)"})

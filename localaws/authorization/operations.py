@@ -310,6 +310,15 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
     for variable in _VARIABLE.findall(template):
         if variable in values:
             continue
+        if service_prefix == "events" and variable == "EventBusName" and ":rule/" in template:
+            # A rule's bus is its EventBusName only (its Name is the rule's); a rule of the default bus is
+            # rule/<name>, so the custom-bus form does not apply to it.
+            bus = call.params.get("EventBusName")
+            bus = re.split(r"[:/]", str(bus))[-1] if bus else "default"
+            if bus == "default" and variable not in optional:
+                return None
+            values[variable] = None if bus == "default" else bus
+            continue
         value = _parameter(call.params, (variable, *aliases.get(variable, ())))
         if value is None and service_prefix == "sqs" and variable == "QueueName":
             value = _queue_name(call.params, values)
@@ -339,9 +348,6 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
         if service_prefix == "secretsmanager":
             return resolve("secret", value, call.region) or (
                 f"arn:{PARTITION}:secretsmanager:{call.region}:{account}:secret:{value}")
-        if service_prefix == "events" and variable == "EventBusName" and value == "default" and variable in optional:
-            values[variable] = None
-            continue
         values[variable] = value
     if service_prefix == "s3":
         values["Account"] = ""

@@ -123,7 +123,8 @@ def _sqs(region: str, account: str, resource: str, arn: str) -> dict | None:
 def _lambda(region: str, account: str, resource: str, arn: str) -> dict | None:
     name = resource.split(":")[1]
     function = lambda_backends[account][region].get_function(name)
-    return function.policy.get_policy() if function.policy.statements else None
+    # moto answers GetPolicy's shape, {"Policy": <document>, "RevisionId": ...}: the document is inside.
+    return function.policy.get_policy()["Policy"] if function.policy.statements else None
 
 
 def _sagemaker(region: str, account: str, resource: str, arn: str) -> dict | None:

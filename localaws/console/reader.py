@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from localaws.middleware import read_route
 from pipelines import s3_uri
 from pipelines.aws import Target
 from pipelines.config import ENVIRONMENTS, FEATURES, EnvConfig, load_config
@@ -33,7 +32,6 @@ TERMINAL = ("Succeeded", "Failed", "Stopped")
 DRIFT_CHECK = "baseline_drift_check"
 LOG_GROUPS = {"processing-job": "/aws/sagemaker/ProcessingJobs", "training-job": "/aws/sagemaker/TrainingJobs",
               "transform-job": "/aws/sagemaker/TransformJobs"}
-ROUTE_TIMEOUT_SECONDS = 10
 RECENT_SECONDS = 3600
 INVOCATION_METRICS = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors")
 
@@ -102,11 +100,10 @@ class Stack:
     def client(self, place: Place, service: str):
         return self.session(place).client(service)
 
-    def read_back(self, path: str, **query: str) -> dict[str, Any]:
-        """GET {endpoint}/_mlops/<path>: the stack's read-backs (deliveries, notifications, clock)."""
-        url = f"{self.endpoint}/_mlops/{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        with urllib.request.urlopen(url, timeout=ROUTE_TIMEOUT_SECONDS) as response:  # noqa: S310 - loopback
-            return json.loads(response.read())
+    @staticmethod
+    def read_back(path: str, **query: str) -> dict[str, Any]:
+        """The stack's read-back /_mlops/<path> (deliveries, notifications, clock), answered in the server."""
+        return read_route(path, **query)
 
     # ------------------------------------------------------------------ pipelines
 

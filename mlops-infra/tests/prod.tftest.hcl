@@ -133,6 +133,8 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
       region                        = var.secondary_region.region
       endpoint_names                = [for endpoint in var.workload.serving.endpoints : endpoint.name if endpoint.mode == "single-model"]
       replica_artifacts_bucket_name = var.secondary_region.replica_artifacts_bucket_name
+      kms_key_arn                   = "arn:aws:kms:${var.secondary_region.region}:${var.accounts.prod}:key/66666666-7777-8888-9999-000000000000"
+      alarm_names                   = flatten([for endpoint in var.workload.serving.endpoints : ["${endpoint.name}-invocation-5xx-errors", "${endpoint.name}-model-latency"] if endpoint.mode == "single-model"])
     }
   }
 
@@ -154,11 +156,11 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : toset(flatten([s.Action])) == toset(["kms:ListAliases"])
+      for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement : s.Resource != "*" ? true : contains([toset(["kms:ListAliases"]), toset(["logs:DescribeLogGroups"])], toset(flatten([s.Action])))
       ]) && alltrue([
       for s in jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement : s.Resource != "*" ? true : toset(flatten([s.Action])) == toset(["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"])
     ])
-    error_message = "Resource \"*\" is allowed only for kms:ListAliases and the scalable targets' Describe calls (and ListModelPackages, below): no tagging or creating keys on \"*\""
+    error_message = "Resource \"*\" is allowed only for kms:ListAliases, logs:DescribeLogGroups and the scalable targets' Describe calls (and ListModelPackages, below): no tagging or creating keys on \"*\""
   }
 
   assert {

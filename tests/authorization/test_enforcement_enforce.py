@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.request
+import zipfile
 
 import botocore.exceptions
 import pytest
@@ -144,6 +146,11 @@ def test_the_stack_routes_answer_only_its_own_tooling(stack_in):
     assert "now" in call_route(stack.endpoint, "clock")  # the tools send the server's token
     with urllib.request.urlopen(stack.endpoint + "/_mlops/health") as response:  # noqa: S310 - the probe is open
         assert json.load(response)["status"] == "ok"
+    with urllib.request.urlopen(stack.endpoint + "/_mlops/console/registry") as response:  # noqa: S310 - a browser's
+        assert response.status == 200
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(stack.endpoint + "/_mlops/consoles")  # noqa: S310 - not the console
+    assert caught.value.code == 403
 
 
 def test_session_policies_of_assume_role_narrow_the_session(stack_in):
@@ -245,3 +252,31 @@ def test_the_approval_status_a_registration_asks_for_is_the_model_approval_statu
 
     assert _error(lambda: register("Approved"))["Code"] == "AccessDeniedException"
     assert register("PendingManualApproval")["ModelPackageArn"].endswith("model-package/pending/1")
+
+
+def test_a_function_with_a_resource_policy_is_read_with_the_callers_identity_policy(stack_in):
+    # A function's permission (AddPermission) is a resource policy; reading the function evaluates it with the
+    # caller's identity policy, as Terraform's refresh of an aws_lambda_function does.
+    stack = stack_in("enforce")
+    trust = policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    role = client_for(stack, "iam").create_role(RoleName="fn", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    functions = client_for(stack, "lambda")
+    arn = functions.create_function(FunctionName="alert", Runtime="python3.11", Role=role, Handler="a.handler",
+                                    Code={"ZipFile": _zip({"a.py": "def handler(event, context):\n    return 1\n"})}
+                                    )["FunctionArn"]
+    functions.add_permission(FunctionName="alert", StatementId="events", Action="lambda:InvokeFunction",
+                             Principal="events.amazonaws.com")
+    bob = user_with_keys(stack, "bob", allow("lambda:GetFunction", arn))
+
+    assert client_for(stack, "lambda", bob).get_function(FunctionName="alert")["Configuration"]["FunctionArn"] == arn
+    error = _error(lambda: client_for(stack, "lambda", bob).get_policy(FunctionName="alert"))
+    assert error["Code"] == "AccessDeniedException"
+    assert "lambda:GetPolicy" in error["Message"]
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()

@@ -37,13 +37,19 @@ ARTIFACTS = Path(os.environ.get("MLOPS_TEST_ARTIFACTS", REPO_ROOT / "test-artifa
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 APPROVER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+SAGEMAKER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+READER_ROLE = "mammo-model-reader"
+"""A role of the registry account that may read the versions but not review them."""
 
 
 @pytest.fixture(scope="module")
 def console_stack(tmp_path_factory) -> Iterator[LocalAwsStack]:
     previous_actions = os.environ.get(ACTIONS_VARIABLE)
     os.environ[ACTIONS_VARIABLE] = "on"  # the server inherits it: Approve/Reject offered
-    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("console-stack") / "server.log").start()
+    # Enforced whatever the session's mode: the review of a version is decided by the role's policies.
+    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("console-stack") / "server.log",
+                          authorization="enforce").start()
     previous = activate(stack.endpoint)
     try:
         yield stack
@@ -61,6 +67,9 @@ def prepared(console_stack, tmp_path_factory) -> dict[str, str]:
     endpoint = console_stack.endpoint
     sagemaker, s3 = client(endpoint), client(endpoint, "s3")
     put_script(endpoint)
+    _role(Target.local_stack(endpoint).base_session("us-east-1"), ROLE.rsplit("/", 1)[1], [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}], SAGEMAKER_TRUST)
     _alert_rule(client(endpoint, "events"), client(endpoint, "sns"))
     rng = np.random.default_rng(5)
     drifted = rng.normal(size=(300, 3))
@@ -98,9 +107,9 @@ def _registry(endpoint: str, folder: Path) -> dict[str, str]:
     """The central group with two versions pending approval, as the train pipeline registers them."""
     config = load_config("registry")
     session = Target.local_stack(endpoint).session(config.account_id, config.aws_region)
-    session.client("iam").create_role(RoleName=config.model_registry.approver_role_name,
-                                      AssumeRolePolicyDocument=APPROVER_TRUST)
     bucket = config.model_registry.artifacts_bucket_name
+    _role(session, config.model_registry.approver_role_name, _approver_statements(config, bucket))
+    _role(session, READER_ROLE, _approver_statements(config, bucket)[:-1])
     session.client("s3").create_bucket(Bucket=bucket)
     sagemaker = session.client("sagemaker")
     group = config.model_registry.model_package_group_name
@@ -128,9 +137,38 @@ def _registry(endpoint: str, folder: Path) -> dict[str, str]:
     return arns
 
 
+def _approver_statements(config, bucket: str) -> list[dict]:
+    """The approver role's policy as mlops-infra/modules/model-registry gives it (the bucket here has no key),
+    its review statement last."""
+    packages = config.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/*"
+    return [
+        {"Effect": "Allow", "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+         "Resource": [config.model_package_group_arn, packages]},
+        {"Effect": "Allow", "Action": "sagemaker:ListModelPackages", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Effect": "Allow", "Action": "sagemaker:UpdateModelPackage", "Resource": packages},
+    ]
+
+
+def _role(session, name: str, statements: list[dict], trust: str = APPROVER_TRUST) -> None:
+    iam = session.client("iam")
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass  # made by a shared helper: this fixture only adds what its pipelines need
+    iam.put_role_policy(RoleName=name, PolicyName="review", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+
+
 def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
     # No MetadataProperties: as in SageMaker Pipelines, the stack records GeneratedBy (the execution) itself.
     register = {"Name": "Register", "Type": "RegisterModel", "Arguments": package}
+    session = Target.local_stack(sagemaker.meta.endpoint_url).session(config.account_id, config.aws_region)
+    packages = config.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/*"
+    _role(session, "pipeline-execution", [{"Effect": "Allow", "Action": ["sagemaker:CreateModelPackage",
+                                                                      "sagemaker:DescribeModelPackage"],
+                                           "Resource": [config.model_package_group_arn, packages]}],
+          SAGEMAKER_TRUST)
     sagemaker.create_pipeline(PipelineName="register-version", PipelineDefinition=definition(register),
                               RoleArn=f"arn:aws:iam::{config.account_id}:role/pipeline-execution")
     execution = sagemaker.start_pipeline_execution(PipelineName="register-version")["PipelineExecutionArn"]

@@ -10,9 +10,7 @@ from local_stack.pipeline_api import client
 from playwright.sync_api import expect
 from support import wait_for_end
 
-from pipelines.aws import stack_health
-
-from .conftest import INVOCATIONS, axe_violations
+from .conftest import INVOCATIONS, READER_ROLE, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -130,20 +128,10 @@ def test_each_recent_delivery_shows_the_event_matched_the_rule_the_target_and_th
     page.screenshot(path=str(artifacts / "console-events.png"), full_page=True)
 
 
-def _enforces_iam(endpoint: str) -> bool:
-    authorization = (stack_health(endpoint) or {}).get("authorization")
-    if isinstance(authorization, dict):
-        return bool(authorization.get("enforced") or authorization.get("enforce"))
-    return authorization not in (None, False, "off", "disabled", "")
-
-
 def test_reviewing_as_another_role_shows_the_denial(console_stack, prepared, page):
-    if not _enforces_iam(console_stack.endpoint):
-        pytest.skip("the stack does not enforce IAM yet (its /_mlops/health answer has no enabled "
-                    "'authorization'): every principal may call UpdateModelPackage")
     page.goto(console(console_stack, "/registry"))
     row = page.locator('#versions tr[data-version="2"]')
-    row.get_by_label("act as role").fill(f"arn:aws:iam::{prepared['version_2'].split(':')[4]}:role/mlops-local-admin")
+    row.get_by_label("act as role").fill(f"arn:aws:iam::{prepared['version_2'].split(':')[4]}:role/{READER_ROLE}")
     row.get_by_role("button", name="Reject version 2").click()
 
     alert = page.get_by_role("alert").inner_text()

@@ -98,7 +98,64 @@ def serving(target: Target, model_archives) -> Serving:
     dev.client("kms").create_alias(AliasName=config.require_workload().kms_alias, TargetKeyId=key)
     dev.client("iam").create_role(RoleName=config.require_serving().execution_role_name,
                                   AssumeRolePolicyDocument=json.dumps(TRUST))
+    _share_the_registry(registry, config)
     return Serving(target, config, registry, dev, model_archives, key)
+
+
+def _policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **s} for s in statements]})
+
+
+def _share_the_registry(registry: boto3.Session, config: EnvConfig) -> None:
+    """The registry side of the workload account's reads, as mlops-infra/modules/model-registry grants it: the
+    group's versions and the artifacts (cross-account calls need both sides)."""
+    workload = {"AWS": f"arn:aws:iam::{config.account_id}:root"}
+    group = config.model_package_group_arn
+    registry.client("sagemaker").put_model_package_group_policy(
+        ModelPackageGroupName=config.model_registry.model_package_group_name, ResourcePolicy=_policy({
+            "Principal": workload, "Resource": [group, _packages(config)], "Action": [
+                "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:ListModelPackages"]}))
+    bucket = config.model_registry.artifacts_bucket_name
+    registry.client("s3").put_bucket_policy(Bucket=bucket, Policy=_policy(
+        {"Principal": workload, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+
+
+def _packages(config: EnvConfig) -> str:
+    return config.model_package_group_arn.replace(":model-package-group/", ":model-package/").lower() + "/*"
+
+
+def _refresh_policy(config: EnvConfig, kms_key_arn: str) -> str:
+    """The refresh function role's statements in mlops-infra/modules/serving (model_reads and refresh)."""
+    serving, region, account = config.require_serving(), config.aws_region, config.account_id
+    data_bucket = config.require_workload().data_bucket_name
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    return _policy(
+        {"Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{config.model_registry.artifacts_bucket_name}/*"},
+        {"Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{data_bucket}",
+         "Condition": {"StringLike": {"s3:prefix": [f"{serving.models_prefix}/*"]}}},
+        {"Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+         "Resource": [config.model_package_group_arn, _packages(config)]},
+        {"Action": "sagemaker:ListModelPackages", "Resource": "*"},
+        {"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+         "Resource": f"arn:aws:s3:::{data_bucket}/{serving.models_prefix}/*"},
+        {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": kms_key_arn},
+        {"Action": "kms:CreateGrant", "Resource": kms_key_arn,
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        {"Action": ["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig",
+                    "sagemaker:DescribeEndpointConfig", "sagemaker:AddTags"],
+         "Resource": [f"{sagemaker}:model/*", f"{sagemaker}:endpoint-config/*"]},
+        {"Action": ["sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
+                    "sagemaker:AddTags"],
+         "Resource": [f"{sagemaker}:endpoint/{endpoint.name.lower()}" for endpoint in serving.endpoints
+                      if endpoint.mode == "multi-model"]},
+        {"Action": ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+         "Resource": f"{sagemaker}:endpoint-config/*"},
+        {"Action": "iam:PassRole", "Resource": config.endpoint_execution_role_arn,
+         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{serving.refresh_function_name}:*"},
+    )
 
 
 @pytest.fixture
@@ -124,6 +181,9 @@ def refresh_path(serving, tmp_path) -> str:
     bus = f"arn:aws:events:{config.aws_region}:{config.account_id}:event-bus/default"
     forward_role = serving.registry.client("iam").create_role(
         RoleName="mammo-model-package-events", AssumeRolePolicyDocument=EVENTS_TRUST)["Role"]["Arn"]
+    serving.registry.client("iam").put_role_policy(RoleName="mammo-model-package-events", PolicyName="forward",
+                                                   PolicyDocument=_policy({"Action": "events:PutEvents",
+                                                                           "Resource": bus}))
     registry_events = serving.registry.client("events")
     registry_events.put_rule(Name="mammo-model-package-state-change", EventPattern=json.dumps({
         "source": ["aws.sagemaker"], "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
@@ -137,6 +197,8 @@ def refresh_path(serving, tmp_path) -> str:
     serving_config = config.require_serving()
     role = dev.client("iam").create_role(RoleName=serving_config.refresh_role_name,
                                          AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    dev.client("iam").put_role_policy(RoleName=serving_config.refresh_role_name, PolicyName="refresh",
+                                      PolicyDocument=_refresh_policy(config, serving.kms_key_arn))
     function = dev.client("lambda").create_function(
         FunctionName=serving_config.refresh_function_name, Runtime="python3.11", Role=role,
         Handler="endpoint_refresh.handler", Timeout=120,

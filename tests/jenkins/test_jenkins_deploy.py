@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from pathlib import Path
 from urllib.parse import unquote
 
 import boto3
@@ -25,6 +26,8 @@ import pytest
 from jenkins_harness import JENKINS_ROLE, PROD_APPLY, REPO_ROOT, stage
 from shell_environment import activate, restore_environment
 
+from localaws.authorization import trail
+from localaws.tools.access_report import report
 from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import Target
 from pipelines.config import load_config
@@ -39,10 +42,17 @@ DEPLOY_STAGES = ["Read config", "Terraform plan", "Terraform apply", "Upsert pip
 
 
 @pytest.fixture(scope="module")
-def prod_account(require_tool, groovy, tmp_path_factory):
+def stack_state(tmp_path_factory) -> Path:
+    """The module stack's state folder: its trail records who made each call."""
+    return tmp_path_factory.mktemp("jenkins-stack-state")
+
+
+@pytest.fixture(scope="module")
+def prod_account(require_tool, groovy, tmp_path_factory, stack_state):
     """A local stack whose prod account was applied once by an administrator; yields the admin session."""
     require_tool("terraform")
-    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("jenkins-stack") / "server.log").start()
+    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("jenkins-stack") / "server.log",
+                          state_dir=stack_state).start()
     previous = activate(stack.endpoint)
     # Terraform data dirs, backend config and Lambda zip of this module's own (not the repo's .local, which a
     # developer's `mlops-local` session or the demo may be using at the same time).
@@ -123,7 +133,8 @@ def role_policy_documents(iam, role_name: str) -> list[dict]:
 
 def role_allows(iam, role_name: str, action: str, resource: str) -> bool:
     """Whether an Allow statement of the role's policies names `action` on `resource` (wildcards matched,
-    conditions ignored). moto enforces no IAM, so what the stages need is checked here, statically."""
+    conditions ignored): what the stages this module does not run (the endpoint ones) need is checked here,
+    statically; the builds below run the others against the stack's IAM."""
     for document in role_policy_documents(iam, role_name):
         for statement in document["Statement"]:
             actions = statement.get("Action", [])
@@ -265,6 +276,17 @@ def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first
     assert "prod: applied" in executed(first_build, "Terraform apply")["output"]
     assert "Python 3.11" in executed(first_build, "Install")["output"]
     assert first_build["post"] == ["always"]
+
+
+def test_the_stage_scripts_terraform_and_upsert_calls_are_recorded_as_the_jenkins_role(first_build, prod_account,
+                                                                                      stack_state):
+    # The administrator's calls are not in the report: what the stages did shows under the role or not at all.
+    access = report(stack_state / trail.FOLDER)[JENKINS_ROLE_ARN]
+    used = access.used
+    assert f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}" in used["s3:PutObject"]  # the apply
+    assert schedule_rule(prod_account)["Arn"] in used["events:PutRule"]  # the drift it repaired
+    assert PROD.pipeline_arn(PROD.workload.train_pipeline_name) in used["sagemaker:CreatePipeline"]  # the upsert
+    assert access.denied == []
 
 
 def test_first_build_archived_the_plan_it_applied(first_build):

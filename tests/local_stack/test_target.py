@@ -102,6 +102,48 @@ def test_child_environment_points_children_at_the_target_without_real_credential
     assert Target(None).child_environment(base) == base
 
 
+def _role_session_environment(endpoint: str, account: str) -> dict[str, str]:
+    """What withAWS exports in a Jenkins stage run against the local stack: a role session of `account`."""
+    iam = session_for_account(account, REGION).client("iam")
+    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
+             f'"Principal": {{"AWS": "arn:aws:iam::{TOOLING}:root"}}}}]}}')
+    role_arn = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    credentials = Target.local_stack(endpoint).base_session(REGION).client("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName="build-7")["Credentials"]
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"], "AWS_SESSION_TOKEN": credentials["SessionToken"]}
+
+
+def test_a_role_session_in_the_environment_acts_as_that_role_not_as_the_local_admin(aws):
+    env = _role_session_environment(aws.endpoint, PROD)
+    target = Target.from_environment(env)
+    identity = target.session(PROD, REGION).client("sts").get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::{PROD}:assumed-role/deployer/build-7"
+    child = target.child_environment({"PATH": "/bin"})
+    assert {name: child[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")} == {
+        name: env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+
+
+def test_a_role_session_in_the_environment_is_not_swapped_for_the_admin_of_another_account(aws):
+    # As on AWS: credentials of prod cannot act in dev; the stack's administrator is no fallback.
+    target = Target.from_environment(_role_session_environment(aws.endpoint, PROD))
+    with pytest.raises(UsageError) as excinfo:
+        target.session(DEV, REGION)
+    assert PROD in str(excinfo.value)
+    assert DEV in str(excinfo.value)
+
+
+def test_the_stacks_fake_keys_in_the_environment_are_its_administrator(aws):
+    target = Target.from_environment({"AWS_ENDPOINT_URL": aws.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                                      "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert target.credentials is None
+    assert ":assumed-role/mlops-local-admin/" in _identity_arn(target.session(DEV, REGION))
+
+
+def _identity_arn(session: boto3.Session) -> str:
+    return session.client("sts").get_caller_identity()["Arn"]
+
+
 def test_no_credentials_is_a_usage_error(aws, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")

@@ -36,8 +36,7 @@ locals {
   function_arns = [for name in compact([var.latest_model_function_name, var.alert_function_name, local.refresh_enabled ? local.serving.refresh_function_name : null]) :
     "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${name}"
   ]
-  rule_arns      = "arn:${local.partition}:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
-  log_groups_arn = "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:*"
+  rule_arns = "arn:${local.partition}:events:${var.region}:${var.account_id}:rule/${var.rule_name_prefix}-*"
   managed_log_group_arns = flatten([
     for name in var.managed_log_group_names : [
       "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:${name}",
@@ -81,6 +80,14 @@ locals {
     ]
   ]])
   replica_bucket_arn = local.secondary_enabled ? "arn:${local.partition}:s3:::${var.secondary_serving.replica_artifacts_bucket_name}" : null
+  # What Terraform manages around them in that region: its key (under the workload alias), alert topic, alarms and
+  # failure rule.
+  secondary_region     = local.secondary_enabled ? var.secondary_serving.region : null
+  secondary_alias_arn  = local.secondary_enabled ? "arn:${local.partition}:kms:${local.secondary_region}:${var.account_id}:${var.workload_kms_alias}" : null
+  secondary_topic_arns = [for arn in local.topic_arns : replace(arn, ":${var.region}:", ":${local.secondary_region}:") if local.secondary_enabled]
+  secondary_rule_arns  = local.secondary_enabled ? "arn:${local.partition}:events:${local.secondary_region}:${var.account_id}:rule/${var.rule_name_prefix}-*" : null
+  secondary_alarm_arns = [for name in local.secondary_enabled ? var.secondary_serving.alarm_names : [] : "arn:${local.partition}:cloudwatch:${local.secondary_region}:${var.account_id}:alarm:${name}"]
+  alarm_regions        = compact([var.region, local.secondary_region])
   # Jenkins' own managed policies (below): it reads them, and only a person's apply changes them.
   endpoint_policy_arns = [for name in local.serving_enabled ? ["apply-endpoints", "serve-endpoints"] : [] :
     "arn:${local.partition}:iam::${var.account_id}:policy/${var.role_name}-${name}"
@@ -119,7 +126,7 @@ resource "aws_iam_role" "jenkins" {
 }
 
 data "aws_iam_policy_document" "deploy" {
-  #checkov:skip=CKV_AWS_356:kms:ListAliases has no resource type; every other statement names its resources
+  #checkov:skip=CKV_AWS_356:kms:ListAliases and logs:DescribeLogGroups have no resource type; every other statement names its resources
   statement {
     sid       = "TerraformStateList"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -285,9 +292,10 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    # Terraform reads a log group by listing with its name as prefix; the action has no resource type.
     sid       = "FindLogGroups"
     actions   = ["logs:DescribeLogGroups"]
-    resources = [local.log_groups_arn]
+    resources = ["*"]
   }
 
   statement {
@@ -356,6 +364,76 @@ data "aws_iam_policy_document" "apply_endpoints" {
     sid       = "ManageEndpointScalingAlarms"
     actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"]
     resources = local.scaling_alarm_arns
+  }
+
+  statement {
+    # Terraform reads an alarm with DescribeAlarms by name, which is authorized on the region's alarms (read only).
+    sid       = "ReadAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [for region in local.alarm_regions : "arn:${local.partition}:cloudwatch:${region}:${var.account_id}:alarm:*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.secondary_region] : []
+    content {
+      sid = "ManageSecondaryRegionEndpointAlarms"
+      actions = [
+        "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource",
+        "cloudwatch:TagResource", "cloudwatch:UntagResource",
+      ]
+      resources = local.secondary_alarm_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [var.secondary_serving.kms_key_arn] : []
+    content {
+      # The second region's key only, by ARN, as the workload key (no key creation: the key was made by a person's
+      # first apply); EventBridge and the alarms encrypt the region's topic with it.
+      sid = "ManageSecondaryRegionKey"
+      actions = [
+        "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
+        "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
+        "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+      ]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.secondary_alias_arn] : []
+    content {
+      sid       = "ManageSecondaryRegionKeyAlias"
+      actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.secondary_region] : []
+    content {
+      sid = "ManageSecondaryRegionAlertTopic"
+      actions = [
+        "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+        "sns:ListTagsForResource", "sns:TagResource", "sns:UntagResource", "sns:Subscribe", "sns:Unsubscribe",
+        "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+      ]
+      resources = local.secondary_topic_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.secondary_enabled ? [local.secondary_rule_arns] : []
+    content {
+      # The region's failed-endpoint rule, which alerts its topic.
+      sid = "ManageSecondaryRegionRules"
+      actions = [
+        "events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:EnableRule", "events:DisableRule",
+        "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule", "events:ListTagsForResource",
+        "events:TagResource", "events:UntagResource",
+      ]
+      resources = [statement.value]
+    }
   }
 
   statement {

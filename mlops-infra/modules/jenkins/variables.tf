@@ -269,11 +269,13 @@ variable "serving" {
 }
 
 variable "secondary_serving" {
-  description = "The endpoints prod serves in the platform's second region (secondary_region.endpoints) from the artifacts' replica bucket there: the endpoint stages deploy and smoke-test them in that region, after checking the replica is current. null when no endpoint is served there; needs serving."
+  description = "The endpoints prod serves in the platform's second region (secondary_region.endpoints) from the artifacts' replica bucket there: the endpoint stages deploy and smoke-test them in that region, after checking the replica is current; Terraform manages the region's key (kms_key_arn, under workload_kms_alias), alert topic (alert_topic_name), rollback alarms (alarm_names) and failure rule there. null when no endpoint is served there; needs serving."
   type = object({
     region                        = string
     endpoint_names                = list(string)
     replica_artifacts_bucket_name = string
+    kms_key_arn                   = string
+    alarm_names                   = list(string)
   })
   default = null
 
@@ -282,8 +284,9 @@ variable "secondary_serving" {
       [can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.secondary_serving.region)), length(var.secondary_serving.endpoint_names) > 0],
       [for name in var.secondary_serving.endpoint_names : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", name))],
       [can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.secondary_serving.replica_artifacts_bucket_name))],
+      [can(regex("^arn:[a-z-]+:kms:${var.secondary_serving.region}:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.secondary_serving.kms_key_arn))],
     ))
-    error_message = "secondary_serving: region must be a region code such as us-west-2, endpoint_names one or more SageMaker endpoint names, replica_artifacts_bucket_name an S3 bucket name."
+    error_message = "secondary_serving: region must be a region code such as us-west-2, endpoint_names one or more SageMaker endpoint names, replica_artifacts_bucket_name an S3 bucket name, kms_key_arn the ARN of a key of that region."
   }
 }
 
