@@ -397,12 +397,36 @@ def _context(action: str, call: Call) -> dict[str, Any]:
     if call.service == "sagemaker" and params.get("ModelApprovalStatus"):
         # The central group's policy lets workload accounts register PendingManualApproval versions only.
         context["sagemaker:ModelApprovalStatus"] = params["ModelApprovalStatus"]
+    tags = request_tags(call)
+    if tags:
+        context.update({f"aws:RequestTag/{key}": value for key, value in tags.items()})
+    keys = sorted(tags) if tags else [str(k) for k in params.get("TagKeys") or () if isinstance(k, str)]
+    if keys:
+        context["aws:TagKeys"] = keys
     if call.service == "kms" and isinstance(params.get("EncryptionContext"), dict):
         # kms:EncryptionContext:<key> per pair and kms:EncryptionContextKeys (grant constraints read them too).
         pairs = params["EncryptionContext"]
         context.update({f"kms:EncryptionContext:{key}": value for key, value in pairs.items()})
         context["kms:EncryptionContextKeys"] = sorted(pairs)
     return context
+
+
+def request_tags(call: Call) -> dict[str, str]:
+    """The tags a call asks to put on a resource (aws:RequestTag/<key>), in each service's own shape: a list of
+    Key/Value (or KMS's TagKey/TagValue) pairs, a map (Lambda, SQS), or S3's Tagging.TagSet."""
+    params = call.params
+    raw = params.get("Tags", params.get("tags"))
+    if raw is None and call.service == "s3":
+        raw = (params.get("Tagging") or {}).get("TagSet")
+    if isinstance(raw, dict):
+        return {str(key): str(value) for key, value in raw.items()}
+    pairs = {}
+    for tag in raw if isinstance(raw, list) else ():
+        if isinstance(tag, dict):
+            key, value = tag.get("Key", tag.get("TagKey")), tag.get("Value", tag.get("TagValue", ""))
+            if key is not None:
+                pairs[str(key)] = str(value)
+    return pairs
 
 
 def _extra_checks(call: Call, account: str, resolve) -> Iterator[Check]:

@@ -74,6 +74,8 @@ def user_identity(principal: Any, access_key_id: str | None) -> dict[str, Any]:
     """CloudTrail's userIdentity of a principal (identities.Principal)."""
     if principal.kind == "anonymous":
         return {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+    if principal.kind == "service":
+        return {"type": "AWSService", "invokedBy": principal.arn}
     identity: dict[str, Any] = {"principalId": principal.user_id, "arn": principal.arn,
                                 "accountId": principal.account, "accessKeyId": access_key_id or ""}
     if principal.kind == "assumed-role":
