@@ -142,8 +142,12 @@ def session(account_id: str, region: str, role_arn: str | None = None, service: 
         acting = {ACTING_SERVICE_HEADER: service, SOURCE_ACCOUNT_HEADER: account_id}
         if source_arn:
             acting[SOURCE_ARN_HEADER] = source_arn
-        sts.meta.events.register("before-sign.sts.AssumeRole",
-                                 lambda request, **_: request.headers.update(acting))
+
+        def name_the_service(request, **_) -> None:
+            for header, value in acting.items():
+                request.headers[header] = value
+
+        sts.meta.events.register("before-sign.sts.AssumeRole", name_the_service)
 
     def assume() -> dict[str, str]:
         answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
