@@ -307,8 +307,8 @@ def test_temporary_credentials_past_their_expiration_are_an_expired_token(stack_
                                                                                           "sagemaker:ListPipelines",
                                                                                           "s3:ListAllMyBuckets"])))
     # AWS's shortest session is 15 minutes; the stack's STS (moto) takes one second, which stands in for the wait.
-    answer = _sts_without_validation(stack).assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/brief",
-                                                        RoleSessionName="brief-session", DurationSeconds=1)["Credentials"]
+    answer = _sts_without_validation(stack).assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/brief", RoleSessionName="brief-session", DurationSeconds=1)["Credentials"]
     session = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
                "aws_session_token": answer["SessionToken"]}
     time.sleep(max(0.0, (answer["Expiration"] - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1)
