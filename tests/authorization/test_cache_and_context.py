@@ -16,16 +16,19 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from .support import ADMIN, REGION, allow, client_for, object_in, policy, trail_events, user_with_keys
-
-ACCOUNT = "123456789012"
-OTHER_ACCOUNT = "222233334444"
-
-
-def _error(call) -> dict:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call()
-    return caught.value.response["Error"]
+from .support import (
+    ACCOUNT,
+    ADMIN,
+    OTHER_ACCOUNT,
+    REGION,
+    allow,
+    client_for,
+    error_of,
+    object_in,
+    policy,
+    trail_events,
+    user_with_keys,
+)
 
 
 def _denied(call) -> bool:
@@ -246,7 +249,7 @@ def client_clock(monkeypatch):
 def test_a_signature_older_than_15_minutes_has_expired(stack_in, client_clock, service, call, code):
     stack = stack_in("enforce")
     client_clock(-datetime.timedelta(minutes=16))
-    error = _error(lambda: call(client_for(stack, service)))
+    error = error_of(lambda: call(client_for(stack, service)))
     assert error["Code"] == code
     assert error["Message"].startswith("Signature expired: ")
     assert error["Message"].endswith(" - 15 min.)")
@@ -255,7 +258,7 @@ def test_a_signature_older_than_15_minutes_has_expired(stack_in, client_clock, s
 def test_a_signature_more_than_15_minutes_ahead_is_not_yet_current(stack_in, client_clock):
     stack = stack_in("enforce")
     client_clock(datetime.timedelta(minutes=20))
-    error = _error(lambda: client_for(stack, "sts").get_caller_identity())
+    error = error_of(lambda: client_for(stack, "sts").get_caller_identity())
     assert error["Code"] == "SignatureDoesNotMatch"
     assert error["Message"].startswith("Signature not yet current: ")
 
@@ -263,7 +266,7 @@ def test_a_signature_more_than_15_minutes_ahead_is_not_yet_current(stack_in, cli
 def test_s3_answers_a_skewed_clock_with_request_time_too_skewed(stack_in, client_clock):
     stack = stack_in("enforce")
     client_clock(-datetime.timedelta(minutes=16))
-    error = _error(lambda: client_for(stack, "s3").list_buckets())
+    error = error_of(lambda: client_for(stack, "s3").list_buckets())
     assert (error["Code"], error["Message"]) == (
         "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
 
@@ -313,12 +316,12 @@ def test_temporary_credentials_past_their_expiration_are_an_expired_token(stack_
                "aws_session_token": answer["SessionToken"]}
     time.sleep(max(0.0, (answer["Expiration"] - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1)
 
-    query = _error(lambda: client_for(stack, "sts", session).get_caller_identity())
+    query = error_of(lambda: client_for(stack, "sts", session).get_caller_identity())
     assert (query["Code"], query["Message"]) == ("ExpiredToken",
                                                  "The security token included in the request is expired")
-    json_error = _error(lambda: client_for(stack, "sagemaker", session).list_pipelines())
+    json_error = error_of(lambda: client_for(stack, "sagemaker", session).list_pipelines())
     assert json_error["Code"] == "ExpiredTokenException"
-    s3_error = _error(lambda: client_for(stack, "s3", session).list_buckets())
+    s3_error = error_of(lambda: client_for(stack, "s3", session).list_buckets())
     assert (s3_error["Code"], s3_error["Message"]) == ("ExpiredToken", "The provided token has expired.")
 
 
@@ -350,7 +353,7 @@ def test_sagemaker_assumes_a_pipeline_role_only_as_its_trust_policy_allows(stack
     theirs = _pipeline_role(stack, "pipeline-theirs", OTHER_ACCOUNT)
 
     assert _start(stack, "trusted", mine)()["PipelineExecutionArn"]
-    error = _error(_start(stack, "confused-deputy", theirs))
+    error = error_of(_start(stack, "confused-deputy", theirs))
     assert "AccessDenied" in error["Message"]
     assert "sts:AssumeRole" in error["Message"]
 
