@@ -16,6 +16,8 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
+from localaws.tools.stack import call_route
+
 from .support import (
     ACCOUNT,
     ADMIN,
@@ -361,3 +363,21 @@ def test_sagemaker_assumes_a_pipeline_role_only_as_its_trust_policy_allows(stack
                and e["userIdentity"].get("invokedBy") == "sagemaker.amazonaws.com"]
     assert {(e["userIdentity"]["type"], bool(e.get("errorCode"))) for e in assumed} == {("AWSService", False),
                                                                                         ("AWSService", True)}
+
+
+def test_moving_the_stack_clock_expires_no_signature_nor_session(stack_in):
+    stack = stack_in("enforce")
+    iam = client_for(stack, "iam")
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName="steady", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="steady", PolicyName="who", PolicyDocument=policy(allow("sts:GetCallerIdentity")))
+    answer = client_for(stack, "sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/steady",
+                                                  RoleSessionName="steady-session")["Credentials"]
+    session = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+               "aws_session_token": answer["SessionToken"]}
+
+    call_route(stack.endpoint, "clock/advance", body={"seconds": 2 * 86400})  # schedules' clock, not the signers'
+
+    assert client_for(stack, "sts", session).get_caller_identity()["Arn"].endswith("/steady/steady-session")
+    assert client_for(stack, "sts").get_caller_identity()["Account"] == ACCOUNT
