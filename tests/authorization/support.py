@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import boto3
+import botocore.exceptions
+import pytest
 
 from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "222233334444"
 ADMIN = {"aws_access_key_id": FAKE_ACCESS_KEY_ID, "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY}
 
 
@@ -63,3 +67,10 @@ def trail_events(stack: LocalAwsStack, credentials: dict[str, str] | None = None
     """The account's trail through CloudTrail LookupEvents, newest first, each event's full record."""
     pages = client_for(stack, "cloudtrail", credentials).get_paginator("lookup_events").paginate(**lookup)
     return [json.loads(event["CloudTrailEvent"]) for page in pages for event in page["Events"]]
+
+
+def error_of(call) -> dict:
+    """The error a call that must fail answers (its Code and Message)."""
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call()
+    return caught.value.response["Error"]

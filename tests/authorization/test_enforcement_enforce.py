@@ -8,41 +8,34 @@ import urllib.error
 import urllib.request
 import zipfile
 
-import botocore.exceptions
 import pytest
 
 from localaws.tools.stack import call_route
 
 from .support import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
     REGION,
     admin_in,
     allow,
     client_for,
+    error_of,
     object_in,
     policy,
     trail_events,
     user_with_keys,
 )
 
-ACCOUNT = "123456789012"
-OTHER_ACCOUNT = "222233334444"
-
-
-def _error(call) -> dict:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call()
-    return caught.value.response["Error"]
-
 
 def test_a_wrong_secret_key_is_a_signature_mismatch_in_each_service_shape(stack_in):
     stack = stack_in("enforce")
     wrong = {"aws_access_key_id": "testing", "aws_secret_access_key": "not-the-secret"}
-    sts_error = _error(lambda: client_for(stack, "sts", wrong).get_caller_identity())
+    sts_error = error_of(lambda: client_for(stack, "sts", wrong).get_caller_identity())
     assert sts_error["Code"] == "SignatureDoesNotMatch"
     assert sts_error["Message"] == ("The request signature we calculated does not match the signature you provided. "
                                     "Check your AWS Secret Access Key and signing method. Consult the service "
                                     "documentation for details.")
-    s3_error = _error(lambda: client_for(stack, "s3", wrong).list_buckets())
+    s3_error = error_of(lambda: client_for(stack, "s3", wrong).list_buckets())
     assert s3_error["Code"] == "SignatureDoesNotMatch"
     assert s3_error["Message"].endswith("Check your key and signing method.")
 
@@ -50,7 +43,7 @@ def test_a_wrong_secret_key_is_a_signature_mismatch_in_each_service_shape(stack_
 def test_an_unknown_access_key_is_an_invalid_token(stack_in):
     stack = stack_in("enforce")
     unknown = {"aws_access_key_id": "AKIAUNKNOWNKEY000000", "aws_secret_access_key": "x"}
-    error = _error(lambda: client_for(stack, "sts", unknown).get_caller_identity())
+    error = error_of(lambda: client_for(stack, "sts", unknown).get_caller_identity())
     assert (error["Code"], error["Message"]) == ("InvalidClientTokenId",
                                                  "The security token included in the request is invalid.")
 
@@ -70,7 +63,7 @@ def test_a_role_without_s3_get_object_is_denied_with_aws_message_and_the_trail_s
               "aws_session_token": answer["SessionToken"]}
     assert client_for(stack, "s3", reader).list_objects_v2(Bucket="data")["KeyCount"] == 1
 
-    error = _error(lambda: client_for(stack, "s3", reader).get_object(Bucket="data", Key="rows.csv"))
+    error = error_of(lambda: client_for(stack, "s3", reader).get_object(Bucket="data", Key="rows.csv"))
 
     assert error["Code"] == "AccessDenied"
     assert error["Message"] == (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/job is not authorized to perform: "
@@ -97,7 +90,7 @@ def test_the_sagemaker_execution_role_cannot_be_assumed_by_a_user(stack_in):
                                                     AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     for name, statements in (("bob", ()), ("carol", (allow("sts:AssumeRole"),))):
         user = user_with_keys(stack, name, *statements)
-        error = _error(lambda user=user: client_for(stack, "sts", user).assume_role(RoleArn=role_arn,
+        error = error_of(lambda user=user: client_for(stack, "sts", user).assume_role(RoleArn=role_arn,
                                                                                     RoleSessionName="try"))
         assert error["Code"] == "AccessDenied"
         assert error["Message"].startswith(f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to perform: "
@@ -112,7 +105,7 @@ def test_cross_account_access_needs_the_identity_policy_and_the_resource_policy(
     dave = user_with_keys(stack, "dave", allow("s3:GetObject", "arn:aws:s3:::shared/*"))
     read = lambda: client_for(stack, "s3", dave).get_object(Bucket="shared", Key="model.tar.gz")  # noqa: E731
 
-    assert "no resource-based policy allows" in _error(read)["Message"]  # identity side only
+    assert "no resource-based policy allows" in error_of(read)["Message"]  # identity side only
 
     client_for(stack, "s3", other).put_bucket_policy(Bucket="shared", Policy=policy({
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/dave"}, "Action": "s3:GetObject",
@@ -120,7 +113,7 @@ def test_cross_account_access_needs_the_identity_policy_and_the_resource_policy(
     assert read()["Body"].read() == b"m"  # both sides
 
     iam.delete_user_policy(UserName="dave", PolicyName="inline")
-    assert "no identity-based policy allows" in _error(read)["Message"]  # resource side only
+    assert "no identity-based policy allows" in error_of(read)["Message"]  # resource side only
     owner_trail = trail_events(stack, other, LookupAttributes=[{"AttributeKey": "EventName",
                                                                 "AttributeValue": "GetObject"}])
     assert [e.get("errorCode") for e in owner_trail] == ["AccessDenied", None, "AccessDenied"]
@@ -131,7 +124,7 @@ def test_an_operation_without_a_mapping_is_denied_naming_the_mapping(stack_in):
     client_for(stack, "s3").create_bucket(Bucket="meta")
     everything = user_with_keys(stack, "erin", allow("*"))
 
-    error = _error(lambda: client_for(stack, "s3", everything).get_bucket_metadata_configuration(Bucket="meta"))
+    error = error_of(lambda: client_for(stack, "s3", everything).get_bucket_metadata_configuration(Bucket="meta"))
 
     assert error["Code"] == "AccessDenied"
     assert "s3:GetBucketMetadataConfiguration" in error["Message"]
@@ -173,11 +166,11 @@ def test_session_policies_of_assume_role_narrow_the_session(stack_in):
 
     listing = session(Policy=policy(allow("s3:ListBucket")))
     assert client_for(stack, "s3", listing).list_objects_v2(Bucket="narrow")["KeyCount"] == 1
-    assert _error(lambda: client_for(stack, "s3", listing).get_object(Bucket="narrow", Key="k"))["Code"] == \
+    assert error_of(lambda: client_for(stack, "s3", listing).get_object(Bucket="narrow", Key="k"))["Code"] == \
         "AccessDenied"
     getting = session(PolicyArns=[{"arn": get_only}])
     assert client_for(stack, "s3", getting).get_object(Bucket="narrow", Key="k")["Body"].read() == b"v"
-    assert _error(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
+    assert error_of(lambda: client_for(stack, "s3", getting).list_objects_v2(Bucket="narrow"))["Code"] == \
         "AccessDenied"
 
 
@@ -193,13 +186,13 @@ def test_a_kms_grant_allows_its_grantee_what_the_key_policy_and_iam_do_not(stack
     encrypt = lambda **context: client_for(stack, "kms", hana).encrypt(  # noqa: E731
         KeyId=key_id, Plaintext=b"secret", **context)
 
-    assert _error(encrypt)["Message"] == (f"User: {hana_arn} is not authorized to perform: kms:Encrypt on resource: "
+    assert error_of(encrypt)["Message"] == (f"User: {hana_arn} is not authorized to perform: kms:Encrypt on resource: "
                                           f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id} because no identity-based "
                                           "policy allows the kms:Encrypt action")
     client_for(stack, "kms").create_grant(KeyId=key_id, GranteePrincipal=hana_arn, Operations=["Encrypt"],
                                           Constraints={"EncryptionContextSubset": {"purpose": "test"}})
     assert encrypt(EncryptionContext={"purpose": "test"})["KeyId"].endswith(key_id)
-    assert _error(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
+    assert error_of(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
 
 
 def test_kms_resource_aliases_holds_the_alias_names_of_the_key(stack_in):
@@ -231,7 +224,7 @@ def test_a_version_registered_into_a_group_is_authorized_on_the_package_it_becom
             "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
 
     assert register(judy)["ModelPackageArn"].endswith("model-package/mammo/1")
-    assert _error(lambda: register(other))["Message"] == (
+    assert error_of(lambda: register(other))["Message"] == (
         f"User: arn:aws:iam::{ACCOUNT}:user/kate is not authorized to perform: sagemaker:CreateModelPackage on "
         f"resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mammo/2 because no identity-based policy "
         "allows the sagemaker:CreateModelPackage action")
@@ -250,7 +243,7 @@ def test_the_approval_status_a_registration_asks_for_is_the_model_approval_statu
             "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
             "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
 
-    assert _error(lambda: register("Approved"))["Code"] == "AccessDeniedException"
+    assert error_of(lambda: register("Approved"))["Code"] == "AccessDeniedException"
     assert register("PendingManualApproval")["ModelPackageArn"].endswith("model-package/pending/1")
 
 
