@@ -7,8 +7,8 @@ recorded: the other workers fail with its error instead of building again.
 
 `PlatformSnapshot`: a stopped stack's state folder with registry, dev and prod applied (`mlops-infra` bootstrap +
 apply, side by side, as the demo does), and each account's bootstrap state, which Terraform keeps in its work
-dir rather than in the stack. `start_stack(folder)` copies the state (`localaws.tools.state.copy_state`: blobs
-hard-linked, state file copied) into `folder` and starts a durable stack process on it;
+dir rather than in the stack. `restored_stack(folder)` copies the state (`localaws.tools.state.copy_state`:
+blobs hard-linked, state file copied) into `folder`: a durable stack process of the module's own on it;
 `place_bootstrap_state(runner)` puts an account's bootstrap state where that runner keeps it. Terraform's data
 dirs are not kept: a runner on another endpoint initialises its own from the provider mirror.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from shell_environment import local_environment
 
-from localaws.tools.stack import LocalAwsStack
+from localaws.tools.stack import LocalAwsStack, call_route
 from localaws.tools.state import copy_state
 from pipelines.aws import Target
 from pipelines.infra.terraform import TerraformRunner, runner_for
@@ -49,7 +49,7 @@ def build_once(folder: Path, build: Callable[[Path], dict]) -> dict:
         if ready.exists():
             return json.loads(ready.read_text())
         if failed.exists():
-            raise PreparedStateFailed(f"building {folder.name} failed in another worker:\n{failed.read_text()}")
+            raise PreparedStateFailed(f"building {folder.name} failed earlier in this run:\n{failed.read_text()}")
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
         try:
@@ -83,17 +83,18 @@ class PlatformSnapshot:
                        for environment in PLATFORM_ACCOUNTS]
             with ThreadPoolExecutor(max_workers=len(runners)) as pool:  # mostly the provider's waits: side by side
                 list(pool.map(TerraformRunner.bootstrap_and_apply, runners))
+            call_route(stack.endpoint, "state", body={})  # a state that cannot be written fails here, loudly
         for runner in runners:
             snapshot.bootstrap_state(runner.config.environment).parent.mkdir(exist_ok=True)
             shutil.copy2(runner.bootstrap_state_file, snapshot.bootstrap_state(runner.config.environment))
         shutil.rmtree(folder / "work")  # data dirs and source copies: every runner makes its own
         return {"accounts": list(PLATFORM_ACCOUNTS)}
 
-    def start_stack(self, folder: Path, **options) -> LocalAwsStack:
-        """A stack process of its own on a copy of the applied state in `folder`/state (started)."""
+    def restored_stack(self, folder: Path, **options) -> LocalAwsStack:
+        """A stack of its own (not started yet: `with ... as stack`) on a copy of the applied state in `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
         state_dir = copy_state(self.state_dir, folder / "state")
-        return LocalAwsStack(state_dir=state_dir, log_path=folder / "server.log", **options).start()
+        return LocalAwsStack(state_dir=state_dir, log_path=folder / "server.log", **options)
 
     def place_bootstrap_state(self, runner: TerraformRunner) -> TerraformRunner:
         runner.bootstrap_state_file.parent.mkdir(parents=True, exist_ok=True)
