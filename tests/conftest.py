@@ -14,6 +14,9 @@
   `register_version(tag, status)`: a version registered in that group as the train pipeline registers one.
 - `require_tool("terraform")`: the tool's path, or a skip with the reason - a FAILURE instead when
   MLOPS_REQUIRE_ALL_TOOLS=1 (set by `.ci/run`, where every tool must be installed).
+- `platform_snapshot` (session): registry, dev and prod applied ONCE per run, shared by the xdist workers
+  (`support.prepared`); a module takes its own copy: `platform_snapshot.restored_stack(folder)` is a stack of its
+  own on a copy of that state, `place_bootstrap_state(runner)` an account's bootstrap state for a runner of it.
 
 Terraform tests do not use `local_stack`/`aws`: a reset by another test would wipe what they applied.
 """
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterator
 import boto3
 import pytest
 from shell_environment import activate, restore_environment
+from support.prepared import PlatformSnapshot, build_once
 
 from localaws.tools.stack import LocalAwsStack
 from pipelines.aws import (
@@ -150,6 +154,17 @@ def require_tool() -> Callable[[str], str]:
         return path
 
     return require
+
+
+@pytest.fixture(scope="session")
+def platform_snapshot(require_tool, tmp_path_factory: pytest.TempPathFactory) -> PlatformSnapshot:
+    require_tool("terraform")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's temp dir is inside the run's: build it there, once
+        shared = shared.parent
+    folder = shared / "platform-snapshot"
+    build_once(folder, PlatformSnapshot.build)
+    return PlatformSnapshot(folder)
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:

@@ -7,18 +7,24 @@ temporary MLOPS_LOCAL_DIR, so nothing is shared with other tests or a developer'
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support.prepared import PLATFORM_ACCOUNTS
 
 from localaws.tools.stack import LocalAwsStack
 from mlops_demo.run import run_scenario
 from mlops_demo.scenario import SUCCEEDED
 from pipelines import s3_uri
+from pipelines.aws import Target
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
+from pipelines.infra.terraform import TerraformRunner, runner_for
 
 ACCOUNTS = load_config("dev").accounts
 
@@ -38,15 +44,26 @@ def engine() -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(engine: str, tmp_path_factory: pytest.TempPathFactory, require_tool):
-    """One whole run with `engine` on a fresh stack."""
-    require_tool("terraform")
+def demo_stack(engine: str, platform_snapshot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsStack]:
+    """A stack of this module's own on a copy of the run's applied platform (the three accounts and their
+    bootstrap states): the demo's infrastructure step bootstraps and applies them again and finds nothing to
+    change, instead of creating them (a fresh apply is what builds that platform, once per run)."""
     root = tmp_path_factory.mktemp(f"demo-{engine}")
-    with pytest.MonkeyPatch.context() as patch, LocalAwsStack(log_path=root / "stack.log") as stack:
+    with pytest.MonkeyPatch.context() as patch, platform_snapshot.restored_stack(root / "stack") as stack:
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
-        result, context = run_scenario(endpoint=stack.endpoint, work_dir=root / "work",
-                                       report_path=root / "demo-report.html", drift_check_engine=engine)
-        yield engine, result, context
+        target = Target.local_stack(stack.endpoint)
+        for environment in PLATFORM_ACCOUNTS:
+            platform_snapshot.place_bootstrap_state(runner_for(environment, target))
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def demo(engine: str, demo_stack: LocalAwsStack, tmp_path_factory: pytest.TempPathFactory):
+    """One whole run with `engine` on the module's stack."""
+    root = tmp_path_factory.mktemp(f"demo-run-{engine}")
+    result, context = run_scenario(endpoint=demo_stack.endpoint, work_dir=root / "work",
+                                   report_path=root / "demo-report.html", drift_check_engine=engine)
+    return engine, result, context
 
 
 def _session(context, environment):
@@ -298,8 +315,71 @@ def test_the_report_has_the_endpoint_section(served):
     assert "Both regions" in section
 
 
+# ---------------------------------------------------------------------- a clean restart (keep last)
+
+RESTART_ROWS = b"67,3,5,3\n43,1,1,3\n58,4,5,3\n"
+
+
+def _kept(context) -> dict:
+    """What a restarted stack must answer identically: the registry, every object version of the artifacts and
+    prod data buckets (body digest, ETag and checksum), the executions and their steps, and the single-model
+    endpoint's predictions."""
+    registry, prod = _session(context, "registry"), _session(context, "prod")
+    group = REGISTRY.model_registry.model_package_group_name
+    packages = registry.client("sagemaker").list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    objects, capture = {}, PROD.require_serving().capture_prefix + "/"
+    for session, bucket in ((registry, REGISTRY.model_registry.artifacts_bucket_name),
+                            (prod, PROD.workload.data_bucket_name)):
+        s3 = session.client("s3")
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            # Capture files are written after the invocations: the ones below may still be on their way.
+            for version in (v for v in page.get("Versions", []) if not v["Key"].startswith(capture)):
+                answer = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"],
+                                       ChecksumMode="ENABLED")
+                objects[(bucket, version["Key"], version["VersionId"])] = (
+                    hashlib.sha256(answer["Body"].read()).hexdigest(), answer["ETag"],
+                    answer.get("ChecksumSHA256"), version["IsLatest"])
+    executions = {}
+    for environment, config in (("dev", DEV), ("prod", PROD)):
+        sagemaker = _session(context, environment).client("sagemaker")
+        for name in (config.workload.train_pipeline_name, config.workload.inference_pipeline_name):
+            for summary in sagemaker.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]:
+                steps = sagemaker.list_pipeline_execution_steps(
+                    PipelineExecutionArn=summary["PipelineExecutionArn"])["PipelineExecutionSteps"]
+                executions[summary["PipelineExecutionArn"]] = (summary["PipelineExecutionStatus"], sorted(
+                    (step["StepName"], step["StepStatus"]) for step in steps))
+    predictions = prod.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="mammo-severity", ContentType="text/csv", Body=RESTART_ROWS)["Body"].read()
+    return {"packages": [(p["ModelPackageArn"], p["ModelApprovalStatus"]) for p in packages], "objects": objects,
+            "executions": executions, "predictions": predictions}
+
+
+def test_after_a_clean_restart_every_account_plans_no_changes_and_the_platform_answers_the_same(served, demo_stack):
+    _, context = served
+    before = _kept(context)
+    assert before["objects"]
+    assert before["executions"]
+    assert len(before["packages"]) == 2
+    kms = _session(context, "prod").client("kms")
+    ciphertext = kms.encrypt(KeyId=PROD.workload_kms_alias_arn, Plaintext=b"kept across a restart")["CiphertextBlob"]
+
+    demo_stack.stop()  # SIGTERM: the server writes its last state
+    demo_stack.start()  # the same port and state folder
+
+    after = _kept(context)
+    assert after == before
+    assert _session(context, "prod").client("kms").decrypt(CiphertextBlob=ciphertext)["Plaintext"] == (
+        b"kept across a restart")
+    runners = [TerraformRunner(context.config(environment), target=context.require_target())
+               for environment in PLATFORM_ACCOUNTS]
+    with ThreadPoolExecutor(max_workers=len(runners)) as pool:
+        assert dict(zip(PLATFORM_ACCOUNTS, pool.map(TerraformRunner.plan, runners), strict=True)) == {
+            environment: False for environment in PLATFORM_ACCOUNTS}
+
+
 # Asserted once, in this module: the processing-engine module imports everything else.
 ENGINE_INDEPENDENT = (
+    "test_after_a_clean_restart_every_account_plans_no_changes_and_the_platform_answers_the_same",
     "test_the_secondary_region_serves_version_2_from_the_replica_with_the_primarys_scores",
     "test_the_single_model_endpoint_served_v1_then_v2_by_canary_then_v1_again_after_the_rollback",
     "test_the_multi_model_endpoint_serves_every_approved_version_by_target_model",

@@ -416,7 +416,7 @@ def test_endpoint_alarms_role_and_no_scaling_before_the_endpoints_exist(workload
 
 
 def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_region(applied_platform,
-                                                                                   terraform_stack):
+                                                                                   platform_stack):
     prod = applied_platform["prod"]
     config = prod.config
     secondary = config.require_secondary_region()
@@ -437,7 +437,7 @@ def test_prod_endpoints_have_their_alarms_and_the_replica_read_in_the_second_reg
         config.require_workload().alert_email]
     alarm = endpoints[0].error_alarm_name
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx errors in the second region")
-    [mail] = [n for n in read_notifications(terraform_stack.endpoint, topic) if alarm in (n.subject or "")]
+    [mail] = [n for n in read_notifications(platform_stack.endpoint, topic) if alarm in (n.subject or "")]
     assert mail.subject == f'ALARM: "{alarm}" in US West (Oregon)'
     assert json.loads(mail.message)["NewStateReason"] == "5xx errors in the second region"
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test over")
