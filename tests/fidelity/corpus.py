@@ -54,6 +54,9 @@ ROLE_STATEMENTS = [
           [f"{SAGEMAKER}:model-package-group/{GROUP}", f"{SAGEMAKER}:model-package/{GROUP.lower()}/*"]),
     allow("s3:ListBucket", bucket_arn(BUCKET)),
     allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn(BUCKET)}/*"),
+    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*",
+           f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*:log-stream:*"]),
     pass_role(ROLE),
 ]
 MSE_THRESHOLD = 6.0

@@ -43,10 +43,13 @@ def allow(actions: str | Iterable[str], resources: str | Iterable[str],
 
 
 def create_role(iam, name: str, trust: str, statements: Iterable[dict[str, Any]]) -> str:
-    """A role with the `trust` policy and its `statements` in one inline policy; the role's ARN."""
+    """A role with the `trust` policy and its `statements` in one inline policy (none without statements: IAM
+    refuses an empty one); the role's ARN."""
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME,
-                        PolicyDocument=json.dumps({"Version": VERSION, "Statement": list(statements)}))
+    statements = list(statements)
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME,
+                            PolicyDocument=json.dumps({"Version": VERSION, "Statement": statements}))
     return arn
 
 
