@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="neither load nor write the services' state in STATE_DIR (execution records and the "
                              "authorization trail are still kept there): what the stack holds goes with the server")
     parser.add_argument("--authorization", choices=AUTHORIZATION_MODES, default=DEFAULT_AUTHORIZATION,
-                        help="IAM authorization of every AWS call: off (default), soft (decide and record, never "
-                             "deny) or enforce; decisions are recorded under STATE_DIR/trail")
+                        help="IAM authorization of every AWS call: off, soft (decide and record, never deny) or "
+                             "enforce (default); decisions are recorded under STATE_DIR/trail")
     args = parser.parse_args(argv)
     try:
         args.port = parse_port(args.port)

@@ -48,7 +48,7 @@ STACK_TOKEN_HEADER = "X-Mlops-Local-Token"  # noqa: S105 - a header name
 STACK_TOKEN_VARIABLE = "MLOPS_LOCAL_STACK_TOKEN"  # noqa: S105 - a variable name
 # IAM authorization of the local stack: off, soft (decide and record, never deny) or enforce.
 AUTHORIZATION_MODES = ("off", "soft", "enforce")
-DEFAULT_AUTHORIZATION = "off"  # the demo passes in enforce; some test fixtures still make roles without policies
+DEFAULT_AUTHORIZATION = "enforce"
 
 # A local stack answers in milliseconds: a dead or hung one must fail fast (exit 5), not after minutes of retries.
 LOCAL_CLIENT_CONFIG = botocore.config.Config(connect_timeout=3, read_timeout=60,

@@ -113,9 +113,14 @@ def registry_session(aws: LocalAwsStack, dev_config: EnvConfig) -> boto3.Session
 
 @pytest.fixture
 def model_package_group(registry_session: boto3.Session, dev_config: EnvConfig):
-    """The registry account's SageMaker client, its central model package group created."""
+    """The registry account's SageMaker client, its central model package group created with its policy."""
+    from support.platform import model_package_group_policy
+
     client = registry_session.client("sagemaker")
-    client.create_model_package_group(ModelPackageGroupName=dev_config.model_registry.model_package_group_name)
+    group = dev_config.model_registry.model_package_group_name
+    client.create_model_package_group(ModelPackageGroupName=group)
+    client.put_model_package_group_policy(ModelPackageGroupName=group,
+                                          ResourcePolicy=model_package_group_policy(dev_config))
     return client
 
 
@@ -202,17 +207,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def provision_train_inputs(target: Target, tmp_path) -> Callable[..., dict]:
     """What Terraform and prepare-data leave for a train run in a workload account: the central artifacts bucket
-    and model package group in the registry account, the workload's data bucket with the prepared UCI data.
-    Called with the config to provision (e.g. a copy with another engine); returns the prepared files."""
+    and model package group in the registry account with their keys and policies, the workload's key and SageMaker
+    execution role (support.platform), the workload's data bucket with the prepared UCI data. Called with the
+    config to provision (e.g. a copy with another engine); returns the prepared files."""
+    from support.platform import provision_registry_and_role
+
     from pipelines.config import REPO_ROOT
     from pipelines.data.prepare import S3_KEYS, prepare
     from pipelines.data.raw import read_raw
 
     def provision(config) -> dict:
-        registry = target.session(config.accounts.registry, config.aws_region)
-        registry.client("s3").create_bucket(Bucket=config.model_registry.artifacts_bucket_name)
-        registry.client("sagemaker").create_model_package_group(
-            ModelPackageGroupName=config.model_registry.model_package_group_name)
+        provision_registry_and_role(target, config)
         s3 = target.session(config.account_id, config.aws_region).client("s3")
         s3.create_bucket(Bucket=config.workload.data_bucket_name)
         prepared = prepare(read_raw(REPO_ROOT / "data" / "mammographic_masses.data"), tmp_path / "prepared-data")

@@ -1,9 +1,9 @@
 """The authorization layer of the stack server: a WSGI wrapper in front of moto that decides every AWS call.
 
 Modes (`python -m localaws.server --authorization MODE`, `mlops-local up --authorization MODE`):
-* `off` (the default for now): nothing is checked or recorded; moto answers as it always did.
+* `off`: nothing is checked or recorded; moto answers as it always did.
 * `soft`: every call is decided and recorded in the trail; a would-be denial is recorded and the call allowed.
-* `enforce`: a denial answers in the service's own error shape (AccessDenied, AccessDeniedException,
+* `enforce` (the default): a denial answers in the service's own error shape (AccessDenied, AccessDeniedException,
   AuthorizationError for SNS, SignatureDoesNotMatch, ...) with AWS's message, and the call does not run.
 
 A call is: who signed it (signatures.py, identities.py; a wrong signature or an unknown key ends there), what

@@ -98,7 +98,7 @@ class LocalAwsStack:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
                  detached: bool = False, state_dir: Path | None = None, allow_remote: bool = False,
                  authorization: str | None = None, durable: bool = True):
-        # None: MLOPS_LOCAL_AUTHORIZATION, so a whole test session can run its stacks in soft or enforce mode.
+        # None: MLOPS_LOCAL_AUTHORIZATION, so a whole test session can run its stacks in another mode (soft, off).
         authorization = authorization or os.environ.get(AUTHORIZATION_VARIABLE) or DEFAULT_AUTHORIZATION
         if authorization not in AUTHORIZATION_MODES:
             raise LocalStackError(f"authorization must be one of {', '.join(AUTHORIZATION_MODES)}, "
@@ -168,10 +168,12 @@ class LocalAwsStack:
                 cwd=REPO_ROOT, start_new_session=self.detached,
                 env={**os.environ, aws.STACK_TOKEN_VARIABLE: self.token},
             )
+        self._wait_until_healthy()
+        # Only once it is up: a server that failed to start (a port in use) must not replace the token of the
+        # one already answering there.
         _tokens[self.endpoint] = self.token
         if self.state_dir is not None:
             write_token(Path(self.state_dir), self.token)
-        self._wait_until_healthy()
         log.info("local AWS stack ready at %s (pid %d)", self.endpoint, self.process.pid)
         return self
 

@@ -11,7 +11,9 @@ from textwrap import dedent
 
 import boto3
 import pytest
-from support import LAMBDA_TRUST, wait_for_end
+from support import wait_for_end
+from support.platform import create_events_role
+from support.roles import create_role, trust_policy
 
 from localaws.events.delivery import PIPELINE_STATUS_CHANGE
 from localaws.tools.stack import read_deliveries, read_notifications
@@ -74,16 +76,14 @@ def dev(aws) -> Dev:
     config = load_config("dev")
     workload = config.require_workload()
     session = session_for_account(config.account_id, config.aws_region)
-    sagemaker, events, sns, iam = (session.client(name) for name in ("sagemaker", "events", "sns", "iam"))
+    sagemaker, events, sns = (session.client(name) for name in ("sagemaker", "events", "sns"))
     sagemaker.create_pipeline(PipelineName=workload.train_pipeline_name, PipelineDefinition=TRAIN_DEFINITION,
                               RoleArn=config.sagemaker_execution_role_arn)
     sagemaker.create_pipeline(PipelineName=workload.inference_pipeline_name, PipelineDefinition=INFERENCE_DEFINITION,
                               RoleArn=config.sagemaker_execution_role_arn)
     sns.create_topic(Name=workload.alert_topic_name)
     sns.subscribe(TopicArn=config.alert_topic_arn, Protocol="email", Endpoint=workload.alert_email)
-    iam.create_role(RoleName=workload.events_role_name, AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))
+    create_events_role(session, config)
     train_arn = config.pipeline_arn(workload.train_pipeline_name)
     inference_arn = config.pipeline_arn(workload.inference_pipeline_name)
     events_role = config.role_arn(workload.events_role_name)
@@ -111,8 +111,9 @@ def lambda_zip(**modules: str) -> bytes:
 
 
 def create_function(dev: Dev, name: str, source: str, handler: str = "handler.handler",
-                    variables: dict[str, str] | None = None) -> dict:
-    role = dev.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+                    variables: dict[str, str] | None = None, statements: tuple[dict, ...] = ()) -> dict:
+    """A function running `source`, its role granted `statements` (what the handler calls)."""
+    role = create_role(dev.client("iam"), f"{name}-role", trust_policy("lambda.amazonaws.com"), statements)
     return dev.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role["Arn"], Handler=handler, Timeout=30,
+        FunctionName=name, Runtime="python3.11", Role=role, Handler=handler, Timeout=30,
         Code={"ZipFile": lambda_zip(handler=source)}, Environment={"Variables": variables or {}})

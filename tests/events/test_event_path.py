@@ -8,6 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 from support import wait_for
+from support.roles import allow
 
 from localaws.tools.stack import read_notifications
 from pipelines.config import load_config
@@ -106,7 +107,7 @@ def test_put_events_from_a_client_reaches_sns_lambda_and_sqs_targets_once(dev):
     queue_url = sqs.create_queue(QueueName="model-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     lambda_topic = sns.create_topic(Name="from-lambda")["TopicArn"]
-    function = create_function(dev, "notifier", NOTIFY_SOURCE)
+    function = create_function(dev, "notifier", NOTIFY_SOURCE, statements=(allow("sns:Publish", lambda_topic),))
     events.put_rule(Name="model-approved", EventPattern=json.dumps(
         {"source": ["mlops.tests"], "detail": {"status": ["Approved"], "version": [{"numeric": [">=", 2]}]}}))
     events.put_targets(Rule="model-approved", Targets=[

@@ -8,6 +8,7 @@ from textwrap import dedent
 
 import pytest
 from support import LAMBDA_TRUST
+from support.platform import create_latest_model_function_role
 
 from pipelines.config import load_config
 from pipelines.lambdas.package import build_lambda_zip
@@ -22,8 +23,7 @@ OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri
 @pytest.fixture
 def function(dev_config, dev_session, tmp_path_factory) -> dict:
     """The latest-approved-model function as Terraform deploys it (role, handler, environment, zip)."""
-    role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
-                                                 AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    role = create_latest_model_function_role(dev_session, dev_config)
     archive = build_lambda_zip("latest_approved_model", tmp_path_factory.mktemp("lambda"))
     return dev_session.client("lambda").create_function(
         FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 from alerts.stand_ins import RecordedSageMaker, alert_inbox, failed_event  # tests/alerts, tests/ is on sys.path
-from support import LAMBDA_TRUST
+from support.platform import create_latest_model_function_role
 
 from localaws.monitor.container import run_data_quality_container
 from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
@@ -64,8 +64,7 @@ def approved_version(dev_config, dev_session, registry_session, model_package_gr
         s3.put_object(Bucket=dev_config.workload.data_bucket_name, Key=S3_KEYS[name], Body=path.read_bytes())
     for asset in inference.code_assets(with_engine(engine)):  # what run-pipeline uploads before upserting
         s3.upload_file(str(asset.path), asset.bucket, asset.key)
-    role = dev_session.client("iam").create_role(RoleName=dev_config.workload.lambda_role_name,
-                                                 AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    role = create_latest_model_function_role(dev_session, dev_config)
     dev_session.client("lambda").create_function(
         FunctionName=dev_config.workload.latest_model_function_name, Runtime="python3.11", Role=role,
         Handler="latest_approved_model.handler",

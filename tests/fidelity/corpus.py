@@ -33,6 +33,7 @@ from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 from sagemaker.xgboost.estimator import XGBoost
+from support.roles import allow, bucket_arn, create_role, pass_role, trust_policy
 
 from pipelines.definitions import DefinitionOnlyBotoSession, offline_boto3, quiet_sdk, untracked_fit
 
@@ -42,6 +43,22 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/fidelity-corpus"
 BUCKET = "fidelity-corpus"
 GROUP = "AbaloneModelPackageGroup"
 SCRIPTS = Path(__file__).with_name("scripts")
+# What the examples' steps do as their role: jobs and models, the bucket, the group's versions.
+SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+ROLE_STATEMENTS = [
+    allow(["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob", "sagemaker:CreateTransformJob",
+           "sagemaker:CreateModel", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob",
+           "sagemaker:DescribeTransformJob", "sagemaker:DescribeModel", "sagemaker:AddTags"],
+          [f"{SAGEMAKER}:{kind}/*" for kind in ("processing-job", "training-job", "transform-job", "model")]),
+    allow(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+          [f"{SAGEMAKER}:model-package-group/{GROUP}", f"{SAGEMAKER}:model-package/{GROUP.lower()}/*"]),
+    allow("s3:ListBucket", bucket_arn(BUCKET)),
+    allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn(BUCKET)}/*"),
+    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*",
+           f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*:log-stream:*"]),
+    pass_role(ROLE),
+]
 MSE_THRESHOLD = 6.0
 
 
@@ -76,6 +93,8 @@ def upload_inputs(endpoint: str) -> dict[str, str]:
         uris[source] = f"s3://{BUCKET}/code/{source}/sourcedir.tar.gz"
     boto3.client("sagemaker", endpoint_url=endpoint, region_name=REGION).create_model_package_group(
         ModelPackageGroupName=GROUP)
+    create_role(boto3.client("iam", endpoint_url=endpoint, region_name=REGION), ROLE.rsplit("/", 1)[1],
+                trust_policy("sagemaker.amazonaws.com"), ROLE_STATEMENTS)
     return uris
 
 

@@ -16,6 +16,9 @@ from textwrap import dedent
 from typing import Any
 
 import boto3
+from support.roles import account_trust_policy, allow, bucket_arn, create_role, trust_policy
+
+from pipelines.aws import session_for_account
 
 ACCOUNT = "123456789012"  # the account of the stack's fake keys (the CLI's and boto3's default)
 REGION = "us-east-1"
@@ -60,9 +63,12 @@ class AwsCli:
         return subprocess.run([str(AWS_CLI), "--endpoint-url", self.endpoint, "--output", "json", *arguments],
                               env=env, capture_output=True, text=True, timeout=120, check=False)
 
-    def as_account(self, account_id: str) -> AwsCli:
-        """The CLI with credentials of a role assumed in `account_id` (as a user switching accounts)."""
-        credentials = self("sts", "assume-role", "--role-arn", f"arn:aws:iam::{account_id}:role/test-operator",
+    def as_account(self, account_id: str, statements: list[dict]) -> AwsCli:
+        """The CLI with credentials of a role assumed in `account_id` (as a user switching accounts), the role
+        created there with `statements` and trusting this CLI's account."""
+        iam = session_for_account(account_id, REGION).client("iam", endpoint_url=self.endpoint)
+        role = create_role(iam, "test-operator", account_trust_policy(ACCOUNT), statements)
+        credentials = self("sts", "assume-role", "--role-arn", role,
                            "--role-session-name", "pipeline-api-tests")["Credentials"]
         return AwsCli(self.endpoint, {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
                                       "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
@@ -74,9 +80,15 @@ def client(endpoint: str, service: str = "sagemaker"):
 
 
 def put_script(endpoint: str) -> str:
+    """The bucket with SCRIPT, and ROLE, which the steps act as: it reads the bucket and writes the outputs."""
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="code/step.py", Body=SCRIPT.encode())
+    create_role(client(endpoint, "iam"), ROLE.rsplit("/", 1)[1], trust_policy("sagemaker.amazonaws.com"), [
+        allow("s3:ListBucket", bucket_arn(BUCKET)),
+        allow("s3:GetObject", f"{bucket_arn(BUCKET)}/*"),
+        allow("s3:PutObject", f"{bucket_arn(BUCKET)}/out/*"),
+    ])
     return f"s3://{BUCKET}/code/"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from support import TERMINAL, wait_for
+from support.roles import allow, pass_role
 
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.train.pipeline import STEP_CONDITION, STEP_TRAIN
@@ -36,7 +37,15 @@ def described(cli: AwsCli, arn: str) -> dict:
 @pytest.mark.slow
 def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_data, dev_session, registry_session):
     dev, name, definition_file = dev_with_data
-    cli = AwsCli(aws.endpoint).as_account(dev.account_id)
+    pipeline = dev.pipeline_arn(name)
+    cli = AwsCli(aws.endpoint).as_account(dev.account_id, [
+        allow(["sagemaker:CreatePipeline", "sagemaker:StartPipelineExecution", "sagemaker:ListPipelineExecutions"],
+              pipeline),
+        allow(["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"],
+              f"{pipeline}/execution/*"),
+        allow("sagemaker:DescribeTrainingJob", f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:training-job/*"),
+        pass_role(dev.sagemaker_execution_role_arn),
+    ])
 
     cli("sagemaker", "create-pipeline", "--pipeline-name", name, "--role-arn", dev.sagemaker_execution_role_arn,
         "--pipeline-definition", f"file://{definition_file}")

@@ -89,6 +89,7 @@ def test_delete_group_only_once_it_is_empty(registry):
 def test_policy_is_forgotten_on_reset(registry, aws):
     registry.put_model_package_group_policy(ModelPackageGroupName=GROUP, ResourcePolicy=json.dumps(POLICY))
     aws.reset()
+    registry = _sagemaker(REGISTRY)  # the reset forgot the role session too
     registry.create_model_package_group(ModelPackageGroupName=GROUP)
     with pytest.raises(ClientError, match="Cannot find resource policy"):
         registry.get_model_package_group_policy(ModelPackageGroupName=GROUP)

@@ -15,7 +15,8 @@ import boto3
 import pytest
 from shell_environment import activate, restore_environment
 
-from localaws.tools.stack import LocalAwsStack, is_healthy, is_stack_server
+from localaws.tools.stack import LocalAwsStack, is_healthy, is_stack_server, management_headers
+from pipelines.aws import session_for_account
 from pipelines.errors import LocalStackError
 
 
@@ -76,10 +77,10 @@ def test_is_gone_in_the_next_test(aws):
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
-def test_reset_empties_every_account(aws, dev_session):
-    dev = dev_session
-    dev.client("sns").create_topic(Name="alerts")
+def test_reset_empties_every_account(aws, dev_session, dev_config):
+    dev_session.client("sns").create_topic(Name="alerts")
     aws.reset()
+    dev = session_for_account(dev_config.account_id, dev_config.aws_region)  # the reset forgot the role session
     assert dev.client("sns").list_topics()["Topics"] == []
 
 
@@ -106,6 +107,7 @@ def test_a_port_in_use_fails_with_the_server_log(local_stack, tmp_path):
     with pytest.raises(LocalStackError, match=r"exited with status \d+ while starting.*\n.*"):
         stack.start()
     assert is_healthy(local_stack.endpoint)  # the running stack is untouched
+    local_stack.reset()  # and its own routes still take this process's token
 
 
 def test_endpoint_before_start_is_a_clear_error():
@@ -131,7 +133,8 @@ def test_server_stops_by_itself_when_its_parent_dies_without_cleaning_up(tmp_pat
 
 def test_unknown_extension_route_lists_the_known_ones(local_stack):
     with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(local_stack.endpoint + "/_mlops/no-such-route")  # noqa: S310
+        urllib.request.urlopen(urllib.request.Request(  # noqa: S310
+            local_stack.endpoint + "/_mlops/no-such-route", headers=management_headers(local_stack.endpoint)))
     assert excinfo.value.code == 404
     body = json.load(excinfo.value)
     assert "/_mlops/health" in body["routes"]

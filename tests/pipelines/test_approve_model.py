@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.platform import create_approver_role
 
 from pipelines.cli import approve_model
 from pipelines.config import load_config
@@ -21,7 +22,13 @@ def evaluation(auc: float) -> dict:
 
 
 @pytest.fixture
-def registry(registry_session, model_package_group):
+def approver(registry_session, model_package_group) -> str:
+    """The central group and its approver role, as Terraform creates them (the reports here are not encrypted)."""
+    return create_approver_role(registry_session, CONFIG)
+
+
+@pytest.fixture
+def registry(registry_session, model_package_group, approver):
     """The central group with two versions trained in dev, each with its evaluation report."""
     s3, sagemaker = registry_session.client("s3"), model_package_group
     s3.create_bucket(Bucket=BUCKET)
@@ -81,7 +88,7 @@ def test_unknown_version_exits_2_listing_the_versions(registry, capsys):
     assert "(versions: 1, 2)" in err
 
 
-def test_empty_group_exits_2(model_package_group, capsys):
+def test_empty_group_exits_2(approver, capsys):
     status, _, err = run(capsys, "--env", "dev", "--latest")
     assert status == 2
     assert "has no version yet" in err

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from support.platform import provision_execution_role
+from support.roles import allow, bucket_arn, create_role, trust_policy
 
 from localaws.tools.stack import LocalAwsStack, write_state
 from pipelines.aws import Target
@@ -64,6 +66,7 @@ def test_start_wait_trains_and_registers_with_live_step_progress(running_stack, 
 
 def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, dev_data_bucket, capsys):
     # The data bucket is empty: run-pipeline uploads its code there, the execution finds no data.
+    provision_execution_role(dev_session, DEV)
 
     status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--local", "--start", "--wait"])
 
@@ -72,6 +75,7 @@ def test_a_failed_execution_exits_3_with_the_reason(running_stack, dev_session, 
     assert "run-pipeline: error: mammo-train execution" in err
     assert "ended Failed" in err
     assert "PreprocessData" in err
+    assert "AccessDenied" not in err  # it fails for want of data, not of permissions
 
 
 # ---------------------------------------------------------------------- the follower is not the execution
@@ -82,6 +86,9 @@ def _slow_pipeline(dev_session, seconds: int) -> str:
     s3 = dev_session.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="code/step.py", Body=f"import time\ntime.sleep({seconds})\n".encode())
+    create_role(dev_session.client("iam"), DEV.workload.sagemaker_execution_role_name,
+                trust_policy("sagemaker.amazonaws.com"),
+                [allow("s3:ListBucket", bucket_arn(bucket)), allow("s3:GetObject", f"{bucket_arn(bucket)}/code/*")])
     step = {"Name": "Sleep", "Type": "Processing", "Arguments": {
         "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
                                                   "VolumeSizeInGB": 30}},
