@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.credentials import RefreshableCredentials
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from pipelines.aws import botocore_session
@@ -29,6 +30,12 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account for its fake keys
 FAKE_KEY = "testing"
 ROLE_SESSION_NAME = "mlops-local-stack"
 SERVICE_ROLE_NAME = "mlops-local-admin"
+# An AssumeRole the stack makes for a service names the service principal and the source the service acts for;
+# the authorization layer then evaluates the role's trust policy for that principal, with aws:SourceAccount and
+# aws:SourceArn as the service sets them, instead of the administrator's call.
+ACTING_SERVICE_HEADER = "X-Mlops-Local-Acting-Service"
+SOURCE_ACCOUNT_HEADER = "X-Mlops-Local-Source-Account"
+SOURCE_ARN_HEADER = "X-Mlops-Local-Source-Arn"
 
 _state: dict[str, Any] = {}
 _state_lock = threading.Lock()
@@ -114,9 +121,13 @@ def endpoint() -> str:
     return _state["endpoint"]
 
 
-def session(account_id: str, region: str, role_arn: str | None = None) -> InProcessSession:
+def session(account_id: str, region: str, role_arn: str | None = None, service: str | None = None,
+            source_arn: str | None = None) -> InProcessSession:
     """A session acting in `account_id`: as `role_arn` when given (a pipeline's or a function's role, as the
-    service would), otherwise as the stack's admin role there; the default account's own keys need neither."""
+    service would), otherwise as the stack's admin role there; the default account's own keys need neither.
+    `service` (a service principal such as sagemaker.amazonaws.com) assumes `role_arn` as that service does for
+    `source_arn` in `account_id`, so the role's trust policy decides. The role's credentials are renewed before
+    they expire, as the services' own credential providers do."""
     if not is_installed():
         raise RuntimeError("localaws.inprocess.install(app, endpoint) has not been called: "
                            "in-process sessions exist only inside the local stack server")
@@ -126,7 +137,24 @@ def session(account_id: str, region: str, role_arn: str | None = None) -> InProc
     if role_arn is None and account_id == DEFAULT_ACCOUNT_ID:
         return base
     role_arn = role_arn or f"arn:aws:iam::{account_id}:role/{SERVICE_ROLE_NAME}"
-    credentials = base.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
-    return InProcessSession(endpoint, transport, aws_access_key_id=credentials["AccessKeyId"],
-                            aws_secret_access_key=credentials["SecretAccessKey"],
-                            aws_session_token=credentials["SessionToken"], region_name=region)
+    sts = base.client("sts")
+    if service is not None:
+        acting = {ACTING_SERVICE_HEADER: service, SOURCE_ACCOUNT_HEADER: account_id}
+        if source_arn:
+            acting[SOURCE_ARN_HEADER] = source_arn
+
+        def name_the_service(request, **_) -> None:
+            for header, value in acting.items():
+                request.headers[header] = value
+
+        sts.meta.events.register("before-sign.sts.AssumeRole", name_the_service)
+
+    def assume() -> dict[str, str]:
+        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        return {"access_key": answer["AccessKeyId"], "secret_key": answer["SecretAccessKey"],
+                "token": answer["SessionToken"], "expiry_time": answer["Expiration"].isoformat()}
+
+    credentials = RefreshableCredentials.create_from_metadata(assume(), assume, "assume-role")
+    role_session = InProcessSession(endpoint, transport, region_name=region)
+    role_session._session._credentials = credentials  # botocore's way to give a session refreshable credentials
+    return role_session

@@ -24,7 +24,8 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,13 +33,14 @@ from botocore.exceptions import DataNotFoundError
 from moto.core.request import Request
 from werkzeug.wsgi import get_input_stream
 
-from localaws.authorization import identities, operations, resources, signatures, trail
+from localaws.authorization import cache, identities, operations, resources, signatures, trail
 from localaws.authorization.evaluation import Request as EvaluationRequest
 from localaws.authorization.evaluation import ResourceKind, evaluate
 from localaws.authorization.messages import access_denied_message
 from localaws.authorization.principals import Principal as EvaluatedPrincipal
 from localaws.authorization.principals import PrincipalType
-from localaws.middleware import HEALTH_SETTINGS, on_reset
+from localaws.inprocess import ACTING_SERVICE_HEADER, SOURCE_ACCOUNT_HEADER, SOURCE_ARN_HEADER
+from localaws.middleware import HEALTH_SETTINGS, on_reset, on_restore
 from pipelines.aws import (
     AUTHORIZATION_MODES,
     DEFAULT_AUTHORIZATION,
@@ -59,6 +61,10 @@ S3_SIGNATURE_MISMATCH = ("The request signature we calculated does not match the
                          "Check your key and signing method.")
 INVALID_TOKEN = "The security token included in the request is invalid."  # noqa: S105 - AWS's message
 S3_INVALID_KEY = "The AWS Access Key Id you provided does not exist in our records."
+S3_SKEWED = "The difference between the request time and the current time is too large."
+PRESIGNED_EXPIRED = "Request has expired"
+EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - AWS's message
+S3_EXPIRED_TOKEN = "The provided token has expired."  # noqa: S105 - AWS's message
 
 # The error code an access denial has in each service (AWS's own; the rest answer AccessDeniedException).
 _DENIED_CODES = {"s3": "AccessDenied", "sts": "AccessDenied", "iam": "AccessDenied", "sqs": "AccessDenied",
@@ -100,6 +106,10 @@ def install() -> None:
 @on_reset
 def _forget() -> None:
     identities.reset()
+    cache.bump()
+
+
+on_restore(cache.bump)
 
 
 class AuthorizationLayer:
@@ -128,7 +138,14 @@ class AuthorizationLayer:
             outcome, call = Outcome(False, "InternalFailure", "the stack's authorization layer failed", 500), None
         if outcome.allowed or settings.mode == "soft":
             environ["wsgi.input"] = io.BytesIO(body)
-            return self.app(environ, start_response)
+            if call is None or not cache.changes_authorization(call.service, call.operation):
+                return self.app(environ, start_response)
+            # The change lands inside the call: decisions made before it ends are of the generation it ends.
+            cache.bump()
+            try:
+                return self.app(environ, start_response)
+            finally:
+                cache.bump()
         return _error_response(start_response, call, environ, outcome)
 
     @staticmethod
@@ -148,16 +165,23 @@ class AuthorizationLayer:
         region = signature.region if signature else "us-east-1"
         principal, access_key, signing_name = identities.ANONYMOUS, None, _unsigned_service(request)
         outcome: Outcome | None = None
+        generation = cache.decisions.generation  # read before any state the decisions depend on
         if signature is not None:
             access_key, signing_name = signature.access_key_id, signature.service
+            now = datetime.now(UTC)  # the real clock, which clients sign with (not the stack's movable one)
+            late = signatures.lateness(signature, now)
+            if late is not None:
+                outcome = _late(signing_name, late)
             try:
-                principal = identities.resolve(signature.access_key_id, signature.session_token)
+                principal = _signer(signature.access_key_id, signature.session_token)
             except identities.UnknownAccessKey:
-                outcome = _invalid_key(signing_name)
+                outcome = outcome or _invalid_key(signing_name)
             if outcome is None and not signatures.signature_matches(signature, principal.secret_key,
                                                                     request.method, raw_uri, headers, body):
                 outcome = Outcome(False, "SignatureDoesNotMatch",
                                   S3_SIGNATURE_MISMATCH if signing_name == "s3" else SIGNATURE_MISMATCH)
+            if outcome is None and principal.expiration is not None and now >= principal.expiration:
+                outcome = _expired_token(signing_name)
         call, unmapped = None, None
         checks: list[operations.Check] = []
         try:
@@ -166,19 +190,27 @@ class AuthorizationLayer:
             unmapped = f"The local stack cannot authorize this request: {error}"
             if not principal.is_admin:
                 outcome = outcome or Outcome(False, "AccessDenied", unmapped)
-        if outcome is None and call is not None:
+        acting = headers.get(ACTING_SERVICE_HEADER.lower())
+        if outcome is None and acting and principal.is_admin and call is not None and call.service == "sts":
+            # The stack assuming a role for one of its services: the service principal asks, as in AWS.
+            source = {"aws:SourceAccount": headers.get(SOURCE_ACCOUNT_HEADER.lower(), "")}
+            if headers.get(SOURCE_ARN_HEADER.lower()):
+                source["aws:SourceArn"] = headers[SOURCE_ARN_HEADER.lower()]
+            checks = [replace(check, context={**check.context, **source})
+                      for check in operations.checks(call, principal.account, resources.resolver(principal.account))]
+            principal = identities.service(acting)
+        elif outcome is None and call is not None:
             try:
                 checks = operations.checks(call, principal.account, resources.resolver(principal.account))
             except operations.UnmappedOperation as error:
                 unmapped = f"The local stack cannot authorize {call.service}:{call.operation}: {error}"
                 # The administrator is never denied, but the trail still says what has no mapping.
                 outcome = None if principal.is_admin else Outcome(False, _denied_code(call), unmapped)
-            for check in checks if outcome is None and not principal.is_admin else ():
-                question = _evaluation_request(principal, check, environ, region)
-                decision = evaluate(question)
-                if not decision.allowed:
-                    outcome = Outcome(False, _denied_code(call), access_denied_message(question, decision))
-                    break
+        for check in checks if outcome is None and not principal.is_admin else ():
+            denial = _denial(principal, access_key, check, environ, region, generation)
+            if denial is not None:
+                outcome = Outcome(False, _denied_code(call), denial)
+                break
         outcome = outcome or Outcome(True)
         self._record(environ, call, principal, access_key, signing_name, region, checks, outcome, unmapped)
         return outcome, call
@@ -211,6 +243,34 @@ class AuthorizationLayer:
             log.info("authorization %s: %s", decision, outcome.message)
 
 
+def _signer(access_key_id: str, session_token: str | None) -> identities.Principal:
+    """The principal of an access key, read from moto once per generation of the stack's state."""
+    generation = cache.signers.generation
+    principal = cache.signers.get((access_key_id, session_token), generation)
+    if principal is None:
+        principal = identities.resolve(access_key_id, session_token)
+        cache.signers.put((access_key_id, session_token), generation, principal)
+    return principal
+
+
+def _denial(principal: identities.Principal, access_key: str | None, check: operations.Check,
+            environ: dict[str, Any], region: str, generation: int) -> str | None:
+    """AWS's access denied message for `check`, None when it is allowed; remembered per (principal, action,
+    resource, context) for the generation of the state it was decided in."""
+    key = (principal.arn, access_key, check.action, check.resource,
+           cache.context_key(_request_context(environ, region)), cache.context_key(check.context))
+    remembered = cache.decisions.get(key, generation)
+    if remembered is not None:
+        return remembered[0]
+    question = _evaluation_request(principal, check, environ, region)
+    decision = evaluate(question)
+    denial = None if decision.allowed else access_denied_message(question, decision)
+    if not cache.reads_volatile((*principal.identity_policies, principal.permission_boundary,
+                                 *principal.session_policies, question.resource_policy)):
+        cache.decisions.put(key, generation, (denial,))
+    return denial
+
+
 _PRINCIPAL_TYPES = {"root": PrincipalType.ROOT, "user": PrincipalType.USER,
                     "assumed-role": PrincipalType.ROLE_SESSION, "service": PrincipalType.SERVICE}
 
@@ -225,7 +285,7 @@ def _evaluated_principal(principal: identities.Principal) -> EvaluatedPrincipal:
     return EvaluatedPrincipal(kind, arn=principal.arn, account=principal.account, role_arn=principal.role_arn,
                               user_id=principal.user_id or None, identity_policies=principal.identity_policies,
                               permissions_boundary=principal.permission_boundary,
-                              session_policies=principal.session_policies)
+                              session_policies=principal.session_policies, tags=dict(principal.tags))
 
 
 def _resource_kind(check: operations.Check) -> ResourceKind:
@@ -241,13 +301,13 @@ def _evaluation_request(principal: identities.Principal, check: operations.Check
                         region: str) -> EvaluationRequest:
     owner = principal.account if check.resource == "*" else resources.resource_account(check.resource)
     # The principal's own keys (aws:PrincipalArn, aws:PrincipalType, aws:userid, ...) come from the engine.
-    context: dict[str, Any] = {
-        "aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
-        # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
-        "aws:SecureTransport": "true", "aws:CurrentTime": trail.now(), "aws:RequestedRegion": region,
-    }
+    context = _request_context(environ, region)
+    context["aws:CurrentTime"] = trail.now()
     if owner:
         context["aws:ResourceAccount"] = owner
+    if check.resource != "*":
+        tags = resources.resource_tags(check.resource)
+        context.update({f"aws:ResourceTag/{key}": value for key, value in tags.items()})
     kind = _resource_kind(check)
     if kind is ResourceKind.KMS_KEY:
         context["kms:ResourceAliases"] = resources.kms_key_aliases(check.resource)
@@ -261,6 +321,13 @@ def _evaluation_request(principal: identities.Principal, check: operations.Check
         resource_kind=kind,
         grants=resources.kms_grants(check.resource) if kind is ResourceKind.KMS_KEY else (),
         context=context)
+
+
+def _request_context(environ: dict[str, Any], region: str) -> dict[str, Any]:
+    """The context keys of the request itself (the time aside)."""
+    # Clients speak plain HTTP to the loopback stack, which stands in for AWS's TLS-only endpoints.
+    return {"aws:SourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"), "aws:SecureTransport": "true",
+            "aws:RequestedRegion": region}
 
 
 def _resource_type(arn: str) -> str:
@@ -286,6 +353,30 @@ def _invalid_key(signing_name: str) -> Outcome:
     protocol = _protocol_of(operations._SIGNING_NAMES.get(signing_name, signing_name))
     code = "InvalidClientTokenId" if protocol in _QUERY_PROTOCOLS else "UnrecognizedClientException"
     return Outcome(False, code, INVALID_TOKEN)
+
+
+def _late(signing_name: str, late: signatures.Lateness) -> Outcome:
+    """A signature out of its time, as each service answers it: S3 says RequestTimeTooSkewed (an expired
+    presigned URL: AccessDenied), query services SignatureDoesNotMatch, JSON ones InvalidSignatureException."""
+    if signing_name == "s3":
+        if late.kind == "presigned-expired":
+            return Outcome(False, "AccessDenied", PRESIGNED_EXPIRED)
+        return Outcome(False, "RequestTimeTooSkewed", S3_SKEWED)
+    message = late.message or "Signature expired"
+    protocol = _protocol_of(operations._SIGNING_NAMES.get(signing_name, signing_name))
+    if protocol in _QUERY_PROTOCOLS:
+        return Outcome(False, "SignatureDoesNotMatch", message)
+    return Outcome(False, "InvalidSignatureException", message, 403 if protocol == "rest-json" else 400)
+
+
+def _expired_token(signing_name: str) -> Outcome:
+    """Temporary credentials past their expiration."""
+    if signing_name == "s3":
+        return Outcome(False, "ExpiredToken", S3_EXPIRED_TOKEN, 400)
+    protocol = _protocol_of(operations._SIGNING_NAMES.get(signing_name, signing_name))
+    if protocol in _QUERY_PROTOCOLS:
+        return Outcome(False, "ExpiredToken", EXPIRED_TOKEN)
+    return Outcome(False, "ExpiredTokenException", EXPIRED_TOKEN, 400)
 
 
 def _denied_code(call: operations.Call | None) -> str:

@@ -19,6 +19,7 @@ import functools
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
@@ -47,6 +48,8 @@ class Principal:
     identity_policies: tuple[Policy, ...] = ()
     permission_boundary: Policy | None = None
     session_policies: tuple[Policy, ...] = field(default=())
+    tags: tuple[tuple[str, str], ...] = ()  # the user's or the role's tags (aws:PrincipalTag/<key>)
+    expiration: datetime | None = None  # temporary credentials: when they stop working
 
     @property
     def user_name(self) -> str:
@@ -54,6 +57,11 @@ class Principal:
 
 
 ANONYMOUS = Principal(arn="anonymous", account="", kind="anonymous", secret_key=None)
+
+
+def service(name: str) -> Principal:
+    """A service principal (sagemaker.amazonaws.com, ...), as which the stack's services assume roles."""
+    return Principal(arn=name, account="", kind="service", secret_key=None)
 
 
 class UnknownAccessKey(LookupError):
@@ -85,7 +93,8 @@ def _session(account_id: str, access_key_id: str, session_token: str | None) -> 
         raise UnknownAccessKey(access_key_id)
     role_name = session.role_arn.rsplit("/", 1)[-1]
     base = dict(arn=session.arn, account=account_id, kind="assumed-role", secret_key=session.secret_access_key,
-                session_token=session.session_token, role_arn=session.role_arn, user_id=session.user_id)
+                session_token=session.session_token, role_arn=session.role_arn, user_id=session.user_id,
+                expiration=session.expiration.replace(tzinfo=UTC))  # moto stamps it in naive UTC
     if role_name == ADMIN_ROLE_NAME:
         return Principal(**base, is_admin=True)
     iam = iam_backends[account_id][PARTITION]
@@ -94,7 +103,8 @@ def _session(account_id: str, access_key_id: str, session_token: str | None) -> 
     session_policies = [_policy(session.policy, "session")] if session.policy else []
     session_policies += [_managed(iam, arn) for arn in _session_policy_arns.get(access_key_id, ())]
     return Principal(**base, identity_policies=tuple(identity), permission_boundary=boundary,
-                     session_policies=tuple(p for p in session_policies if p is not None))
+                     session_policies=tuple(p for p in session_policies if p is not None),
+                     tags=() if role is None else _tags(role))
 
 
 def _user(iam, user, secret_key: str) -> Principal:
@@ -103,7 +113,17 @@ def _user(iam, user, secret_key: str) -> Principal:
         if any(member.name == user.name for member in group.users):
             policies += _policies_of(iam, group)
     return Principal(arn=user.arn, account=user.account_id, kind="user", secret_key=secret_key, user_id=user.id,
-                     identity_policies=tuple(policies), permission_boundary=_boundary(iam, user))
+                     identity_policies=tuple(policies), permission_boundary=_boundary(iam, user), tags=_tags(user))
+
+
+def _tags(holder) -> tuple[tuple[str, str], ...]:
+    return tag_pairs(holder.tags)
+
+
+def tag_pairs(tags) -> tuple[tuple[str, str], ...]:
+    """An IAM user's or role's tags as moto keeps them (a user's a dict by key, a role's a list, or None)."""
+    tags = tags or ()
+    return tuple((tag["Key"], tag["Value"]) for tag in (tags.values() if isinstance(tags, dict) else tags))
 
 
 def _policies_of(iam, holder) -> list[Policy]:

@@ -182,7 +182,7 @@ def identify(request: Request, signing_name: str, region: str) -> Call:
         model = service_model(service)
     except DataNotFoundError:  # UnknownServiceError among them: a service this stack does not know
         raise UnmappedOperation(f"no service model for signing name {signing_name!r}") from None
-    operation = _operation_name(request, service, model)
+    operation, route = _operation_name(request, service, model)
     try:
         protocol = determine_request_protocol(model, request.content_type)
     except NotImplementedError:
@@ -192,7 +192,7 @@ def identify(request: Request, signing_name: str, region: str) -> Call:
     if parser_class is not None:
         uri_match = {}
         if protocol.startswith("rest"):
-            uri_match = get_service_router(service).match(request)[1]
+            uri_match = (route or get_service_router(service).match(request))[1]
         parser = parser_class(model.operation_model(operation), map_type=dict)
         try:
             params = dict(parser.parse({"method": request.method, "values": request.values, "headers": request.headers,
@@ -215,8 +215,10 @@ def _service_for(signing_name: str, path: str) -> str:
 _RPC_V2_PATH = re.compile(r"/service/[^/]+/operation/(?P<operation>[A-Za-z0-9]+)$")
 
 
-def _operation_name(request: Request, service: str, model: ServiceModel) -> str:
+def _operation_name(request: Request, service: str, model: ServiceModel) -> tuple[str, tuple | None]:
+    """The operation's name, and the REST route match that found it (None when the request names it)."""
     target = request.headers.get("X-Amz-Target")
+    route = None
     if target:
         name = target.rsplit(".", 1)[-1]
     elif (match := _RPC_V2_PATH.search(request.path)) is not None:
@@ -225,12 +227,13 @@ def _operation_name(request: Request, service: str, model: ServiceModel) -> str:
         name = request.values.get("Action", "")
     else:
         try:
-            name = get_service_router(service).match(request)[0].name
+            route = get_service_router(service).match(request)
         except NotFound:  # no route of the model matches
             raise UnmappedOperation(f"no {service} operation matches {request.method} {request.path}") from None
+        name = route[0].name
     if name not in model.operation_names:
         raise UnmappedOperation(f"{service} has no operation {name!r}")
-    return name
+    return name, route
 
 
 # ------------------------------------------------------------------------------------------------- the checks
@@ -397,12 +400,36 @@ def _context(action: str, call: Call) -> dict[str, Any]:
     if call.service == "sagemaker" and params.get("ModelApprovalStatus"):
         # The central group's policy lets workload accounts register PendingManualApproval versions only.
         context["sagemaker:ModelApprovalStatus"] = params["ModelApprovalStatus"]
+    tags = request_tags(call)
+    if tags:
+        context.update({f"aws:RequestTag/{key}": value for key, value in tags.items()})
+    keys = sorted(tags) if tags else [str(k) for k in params.get("TagKeys") or () if isinstance(k, str)]
+    if keys:
+        context["aws:TagKeys"] = keys
     if call.service == "kms" and isinstance(params.get("EncryptionContext"), dict):
         # kms:EncryptionContext:<key> per pair and kms:EncryptionContextKeys (grant constraints read them too).
         pairs = params["EncryptionContext"]
         context.update({f"kms:EncryptionContext:{key}": value for key, value in pairs.items()})
         context["kms:EncryptionContextKeys"] = sorted(pairs)
     return context
+
+
+def request_tags(call: Call) -> dict[str, str]:
+    """The tags a call asks to put on a resource (aws:RequestTag/<key>), in each service's own shape: a list of
+    Key/Value (or KMS's TagKey/TagValue) pairs, a map (Lambda, SQS), or S3's Tagging.TagSet."""
+    params = call.params
+    raw = params.get("Tags", params.get("tags"))
+    if raw is None and call.service == "s3":
+        raw = (params.get("Tagging") or {}).get("TagSet")
+    if isinstance(raw, dict):
+        return {str(key): str(value) for key, value in raw.items()}
+    pairs = {}
+    for tag in raw if isinstance(raw, list) else ():
+        if isinstance(tag, dict):
+            key, value = tag.get("Key", tag.get("TagKey")), tag.get("Value", tag.get("TagValue", ""))
+            if key is not None:
+                pairs[str(key)] = str(value)
+    return pairs
 
 
 def _extra_checks(call: Call, account: str, resolve) -> Iterator[Check]:

@@ -26,7 +26,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from werkzeug.exceptions import HTTPException
 
-from localaws.authorization.identities import ADMIN_ROLE_NAME, PARTITION
+from localaws.authorization.identities import ADMIN_ROLE_NAME, PARTITION, tag_pairs
 from localaws.authorization.kms import Grant
 from localaws.authorization.policy import Policy, PolicyKind, parse_policy
 
@@ -158,6 +158,50 @@ def _iam(region: str, account: str, resource: str, arn: str) -> dict | None:
 
 _READERS = {"s3": _s3, "kms": _kms, "sns": _sns, "sqs": _sqs, "lambda": _lambda, "sagemaker": _sagemaker,
             "events": _events, "secretsmanager": _secretsmanager, "iam": _iam}
+
+
+def resource_tags(arn: str) -> dict[str, str]:
+    """The tags of the resource `arn` names (aws:ResourceTag/<key>): S3 bucket, SageMaker resource, KMS key, IAM
+    role or user; none for a resource that does not exist (yet) or a service whose tags the engine does not read
+    (an S3 object's tags are s3:ExistingObjectTag, not aws:ResourceTag)."""
+    service, region, account, resource = _split(arn)
+    try:
+        reader = _TAG_READERS.get(service)
+        pairs = [] if reader is None else reader(region, account, resource, arn)
+    except (KeyError, LookupError, AttributeError, ValueError, ServiceException, HTTPException):
+        return {}
+    return {str(key): str(value) for key, value in pairs}
+
+
+def _s3_tags(region: str, account: str, resource: str, arn: str) -> list[tuple[str, str]]:
+    owner = bucket_owner(resource)
+    if "/" in resource or owner is None:
+        return []
+    backend = s3_backends[owner][PARTITION]
+    tags = backend.tagger.list_tags_for_resource(backend.buckets[resource].arn)["Tags"]
+    return [(tag["Key"], tag["Value"]) for tag in tags]
+
+
+def _sagemaker_tags(region: str, account: str, resource: str, arn: str) -> list[tuple[str, str]]:
+    tags = sagemaker_backends[account][region]._get_resource_from_arn(arn).tags or []
+    return [(tag["Key"], tag["Value"]) for tag in tags]
+
+
+def _kms_tags(region: str, account: str, resource: str, arn: str) -> list[tuple[str, str]]:
+    tags = kms_backends[account][region].list_resource_tags(resource.split("/", 1)[1])["Tags"]
+    return [(tag["TagKey"], tag["TagValue"]) for tag in tags]
+
+
+def _iam_tags(region: str, account: str, resource: str, arn: str) -> list[tuple[str, str]]:
+    kind, _, name = resource.partition("/")
+    iam = iam_backends[account][PARTITION]
+    holder = {"role": iam.get_role, "user": iam.get_user}.get(kind)
+    if holder is None:
+        return []
+    return list(tag_pairs(holder(name.rsplit("/", 1)[-1]).tags))
+
+
+_TAG_READERS = {"s3": _s3_tags, "sagemaker": _sagemaker_tags, "kms": _kms_tags, "iam": _iam_tags}
 
 
 def kms_key_aliases(arn: str) -> list[str]:

@@ -12,12 +12,16 @@ import hmac
 import re
 import urllib.parse
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from botocore.auth import HmacV1Auth, S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+# How far a signature's X-Amz-Date may be from the server's time (AWS: 15 minutes, either way).
+MAX_SKEW = timedelta(minutes=15)
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 DEFAULT_REGION = "us-east-1"
 _HEADER_FIELDS = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]+)")
 _S3_SERVICES = frozenset({"s3"})
@@ -37,7 +41,7 @@ class Signature:
     session_token: str | None
     presigned: bool
     version: int = 4
-    expires: str = ""  # a version 2 presigned URL's Expires (epoch seconds)
+    expires: str = ""  # a presigned URL's X-Amz-Expires (seconds), or a version 2 one's Expires (epoch seconds)
 
 
 def read_signature(headers: dict[str, str], query: dict[str, list[str]]) -> Signature | None:
@@ -48,11 +52,12 @@ def read_signature(headers: dict[str, str], query: dict[str, list[str]]) -> Sign
         fields = dict(_HEADER_FIELDS.findall(authorization))
         credential, signed, signature = fields.get("Credential"), fields.get("SignedHeaders"), fields.get("Signature")
         timestamp, token, presigned = headers.get("x-amz-date", ""), headers.get("x-amz-security-token"), False
+        expires = ""
     elif query.get("X-Amz-Algorithm", [""])[0] == ALGORITHM:
         credential = query.get("X-Amz-Credential", [None])[0]
         signed = query.get("X-Amz-SignedHeaders", [None])[0]
         signature = query.get("X-Amz-Signature", [None])[0]
-        timestamp = query.get("X-Amz-Date", [""])[0]
+        timestamp, expires = query.get("X-Amz-Date", [""])[0], query.get("X-Amz-Expires", [""])[0]
         token, presigned = query.get("X-Amz-Security-Token", [None])[0], True
     elif "AWSAccessKeyId" in query and "Signature" in query and "Expires" in query:
         return Signature(access_key_id=query["AWSAccessKeyId"][0], date="", region=DEFAULT_REGION, service="s3",
@@ -67,11 +72,54 @@ def read_signature(headers: dict[str, str], query: dict[str, list[str]]) -> Sign
                                  "(Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders, Signature)")
     return Signature(access_key_id=scope[0], date=scope[1], region=scope[2], service=scope[3],
                      signed_headers=tuple(signed.split(";")), signature=signature, timestamp=timestamp,
-                     session_token=token, presigned=presigned)
+                     session_token=token, presigned=presigned, expires=expires)
 
 
 class MalformedSignature(ValueError):
     """The request claims SigV4 but its fields are incomplete."""
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """Why a signature is not current: `kind` is "expired", "not-yet-current" or "presigned-expired"."""
+
+    kind: str
+    message: str = ""
+
+
+def lateness(signature: Signature, now: datetime) -> Lateness | None:
+    """Whether `signature` is too old or too far ahead of `now` (the real UTC time: clients sign with the wall
+    clock, whatever the stack's movable clock says). A header signature is current for 15 minutes either side of
+    its X-Amz-Date; a presigned URL until X-Amz-Date + X-Amz-Expires (version 2: until Expires)."""
+    if signature.version == 2:
+        expired = signature.expires.isdigit() and now.timestamp() > int(signature.expires)
+        return Lateness("presigned-expired") if expired else None
+    signed_at = _timestamp(signature.timestamp)
+    if signed_at is None:
+        return None  # no usable date: the signature itself does not match
+    if signature.presigned:
+        lifetime = int(signature.expires) if signature.expires.isdigit() else 0
+        return Lateness("presigned-expired") if now > signed_at + timedelta(seconds=lifetime) else None
+    stamp = now.strftime(TIMESTAMP_FORMAT)
+    if signed_at < now - MAX_SKEW:
+        return Lateness("expired", f"Signature expired: {signature.timestamp} is now earlier than "
+                                   f"{(now - MAX_SKEW).strftime(TIMESTAMP_FORMAT)} ({stamp} - 15 min.)")
+    if signed_at > now + MAX_SKEW:
+        return Lateness("not-yet-current", f"Signature not yet current: {signature.timestamp} is still later than "
+                                           f"{(now + MAX_SKEW).strftime(TIMESTAMP_FORMAT)} ({stamp} + 15 min.)")
+    return None
+
+
+_TIMESTAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+
+
+def _timestamp(text: str) -> datetime | None:
+    """An X-Amz-Date (yyyymmddThhmmssZ) as a UTC datetime (strptime is slow on every request)."""
+    match = _TIMESTAMP.fullmatch(text)
+    try:
+        return None if match is None else datetime(*map(int, match.groups()), tzinfo=UTC)
+    except ValueError:  # a well-formed but impossible date
+        return None
 
 
 def signature_matches(signature: Signature, secret_key: str, method: str, raw_uri: str, headers: dict[str, str],

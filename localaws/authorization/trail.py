@@ -17,17 +17,19 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 EVENT_VERSION = "1.08"
 FOLDER = "trail"
 
 _lock = threading.Lock()
 _state: dict[str, Path] = {}
+_streams: dict[str, TextIO] = {}  # the open trail file of each account
 
 
 def configure(state_dir: Path) -> None:
     with _lock:
+        _close_streams()
         _state["folder"] = Path(state_dir) / FOLDER
 
 
@@ -42,10 +44,13 @@ def record(event: dict[str, Any], accounts: Iterator[str] | list[str]) -> None:
         return
     line = json.dumps(event, separators=(",", ":"), default=str) + "\n"
     with _lock:
-        target.mkdir(parents=True, exist_ok=True)
         for account in dict.fromkeys(a for a in accounts if a):
-            with (target / f"{account}.jsonl").open("a") as stream:
-                stream.write(line)
+            stream = _streams.get(account)
+            if stream is None or stream.closed:
+                target.mkdir(parents=True, exist_ok=True)
+                # Kept open (opening a file on every call costs more than the decision): written through at once.
+                stream = _streams[account] = (target / f"{account}.jsonl").open("a", buffering=1)
+            stream.write(line)
 
 
 def events(account: str) -> list[dict[str, Any]]:
@@ -63,7 +68,14 @@ def clear() -> None:
     target = folder()
     if target is not None:
         with _lock:
+            _close_streams()
             shutil.rmtree(target, ignore_errors=True)
+
+
+def _close_streams() -> None:
+    for stream in _streams.values():
+        stream.close()
+    _streams.clear()
 
 
 def now() -> str:
@@ -74,6 +86,8 @@ def user_identity(principal: Any, access_key_id: str | None) -> dict[str, Any]:
     """CloudTrail's userIdentity of a principal (identities.Principal)."""
     if principal.kind == "anonymous":
         return {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+    if principal.kind == "service":
+        return {"type": "AWSService", "invokedBy": principal.arn}
     identity: dict[str, Any] = {"principalId": principal.user_id, "arn": principal.arn,
                                 "accountId": principal.account, "accessKeyId": access_key_id or ""}
     if principal.kind == "assumed-role":

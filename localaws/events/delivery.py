@@ -274,14 +274,15 @@ def reset() -> None:
         _clients.clear()
 
 
-def _client(account: str, region: str, service: str, role_arn: str | None = None):
-    """A client acting as EventBridge in `account`, as `role_arn` when a target names one (created once: an
-    assumed role and a client cost ~0.3 s)."""
-    key = (account, region, service, role_arn)
+def _client(account: str, region: str, service: str, role_arn: str | None = None, rule_arn: str | None = None):
+    """A client acting as EventBridge in `account`, as `role_arn` when a target names one, assumed for the rule
+    (aws:SourceArn) as EventBridge does (created once: an assumed role and a client cost ~0.3 s)."""
+    key = (account, region, service, role_arn, rule_arn)
     with _clients_lock:
         client = _clients.get(key)
     if client is None:
-        client = inprocess.session(account, region, role_arn=role_arn).client(service)
+        acting = {"service": "events.amazonaws.com", "source_arn": rule_arn} if role_arn else {}
+        client = inprocess.session(account, region, role_arn=role_arn, **acting).client(service)
         with _clients_lock:
             client = _clients.setdefault(key, client)
     return client
@@ -347,7 +348,8 @@ def _start_pipeline(rule, target: Mapping[str, Any]) -> str:
     """StartPipelineExecution as EventBridge calls it: as the target's role; the execution acts as the pipeline's
     own role, as in AWS."""
     parameter_list = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
-    sagemaker = _client(rule.account_id, rule.region_name, "sagemaker", role_arn=target.get("RoleArn"))
+    sagemaker = _client(rule.account_id, rule.region_name, "sagemaker", role_arn=target.get("RoleArn"),
+                        rule_arn=rule.arn)
     parameters = [{"Name": p["Name"], "Value": p["Value"]} for p in parameter_list]
     return sagemaker.start_pipeline_execution(PipelineName=target["Arn"],
                                               PipelineParameters=parameters)["PipelineExecutionArn"]

@@ -198,7 +198,9 @@ def _role_session(function: LambdaFunction) -> boto3.Session:
         if cached is not None and time.monotonic() - cached[0] < ROLE_SESSION_REUSE_SECONDS:
             return cached[1]
     try:
-        session = inprocess.session(function.account_id, function.region, role_arn=function.role)
+        # Lambda assumes the execution role for the function (aws:SourceAccount, aws:SourceArn).
+        session = inprocess.session(function.account_id, function.region, role_arn=function.role,
+                                    service="lambda.amazonaws.com", source_arn=function.function_arn)
     except Exception as exc:  # e.g. a role STS refuses
         raise FunctionError("Runtime.AssumeRoleFailure", f"The function's role {function.role} cannot be assumed: "
                             f"{exc}") from None

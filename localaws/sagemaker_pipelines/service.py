@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 STOPPED_WITH_STACK = "The local stack stopped while the execution was running"
 RETRYABLE_STATUSES = (FAILED, STOPPED)
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 EXECUTOR_REUSE_SECONDS = 15 * 60  # well within the one hour an assumed-role session lasts
 _PIPELINE_MARKER = ":pipeline/"
 
@@ -92,7 +93,7 @@ class PipelineExecutionService:
                 return known
         parallelism = max_parallel_steps or (stored.parallelism_configuration or {}).get("MaxParallelExecutionSteps")
         role = role_arn or stored.role_arn
-        executor = self._executor(account_id, region, role)
+        executor = self._executor(account_id, region, role, stored.arn)
         try:
             prepared = executor.prepare(
                 stored.pipeline_definition, stored.pipeline_name, dict(parameters), display_name,
@@ -144,7 +145,7 @@ class PipelineExecutionService:
             if record.execution_arn in self._running:
                 raise ConflictException(f"Pipeline execution {record.execution_arn} is still finishing")
         previous = record.status
-        executor = self._executor(record.account_id, record.region, record.role_arn)
+        executor = self._executor(record.account_id, record.region, record.role_arn, record.pipeline_arn)
         try:
             prepared = executor.prepare_retry(record, max_parallel_steps)
         except MlopsError as error:
@@ -222,16 +223,18 @@ class PipelineExecutionService:
 
     # -- running ---------------------------------------------------------------------------------------------
 
-    def _executor(self, account_id: str, region: str, role_arn: str | None) -> LocalPipelineExecutor:
+    def _executor(self, account_id: str, region: str, role_arn: str | None, pipeline_arn: str) -> LocalPipelineExecutor:
         """The executor acting as `role_arn` in the account, reused while its role session is fresh: an assumed
-        role and the clients of a session cost more than a short execution."""
-        key = (account_id, region, role_arn)
+        role and the clients of a session cost more than a short execution. SageMaker assumes the role for the
+        pipeline (aws:SourceArn), so the role's trust policy decides as in AWS."""
+        key = (account_id, region, role_arn, pipeline_arn)
         with self._lock:
             cached = self._executors.get(key)
             if cached is not None and time.monotonic() - cached[0] < EXECUTOR_REUSE_SECONDS:
                 return cached[1]
         try:
-            session = inprocess.session(account_id, region, role_arn=role_arn)
+            session = inprocess.session(account_id, region, role_arn=role_arn, service=SAGEMAKER_PRINCIPAL,
+                                        source_arn=pipeline_arn)
         except (ClientError, BotoCoreError) as error:  # e.g. a role ARN STS refuses
             raise ValidationError(f"cannot act as the pipeline's role {role_arn}: {error}") from None
         executor = LocalPipelineExecutor(session, store=self.store, account_id=account_id, work_root=self.jobs_dir,

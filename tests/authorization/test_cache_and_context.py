@@ -1,0 +1,360 @@
+"""On a stack in enforce mode: remembered decisions follow every policy change, the tag condition keys come from
+the resources, the request and the principal, signatures and temporary credentials expire as in AWS, and the
+stack's services assume roles as their service principals."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import botocore.auth
+import botocore.exceptions
+import pytest
+from botocore.config import Config
+
+from .support import ADMIN, REGION, allow, client_for, object_in, policy, trail_events, user_with_keys
+
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "222233334444"
+
+
+def _error(call) -> dict:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call()
+    return caught.value.response["Error"]
+
+
+def _denied(call) -> bool:
+    """Whether `call` is refused as an access denial (any other error fails the test)."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code not in ("AccessDenied", "AccessDeniedException"):
+            raise
+        return True
+    return False
+
+
+# ------------------------------------------------------------------------------------ the decision cache
+
+def test_an_identity_policy_removed_then_put_back_is_followed_at_once(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    alice = user_with_keys(stack, "alice", allow("s3:GetObject", "arn:aws:s3:::data/*"))
+    s3, iam = client_for(stack, "s3", alice), client_for(stack, "iam")
+    read = lambda: s3.get_object(Bucket="data", Key="rows.csv")  # noqa: E731
+    assert not _denied(read)
+    assert not _denied(read)
+
+    iam.delete_user_policy(UserName="alice", PolicyName="inline")
+    assert _denied(read)
+
+    iam.put_user_policy(UserName="alice", PolicyName="inline",
+                        PolicyDocument=policy(allow("s3:GetObject", "arn:aws:s3:::data/*")))
+    assert not _denied(read)
+
+
+def test_a_managed_policy_detached_then_attached_is_followed_at_once(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    alice = user_with_keys(stack, "alice")
+    iam, s3 = client_for(stack, "iam"), client_for(stack, "s3", alice)
+    arn = iam.create_policy(PolicyName="read", PolicyDocument=policy(allow("s3:GetObject")))["Policy"]["Arn"]
+    read = lambda: s3.get_object(Bucket="data", Key="rows.csv")  # noqa: E731
+    assert _denied(read)
+
+    iam.attach_user_policy(UserName="alice", PolicyArn=arn)
+    assert not _denied(read)
+    iam.detach_user_policy(UserName="alice", PolicyArn=arn)
+    assert _denied(read)
+
+
+def test_a_bucket_policy_put_then_deleted_is_followed_at_once(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    bob = user_with_keys(stack, "bob")  # no identity policy: only the bucket policy can allow him
+    admin_s3, s3 = client_for(stack, "s3"), client_for(stack, "s3", bob)
+    read = lambda: s3.get_object(Bucket="data", Key="rows.csv")  # noqa: E731
+    assert _denied(read)
+    assert _denied(read)
+
+    admin_s3.put_bucket_policy(Bucket="data", Policy=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::data/*"}))
+    assert not _denied(read)
+
+    admin_s3.delete_bucket_policy(Bucket="data")
+    assert _denied(read)
+
+
+def test_a_key_policy_that_stops_delegating_to_iam_is_followed_at_once(stack_in):
+    stack = stack_in("enforce")
+    kms = client_for(stack, "kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]  # the default key policy delegates to the account's IAM
+    carol = user_with_keys(stack, "carol", allow("kms:Encrypt"))
+    encrypt = lambda: client_for(stack, "kms", carol).encrypt(KeyId=key_id, Plaintext=b"x")  # noqa: E731
+    assert not _denied(encrypt)
+
+    only_admin = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/moto"},
+                         "Action": "kms:*", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=only_admin)
+    assert _denied(encrypt)
+
+    delegating = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                         "Action": "kms:*", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=delegating)
+    assert not _denied(encrypt)
+
+
+def test_a_policy_on_the_current_time_is_decided_on_every_call(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    past = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": "2001-01-01T00:00:00Z"}}}
+    dave = user_with_keys(stack, "dave", past)
+    s3 = client_for(stack, "s3", dave)
+    assert _denied(lambda: s3.get_object(Bucket="data", Key="rows.csv"))
+    events = [e for e in trail_events(stack) if e["eventName"] == "GetObject"]
+    assert events
+    assert events[0]["errorCode"] == "AccessDenied"
+
+
+# ------------------------------------------------------------------------------------------ tag context
+
+def _tagged_group(stack, name: str, team: str) -> str:
+    return client_for(stack, "sagemaker").create_model_package_group(
+        ModelPackageGroupName=name, Tags=[{"Key": "team", "Value": team}])["ModelPackageGroupArn"]
+
+
+def test_resource_tags_of_a_sagemaker_resource_decide_and_a_retag_is_followed(stack_in):
+    stack = stack_in("enforce")
+    red, blue = _tagged_group(stack, "red-models", "red"), _tagged_group(stack, "blue-models", "blue")
+    erin = user_with_keys(stack, "erin", {"Effect": "Allow", "Action": "sagemaker:DescribeModelPackageGroup",
+                                          "Resource": "*",
+                                          "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}}})
+    sagemaker = client_for(stack, "sagemaker", erin)
+    describe = lambda name: lambda: sagemaker.describe_model_package_group(ModelPackageGroupName=name)  # noqa: E731
+    assert not _denied(describe("red-models"))
+    assert _denied(describe("blue-models"))
+
+    admin = client_for(stack, "sagemaker")
+    admin.add_tags(ResourceArn=blue, Tags=[{"Key": "team", "Value": "red"}])
+    admin.add_tags(ResourceArn=red, Tags=[{"Key": "team", "Value": "blue"}])
+    assert not _denied(describe("blue-models"))
+    assert _denied(describe("red-models"))
+
+
+def test_resource_tags_of_a_bucket_a_key_and_a_role_decide(stack_in):
+    stack = stack_in("enforce")
+    s3, kms, iam = client_for(stack, "s3"), client_for(stack, "kms"), client_for(stack, "iam")
+    s3.create_bucket(Bucket="tagged")
+    s3.put_bucket_tagging(Bucket="tagged", Tagging={"TagSet": [{"Key": "team", "Value": "red"}]})
+    s3.create_bucket(Bucket="untagged")
+    red_key = kms.create_key(Tags=[{"TagKey": "team", "TagValue": "red"}])["KeyMetadata"]["KeyId"]
+    other_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    iam.create_role(RoleName="red-role", AssumeRolePolicyDocument=policy(), Tags=[{"Key": "team", "Value": "red"}])
+    iam.create_role(RoleName="plain-role", AssumeRolePolicyDocument=policy())
+    red_only = {"StringEquals": {"aws:ResourceTag/team": "red"}}
+    frank = user_with_keys(stack, "frank", {"Effect": "Allow", "Action": ["s3:GetBucketTagging", "kms:DescribeKey",
+                                                                          "iam:GetRole"],
+                                            "Resource": "*", "Condition": red_only})
+
+    assert not _denied(lambda: client_for(stack, "s3", frank).get_bucket_tagging(Bucket="tagged"))
+    assert _denied(lambda: client_for(stack, "s3", frank).get_bucket_tagging(Bucket="untagged"))
+    assert not _denied(lambda: client_for(stack, "kms", frank).describe_key(KeyId=red_key))
+    assert _denied(lambda: client_for(stack, "kms", frank).describe_key(KeyId=other_key))
+    assert not _denied(lambda: client_for(stack, "iam", frank).get_role(RoleName="red-role"))
+    assert _denied(lambda: client_for(stack, "iam", frank).get_role(RoleName="plain-role"))
+
+
+def test_request_tags_and_tag_keys_come_from_the_tags_a_create_call_asks_for(stack_in):
+    stack = stack_in("enforce")
+    grace = user_with_keys(stack, "grace", {
+        "Effect": "Allow", "Action": "sagemaker:CreateModelPackageGroup", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "red"},
+                      "ForAllValues:StringEquals": {"aws:TagKeys": ["team", "owner"]}}})
+    sagemaker = client_for(stack, "sagemaker", grace)
+
+    def create(name: str, **tags: str):
+        return lambda: sagemaker.create_model_package_group(
+            ModelPackageGroupName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    assert not _denied(create("ok", team="red", owner="grace"))
+    assert _denied(create("wrong-team", team="blue"))
+    assert _denied(create("extra-key", team="red", extra="x"))
+    assert _denied(lambda: sagemaker.create_model_package_group(ModelPackageGroupName="untagged"))
+
+
+def test_principal_tags_come_from_the_user_and_an_untag_is_followed(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    heidi = user_with_keys(stack, "heidi", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                                            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}})
+    iam, s3 = client_for(stack, "iam"), client_for(stack, "s3", heidi)
+    read = lambda: s3.get_object(Bucket="data", Key="rows.csv")  # noqa: E731
+    assert _denied(read)
+    iam.tag_user(UserName="heidi", Tags=[{"Key": "team", "Value": "red"}])
+    assert not _denied(read)
+    iam.untag_user(UserName="heidi", TagKeys=["team"])
+    assert _denied(read)
+
+
+def test_principal_tags_of_a_role_session_are_the_role_tags(stack_in):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    iam = client_for(stack, "iam")
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "red"}])
+    iam.put_role_policy(RoleName="tagged", PolicyName="read", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}))
+    answer = client_for(stack, "sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/tagged",
+                                                  RoleSessionName="tagged-session")["Credentials"]
+    session = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+               "aws_session_token": answer["SessionToken"]}
+    s3 = client_for(stack, "s3", session)
+    assert not _denied(lambda: s3.get_object(Bucket="data", Key="rows.csv"))
+    iam.tag_role(RoleName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+    assert _denied(lambda: s3.get_object(Bucket="data", Key="rows.csv"))
+
+
+# ------------------------------------------------------------------------------- signatures and tokens
+
+@pytest.fixture
+def client_clock(monkeypatch):
+    """Move the client's clock (what botocore signs with) by a timedelta; the server keeps the real one."""
+    real = botocore.auth.get_current_datetime
+
+    def move(delta: datetime.timedelta) -> None:
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: real() + delta)
+
+    return move
+
+
+@pytest.mark.parametrize(("service", "call", "code"), [
+    ("sts", lambda c: c.get_caller_identity(), "SignatureDoesNotMatch"),
+    ("iam", lambda c: c.list_users(), "SignatureDoesNotMatch"),
+    ("sagemaker", lambda c: c.list_pipelines(), "InvalidSignatureException"),
+    ("kms", lambda c: c.list_keys(), "InvalidSignatureException"),
+])
+def test_a_signature_older_than_15_minutes_has_expired(stack_in, client_clock, service, call, code):
+    stack = stack_in("enforce")
+    client_clock(-datetime.timedelta(minutes=16))
+    error = _error(lambda: call(client_for(stack, service)))
+    assert error["Code"] == code
+    assert error["Message"].startswith("Signature expired: ")
+    assert error["Message"].endswith(" - 15 min.)")
+
+
+def test_a_signature_more_than_15_minutes_ahead_is_not_yet_current(stack_in, client_clock):
+    stack = stack_in("enforce")
+    client_clock(datetime.timedelta(minutes=20))
+    error = _error(lambda: client_for(stack, "sts").get_caller_identity())
+    assert error["Code"] == "SignatureDoesNotMatch"
+    assert error["Message"].startswith("Signature not yet current: ")
+
+
+def test_s3_answers_a_skewed_clock_with_request_time_too_skewed(stack_in, client_clock):
+    stack = stack_in("enforce")
+    client_clock(-datetime.timedelta(minutes=16))
+    error = _error(lambda: client_for(stack, "s3").list_buckets())
+    assert (error["Code"], error["Message"]) == (
+        "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
+
+
+def test_a_skew_within_15_minutes_is_accepted(stack_in, client_clock):
+    stack = stack_in("enforce")
+    client_clock(-datetime.timedelta(minutes=14))
+    assert client_for(stack, "sts").get_caller_identity()["Account"] == ACCOUNT
+
+
+def test_a_presigned_url_past_its_expiry_is_denied_as_expired(stack_in, client_clock):
+    stack = stack_in("enforce")
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    sigv4 = Config(signature_version="s3v4")
+    client_clock(-datetime.timedelta(minutes=10))
+    expired = boto3.client("s3", endpoint_url=stack.endpoint, region_name=REGION, config=sigv4, **ADMIN
+                           ).generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "rows.csv"},
+                                                    ExpiresIn=60)
+    client_clock(datetime.timedelta(0))
+    fresh = boto3.client("s3", endpoint_url=stack.endpoint, region_name=REGION, config=sigv4, **ADMIN
+                         ).generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "rows.csv"},
+                                                  ExpiresIn=60)
+
+    with urllib.request.urlopen(fresh) as answer:  # noqa: S310 - the local stack
+        assert answer.read() == b"a,b\n"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(expired)  # noqa: S310
+    body = caught.value.read().decode()
+    assert caught.value.code == 403
+    assert "<Code>AccessDenied</Code>" in body
+    assert "<Message>Request has expired</Message>" in body
+
+
+def test_temporary_credentials_past_their_expiration_are_an_expired_token(stack_in):
+    stack = stack_in("enforce")
+    iam = client_for(stack, "iam")
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName="brief", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="brief", PolicyName="all", PolicyDocument=policy(allow(["sts:GetCallerIdentity",
+                                                                                          "sagemaker:ListPipelines",
+                                                                                          "s3:ListAllMyBuckets"])))
+    # AWS's shortest session is 15 minutes; the stack's STS (moto) takes one second, which stands in for the wait.
+    answer = _sts_without_validation(stack).assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/brief", RoleSessionName="brief-session", DurationSeconds=1)["Credentials"]
+    session = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
+               "aws_session_token": answer["SessionToken"]}
+    time.sleep(max(0.0, (answer["Expiration"] - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1)
+
+    query = _error(lambda: client_for(stack, "sts", session).get_caller_identity())
+    assert (query["Code"], query["Message"]) == ("ExpiredToken",
+                                                 "The security token included in the request is expired")
+    json_error = _error(lambda: client_for(stack, "sagemaker", session).list_pipelines())
+    assert json_error["Code"] == "ExpiredTokenException"
+    s3_error = _error(lambda: client_for(stack, "s3", session).list_buckets())
+    assert (s3_error["Code"], s3_error["Message"]) == ("ExpiredToken", "The provided token has expired.")
+
+
+def _sts_without_validation(stack):
+    return boto3.client("sts", endpoint_url=stack.endpoint, region_name=REGION,
+                        config=Config(parameter_validation=False), **ADMIN)
+
+
+# ------------------------------------------------------------------------------- service principals
+
+def _pipeline_role(stack, name: str, source_account: str) -> str:
+    trust = policy({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": source_account},
+                                  "ArnLike": {"aws:SourceArn": f"arn:aws:sagemaker:{REGION}:{source_account}:*"}}})
+    return client_for(stack, "iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+
+
+def _start(stack, name: str, role_arn: str):
+    sagemaker = client_for(stack, "sagemaker")
+    sagemaker.create_pipeline(PipelineName=name, RoleArn=role_arn,
+                              PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": [
+                                  {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "done"}}]}))
+    return lambda: sagemaker.start_pipeline_execution(PipelineName=name)
+
+
+def test_sagemaker_assumes_a_pipeline_role_only_as_its_trust_policy_allows(stack_in):
+    stack = stack_in("enforce")
+    mine = _pipeline_role(stack, "pipeline-mine", ACCOUNT)
+    theirs = _pipeline_role(stack, "pipeline-theirs", OTHER_ACCOUNT)
+
+    assert _start(stack, "trusted", mine)()["PipelineExecutionArn"]
+    error = _error(_start(stack, "confused-deputy", theirs))
+    assert "AccessDenied" in error["Message"]
+    assert "sts:AssumeRole" in error["Message"]
+
+    assumed = [e for e in trail_events(stack) if e["eventName"] == "AssumeRole"
+               and e["userIdentity"].get("invokedBy") == "sagemaker.amazonaws.com"]
+    assert {(e["userIdentity"]["type"], bool(e.get("errorCode"))) for e in assumed} == {("AWSService", False),
+                                                                                        ("AWSService", True)}
