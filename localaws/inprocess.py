@@ -36,6 +36,9 @@ SERVICE_ROLE_NAME = "mlops-local-admin"
 ACTING_SERVICE_HEADER = "X-Mlops-Local-Acting-Service"
 SOURCE_ACCOUNT_HEADER = "X-Mlops-Local-Source-Account"
 SOURCE_ARN_HEADER = "X-Mlops-Local-Source-Arn"
+# The service principals the stack's services assume roles as.
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+S3_PRINCIPAL = "s3.amazonaws.com"
 
 _state: dict[str, Any] = {}
 _state_lock = threading.Lock()

@@ -247,6 +247,28 @@ class AuthorizationLayer:
             log.info("authorization %s: %s", decision, outcome.message)
 
 
+def service_acting(access_key_id: str, session_token: str | None, checks: list[operations.Check],
+                   region: str, user_agent: str) -> str | None:
+    """A service acting through a role session with no API call of its own (S3 replication reading the source
+    and writing the replica): each check decided as for a call the session signed, and recorded in the trail
+    as that action's event. The first denial's message; None when every check is allowed, or the mode lets
+    calls through (soft records the would-be denials, off decides nothing)."""
+    if settings.mode == "off":
+        return None
+    generation = cache.decisions.generation
+    principal = _signer(access_key_id, session_token)
+    environ = {"HTTP_USER_AGENT": user_agent}
+    for check in checks:
+        denial = _denial(principal, access_key_id, check, environ, region, generation)
+        prefix, name = check.action.split(":", 1)
+        call = operations.Call(service=prefix, operation=name, params={}, region=region, protocol="")
+        outcome = Outcome(True) if denial is None else Outcome(False, _denied_code(call), denial)
+        AuthorizationLayer._record(environ, call, principal, access_key_id, prefix, region, [check], outcome, None)
+        if denial is not None and settings.mode == "enforce":
+            return denial
+    return None
+
+
 def _signer(access_key_id: str, session_token: str | None) -> identities.Principal:
     """The principal of an access key, read from moto once per generation of the stack's state."""
     generation = cache.signers.generation

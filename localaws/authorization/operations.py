@@ -426,7 +426,10 @@ def request_tags(call: Call) -> dict[str, str]:
     params = call.params
     raw = params.get("Tags", params.get("tags"))
     if raw is None and call.service == "s3":
-        raw = (params.get("Tagging") or {}).get("TagSet")
+        tagging = params.get("Tagging") or {}
+        if isinstance(tagging, str):  # PutObject's x-amz-tagging header: URL query form, key1=value1&key2=value2
+            return dict(urllib.parse.parse_qsl(tagging, keep_blank_values=True))
+        raw = tagging.get("TagSet")
     if isinstance(raw, dict):
         return {str(key): str(value) for key, value in raw.items()}
     pairs = {}

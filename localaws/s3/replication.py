@@ -19,25 +19,38 @@ What S3 does, and this does:
   have versioning enabled."), and GetBucketReplication returns the rules as they were put (moto answers every
   rule with an empty filter and delete marker replication Disabled, so Terraform saw a change on every plan).
 
+- S3 acts as the configuration's `Role`, assumed as s3.amazonaws.com for the source bucket (aws:SourceAccount,
+  aws:SourceArn), and needs what AWS documents: s3:GetObjectVersionForReplication (and
+  s3:GetObjectVersionTagging for a tagged object) on the source version, kms:Decrypt on an SSE-KMS source's key,
+  s3:ReplicateObject (s3:ReplicateTags, s3:ReplicateDelete for a delete marker) on the replica, kms:Encrypt on
+  the replica key; the KMS checks carry kms:ViaService and the aws:s3:arn encryption context of the object.
+  When authorization is enforced, a role S3 cannot assume or a denied action leaves the source FAILED, and the
+  denial is in the trail.
+
 Not emulated: existing-object and batch replication, replica modification sync, replication time control and
-metrics, ownership translation, and the replication role's permissions (the stack enforces no IAM).
+metrics, ownership translation.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from moto.core.responses import ActionResult
 from moto.kms.models import kms_backends
 from moto.s3.exceptions import ReplicationConfigurationNotFoundError, S3ClientError
 from moto.s3.models import FakeDeleteMarker, FakeKey, S3Backend, s3_backends
 from moto.s3.responses import S3Response
 
+from localaws import inprocess
+from localaws.authorization import enforcement
+from localaws.authorization.operations import Check
 from localaws.middleware import on_reset
 
 log = logging.getLogger(__name__)
@@ -57,6 +70,15 @@ _original_key_response = S3Response.key_response
 _request = threading.local()
 _worker: ThreadPoolExecutor | None = None
 _worker_lock = threading.Lock()
+# The replication role's sessions, by (account, region, role, source bucket) -> (made, credentials): assumed
+# once and reused well within the hour a session lasts.
+_sessions: dict[tuple[str, str, str, str], tuple[float, Any]] = {}
+SESSION_REUSE_SECONDS = 600.0
+USER_AGENT = "s3.amazonaws.com"  # CloudTrail's userAgent for calls a service makes on a principal's behalf
+
+
+class ReplicationDenied(Exception):
+    """The replication role may not replicate the object (or S3 cannot assume it); the message says why."""
 
 
 class DestinationNotVersioned(S3ClientError):
@@ -211,6 +233,7 @@ def _forget_pending() -> None:
     global _worker
     with _worker_lock:
         worker, _worker = _worker, None
+        _sessions.clear()
     if worker is not None:
         worker.shutdown(wait=True, cancel_futures=True)
 
@@ -225,7 +248,8 @@ def _replicate(write: _Write, rules: list[dict]) -> None:
                 _replicate_delete_marker(write, rule)
             else:
                 _replicate_object(write, rule)
-        except LookupError as error:  # the source shows FAILED, as S3 does; the reason only in the server log
+        except (LookupError, ReplicationDenied) as error:  # the source shows FAILED, as S3 does; the reason
+            # only in the server log (and a denial in the trail)
             log.warning("replication of s3://%s/%s to %s failed: %s", write.bucket_name, write.key.name,
                         rule["Destination"]["Bucket"], error)
             failed = True
@@ -260,6 +284,60 @@ def _replica_key_arn(rule: dict, account_id: str, region: str) -> str:
     return arn
 
 
+def _object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _kms_check(action: str, key_arn: str, region: str, object_arn: str) -> Check:
+    """A KMS action S3 takes on the role's behalf for an object: through S3, with the object's ARN as context."""
+    return Check(action, key_arn, {"kms:ViaService": f"s3.{region}.amazonaws.com",
+                                   "kms:EncryptionContext:aws:s3:arn": object_arn})
+
+
+def _authorize(write: _Write, checks: list[Check]) -> None:
+    """Raise ReplicationDenied unless the bucket's replication role may do `checks` (when IAM is enforced)."""
+    if enforcement.settings.mode == "off" or not inprocess.is_installed():
+        return
+    source = write.backend.get_bucket(write.bucket_name)
+    role_arn = (source.replication or {}).get("Role") or ""
+    key = (source.account_id, source.region_name, role_arn, write.bucket_name)
+    with _worker_lock:
+        made, credentials = _sessions.get(key, (0.0, None))
+    if credentials is None or time.monotonic() - made > SESSION_REUSE_SECONDS:
+        try:
+            session = inprocess.session(source.account_id, source.region_name, role_arn=role_arn,
+                                        service=inprocess.S3_PRINCIPAL, source_arn=f"arn:aws:s3:::{write.bucket_name}")
+        except (ClientError, BotoCoreError) as error:
+            raise ReplicationDenied(f"S3 cannot assume the replication role {role_arn}: {error}") from None
+        credentials = session.get_credentials()
+        with _worker_lock:
+            _sessions[key] = (time.monotonic(), credentials)
+    frozen = credentials.get_frozen_credentials()
+    denial = enforcement.service_acting(frozen.access_key, frozen.token, checks, source.region_name, USER_AGENT)
+    if denial is not None:
+        raise ReplicationDenied(denial)
+
+
+def _object_checks(write: _Write, bucket: Any, replica_key_arn: str | None) -> list[Check]:
+    """What replicating the object takes of the role, as AWS documents it for a replication role."""
+    source: FakeKey = write.key
+    tagged = bool(write.backend.tagger.get_tag_dict_for_resource(source.arn))
+    source_arn, replica_arn = _object_arn(write.bucket_name, source.name), _object_arn(bucket.name, source.name)
+    checks = [Check("s3:GetObjectVersionForReplication", source_arn)]
+    if tagged:
+        checks.append(Check("s3:GetObjectVersionTagging", source_arn))
+    if source.encryption in SSE_KMS:
+        origin = write.backend.get_bucket(write.bucket_name)
+        key_arn = _key_arn(source.kms_key_id or "", origin.account_id, origin.region_name) or source.kms_key_id
+        checks.append(_kms_check("kms:Decrypt", key_arn, origin.region_name, source_arn))
+    checks.append(Check("s3:ReplicateObject", replica_arn))
+    if tagged:
+        checks.append(Check("s3:ReplicateTags", replica_arn))
+    if replica_key_arn is not None:
+        checks.append(_kms_check("kms:Encrypt", replica_key_arn, bucket.region_name, replica_arn))
+    return checks
+
+
 def _replicate_object(write: _Write, rule: dict) -> None:
     source: FakeKey = write.key
     backend, bucket_name = _destination_backend(rule)
@@ -267,6 +345,7 @@ def _replicate_object(write: _Write, rule: dict) -> None:
     encryption, kms_key_arn = source.encryption, None
     if source.encryption in SSE_KMS:
         kms_key_arn = _replica_key_arn(rule, bucket.account_id, bucket.region_name)
+    _authorize(write, _object_checks(write, bucket, kms_key_arn))
     storage = rule["Destination"].get("StorageClass") or source.storage_class
     replica = _original_put_object(backend, bucket_name, source.name, source.value, storage=storage,
                                    etag=source._etag, encryption=encryption, kms_key_id=kms_key_arn,
@@ -291,6 +370,7 @@ def _replicate_delete_marker(write: _Write, rule: dict) -> None:
     current = bucket.keys.get(write.key.name)
     if current is None or isinstance(current, FakeDeleteMarker):
         return  # nothing (or already nothing) to hide
+    _authorize(write, [Check("s3:ReplicateDelete", _object_arn(bucket_name, write.key.name))])
     marker = FakeDeleteMarker(key=current)
     marker._version_id = write.key.version_id
     marker.last_modified = write.key.last_modified

@@ -49,12 +49,23 @@ class LoadFailure(Exception):
     """A model artifact the container cannot load; the message is the endpoint's FailureReason."""
 
 
+class ModelDownloadFailure(LoadFailure):
+    """The artifact could not be downloaded as the model's execution role: missing, or the role may not read it."""
+
+
+def download_failure_reason(uri: str) -> str:
+    """SageMaker's FailureReason when an endpoint cannot download a model's artifact (it never says which)."""
+    return (f'Failed to download model data for container "container_1" from URL: "{uri}". Please ensure that '
+            "there is an object located at the URL and that the role passed to CreateModel has permissions to "
+            "download the object.")
+
+
 class RoutingError(Exception):
     """A request that no fleet can serve (the runtime answers it as a ValidationError)."""
 
 
-Loader = Callable[[str], Any]
-"""Loads the booster at an S3 URI (raises LoadFailure)."""
+Loader = Callable[["Variant", str], Any]
+"""Loads the booster at an S3 URI as the variant's model's execution role (raises LoadFailure)."""
 
 AlarmCheck = Callable[[list[str], datetime], list[str]]
 """The names, among the given alarms, that were in ALARM at some moment since the (real) time given."""
@@ -72,6 +83,7 @@ class Variant:
     instance_type: str | None
     instance_count: int
     weight: float
+    execution_role_arn: str | None = None  # the model's: SageMaker downloads its artifacts as this role
     booster: Any = None  # a single-model variant's model, loaded when the fleet becomes ready
     loaded: dict[str, Any] = field(default_factory=dict)  # a multi-model variant's models, by TargetModel
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,7 +98,7 @@ class Variant:
         return {**vars(self), "booster": None, "loaded": {}, "lock": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        vars(self).update(state, lock=threading.Lock())
+        vars(self).update({"execution_role_arn": None, **state}, lock=threading.Lock())
 
     def single_model(self, loader: Loader) -> Any:
         """The single-model variant's booster, loaded again from its artifact if a restart dropped it."""
@@ -94,7 +106,7 @@ class Variant:
             return self.booster
         with self.lock:
             if self.booster is None:
-                self.booster = loader(self.model_data_url)
+                self.booster = loader(self, self.model_data_url)
             return self.booster
 
     def deployed_image(self, resolved_at: datetime) -> dict[str, Any]:
@@ -118,7 +130,7 @@ class Fleet:
     def load(self, loader: Loader) -> None:
         for variant in self.variants:
             if not variant.multi_model and variant.booster is None:
-                variant.booster = loader(variant.model_data_url)
+                variant.booster = loader(variant, variant.model_data_url)
 
     def capture_summary(self) -> dict[str, Any] | None:
         config = self.data_capture

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from localaws.sagemaker_endpoints.deployments import Fleet, LoadFailure, Variant
+from localaws.sagemaker_endpoints.deployments import (
+    Fleet,
+    Loader,
+    LoadFailure,
+    ModelDownloadFailure,
+    Variant,
+    download_failure_reason,
+)
 from pipelines import s3_uri
 
 if TYPE_CHECKING:
@@ -97,16 +104,16 @@ class ModelStore:
         bucket, key = s3_uri.split(uri)
         try:
             etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
-        except ClientError:
-            raise LoadFailure(f"Could not find model data at {uri}.") from None
+        except ClientError:  # missing, or denied to the role: SageMaker's reason does not tell them apart
+            raise ModelDownloadFailure(download_failure_reason(uri)) from None
         with self._lock:
             booster = self._boosters.get((uri, etag))
         if booster is not None:
             return booster
         try:
             data = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read()
-        except ClientError as error:
-            raise LoadFailure(f"Could not read model data at {uri}: {error.response['Error']['Code']}.") from None
+        except ClientError:
+            raise ModelDownloadFailure(download_failure_reason(uri)) from None
         # Imported at the first load: XGBoost costs a stack about a second of CPU at start, and most never serve.
         from localaws.sagemaker_endpoints import model_archive
 
@@ -124,7 +131,7 @@ def multi_model_uri(prefix: str, target_model: str) -> str:
     return prefix + target_model if prefix.endswith("/") else f"{prefix}/{target_model}"
 
 
-def invoke(request: InvokeRequest, fleet: Fleet, variant: Variant, load: Callable[[str], Any],
+def invoke(request: InvokeRequest, fleet: Fleet, variant: Variant, load: Loader,
            capture: Callable[[dict[str, Any], str], None] | None, metrics: Callable[[list[dict]], None],
            now: datetime) -> InvokeResponse:
     """Answer the request with `variant` of `fleet`; `capture(record, key_uri)` writes a capture record."""
@@ -159,16 +166,16 @@ def invoke(request: InvokeRequest, fleet: Fleet, variant: Variant, load: Callabl
                                 "x-Amzn-Invoked-Production-Variant": variant.name}, answer.body)
 
 
-def _multi_model_booster(variant: Variant, target_model: str, load: Callable[[str], Any]) -> Any:
+def _multi_model_booster(variant: Variant, target_model: str, load: Loader) -> Any:
     with variant.lock:  # one load per model and fleet, as the instance downloads it once
         booster = variant.loaded.get(target_model)
         if booster is not None:
             return booster
         uri = multi_model_uri(variant.model_data_url or "", target_model)
         try:
-            booster = load(uri)
+            booster = load(variant, uri)
         except LoadFailure as failure:
-            if str(failure).startswith("Could not find"):
+            if isinstance(failure, ModelDownloadFailure):
                 bucket, key = s3_uri.split(uri)
                 return validation_error(
                     f"Failed to download model data(bucket: {bucket}, key: {key}). Please ensure that there is an "

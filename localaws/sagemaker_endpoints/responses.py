@@ -71,7 +71,7 @@ CLIENT_REUSE_SECONDS = 600.0  # well within the hour an assumed-role session las
 
 _lock = threading.RLock()  # every endpoint's deployment state
 _models = invocations.ModelStore()
-_clients: dict[tuple[str, str, str], tuple[float, Any]] = {}
+_clients: dict[tuple[str, str, str | None], tuple[float, Any]] = {}
 _clients_lock = threading.Lock()
 _ticker_started = threading.Event()
 _original_list_endpoints = SageMakerResponse.list_endpoints
@@ -127,7 +127,7 @@ def _advance(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> Endpoint
     account, region = backend.account_id, backend.region_name
     with _lock:
         deployment = _deployment(endpoint)
-        deployment.advance(CLOCK.now(), utcnow(), lambda uri: _load_model(account, region, uri),
+        deployment.advance(CLOCK.now(), utcnow(), lambda variant, uri: _load_model(account, region, variant, uri),
                            lambda names, since: _alarms_in_alarm(account, region, names, since))
         return _sync(endpoint, deployment)
 
@@ -169,19 +169,26 @@ def _tick_forever() -> None:
                 _advance(backend, endpoint)
 
 
-def _s3(account: str, region: str) -> Any:
-    """An S3 client acting in the endpoint's account (its role reads the registry's artifacts cross-account)."""
-    key = (account, region, "s3")
+def _s3(account: str, region: str, role_arn: str | None = None) -> Any:
+    """An S3 client acting in the endpoint's account: as `role_arn` (a model's execution role, assumed as
+    SageMaker assumes it for the account) when given, otherwise as the account's administrator."""
+    key = (account, region, role_arn)
     with _clients_lock:
         made, client = _clients.get(key, (0.0, None))
         if client is None or time.monotonic() - made > CLIENT_REUSE_SECONDS:
-            client = inprocess.session(account, region).client("s3")
+            acting = {"role_arn": role_arn, "service": inprocess.SAGEMAKER_PRINCIPAL} if role_arn else {}
+            client = inprocess.session(account, region, **acting).client("s3")
             _clients[key] = (time.monotonic(), client)
         return client
 
 
-def _load_model(account: str, region: str, uri: str) -> Any:
-    return _models.load(_s3(account, region), uri)
+def _load_model(account: str, region: str, variant: Variant, uri: str) -> Any:
+    """The booster at `uri`, downloaded as the variant's model's execution role, as SageMaker does."""
+    try:
+        s3 = _s3(account, region, variant.execution_role_arn)
+    except (ClientError, BotoCoreError):  # SageMaker cannot assume the role (its trust policy, or no such role)
+        raise deployments.ModelDownloadFailure(deployments.download_failure_reason(uri)) from None
+    return _models.load(s3, uri)
 
 
 def _alarms_in_alarm(account: str, region: str, names: list[str], since: datetime) -> list[str]:
@@ -243,7 +250,8 @@ def _fleet(backend: SageMakerModelBackend, config_name: str, now: datetime,
         variants.append(Variant(
             name=production_variant["VariantName"], model_name=model.model_name, image=image,
             model_data_url=model_data_url, mode=container.get("Mode") or deployments.SINGLE_MODEL,
-            instance_type=production_variant.get("InstanceType"), instance_count=count, weight=weight))
+            instance_type=production_variant.get("InstanceType"), instance_count=count, weight=weight,
+            execution_role_arn=model.execution_role_arn))
     capture = config.data_capture_config or None
     if retained is not None and "DataCaptureConfig" not in excluded:
         capture = retained.data_capture
@@ -443,7 +451,8 @@ def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
             deployment.sample(float(capture_config.get("InitialSamplingPercentage", 0)))
     now = CLOCK.now()
     capture = (lambda record, uri: _write_capture(request, capture_config, record, uri)) if sampled else None
-    return invocations.invoke(request, fleet, variant, lambda uri: _load_model(request.account, request.region, uri),
+    return invocations.invoke(request, fleet, variant,
+                              lambda served, uri: _load_model(request.account, request.region, served, uri),
                               capture, lambda data: _put_metrics(request.account, request.region, data), now)
 
 

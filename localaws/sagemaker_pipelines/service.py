@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 
 STOPPED_WITH_STACK = "The local stack stopped while the execution was running"
 RETRYABLE_STATUSES = (FAILED, STOPPED)
-SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 EXECUTOR_REUSE_SECONDS = 15 * 60  # well within the one hour an assumed-role session lasts
 _PIPELINE_MARKER = ":pipeline/"
 
@@ -233,8 +232,8 @@ class PipelineExecutionService:
             if cached is not None and time.monotonic() - cached[0] < EXECUTOR_REUSE_SECONDS:
                 return cached[1]
         try:
-            session = inprocess.session(account_id, region, role_arn=role_arn, service=SAGEMAKER_PRINCIPAL,
-                                        source_arn=pipeline_arn)
+            session = inprocess.session(account_id, region, role_arn=role_arn,
+                                        service=inprocess.SAGEMAKER_PRINCIPAL, source_arn=pipeline_arn)
         except (ClientError, BotoCoreError) as error:  # e.g. a role ARN STS refuses
             raise ValidationError(f"cannot act as the pipeline's role {role_arn}: {error}") from None
         executor = LocalPipelineExecutor(session, store=self.store, account_id=account_id, work_root=self.jobs_dir,

@@ -508,12 +508,27 @@ class TerraformRunner:
         return json.loads(self.run(self.root, "state", "pull", quiet_stdout=True, env=env).stdout)
 
 
+# The lines of a .tf file that `terraform init` reads: block headers (module and provider calls, the terraform
+# and backend blocks, resource and data types, which imply their providers) and `source`/`version` arguments.
+# An edit elsewhere (a policy statement, an argument) leaves init's work as it was.
+_INIT_LINE = re.compile(r"^[ \t]*(?:(?:terraform|backend|required_providers|provider|module|resource|data)\b.*"
+                        r"|(?:source|version|required_version)[ \t]*=.*)$", re.MULTILINE)
+
+
+def _init_inputs(path: Path) -> bytes:
+    """What of `path` init depends on: the init lines of a .tf file, the whole of any other file."""
+    data = path.read_bytes()
+    if path.suffix != ".tf":
+        return data
+    return "\n".join(line.strip() for line in _INIT_LINE.findall(data.decode())).encode()
+
+
 def _init_fingerprint(working: Path, backend_config: Path, env) -> str:
     """What `terraform init` depends on: sources (module calls, providers, lock file), backend, CLI config."""
     digest = hashlib.sha256()
     sources = sorted(p for p in working.rglob("*") if p.is_file() and ".terraform" not in p.relative_to(working).parts)
     for path in sources:
-        digest.update(str(path.relative_to(working)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(working)).encode() + b"\0" + _init_inputs(path) + b"\0")
     digest.update(backend_config.read_bytes())
     digest.update(str(env.get("TF_CLI_CONFIG_FILE", "")).encode())
     return digest.hexdigest()

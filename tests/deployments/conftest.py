@@ -33,6 +33,19 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
                                                  "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
 
 
+def create_serving_role(iam, role_name: str, role_arn: str, artifact_buckets: dict) -> None:
+    """The endpoints' execution role, which SageMaker downloads the served artifacts as: it may read
+    `artifact_buckets` ({bucket: its owner's S3 client}), whose bucket policies let it."""
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST))
+    read = {"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in artifact_buckets]}
+    iam.put_role_policy(RoleName=role_name, PolicyName="read-artifacts",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read]}))
+    for bucket, s3 in artifact_buckets.items():
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {**read, "Principal": {"AWS": role_arn}, "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+
+
 def train_archive(max_depth: int, rounds: int) -> bytes:
     """A model.tar.gz as the built-in XGBoost algorithm writes it, from a small booster on the UCI data."""
     records = [r for r in read_raw(REPO_ROOT / "data" / "mammographic_masses.data").records if r.complete]
@@ -96,9 +109,11 @@ def serving(target: Target, model_archives) -> Serving:
     dev.client("s3").create_bucket(Bucket=config.require_workload().data_bucket_name)
     key = dev.client("kms").create_key(Description="workload key")["KeyMetadata"]["Arn"]
     dev.client("kms").create_alias(AliasName=config.require_workload().kms_alias, TargetKeyId=key)
-    dev.client("iam").create_role(RoleName=config.require_serving().execution_role_name,
-                                  AssumeRolePolicyDocument=json.dumps(TRUST))
-    _share_the_registry(registry, config)
+    create_serving_role(dev.client("iam"), config.require_serving().execution_role_name,
+                        config.endpoint_execution_role_arn, {
+                            config.model_registry.artifacts_bucket_name: registry.client("s3"),
+                            config.require_workload().data_bucket_name: dev.client("s3")})
+    _share_the_registry(registry, config)  # after: the registry's bucket policy grants the whole dev account
     return Serving(target, config, registry, dev, model_archives, key)
 
 

@@ -28,7 +28,7 @@ from pipelines.endpoints.invoke import SMOKE_ROWS, csv_payload, invoke_with_fail
 from pipelines.endpoints.secondary import deploy_and_compare
 from pipelines.errors import EXIT_USAGE
 
-from .conftest import TRUST, XGBOOST_IMAGE
+from .conftest import XGBOOST_IMAGE, create_serving_role
 
 pytestmark = [pytest.mark.serving, pytest.mark.slow]
 
@@ -60,17 +60,33 @@ class TwoRegions:
         prod.client("s3").create_bucket(Bucket=config.require_workload().data_bucket_name)
         key = prod.client("kms").create_key()["KeyMetadata"]["Arn"]
         prod.client("kms").create_alias(AliasName=config.require_workload().kms_alias, TargetKeyId=key)
-        prod.client("iam").create_role(RoleName=config.require_serving().execution_role_name,
-                                       AssumeRolePolicyDocument=json.dumps(TRUST))
+        create_serving_role(prod.client("iam"), config.require_serving().execution_role_name,
+                            config.endpoint_execution_role_arn, {self.bucket: self.s3,
+                                                                 self.replica_bucket: self.replica_s3})
         self.sm = {region: target.session(config.account_id, region).client("sagemaker")
                    for region in (config.aws_region, secondary.region)}
 
     def replicate(self) -> None:
         self.s3.put_bucket_replication(Bucket=self.bucket, ReplicationConfiguration={
-            "Role": f"arn:aws:iam::{self.config.accounts.registry}:role/mammo-artifacts-replication",
+            "Role": self._replication_role(),
             "Rules": [{"ID": "artifacts", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
                        "DeleteMarkerReplication": {"Status": "Disabled"},
                        "Destination": {"Bucket": f"arn:aws:s3:::{self.replica_bucket}"}}]})
+
+    def _replication_role(self) -> str:
+        """The role S3 replicates as (the model-registry module's, for unencrypted artifacts)."""
+        iam = self.target.session(self.config.accounts.registry, self.config.aws_region).client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "s3.amazonaws.com"}}]}
+        arn = iam.create_role(RoleName="mammo-artifacts-replication",
+                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="mammo-artifacts-replication", PolicyName="replicate", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+                 "Resource": f"arn:aws:s3:::{self.bucket}/*"},
+                {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                 "Resource": f"arn:aws:s3:::{self.replica_bucket}/*"}]}))
+        return arn
 
     def upload(self, key: str, archive: bytes | None = None) -> str:
         """Put the archive at `key`; its version id, once S3 has replicated it (when a rule applies)."""

@@ -9,6 +9,7 @@ Waiting is done by advancing the stack's clock, never by sleeping.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,6 +76,18 @@ class Hosting:
         self.registry_s3 = self.registry.client("s3")
         self.registry_s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
         self.s3.create_bucket(Bucket=CAPTURE_BUCKET)
+        self._execution_role(dev.client("iam"))
+
+    def _execution_role(self, iam) -> None:
+        """The models' role: SageMaker downloads their artifacts as it, and the registry's bucket lets it."""
+        name, artifacts = ROLE.rsplit("/", 1)[1], f"arn:aws:s3:::{ARTIFACTS_BUCKET}/*"
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+        read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": artifacts}
+        iam.put_role_policy(RoleName=name, PolicyName="read-artifacts",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read]}))
+        self.registry_s3.put_bucket_policy(Bucket=ARTIFACTS_BUCKET, Policy=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{**read, "Principal": {"AWS": ROLE}}]}))
 
     def upload(self, key: str, version: str) -> str:
         self.registry_s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=key, Body=self.mammo.archives[version])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import DEV, REGION, REGISTRY, XGBOOST_IMAGE
+from .conftest import DEV, REGION, REGISTRY, ROLE, XGBOOST_IMAGE
 
 
 def test_csv_and_json_scores_equal_the_booster_on_the_same_rows(hosting, mammo, single_endpoint):
@@ -104,8 +104,10 @@ def test_a_missing_artifact_fails_the_endpoint_with_the_reason(hosting, mammo):
     hosting.config("ghost-config", ("AllTraffic", "ghost-model", 1.0))
     description = hosting.endpoint("ghost", "ghost-config")
     assert description["EndpointStatus"] == "Failed"
-    assert description["FailureReason"] == ("Could not find model data at "
-                                            "s3://endpoint-tests-artifacts-111111111111/none/model.tar.gz.")
+    assert description["FailureReason"] == (
+        'Failed to download model data for container "container_1" from URL: '
+        '"s3://endpoint-tests-artifacts-111111111111/none/model.tar.gz". Please ensure that there is an object '
+        "located at the URL and that the role passed to CreateModel has permissions to download the object.")
 
 
 def test_a_model_package_of_the_central_registry_is_served_from_its_account(hosting, mammo):
@@ -118,7 +120,7 @@ def test_a_model_package_of_the_central_registry_is_served_from_its_account(host
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
     )["ModelPackageArn"]
     assert package_arn.startswith(f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package/")
-    hosting.sm.create_model(ModelName="from-registry", ExecutionRoleArn="arn:aws:iam::222222222222:role/x",
+    hosting.sm.create_model(ModelName="from-registry", ExecutionRoleArn=ROLE,
                             Containers=[{"ModelPackageName": package_arn}])
     hosting.config("from-registry-config", ("AllTraffic", "from-registry", 1.0))
     assert hosting.endpoint("from-registry", "from-registry-config")["EndpointStatus"] == "InService"

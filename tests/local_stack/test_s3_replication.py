@@ -3,6 +3,7 @@ its own account in another region (and to another account), re-encrypted with th
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -43,6 +44,23 @@ def _rule(destination: str, replica_key_arn: str, *, rule_id="artifacts", prefix
     return rule
 
 
+def _replication_role(iam) -> None:
+    """ROLE, which S3 replicates as (with authorization enforced, its policy decides): reads the source's
+    versions, writes replicas to the test's buckets, and uses the keys through S3."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "s3.amazonaws.com"}}]}
+    name = ROLE.rsplit("/", 1)[1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="replicate", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+             "Resource": f"arn:aws:s3:::{SOURCE}/*"},
+            {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+             "Resource": "arn:aws:s3:::mammo-*/*"},
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*",
+             "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}}]}))
+
+
 @pytest.fixture
 def buckets(aws):
     """The artifacts bucket (registry key) in us-east-1 and its replica (own key) in us-west-2, both versioned."""
@@ -53,6 +71,7 @@ def buckets(aws):
     secondary.client("kms").create_alias(AliasName="alias/mammo-model-artifacts-replica", TargetKeyId=replica_key)
     _versioned_bucket(primary.client("s3"), SOURCE, PRIMARY, source_key)
     _versioned_bucket(secondary.client("s3"), REPLICA, SECONDARY, replica_key)
+    _replication_role(primary.client("iam"))
     return {"source": primary.client("s3"), "replica": secondary.client("s3"), "source_key": source_key,
             "replica_key": replica_key}
 
@@ -173,6 +192,15 @@ def test_a_replica_in_another_account_and_a_missing_destination_fail_visibly(buc
     prod = session_for_account(PROD, SECONDARY)
     prod_key = prod.client("kms").create_key()["KeyMetadata"]["Arn"]
     _versioned_bucket(prod.client("s3"), "mammo-prod-replica-333333333333", SECONDARY, prod_key)
+    # Another account's bucket and key must let the role in themselves, as in AWS.
+    prod.client("s3").put_bucket_policy(Bucket="mammo-prod-replica-333333333333", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE},
+                                                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete"],
+                                                "Resource": "arn:aws:s3:::mammo-prod-replica-333333333333/*"}]}))
+    prod.client("kms").put_key_policy(KeyId=prod_key, PolicyName="default", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROD}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:Encrypt", "Resource": "*"}]}))
     _configure(source, _rule("mammo-prod-replica-333333333333", prod_key, prefix="prod/", account=PROD),
                _rule("mammo-gone-bucket", buckets["replica_key"], prefix="dev/", rule_id="gone", priority=2))
     source.put_object(Bucket=SOURCE, Key="prod/model.tar.gz", Body=b"p")

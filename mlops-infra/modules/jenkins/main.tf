@@ -168,9 +168,23 @@ data "aws_iam_policy_document" "deploy" {
       "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
       # Lambda and CloudWatch Logs check that the caller may use the key it attaches; code uploads and
       # failure alerts encrypt with it.
-      "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant",
+      "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*",
     ]
     resources = [var.kms_key_arn]
+  }
+
+  statement {
+    # A function encrypting its environment with the key: Lambda grants its role the key with the caller's
+    # permission. Only grants an AWS service makes, never one the role could hand to anyone.
+    sid       = "GrantWorkloadKeyToLambda"
+    actions   = ["kms:CreateGrant"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
   }
 
   statement {

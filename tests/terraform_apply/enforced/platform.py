@@ -16,8 +16,8 @@ from pipelines.infra.terraform import TERRAFORM_ROOT, TerraformRunner
 SESSION_NAME = "authorization-test"
 
 
-def session_arn(account_id: str, role_name: str) -> str:
-    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{SESSION_NAME}"
+def session_arn(account_id: str, role_name: str, session_name: str = SESSION_NAME) -> str:
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
 
 
 def denial(principal: str, action: str, resource: str | None = None) -> str:
