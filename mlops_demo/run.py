@@ -12,7 +12,7 @@ from mlops_demo.context import DemoContext
 from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from mlops_demo.report import write_report
 from mlops_demo.scenario import Scenario, ScenarioResult, format_summary
-from pipelines.config import ENVIRONMENTS, REPO_ROOT, environment_file, load_config
+from pipelines.config import REPO_ROOT, environment_file, environments, load_config
 
 LOG = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def environments_with_engine(engine: str | None, directory: Path, training_data:
     """Copies of the environment files in `directory`, with `engine` as every workload's drift-check engine and
     `training_data` as dev's training-data source (prod's retraining keeps the files' own)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for environment in ENVIRONMENTS:
+    for environment in environments():
         values = json.loads(environment_file(environment).read_text())
         if values.get("workload") and engine:
             values["workload"]["pipeline"]["drift_check_engine"] = engine
@@ -43,7 +43,7 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
     work_dir = Path(work_dir)
     environments_dir = (environments_with_engine(drift_check_engine, work_dir / "environments", training_data)
                         if drift_check_engine or training_data else None)
-    configs = {environment: load_config(environment, environments_dir) for environment in ENVIRONMENTS}
+    configs = {name: load_config(name, environments_dir) for name in environments(environments_dir)}
     with contextlib.ExitStack() as resources:
         context = DemoContext(configs=configs, repo_root=REPO_ROOT, work_dir=work_dir,
                               report_path=Path(report_path), endpoint=endpoint, resources=resources,

@@ -27,12 +27,13 @@ from pipelines.config import load_config
 from pipelines.errors import ConfigError
 
 try:
-    print(load_config(sys.argv[1]).accounts.prod)
+    load_config(sys.argv[1]).require_workload()
+    print(load_config("prod").account_id)
 except ConfigError as error:
     sys.exit(f"check-build-params.sh: error: {error}")
 PY
 )"
-environment_file="${MLOPS_ENVIRONMENTS_DIR:-environments}/$TARGET_ENV.tfvars.json"
+environment_file="${MLOPS_ENVIRONMENTS_DIR:-environments}/prod.tfvars.json"
 [[ "$PROD_ACCOUNT" == "$configured_prod_account" ]] \
   || fail 2 "prodAccount '$PROD_ACCOUNT' does not match accounts.prod '$configured_prod_account' in $environment_file: enter the production account of that file (or correct the file if prod really moved)"
 

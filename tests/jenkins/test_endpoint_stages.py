@@ -48,7 +48,7 @@ def test_a_version_is_deployed_to_dev_smoke_tested_approved_then_deployed_to_pro
         ("Smoke test prod endpoints", "./scripts/smoke-test-endpoints.sh", "prod", prod),
     ]
     assert {c["env"]["ENDPOINT_MODEL_VERSION"] for c in report["commands"] if c["stage"] in ENDPOINT_STAGES} == {"2"}
-    submitter = load_config("prod").jenkins.prod_apply_submitter
+    submitter = load_config("prod").jenkins.apply_submitter
     assert report["inputs"] == [{
         "stage": "Approve prod endpoints", "ok": "Serve",
         "message": "Serve model version 2 on the prod endpoints of account 333333333333?",

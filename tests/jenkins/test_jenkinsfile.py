@@ -45,7 +45,7 @@ STAGE_SCRIPTS = {
 
 
 def prod_apply_submitter() -> str:
-    return load_config("prod").jenkins.prod_apply_submitter
+    return load_config("prod").jenkins.apply_submitter
 
 
 def statuses(report: dict) -> dict[str, str]:
@@ -206,7 +206,7 @@ def test_only_the_configured_submitter_may_approve_a_prod_apply(run_jenkinsfile)
 def test_a_prod_apply_without_a_configured_submitter_stops_before_any_deploy_stage(run_jenkinsfile, tmp_path):
     # Without a submitter anybody with build rights could approve: the build must refuse, not ask everybody.
     config = json.loads((REPO_ROOT / "environments" / "prod.tfvars.json").read_text())
-    del config["jenkins"]["prod_apply_submitter"]
+    config["jenkins"]["apply_submitter"] = None
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "prod.tfvars.json").write_text(json.dumps(config))
 
@@ -216,7 +216,7 @@ def test_a_prod_apply_without_a_configured_submitter_stops_before_any_deploy_sta
     assert report["failedStage"] == "Read config"
     assert report["inputs"] == []
     assert [entry["stage"] for entry in report["withAWS"] if entry["stage"] in DEPLOY_STAGES] == []
-    assert "jenkins.prod_apply_submitter is not set" in json.dumps(report)
+    assert "jenkins.apply_submitter is not set" in json.dumps(report)
 
 
 def test_an_aborted_approval_applies_nothing_and_is_no_failure(run_jenkinsfile):

@@ -204,9 +204,12 @@ MLOPS_INFRA = str(Path(sys.executable).parent / "mlops-infra")
 
 
 def test_cli_rejects_an_unknown_environment():
-    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "staging"], capture_output=True, text=True, check=False)
+    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "Staging"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
-    assert "invalid choice: 'staging'" in result.stderr
+    assert "invalid environment name 'Staging'" in result.stderr
+    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "qa"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "qa.tfvars.json: environment file not found ('qa')" in result.stderr
 
 
 def test_cli_local_without_a_running_stack_is_a_local_stack_error(tmp_path):
