@@ -6,7 +6,7 @@ from mlops_demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, form
 from pipelines.config import load_config
 from pipelines.errors import DemoStepFailed, ExecutionFailed
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 
 def _label(account: str) -> str:

@@ -20,7 +20,7 @@ from pipelines import s3_uri
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 

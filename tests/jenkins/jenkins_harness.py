@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = REPO_ROOT / "Jenkinsfile"

@@ -139,7 +139,7 @@ def run_script(name: str, **env: str) -> subprocess.CompletedProcess:
                                     "smoke-test-secondary-endpoints.sh"])
 @pytest.mark.parametrize(("env", "message"), [
     ({}, "environment variable ENDPOINT_ENV is not set: the workload environment whose endpoints this stage acts on"),
-    ({"ENDPOINT_ENV": "registry"}, "ENDPOINT_ENV='registry' is not valid: use one of dev prod"),
+    ({"ENDPOINT_ENV": "registry"}, "ENDPOINT_ENV='registry' is not a workload environment"),
     ({"ENDPOINT_ENV": "dev"}, "environment variable ENDPOINT_MODEL_VERSION is not set"),
     ({"ENDPOINT_ENV": "dev", "ENDPOINT_MODEL_VERSION": "v2"},
      "ENDPOINT_MODEL_VERSION='v2' is not a model package version: enter its number"),

@@ -24,7 +24,7 @@ from jenkins_harness import (
 
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 pytestmark = pytest.mark.jenkins
 
@@ -258,7 +258,7 @@ def test_a_valid_prod_account_passes_the_first_stage_for_real(run_jenkinsfile):
     first = report["commands"][0]
     assert first["executed"]
     assert first["exitStatus"] == 0, first["output"]
-    assert (f"dev build (plan) with prodAccount {ACCOUNTS.prod} confirmed by environments/dev.tfvars.json"
+    assert (f"dev build (plan) with prodAccount {ACCOUNTS.prod} confirmed by environments/prod.tfvars.json"
             in first["output"])
     assert report["result"] == "SUCCESS"
 

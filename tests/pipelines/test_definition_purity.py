@@ -17,7 +17,7 @@ from pipelines.config import ENVIRONMENTS_DIR, load_config
 from pipelines.definitions import build_pipeline, definition_json_for, definition_session, quiet_sdk
 from pipelines.train import pipeline as train_pipeline
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 MODULES = ("pipelines.train.pipeline", "pipelines.inference.pipeline")
 

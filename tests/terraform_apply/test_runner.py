@@ -20,7 +20,7 @@ from pipelines.errors import InfraError, UsageError
 from pipelines.infra import static_checks, terraform
 from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 ENDPOINT = "http://127.0.0.1:4566"
 LOCAL, AWS = Target.local_stack(ENDPOINT), Target(None)
