@@ -29,7 +29,8 @@ def run_script(name: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({}, "environment variable TARGET_ENV is not set: the workload environment to deploy (a file environments/<TARGET_ENV>.tfvars.json)"),
+    ({}, "environment variable TARGET_ENV is not set: the workload environment to deploy (a file "
+         "environments/<TARGET_ENV>.tfvars.json)"),
     ({"TARGET_ENV": "registry"}, "TARGET_ENV='registry' is not a workload environment"),
     ({"TARGET_ENV": "prod"}, "environment variable TERRAFORM_ACTION is not set: plan or apply"),
     ({"TARGET_ENV": "prod", "TERRAFORM_ACTION": "destroy"},
