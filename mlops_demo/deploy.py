@@ -1,6 +1,6 @@
 """Deploying to prod the way Jenkins does: the Jenkinsfile's deploy stages are each one script under
 `scripts/`, run here in the Jenkinsfile's order with the environment its stages get, including the
-credentials `withAWS(role: 'cross-account-jenkins-role', roleAccount: prodAccount)` would put there: the
+credentials `withAWS(role: 'cross-account-jenkins-role', roleAccount: targetAccount)` would put there: the
 Terraform-created role in prod, assumed from the tooling account's credentials.
 """
 
@@ -51,15 +51,15 @@ def jenkins_role_credentials(config: EnvConfig, target: Target) -> dict[str, str
 
 
 def stage_environment(config: EnvConfig, work_dir: Path, target: Target) -> dict[str, str]:
-    """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials; the
-    scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local stack) and
-    read the environment file the config came from."""
+    """The Jenkinsfile's stage environment for an apply build of the config's environment, plus the Jenkins role's
+    credentials; the scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local
+    stack) and read the environment file the config came from."""
     return {
         **target.child_environment(os.environ),
         ENVIRONMENTS_DIR_VARIABLE: str(config.path.parent),
         "TARGET_ENV": config.environment,
         "TERRAFORM_ACTION": "apply",
-        "PROD_ACCOUNT": config.accounts.prod,
+        "TARGET_ACCOUNT": config.account_id,
         "PLAN_FILE": str(work_dir / "terraform" / f"{config.environment}.tfplan"),
         "REPORTS_DIR": str(work_dir / "reports"),
         "TF_IN_AUTOMATION": "1",
