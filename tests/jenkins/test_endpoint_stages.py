@@ -48,10 +48,9 @@ def served(name: str, region: str = "us-east-1") -> list[tuple[str, str, str, st
             for script in ("deploy-secondary-endpoints", "smoke-test-secondary-endpoints")]
 
 
-def approval(name: str, message: str) -> dict:
-    return {"stage": f"Approve {name} endpoints" + ("" if "in us-west-2" not in message else " in us-west-2"),
-            "ok": "Serve", "message": message, "submitter": load_config(name).jenkins.apply_submitter,
-            "submitterParameter": "APPROVED_BY"}
+def approval(stage_name: str, name: str, message: str) -> dict:
+    return {"stage": stage_name, "ok": "Serve", "message": message,
+            "submitter": load_config(name).jenkins.apply_submitter, "submitterParameter": "APPROVED_BY"}
 
 
 def test_a_version_is_served_along_the_promotion_with_approvals_where_configured(run_jenkinsfile):
@@ -68,10 +67,13 @@ def test_a_version_is_served_along_the_promotion_with_approvals_where_configured
     assert {c["env"]["ENDPOINT_MODEL_VERSION"] for c in report["commands"] if c["stage"] in promotion_stages(report)
             } == {"2"}
     assert report["inputs"] == [
-        approval("staging", f"Serve model version 2 on the staging endpoints of account {ACCOUNTS.staging}?"),
-        approval("prod", f"Serve model version 2 on the prod endpoints of account {ACCOUNTS.prod}?"),
-        approval("prod", "Serve model version 2 on the prod endpoints in us-west-2 (account "
-                         f"{ACCOUNTS.prod}), from its replica?"),
+        approval("Approve staging endpoints", "staging",
+                 f"Serve model version 2 on the staging endpoints of account {ACCOUNTS.staging}?"),
+        approval("Approve prod endpoints", "prod",
+                 f"Serve model version 2 on the prod endpoints of account {ACCOUNTS.prod}?"),
+        approval("Approve prod endpoints in us-west-2", "prod",
+                 f"Serve model version 2 on the prod endpoints in us-west-2 (account {ACCOUNTS.prod}), "
+                 "from its replica?"),
     ]
     assert scripts_by_stage(report)["Terraform plan"] == ["./scripts/terraform-plan.sh"]
 
