@@ -53,8 +53,8 @@ from pipelines.aws import (
     read_stack_state,
     stack_state_file,
 )
-from pipelines.cli.support import configure_logging, process_env, run_cli
-from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli
+from pipelines.config import REPO_ROOT, workload_environments
 from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError, UsageError
 
 PROG = "mlops-local"
@@ -210,7 +210,7 @@ def ack_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     target = Target.from_environment(env)
     if not target.is_local:
         target = Target.running_stack(env)
-    controller = ack.controller_for(args.env, target)
+    controller = ack.controller_for(args.env or workload_environments()[0], target)
     if args.ack_command == "apply":
         changes = controller.apply(args.filename, args.namespace)
     elif args.ack_command == "get":
@@ -232,8 +232,9 @@ def ack_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def add_ack_parser(commands) -> None:
     parser = commands.add_parser("ack", help="a stand-in for the ACK SageMaker controller (apply, get, delete)")
-    parser.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, default="dev",
-                        help="the account the controller acts in (default: %(default)s)")
+    parser.add_argument("--env", type=environment_name, metavar="ENV",
+                        help="the workload environment whose account the controller acts in (default: the first "
+                             "of the promotion)")
     verbs = parser.add_subparsers(dest="ack_command", required=True)
     apply = verbs.add_parser("apply", help="create/update Pipelines, start PipelineExecutions")
     apply.add_argument("-f", "--filename", type=Path, action="append", required=True, metavar="FILE|DIR")

@@ -1,11 +1,12 @@
 # One root for every account. Which modules an account gets follows from its tfvars:
 #   registry -> registry KMS key + model registry (artifacts bucket, model package group), and the rule that
-#               forwards the group's state changes to dev and prod
-#   dev/prod -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda, and
+#               forwards the group's state changes to the workload accounts; every grant covers exactly the
+#               accounts of `promotion` (removing one from the file revokes its access on the next apply)
+#   workload -> workload KMS key, data bucket, roles, alert topic, pipeline triggers, latest-model Lambda, and
 #               with workload.serving: endpoint role, alarms, scaling, multi-model refresh function
-#   jenkins  -> (dev, prod) the cross-account deployment role and the jenkins-log log group
+#   jenkins  -> (workload) the cross-account deployment role and the jenkins-log log group
 #   secondary_region -> (registry) the artifacts' replica bucket and its key in that region, and the
-#                       replication rule; (prod) the endpoint role's read of the replicas and the alarms of
+#                       replication rule; (workload) the endpoint role's read of the replicas and the alarms of
 #                       secondary_region.endpoints there
 
 data "aws_partition" "current" {}
@@ -13,6 +14,8 @@ data "aws_partition" "current" {}
 locals {
   account_id  = var.accounts[var.environment]
   is_registry = var.environment == "registry"
+  # The registry file's promotion: the workload accounts the registry grants, by environment name.
+  workload_accounts = { for name in coalesce(var.promotion, []) : name => var.accounts[name] }
   # for_each/count keys: a module exists exactly when its section of the tfvars does.
   workload_enabled = var.workload != null
   jenkins_enabled  = var.jenkins != null
@@ -44,7 +47,7 @@ locals {
   }] : []
 
   secondary_region = var.secondary_region == null ? var.aws_region : var.secondary_region.region
-  # The endpoints prod serves in the second region (as pipelines/config/regions.py reads secondary_region.endpoints).
+  # The endpoints this account serves in the second region (as pipelines/config/regions.py reads secondary_region.endpoints).
   secondary_endpoint_names = var.secondary_region == null || !local.serving_enabled ? [] : (
     try(var.secondary_region.endpoints, null) != null ? var.secondary_region.endpoints : [
       for endpoint in local.serving.endpoints : endpoint.name if endpoint.mode == "single-model"
@@ -60,14 +63,14 @@ module "registry_kms" {
   count  = local.is_registry ? 1 : 0
 
   alias_name  = var.model_registry.kms_alias
-  description = "Encrypts the central model artifacts of ${var.project_name}; dev and prod may use it."
+  description = "Encrypts the central model artifacts of ${var.project_name}; the workload accounts may use it."
   # By account principal: the workload roles do not exist yet when the registry is applied first.
   account_id                     = local.account_id
   region                         = var.aws_region
-  cross_account_user_account_ids = [var.accounts.dev, var.accounts.prod]
+  cross_account_user_account_ids = values(local.workload_accounts)
 }
 
-# Both workload accounts always receive the group's state changes; an account without a multi-model endpoint
+# Every workload account always receives the group's state changes; an account without a multi-model endpoint
 # has no rule matching them, and EventBridge drops what no rule matches.
 module "model_package_events" {
   source = "./modules/model-package-events"
@@ -76,7 +79,7 @@ module "model_package_events" {
   account_id               = local.account_id
   region                   = var.aws_region
   model_package_group_name = var.model_registry.model_package_group_name
-  target_account_ids       = [var.accounts.dev, var.accounts.prod]
+  target_account_ids       = values(local.workload_accounts)
   rule_name                = "${var.project_name}-model-package-state-to-workloads"
   role_name                = "${var.project_name}-model-package-events-forwarder"
 }
@@ -93,8 +96,7 @@ module "model_registry" {
   kms_alias_arn                      = module.registry_kms[0].alias_arn
   noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
   model_package_group_name           = var.model_registry.model_package_group_name
-  dev_account_id                     = var.accounts.dev
-  prod_account_id                    = var.accounts.prod
+  workload_accounts                  = local.workload_accounts
   approver_role_name                 = var.model_registry.approver_role_name
   approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
   replication = local.artifacts_replica_enabled ? {
@@ -106,7 +108,8 @@ module "model_registry" {
   } : null
 }
 
-# The replica of the artifacts bucket in the second region, with its own key there (prod serves from it).
+# The replica of the artifacts bucket in the second region, with its own key there (workload accounts with a
+# secondary_region serve from it).
 module "artifacts_replica" {
   source = "./modules/artifacts-replica"
   count  = local.artifacts_replica_enabled ? 1 : 0
@@ -118,11 +121,11 @@ module "artifacts_replica" {
   region                             = var.secondary_region.region
   bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
   kms_alias                          = var.secondary_region.replica_kms_alias
-  reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+  reader_account_ids                 = values(local.workload_accounts)
   noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
 }
 
-# ---------------------------------------------------------------- workload accounts (dev, prod)
+# ---------------------------------------------------------------- workload accounts
 
 module "workload_kms" {
   source = "./modules/kms"
@@ -277,7 +280,7 @@ module "serving" {
   tags                     = { Component = "serving" }
 }
 
-# The endpoint role's read of the replicas, the endpoints' alarms and the alert topic in the second region (prod).
+# The endpoint role's read of the replicas, the endpoints' alarms and the alert topic in the second region (a workload account with secondary_region).
 module "serving_secondary" {
   source = "./modules/serving-secondary"
   count  = length(local.secondary_endpoint_names) > 0 ? 1 : 0
@@ -299,7 +302,7 @@ module "serving_secondary" {
   tags                          = { Component = "serving" }
 }
 
-# ---------------------------------------------------------------- Jenkins (dev, prod)
+# ---------------------------------------------------------------- Jenkins (workload accounts)
 
 module "jenkins" {
   source = "./modules/jenkins"

@@ -4,12 +4,12 @@
 # block, which both tools must refuse naming the same field: a new block needs a case there.
 
 variable "environment" {
-  description = "Which account this run manages: registry (central model registry), dev or prod (workload accounts)."
+  description = "Which account this run manages: registry (central model registry) or a workload environment (any other file of environments/ with a workload section); it names the file, the state key and the account in accounts."
   type        = string
 
   validation {
-    condition     = contains(["registry", "dev", "prod"], var.environment)
-    error_message = "environment must be one of registry, dev, prod (it selects the account in accounts and the modules to deploy)."
+    condition     = length(var.environment) <= 20 && can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment)) && var.environment != "tooling"
+    error_message = "environment must be 1-20 lower-case letters, digits and single hyphens, starting with a letter (the name of its file environments/<name>.tfvars.json), and not tooling."
   }
 }
 
@@ -34,22 +34,52 @@ variable "project_name" {
 }
 
 variable "accounts" {
-  description = "AWS account ids of the four roles: tooling (Jenkins host), registry (central model registry), dev and prod."
-  type = object({
-    tooling  = string
-    registry = string
-    dev      = string
-    prod     = string
-  })
+  description = "AWS account ids by role: tooling (Jenkins host), registry (central model registry) and workload environments by name: the file's own, and in the registry file every one the registry grants (listed in promotion too)."
+  type        = map(string)
 
   validation {
-    condition     = alltrue([for id in values(var.accounts) : can(regex("^[0-9]{12}$", id))])
-    error_message = "accounts.tooling, accounts.registry, accounts.dev and accounts.prod must each be an AWS account id of exactly 12 digits, written as a string (\"111111111111\")."
+    condition     = alltrue([for name in keys(var.accounts) : contains(["tooling", "registry"], name) || (length(name) <= 20 && can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", name)))])
+    error_message = "accounts keys must be tooling, registry or workload environment names: 1-20 lower-case letters, digits and single hyphens, starting with a letter."
   }
 
   validation {
-    condition     = length(distinct(values(var.accounts))) == 4
-    error_message = "accounts.tooling, accounts.registry, accounts.dev and accounts.prod must be four different accounts: the cross-account policies rely on the separation."
+    condition     = alltrue([for name in ["tooling", "registry", var.environment] : contains(keys(var.accounts), name)])
+    error_message = "accounts.tooling, accounts.registry and the account of the file's own environment (accounts.<environment>) are required."
+  }
+
+  validation {
+    condition     = alltrue([for id in values(var.accounts) : can(regex("^[0-9]{12}$", id))])
+    error_message = "accounts.tooling, accounts.registry and each workload account (accounts.<environment>) must each be an AWS account id of exactly 12 digits, written as a string (\"111111111111\")."
+  }
+
+  validation {
+    condition     = length(distinct(values(var.accounts))) == length(var.accounts)
+    error_message = "accounts.tooling, accounts.registry and each workload account (accounts.<environment>) must be different accounts: the cross-account policies rely on the separation."
+  }
+}
+
+variable "promotion" {
+  description = "Registry file only: the workload environments in the order models and changes are promoted through them. Each has its file environments/<name>.tfvars.json and its account in accounts; the registry grants exactly these accounts. null in the workload files."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = (var.promotion == null) == (var.environment != "registry")
+    error_message = "promotion must be set in the registry file (the workload environments, in promotion order) and null in a workload environment's file."
+  }
+
+  validation {
+    condition = var.promotion == null ? true : (length(var.promotion) > 0 && length(distinct(var.promotion)) == length(var.promotion) && alltrue([
+      for name in var.promotion : !contains(["tooling", "registry"], name) && contains(keys(var.accounts), name)
+    ]))
+    error_message = "promotion must list workload environments, each once, each with its account in accounts (accounts.<environment>) and its file environments/<environment>.tfvars.json."
+  }
+
+  validation {
+    condition = var.promotion == null ? true : alltrue([
+      for name in keys(var.accounts) : contains(["tooling", "registry"], name) || contains(var.promotion, name)
+    ])
+    error_message = "promotion must list every workload account of accounts: an account the registry grants is promoted to; add it where it belongs in the order (or remove it from accounts to revoke its access)."
   }
 }
 
@@ -117,7 +147,7 @@ variable "model_registry" {
 }
 
 variable "workload" {
-  description = "The workload account's resources (dev and prod): data bucket, KMS key, pipelines, roles, alert topic, inference schedule and serving (endpoint execution role, data capture, per-endpoint scaling, deployment guardrails and alarms, the multi-model refresh function; null: no endpoints). null for the registry account."
+  description = "A workload account's resources: data bucket, KMS key, pipelines, roles, alert topic, inference schedule and serving (endpoint execution role, data capture, per-endpoint scaling, deployment guardrails and alarms, the multi-model refresh function; null: no endpoints). null for the registry account."
   type = object({
     data_bucket_name              = string
     kms_alias                     = string
@@ -205,7 +235,7 @@ variable "workload" {
 
   validation {
     condition     = (var.workload == null) == (var.environment == "registry")
-    error_message = "workload must be set for the dev and prod accounts and null for the registry account (it runs no pipelines)."
+    error_message = "workload must be set for a workload environment and null for the registry account (it runs no pipelines)."
   }
 
   validation {
@@ -294,13 +324,13 @@ variable "workload" {
   }
 
   validation {
-    condition     = var.workload == null ? true : !var.workload.pipeline.allow_auto_approval || var.environment == "dev"
-    error_message = "workload.pipeline.allow_auto_approval must be false outside dev: only dev may register versions that no approver reviewed."
+    condition     = var.workload == null ? true : !var.workload.pipeline.allow_auto_approval || try(var.jenkins.apply_submitter, null) == null
+    error_message = "workload.pipeline.allow_auto_approval must be false where jenkins.apply_submitter is set: an environment whose changes a person approves must not register versions that no approver reviewed."
   }
 
   validation {
     condition     = var.workload == null ? true : var.workload.pipeline.model_approval_status == "PendingManualApproval" || var.workload.pipeline.allow_auto_approval
-    error_message = "workload.pipeline.model_approval_status must be PendingManualApproval (versions are approved with approve-model), unless workload.pipeline.allow_auto_approval is true (dev only)."
+    error_message = "workload.pipeline.model_approval_status must be PendingManualApproval (versions are approved with approve-model), unless workload.pipeline.allow_auto_approval is true (only where jenkins.apply_submitter is null)."
   }
 
   validation {
@@ -455,20 +485,20 @@ variable "workload" {
 }
 
 variable "jenkins" {
-  description = "Jenkins deployment access (workload accounts: a dev build assumes the role in dev, a prod build in prod): the cross-account role, the one tooling-account principal it trusts (principal_arn, with external_id as sts:ExternalId when set), the jenkins-log CloudWatch log group, and the Jenkins users or groups who may approve a prod apply (prod_apply_submitter, read by the Jenkinsfile). null elsewhere."
+  description = "Jenkins deployment access (workload accounts: a build for an environment assumes the role in its account): the cross-account role, the one tooling-account principal it trusts (principal_arn, with external_id as sts:ExternalId when set), the jenkins-log CloudWatch log group, and the Jenkins users or groups one of whom must approve this environment's applies and served models (apply_submitter, read by the Jenkinsfile; null: no person approves). null elsewhere."
   type = object({
-    role_name            = string
-    log_group_name       = string
-    log_retention_days   = number
-    principal_arn        = string
-    external_id          = optional(string)
-    prod_apply_submitter = string
+    role_name          = string
+    log_group_name     = string
+    log_retention_days = number
+    principal_arn      = string
+    external_id        = optional(string)
+    apply_submitter    = string
   })
   default = null
 
   validation {
-    condition     = var.jenkins == null ? true : var.workload != null
-    error_message = "jenkins may only be set for a workload account (dev or prod): its role deploys that account's workload."
+    condition     = var.jenkins == null ? true : var.environment != "registry"
+    error_message = "jenkins may only be set for a workload account: its role deploys that account's workload."
   }
 
   validation {
@@ -497,13 +527,13 @@ variable "jenkins" {
   }
 
   validation {
-    condition     = var.jenkins == null ? true : can(regex("^[^,[:space:]]([^,]*[^,[:space:]])?([[:space:]]*,[[:space:]]*[^,[:space:]]([^,]*[^,[:space:]])?)*$", var.jenkins.prod_apply_submitter))
-    error_message = "jenkins.prod_apply_submitter must name the Jenkins users or groups who may approve a prod apply, separated by commas (e.g. mlops-prod-approvers,alice), with no empty name."
+    condition     = try(var.jenkins.apply_submitter, null) == null ? true : can(regex("^[^,[:space:]]([^,]*[^,[:space:]])?([[:space:]]*,[[:space:]]*[^,[:space:]]([^,]*[^,[:space:]])?)*$", var.jenkins.apply_submitter))
+    error_message = "jenkins.apply_submitter must be null (no approval) or name the Jenkins users or groups who may approve an apply, separated by commas (e.g. mlops-prod-approvers,alice), with no empty name."
   }
 }
 
 variable "secondary_region" {
-  description = "The platform's second region, or null for one region. The registry account replicates the model artifacts there into replica_artifacts_bucket_name, encrypted with its own key (replica_kms_alias); replication_enabled is the replication rule's status (false keeps the replica), replicate_delete_markers whether deletes hide the replicas too. endpoints: the single-model endpoints of workload.serving that prod serves there (deploy-endpoint --region secondary; null: all of them), which get their alarms and the endpoint role's read of the replicas there."
+  description = "The platform's second region, or null for one region. The registry account replicates the model artifacts there into replica_artifacts_bucket_name, encrypted with its own key (replica_kms_alias); replication_enabled is the replication rule's status (false keeps the replica), replicate_delete_markers whether deletes hide the replicas too. endpoints: the single-model endpoints of workload.serving that a workload account with secondary_region serves there (deploy-endpoint --region secondary; null: all of them), which get their alarms and the endpoint role's read of the replicas there."
   type = object({
     region                        = string
     replication_enabled           = bool
@@ -572,7 +602,7 @@ variable "secondary_region" {
 }
 
 variable "lambda_zip_dir" {
-  description = "Folder of the Lambda zips, one per function (endpoint_refresh.zip, latest_approved_model.zip, pipeline_alert.zip), built by pipelines.lambdas.package.build_lambda_zips (the runner passes it). Required for dev and prod."
+  description = "Folder of the Lambda zips, one per function (endpoint_refresh.zip, latest_approved_model.zip, pipeline_alert.zip), built by pipelines.lambdas.package.build_lambda_zips (the runner passes it). Required for the workload accounts."
   type        = string
   default     = null
 
@@ -583,6 +613,6 @@ variable "lambda_zip_dir" {
 
   validation {
     condition     = var.workload == null ? true : var.lambda_zip_dir != null
-    error_message = "lambda_zip_dir is required for the dev and prod accounts: pass -var lambda_zip_dir=<folder of the Lambda zips> (mlops-infra does it for you)."
+    error_message = "lambda_zip_dir is required for the workload accounts: pass -var lambda_zip_dir=<folder of the Lambda zips> (mlops-infra does it for you)."
   }
 }

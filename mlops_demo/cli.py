@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from localaws.extra import require_local_extra
+from mlops_demo.environments import OPTION, parse_environments
 from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from pipelines.cli.support import configure_logging, run_cli
 from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
@@ -15,10 +16,10 @@ from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
 def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="mlops-demo",
-        description="Start the local AWS stack, apply the registry, dev and prod accounts, train and approve a "
-                    "model in dev, deploy to prod, run batch inference, trip the drift check, retrain on the "
-                    "EventBridge rule, approve the new version and infer with it; print a summary and write a "
-                    "report.",
+        description="Start the local AWS stack, apply the registry and workload accounts, train and approve a "
+                    "model in the first environment, promote it to the last (production), run batch inference, "
+                    "trip the drift check, retrain on the EventBridge rule, approve the new version and infer with "
+                    "it; print a summary and write a report.",
     )
     result.add_argument("--endpoint", help="use this running local stack (e.g. from `mlops-local up`) instead of "
                                            "starting a fresh one; it is left running afterwards")
@@ -26,12 +27,18 @@ def parser() -> argparse.ArgumentParser:
                         help=f"where to write the HTML report (default: {DEFAULT_REPORT})")
     result.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help=f"scratch directory for prepared data and plans (default: {DEFAULT_WORK_DIR})")
+    result.add_argument(OPTION, metavar="ENV,ENV[,...]",
+                        help="the workload environments to walk, in promotion order, starting with its first: "
+                             "trained there, applied and served with a smoke test in each one between, "
+                             "production's loop in the last (e.g. dev,staging,prod; default: the promotion's "
+                             "first and last)")
     result.add_argument("--drift-check-engine", choices=DRIFT_CHECK_ENGINES,
-                        help="run the loop with this drift-check engine in dev and prod (default: what "
+                        help="run the loop with this drift-check engine in every workload environment (default: what "
                              "environments/*.tfvars.json say); the demo works on copies of those files")
     result.add_argument("--training-data", choices=TRAINING_DATA_SOURCES,
-                        help="where dev's train pipeline reads its rows (default: what the files say, s3); "
-                             "warehouse starts a local PostgreSQL (Debian's postgresql package) for the run")
+                        help="where the first environment's train pipeline reads its rows (default: what the "
+                             "files say, s3); warehouse starts a local PostgreSQL (Debian's postgresql package) for "
+                             "the run")
     result.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return result
 
@@ -44,7 +51,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    walked = parse_environments(args.environments) if args.environments is not None else None
     require_local_extra("mlops-demo")
     from mlops_demo.run import run_demo  # after the check: it needs the `local` extra (matplotlib, jinja2)
 
-    return run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine, args.training_data)
+    return run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine, args.training_data, walked)

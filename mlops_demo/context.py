@@ -1,4 +1,5 @@
-"""What every demo step shares: the three accounts' configurations, the target, paths and the facts so far."""
+"""What every demo step shares: the accounts' configurations, the environments walked, the target, paths and the
+facts so far."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import boto3
 
+from mlops_demo.environments import DemoEnvironments
 from mlops_demo.facts import DemoFacts
 from pipelines.aws import Target
 from pipelines.config import EnvConfig
@@ -16,6 +18,8 @@ from pipelines.config import EnvConfig
 @dataclass
 class DemoContext:
     configs: dict[str, EnvConfig]
+    environments: DemoEnvironments
+    """The workload environments the loop walks: trained in the first, promoted through to the last."""
     repo_root: Path
     work_dir: Path
     report_path: Path
@@ -28,9 +32,10 @@ class DemoContext:
     """Copies of the environment files the loop runs with (another drift-check engine), or None: the repo's."""
     facts: DemoFacts = field(default_factory=DemoFacts)
     train_executions_before_failure: set[str] = field(default_factory=set)
-    """prod's train executions before the failing inference: the one the failure rule starts is the new one."""
+    """Production's train executions before the failing inference: the one the failure rule starts is the new one."""
     capture_keys_before: set[str] = field(default_factory=set)
-    """Data capture objects under prod's capture prefix before the first invocation (a re-used stack keeps them)."""
+    """Data capture objects under production's capture prefix before the first invocation (a re-used stack keeps
+    them)."""
 
     def config(self, environment: str) -> EnvConfig:
         return self.configs[environment]

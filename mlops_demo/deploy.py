@@ -1,7 +1,7 @@
-"""Deploying to prod the way Jenkins does: the Jenkinsfile's deploy stages are each one script under
-`scripts/`, run here in the Jenkinsfile's order with the environment its stages get, including the
-credentials `withAWS(role: 'cross-account-jenkins-role', roleAccount: prodAccount)` would put there: the
-Terraform-created role in prod, assumed from the tooling account's credentials.
+"""Deploying to a workload environment the way Jenkins does: the Jenkinsfile's deploy stages and its endpoint
+promotion are each one script under `scripts/`, run here in the Jenkinsfile's order with the environment its stages
+get, including the credentials `withAWS(role: 'cross-account-jenkins-role', roleAccount: targetAccount)` would put
+there: the Terraform-created role in that environment's account, assumed from the tooling account's credentials.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ OUTPUT_TAIL_LINES = 15
 
 def jenkins_role_credentials(config: EnvConfig, target: Target) -> dict[str, str]:
     """What withAWS exports: the session credentials of the Jenkins role in the target account, assumed with
-    the caller's own (tooling account) credentials. The role must exist: prod's Terraform creates it."""
+    the caller's own (tooling account) credentials. The role must exist: the environment's Terraform creates it."""
     if config.jenkins is None:
         raise UsageError(f"{config.path}: field 'jenkins' is null: the {config.environment} account has no "
                          "Jenkins role to deploy with")
@@ -51,15 +51,15 @@ def jenkins_role_credentials(config: EnvConfig, target: Target) -> dict[str, str
 
 
 def stage_environment(config: EnvConfig, work_dir: Path, target: Target) -> dict[str, str]:
-    """The Jenkinsfile's stage environment for a prod apply build, plus the Jenkins role's credentials; the
-    scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local stack) and
-    read the environment file the config came from."""
+    """The Jenkinsfile's stage environment for an apply build of the config's environment, plus the Jenkins role's
+    credentials; the scripts reach the target through the standard AWS variables (AWS_ENDPOINT_URL for the local
+    stack) and read the environment file the config came from."""
     return {
         **target.child_environment(os.environ),
         ENVIRONMENTS_DIR_VARIABLE: str(config.path.parent),
         "TARGET_ENV": config.environment,
         "TERRAFORM_ACTION": "apply",
-        "PROD_ACCOUNT": config.accounts.prod,
+        "TARGET_ACCOUNT": config.account_id,
         "PLAN_FILE": str(work_dir / "terraform" / f"{config.environment}.tfplan"),
         "REPORTS_DIR": str(work_dir / "reports"),
         "TF_IN_AUTOMATION": "1",
@@ -92,4 +92,23 @@ def deploy(config: EnvConfig, repo_root: Path, work_dir: Path, target: Target) -
         output = run_stage(repo_root, stage, script, environment)
         found = [match.group(0) for match in map(pattern.search, output.splitlines()) if match]
         said.append(f"{stage}: {', '.join(found) or 'done'}")
+    return said
+
+
+# The Jenkinsfile's endpoint promotion through one environment, in its order.
+ENDPOINT_STAGES = (
+    ("Serve", "scripts/deploy-endpoints.sh"),
+    ("Smoke test", "scripts/smoke-test-endpoints.sh"),
+)
+
+
+def serve_endpoints(config: EnvConfig, repo_root: Path, work_dir: Path, target: Target, version: int) -> list[str]:
+    """Serve `version` on every endpoint of the config's environment and smoke-test them, with the scripts of the
+    Jenkinsfile's endpoint promotion; returns each stage's last output line."""
+    environment = {**stage_environment(config, work_dir, target), "ENDPOINT_ENV": config.environment,
+                   "ENDPOINT_MODEL_VERSION": str(version)}
+    said = []
+    for stage, script in ENDPOINT_STAGES:
+        output = run_stage(repo_root, stage, script, environment)
+        said.append(f"{stage}: {output.splitlines()[-1] if output else 'done'}")
     return said

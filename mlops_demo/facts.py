@@ -73,7 +73,7 @@ class EndpointInvocation:
 
 @dataclass(frozen=True)
 class RegionServing:
-    """The same rows sent to one endpoint in both regions of prod, each serving the same version."""
+    """The same rows sent to one endpoint in both regions of production, each serving the same version."""
 
     endpoint: str
     version: int

@@ -12,25 +12,27 @@ import botocore.exceptions
 from mlops_demo import steps
 from mlops_demo.access import record_access
 from mlops_demo.context import DemoContext
+from mlops_demo.environments import DemoEnvironments, default_environments
 from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from mlops_demo.report import write_report
 from mlops_demo.scenario import Scenario, ScenarioResult, format_summary
-from pipelines.config import ENVIRONMENTS, REPO_ROOT, environment_file, load_config
+from pipelines.config import REPO_ROOT, environment_file, environments, load_config, workload_environments
 from pipelines.errors import MlopsError
 
 LOG = logging.getLogger(__name__)
 
 
-
 def environments_with_engine(engine: str | None, directory: Path, training_data: str | None = None) -> Path:
     """Copies of the environment files in `directory`, with `engine` as every workload's drift-check engine and
-    `training_data` as dev's training-data source (prod's retraining keeps the files' own)."""
+    `training_data` as the training-data source of the promotion's first environment, where the demo trains
+    (production's retraining keeps the files' own)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for environment in ENVIRONMENTS:
+    trains = workload_environments()[0]
+    for environment in environments():
         values = json.loads(environment_file(environment).read_text())
         if values.get("workload") and engine:
             values["workload"]["pipeline"]["drift_check_engine"] = engine
-        if environment == "dev" and training_data:
+        if environment == trains and training_data:
             values["workload"]["pipeline"]["training_data"]["source"] = training_data
         (directory / f"{environment}.tfvars.json").write_text(json.dumps(values, indent=2) + "\n")
     return directory
@@ -38,21 +40,24 @@ def environments_with_engine(engine: str | None, directory: Path, training_data:
 
 def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT, work_dir: Path = DEFAULT_WORK_DIR,
                  drift_check_engine: str | None = None,
-                 training_data: str | None = None) -> tuple[ScenarioResult, DemoContext]:
-    """Run every step; the stack the demo started is stopped before returning, also on failure or Ctrl-C.
+                 training_data: str | None = None,
+                 demo_environments: DemoEnvironments | None = None) -> tuple[ScenarioResult, DemoContext]:
+    """Run every step through `demo_environments` (default: the promotion's first and last); the stack the demo
+    started is stopped before returning, also on failure or Ctrl-C.
 
     With `drift_check_engine` or `training_data`, the loop runs on copies of the environment files that choose
-    that engine, and that source in dev (`warehouse`: a local PostgreSQL, stopped when the demo ends).
+    that engine, and that source where it trains (`warehouse`: a local PostgreSQL, stopped when the demo ends).
     """
     work_dir = Path(work_dir)
     environments_dir = (environments_with_engine(drift_check_engine, work_dir / "environments", training_data)
                         if drift_check_engine or training_data else None)
-    configs = {environment: load_config(environment, environments_dir) for environment in ENVIRONMENTS}
+    configs = {name: load_config(name, environments_dir) for name in environments(environments_dir)}
+    walked = demo_environments or default_environments(environments_dir)
     with contextlib.ExitStack() as resources:
-        context = DemoContext(configs=configs, repo_root=REPO_ROOT, work_dir=work_dir,
+        context = DemoContext(configs=configs, environments=walked, repo_root=REPO_ROOT, work_dir=work_dir,
                               report_path=Path(report_path), endpoint=endpoint, resources=resources,
                               environments_dir=environments_dir)
-        result = Scenario(steps.demo_steps(training_data)).run(context, context.account_label)
+        result = Scenario(steps.demo_steps(walked, training_data)).run(context, context.account_label)
         try:
             record_access(context)  # read before the report, while the demo's stack still runs
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, MlopsError):
@@ -74,8 +79,9 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
 
 def run_demo(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
              work_dir: Path = DEFAULT_WORK_DIR, drift_check_engine: str | None = None,
-             training_data: str | None = None) -> int:
-    result, context = run_scenario(endpoint, report_path, work_dir, drift_check_engine, training_data)
+             training_data: str | None = None, demo_environments: DemoEnvironments | None = None) -> int:
+    result, context = run_scenario(endpoint, report_path, work_dir, drift_check_engine, training_data,
+                                   demo_environments)
     print(format_summary(result))
     if context.facts.report_path:
         print(f"report: {context.facts.report_path}")

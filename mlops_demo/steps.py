@@ -11,8 +11,11 @@ import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
+
 from mlops_demo.context import DemoContext
-from mlops_demo.deploy import DEPLOY_STAGES, deploy
+from mlops_demo.deploy import DEPLOY_STAGES, deploy, serve_endpoints
+from mlops_demo.environments import DemoEnvironments
 from mlops_demo.executions import (
     FinishedExecution,
     execution_arns,
@@ -42,7 +45,7 @@ from mlops_demo.serving import (
 from pipelines import model_registry
 from pipelines.approve_model import ApprovalRequest, approve_model, format_version
 from pipelines.aws import Target
-from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, WAREHOUSE_SOURCE, EndpointSettings
+from pipelines.config import MODEL_MONITOR, MULTI_MODEL, SINGLE_MODEL, WAREHOUSE_SOURCE, EndpointSettings, EnvConfig
 from pipelines.endpoints.deploy import deploy_endpoint
 from pipelines.endpoints.deployment import DeployRequest, EndpointState, capture_s3_uri, serving_now
 from pipelines.endpoints.invoke import invoke
@@ -53,15 +56,24 @@ from pipelines.errors import ConfigError, ExecutionFailed, InfraError, LocalStac
 LOG = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
-# The prod schedule is daily (cron(0 6 * * ? *)): one day of the stack's clock fires it exactly once.
+# The production schedule is daily (cron(0 6 * * ? *)): one day of the stack's clock fires it exactly once.
 SCHEDULE_ADVANCE_SECONDS = 24 * 3600
 ENDPOINT_V1, ENDPOINT_V2, ENDPOINT_ROLLBACK = "endpoint-v1", "endpoint-v2", "endpoint-rollback"
 ENDPOINT_SECONDARY = "endpoint-secondary"
-SAMPLE_ROWS = 3  # prod batch rows each invocation sends: the endpoint steps make a handful of calls in all
+SAMPLE_ROWS = 3  # production batch rows each invocation sends: the endpoint steps make a handful of calls in all
 
 
 class UnexpectedOutcome(MlopsError):
     """The demo saw something other than what the platform promises at this step."""
+
+
+def _production(context: DemoContext) -> EnvConfig:
+    """The last environment walked: where batch inference, the drift check, retraining and the endpoints run."""
+    return context.config(context.environments.last)
+
+
+def _production_session(context: DemoContext) -> boto3.Session:
+    return context.session(context.environments.last)
 
 
 def start_local_stack(context: DemoContext) -> str:
@@ -82,15 +94,16 @@ def start_local_stack(context: DemoContext) -> str:
 
 
 def apply_infrastructure(context: DemoContext) -> str:
-    """Bootstrap and apply the three accounts side by side: no root reads another account's resources, and
-    terraform mostly waits on the provider (S3 settings), so three at once take about as long as one."""
+    """Bootstrap and apply the registry and the walked workload accounts side by side: no root reads another
+    account's resources, and terraform mostly waits on the provider (S3 settings), so several at once take about
+    as long as one."""
     from pipelines.infra.terraform import TerraformRunner
 
     def bootstrap_and_apply(environment: str) -> str:
         TerraformRunner(context.config(environment), target=context.require_target()).bootstrap_and_apply()
         return environment
 
-    environments = ("registry", "dev", "prod")
+    environments = ("registry", *context.environments.names)
     with ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="terraform") as pool:
         futures = {environment: pool.submit(bootstrap_and_apply, environment) for environment in environments}
         failures = {environment: future.exception() for environment, future in futures.items()
@@ -116,14 +129,15 @@ def start_warehouse(context: DemoContext) -> str:
             + ", ".join(f"{secret.secret_name} ({secret.environment})" for secret in status.secrets))
 
 
-def upsert_dev_pipelines(context: DemoContext) -> str:
-    """What the ML engineer runs: `run-pipeline --env dev` uploads the scripts and upserts both pipelines."""
+def upsert_pipelines(context: DemoContext) -> str:
+    """What the ML engineer runs: `run-pipeline --env <first>` uploads the scripts and upserts both pipelines."""
     from pipelines.run_pipeline import RunRequest, run_pipelines
 
-    run_pipelines(RunRequest(env="dev", pipeline="all", environments_dir=context.environments_dir),
+    first = context.environments.first
+    run_pipelines(RunRequest(env=first, pipeline="all", environments_dir=context.environments_dir),
                   context.require_target())
-    workload = context.config("dev").require_workload()
-    return f"{workload.train_pipeline_name} and {workload.inference_pipeline_name} upserted in dev"
+    workload = context.config(first).require_workload()
+    return f"{workload.train_pipeline_name} and {workload.inference_pipeline_name} upserted in {first}"
 
 
 def prepare_data(environment: str):
@@ -170,11 +184,13 @@ def _require_status(execution: FinishedExecution, expected: str, what: str) -> N
 
 
 def train_first_version(context: DemoContext) -> str:
-    """The ML engineer's loop in dev: StartPipelineExecution of the train pipeline on part 1 registers a version."""
-    pipeline = context.config("dev").require_workload().train_pipeline_name
-    execution, _ = run_pipeline(context, "dev", pipeline, "train-dev")
-    _require_status(execution, SUCCEEDED, f"train pipeline {pipeline} in dev")
-    version = _record_version(context, execution, "dev")
+    """The ML engineer's loop in the first environment: StartPipelineExecution of the train pipeline on part 1
+    registers a version."""
+    first = context.environments.first
+    pipeline = context.config(first).require_workload().train_pipeline_name
+    execution, _ = run_pipeline(context, first, pipeline, context.environments.train_label)
+    _require_status(execution, SUCCEEDED, f"train pipeline {pipeline} in {first}")
+    version = _record_version(context, execution, first)
     return f"version {version.version} registered ({version.approval_status}): {_metrics_text(version)}"
 
 
@@ -204,14 +220,28 @@ def approve(label: str):
     return action
 
 
-def deploy_prod(context: DemoContext) -> str:
-    """Promote to prod with the Jenkins deploy stages' scripts, as cross-account-jenkins-role."""
-    stages = deploy(context.config("prod"), context.repo_root, context.work_dir, context.require_target())
-    return f"{len(DEPLOY_STAGES)} stage scripts as {context.config('prod').jenkins.role_name}: " + "; ".join(stages)
+def deploy_stages(environment: str):
+    """Promote to `environment` with the Jenkins deploy stages' scripts, as cross-account-jenkins-role."""
+    def action(context: DemoContext) -> str:
+        config = context.config(environment)
+        stages = deploy(config, context.repo_root, context.work_dir, context.require_target())
+        return f"{len(DEPLOY_STAGES)} stage scripts as {config.jenkins.role_name}: " + "; ".join(stages)
+    return action
+
+
+def serve_and_smoke_test(environment: str):
+    """The Jenkinsfile's endpoint promotion through `environment` (one between training and production): its
+    endpoints serve version 1 and answer the smoke test, with the stage scripts, as cross-account-jenkins-role."""
+    def action(context: DemoContext) -> str:
+        _, first = _version_trained_by(context, context.environments.train_label)
+        said = serve_endpoints(context.config(environment), context.repo_root, context.work_dir,
+                               context.require_target(), first.version)
+        return f"version {first.version}: " + "; ".join(said)
+    return action
 
 
 def run_inference(label: str, batch_prefix: str | None, expected: str, model_from: str):
-    """Batch inference in prod, expected to use the version the `model_from` run trained.
+    """Batch inference in production, expected to use the version the `model_from` run trained.
 
     With no `batch_prefix` the run is the one the Terraform schedule rule starts when the stack's clock passes
     its next occurrence (on the pipeline's default batch, the clean one); with a prefix, a person starts it on
@@ -220,19 +250,20 @@ def run_inference(label: str, batch_prefix: str | None, expected: str, model_fro
     def action(context: DemoContext) -> str:
         from localaws.tools.stack import advance_clock
 
-        pipeline = context.config("prod").require_workload().inference_pipeline_name
+        last = context.environments.last
+        pipeline = context.config(last).require_workload().inference_pipeline_name
         if batch_prefix is None:
-            known = execution_arns(context, "prod", pipeline)
+            known = execution_arns(context, context.environments.last, pipeline)
             advance_clock(context.require_target().endpoint, SCHEDULE_ADVANCE_SECONDS)
-            execution, run = follow_started(context, "prod", pipeline, known, label)
+            execution, run = follow_started(context, context.environments.last, pipeline, known, label)
         else:
             if expected == FAILED:  # what the failure rule starts is told apart from what ran before
                 context.train_executions_before_failure = execution_arns(
-                    context, "prod", context.config("prod").require_workload().train_pipeline_name)
-            batch_uri = _data_uri(context, "prod", batch_prefix)
-            execution, run = run_pipeline(context, "prod", pipeline, label, {"BatchDataUri": batch_uri})
+                    context, last, _production(context).require_workload().train_pipeline_name)
+            batch_uri = _data_uri(context, last, batch_prefix)
+            execution, run = run_pipeline(context, last, pipeline, label, {"BatchDataUri": batch_uri})
         batch_uri = execution.parameters.get("BatchDataUri", "(the pipeline's default)")
-        _require_status(execution, expected, f"inference pipeline {pipeline} in prod on {batch_uri}")
+        _require_status(execution, expected, f"inference pipeline {pipeline} in {last} on {batch_uri}")
         _, lambda_step = execution.step_metadata("Lambda")
         lambda_outputs = output_parameters(lambda_step)
         _, version = _version_trained_by(context, model_from)
@@ -245,16 +276,16 @@ def run_inference(label: str, batch_prefix: str | None, expected: str, model_fro
         if expected == FAILED:
             return _record_drift(context, execution, batch_uri, lambda_outputs["BaselineStatisticsUri"])
         return (f"Succeeded with version {version.version} ({run.started_by}): {len(predictions)} prediction "
-                "file(s) in prod's bucket")
+                f"file(s) in {last}'s bucket")
     return action
 
 
 def _predictions(context: DemoContext, execution: FinishedExecution) -> tuple[str, ...]:
     """The .out files the transform wrote under the pipeline's per-execution predictions prefix."""
-    workload = context.config("prod").require_workload()
+    workload = _production(context).require_workload()
     bucket = workload.data_bucket_name
     prefix = f"inference/{workload.inference_pipeline_name}/predictions/{execution.execution_id}/"
-    pages = context.session("prod").client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket,
+    pages = _production_session(context).client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                                                           Prefix=prefix)
     uris = tuple(f"s3://{bucket}/{item['Key']}" for page in pages for item in page.get("Contents", [])
                  if item["Key"].endswith(".out"))
@@ -273,7 +304,7 @@ def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri:
     """
     from pipelines.inference.pipeline import MONITORING_PREFIX
 
-    workload = context.config("prod").require_workload()
+    workload = _production(context).require_workload()
     engine = workload.pipeline.drift_check_engine
     output = (f"s3://{workload.data_bucket_name}/{MONITORING_PREFIX}/{workload.inference_pipeline_name.lower()}/"
               f"{execution.execution_id}")
@@ -283,7 +314,7 @@ def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri:
         if metadata.get("ViolationReport") != report_uri:
             raise UnexpectedOutcome(f"the failed Model Monitor check names {metadata.get('ViolationReport')!r} as "
                                     f"its ViolationReport, expected {report_uri}")
-    session = context.session("prod")
+    session = _production_session(context)
     violations = read_s3_json(session, report_uri).get("violations", [])
     if not violations:
         raise UnexpectedOutcome(f"the check failed the execution but {report_uri} lists no violation")
@@ -304,16 +335,17 @@ def _record_drift(context: DemoContext, execution: FinishedExecution, batch_uri:
 
 
 def retrain(context: DemoContext) -> str:
-    """Follow the train execution the inference-failure rule started in prod (on part 1 + part 2)."""
-    workload = context.config("prod").require_workload()
-    execution, run = follow_started(context, "prod", workload.train_pipeline_name,
-                                    context.train_executions_before_failure, "retrain-prod")
-    expected_input = _data_uri(context, "prod", "data/train/")
+    """Follow the train execution the inference-failure rule started in production (on part 1 + part 2)."""
+    last = context.environments.last
+    workload = context.config(last).require_workload()
+    execution, run = follow_started(context, last, workload.train_pipeline_name,
+                                    context.train_executions_before_failure, context.environments.retrain_label)
+    expected_input = _data_uri(context, context.environments.last, "data/train/")
     if execution.parameters.get("InputDataUri") != expected_input:
         raise UnexpectedOutcome(f"the rule's target passed InputDataUri={execution.parameters.get('InputDataUri')!r}, "
                                 f"expected {expected_input} (part 1 + part 2)")
-    _require_status(execution, SUCCEEDED, f"train pipeline {workload.train_pipeline_name} in prod")
-    version = _record_version(context, execution, "prod")
+    _require_status(execution, SUCCEEDED, f"train pipeline {workload.train_pipeline_name} in {last}")
+    version = _record_version(context, execution, last)
     return (f"started by {run.started_by.removeprefix('EventBridge ')} on {expected_input}: version "
             f"{version.version} registered ({version.approval_status}): {_metrics_text(version)}")
 
@@ -324,8 +356,8 @@ def read_alert(context: DemoContext) -> str:
     from localaws.tools.stack import read_notifications
     from mlops_demo.email import DEFAULT_SUBJECT, format_email
 
-    prod = context.config("prod")
-    topic = prod.alert_topic_arn
+    production = _production(context)
+    topic = production.alert_topic_arn
     failed = context.facts.run("inference-outliers").execution_arn
     received = [n for n in read_notifications(context.facts.endpoint, topic) if failed in n.message]
     if not received:
@@ -335,19 +367,19 @@ def read_alert(context: DemoContext) -> str:
         context.facts.notifications.append(Notification(topic, notification.subject or DEFAULT_SUBJECT,
                                                         notification.message))
         # The result of this step is the e-mail itself: shown as it would arrive.
-        print(format_email(notification, topic, [prod.require_workload().alert_email]), flush=True)
-    return f"{len(received)} alert(s) to {prod.require_workload().alert_email} from {topic}"
+        print(format_email(notification, topic, [production.require_workload().alert_email]), flush=True)
+    return f"{len(received)} alert(s) to {production.require_workload().alert_email} from {topic}"
 
 
-def _prod_endpoints(context: DemoContext) -> tuple[EndpointSettings, EndpointSettings]:
-    """prod's single-model endpoint (moved by deploy-endpoint) and multi-model one (moved by the refresh)."""
-    prod = context.config("prod")
+def _production_endpoints(context: DemoContext) -> tuple[EndpointSettings, EndpointSettings]:
+    """Production's single-model endpoint (moved by deploy-endpoint) and multi-model one (moved by the refresh)."""
+    production = _production(context)
     by_mode: dict[str, EndpointSettings] = {}
-    for endpoint in prod.require_serving().endpoints:
+    for endpoint in production.require_serving().endpoints:
         by_mode.setdefault(endpoint.mode, endpoint)
     missing = [mode for mode in (SINGLE_MODEL, MULTI_MODEL) if mode not in by_mode]
     if missing:
-        raise ConfigError(f"{prod.path}: field 'workload.serving.endpoints' has no {' and no '.join(missing)} "
+        raise ConfigError(f"{production.path}: field 'workload.serving.endpoints' has no {' and no '.join(missing)} "
                           "endpoint: the demo serves one of each mode; add it")
     return by_mode[SINGLE_MODEL], by_mode[MULTI_MODEL]
 
@@ -360,7 +392,7 @@ def _invoke(context: DemoContext, step: str, endpoint: EndpointSettings, rows: t
             version: int) -> EndpointInvocation:
     """invoke-endpoint's library call with the rows (a multi-model endpoint: version's TargetModel); recorded."""
     multi_model = endpoint.mode == MULTI_MODEL
-    answer = invoke(context.require_target(), context.config("prod"), endpoint.name,
+    answer = invoke(context.require_target(), _production(context), endpoint.name,
                     "".join(row + "\n" for row in rows), version=version if multi_model else None)
     if len(answer.predictions) != len(rows) or not all(0.0 <= score <= 1.0 for score in answer.predictions):
         raise UnexpectedOutcome(f"endpoint {endpoint.name} answered {answer.body[:200]!r} to {len(rows)} rows: "
@@ -392,7 +424,7 @@ def _follow(context: DemoContext, endpoint: EndpointSettings, config_name: str) 
     from localaws.tools.stack import advance_clock
 
     target = context.require_target()
-    sagemaker = context.session("prod").client("sagemaker")
+    sagemaker = _production_session(context).client("sagemaker")
     return follow_update(sagemaker, endpoint, config_name,
                          lambda seconds: advance_clock(target.endpoint, seconds), target.poll_seconds)
 
@@ -403,7 +435,7 @@ def _multi_model_serves(context: DemoContext, step: str, endpoint: EndpointSetti
     registry = context.config("registry")
     approved = tuple(summary["ModelPackageVersion"] for summary in model_registry.list_versions(
         context.session("registry").client("sagemaker"), registry.model_package_group_arn, APPROVED))
-    state = wait_for_versions(context.session("prod").client("sagemaker"), context.config("prod"), endpoint,
+    state = wait_for_versions(_production_session(context).client("sagemaker"), _production(context), endpoint,
                               approved, why, context.require_target().poll_seconds)
     _record_serving(context, step, state)
     return state
@@ -414,31 +446,32 @@ def _deploy(context: DemoContext, endpoint: EndpointSettings, request: DeployReq
     """deploy-endpoint's library call, then what its --wait does: follow the endpoint until it serves the new
     config, here moving the stack's clock through each baking period instead of sleeping it out. The action
     (created, updated, rolled-back), what serves now, and how the update went."""
-    deployment = deploy_endpoint(request, context.require_target(), context.config("prod"))
+    deployment = deploy_endpoint(request, context.require_target(), _production(context))
     followed = _follow(context, endpoint, deployment.config_name)
-    state = serving_now(context.session("prod").client("sagemaker"), context.config("prod"), followed.endpoint)
+    state = serving_now(_production_session(context).client("sagemaker"), _production(context), followed.endpoint)
     return deployment.action, state, followed
 
 
 def serve_first_version(context: DemoContext) -> str:
-    """deploy-endpoint --version 1 on the single-model endpoint, followed to InService; invoke it with prod batch
-    rows; the multi-model endpoint serves version 1 too, by TargetModel, since the refresh its approval started."""
+    """deploy-endpoint --version 1 on the single-model endpoint, followed to InService; invoke it with production
+    batch rows; the multi-model endpoint serves version 1 too, by TargetModel, since the refresh its approval
+    started."""
     from pipelines.data.prepare import BATCH, S3_KEYS
 
-    single, multi = _prod_endpoints(context)
-    _, first = _version_trained_by(context, "train-dev")
-    s3 = context.session("prod").client("s3")
-    context.capture_keys_before = capture_keys(s3, capture_s3_uri(context.config("prod")))
-    action, state, _ = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name,
+    single, multi = _production_endpoints(context)
+    _, first = _version_trained_by(context, context.environments.train_label)
+    s3 = _production_session(context).client("s3")
+    context.capture_keys_before = capture_keys(s3, capture_s3_uri(_production(context)))
+    action, state, _ = _deploy(context, single, DeployRequest(env=context.environments.last, endpoint=single.name,
                                                               version=first.version))
     _require_versions(state, (first.version,))
     _record_serving(context, ENDPOINT_V1, state)
-    rows = first_rows(s3, _data_uri(context, "prod", S3_KEYS[BATCH]), SAMPLE_ROWS)
+    rows = first_rows(s3, _data_uri(context, context.environments.last, S3_KEYS[BATCH]), SAMPLE_ROWS)
     served = _invoke(context, ENDPOINT_V1, single, rows, first.version)
     _multi_model_serves(context, ENDPOINT_V1, multi, f"version {first.version}'s approval")
     by_target = _invoke(context, ENDPOINT_V1, multi, rows, first.version)
     _same_scores(f"TargetModel {by_target.target_model}", by_target, served)
-    return (f"{single.name} {action}, serves version {first.version}: {len(rows)} prod batch rows scored "
+    return (f"{single.name} {action}, serves version {first.version}: {len(rows)} production batch rows scored "
             f"{_scores(served)}; {multi.name} serves it as TargetModel {by_target.target_model}, same scores")
 
 
@@ -446,11 +479,11 @@ def serve_second_version(context: DemoContext) -> str:
     """deploy-endpoint --version 2: a blue/green update baked per the endpoint's deployment settings (the stack's
     clock moved through each baking period); its scores replace version 1's. The multi-model endpoint serves both
     versions by TargetModel once the refresh started by the approval has run."""
-    single, multi = _prod_endpoints(context)
-    _, first = _version_trained_by(context, "train-dev")
-    _, second = _version_trained_by(context, "retrain-prod")
-    action, state, followed = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name,
-                                                                     version=second.version))
+    single, multi = _production_endpoints(context)
+    _, first = _version_trained_by(context, context.environments.train_label)
+    _, second = _version_trained_by(context, context.environments.retrain_label)
+    action, state, followed = _deploy(context, single, DeployRequest(
+        env=context.environments.last, endpoint=single.name, version=second.version))
     if action != "updated":
         raise UnexpectedOutcome(f"deploying version {second.version} on {single.name} ended {action}, expected a "
                                 f"blue/green update of the endpoint serving version {first.version}")
@@ -476,19 +509,20 @@ def serve_second_version(context: DemoContext) -> str:
 def roll_back_endpoint(context: DemoContext) -> str:
     """deploy-endpoint --rollback: version 1 serves again with its own scores; then the data capture of every
     invocation of the demo, counted under the data bucket's capture prefix."""
-    prod = context.config("prod")
-    single, _ = _prod_endpoints(context)
-    _, first = _version_trained_by(context, "train-dev")
-    _, state, _ = _deploy(context, single, DeployRequest(env="prod", endpoint=single.name, rollback=True))
+    production = _production(context)
+    single, _ = _production_endpoints(context)
+    _, first = _version_trained_by(context, context.environments.train_label)
+    _, state, _ = _deploy(context, single, DeployRequest(env=context.environments.last, endpoint=single.name,
+                                                         rollback=True))
     _require_versions(state, (first.version,))
     _record_serving(context, ENDPOINT_ROLLBACK, state)
     before = context.facts.invocation(ENDPOINT_V1, single.name, first.version)
     served = _invoke(context, ENDPOINT_ROLLBACK, single, before.rows, first.version)
     _same_scores(f"after the rollback to version {first.version}", served, before)
 
-    capture_uri = capture_s3_uri(prod)
-    objects, lines = count_capture(context.session("prod").client("s3"), capture_uri, context.capture_keys_before)
-    sampling = prod.require_serving().capture_sampling_percent
+    capture_uri = capture_s3_uri(production)
+    objects, lines = count_capture(_production_session(context).client("s3"), capture_uri, context.capture_keys_before)
+    sampling = production.require_serving().capture_sampling_percent
     invocations = len(context.facts.invocations)
     context.facts.capture = CaptureCount(capture_uri, sampling, objects, lines, invocations)
     if sampling == 100 and lines != invocations:
@@ -502,17 +536,17 @@ def roll_back_endpoint(context: DemoContext) -> str:
 def serve_in_the_secondary_region(context: DemoContext) -> str:
     """deploy-endpoint --region secondary: the version the primary serves now (2), from its artifact's replica and
     that region's image; the same rows sent to both regions must get the same scores."""
-    prod = context.config("prod")
-    secondary = prod.require_secondary_region()
-    single, _ = _prod_endpoints(context)
-    _, second = _version_trained_by(context, "retrain-prod")
+    production = _production(context)
+    secondary = production.require_secondary_region()
+    single, _ = _production_endpoints(context)
+    _, second = _version_trained_by(context, context.environments.retrain_label)
     rows = context.facts.invocation(ENDPOINT_V2, single.name, second.version).rows
-    deployment, comparison = deploy_and_compare(context.require_target(), prod, single.name,
+    deployment, comparison = deploy_and_compare(context.require_target(), production, single.name,
                                                 [row.split(",") for row in rows], version=second.version)
-    sagemaker = context.require_target().session(prod.account_id, secondary.region).client("sagemaker")
+    sagemaker = context.require_target().session(production.account_id, secondary.region).client("sagemaker")
     [variant] = sagemaker.describe_endpoint_config(EndpointConfigName=deployment.config_name)["ProductionVariants"]
     model = sagemaker.describe_model(ModelName=variant["ModelName"])
-    served = RegionServing(single.name, second.version, prod.aws_region, secondary.region,
+    served = RegionServing(single.name, second.version, production.aws_region, secondary.region,
                            model["PrimaryContainer"]["ModelDataUrl"], rows, comparison.primary.predictions,
                            comparison.secondary.predictions)
     context.facts.regions.append(served)
@@ -521,48 +555,60 @@ def serve_in_the_secondary_region(context: DemoContext) -> str:
                                                         comparison.primary.predictions))
     if not comparison.identical:
         raise UnexpectedOutcome(f"endpoint {single.name} scored the same rows {served.primary} in "
-                                f"{prod.aws_region} but {served.secondary} in {secondary.region}")
+                                f"{production.aws_region} but {served.secondary} in {secondary.region}")
     return (f"{single.name} in {secondary.region} serves version {second.version} from {served.model_data_url}: "
-            f"scores {', '.join(f'{score:.3f}' for score in served.secondary)}, identical to {prod.aws_region}'s")
+            f"scores {', '.join(f'{score:.3f}' for score in served.secondary)}, identical to {production.aws_region}'s")
 
 
-def demo_steps(training_data: str | None = None) -> list[Step[DemoContext]]:
-    warehouse = [Step("warehouse", "local, dev, prod", "mlops-local db up: PostgreSQL with the UCI data, its "
+def demo_steps(environments: DemoEnvironments, training_data: str | None = None) -> list[Step[DemoContext]]:
+    """The loop through `environments`: trained and approved in the first, applied and served (version 1,
+    smoke-tested) in each one between, and production's whole story in the last."""
+    first, last = environments.first, environments.last
+    workloads = ", ".join(environments.names)
+    warehouse = [Step("warehouse", f"local, {workloads}", "mlops-local db up: PostgreSQL with the UCI data, its "
                       "connection in the warehouse secrets", start_warehouse)]
     if training_data != WAREHOUSE_SOURCE:
         warehouse = []
+    train, retrain_label = environments.train_label, environments.retrain_label
+    promoted_through = [step for middle in environments.middle for step in (
+        Step(f"deploy-{middle}", middle, "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
+             deploy_stages(middle)),
+        Step(f"endpoints-{middle}", middle, "the Jenkins endpoint promotion's scripts: serve version 1 on every "
+             "endpoint, smoke test", serve_and_smoke_test(middle)),
+    )]
     return [
         Step("local-stack", "local", "start the local AWS stack (moto with the project's extensions)",
              start_local_stack),
-        Step("infrastructure", "registry, dev, prod", "mlops-infra bootstrap + apply of each account, side by side",
+        Step("infrastructure", f"registry, {workloads}", "mlops-infra bootstrap + apply of each account, side by side",
              apply_infrastructure),
         *warehouse,
-        Step("data-dev", "dev", "prepare the UCI data set and upload it to dev's data bucket", prepare_data("dev")),
-        Step("data-prod", "prod", "upload the same files to prod's data bucket", prepare_data("prod")),
-        Step("upsert-dev", "dev", "run-pipeline: upload the scripts, upsert both pipelines in dev",
-             upsert_dev_pipelines),
-        Step("train-dev", "dev", "StartPipelineExecution of the train pipeline in dev (real XGBoost on part 1)",
+        Step(f"data-{first}", first, f"prepare the UCI data set and upload it to {first}'s data bucket",
+             prepare_data(first)),
+        Step(f"data-{last}", last, f"upload the same files to {last}'s data bucket", prepare_data(last)),
+        Step(f"upsert-{first}", first, f"run-pipeline: upload the scripts, upsert both pipelines in {first}",
+             upsert_pipelines),
+        Step(train, first, f"StartPipelineExecution of the train pipeline in {first} (real XGBoost on part 1)",
              train_first_version),
-        Step("approve-v1", "registry", "approve-model: approve the dev-trained version in the central group",
-             approve("train-dev")),
-        Step("deploy-prod", "prod", "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
-             deploy_prod),
-        Step(ENDPOINT_V1, "prod", "deploy-endpoint --version 1, followed to InService; invoke-endpoint with prod rows",
-             serve_first_version),
-        Step("inference-clean", "prod", "the schedule rule fires (stack clock +1 day): inference with version 1",
-             run_inference("inference-clean", None, SUCCEEDED, model_from="train-dev")),
-        Step("inference-outliers", "prod", "batch inference on the outlier batch: the data-quality check must fail it",
-             run_inference("inference-outliers", "data/batch/outliers/", FAILED, model_from="train-dev")),
-        Step("retrain-prod", "prod", "the train pipeline the EventBridge rule started, on part 1 + part 2",
-             retrain),
-        Step("alert-email", "prod", "the SNS alert read back, as the e-mail would read", read_alert),
-        Step("approve-v2", "registry", "approve-model: approve the retrained version", approve("retrain-prod")),
-        Step(ENDPOINT_V2, "prod", "deploy-endpoint --version 2 (canary); the multi-model endpoint serves v1 and v2",
+        Step("approve-v1", "registry", f"approve-model: approve the {first}-trained version in the central group",
+             approve(train)),
+        *promoted_through,
+        Step(f"deploy-{last}", last, "the Jenkins deploy stages' scripts: read config, plan, apply, upsert",
+             deploy_stages(last)),
+        Step(ENDPOINT_V1, last, f"deploy-endpoint --version 1, followed to InService; invoke-endpoint with {last} "
+             "rows", serve_first_version),
+        Step("inference-clean", last, "the schedule rule fires (stack clock +1 day): inference with version 1",
+             run_inference("inference-clean", None, SUCCEEDED, model_from=train)),
+        Step("inference-outliers", last, "batch inference on the outlier batch: the data-quality check must fail it",
+             run_inference("inference-outliers", "data/batch/outliers/", FAILED, model_from=train)),
+        Step(retrain_label, last, "the train pipeline the EventBridge rule started, on part 1 + part 2", retrain),
+        Step("alert-email", last, "the SNS alert read back, as the e-mail would read", read_alert),
+        Step("approve-v2", "registry", "approve-model: approve the retrained version", approve(retrain_label)),
+        Step(ENDPOINT_V2, last, "deploy-endpoint --version 2 (canary); the multi-model endpoint serves v1 and v2",
              serve_second_version),
-        Step(ENDPOINT_SECONDARY, "prod", "deploy-endpoint --region secondary: version 2 from the replica, same "
+        Step(ENDPOINT_SECONDARY, last, "deploy-endpoint --region secondary: version 2 from the replica, same "
              "scores in both regions", serve_in_the_secondary_region),
-        Step(ENDPOINT_ROLLBACK, "prod", "deploy-endpoint --rollback: version 1 serves again; data capture counted",
+        Step(ENDPOINT_ROLLBACK, last, "deploy-endpoint --rollback: version 1 serves again; data capture counted",
              roll_back_endpoint),
-        Step("inference-v2", "prod", "the schedule rule fires again: inference uses the new version",
-             run_inference("inference-v2", None, SUCCEEDED, model_from="retrain-prod")),
+        Step("inference-v2", last, "the schedule rule fires again: inference uses the new version",
+             run_inference("inference-v2", None, SUCCEEDED, model_from=retrain_label)),
     ]

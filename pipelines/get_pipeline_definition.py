@@ -13,7 +13,7 @@ from pipelines.files import check_output_file, write_file
 @dataclass(frozen=True)
 class DefinitionRequest:
     env: str | None = None
-    """Default: dev, or "env" in kwargs."""
+    """Default: the first environment of the promotion, or "env" in kwargs."""
     pipeline: str | None = None
     """train or inference; or give module_name."""
     module_name: str | None = None
@@ -26,12 +26,13 @@ class DefinitionRequest:
 def get_pipeline_definition(request: DefinitionRequest):
     """The built pipeline (`definitions.BuiltPipeline`); written to `request.output` when it is given."""
     # Imported here so `--help` and argument errors stay fast: the SDK takes seconds to import.
+    from pipelines.config import workload_environments
     from pipelines.definitions import PIPELINE_MODULES, build_pipeline, parse_kwargs
 
     if not request.pipeline and not request.module_name:
         raise UsageError("give --pipeline train|inference or --module-name MODULE")
     kwargs = parse_kwargs(request.kwargs)
-    env = kwargs.pop("env", None) or request.env or "dev"
+    env = kwargs.pop("env", None) or request.env or workload_environments()[0]
     module_name = request.module_name or PIPELINE_MODULES[request.pipeline]
     if request.output:
         check_output_file(request.output, "--output")

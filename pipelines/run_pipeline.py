@@ -19,7 +19,13 @@ from typing import Any
 
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
-from pipelines.config import APPROVAL_STATUSES, PENDING_MANUAL_APPROVAL, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.config import (
+    APPROVAL_STATUSES,
+    PENDING_MANUAL_APPROVAL,
+    EnvConfig,
+    load_config,
+    workload_environments,
+)
 from pipelines.errors import ExecutionFailed, UsageError
 from pipelines.execution import PipelineExecution
 from pipelines.pipeline_definition.parameters import check_given_values
@@ -75,7 +81,8 @@ def parse_parameters(items: Sequence[str]) -> dict[str, str]:
 
 def check_approval_parameter(config: EnvConfig, parameters: Mapping[str, str]) -> None:
     """New versions are registered PendingManualApproval and approved by an approver (approve-model); a run may
-    ask for another status only where the environment file allows auto-approval (dev alone may)."""
+    ask for another status only where the environment file allows auto-approval (where no person approves the
+    environment's applies: jenkins.apply_submitter null)."""
     value = parameters.get(APPROVAL_PARAMETER)
     if value is None or value == PENDING_MANUAL_APPROVAL:
         return
@@ -87,7 +94,7 @@ def check_approval_parameter(config: EnvConfig, parameters: Mapping[str, str]) -
             f"--parameters {APPROVAL_PARAMETER}={value} is refused in {config.environment}: versions are registered "
             f"{PENDING_MANUAL_APPROVAL} and approved by an approver with approve-model; leave the parameter out"
             + (f" (or set 'workload.pipeline.allow_auto_approval' to true in {config.path})"
-               if config.environment == "dev" else ""))
+               if config.jenkins is None or config.jenkins.apply_submitter is None else ""))
 
 
 def parse_tags(text: str | None) -> list[dict[str, str]]:
@@ -124,7 +131,7 @@ def run_pipelines(request: RunRequest, target: Target) -> list[PipelineRun]:
         raise UsageError("--execution-arn goes with --wait alone: it follows an execution, it starts none")
     env = kwargs.pop("env", None) or request.env
     if env is None:
-        raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) or \"env\" in --kwargs")
+        raise UsageError(f"give --env ({', '.join(workload_environments())}) or \"env\" in --kwargs")
     config = load_config(env, request.environments_dir)
     config.require_workload()
     check_approval_parameter(config, parameters)

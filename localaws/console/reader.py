@@ -2,8 +2,8 @@
 them: boto3 sessions of `pipelines.aws.Target.local_stack(endpoint)` (the stack's fake keys, `mlops-local-admin`
 assumed in the other accounts), never the server's own objects.
 
-The accounts and regions come from the environments' configuration (registry, dev, prod, the tooling account;
-each primary and secondary region).
+The accounts and regions come from the environments' configuration (registry, every workload environment, the
+tooling account; each primary and secondary region).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from localaws.middleware import read_route
 from pipelines import s3_uri
 from pipelines.aws import Target
-from pipelines.config import ENVIRONMENTS, FEATURES, EnvConfig, load_config
+from pipelines.config import FEATURES, EnvConfig, environments, load_config
 from pipelines.model_registry import MetricsUnavailableError, described_package_metrics, list_versions
 from pipelines.monitoring.statistics import Histogram, common_histogram, feature_buckets, missing_share
 from pipelines.pipeline_definition.errors import PipelineDefinitionError
@@ -57,7 +57,7 @@ class Place:
 
 
 def configs() -> dict[str, EnvConfig]:
-    return {name: load_config(name) for name in ENVIRONMENTS}
+    return {name: load_config(name) for name in environments()}
 
 
 def places() -> list[Place]:

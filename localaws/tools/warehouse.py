@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from localaws.tools.stack import free_loopback_port, pid_alive
-from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
+from pipelines.config import load_config, workload_environments
 from pipelines.data.raw import read_raw
 from pipelines.errors import LocalStackError, UsageError
 
@@ -246,7 +246,7 @@ class WarehouseSecret:
 def configured_secrets(environments_dir: Path | None = None) -> list[WarehouseSecret]:
     """The warehouse secrets the workload environment files name (`workload.pipeline.training_data.warehouse`)."""
     found = []
-    for environment in WORKLOAD_ENVIRONMENTS:
+    for environment in workload_environments(environments_dir):
         config = load_config(environment, environments_dir)
         warehouse = config.require_workload().pipeline.training_data.warehouse
         if warehouse is not None:

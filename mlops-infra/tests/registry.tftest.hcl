@@ -102,7 +102,7 @@ run "registry_without_a_secondary_region_has_no_replica" {
   }
 }
 
-run "registry_key_grants_dev_and_prod_cryptography_only" {
+run "registry_key_grants_the_workload_accounts_cryptography_only" {
   command = plan
 
   module {
@@ -114,7 +114,7 @@ run "registry_key_grants_dev_and_prod_cryptography_only" {
     description                    = "registry key under test"
     account_id                     = var.accounts.registry
     region                         = var.aws_region
-    cross_account_user_account_ids = [var.accounts.dev, var.accounts.prod]
+    cross_account_user_account_ids = [for name in var.promotion : var.accounts[name]]
   }
 
   assert {
@@ -130,12 +130,12 @@ run "registry_key_grants_dev_and_prod_cryptography_only" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid != "AllowCryptographyForOtherAccounts" ? true : (
-        toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]) &&
+        toset(flatten([s.Principal.AWS])) == toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"]) &&
         toset(flatten([s.Action])) == toset(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]) &&
         s.Condition == { StringEquals = { "kms:ViaService" = ["s3.${var.aws_region}.amazonaws.com", "sagemaker.${var.aws_region}.amazonaws.com"] } }
       )
     ])
-    error_message = "dev and prod account principals must get exactly Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey, through S3 and SageMaker only (kms:ViaService)"
+    error_message = "the promotion's workload accounts account principals must get exactly Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey, through S3 and SageMaker only (kms:ViaService)"
   }
 
   assert {
@@ -146,7 +146,7 @@ run "registry_key_grants_dev_and_prod_cryptography_only" {
   }
 }
 
-run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
+run "model_registry_shares_artifacts_and_group_with_the_workload_accounts" {
   command = plan
 
   module {
@@ -162,8 +162,7 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
     kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
     model_package_group_name           = var.model_registry.model_package_group_name
-    dev_account_id                     = var.accounts.dev
-    prod_account_id                    = var.accounts.prod
+    workload_accounts                  = { for name in var.promotion : name => var.accounts[name] }
     approver_role_name                 = var.model_registry.approver_role_name
     approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
   }
@@ -197,17 +196,16 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
       for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Sid => s.Resource
       if s.Effect == "Allow" && contains(flatten([s.Action]), "s3:PutObject")
       } == {
-      AllowDevWritesUnderDevPrefix   = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/dev/*"
-      AllowProdWritesUnderProdPrefix = "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/prod/*"
+      for name in var.promotion : "Allow${join("", [for part in split("-", name) : title(part)])}WritesUnder${join("", [for part in split("-", name) : title(part)])}Prefix" => "arn:aws:s3:::${var.model_registry.artifacts_bucket_name}/${name}/*"
     }
-    error_message = "dev and prod may write only under their own prefix"
+    error_message = "the promotion's workload accounts may write only under their own prefix"
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Effect == "Deny" ? true : length(setsubtract(toset(flatten([s.Principal.AWS])), toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"]))) == 0
+      for s in jsondecode(module.artifacts_bucket.policy_json).Statement : s.Effect == "Deny" ? true : length(setsubtract(toset(flatten([s.Principal.AWS])), toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"]))) == 0
     ])
-    error_message = "the artifacts bucket policy may allow only the dev and prod account principals"
+    error_message = "the artifacts bucket policy may allow only the the promotion's workload accounts account principals"
   }
 
   assert {
@@ -235,9 +233,9 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement :
-      toset(flatten([s.Principal.AWS])) == toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+      toset(flatten([s.Principal.AWS])) == toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"])
     ])
-    error_message = "the model package group policy may name the dev and prod account principals only"
+    error_message = "the model package group policy may name the the promotion's workload accounts account principals only"
   }
 
   assert {
@@ -260,7 +258,7 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
         resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"]), condition = "null"
       }
     }
-    error_message = "dev and prod may describe and list the group and create packages only with sagemaker:ModelApprovalStatus = PendingManualApproval; approving (UpdateModelPackage) is denied to them and allowed to nobody"
+    error_message = "the promotion's workload accounts may describe and list the group and create packages only with sagemaker:ModelApprovalStatus = PendingManualApproval; approving (UpdateModelPackage) is denied to them and allowed to nobody"
   }
 
   assert {
@@ -306,7 +304,7 @@ run "model_registry_shares_artifacts_and_group_with_dev_and_prod" {
   }
 }
 
-run "state_changes_of_the_group_are_forwarded_to_dev_and_prod" {
+run "state_changes_of_the_group_are_forwarded_to_the_workload_accounts" {
   command = plan
 
   module {
@@ -318,7 +316,7 @@ run "state_changes_of_the_group_are_forwarded_to_dev_and_prod" {
     account_id               = var.accounts.registry
     region                   = var.aws_region
     model_package_group_name = var.model_registry.model_package_group_name
-    target_account_ids       = [var.accounts.dev, var.accounts.prod]
+    target_account_ids       = [for name in var.promotion : var.accounts[name]]
     rule_name                = "${var.project_name}-model-package-state-to-workloads"
     role_name                = "${var.project_name}-model-package-events-forwarder"
   }
@@ -334,17 +332,17 @@ run "state_changes_of_the_group_are_forwarded_to_dev_and_prod" {
 
   assert {
     condition = toset([for target in aws_cloudwatch_event_target.this : target.arn]) == toset([
-      for account in [var.accounts.dev, var.accounts.prod] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"
+      for account in [for name in var.promotion : var.accounts[name]] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"
     ])
-    error_message = "the targets are the dev and prod default event buses"
+    error_message = "the targets are the the promotion's workload accounts default event buses"
   }
 
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : { action = s.Action, resource = toset(flatten([s.Resource])) }] == [{
       action   = "events:PutEvents"
-      resource = toset([for account in [var.accounts.dev, var.accounts.prod] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"])
+      resource = toset([for account in [for name in var.promotion : var.accounts[name]] : "arn:aws:events:${var.aws_region}:${account}:event-bus/default"])
     }] && jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "events.amazonaws.com"
-    error_message = "EventBridge's role may put events on exactly the dev and prod default buses, and nothing else"
+    error_message = "EventBridge's role may put events on exactly the the promotion's workload accounts default buses, and nothing else"
   }
 }
 
@@ -366,8 +364,7 @@ run "artifacts_replication_replicates_sse_kms_objects_to_the_replica_key" {
     kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
     model_package_group_name           = var.model_registry.model_package_group_name
-    dev_account_id                     = var.accounts.dev
-    prod_account_id                    = var.accounts.prod
+    workload_accounts                  = { for name in var.promotion : name => var.accounts[name] }
     approver_role_name                 = var.model_registry.approver_role_name
     approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
     replication = {
@@ -472,8 +469,7 @@ run "replication_off_keeps_the_rule_disabled_and_delete_markers_follow_the_setti
     kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
     model_package_group_name           = var.model_registry.model_package_group_name
-    dev_account_id                     = var.accounts.dev
-    prod_account_id                    = var.accounts.prod
+    workload_accounts                  = { for name in var.promotion : name => var.accounts[name] }
     approver_role_name                 = var.model_registry.approver_role_name
     approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
     replication = {
@@ -506,7 +502,7 @@ run "artifacts_replica_key_and_bucket_policies_in_the_second_region" {
     region                             = var.secondary_region.region
     bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
     kms_alias                          = var.secondary_region.replica_kms_alias
-    reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+    reader_account_ids                 = [for name in var.promotion : var.accounts[name]]
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
   }
 
@@ -521,10 +517,10 @@ run "artifacts_replica_key_and_bucket_policies_in_the_second_region" {
         principals = toset(flatten([s.Principal.AWS])), condition = s.Condition
       } if s.Sid == "AllowCryptographyForOtherAccounts"
       ] == [{
-        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"])
         condition  = { StringEquals = { "kms:ViaService" = ["s3.${var.secondary_region.region}.amazonaws.com", "sagemaker.${var.secondary_region.region}.amazonaws.com"] } }
     }]
-    error_message = "dev and prod may use the replica key only through S3 and SageMaker of the second region"
+    error_message = "the promotion's workload accounts may use the replica key only through S3 and SageMaker of the second region"
   }
 
   assert {
@@ -535,14 +531,14 @@ run "artifacts_replica_key_and_bucket_policies_in_the_second_region" {
       } == {
       AllowReaderAccountsToReadReplicas = {
         actions    = toset(["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"])
-        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"])
       }
       AllowReaderAccountsToListReplicas = {
         actions    = toset(["s3:ListBucket", "s3:GetBucketLocation"])
-        principals = toset(["arn:aws:iam::${var.accounts.dev}:root", "arn:aws:iam::${var.accounts.prod}:root"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"])
       }
     }
-    error_message = "the replica bucket may only be read and listed by dev and prod: replication alone writes"
+    error_message = "the replica bucket may only be read and listed by the promotion's workload accounts: replication alone writes"
   }
 
   assert {
@@ -571,7 +567,7 @@ run "artifacts_replica_bucket_is_encrypted_with_the_replica_key" {
     region                             = var.secondary_region.region
     bucket_name                        = var.secondary_region.replica_artifacts_bucket_name
     kms_alias                          = var.secondary_region.replica_kms_alias
-    reader_account_ids                 = [var.accounts.dev, var.accounts.prod]
+    reader_account_ids                 = [for name in var.promotion : var.accounts[name]]
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
   }
 

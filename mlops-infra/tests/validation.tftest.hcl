@@ -20,7 +20,7 @@ run "the_dev_tfvars_are_valid" {
   }
 }
 
-run "environment_outside_the_three_accounts" {
+run "environment_name_with_upper_case" {
   command = plan
 
   module {
@@ -28,7 +28,7 @@ run "environment_outside_the_three_accounts" {
   }
 
   variables {
-    environment = "staging"
+    environment = "Staging"
   }
 
   expect_failures = [var.environment]
@@ -84,7 +84,7 @@ run "account_id_with_letters" {
   }
 
   variables {
-    accounts = merge(var.accounts, { prod = "33333333333x" })
+    accounts = merge(var.accounts, { dev = "22222222222x" })
   }
 
   expect_failures = [var.accounts]
@@ -295,6 +295,8 @@ run "workload_set_in_the_registry_account" {
 
   variables {
     environment = "registry"
+    promotion   = ["dev"]
+    jenkins     = null
   }
 
   expect_failures = [var.workload]
@@ -606,6 +608,7 @@ run "jenkins_without_a_workload" {
   variables {
     # jenkins keeps the dev tfvars' value
     environment = "registry"
+    promotion   = ["dev"]
     workload    = null
   }
 
@@ -739,7 +742,7 @@ run "jenkins_external_id_with_space" {
   expect_failures = [var.jenkins]
 }
 
-run "jenkins_prod_apply_submitter_empty" {
+run "jenkins_apply_submitter_empty" {
   command = plan
 
   module {
@@ -747,13 +750,13 @@ run "jenkins_prod_apply_submitter_empty" {
   }
 
   variables {
-    jenkins = merge(var.jenkins, { prod_apply_submitter = "" })
+    jenkins = merge(var.jenkins, { apply_submitter = "" })
   }
 
   expect_failures = [var.jenkins]
 }
 
-run "jenkins_prod_apply_submitter_with_an_empty_name" {
+run "jenkins_apply_submitter_with_an_empty_name" {
   command = plan
 
   module {
@@ -761,7 +764,7 @@ run "jenkins_prod_apply_submitter_with_an_empty_name" {
   }
 
   variables {
-    jenkins = merge(var.jenkins, { prod_apply_submitter = "mlops-prod-approvers,,alice" })
+    jenkins = merge(var.jenkins, { apply_submitter = "mlops-prod-approvers,,alice" })
   }
 
   expect_failures = [var.jenkins]
@@ -1159,4 +1162,81 @@ run "secondary_region_endpoints_empty" {
   }
 
   expect_failures = [var.secondary_region]
+}
+
+run "accounts_key_with_upper_case" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    accounts = merge(var.accounts, { "Pre Prod" = "555555555555" })
+  }
+
+  expect_failures = [var.accounts]
+}
+
+run "accounts_without_the_files_own_account" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    accounts = { tooling = var.accounts.tooling, registry = var.accounts.registry }
+  }
+
+  expect_failures = [var.accounts]
+}
+
+run "promotion_in_a_workload_file" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    promotion = ["dev"]
+  }
+
+  expect_failures = [var.promotion]
+}
+
+run "promotion_naming_an_environment_without_an_account" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    environment = "registry"
+    workload    = null
+    jenkins     = null
+    promotion   = ["dev", "qa"]
+  }
+
+  expect_failures = [var.promotion]
+}
+
+run "promotion_leaving_out_an_account" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    environment = "registry"
+    workload    = null
+    jenkins     = null
+    accounts    = merge(var.accounts, { qa = "555555555555" })
+    promotion   = ["dev"]
+  }
+
+  expect_failures = [var.promotion]
 }

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 from pipelines.approve_model import ApprovalRequest, ApprovalResult, approve_model, format_version
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
 
 PROG = "approve-model"
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    p.add_argument("--env", required=True, choices=ENVIRONMENTS, help="any environment file: it names the registry")
+    p.add_argument("--env", required=True, type=environment_name, metavar="ENV",
+                   help="any environment file: it names the registry")
     p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--version", type=int, help="model package version number to approve or reject")

@@ -22,8 +22,7 @@ import argparse
 from collections.abc import Mapping
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
 from pipelines.endpoints.deploy import deploy_endpoint
 from pipelines.endpoints.deployment import PRIMARY, SECONDARY, Deployment, DeployRequest
 
@@ -32,7 +31,8 @@ PROG = "deploy-endpoint"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS, help="the workload account to deploy in")
+    p.add_argument("--env", required=True, type=environment_name, metavar="ENV",
+                   help="the workload environment to deploy in")
     p.add_argument("--endpoint", required=True, help="an endpoint of workload.serving.endpoints in the env file")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--version", type=int, help="the model package version to serve (must be Approved)")

@@ -18,14 +18,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.ack.export import PROG, ExportRequest, export_manifests
-from pipelines.cli.support import configure_logging, run_cli
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, run_cli
+from pipelines.config import workload_environments
 from pipelines.errors import UsageError
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, help="workload environment to export")
+    p.add_argument("--env", type=environment_name, metavar="ENV", help="workload environment to export")
     p.add_argument("--pipeline", choices=("train", "inference", "all"), default="all",
                    help="which pipeline(s) (default: all)")
     p.add_argument("--out", type=Path, help="write one file per resource to this folder (default: stdout)")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         if args.check:
             return check_manifests(args.check)
         if args.env is None:
-            raise UsageError(f"give --env ({', '.join(WORKLOAD_ENVIRONMENTS)}) to export, or --check FILE...")
+            raise UsageError(f"give --env ({', '.join(workload_environments())}) to export, or --check FILE...")
         request = ExportRequest(**{**{name: value for name, value in vars(args).items() if name != "check"},
                                    "parameters": tuple(args.parameters)})
         manifests = export_manifests(request)

@@ -10,8 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipelines.cli.support import configure_logging, run_cli
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, run_cli
 from pipelines.get_pipeline_definition import DefinitionRequest, get_pipeline_definition
 
 PROG = "get-pipeline-definition"
@@ -19,7 +18,8 @@ PROG = "get-pipeline-definition"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    p.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, help="workload environment (default: dev, or kwargs env)")
+    p.add_argument("--env", type=environment_name, metavar="ENV",
+                   help="workload environment (default: the first of the promotion, or kwargs env)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--pipeline", choices=("train", "inference"), help="the pipeline to define")
     which.add_argument("--module-name", help="module with get_pipeline(**kwargs), e.g. pipelines.train.pipeline")

@@ -12,8 +12,7 @@ import argparse
 from collections.abc import Mapping
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
 from pipelines.endpoints.invoke import ACCEPTS, InvokeRequest, run_invocation
 
 PROG = "invoke-endpoint"
@@ -21,7 +20,7 @@ PROG = "invoke-endpoint"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS)
+    p.add_argument("--env", required=True, type=environment_name, metavar="ENV", help="workload environment")
     p.add_argument("--endpoint", required=True, help="an endpoint of workload.serving.endpoints in the env file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--csv", action="append", metavar="ROW", help="one CSV row of features (repeatable)")

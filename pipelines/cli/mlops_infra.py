@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
+from pipelines.config import environments
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES
 from pipelines.infra import plan_scan, static_checks, terraform
 
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def environment_command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--env", required=True, choices=ENVIRONMENTS, help="the account to act in")
+        sub.add_argument("--env", required=True, type=environment_name, metavar="ENV",
+                         help="the account to act in: registry or a workload environment")
         sub.add_argument("--local", action="store_true", help="use the local AWS stack (`mlops-local up`)")
         return sub
 
@@ -69,7 +70,7 @@ def execute(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         static_checks.check(planned=args.plans)
         if args.plans:
             target = Target.for_cli(args.local, env)
-            scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in ENVIRONMENTS])
+            scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in environments()])
             for scan in scans:
                 print(f"{scan.plan.environment}: {'the plan has changes' if scan.plan.has_changes else 'no changes'}; "
                       f"checkov passed the plan {scan.plan.plan_json} ({scan.passed} checks passed, {scan.skipped} "

@@ -11,8 +11,8 @@ import argparse
 from collections.abc import Mapping
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import WORKLOAD_ENVIRONMENTS, load_config
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
+from pipelines.config import load_config
 from pipelines.notify import publish_alert
 
 PROG = "mlops-notify"
@@ -20,7 +20,7 @@ PROG = "mlops-notify"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS,
+    p.add_argument("--env", required=True, type=environment_name, metavar="ENV",
                    help="the workload environment whose alert topic receives the message")
     p.add_argument("--subject", required=True, help="one line, at most 100 characters (longer is shortened)")
     p.add_argument("--message", required=True, help="the message body")

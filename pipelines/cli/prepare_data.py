@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, process_env, run_cli, targets_local_stack
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import configure_logging, environment_name, process_env, run_cli, targets_local_stack
 from pipelines.data.prepare import DEFAULT_OUTPUT, DEFAULT_RAW, PrepareRequest, prepare_data
 
 PROG = "prepare-data"
@@ -16,7 +15,8 @@ PROG = "prepare-data"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    p.add_argument("--env", required=True, choices=WORKLOAD_ENVIRONMENTS, help="workload account to upload to")
+    p.add_argument("--env", required=True, type=environment_name, metavar="ENV",
+                   help="workload environment to upload to")
     p.add_argument("--local", action="store_true", help="use the running local AWS stack (mlops-local up)")
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="raw UCI file (default: data/...)")
     p.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT, help="where to write the CSV files")

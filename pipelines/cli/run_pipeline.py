@@ -12,8 +12,14 @@ import argparse
 from collections.abc import Mapping
 
 from pipelines.aws import Target
-from pipelines.cli.support import configure_logging, print_progress, process_env, run_cli, targets_local_stack
-from pipelines.config import WORKLOAD_ENVIRONMENTS
+from pipelines.cli.support import (
+    configure_logging,
+    environment_name,
+    print_progress,
+    process_env,
+    run_cli,
+    targets_local_stack,
+)
 from pipelines.execution import TERMINAL_STATUSES
 from pipelines.run_pipeline import PIPELINE_CHOICES, RunRequest, run_pipelines
 
@@ -22,7 +28,7 @@ PROG = "run-pipeline"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", choices=WORKLOAD_ENVIRONMENTS, help="workload environment (or \"env\" in --kwargs)")
+    p.add_argument("--env", type=environment_name, metavar="ENV", help="workload environment (or \"env\" in --kwargs)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--pipeline", choices=PIPELINE_CHOICES, help="which pipeline(s) (default: all)")
     which.add_argument("--module-name", help="module with get_pipeline(**kwargs), e.g. pipelines.train.pipeline")

@@ -3,6 +3,7 @@ code (`run_cli`)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from pipelines.aws import Target
 from pipelines.aws_calls import CONNECTION_FAILURES, is_connection_failure, unreachable
+from pipelines.config import ENVIRONMENT_HINT, valid_environment_name
 from pipelines.errors import (
     EXIT_INTERRUPTED,
     EXIT_LOCAL_STACK_UNAVAILABLE,
@@ -19,6 +21,14 @@ from pipelines.errors import (
 )
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def environment_name(value: str) -> str:
+    """The `type` of an --env option: any environment name; the command then reads environments/<name>.tfvars.json
+    (a missing file is a configuration error naming it), so a new environment needs no code."""
+    if not valid_environment_name(value):
+        raise argparse.ArgumentTypeError(f"invalid environment name {value!r}: {ENVIRONMENT_HINT}")
+    return value
 
 
 def configure_logging(verbose: bool = False) -> None:

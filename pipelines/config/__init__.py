@@ -11,7 +11,15 @@ them with errors naming file and field, `loader` puts them together. This packag
 names, so `from pipelines.config import load_config` is the way in.
 """
 
-from pipelines.config.accounts import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS, Accounts
+from pipelines.config.accounts import (
+    ACCOUNT_ID,
+    ENVIRONMENT_HINT,
+    ENVIRONMENT_NAME,
+    REGISTRY,
+    TOOLING,
+    Accounts,
+    valid_environment_name,
+)
 from pipelines.config.fields import (
     BUCKET_NAME,
     IAM_NAME,
@@ -30,8 +38,11 @@ from pipelines.config.loader import (
     EnvConfig,
     default_environments_dir,
     environment_file,
+    environment_names,
+    environments,
     load_config,
     load_config_file,
+    workload_environments,
 )
 from pipelines.config.regions import REGION, SecondaryRegion, known_regions, region_partitions
 from pipelines.config.registry import ModelRegistry
@@ -76,13 +87,14 @@ from pipelines.errors import ConfigError
 
 __all__ = [
     "ACCOUNT_ID", "APPROVAL_STATUSES", "BUCKET_NAME", "DEPLOYMENT_STRATEGIES", "DRIFT_CHECK_ENGINES", "EMAIL",
-    "ENDPOINT_MODES", "ENVIRONMENTS", "ENVIRONMENTS_DIR", "ENVIRONMENTS_DIR_VARIABLE", "EXTERNAL_ID", "FEATURES",
-    "IAM_NAME", "INSTANCE_TYPE", "ISO_DATE", "KMS_ALIAS", "MAX_TUNING_JOBS", "MODEL_MONITOR", "MULTI_MODEL",
-    "PENDING_MANUAL_APPROVAL", "PRINCIPAL_ARN", "PRINCIPAL_HINT", "PROCESSING", "RANGE_KINDS", "REGION", "REPO_ROOT",
-    "RESOURCE_NAME", "S3_PREFIX", "S3_SOURCE", "SCALING_TYPES", "SCHEDULE", "SECRET_NAME", "SECURITY_GROUP_ID",
-    "SINGLE_MODEL", "SQL_TABLE", "SUBMITTERS", "SUBNET_ID", "TRAINING_DATA_SOURCES", "WAREHOUSE_SOURCE",
-    "WORKLOAD_ENVIRONMENTS", "Accounts", "ConfigError", "EndpointSettings", "EnvConfig", "Jenkins", "ModelRegistry",
-    "ParameterRange", "PipelineSettings", "Schedule", "SecondaryRegion", "Serving", "TrainingData", "Tuning",
-    "Warehouse", "Workload", "closest", "default_environments_dir", "environment_file", "known_regions",
-    "load_config", "load_config_file", "region_partitions",
+    "ENDPOINT_MODES", "ENVIRONMENTS_DIR", "ENVIRONMENTS_DIR_VARIABLE", "ENVIRONMENT_HINT", "ENVIRONMENT_NAME",
+    "EXTERNAL_ID", "FEATURES", "IAM_NAME", "INSTANCE_TYPE", "ISO_DATE", "KMS_ALIAS", "MAX_TUNING_JOBS",
+    "MODEL_MONITOR", "MULTI_MODEL", "PENDING_MANUAL_APPROVAL", "PRINCIPAL_ARN", "PRINCIPAL_HINT", "PROCESSING",
+    "RANGE_KINDS", "REGION", "REGISTRY", "REPO_ROOT", "RESOURCE_NAME", "S3_PREFIX", "S3_SOURCE", "SCALING_TYPES",
+    "SCHEDULE", "SECRET_NAME", "SECURITY_GROUP_ID", "SINGLE_MODEL", "SQL_TABLE", "SUBMITTERS", "SUBNET_ID", "TOOLING",
+    "TRAINING_DATA_SOURCES", "WAREHOUSE_SOURCE", "Accounts", "ConfigError", "EndpointSettings", "EnvConfig", "Jenkins",
+    "ModelRegistry", "ParameterRange", "PipelineSettings", "Schedule", "SecondaryRegion", "Serving", "TrainingData",
+    "Tuning", "Warehouse", "Workload", "closest", "default_environments_dir", "environment_file", "environment_names",
+    "environments", "known_regions", "load_config", "load_config_file", "region_partitions", "valid_environment_name",
+    "workload_environments"
 ]

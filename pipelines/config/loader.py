@@ -9,7 +9,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.config.accounts import ENVIRONMENTS, WORKLOAD_ENVIRONMENTS, Accounts, parse_accounts
+from pipelines.config.accounts import (
+    ENVIRONMENT_HINT,
+    REGISTRY,
+    Accounts,
+    parse_accounts,
+    parse_promotion,
+    valid_environment_name,
+)
 from pipelines.config.fields import BUCKET_HINT, BUCKET_NAME, Fields, closest
 from pipelines.config.jenkins import Jenkins, parse_jenkins
 from pipelines.config.regions import SecondaryRegion, parse_region, parse_secondary_region
@@ -37,6 +44,7 @@ def _repo_root() -> Path:
 REPO_ROOT = _repo_root()
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
 ENVIRONMENTS_DIR_VARIABLE = "MLOPS_ENVIRONMENTS_DIR"
+SUFFIX = ".tfvars.json"
 PROJECT_NAME = re.compile(r"[a-z][a-z0-9-]{1,20}", re.ASCII)
 
 
@@ -54,10 +62,12 @@ class EnvConfig:
     workload: Workload | None
     jenkins: Jenkins | None
     secondary_region: SecondaryRegion | None = None
+    promotion: tuple[str, ...] | None = None
+    """Registry file only: the workload environments in the order they are promoted through."""
 
     @property
     def account_id(self) -> str:
-        return getattr(self.accounts, self.environment)
+        return self.accounts.of(self.environment)
 
     @property
     def state_key(self) -> str:
@@ -116,7 +126,7 @@ class EnvConfig:
         if self.workload is None:
             raise ConfigError(
                 f"{self.path}: environment '{self.environment}' has no 'workload' section; "
-                f"pipelines run in a workload account ({', '.join(WORKLOAD_ENVIRONMENTS)})"
+                f"pipelines run in a workload account ({', '.join(self.accounts.workloads)})"
             )
         return self.workload
 
@@ -185,14 +195,59 @@ def default_environments_dir() -> Path:
 
 
 def environment_file(environment: str, environments_dir: Path | None = None) -> Path:
-    return (environments_dir or default_environments_dir()) / f"{environment}.tfvars.json"
+    return (environments_dir or default_environments_dir()) / f"{environment}{SUFFIX}"
 
 
 def load_config(environment: str, environments_dir: Path | None = None) -> EnvConfig:
     """Load `<environments_dir>/<environment>.tfvars.json`, raising ConfigError naming file and field."""
-    if environment not in ENVIRONMENTS:
-        raise ConfigError(f"unknown environment {environment!r}: use one of {', '.join(ENVIRONMENTS)}")
-    return load_config_file(environment_file(environment, environments_dir), expected_environment=environment)
+    path = environment_file(environment, environments_dir)
+    if not valid_environment_name(environment):
+        raise ConfigError(f"{path}: invalid environment name {environment!r}: {ENVIRONMENT_HINT}")
+    if not path.exists():
+        known = environment_names(path.parent)
+        match = closest(environment, known)
+        hint = f"did you mean {match!r}?" if match else f"there are: {', '.join(known) or 'none'}"
+        raise ConfigError(f"{path}: environment file not found ({environment!r}); {hint}")
+    return load_config_file(path, expected_environment=environment)
+
+
+def environment_names(environments_dir: Path | None = None) -> tuple[str, ...]:
+    """The names of the environment files of the folder (<name>.tfvars.json), sorted, valid or not."""
+    directory = environments_dir or default_environments_dir()
+    return tuple(sorted(path.name.removesuffix(SUFFIX) for path in directory.glob(f"*{SUFFIX}")))
+
+
+def workload_environments(environments_dir: Path | None = None) -> tuple[str, ...]:
+    """The workload environments in promotion order, after checking the files agree with each other: every file
+    is validly named, every file with a `workload` section is in the registry file's `promotion` (and each name
+    there has its file), and each one's account is the one the registry file lists for it."""
+    directory = environments_dir or default_environments_dir()
+    for name in environment_names(directory):
+        if not valid_environment_name(name):
+            raise ConfigError(f"{environment_file(name, directory)}: field 'environment': invalid file name "
+                              f"{name!r}: {ENVIRONMENT_HINT}")
+    registry = load_config(REGISTRY, directory)
+    order = registry.promotion or ()
+    for index, name in enumerate(order):
+        if not environment_file(name, directory).is_file():
+            raise ConfigError(f"{registry.path}: field 'promotion[{index}]' names {name!r}, but there is no "
+                              f"{environment_file(name, directory)}: add the file or remove {name!r}")
+    for name in environment_names(directory):
+        if name == REGISTRY:
+            continue
+        config = load_config(name, directory)
+        if config.workload is not None and name not in order:
+            raise ConfigError(f"{registry.path}: field 'promotion' does not list {name!r}, which has a workload "
+                              f"({config.path}): add it to 'promotion' and 'accounts'")
+        if name in order and config.accounts.of(name) != registry.accounts.of(name):
+            raise ConfigError(f"{config.path}: field 'accounts.{name}' is {config.accounts.of(name)}, but the "
+                              f"registry file lists {registry.accounts.of(name)}: one account per environment")
+    return order
+
+
+def environments(environments_dir: Path | None = None) -> tuple[str, ...]:
+    """Every environment with its own Terraform state: the registry, then the workload environments in order."""
+    return (REGISTRY, *workload_environments(environments_dir))
 
 
 def load_config_file(path: Path, expected_environment: str | None = None) -> EnvConfig:
@@ -211,11 +266,17 @@ def load_config_file(path: Path, expected_environment: str | None = None) -> Env
 
 
 def _parse(path: Path, top: Fields) -> EnvConfig:
-    accounts = parse_accounts(top.child("accounts"))
-    environment = top.choice("environment", ENVIRONMENTS)
+    environment = top.get("environment", str)
+    if not valid_environment_name(environment):
+        raise top.fail("environment", f"has invalid value {environment!r}: {ENVIRONMENT_HINT}")
+    accounts = parse_accounts(top.child("accounts"), environment)
     model_registry = parse_model_registry(top.child("model_registry"))
     workload = parse_workload(top, environment)
     jenkins = parse_jenkins(top, accounts, environment)
+    if workload is not None and workload.pipeline.allow_auto_approval and jenkins and jenkins.apply_submitter:
+        raise ConfigError(f"{path}: field 'workload.pipeline.allow_auto_approval' must be false where "
+                          "jenkins.apply_submitter is set: an environment whose changes a person approves must not "
+                          "register versions that no approver reviewed")
     aws_region = parse_region(top)
     secondary_region = parse_secondary_region(top, aws_region, model_registry, workload)
     return EnvConfig(
@@ -230,4 +291,5 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
         workload=workload,
         jenkins=jenkins,
         secondary_region=secondary_region,
+        promotion=parse_promotion(top, environment, accounts),
     )

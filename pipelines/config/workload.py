@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from pipelines.config.accounts import WORKLOAD_ENVIRONMENTS
+from pipelines.config.accounts import REGISTRY
 from pipelines.config.fields import (
     BUCKET_HINT,
     BUCKET_NAME,
@@ -108,7 +108,8 @@ class PipelineSettings:
     model_approval_status: str
     drift_check_engine: str
     allow_auto_approval: bool = False
-    """Dev only: lets a run register a version other than PendingManualApproval (prod may never set it)."""
+    """Lets a run register a version other than PendingManualApproval: only in an environment whose applies no
+    person approves (jenkins.apply_submitter null), such as the first of the promotion."""
     training_data: TrainingData = TrainingData()
     tuning: Tuning | None = None
     """Warm-start hyperparameter tuning instead of the fixed hyperparameters; None trains once."""
@@ -137,14 +138,14 @@ class Workload:
 def parse_workload(top: Fields, environment: str) -> Workload | None:
     """`workload` of the file's top level `top`: set for a workload account, null for the registry."""
     fields = top.child("workload", optional=True)
-    if environment in WORKLOAD_ENVIRONMENTS and fields is None:
+    if environment != REGISTRY and fields is None:
         raise top.fail("workload", f"is required for the {environment} account")
-    if environment not in WORKLOAD_ENVIRONMENTS and fields is not None:
+    if environment == REGISTRY and fields is not None:
         raise top.fail("workload", f"must be null for the {environment} account (it runs no pipelines)")
-    return _parse_workload(fields, environment) if fields is not None else None
+    return _parse_workload(fields) if fields is not None else None
 
 
-def _parse_workload(fields: Fields, environment: str) -> Workload:
+def _parse_workload(fields: Fields) -> Workload:
     schedule_fields = fields.child("inference_schedule")
     pipeline_fields = fields.child("pipeline")
     serving_fields = fields.child("serving", optional=True) if "serving" in fields.data else None
@@ -185,7 +186,7 @@ def _parse_workload(fields: Fields, environment: str) -> Workload:
         raise fields.fail("inference_pipeline_name", f"is {workload.inference_pipeline_name!r}, the name of "
                                                      "workload.train_pipeline_name: the two pipelines need different "
                                                      "names (pipeline ARNs are case-insensitive)")
-    _check_approval(pipeline_fields, environment, workload.pipeline)
+    _check_approval(pipeline_fields, workload.pipeline)
     return workload
 
 
@@ -286,14 +287,12 @@ def _parse_tuning(pipeline_fields: Fields) -> Tuning | None:
     return Tuning(max_jobs, parallel, seed, tuple(ranges))
 
 
-def _check_approval(fields: Fields, environment: str, settings: PipelineSettings) -> None:
-    """Versions are registered PendingManualApproval and approved by the approver role; only dev may opt out."""
-    if settings.allow_auto_approval and environment != "dev":
-        raise fields.fail("allow_auto_approval", f"must be false in {environment}: only dev may register versions "
-                                                 "that no approver reviewed")
+def _check_approval(fields: Fields, settings: PipelineSettings) -> None:
+    """Versions are registered PendingManualApproval and approved by the approver role, unless the file allows
+    auto-approval (which the loader allows only where no person approves the applies)."""
     if settings.model_approval_status != PENDING_MANUAL_APPROVAL and not settings.allow_auto_approval:
         raise fields.fail("model_approval_status", f"is {settings.model_approval_status!r}: use "
                                                    f"{PENDING_MANUAL_APPROVAL} (versions are approved with "
-                                                   "approve-model), or in dev set 'workload.pipeline."
-                                                   "allow_auto_approval' to true")
-
+                                                   "approve-model), or set 'workload.pipeline."
+                                                   "allow_auto_approval' to true (only where jenkins."
+                                                   "apply_submitter is null)")

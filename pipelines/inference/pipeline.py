@@ -42,7 +42,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
 from sagemaker.workflow.steps import ProcessingStep, TransformStep
 
-from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig, load_config
+from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig, load_config, workload_environments
 from pipelines.definitions import (
     CodeAsset,
     code_asset,
@@ -194,6 +194,7 @@ def _processing_check(config: EnvConfig, session, role: str, instance_type, batc
     return [check, gate]
 
 
-def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
+def get_pipeline(env: str | None = None, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """Sample-compatible entry point (`--module-name pipelines.inference.pipeline --kwargs '{...}'`)."""
-    return build(load_config(env), role=role, pipeline_name=pipeline_name)
+    # Default: the first environment of the promotion, where models are trained first.
+    return build(load_config(env or workload_environments()[0]), role=role, pipeline_name=pipeline_name)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.aws import Target, local_dir
-from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS, EnvConfig, load_config
+from pipelines.config import REPO_ROOT, EnvConfig, load_config, workload_environments
 from pipelines.errors import InfraError, UsageError
 from pipelines.lambdas.package import build_lambda_zips
 
@@ -325,7 +325,7 @@ class TerraformRunner:
 
     def _variables(self) -> list[str]:
         args = [f"-var-file={self.var_file}"]
-        if self.config.environment in WORKLOAD_ENVIRONMENTS:
+        if self.config.workload is not None:
             # Relative to where terraform runs: the functions' `filename` in the state is then the same for every
             # work dir (another machine, a Jenkins agent, `check --plans`), and a re-plan elsewhere has no changes.
             zip_dir = os.path.relpath(self.build_lambda_zips(), self.working_root(self.root))
@@ -575,4 +575,5 @@ def _pump(stream, sink, level: int, prefix: str, quiet: bool) -> None:
 
 
 def runner_for(environment: str, target: Target, work_dir: Path | None = None) -> TerraformRunner:
+    workload_environments()  # the files must agree with each other (promotion, accounts) before any plan
     return TerraformRunner(load_config(environment), work_dir=work_dir, target=target)

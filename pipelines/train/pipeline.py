@@ -41,7 +41,7 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TuningStep
 
-from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig, load_config
+from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig, load_config, workload_environments
 from pipelines.definitions import (
     SKLEARN_VERSION,
     CodeAsset,
@@ -345,6 +345,7 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     )
 
 
-def get_pipeline(env: str = "dev", role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
+def get_pipeline(env: str | None = None, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """Sample-compatible entry point (`--module-name pipelines.train.pipeline --kwargs '{...}'`)."""
-    return build(load_config(env), role=role, pipeline_name=pipeline_name)
+    # Default: the first environment of the promotion, where models are trained first.
+    return build(load_config(env or workload_environments()[0]), role=role, pipeline_name=pipeline_name)

@@ -35,9 +35,16 @@ require_venv() {
   [[ -x "$VENV_BIN/python" ]] || fail 2 "$VENV_BIN/python not found: run scripts/install.sh first"
 }
 
+# A workload environment's name (its file is environments/<name>.tfvars.json; the Python loader checks the rest).
+require_workload_name() {
+  local value="${!1}"
+  [[ "$value" =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ && ${#value} -le 20 && "$value" != registry && "$value" != tooling ]] \
+    || fail 2 "$1='$value' is not a workload environment: use the name of a file environments/<name>.tfvars.json with a workload section (lower-case letters, digits and single hyphens)"
+}
+
 require_workload_env() {
-  require_env TARGET_ENV "the workload environment to deploy (dev or prod)"
-  require_choice TARGET_ENV dev prod
+  require_env TARGET_ENV "the workload environment to deploy (a file environments/<TARGET_ENV>.tfvars.json)"
+  require_workload_name TARGET_ENV
 }
 
 # Print which identity the stage acts as (the build log then shows the role and account of every deploy
@@ -61,8 +68,8 @@ PY
 
 # Endpoint stages: which account's endpoints (ENDPOINT_ENV) and which registry version they serve.
 require_endpoint_params() {
-  require_env ENDPOINT_ENV "the workload environment whose endpoints this stage acts on (dev or prod)"
-  require_choice ENDPOINT_ENV dev prod
+  require_env ENDPOINT_ENV "the workload environment whose endpoints this stage acts on"
+  require_workload_name ENDPOINT_ENV
   require_env ENDPOINT_MODEL_VERSION "the build parameter ENDPOINT_MODEL_VERSION: the model package version to serve"
   [[ "$ENDPOINT_MODEL_VERSION" =~ ^[1-9][0-9]*$ ]] \
     || fail 2 "ENDPOINT_MODEL_VERSION='$ENDPOINT_MODEL_VERSION' is not a model package version: enter its number (approve-model --list shows them)"

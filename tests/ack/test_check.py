@@ -9,7 +9,7 @@ from textwrap import dedent
 from pipelines.cli import export_ack_manifests as cli
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [
     {"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}], "Steps": [

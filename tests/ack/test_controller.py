@@ -18,7 +18,7 @@ from pipelines.config import load_config
 from pipelines.errors import UsageError
 from pipelines.train import pipeline as train_pipeline
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 PIPELINE_FILE = "pipeline-mammo-train.yaml"
 EXECUTION_FILE = "pipelineexecution-mammo-train-execution.yaml"

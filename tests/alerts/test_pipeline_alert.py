@@ -15,7 +15,7 @@ from pipelines.lambdas import pipeline_alert
 
 from .stand_ins import RecordedSageMaker, alert_inbox, failed_event
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 REGION = "us-east-1"
 DRIFT_SUMMARY = ("data-quality check failed with 3 violation(s): Age baseline_drift_check: Baseline drift distance: "

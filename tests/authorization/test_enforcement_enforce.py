@@ -262,7 +262,7 @@ def test_a_function_with_a_resource_policy_is_read_with_the_callers_identity_pol
     bob = user_with_keys(stack, "bob", allow("lambda:GetFunction", arn))
 
     assert client_for(stack, "lambda", bob).get_function(FunctionName="alert")["Configuration"]["FunctionArn"] == arn
-    error = _error(lambda: client_for(stack, "lambda", bob).get_policy(FunctionName="alert"))
+    error = error_of(lambda: client_for(stack, "lambda", bob).get_policy(FunctionName="alert"))
     assert error["Code"] == "AccessDeniedException"
     assert "lambda:GetPolicy" in error["Message"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import ENVIRONMENTS, load_config
+from pipelines.config import environments, load_config
 from pipelines.errors import ConfigError
 
 from .bad_inputs import (
@@ -47,14 +47,14 @@ def test_every_validation_block_has_a_bad_input():
 
 def test_the_blocks_left_out_are_of_variables_no_environment_file_holds():
     assert {block.variable for block in validation_blocks()} >= set(NOT_IN_ENVIRONMENT_FILES)
-    for environment in ENVIRONMENTS:
+    for environment in environments():
         assert set(committed(environment)).isdisjoint(NOT_IN_ENVIRONMENT_FILES)
 
 
 def test_each_case_names_its_field_in_its_blocks_message_and_every_file_is_broken():
     unnamed = [case.id for case in CASES if not names_field(block_of(case).error_message, case.field)]
     assert unnamed == []
-    assert {case.environment for case in CASES} == set(ENVIRONMENTS)
+    assert {case.environment for case in CASES} == set(environments())
 
 
 @pytest.mark.parametrize(("message", "field", "named"), [

@@ -13,7 +13,7 @@ from mlops_demo.facts import (
 )
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 GROUP_ARN = load_config("registry").model_package_group_arn
 
 

@@ -13,9 +13,9 @@ from localaws.tools.stack import LocalAwsStack
 from mlops_demo.access import record_access
 from mlops_demo.context import DemoContext
 from pipelines.aws import Target
-from pipelines.config import ENVIRONMENTS, REPO_ROOT, load_config
+from pipelines.config import REPO_ROOT, environments, load_config
 
-CONFIGS = {environment: load_config(environment) for environment in ENVIRONMENTS}
+CONFIGS = {environment: load_config(environment) for environment in environments()}
 DEV = CONFIGS["dev"]
 
 

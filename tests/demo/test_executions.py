@@ -5,7 +5,7 @@ import pytest
 from mlops_demo.executions import FinishedExecution, output_parameters
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.prod}:pipeline/mammo-batch-inference"
 

@@ -16,7 +16,7 @@ from pipelines.config import load_config
 
 from .helpers import BASELINE, BATCH, report_facts
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 GROUP_ARN = load_config("registry").model_package_group_arn
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -2,11 +2,13 @@
 
 import pytest
 
+from mlops_demo.environments import default_environments, parse_environments
 from mlops_demo.scenario import FAILED, NOT_RUN, SUCCEEDED, Scenario, Step, format_summary
+from mlops_demo.steps import demo_steps
 from pipelines.config import load_config
 from pipelines.errors import DemoStepFailed, ExecutionFailed
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 
 def _label(account: str) -> str:
@@ -102,12 +104,51 @@ def test_summary_lists_every_step_with_account_status_and_result():
 
 def test_the_warehouse_option_trains_dev_from_the_warehouse_started_after_the_infrastructure(tmp_path):
     from mlops_demo.run import environments_with_engine
-    from mlops_demo.steps import demo_steps
     from pipelines.config import load_config
 
     copies = environments_with_engine(None, tmp_path, "warehouse")
     assert load_config("dev", copies).workload.pipeline.training_data.source == "warehouse"
     assert load_config("prod", copies).workload.pipeline == load_config("prod").workload.pipeline
-    names = [step.name for step in demo_steps("warehouse")]
+    walked = default_environments()
+    names = [step.name for step in demo_steps(walked, "warehouse")]
     assert names[names.index("infrastructure") + 1] == "warehouse"
-    assert "warehouse" not in [step.name for step in demo_steps()]
+    assert "warehouse" not in [step.name for step in demo_steps(walked)]
+
+
+def test_the_default_walks_the_promotions_first_and_last_with_the_steps_named_after_them():
+    walked = default_environments()
+    assert walked.names == ("dev", "prod")
+    names = [step.name for step in demo_steps(walked)]
+    assert names[:8] == ["local-stack", "infrastructure", "data-dev", "data-prod", "upsert-dev", "train-dev",
+                         "approve-v1", "deploy-prod"]
+    assert "retrain-prod" in names
+    assert not [name for name in names if "staging" in name]
+
+
+def test_each_environment_between_is_applied_then_serves_version_1_before_production():
+    walked = parse_environments("dev,staging,prod")
+    steps = demo_steps(walked)
+    names = [step.name for step in steps]
+    start = names.index("approve-v1") + 1
+    assert names[start:start + 3] == ["deploy-staging", "endpoints-staging", "deploy-prod"]
+    assert [step.account for step in steps if "staging" in step.name] == ["staging", "staging"]
+    assert steps[names.index("infrastructure")].account == "registry, dev, staging, prod"
+    assert names.count("deploy-prod") == 1
+    assert {"train-dev", "retrain-prod"} <= set(names)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("prod,dev", "'prod,dev' is not in promotion order"),
+    ("dev,prod,prod", "'dev,prod,prod' is not in promotion order"),
+    ("dev", "'dev' names one environment"),
+    ("dev,registry", "'registry' is not a workload environment of the promotion"),
+    ("dev, Staging", "'Staging' is not a workload environment of the promotion"),
+    ("staging,prod", "'staging,prod' starts with 'staging', not where models are trained"),
+])
+def test_the_environments_option_refuses_what_the_promotion_does_not_allow_with_exit_2(value, message, capsys):
+    from mlops_demo import cli
+
+    assert cli.main(["--environments", value]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"mlops-demo: error: --environments: {message}: give at least two of dev,staging,prod, in that "
+                   "order, starting with dev\n")

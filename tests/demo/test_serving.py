@@ -12,6 +12,7 @@ import xgboost as xgb
 from support import xgboost_model_archive
 
 from localaws.tools.stack import advance_clock
+from mlops_demo.environments import default_environments
 from mlops_demo.serving import count_capture, first_rows, follow_update, pending_share, wait_for_versions
 from mlops_demo.steps import ENDPOINT_ROLLBACK, ENDPOINT_SECONDARY, ENDPOINT_V1, ENDPOINT_V2, demo_steps
 from pipelines.config import SINGLE_MODEL, EndpointSettings, load_config
@@ -58,7 +59,7 @@ def _serving(prod, bucket: str, name: str, rounds: int) -> str:
 
 
 def test_the_endpoint_steps_follow_the_deploys_of_v1_and_v2():
-    names = [step.name for step in demo_steps()]
+    names = [step.name for step in demo_steps(default_environments())]
     assert names.index(ENDPOINT_V1) == names.index("deploy-prod") + 1
     assert names.index(ENDPOINT_V2) == names.index("approve-v2") + 1
     assert names.index(ENDPOINT_SECONDARY) == names.index(ENDPOINT_V2) + 1

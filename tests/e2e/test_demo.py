@@ -26,7 +26,7 @@ from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
 from pipelines.infra.terraform import TerraformRunner, runner_for
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 

@@ -8,7 +8,7 @@ from localaws import cli
 from localaws.tools.stack import stack_state_file, write_state
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 
 @pytest.fixture

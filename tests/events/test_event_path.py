@@ -16,7 +16,7 @@ from pipelines.errors import LocalStackError
 
 from .conftest import create_function
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 NOTIFY_SOURCE = """
     import json

@@ -12,7 +12,7 @@ from localaws.events.patterns import json_path, matches, transform_input
 from pipelines.config import load_config
 from pipelines.errors import UsageError
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 PIPELINE = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/mammo-batch-inference"
 EXECUTION = f"{PIPELINE}/execution/abc123"

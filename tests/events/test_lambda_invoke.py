@@ -15,7 +15,7 @@ from pipelines.config import load_config
 
 from .conftest import create_function, lambda_zip
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 WHOAMI = """
     import os

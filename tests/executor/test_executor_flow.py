@@ -16,7 +16,7 @@ from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import definition, listing, processing_step, statuses
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 WORKLOAD_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.dev}:alias/mammo-workload"
 THRESHOLD = [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}]

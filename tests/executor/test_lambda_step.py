@@ -15,7 +15,7 @@ from pipelines.lambdas.package import build_lambda_zip
 
 from .helpers import XGBOOST_IMAGE, definition, statuses
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 

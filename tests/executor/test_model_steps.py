@@ -22,7 +22,7 @@ from pipelines.pipeline_definition.errors import PipelineDefinitionError
 
 from .helpers import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, definition, statuses
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eta": "0.3",
                    "eval_metric": "auc", "seed": "7"}

@@ -8,7 +8,7 @@ from localaws.sagemaker_pipelines.store import ExecutionRecord, ExecutionStore, 
 from pipelines.config import load_config
 from pipelines.errors import UsageError
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS.dev}:pipeline/mammo-train"
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from jenkins_harness import JENKINSFILE, REPO_ROOT, HarnessServer, java_home
+from jenkins_harness import JENKINSFILE, JOB_PARAMETERS, REPO_ROOT, HarnessServer, java_home
 
 
 @pytest.fixture(scope="session")
@@ -37,18 +37,19 @@ def harness_server(groovy: dict[str, str], tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def run_jenkinsfile(harness_server: HarnessServer) -> Callable[..., dict]:
     """`run_jenkinsfile(params, fail_commands=(), input_response="proceed" (or {stage: "abort"}),
-    jenkinsfile=JENKINSFILE, execute=(), credentials=None, build_number=1, workspace=REPO_ROOT)` -> the harness
-    report.
+    jenkinsfile=JENKINSFILE, execute=(), credentials=None, build_number=1, workspace=REPO_ROOT,
+    parameters=JOB_PARAMETERS)` -> the harness report; `parameters`: the job's (jenkins/jobs.yaml's by default).
     Runs that only record are cached per session."""
     cache: dict[str, dict] = {}
 
     def run(params: dict, fail_commands=(), input_response: str | dict[str, str] = "proceed",
             jenkinsfile: Path = JENKINSFILE, execute=(), credentials: dict | None = None, build_number: int = 1,
-            workspace: Path = REPO_ROOT) -> dict:
+            workspace: Path = REPO_ROOT, parameters: list[dict] = JOB_PARAMETERS) -> dict:
         request = {
             "jenkinsfile": str(jenkinsfile), "workspace": str(workspace), "params": params,
             "failCommands": list(fail_commands), "inputResponse": input_response,
             "execute": list(execute), "credentials": credentials or {}, "buildNumber": build_number,
+            "parameters": parameters,
             # Executed commands get this process' environment as it is now (local stack endpoint, work dirs).
             "processEnv": dict(os.environ) if execute else None,
         }

@@ -10,9 +10,12 @@ import subprocess
 import threading
 from pathlib import Path
 
-from pipelines.config import load_config
+import yaml
 
-ACCOUNTS = load_config("dev").accounts
+from pipelines.config import load_config
+from pipelines.infra.jenkins_job import JOBS_YAML
+
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = REPO_ROOT / "Jenkinsfile"
@@ -21,8 +24,25 @@ HARNESS = Path(__file__).resolve().parent / "harness" / "run_jenkinsfile.groovy"
 HARNESS_TIMEOUT_SECONDS = 1200
 
 JENKINS_ROLE = "cross-account-jenkins-role"
-PROD_APPLY = {"prodAccount": ACCOUNTS.prod, "TARGET_ENV": "prod", "TERRAFORM_ACTION": "apply"}
-DEV_PLAN = {"prodAccount": ACCOUNTS.prod, "TARGET_ENV": "dev", "TERRAFORM_ACTION": "plan"}
+PROD_APPLY = {"targetAccount": ACCOUNTS.prod, "TARGET_ENV": "prod", "TERRAFORM_ACTION": "apply"}
+DEV_PLAN = {"targetAccount": ACCOUNTS.dev, "TARGET_ENV": "dev", "TERRAFORM_ACTION": "plan"}
+# Jenkins Job Builder's parameter types, and the parameters { } steps that declare the same.
+PARAMETER_STEPS = {"string": "string", "choice": "choice", "bool": "booleanParam"}
+
+
+def job_parameters(jobs_yaml: str) -> list[dict]:
+    """The parameters of the one job of a Jenkins Job Builder file, in the form the harness records a Jenkinsfile's
+    parameters { } block: [{"name": step, "args": [{"name", "defaultValue" | "choices", "trim", ...}]}]."""
+    (entry,) = yaml.safe_load(jobs_yaml)
+    definitions = []
+    for parameter in entry["job"]["parameters"]:
+        ((kind, fields),) = parameter.items()
+        args = {("defaultValue" if key == "default" else key): value for key, value in fields.items()}
+        definitions.append({"name": PARAMETER_STEPS[kind], "args": [args]})
+    return definitions
+
+
+JOB_PARAMETERS = job_parameters(JOBS_YAML.read_text())
 
 
 def java_home() -> str | None:

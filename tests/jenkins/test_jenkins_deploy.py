@@ -267,7 +267,7 @@ def test_the_jenkins_role_may_not_publish_elsewhere(prod_account):
 def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first_build):
     assert first_build["result"] == "SUCCESS", first_build["failureMessage"]
     assert [entry["name"] for entry in first_build["stages"] if entry["status"] == "success"] == [
-        "Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
+        "Read config", "Install", "Test", "Terraform plan", "Approve apply", "Terraform apply",
         "Upsert pipelines"]
     for stage_name in DEPLOY_STAGES[1:]:
         assert f"acting as arn:aws:sts::{PROD.accounts.prod}:assumed-role/{JENKINS_ROLE}/" in \

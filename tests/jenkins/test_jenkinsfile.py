@@ -24,14 +24,12 @@ from jenkins_harness import (
 
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 pytestmark = pytest.mark.jenkins
 
-STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve prod apply", "Terraform apply",
-          "Upsert pipelines", "Deploy endpoints to dev", "Smoke test dev endpoints", "Approve prod endpoints",
-          "Deploy endpoints to prod", "Smoke test prod endpoints", "Approve secondary-region endpoints",
-          "Deploy endpoints to the secondary region", "Smoke test secondary-region endpoints"]
+STAGES = ["Read config", "Install", "Test", "Terraform plan", "Approve apply", "Terraform apply",
+          "Upsert pipelines", "Promote endpoints"]
 ENDPOINT_STAGES = STAGES[7:]
 DEPLOY_STAGES = ["Terraform plan", "Terraform apply", "Upsert pipelines"]
 STAGE_SCRIPTS = {
@@ -45,7 +43,7 @@ STAGE_SCRIPTS = {
 
 
 def prod_apply_submitter() -> str:
-    return load_config("prod").jenkins.prod_apply_submitter
+    return load_config("prod").jenkins.apply_submitter
 
 
 def statuses(report: dict) -> dict[str, str]:
@@ -60,10 +58,10 @@ def test_prod_apply_runs_every_stage_with_its_one_script(run_jenkinsfile):
     assert set(statuses(report)[name] for name in STAGES[:7]) == {"success"}
     assert scripts_by_stage(report) == STAGE_SCRIPTS
     assert [entry["name"] for entry in report["stages"] if entry["when"] is not None] == [
-        "Approve prod apply", "Terraform apply", "Upsert pipelines", *ENDPOINT_STAGES]
+        "Approve apply", "Terraform apply", "Upsert pipelines", *ENDPOINT_STAGES]
     assert all(stage(report, name)["status"] == "skipped: when" for name in ENDPOINT_STAGES)
-    assert all(stage(report, name)["when"] is True for name in ["Approve prod apply", "Terraform apply"])
-    assert report["inputs"] == [{"stage": "Approve prod apply", "ok": "Apply",
+    assert all(stage(report, name)["when"] is True for name in ["Approve apply", "Terraform apply"])
+    assert report["inputs"] == [{"stage": "Approve apply", "ok": "Apply",
                                  "message": f"Apply the archived plan to prod account {ACCOUNTS.prod}?",
                                  "submitter": prod_apply_submitter(), "submitterParameter": "APPROVED_BY"}]
     assert report["post"] == ["always"]
@@ -91,7 +89,7 @@ def test_every_command_gets_the_build_environment(run_jenkinsfile):
         assert command["dir"] == "."
         env = command["env"]
         assert (env["TF_IN_AUTOMATION"], env["TF_INPUT"]) == ("1", "0")
-        assert (env["TARGET_ENV"], env["TERRAFORM_ACTION"], env["PROD_ACCOUNT"]) == ("prod", "apply", ACCOUNTS.prod)
+        assert (env["TARGET_ENV"], env["TERRAFORM_ACTION"], env["TARGET_ACCOUNT"]) == ("prod", "apply", ACCOUNTS.prod)
         assert env["PLAN_FILE"] == "build/terraform/prod.tfplan"
         if command["stage"] != "Read config":
             assert (env["DEPLOY_ACCOUNT"], env["DEPLOY_REGION"]) == (ACCOUNTS.prod, "us-east-1")
@@ -114,7 +112,7 @@ def test_dev_plan_plans_in_the_dev_account_and_changes_nothing(run_jenkinsfile):
     assert report["result"] == "SUCCESS"
     assert statuses(report) == {
         "Read config": "success", "Install": "success", "Test": "success", "Terraform plan": "success",
-        "Approve prod apply": "skipped: when", "Terraform apply": "skipped: when", "Upsert pipelines": "skipped: when",
+        "Approve apply": "skipped: when", "Terraform apply": "skipped: when", "Upsert pipelines": "skipped: when",
         **dict.fromkeys(ENDPOINT_STAGES, "skipped: when"),
     }
     assert [stage(report, name)["when"] for name in STAGES[4:7]] == [False, False, False]
@@ -128,7 +126,8 @@ def test_dev_plan_plans_in_the_dev_account_and_changes_nothing(run_jenkinsfile):
 def test_dev_apply_needs_no_approval(run_jenkinsfile):
     report = run_jenkinsfile({**DEV_PLAN, "TERRAFORM_ACTION": "apply"})
 
-    assert statuses(report)["Approve prod apply"] == "skipped: when"
+    assert statuses(report)["Approve apply"] == "skipped: when"
+    assert stage(report, "Approve apply")["when"] is False  # dev's file names no approver
     assert [entry["stage"] for entry in report["withAWS"]] == DEPLOY_STAGES
     assert {entry["roleAccount"] for entry in report["withAWS"]} == {ACCOUNTS.dev}
 
@@ -145,12 +144,13 @@ def test_parameters_options_and_environment(run_jenkinsfile):
     report = run_jenkinsfile(DEV_PLAN)
 
     parameters = {entry["args"][0]["name"]: entry for entry in report["parameters"]}
-    assert list(parameters) == ["prodAccount", "TARGET_ENV", "TERRAFORM_ACTION", "SKIP_PIPELINE_UPSERT",
+    assert list(parameters) == ["targetAccount", "TARGET_ENV", "TERRAFORM_ACTION", "SKIP_PIPELINE_UPSERT",
                                 "ENDPOINT_MODEL_VERSION"]
     assert parameters["ENDPOINT_MODEL_VERSION"]["args"][0]["defaultValue"] == ""
-    assert parameters["prodAccount"]["name"] == "string"
-    assert parameters["prodAccount"]["args"][0]["defaultValue"] == ""
-    assert parameters["TARGET_ENV"]["args"][0]["choices"] == ["dev", "prod"]
+    assert parameters["targetAccount"]["name"] == "string"
+    assert parameters["targetAccount"]["args"][0]["defaultValue"] == ""
+    assert parameters["TARGET_ENV"]["args"][0]["choices"] == list(load_config("registry").promotion)
+    assert report["params"]["TARGET_ENV"] == "dev"
     assert parameters["TERRAFORM_ACTION"]["args"][0]["choices"] == ["plan", "apply"]
     assert parameters["SKIP_PIPELINE_UPSERT"]["name"] == "booleanParam"
     assert parameters["SKIP_PIPELINE_UPSERT"]["args"][0]["defaultValue"] is False
@@ -171,7 +171,7 @@ def test_a_failing_command_stops_the_build_and_notifies_the_alert_topic(run_jenk
     assert report["failedStage"] == "Terraform plan"
     assert statuses(report) == {
         "Read config": "success", "Install": "success", "Test": "success", "Terraform plan": "failed",
-        "Approve prod apply": "skipped: earlier failure", "Terraform apply": "skipped: earlier failure",
+        "Approve apply": "skipped: earlier failure", "Terraform apply": "skipped: earlier failure",
         "Upsert pipelines": "skipped: earlier failure", **dict.fromkeys(ENDPOINT_STAGES, "skipped: earlier failure"),
     }
     assert report["inputs"] == []
@@ -203,41 +203,40 @@ def test_only_the_configured_submitter_may_approve_a_prod_apply(run_jenkinsfile)
     assert approval["submitter"] == submitter
 
 
-def test_a_prod_apply_without_a_configured_submitter_stops_before_any_deploy_stage(run_jenkinsfile, tmp_path):
-    # Without a submitter anybody with build rights could approve: the build must refuse, not ask everybody.
+def test_an_environment_whose_file_names_no_approver_applies_without_asking(run_jenkinsfile, tmp_path):
+    # jenkins.apply_submitter null is the file's way of saying nobody approves (as for dev): no input step.
     config = json.loads((REPO_ROOT / "environments" / "prod.tfvars.json").read_text())
-    del config["jenkins"]["prod_apply_submitter"]
+    config["jenkins"]["apply_submitter"] = None
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "prod.tfvars.json").write_text(json.dumps(config))
 
     report = run_jenkinsfile(PROD_APPLY, workspace=tmp_path)
 
-    assert report["result"] == "FAILURE"
-    assert report["failedStage"] == "Read config"
+    assert report["result"] == "SUCCESS"
+    assert stage(report, "Approve apply")["status"] == "skipped: when"
     assert report["inputs"] == []
-    assert [entry["stage"] for entry in report["withAWS"] if entry["stage"] in DEPLOY_STAGES] == []
-    assert "jenkins.prod_apply_submitter is not set" in json.dumps(report)
+    assert [entry["stage"] for entry in report["withAWS"]] == DEPLOY_STAGES
 
 
 def test_an_aborted_approval_applies_nothing_and_is_no_failure(run_jenkinsfile):
     report = run_jenkinsfile(PROD_APPLY, input_response="abort")
 
     assert report["result"] == "ABORTED"
-    assert statuses(report)["Approve prod apply"] == "aborted"
+    assert statuses(report)["Approve apply"] == "aborted"
     assert "Terraform apply" not in scripts_by_stage(report)
     assert report["post"] == ["always"]  # no failure notification for a refused approval
 
 
-@pytest.mark.parametrize(("prod_account", "message"), [
-    ("", "environment variable PROD_ACCOUNT is not set"),
-    ("33333333333", "prodAccount '33333333333' is not an AWS account id: enter exactly 12 digits"),
-    ("prod", "prodAccount 'prod' is not an AWS account id"),
-    ("444444444444", f"prodAccount '444444444444' does not match accounts.prod '{ACCOUNTS.prod}' in "
-                     "environments/prod.tfvars.json"),
+@pytest.mark.parametrize(("target_account", "message"), [
+    ("", "environment variable TARGET_ACCOUNT is not set"),
+    ("33333333333", "targetAccount '33333333333' is not an AWS account id: enter exactly 12 digits"),
+    ("prod", "targetAccount 'prod' is not an AWS account id"),
+    (ACCOUNTS.staging, f"targetAccount '{ACCOUNTS.staging}' does not match accounts.prod '{ACCOUNTS.prod}' in "
+                       "environments/prod.tfvars.json"),
 ])
-def test_an_invalid_prod_account_stops_the_build_in_its_first_stage(run_jenkinsfile, prod_account, message):
+def test_an_invalid_target_account_stops_the_build_in_its_first_stage(run_jenkinsfile, target_account, message):
     # The first stage's script really runs (it only reads the repository).
-    report = run_jenkinsfile({**PROD_APPLY, "prodAccount": prod_account}, execute=["Read config"])
+    report = run_jenkinsfile({**PROD_APPLY, "targetAccount": target_account}, execute=["Read config"])
 
     first = report["commands"][0]
     assert first["executed"]
@@ -252,14 +251,16 @@ def test_an_invalid_prod_account_stops_the_build_in_its_first_stage(run_jenkinsf
         "The build parameters were rejected before an account was chosen: no alert topic to notify."]
 
 
-def test_a_valid_prod_account_passes_the_first_stage_for_real(run_jenkinsfile):
-    report = run_jenkinsfile(DEV_PLAN, execute=["Read config"])
+@pytest.mark.parametrize("target", ["dev", "staging", "prod"])
+def test_the_target_account_passes_the_first_stage_for_real(run_jenkinsfile, target):
+    report = run_jenkinsfile({**DEV_PLAN, "TARGET_ENV": target, "targetAccount": ACCOUNTS.of(target)},
+                             execute=["Read config"])
 
     first = report["commands"][0]
     assert first["executed"]
     assert first["exitStatus"] == 0, first["output"]
-    assert (f"dev build (plan) with prodAccount {ACCOUNTS.prod} confirmed by environments/dev.tfvars.json"
-            in first["output"])
+    assert (f"{target} build (plan) with targetAccount {ACCOUNTS.of(target)} confirmed by "
+            f"environments/{target}.tfvars.json" in first["output"])
     assert report["result"] == "SUCCESS"
 
 
@@ -328,8 +329,8 @@ def test_stage_sections_the_harness_cannot_run_are_refused_not_ignored(run_jenki
 
 
 def test_an_unknown_choice_is_rejected(run_jenkinsfile):
-    with pytest.raises(HarnessError, match="'staging' is not one of"):
-        run_jenkinsfile({**PROD_APPLY, "TARGET_ENV": "staging"})
+    with pytest.raises(HarnessError, match="'qa' is not one of"):
+        run_jenkinsfile({**PROD_APPLY, "TARGET_ENV": "qa"})
 
 
 def test_the_harness_finds_jenkins_groovy(groovy):

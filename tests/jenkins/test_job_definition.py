@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from jenkins_harness import DEV_PLAN, REPO_ROOT
+from jenkins_harness import JENKINSFILE
+
+from pipelines.cli import jenkins_job
+from pipelines.config import load_config
+from pipelines.errors import InfraError
+from pipelines.infra.jenkins_job import JOBS_YAML, check, write
+from pipelines.infra.jenkins_job import render as generate
 
 pytestmark = pytest.mark.jenkins
 
-JOBS_YAML = REPO_ROOT / "jenkins" / "jobs.yaml"
 JOB_NAME = "mlops-sagemaker-platform-deploy"
 REPOSITORY = "https://github.com/example-org/mlops-sagemaker-platform"
 PARAMETER_TYPES = {
@@ -61,29 +67,39 @@ def test_github_project_concurrency_and_discarder(job_xml):
     assert properties.findtext("jenkins.model.BuildDiscarderProperty/strategy/numToKeep") == "30"
 
 
-def test_prod_account_parameter(job_xml):
+def test_target_account_parameter(job_xml):
     parameters = job_xml.find("properties/hudson.model.ParametersDefinitionProperty/parameterDefinitions")
-    prod_account = parameters.find("hudson.model.StringParameterDefinition")
-    assert prod_account.findtext("name") == "prodAccount"
-    assert prod_account.findtext("defaultValue") in ("", None)
-    assert prod_account.findtext("trim") == "true"
+    target_account = parameters.find("hudson.model.StringParameterDefinition")
+    assert target_account.findtext("name") == "targetAccount"
+    assert target_account.findtext("defaultValue") in ("", None)
+    assert target_account.findtext("trim") == "true"
 
 
-def test_job_and_jenkinsfile_declare_the_same_parameters(job_xml, run_jenkinsfile):
-    # The job declares them for the first build; the Jenkinsfile re-declares them on every build. They must agree.
+def test_the_target_env_choices_are_the_promotion(job_xml):
     parameters = job_xml.find("properties/hudson.model.ParametersDefinitionProperty/parameterDefinitions")
-    from_job = []
-    for definition in parameters:
-        choices = [choice.text for choice in definition.iterfind("choices/a/string")]
-        from_job.append((PARAMETER_TYPES[definition.tag], definition.findtext("name"), choices or None,
-                         definition.findtext("defaultValue") or ""))
-    from_jenkinsfile = []
-    for definition in run_jenkinsfile(DEV_PLAN)["parameters"]:
-        args = definition["args"][0]
-        default = args.get("defaultValue", "")
-        from_jenkinsfile.append((definition["name"], args["name"], args.get("choices"),
-                                 str(default).lower() if isinstance(default, bool) else default))
-    assert from_job == from_jenkinsfile
+    [target_env] = [entry for entry in parameters if entry.findtext("name") == "TARGET_ENV"]
+    assert [choice.text for choice in target_env.iterfind("choices/a/string")] == list(
+        load_config("registry").promotion)
+
+
+def test_the_committed_job_is_the_one_the_environment_files_generate():
+    assert JOBS_YAML.read_text() == generate(), "run `python -m pipelines.cli.jenkins_job` and commit jenkins/jobs.yaml"
+    assert jenkins_job.main(["--check"]) == 0
+
+
+def test_a_stale_job_definition_is_reported_and_rewritten(tmp_path):
+    stale = tmp_path / "jobs.yaml"
+    stale.write_text(JOBS_YAML.read_text().replace("        - prod\n", ""))
+
+    with pytest.raises(InfraError, match=f"{stale} is not what the environment files generate: run "):
+        check(path=stale)
+    assert write(path=stale) is True
+    check(path=stale)
+
+
+def test_the_jenkinsfile_declares_no_parameters_of_its_own():
+    # Jenkins replaces a job's parameters with a Jenkinsfile's parameters { } on every build: the job owns them.
+    assert not re.search(r"^\s*parameters\s*\{", JENKINSFILE.read_text(), re.MULTILINE)
 
 
 def test_a_broken_job_definition_does_not_render(require_tool, tmp_path):

@@ -23,19 +23,20 @@ SCRIPTS = REPO_ROOT / "scripts"
 def run_script(name: str, **env: str) -> subprocess.CompletedProcess:
     # Only what a shell would have plus the given variables: no Jenkins environment leaks in from elsewhere.
     base = {key: value for key, value in os.environ.items()
-            if key not in ("TARGET_ENV", "TERRAFORM_ACTION", "PROD_ACCOUNT", "PLAN_FILE")}
+            if key not in ("TARGET_ENV", "TERRAFORM_ACTION", "TARGET_ACCOUNT", "PLAN_FILE")}
     return subprocess.run([str(SCRIPTS / name)], env={**base, **env}, capture_output=True, text=True,
                           timeout=300, check=False, cwd="/")
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({}, "environment variable TARGET_ENV is not set: the workload environment to deploy (dev or prod)"),
-    ({"TARGET_ENV": "registry"}, "TARGET_ENV='registry' is not valid: use one of dev prod"),
+    ({}, "environment variable TARGET_ENV is not set: the workload environment to deploy (a file "
+         "environments/<TARGET_ENV>.tfvars.json)"),
+    ({"TARGET_ENV": "registry"}, "TARGET_ENV='registry' is not a workload environment"),
     ({"TARGET_ENV": "prod"}, "environment variable TERRAFORM_ACTION is not set: plan or apply"),
     ({"TARGET_ENV": "prod", "TERRAFORM_ACTION": "destroy"},
      "TERRAFORM_ACTION='destroy' is not valid: use one of plan apply"),
-    ({"TARGET_ENV": "prod", "TERRAFORM_ACTION": "plan", "PROD_ACCOUNT": "3333-3333-3333"},
-     "prodAccount '3333-3333-3333' is not an AWS account id: enter exactly 12 digits"),
+    ({"TARGET_ENV": "prod", "TERRAFORM_ACTION": "plan", "TARGET_ACCOUNT": "3333-3333-3333"},
+     "targetAccount '3333-3333-3333' is not an AWS account id: enter exactly 12 digits"),
 ])
 def test_check_build_params_names_the_bad_variable(env, message):
     result = run_script("check-build-params.sh", **env)
@@ -43,9 +44,9 @@ def test_check_build_params_names_the_bad_variable(env, message):
     assert f"check-build-params.sh: error: {message}" in result.stderr
 
 
-def test_check_build_params_accepts_the_configured_prod_account_from_any_directory():
+def test_check_build_params_accepts_the_target_account_from_any_directory():
     result = run_script("check-build-params.sh", TARGET_ENV="prod", TERRAFORM_ACTION="apply",
-                        PROD_ACCOUNT=load_config("prod").accounts.prod)
+                        TARGET_ACCOUNT=load_config("prod").accounts.prod)
     assert result.returncode == 0, result.stderr
     assert "confirmed by environments/prod.tfvars.json" in result.stdout
 

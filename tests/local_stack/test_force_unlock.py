@@ -22,7 +22,7 @@ from pipelines.config import load_config
 from pipelines.errors import InfraError, UsageError
 from pipelines.infra.terraform import LOCK_ID, TerraformRunner
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 # What terraform prints (stderr, -no-color) when the S3 lock file is held: the request id comes first.
 LOCK_ERROR_TEXT = f"""

@@ -12,7 +12,7 @@ from pipelines.aws import Target, botocore_session, session_for_account
 from pipelines.config import load_config
 from pipelines.errors import LocalStackError, UsageError
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 REGION = "us-east-1"
 TOOLING, REGISTRY, DEV, PROD = ACCOUNTS.tooling, ACCOUNTS.registry, ACCOUNTS.dev, ACCOUNTS.prod

@@ -27,7 +27,7 @@ from pipelines.errors import UsageError
 
 from .conftest import write_csv
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 CONTAINER_BASE = "/opt/ml/processing"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 REGISTRY_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.registry}:alias/mammo-model-artifacts"
 WORKLOAD_KEY = f"arn:aws:kms:us-east-1:{ACCOUNTS.dev}:alias/mammo-workload"

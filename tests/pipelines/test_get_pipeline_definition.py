@@ -9,7 +9,7 @@ import pytest
 from pipelines.cli import get_pipeline_definition
 from pipelines.config import load_config
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 
 def test_prints_only_the_definition_json(capsys):

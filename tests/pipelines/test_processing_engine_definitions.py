@@ -15,7 +15,7 @@ from pipelines.train import pipeline as train
 
 from .test_definition_graph import steps_by_name
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 

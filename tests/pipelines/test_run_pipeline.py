@@ -89,9 +89,15 @@ def test_bad_input_exits_2_naming_the_problem(argv, message, capsys):
     assert err.startswith("run-pipeline: error: ")
 
 
-@pytest.mark.parametrize("argv", [["--env", "dev", "--pipeline", "nope"], ["--env", "qa"]])
-def test_unknown_choices_are_argparse_errors_with_exit_2(argv, capsys):
+@pytest.mark.parametrize(("argv", "message"), [(["--env", "dev", "--pipeline", "nope"], "invalid choice"),
+                                               (["--env", "Q A"], "invalid environment name 'Q A'")])
+def test_unknown_choices_are_argparse_errors_with_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         run_pipeline.main(argv)
     assert exit_info.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+def test_an_environment_without_a_file_is_a_configuration_error_with_exit_2(capsys):
+    assert run_pipeline.main(["--env", "qa"]) == 2
+    assert "qa.tfvars.json: environment file not found ('qa')" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from pipelines.cli import run_pipeline
 from pipelines.config import load_config
 from pipelines.errors import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED, EXIT_LOCAL_STACK_UNAVAILABLE
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 RUN_PIPELINE = str(Path(sys.executable).parent / "run-pipeline")
 DEV = load_config("dev")

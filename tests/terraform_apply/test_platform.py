@@ -131,7 +131,7 @@ def test_model_package_group_policy_names_dev_and_prod(applied_platform):
     assert sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"] == \
         registry.config.model_package_group_arn
     policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
-    workload_roots = {account_root(registry.config.accounts.dev), account_root(registry.config.accounts.prod)}
+    workload_roots = {account_root(account) for account in registry.config.accounts.workloads.values()}
     by_effect: dict[str, set[str]] = {"Allow": set(), "Deny": set()}
     for statement in policy_statements(policy):
         assert _aws_principals(statement) == workload_roots
@@ -536,7 +536,7 @@ def test_registry_forwards_the_groups_state_changes_to_dev_and_prod(applied_plat
     }
     targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     buses = {f"arn:aws:events:{config.aws_region}:{account}:event-bus/default"
-             for account in (config.accounts.dev, config.accounts.prod)}
+             for account in config.accounts.workloads.values()}
     assert {t["Arn"] for t in targets} == buses
     [role_arn] = {t["RoleArn"] for t in targets}
     iam = account_client(registry, "iam")

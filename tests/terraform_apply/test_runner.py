@@ -20,7 +20,7 @@ from pipelines.errors import InfraError, UsageError
 from pipelines.infra import static_checks, terraform
 from pipelines.infra.terraform import EMULATOR_OVERRIDE, TerraformRunner
 
-ACCOUNTS = load_config("dev").accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
 ENDPOINT = "http://127.0.0.1:4566"
 LOCAL, AWS = Target.local_stack(ENDPOINT), Target(None)
@@ -204,9 +204,12 @@ MLOPS_INFRA = str(Path(sys.executable).parent / "mlops-infra")
 
 
 def test_cli_rejects_an_unknown_environment():
-    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "staging"], capture_output=True, text=True, check=False)
+    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "Staging"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
-    assert "invalid choice: 'staging'" in result.stderr
+    assert "invalid environment name 'Staging'" in result.stderr
+    result = subprocess.run([MLOPS_INFRA, "plan", "--env", "qa"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "qa.tfvars.json: environment file not found ('qa')" in result.stderr
 
 
 def test_cli_local_without_a_running_stack_is_a_local_stack_error(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from config.bad_inputs import CASES, VARIABLES_TF, block_of, committed, names_field  # tests/ is on sys.path
 
-from pipelines.config import ENVIRONMENTS
+from pipelines.config import environments
 from pipelines.lambdas.package import FUNCTIONS
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -64,7 +64,7 @@ def test_terraform_refuses_each_bad_input_naming_its_field(terraform, tmp_path):
     (root / "lambda").mkdir()
     for function in FUNCTIONS:  # the folder's validation asks for the zips by name, not for their contents
         (root / "lambda" / f"{function}.zip").write_bytes(b"")
-    controls = {f"committed_{environment}.tftest.hcl": committed(environment) for environment in ENVIRONMENTS}
+    controls = {f"committed_{environment}.tftest.hcl": committed(environment) for environment in environments()}
     cases = {f"case_{index:03d}.tftest.hcl": case for index, case in enumerate(CASES)}
     for name, document in [*controls.items(), *((name, case.document()) for name, case in cases.items())]:
         (root / "tests" / name).write_text(_test_file(document))

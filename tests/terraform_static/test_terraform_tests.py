@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ENVIRONMENTS, ENVIRONMENTS_DIR, load_config
+from pipelines.config import ENVIRONMENTS_DIR, environments, load_config
 from pipelines.infra.terraform import BOOTSTRAP_ROOT, TERRAFORM_ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -29,6 +29,7 @@ RUN_RESULT = re.compile(r'^\s*run "([\w-]+)"\.\.\. (\w+)', re.MULTILINE)
 TEST_FILES = {
     "registry": ["registry.tftest.hcl"],
     "dev": ["dev.tftest.hcl", "workload.tftest.hcl", "validation.tftest.hcl"],
+    "staging": ["workload.tftest.hcl"],
     "prod": ["prod.tftest.hcl", "workload.tftest.hcl"],
 }
 
@@ -62,7 +63,7 @@ def test_every_test_file_is_run():
                                                                        for name in names}
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("environment", environments())
 def test_bootstrap_state_bucket_of_each_account(terraform, tmp_path, environment):
     config = load_config(environment)
     init = terraform.run(BOOTSTRAP_ROOT, "init", "-backend=false", "-input=false", data_dir=tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ENVIRONMENTS_DIR, load_config, load_config_file
+from pipelines.config import ENVIRONMENTS_DIR, environments, load_config, load_config_file
 from pipelines.errors import ConfigError, UsageError
 
 
@@ -66,14 +66,16 @@ def test_registry_has_no_workload_and_says_so_when_one_is_needed():
 
 
 def test_unknown_environment_is_a_usage_error():
-    with pytest.raises(UsageError, match="unknown environment 'staging': use one of registry, dev, prod"):
-        load_config("staging")
+    with pytest.raises(UsageError, match=r"environment file not found \('stagin'\); did you mean 'staging'\?"):
+        load_config("stagin")
+    with pytest.raises(UsageError, match="invalid environment name 'Staging': use 1-20 lower-case letters"):
+        load_config("Staging")
 
 
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda d: d["accounts"].update(prod="33333333333"), r"field 'accounts\.prod' has invalid value '33333333333'"),
     (lambda d: d["accounts"].update(dev=222222222222), r"field 'accounts\.dev' must be a string"),
-    (lambda d: d.update(environment="qa"), r"field 'environment' has invalid value 'qa': use one of"),
+    (lambda d: d.update(environment="qa"), r"field 'accounts\.qa' is missing: the file's own account \(qa\)"),
     (lambda d: d["workload"].update(alert_email="team-at-example"), r"field 'workload\.alert_email' has invalid"),
     (lambda d: d["workload"]["inference_schedule"].update(expression="every day"),
      r"field 'workload\.inference_schedule\.expression' has invalid value 'every day': use an EventBridge"),
@@ -183,7 +185,8 @@ def dev_document():
      r"field 'accounts\.prod' has invalid value '333333333333\\n'"),
     (lambda d: d["accounts"].update(dev="\uff12" * 12), r"field 'accounts\.dev' has invalid value"),
     (lambda d: d["accounts"].update(dev="333333333333"),
-     r"fields accounts\.dev and accounts\.prod are the same account: tooling, registry, dev and prod must be four"),
+     r"fields accounts\.prod and accounts\.dev are the same account: each environment \(and tooling\) must be an "
+     r"account of its own"),
     (lambda d: d["accounts"].update(tooling="111111111111"), r"fields accounts\.tooling and accounts\.registry are"),
     (lambda d: d.update(aws_region="us-esat-1"),
      r"field 'aws_region' has invalid value 'us-esat-1': not an AWS region; did you mean 'us-east-1'\?"),
@@ -192,12 +195,13 @@ def dev_document():
      r"field 'model_registry\.approver_role_name' has invalid value 'bad role'"),
     (lambda d: d["model_registry"].pop("approver_role_name"), r"field 'model_registry\.approver_role_name' is missing"),
     (lambda d: d["workload"]["pipeline"].update(allow_auto_approval=True),
-     r"field 'workload\.pipeline\.allow_auto_approval' must be false in prod: only dev may"),
+     r"field 'workload\.pipeline\.allow_auto_approval' must be false where jenkins\.apply_submitter is set"),
     (lambda d: d["workload"]["pipeline"].update(allow_auto_approval="true"),
      r"field 'workload\.pipeline\.allow_auto_approval' must be true or false"),
     (lambda d: d["workload"]["pipeline"].update(model_approval_status="Approved"),
      r"field 'workload\.pipeline\.model_approval_status' is 'Approved': use PendingManualApproval \(versions are "
-     r"approved with approve-model\), or in dev set 'workload\.pipeline\.allow_auto_approval' to true"),
+     r"approved with approve-model\), or set 'workload\.pipeline\.allow_auto_approval' to true \(only where "
+     r"jenkins\.apply_submitter is null\)"),
     (lambda d: d["model_registry"].update(access_log_bucket_name=d["model_registry"]["artifacts_bucket_name"]),
      r"field 'model_registry\.access_log_bucket_name' is 'mammo-model-artifacts-111111111111', the name of "
      r"model_registry\.artifacts_bucket_name: a bucket cannot log to itself$"),
@@ -235,7 +239,7 @@ def test_a_registry_file_must_not_set_jenkins(tmp_path, prod_document):
     registry = json.loads((ENVIRONMENTS_DIR / "registry.tfvars.json").read_text())
     registry["jenkins"] = prod_document["jenkins"]
     with pytest.raises(ConfigError, match=r"registry\.tfvars\.json: field 'jenkins' must be null for the registry "
-                                          r"account: its role deploys a workload account's workload \(dev, prod\)$"):
+                                          r"account: its role deploys a workload account's workload$"):
         load_config_file(write(tmp_path, registry, "registry.tfvars.json"))
 
 
@@ -245,7 +249,7 @@ def test_a_rate_of_minutes_and_a_six_field_cron_are_read(tmp_path, prod_document
         assert load_config_file(write(tmp_path, prod_document)).workload.inference_schedule.expression == expression
 
 
-def test_only_dev_may_allow_auto_approval(tmp_path, dev_document):
+def test_only_an_environment_without_apply_approval_may_allow_auto_approval(tmp_path, dev_document):
     assert load_config("dev").workload.pipeline.allow_auto_approval is False
     dev_document["workload"]["pipeline"].update(allow_auto_approval=True, model_approval_status="Approved")
     settings = load_config_file(write(tmp_path, dev_document, "dev.tfvars.json")).workload.pipeline
@@ -284,13 +288,13 @@ TOOLING_ROLE = "arn:aws:iam::123456789012:role"
     (lambda d: d["jenkins"].update(external_id="x" * 1225), r"field 'jenkins\.external_id' has invalid value"),
     (lambda d: d["jenkins"].update(external_id="mlops jenkins"), r"field 'jenkins\.external_id' has invalid value"),
     (lambda d: d["jenkins"].update(external_id=7), r"field 'jenkins\.external_id' must be a string, got 7"),
-    (lambda d: d["jenkins"].update(prod_apply_submitter=""),
-     r"field 'jenkins\.prod_apply_submitter' has invalid value '': name the Jenkins users or groups"),
-    (lambda d: d["jenkins"].update(prod_apply_submitter="approvers,,alice"),
-     r"field 'jenkins\.prod_apply_submitter' has invalid value 'approvers,,alice'"),
-    (lambda d: d["jenkins"].update(prod_apply_submitter="approvers,"),
-     r"field 'jenkins\.prod_apply_submitter' has invalid value 'approvers,'"),
-    (lambda d: d["jenkins"].pop("prod_apply_submitter"), r"field 'jenkins\.prod_apply_submitter' is missing"),
+    (lambda d: d["jenkins"].update(apply_submitter=""),
+     r"field 'jenkins\.apply_submitter' has invalid value '': use null \(no approval\) or name the Jenkins users"),
+    (lambda d: d["jenkins"].update(apply_submitter="approvers,,alice"),
+     r"field 'jenkins\.apply_submitter' has invalid value 'approvers,,alice'"),
+    (lambda d: d["jenkins"].update(apply_submitter="approvers,"),
+     r"field 'jenkins\.apply_submitter' has invalid value 'approvers,'"),
+    (lambda d: d["jenkins"].pop("apply_submitter"), r"field 'jenkins\.apply_submitter' is missing"),
 ])
 def test_approvers_and_the_jenkins_principal_follow_terraforms_rules(tmp_path, prod_document, mutate, message):
     document = copy.deepcopy(prod_document)
@@ -303,18 +307,18 @@ def test_approvers_and_the_jenkins_principal_follow_terraforms_rules(tmp_path, p
 
 
 def test_approvers_and_the_jenkins_principal_are_read(tmp_path, prod_document):
-    for environment in ("registry", "dev", "prod"):
+    for environment in environments():
         assert load_config(environment).model_registry.approver_trusted_principal_arns == (
             f"{TOOLING_ROLE}/mammo-model-approvers",)
     jenkins = load_config("prod").jenkins
-    assert (jenkins.principal_arn, jenkins.external_id, jenkins.prod_apply_submitter) == (
+    assert (jenkins.principal_arn, jenkins.external_id, jenkins.apply_submitter) == (
         f"{TOOLING_ROLE}/jenkins", None, "mlops-prod-approvers")
     assert load_config("dev").jenkins.log_retention_days == 365
-    prod_document["jenkins"].update(external_id="mlops-jenkins:prod/1", prod_apply_submitter="Prod Approvers, alice")
+    prod_document["jenkins"].update(external_id="mlops-jenkins:prod/1", apply_submitter="Prod Approvers, alice")
     prod_document["model_registry"]["approver_trusted_principal_arns"] = [
         "arn:aws:iam::123456789012:user/alice", "arn:aws-us-gov:iam::123456789012:role/team/approvers"]
     config = load_config_file(write(tmp_path, prod_document))
-    assert (config.jenkins.external_id, config.jenkins.prod_apply_submitter) == (
+    assert (config.jenkins.external_id, config.jenkins.apply_submitter) == (
         "mlops-jenkins:prod/1", "Prod Approvers, alice")
     assert config.model_registry.approver_trusted_principal_arns == (
         "arn:aws:iam::123456789012:user/alice", "arn:aws-us-gov:iam::123456789012:role/team/approvers")
@@ -323,7 +327,7 @@ def test_approvers_and_the_jenkins_principal_are_read(tmp_path, prod_document):
 
 
 def test_the_approver_role_is_in_the_registry_account():
-    for environment in ("registry", "dev", "prod"):
+    for environment in environments():
         assert load_config(environment).approver_role_arn == "arn:aws:iam::111111111111:role/mammo-model-approver"
 
 

@@ -29,12 +29,12 @@ variable "zip_path" {
 }
 
 variable "environment" {
-  description = "The account's environment, named in every alert subject ([dev], [prod])."
+  description = "The account's environment, named in every alert subject ([<environment>])."
   type        = string
 
   validation {
-    condition     = contains(["dev", "prod"], var.environment)
-    error_message = "environment must be dev or prod (the accounts that run pipelines)."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment))
+    error_message = "environment must be a workload environment's name: lower-case letters, digits and single hyphens."
   }
 }
 

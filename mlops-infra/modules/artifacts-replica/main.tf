@@ -1,6 +1,6 @@
 # The replica of the central model-artifacts bucket in the platform's second region: a bucket hardened as
 # every other (secure-bucket) and its own customer managed key there, since a KMS key never leaves its
-# region. S3 replication writes the replicas; the workload accounts only read them (prod serves models
+# region. S3 replication writes the replicas; the workload accounts only read them (they serve models
 # from the second region). Called with the provider of the second region.
 
 data "aws_partition" "current" {}

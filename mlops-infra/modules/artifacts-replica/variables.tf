@@ -39,7 +39,7 @@ variable "kms_alias" {
 }
 
 variable "reader_account_ids" {
-  description = "Accounts that may read the replicas and decrypt them with the key (dev and prod); their own IAM policies must allow it too."
+  description = "Accounts that may read the replicas and decrypt them with the key (the workload accounts); their own IAM policies must allow it too."
   type        = list(string)
 
   validation {

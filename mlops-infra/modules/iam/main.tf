@@ -221,7 +221,7 @@ data "aws_iam_policy_document" "sagemaker_execution" {
   }
 
   statement {
-    # Any account's versions may be served (prod uses models trained in dev).
+    # Any account's versions may be served (a later environment serves models trained in an earlier one).
     sid       = "ReadCentralArtifacts"
     actions   = ["s3:GetObject"]
     resources = [local.artifacts_objects_arn]

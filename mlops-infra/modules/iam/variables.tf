@@ -1,10 +1,10 @@
 variable "environment" {
-  description = "Name of the workload account (dev or prod); its artifacts are written under <environment>/ in the central bucket."
+  description = "Name of the workload account's environment; its artifacts are written under <environment>/ in the central bucket."
   type        = string
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*$", var.environment))
-    error_message = "environment must be a lowercase name such as dev or prod."
+    error_message = "environment must be a lowercase environment name such as staging."
   }
 }
 

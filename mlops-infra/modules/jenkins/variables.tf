@@ -40,7 +40,7 @@ variable "permissions_boundary_arn" {
 }
 
 variable "account_id" {
-  description = "The account Jenkins deploys (prod)."
+  description = "The account Jenkins deploys."
   type        = string
 
   validation {
@@ -60,12 +60,12 @@ variable "region" {
 }
 
 variable "environment" {
-  description = "Name of the deployed account (prod); names the inline policy."
+  description = "Name of the deployed account's environment; names the inline policy."
   type        = string
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*$", var.environment))
-    error_message = "environment must be a lowercase name such as prod."
+    error_message = "environment must be a lowercase environment name such as staging."
   }
 }
 
@@ -269,7 +269,7 @@ variable "serving" {
 }
 
 variable "secondary_serving" {
-  description = "The endpoints prod serves in the platform's second region (secondary_region.endpoints) from the artifacts' replica bucket there: the endpoint stages deploy and smoke-test them in that region, after checking the replica is current; Terraform manages the region's key (kms_key_arn, under workload_kms_alias), alert topic (alert_topic_name), rollback alarms (alarm_names) and failure rule there. null when no endpoint is served there; needs serving."
+  description = "The endpoints this account serves in the platform's second region (secondary_region.endpoints) from the artifacts' replica bucket there: the endpoint stages deploy and smoke-test them in that region, after checking the replica is current; Terraform manages the region's key (kms_key_arn, under workload_kms_alias), alert topic (alert_topic_name), rollback alarms (alarm_names) and failure rule there. null when no endpoint is served there; needs serving."
   type = object({
     region                        = string
     endpoint_names                = list(string)

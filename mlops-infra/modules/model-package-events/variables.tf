@@ -29,7 +29,7 @@ variable "model_package_group_name" {
 }
 
 variable "target_account_ids" {
-  description = "Workload accounts whose default event bus receives the state changes (dev and prod)."
+  description = "Workload accounts whose default event bus receives the state changes (the registry file's promotion)."
   type        = list(string)
 
   validation {

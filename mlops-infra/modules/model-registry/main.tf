@@ -5,8 +5,7 @@ locals {
   artifacts_bucket_arn        = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
   access_log_bucket_arn       = "arn:${local.partition}:s3:::${var.access_log_bucket_name}"
   access_log_prefix           = "${var.artifacts_bucket_name}/"
-  workload_account_principals = [for id in [var.dev_account_id, var.prod_account_id] : "arn:${local.partition}:iam::${id}:root"]
-  workload_account_prefixes   = { Dev = var.dev_account_id, Prod = var.prod_account_id }
+  workload_account_principals = [for id in values(var.workload_accounts) : "arn:${local.partition}:iam::${id}:root"]
   model_package_group_arn     = "arn:${local.partition}:sagemaker:${var.region}:${var.account_id}:model-package-group/${var.model_package_group_name}"
   # Packages of a group are named <group>/<version>.
   model_packages_arn = "arn:${local.partition}:sagemaker:${var.region}:${var.account_id}:model-package/${lower(var.model_package_group_name)}/*"
@@ -60,7 +59,7 @@ module "access_log_bucket" {
 
 data "aws_iam_policy_document" "artifacts_access" {
   statement {
-    # Every workload account reads every version: prod serves models trained in dev.
+    # Every workload account reads every version: a later environment serves models trained in an earlier one.
     sid       = "AllowWorkloadAccountsToReadArtifacts"
     actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
     resources = ["${local.artifacts_bucket_arn}/*"]
@@ -84,11 +83,12 @@ data "aws_iam_policy_document" "artifacts_access" {
 
   # Each account writes only under its own <environment>/ prefix.
   dynamic "statement" {
-    for_each = local.workload_account_prefixes
+    for_each = var.workload_accounts
     content {
-      sid       = "Allow${statement.key}WritesUnder${statement.key}Prefix"
+      # A Sid is alphanumeric: pre-prod -> AllowPreProdWritesUnderPreProdPrefix.
+      sid       = "Allow${join("", [for part in split("-", statement.key) : title(part)])}WritesUnder${join("", [for part in split("-", statement.key) : title(part)])}Prefix"
       actions   = ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
-      resources = ["${local.artifacts_bucket_arn}/${lower(statement.key)}/*"]
+      resources = ["${local.artifacts_bucket_arn}/${statement.key}/*"]
 
       principals {
         type        = "AWS"
@@ -161,8 +161,8 @@ data "aws_iam_policy_document" "model_package_group" {
   }
 
   statement {
-    # A version registered from a workload account waits for an approver: an Approved registration from dev
-    # would otherwise reach prod's inference with nobody having looked at it.
+    # A version registered from a workload account waits for an approver: an Approved registration from an
+    # early environment would otherwise reach the last one's inference with nobody having looked at it.
     sid       = "AllowWorkloadAccountsToRegisterPendingModelsOnly"
     actions   = ["sagemaker:CreateModelPackage"]
     resources = [local.model_package_group_arn, local.model_packages_arn]

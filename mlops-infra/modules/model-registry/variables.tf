@@ -39,7 +39,7 @@ variable "access_log_bucket_name" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the registry KMS key that encrypts the artifacts (dev and prod may use it)."
+  description = "ARN of the registry KMS key that encrypts the artifacts (the workload accounts may use it)."
   type        = string
 
   validation {
@@ -89,23 +89,13 @@ variable "model_package_group_name" {
   }
 }
 
-variable "dev_account_id" {
-  description = "The dev account: reads every artifact, writes under dev/, registers versions pending approval and describes and lists the group."
-  type        = string
+variable "workload_accounts" {
+  description = "The workload accounts by environment name: each reads every artifact (a later environment serves models trained in an earlier one), writes under <environment>/, registers versions pending approval and describes and lists the group. Exactly these accounts are granted."
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[0-9]{12}$", var.dev_account_id))
-    error_message = "dev_account_id must be an AWS account id of exactly 12 digits."
-  }
-}
-
-variable "prod_account_id" {
-  description = "The prod account: reads every artifact (it serves models trained in dev), writes its retrained versions under prod/, registers versions pending approval and describes and lists the group."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[0-9]{12}$", var.prod_account_id))
-    error_message = "prod_account_id must be an AWS account id of exactly 12 digits."
+    condition     = length(var.workload_accounts) > 0 && alltrue([for name, id in var.workload_accounts : can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", name)) && can(regex("^[0-9]{12}$", id))])
+    error_message = "workload_accounts must map at least one environment name (lower-case letters, digits, single hyphens) to an AWS account id of exactly 12 digits."
   }
 }
 

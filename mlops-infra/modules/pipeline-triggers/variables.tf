@@ -49,7 +49,7 @@ variable "schedule_expression" {
 }
 
 variable "schedule_enabled" {
-  description = "Whether the inference schedule is ENABLED (prod) or DISABLED (dev: pipelines are started by hand)."
+  description = "Whether the inference schedule is ENABLED, or DISABLED (pipelines are started by hand)."
   type        = bool
 }
 

@@ -1,4 +1,4 @@
-# What prod's endpoints in the platform's second region need around them there: read of the model artifacts'
+# What a workload account's endpoints in the platform's second region need around them there: read of the model artifacts'
 # replicas (the endpoint role is global: it gains a policy for that region), the deployment guardrails' alarms,
 # which are regional, and an alert topic of the region (an alarm can notify only a topic of its own region) with
 # its own key. The endpoints themselves are made by deploy-endpoint --region secondary.
@@ -101,7 +101,7 @@ module "alarms" {
 # An endpoint of the region that fails (creation or update) is alerted as well: the alarms see only traffic.
 resource "aws_cloudwatch_event_rule" "endpoint_failed" {
   name        = "${var.rule_name_prefix}-endpoint-failed-${var.region}"
-  description = "An endpoint prod serves in ${var.region} entered Failed: alert the region's topic."
+  description = "An endpoint this account serves in ${var.region} entered Failed: alert the region's topic."
   event_pattern = jsonencode({
     source        = ["aws.sagemaker"]
     "detail-type" = ["SageMaker Endpoint State Change"]

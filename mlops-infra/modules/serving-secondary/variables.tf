@@ -9,7 +9,7 @@ variable "region" {
 }
 
 variable "account_id" {
-  description = "The workload account (prod) the endpoints run in."
+  description = "The workload account the endpoints run in."
   type        = string
 
   validation {

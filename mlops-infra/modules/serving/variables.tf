@@ -1,10 +1,10 @@
 variable "environment" {
-  description = "The workload account's environment (dev or prod), named in the role descriptions."
+  description = "The workload account's environment, named in the role descriptions."
   type        = string
 
   validation {
-    condition     = contains(["dev", "prod"], var.environment)
-    error_message = "environment must be dev or prod (the accounts that serve endpoints)."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment))
+    error_message = "environment must be a workload environment's name: lower-case letters, digits and single hyphens."
   }
 }
 

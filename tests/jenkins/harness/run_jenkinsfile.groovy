@@ -7,6 +7,8 @@
 //                "failCommands": [substring, ...], "inputResponse": "proceed" | "abort" | {stage: ...},
 //                "execute": [stage name | "post", ...], "credentials": {roleArn: {...}},
 //                "jobName": name, "buildNumber": n,  (JOB_NAME, BUILD_NUMBER, BUILD_URL as Jenkins sets them)
+//                "parameters": [{name: type, args: [{name, defaultValue | choices, trim}]}, ...]  (the job's, used
+//                when the Jenkinsfile declares none: the form the parameters { } block is recorded in)
 //                "processEnv": {name: value}}  (the agent's environment for executed commands; default: this process')
 //
 // Two phases, as in Jenkins:
@@ -396,6 +398,27 @@ class StepsDsl {
 
     def script(Closure body) { run(body) }
 
+    // The scripted `stage` step, in a script { } block: a stage named at run time, recorded after the declarative
+    // stage it runs in (with that stage as its parent); a failure in it fails that stage too.
+    def stage(String name, Closure body) {
+        String parent = recorder.stage
+        Map entry = [name: name, parent: parent, when: null, status: null]
+        recorder.stages << entry
+        recorder.stage = name
+        try {
+            run(body)
+            entry.status = 'success'
+        } catch (BuildAborted aborted) {
+            entry.status = 'aborted'
+            throw aborted
+        } catch (RuntimeException failure) {
+            entry.status = 'failed'
+            throw failure
+        } finally {
+            recorder.stage = parent
+        }
+    }
+
     def echo(Object message) { recorder.echoes << [stage: recorder.stage, message: message.toString()] }
 
     def error(Object message) { throw new StepFailure(message.toString()) }
@@ -614,6 +637,9 @@ class PipelineRun {
         agent = sections.blocks.agent instanceof Closure ? 'custom' : sections.blocks.agent?.toString()
         if (sections.blocks.parameters) {
             parameterDefinitions = collect(sections.blocks.parameters as Closure, new CallCollector()).calls
+        } else {
+            // The job declares them (Jenkins Job Builder): the caller passes the job's definitions.
+            parameterDefinitions = (request.parameters ?: []) as List
         }
         params = resolveParams(parameterDefinitions, request.params ?: [:])
         // What Jenkins sets for every build of a job.
