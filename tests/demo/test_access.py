@@ -12,6 +12,7 @@ import pytest
 from localaws.tools.stack import LocalAwsStack
 from mlops_demo.access import record_access
 from mlops_demo.context import DemoContext
+from mlops_demo.environments import default_environments
 from pipelines.aws import Target
 from pipelines.config import REPO_ROOT, environments, load_config
 
@@ -47,8 +48,9 @@ def test_the_access_facts_name_each_role_its_unused_grants_and_its_denied_calls(
     with pytest.raises(botocore.exceptions.ClientError):
         reader.delete_bucket(Bucket="demo-data")
     with contextlib.ExitStack() as resources:
-        context = DemoContext(configs=CONFIGS, repo_root=REPO_ROOT, work_dir=tmp_path, report_path=tmp_path / "r.html",
-                              endpoint=enforcing_stack.endpoint, resources=resources, target=target)
+        context = DemoContext(configs=CONFIGS, environments=default_environments(), repo_root=REPO_ROOT,
+                              work_dir=tmp_path, report_path=tmp_path / "r.html", endpoint=enforcing_stack.endpoint,
+                              resources=resources, target=target)
 
         record_access(context)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 from support import xgboost_model_archive
+from support.roles import allow, bucket_arn, create_role, trust_policy
 
 from localaws.tools.stack import advance_clock
 from mlops_demo.environments import default_environments
@@ -44,6 +45,9 @@ def prod(target):
 def bucket(prod) -> str:
     name = PROD.workload.data_bucket_name
     prod.client("s3").create_bucket(Bucket=name)
+    # SageMaker downloads the served models as the endpoints' execution role.
+    create_role(prod.client("iam"), PROD.require_serving().execution_role_name, trust_policy("sagemaker.amazonaws.com"),
+                [allow("s3:GetObject", f"{bucket_arn(name)}/models/*")])
     return name
 
 

@@ -1,7 +1,7 @@
 """The train pipeline with warm-start tuning (`workload.pipeline.tuning`), run by the local stack.
 
 The first run has no parent and takes the branch without warm start; its tuning job's best training job (the
-highest validation:auc) is evaluated and registered, Approved, with the tuning job in the package's
+highest validation:auc) is evaluated and registered (Pending; the approver approves it) with the tuning job in the package's
 CustomerMetadataProperties. `run-pipeline` finds that tuning job on the latest Approved package and the second
 run warm-starts from it. A warm start whose hyperparameter names differ from the parent's, or whose jobs and the
 parent's are more than a tuning job may count, fails as AWS refuses it.
@@ -14,8 +14,10 @@ import json
 import shutil
 
 import pytest
+from support.platform import create_approver_role
 
 from localaws.sagemaker_pipelines.steps.tuning import RENAMED_HYPERPARAMETERS
+from pipelines.approve_model import approver_session
 from pipelines.config import REPO_ROOT, load_config
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.execution import PipelineExecution
@@ -32,13 +34,12 @@ TUNING = {"max_jobs": 6, "max_parallel_jobs": 2, "random_seed": 11, "ranges": {
 
 @pytest.fixture
 def tuning_environments(tmp_path, monkeypatch):
-    """The environment files with tuning on in dev, and versions registered Approved (dev may opt in)."""
+    """The environment files with tuning on in dev."""
     directory = tmp_path / "environments"
     shutil.copytree(REPO_ROOT / "environments", directory)
     dev_file = directory / "dev.tfvars.json"
     document = json.loads(dev_file.read_text())
-    document["workload"]["pipeline"].update(tuning=TUNING, allow_auto_approval=True,
-                                            model_approval_status="Approved")
+    document["workload"]["pipeline"].update(tuning=TUNING)
     dev_file.write_text(json.dumps(document))
     monkeypatch.setenv("MLOPS_ENVIRONMENTS_DIR", str(directory))
     return directory
@@ -102,6 +103,10 @@ def test_tuning_registers_the_best_job_and_the_next_run_warm_starts_from_it_with
     assert best_job["TuningJobArn"] == described["HyperParameterTuningJobArn"]
     assert {**best_job["HyperParameters"], **best["TunedHyperParameters"]} == best_job["HyperParameters"]
 
+    # Only the registry's approver approves (the group's policy lets workload accounts register Pending only).
+    create_approver_role(target.session(config.accounts.registry, config.aws_region), config)
+    approver_session(target, config).client("sagemaker").update_model_package(
+        ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus="Approved")
     assert parent_tuning_job(sagemaker, config) == tuning_job
     [second] = run_pipelines(request, target)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipelines.config import EnvConfig
+from pipelines.config import REGISTRY, EnvConfig, load_config
 
 from .roles import VERSION, allow, bucket_arn, create_role, pass_role, trust_policy
 
@@ -27,8 +27,11 @@ def execution_statements(config: EnvConfig, workload_key_arn: str) -> list[dict[
         allow(["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob", "sagemaker:CreateTransformJob",
                "sagemaker:CreateModel", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob",
                "sagemaker:DescribeTransformJob", "sagemaker:DescribeModel", "sagemaker:StopProcessingJob",
-               "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob", "sagemaker:AddTags", "sagemaker:ListTags"],
-              [f"{prefix}:{kind}/*" for kind in ("processing-job", "training-job", "transform-job", "model")]),
+               "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob", "sagemaker:AddTags", "sagemaker:ListTags",
+               "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+               "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+              [f"{prefix}:{kind}/*" for kind in ("processing-job", "training-job", "transform-job",
+                                                 "hyper-parameter-tuning-job", "model")]),
         allow(["sagemaker:DescribePipeline", "sagemaker:DescribePipelineExecution",
                "sagemaker:ListPipelineExecutionSteps"], [*pipelines, *(f"{arn}/execution/*" for arn in pipelines)]),
         allow(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
@@ -87,8 +90,14 @@ def _model_packages_arn(config: EnvConfig) -> str:
     return config.model_package_group_arn.replace(f"model-package-group/{name}", f"model-package/{name.lower()}/*")
 
 
+def workload_accounts(config: EnvConfig) -> dict[str, str]:
+    """Every workload environment -> its account, as the registry file lists them (a workload file lists only
+    its own)."""
+    return dict(load_config(REGISTRY, config.path.parent).accounts.workloads)
+
+
 def _workload_principals(config: EnvConfig) -> dict[str, list[str]]:
-    return {"AWS": [f"arn:aws:iam::{account}:root" for account in (config.accounts.dev, config.accounts.prod)]}
+    return {"AWS": [f"arn:aws:iam::{account}:root" for account in workload_accounts(config).values()]}
 
 
 def registry_bucket_policy(config: EnvConfig, registry_key_arn: str) -> str:
@@ -101,7 +110,7 @@ def registry_bucket_policy(config: EnvConfig, registry_key_arn: str) -> str:
         {**allow(["s3:ListBucket", "s3:GetBucketLocation"], artifacts), "Principal": principals},
         *({**allow(["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"], f"{artifacts}/{name}/*"),
            "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}
-          for name, account in (("dev", config.accounts.dev), ("prod", config.accounts.prod))),
+          for name, account in workload_accounts(config).items()),
         {"Effect": "Deny", "Action": ["s3:PutObject"], "Resource": [f"{artifacts}/*"], "Principal": "*",
          "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": [
              registry_key_arn, config.model_artifacts_kms_alias_arn]}}},
@@ -130,7 +139,7 @@ def provision_registry_and_role(target, config: EnvConfig) -> None:
     execution role. `target`: a pipelines.aws.Target acting as each account's administrator."""
     registry = target.session(config.accounts.registry, config.aws_region)
     registry_key = create_key(registry, config.model_registry.kms_alias, key_policy(
-        config.accounts.registry, config.aws_region, (config.accounts.dev, config.accounts.prod)))
+        config.accounts.registry, config.aws_region, tuple(workload_accounts(config).values())))
     artifacts = config.model_registry.artifacts_bucket_name
     registry.client("s3").create_bucket(Bucket=artifacts)
     registry.client("s3").put_bucket_policy(Bucket=artifacts, Policy=registry_bucket_policy(config, registry_key))

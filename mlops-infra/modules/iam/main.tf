@@ -23,7 +23,7 @@ locals {
   latest_model_function_arn  = "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${var.latest_model_function_name}"
   key_cryptography_actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
   pipeline_execution_arns    = [for arn in var.pipeline_arns : "${arn}/execution/*"]
-  sagemaker_job_resource_arn = [for kind in ["processing-job", "training-job", "transform-job", "model"] : "${local.sagemaker_arn_prefix}:${kind}/*"]
+  sagemaker_job_resource_arn = [for kind in ["processing-job", "training-job", "transform-job", "hyper-parameter-tuning-job", "model"] : "${local.sagemaker_arn_prefix}:${kind}/*"]
   # Secrets Manager appends '-' and six random characters to a secret's name in its ARN.
   warehouse_secret_arns = var.warehouse_secret_name == null ? [] : ["arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:${var.warehouse_secret_name}-??????"]
 }
@@ -42,6 +42,8 @@ data "aws_iam_policy_document" "boundary" {
       "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
       "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
       "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+      "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+      "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
       "sagemaker:DescribePipeline", "sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
       "sagemaker:StartPipelineExecution", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
       "sagemaker:DescribeModelPackageGroup",
@@ -192,6 +194,9 @@ data "aws_iam_policy_document" "sagemaker_execution" {
       "sagemaker:CreateModel", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob",
       "sagemaker:DescribeTransformJob", "sagemaker:DescribeModel", "sagemaker:StopProcessingJob",
       "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob", "sagemaker:AddTags", "sagemaker:ListTags",
+      # The tuning step (workload.pipeline.tuning); a warm start reads its parent job.
+      "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+      "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
     ]
     resources = local.sagemaker_job_resource_arn
   }
