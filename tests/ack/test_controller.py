@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support import wait_for_end
+from support.platform import provision_execution_role
 
 from localaws import cli as local_cli
 from localaws.tools.ack import AckController
@@ -150,7 +151,14 @@ def test_cli_apply_get_and_delete_a_pipeline(dev_session, manifests, capsys):
     assert 'pipeline/mammo-train not found in namespace "default"' in capsys.readouterr().err
 
 
-def test_a_started_execution_is_not_started_again_and_its_fixed_fields_cannot_change(controller, manifests, calls):
+@pytest.fixture
+def execution_role(dev_session) -> str:
+    """The pipeline's role, which SageMaker assumes to run an execution (as Terraform creates it)."""
+    return provision_execution_role(dev_session, load_config("dev"))
+
+
+def test_a_started_execution_is_not_started_again_and_its_fixed_fields_cannot_change(controller, manifests, calls,
+                                                                                      execution_role):
     controller.apply([manifests])
     assert writes(calls) == ["CreatePipeline", "StartPipelineExecution"]
     calls.clear()
@@ -183,7 +191,7 @@ def test_namespaces_keep_resources_apart(controller, manifests):
         controller.apply([path], namespace="team-b")
 
 
-def test_a_started_execution_display_name_is_updated_in_place(controller, manifests, calls):
+def test_a_started_execution_display_name_is_updated_in_place(controller, manifests, calls, execution_role):
     controller.apply([manifests])
     path = manifests / EXECUTION_FILE
     document = yaml.safe_load(path.read_text())

@@ -146,3 +146,20 @@ def test_s3_replicates_as_the_replication_role(stack_in, encrypt):
                        "policy allows the kms:Encrypt action"], denials
     with pytest.raises(botocore.exceptions.ClientError):
         _regional(stack, "s3", REPLICA_REGION).head_object(Bucket=REPLICA, Key="model.tar.gz")
+
+
+def test_a_pipeline_whose_role_does_not_exist_cannot_start_and_sagemaker_is_denied_the_assume_role(stack_in):
+    """SageMaker assumes the pipeline's role to run it; a role that does not exist has no trust policy, so STS
+    denies the service (an error of the caller's request, never an internal failure of the stack)."""
+    sagemaker = client_for(stack_in("enforce"), "sagemaker")
+    definition = '{"Version": "2020-12-01", "Steps": [{"Name": "Stop", "Type": "Fail", "Arguments": {}}]}'
+    sagemaker.create_pipeline(PipelineName="orphan", PipelineDefinition=definition,
+                              RoleArn=f"arn:aws:iam::{ACCOUNT}:role/never-created")
+
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        sagemaker.start_pipeline_execution(PipelineName="orphan")
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert ("User: sagemaker.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: "
+            f"arn:aws:iam::{ACCOUNT}:role/never-created because no role trust policy allows") \
+        in raised.value.response["Error"]["Message"]

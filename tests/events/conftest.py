@@ -12,7 +12,7 @@ from textwrap import dedent
 import boto3
 import pytest
 from support import wait_for_end
-from support.platform import create_events_role
+from support.platform import create_events_role, provision_execution_role
 from support.roles import create_role, trust_policy
 
 from localaws.events.delivery import PIPELINE_STATUS_CHANGE
@@ -77,6 +77,7 @@ def dev(aws) -> Dev:
     workload = config.require_workload()
     session = session_for_account(config.account_id, config.aws_region)
     sagemaker, events, sns = (session.client(name) for name in ("sagemaker", "events", "sns"))
+    provision_execution_role(session, config)  # SageMaker assumes it to run the pipelines the rules start
     sagemaker.create_pipeline(PipelineName=workload.train_pipeline_name, PipelineDefinition=TRAIN_DEFINITION,
                               RoleArn=config.sagemaker_execution_role_arn)
     sagemaker.create_pipeline(PipelineName=workload.inference_pipeline_name, PipelineDefinition=INFERENCE_DEFINITION,

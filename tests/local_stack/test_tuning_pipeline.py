@@ -1,10 +1,10 @@
 """The train pipeline with warm-start tuning (`workload.pipeline.tuning`), run by the local stack.
 
 The first run has no parent and takes the branch without warm start; its tuning job's best training job (the
-highest validation:auc) is evaluated and registered (Pending; the approver approves it) with the tuning job in the package's
-CustomerMetadataProperties. `run-pipeline` finds that tuning job on the latest Approved package and the second
-run warm-starts from it. A warm start whose hyperparameter names differ from the parent's, or whose jobs and the
-parent's are more than a tuning job may count, fails as AWS refuses it.
+highest validation:auc) is evaluated and registered (Pending; the approver approves it) with the tuning job in
+the package's CustomerMetadataProperties. `run-pipeline` finds that tuning job on the latest Approved package and
+the second run warm-starts from it. A warm start whose hyperparameter names differ from the parent's, or whose jobs
+and the parent's are more than a tuning job may count, fails as AWS refuses it.
 """
 
 from __future__ import annotations

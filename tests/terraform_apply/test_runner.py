@@ -248,7 +248,10 @@ def test_init_is_skipped_until_a_source_or_the_backend_changes(tmp_path, monkeyp
     runner.init(env)
     runner.init(env)
     assert calls == ["init"]
-    (root / "main.tf").write_text("# v2\n")
+    (root / "main.tf").write_text("# v2\n")  # nothing init reads
+    runner.init(env)
+    assert calls == ["init"]
+    (root / "main.tf").write_text('# v2\nmodule "m" {\n  source = "./m"\n}\n')
     runner.init(env)
     assert calls == ["init", "init"]
     runner.init(env, force=True)

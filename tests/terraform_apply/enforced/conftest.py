@@ -1,5 +1,5 @@
-"""The platform applied on a stack that enforces IAM: the apply tests' fixtures with `terraform_stack` in
-`enforce` mode whatever MLOPS_LOCAL_AUTHORIZATION says (each module of this folder applies its own platform).
+"""The platform applied on a stack that enforces IAM: the apply tests' fixtures with `platform_stack` (the run's
+applied platform, restored) in `enforce` mode whatever MLOPS_LOCAL_AUTHORIZATION says.
 
 `act_as(environment, role_name)`: a session of one of the platform's roles, assumed as the stack's services
 assume it (by the account's administrator: the stack's executors, EventBridge and Lambda act through it).
@@ -18,17 +18,15 @@ from pipelines.aws import Target
 
 
 @pytest.fixture(scope="module")
-def terraform_stack(require_tool, tmp_path_factory) -> Iterator[LocalAwsStack]:
-    require_tool("terraform")
-    with LocalAwsStack(log_path=tmp_path_factory.mktemp("enforced-stack") / "server.log",
-                       authorization="enforce") as stack:
-        with local_environment(stack.endpoint):
-            yield stack
+def platform_stack(platform_snapshot, tmp_path_factory) -> Iterator[LocalAwsStack]:
+    folder = tmp_path_factory.mktemp("enforced-stack")
+    with platform_snapshot.restored_stack(folder, authorization="enforce") as stack, local_environment(stack.endpoint):
+        yield stack
 
 
 @pytest.fixture(scope="module")
-def platform_target(terraform_stack) -> Target:
-    return Target.local_stack(terraform_stack.endpoint)
+def platform_target(platform_stack) -> Target:
+    return Target.local_stack(platform_stack.endpoint)
 
 
 @pytest.fixture(scope="module")

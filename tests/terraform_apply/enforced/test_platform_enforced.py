@@ -359,7 +359,7 @@ def _trail_denials(account, event_name: str) -> list[str]:
     return [event["errorMessage"] for event in events if event.get("errorCode")]
 
 
-def test_endpoint_role_reads_the_served_artifact(accounts, terraform_stack, scratch):
+def test_endpoint_role_reads_the_served_artifact(accounts, platform_stack, scratch):
     registry, _, prod = accounts
     role = prod.config.require_workload().serving.execution_role_name
     bucket, key = registry.config.model_registry.artifacts_bucket_name, "prod/models/authorization/model.tar.gz"
@@ -376,7 +376,7 @@ def test_endpoint_role_reads_the_served_artifact(accounts, terraform_stack, scra
 
     def deploy(name: str) -> dict:  # as deploy-endpoint creates it; SageMaker downloads ModelDataUrl as the role
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName="authorization-served")
-        advance_clock(terraform_stack.endpoint, FLEET_READY_SECONDS)
+        advance_clock(platform_stack.endpoint, FLEET_READY_SECONDS)
         return sagemaker.describe_endpoint(EndpointName=name)
 
     assert deploy("authorization-before")["EndpointStatus"] == "InService"
