@@ -181,6 +181,10 @@ module "iam" {
   lambda_log_group_name         = local.lambda_log_group_name
   permissions_boundary_name     = "${var.project_name}-${var.environment}-workload-boundary"
   warehouse_secret_name         = local.warehouse == null ? null : local.warehouse.secret_name
+  artifacts_replica = length(local.secondary_endpoint_names) > 0 ? {
+    bucket_name = var.secondary_region.replica_artifacts_bucket_name
+    region      = var.secondary_region.region
+  } : null
 }
 
 module "warehouse_secret" {

@@ -77,6 +77,25 @@ data "aws_iam_policy_document" "boundary" {
     resources = [local.data_bucket_arn, local.data_objects_arn, local.artifacts_bucket_arn, local.artifacts_objects_arn]
   }
 
+  dynamic "statement" {
+    # The endpoints of the second region download the served versions from the artifacts' replica there.
+    for_each = var.artifacts_replica == null ? [] : [var.artifacts_replica]
+    content {
+      sid       = "ReadTheArtifactsReplica"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:${local.partition}:s3:::${statement.value.bucket_name}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.artifacts_replica == null ? [] : [var.artifacts_replica]
+    content {
+      sid       = "DecryptTheArtifactsReplica"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = ["arn:${local.partition}:kms:${statement.value.region}:${var.registry_account_id}:key/*"]
+    }
+  }
+
   statement {
     sid     = "KeysOfThisAccountAndTheRegistry"
     actions = concat(local.key_cryptography_actions, ["kms:CreateGrant"])

@@ -174,3 +174,12 @@ variable "warehouse_secret_name" {
     error_message = "warehouse_secret_name must be null or a Secrets Manager name: 1-512 of A-Z a-z 0-9 / _ + = . @ -."
   }
 }
+
+variable "artifacts_replica" {
+  description = "The artifacts' replica in the platform's second region, which this account's endpoints read there: the bucket's name and its region (the replica key is the registry account's in that region); null when no endpoint is served there."
+  type = object({
+    bucket_name = string
+    region      = string
+  })
+  default = null
+}
