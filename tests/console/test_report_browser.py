@@ -14,7 +14,7 @@ from pipelines.config import load_config
 pytestmark = pytest.mark.browser
 
 CONFIG = load_config("prod")
-ACCOUNTS = CONFIG.accounts
+ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 EXECUTION = f"arn:aws:sagemaker:{CONFIG.aws_region}:{ACCOUNTS.prod}:pipeline/mammo-batch-inference/execution/"
 PACKAGE = f"arn:aws:sagemaker:{CONFIG.aws_region}:{ACCOUNTS.registry}:model-package/mammo-severity/2"
 REASON = ("ClientError: Quality check failed: the data-quality check job pipelines-7wbly120pakk-DriftCheck ended "
