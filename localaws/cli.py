@@ -11,7 +11,8 @@ for the executions of the previous one.
 `db up|down|status`: the SQL warehouse (a real PostgreSQL, data in `.local/warehouse`) the train pipeline
 can read; `up` loads the UCI data and stores the connection in each workload account's warehouse secret.
 `ack apply|get|delete`: a stand-in for the ACK SageMaker controller, acting on the stack.
-`access-report [--policy ROLE]`: per role, the actions it used and the calls it was denied (the trail in
+`access-report [--json] [--policy ROLE]`: per role, the actions it used, the actions its policies grant that it
+never used (read through the running stack's IAM API) and the calls it was denied (the trail in
 `.local/state/trail`); with --policy, the smallest policy that allows what ROLE did, ready for Terraform.
 `up --host` binds a loopback address unless `--allow-remote` is given: the stack has no authentication.
 """
@@ -44,7 +45,14 @@ from localaws.tools.stack import (
     stop_process,
     write_state,
 )
-from pipelines.aws import Target, local_dir, local_environment_variables, read_stack_state, stack_state_file
+from pipelines.aws import (
+    DEFAULT_REGION,
+    Target,
+    local_dir,
+    local_environment_variables,
+    read_stack_state,
+    stack_state_file,
+)
 from pipelines.cli.support import configure_logging, process_env, run_cli
 from pipelines.config import REPO_ROOT, WORKLOAD_ENVIRONMENTS
 from pipelines.errors import EXIT_LOCAL_STACK_UNAVAILABLE, LocalStackError, UsageError
@@ -316,19 +324,32 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
     add_ack_parser(commands)
     add_state_parsers(commands)
-    report_parser = commands.add_parser("access-report", help="per role: actions used and calls denied in the run")
+    report_parser = commands.add_parser(
+        "access-report", help="per role: actions used, granted actions unused and calls denied in the run")
     report_parser.add_argument("--policy", metavar="ROLE",
                                help="print the smallest policy (JSON) allowing every call ROLE (name or ARN) made")
+    report_parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
-def print_access_report(role: str | None) -> int:
+def print_access_report(role: str | None, as_json: bool, env: Mapping[str, str]) -> int:
     folder = default_state_dir() / "trail"
     if not folder.is_dir():
         raise UsageError(f"no trail in {folder}: start the stack with `mlops-local up --authorization soft` "
                          "(or enforce) and run something first")
     if role is None:
-        print(access_report.render(access_report.report(folder)))
+        access = access_report.report(folder)
+        # The grants are read as any client reads them: the running stack's IAM API, as each account's admin.
+        target = Target.running_stack(env)
+        clients: dict[str, object] = {}
+
+        def iam_for_account(account: str):
+            if account not in clients:
+                clients[account] = target.session(account, DEFAULT_REGION).client("iam")
+            return clients[account]
+
+        access_report.add_grants(access, iam_for_account)
+        print(access_report.render_json(access) if as_json else access_report.render(access))
         return 0
     try:
         policy = access_report.least_privilege_policy(folder, role)
@@ -352,10 +373,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         "db": lambda: db(args.db_command, env),
         "reset": lambda: state_command(args, ask_on_terminal),
         "snapshot": lambda: state_command(args, ask_on_terminal),
-        "access-report": lambda: print_access_report(args.policy),
+        "access-report": lambda: print_access_report(args.policy, args.json, env),
     }
     # Every command but `up` (which starts it) acts on the stack.
-    return run_cli(commands[args.command], PROG, local=args.command not in ("up", "access-report"))
+    return run_cli(commands[args.command], PROG, local=args.command != "up")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ SERVICE_MODULES = (
     "localaws.console.routes",
     "localaws.authorization.enforcement",
     "localaws.cloudtrail.responses",
+    "localaws.iam.responses",
 )
 
 

@@ -97,6 +97,20 @@ class CaptureCount:
     invocations: int
 
 
+@dataclass(frozen=True)
+class RoleAccess:
+    """One principal's access in the run (localaws.tools.access_report): actions used, granted actions left unused
+    (None granted: not a role), and its distinct denied calls as (call, decision, message)."""
+
+    arn: str
+    used: tuple[str, ...]
+    granted: int | None
+    unused: tuple[str, ...]
+    unexpanded: tuple[str, ...]
+    denied_calls: int
+    denied: tuple[tuple[str, str, str], ...]
+
+
 @dataclass
 class DemoFacts:
     """Filled in by the steps in order; a field stays empty when its step has not run."""
@@ -119,6 +133,9 @@ class DemoFacts:
     capture: CaptureCount | None = None
     regions: list[RegionServing] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    authorization: str = ""
+    """The stack's authorization mode (off, soft, enforce): off records no decision, so no access report."""
+    access: list[RoleAccess] = field(default_factory=list)
     report_path: str = ""
 
     def run(self, label: str) -> PipelineRun:

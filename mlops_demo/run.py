@@ -7,12 +7,16 @@ import json
 import logging
 from pathlib import Path
 
+import botocore.exceptions
+
 from mlops_demo import steps
+from mlops_demo.access import record_access
 from mlops_demo.context import DemoContext
 from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from mlops_demo.report import write_report
 from mlops_demo.scenario import Scenario, ScenarioResult, format_summary
 from pipelines.config import ENVIRONMENTS, REPO_ROOT, environment_file, load_config
+from pipelines.errors import MlopsError
 
 LOG = logging.getLogger(__name__)
 
@@ -49,6 +53,13 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
                               report_path=Path(report_path), endpoint=endpoint, resources=resources,
                               environments_dir=environments_dir)
         result = Scenario(steps.demo_steps(training_data)).run(context, context.account_label)
+        try:
+            record_access(context)  # read before the report, while the demo's stack still runs
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, MlopsError):
+            # After a failed step the stack may be what failed: the report is still written, without this part.
+            LOG.exception("could not read the access report of the run")
+            if result.succeeded:
+                raise
         try:
             write_report(context.report_path, context.facts, result,
                          {name: config.account_id for name, config in configs.items()})

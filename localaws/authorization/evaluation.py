@@ -22,7 +22,7 @@ SCPs, RCPs and VPC endpoint policies are not modelled.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from localaws.authorization.conditions import ContextValue, RequestContext, evaluate_conditions
@@ -288,3 +288,48 @@ def evaluate(request: Request) -> Decision:
     if identity_effective:
         return Decision(True, Reason.ALLOWED, granted_by=(Basis.IDENTITY,))
     return identity_failure(needs_identity=resource_match is not Match.ROLE)
+
+
+def matched_statements(request: Request, decision: Decision) -> tuple[StatementRef, ...]:
+    """The statements that decided `decision`, as the IAM policy simulator lists them: the explicit Deny alone
+    when one applies; for an allow, every applicable Allow of the identity-based and resource-based policies; none
+    for an implicit deny."""
+    if decision.reason is Reason.EXPLICIT_DENY and decision.statement is not None:
+        return (decision.statement,)
+    if not decision.allowed:
+        return ()
+    evaluator = _Evaluator(request)
+    identity = request.principal.identity_policies if request.principal.is_iam else ()
+    refs = [ref for policy in identity for ref in evaluator.statements(Effect.ALLOW, policy, PolicyType.IDENTITY)]
+    refs += evaluator.statements(Effect.ALLOW, request.resource_policy, _resource_policy_type(request.resource_kind))
+    return tuple(refs)
+
+
+def boundary_allows(request: Request) -> bool | None:
+    """Whether the principal's permissions boundary allows the request (None: it has none)."""
+    boundary = request.principal.permissions_boundary
+    if boundary is None:
+        return None
+    return _Evaluator(request).allows((boundary,), PolicyType.BOUNDARY)
+
+
+def missing_context_keys(request: Request) -> tuple[str, ...]:
+    """Condition keys that statements covering the request's action and resource test but the request context
+    lacks (keys derived from the principal are always present), in policy order."""
+    evaluator = _Evaluator(request)
+    principal = request.principal
+    policies = [request.resource_policy]
+    if principal.is_iam:
+        policies += [*principal.identity_policies, principal.permissions_boundary, *principal.session_policies]
+    missing: dict[str, None] = {}
+    for policy in policies:
+        for statement in policy.statements if policy is not None else ():
+            # Resource `*` stands for every resource (a simulation without ResourceArns): any Resource covers it.
+            unconditional = replace(statement, conditions=(),
+                                    resources=None if request.resource == "*" else statement.resources)
+            if not evaluator.applies(unconditional, policy):
+                continue
+            for condition in statement.conditions:
+                if evaluator.context.get(condition.key) is None:
+                    missing.setdefault(condition.key)
+    return tuple(missing)

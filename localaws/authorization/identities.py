@@ -109,9 +109,8 @@ def _session(account_id: str, access_key_id: str, session_token: str | None) -> 
 
 def _user(iam, user, secret_key: str) -> Principal:
     policies = _policies_of(iam, user)
-    for group in list(iam.groups.values()):
-        if any(member.name == user.name for member in group.users):
-            policies += _policies_of(iam, group)
+    for group in _groups_of(iam, user):
+        policies += _policies_of(iam, group)
     return Principal(arn=user.arn, account=user.account_id, kind="user", secret_key=secret_key, user_id=user.id,
                      identity_policies=tuple(policies), permission_boundary=_boundary(iam, user), tags=_tags(user))
 
@@ -124,6 +123,34 @@ def tag_pairs(tags) -> tuple[tuple[str, str], ...]:
     """An IAM user's or role's tags as moto keeps them (a user's a dict by key, a role's a list, or None)."""
     tags = tags or ()
     return tuple((tag["Key"], tag["Value"]) for tag in (tags.values() if isinstance(tags, dict) else tags))
+
+
+class UnknownEntity(LookupError):
+    """No user, group or role has this ARN; the message is IAM's NoSuchEntity message."""
+
+
+def entity_policies(arn: str) -> tuple[str, list[tuple[Policy, str]], Policy | None]:
+    """(kind: user|group|role, identity policies each with the kind of entity it is attached to, permissions
+    boundary) of the IAM entity `arn`, as a request it signs would be evaluated with (a user's groups' too)."""
+    account_id, resource = arn.split(":", 5)[4:] if arn.count(":") >= 5 else ("", "")
+    kind, _, path_name = resource.partition("/")
+    name = path_name.rsplit("/", 1)[-1]
+    iam = iam_backends[account_id][PARTITION] if account_id in iam_backends else None
+    holders = {"user": lambda: iam.users.values(), "group": lambda: iam.groups.values(),
+               "role": lambda: iam.roles.values()}
+    found = None
+    if iam is not None and kind in holders:
+        found = next((h for h in list(holders[kind]()) if h.arn == arn), None)
+    if found is None:
+        raise UnknownEntity(f"The {kind or 'entity'} with name {name or arn} cannot be found.")
+    policies = [(policy, kind) for policy in _policies_of(iam, found)]
+    if kind == "user":
+        policies += [(policy, "group") for group in _groups_of(iam, found) for policy in _policies_of(iam, group)]
+    return kind, policies, _boundary(iam, found) if kind != "group" else None
+
+
+def _groups_of(iam, user) -> list:
+    return [group for group in list(iam.groups.values()) if any(member.name == user.name for member in group.users)]
 
 
 def _policies_of(iam, holder) -> list[Policy]:

@@ -77,6 +77,9 @@ class Delivery:
     """The started execution ARN, the SNS message id, the Lambda request id, the receiving bus' deliveries;
     empty when it failed."""
     error: str | None = None
+    source: str = ""
+    event: str = ""
+    """The matched event as the rule saw it (JSON, indented): what `detail_type` and `event_id` only name."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -329,7 +332,8 @@ def _deliver(rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> Deliv
         error = f"{type(exc).__name__}: {exc}"
     return Delivery(time=event_time(), account=rule.account_id, region=rule.region_name, rule=rule.name,
                     rule_arn=rule.arn, event_id=event["id"], detail_type=event["detail-type"],
-                    target_id=target["Id"], target_arn=arn, kind=kind, detail=detail, error=error)
+                    target_id=target["Id"], target_arn=arn, kind=kind, detail=detail, error=error,
+                    source=str(event.get("source", "")), event=json.dumps(event, indent=2, default=str))
 
 
 def _forward_to_bus(bus_arn: str, event: Mapping[str, Any]) -> list[Delivery]:

@@ -506,6 +506,7 @@ class _ExecutionRun:
             node=node, account_id=self.executor.account_id, region=self.executor.region,
             execution_id=self.record.execution_id, work_dir=work_dir, scope=self.scope, client=self.executor.client,
             stop=self.prepared.stop_requested, role_environment=self.executor.role_environment,
+            execution_arn=self.record.execution_arn,
         )
 
     @staticmethod

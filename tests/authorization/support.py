@@ -49,12 +49,18 @@ def user_with_keys(stack: LocalAwsStack, name: str, *statements: dict,
     return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
 
 
+def assumed(stack: LocalAwsStack, role_arn: str, credentials: dict[str, str] | None = None,
+            session: str = "job") -> dict[str, str]:
+    """Credentials of a session of `role_arn`, assumed with `credentials` (the admin's by default)."""
+    answer = client_for(stack, "sts", credentials).assume_role(RoleArn=role_arn, RoleSessionName=session)
+    keys = answer["Credentials"]
+    return {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"],
+            "aws_session_token": keys["SessionToken"]}
+
+
 def admin_in(stack: LocalAwsStack, account_id: str) -> dict[str, str]:
     """Credentials of the stack's administrator role in `account_id` (what `Target.session` uses)."""
-    answer = client_for(stack, "sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/mlops-local-admin",
-                                                  RoleSessionName="test")["Credentials"]
-    return {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
-            "aws_session_token": answer["SessionToken"]}
+    return assumed(stack, f"arn:aws:iam::{account_id}:role/mlops-local-admin", session="test")
 
 
 def trail_events(stack: LocalAwsStack, credentials: dict[str, str] | None = None, **lookup) -> list[dict]:

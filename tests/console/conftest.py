@@ -129,8 +129,8 @@ def _registry(endpoint: str, folder: Path) -> dict[str, str]:
 
 
 def _register_by_pipeline(sagemaker, config, package: dict) -> tuple[str, str]:
-    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {
-        **package, "MetadataProperties": {"GeneratedBy": {"Get": "Execution.PipelineExecutionArn"}}}}
+    # No MetadataProperties: as in SageMaker Pipelines, the stack records GeneratedBy (the execution) itself.
+    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": package}
     sagemaker.create_pipeline(PipelineName="register-version", PipelineDefinition=definition(register),
                               RoleArn=f"arn:aws:iam::{config.account_id}:role/pipeline-execution")
     execution = sagemaker.start_pipeline_execution(PipelineName="register-version")["PipelineExecutionArn"]

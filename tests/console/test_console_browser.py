@@ -95,13 +95,15 @@ def test_a_version_registered_by_a_pipeline_links_to_the_execution_that_made_it(
     assert page.locator('#live a.node[data-step="Register"]').get_attribute("data-status") == "Succeeded"
 
 
-def test_an_endpoint_shows_its_deployed_version_recent_invocations_capture_and_alarm(console_stack, prepared, page):
+def test_an_endpoint_shows_its_deployed_version_recent_invocations_capture_and_alarm(console_stack, prepared, page,
+                                                                                   artifacts):
     page.goto(console(console_stack, "/endpoints"))
     row = page.locator("tr", has_text="severity-v1")
     assert "AllTraffic: weight 1" in row.inner_text()
     assert prepared["version_1"] in row.inner_text().replace("\n", "")
     assert row.locator('.recent [data-variant="AllTraffic"] strong').inner_text() == str(INVOCATIONS)
     assert "severity-5xx" in row.inner_text()
+    page.screenshot(path=str(artifacts / "console-endpoints.png"), full_page=True)
 
     row.get_by_role("link", name="captured requests of AllTraffic").click()
     for _ in range(4):  # the capture's yyyy/mm/dd/hh/ folders, down to the records
@@ -110,16 +112,22 @@ def test_an_endpoint_shows_its_deployed_version_recent_invocations_capture_and_a
 
 
 def test_each_recent_delivery_shows_the_event_matched_the_rule_the_target_and_the_result(console_stack, prepared,
-                                                                                         page):
+                                                                                         page, artifacts):
     page.goto(console(console_stack, "/events"))
     rows = page.locator('table.deliveries tr[data-rule="pipeline-status"]')
     assert rows.count() >= 2  # at least the drift check's start and failure
     first = rows.last.inner_text()
     assert "SageMaker Model Building Pipeline Execution Status Change" in first
+    assert "aws.sagemaker" in first
     assert "alerts" in first
     assert "pipeline-alerts" in first.replace("\n", "")
     assert "Succeeded" in first
+    body = rows.last.locator("details.event")
+    assert not body.locator("pre").is_visible()
+    body.get_by_text("event body").click()
+    assert '"currentPipelineExecutionStatus"' in body.locator("pre").inner_text()
     assert page.get_by_role("heading", name="Messages sent to").count() >= 1
+    page.screenshot(path=str(artifacts / "console-events.png"), full_page=True)
 
 
 def _enforces_iam(endpoint: str) -> bool:

@@ -9,6 +9,7 @@ from mlops_demo.facts import (
     ModelVersion,
     Notification,
     PipelineRun,
+    RoleAccess,
 )
 from pipelines.config import load_config
 
@@ -66,4 +67,8 @@ def report_facts() -> DemoFacts:
                            (0.85678, 0.09876)),
     ]
     facts.capture = CaptureCount("s3://prod-data/endpoint-capture", 100, 2, 2, 2)
+    facts.authorization = "enforce"
+    facts.access = [RoleAccess(arn=f"arn:aws:iam::{ACCOUNTS.registry}:role/mammo-model-approver",
+                               used=("sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"), granted=3,
+                               unused=("sagemaker:DeleteModelPackage",), unexpanded=(), denied_calls=0, denied=())]
     return facts

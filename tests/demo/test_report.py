@@ -8,6 +8,7 @@ import pytest
 from mlops_demo import plots
 from mlops_demo.facts import (
     DemoFacts,
+    RoleAccess,
 )
 from mlops_demo.report import plotted_features, render_report, write_report
 from mlops_demo.scenario import Scenario, Step
@@ -32,7 +33,7 @@ def _images(html: str) -> list[bytes]:
 def test_report_has_every_section_with_both_versions_the_violations_and_the_figures():
     html = render_report(report_facts(), _result(), {"registry": ACCOUNTS.registry, "dev": ACCOUNTS.dev})
 
-    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert", "endpoints"):
+    for section in ("summary", "model-versions", "pipeline-runs", "drift-violations", "alert", "endpoints", "access"):
         assert f'id="{section}"' in html
     assert "0.8400" in html
     assert "0.8700" in html
@@ -70,6 +71,7 @@ def test_a_partial_run_still_renders_and_says_what_is_missing(tmp_path):
     assert "No violations were recorded." in html
     assert "No alert was published." in html
     assert "No endpoint was deployed." in html
+    assert "No access was recorded." in html
     assert _images(html) == []
 
 
@@ -86,3 +88,32 @@ def test_drift_figure_refuses_a_feature_the_statistics_do_not_have():
         plots.drift_figure(BASELINE, BATCH, ["Margin"])
     with pytest.raises(ValueError, match="'Note' has no numerical_statistics"):
         plots.drift_figure(BASELINE, BATCH, ["Note"])
+
+
+def test_the_access_section_shows_per_role_used_and_unused_actions_and_no_denied_call():
+    html = render_report(report_facts(), _result(), {})
+    section = html[html.index('id="access"'):]
+
+    assert "authorization <code>enforce</code>" in section
+    assert re.search(r"approver</code></td><td class=\"num\">2</td>\s*<td class=\"num\">3</td>\s*"
+                     r"<td class=\"num\">1</td>\s*<td class=\"num\">0</td>", section)
+    assert "<code>sagemaker:UpdateModelPackage</code>" in section
+    assert "Granted but unused: 1 of 3</summary>\n<p><code>sagemaker:DeleteModelPackage</code>" in section
+    assert "Denied calls: 0." in section
+
+
+def test_the_access_section_lists_each_denied_call_and_says_when_authorization_was_off():
+    facts = report_facts()
+    message = "User: arn:aws:sts::1:assumed-role/x/s is not authorized to perform: s3:GetObject on resource: <b>"
+    facts.access = [RoleAccess(arn="arn:aws:iam::1:user/alice", used=("s3:GetObject",), granted=None, unused=(),
+                               unexpanded=(), denied_calls=2, denied=(("s3:GetObject", "Deny", message),))]
+    section = render_report(facts, _result(), {})
+    section = section[section.index('id="access"'):]
+
+    assert re.search(r"alice</code></td><td class=\"num\">1</td>\s*<td class=\"num\">-</td>\s*"
+                     r"<td class=\"num\">-</td>\s*<td class=\"num\">2</td>", section)
+    assert "<tr><td><code>s3:GetObject</code></td><td>Deny</td><td>User:" in section
+    assert "&lt;b&gt;" in section  # escaped, not markup
+    assert "<summary>Granted but unused" not in section  # a user: its grants are not compared
+    off = DemoFacts(authorization="off")
+    assert "The stack ran with authorization off" in render_report(off, _result(), {})

@@ -139,6 +139,10 @@ def test_train_create_model_transform_and_register(executor, bucket, datasets, c
     packages = registry.list_model_packages(ModelPackageGroupName=central_group)["ModelPackageSummaryList"]
     assert [package["ModelPackageArn"] for package in packages] == [package_arn]
     assert record.step("SeverityModel-RegisterModel").metadata == {"RegisterModel": {"Arn": package_arn}}
+    # As in SageMaker Pipelines, the version names the execution that registered it (the definition does not).
+    assert "MetadataProperties" not in model_pipeline(bucket, datasets, central_group)
+    package = registry.describe_model_package(ModelPackageName=package_arn)
+    assert package["MetadataProperties"]["GeneratedBy"] == record.execution_arn
 
 
 def test_training_is_deterministic(executor, bucket, datasets):

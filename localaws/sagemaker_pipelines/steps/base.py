@@ -41,6 +41,8 @@ class StepContext:
     """Set when the execution is being stopped: long work checks it and ends with StepStopped."""
     role_environment: Callable[[], dict[str, str]] = dict
     """The environment variables through which a job's process acts as the pipeline's role on the stack."""
+    execution_arn: str = ""
+    """The pipeline execution ARN (SageMaker records it as a registered version's MetadataProperties.GeneratedBy)."""
 
     def raise_if_stopped(self) -> None:
         if self.stop.is_set():

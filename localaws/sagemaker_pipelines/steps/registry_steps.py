@@ -32,14 +32,21 @@ class ModelHandler(StepHandler):
 
 
 class RegisterModelHandler(StepHandler):
-    """CreateModelPackage in the group (name or ARN); properties are the DescribeModelPackage response."""
+    """CreateModelPackage in the group (name or ARN); properties are the DescribeModelPackage response.
+
+    As SageMaker Pipelines does, the version records the execution that registered it in
+    MetadataProperties.GeneratedBy (the definition does not carry it; lineage tools and the console follow it).
+    """
 
     step_type = "RegisterModel"
 
     def run(self, context: StepContext) -> StepResult:
         sagemaker = context.client("sagemaker")
+        arguments = context.arguments
+        metadata = dict(arguments.get("MetadataProperties") or {})
+        metadata.setdefault("GeneratedBy", context.execution_arn)
         try:
-            arn = sagemaker.create_model_package(**context.arguments)["ModelPackageArn"]
+            arn = sagemaker.create_model_package(**{**arguments, "MetadataProperties": metadata})["ModelPackageArn"]
             description = _without_metadata(sagemaker.describe_model_package(ModelPackageName=arn))
         except ClientError as error:
             raise StepFailed(f"ClientError: CreateModelPackage failed: {error}") from None

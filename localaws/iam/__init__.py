@@ -1,0 +1,1 @@
+"""IAM actions moto lacks, answered by the stack's authorization engine."""
