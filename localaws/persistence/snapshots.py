@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_private_key,
     load_der_public_key,
 )
-from moto.core.base_backend import BackendDict
+from moto.core.base_backend import AccountSpecificBackend, BackendDict, backend_lock
 from moto.s3.models import FakeKey
 from werkzeug import Request, Response
 
@@ -94,7 +94,9 @@ def _set_dict_state(obj: dict, state: tuple[dict, dict]) -> None:
 
 
 def _load_private_key(der: bytes) -> PrivateKeyTypes:
-    return load_der_private_key(der, password=None)
+    # The bytes are the key this stack generated, read from a state file whose SHA-256 was checked: validating an
+    # RSA key again costs about a second of CPU per key, most of a loaded `up`.
+    return load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
 
 
 def _load_public_key(der: bytes) -> PublicKeyTypes:
@@ -215,6 +217,7 @@ def _capture(live: dict[str, BackendDict]) -> dict[str, Any]:
             continue
         services[name] = {
             "accounts": {account: dict(regional) for account, regional in dict(backend_dict).items()},
+            "regions": {account: list(regional.regions) for account, regional in dict(backend_dict).items()},
             # a subclass's own registry (S3BackendDict.bucket_accounts: the global bucket namespace)
             "extra": {key: value for key, value in vars(backend_dict).items() if key not in _BACKEND_DICT_FIELDS},
         }
@@ -228,11 +231,25 @@ def _capture(live: dict[str, BackendDict]) -> dict[str, Any]:
     }
 
 
+def _account_backend(backend_dict: BackendDict, account: str, regions: list[str] | None) -> AccountSpecificBackend:
+    """The account's (empty) registry of regional backends, as moto makes it. moto lists the service's regions from
+    botocore's endpoint data and service model (seconds for a platform's services when a state is loaded); the
+    saved list is the one moto made, and a state is only loaded by the moto version that wrote it."""
+    if regions is None:
+        return backend_dict[account]
+    with backend_lock:
+        if account not in dict.keys(backend_dict):
+            dict.__setitem__(backend_dict, account, AccountSpecificBackend(
+                service_name=backend_dict.service_name, account_id=account, backend=backend_dict.backend,
+                use_boto3_regions=False, additional_regions=regions))
+    return dict.__getitem__(backend_dict, account)
+
+
 def _install(state: dict[str, Any], live: dict[str, BackendDict]) -> None:
     for name, saved in state["services"].items():
         backend_dict = live[name]
         for account, regions in saved["accounts"].items():
-            regional = backend_dict[account]  # moto makes the account's (empty) AccountSpecificBackend
+            regional = _account_backend(backend_dict, account, saved.get("regions", {}).get(account))
             for region, backend in regions.items():
                 dict.__setitem__(regional, region, backend)
         vars(backend_dict).update(saved["extra"])
