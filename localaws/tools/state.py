@@ -137,10 +137,17 @@ def save_snapshot(name: str) -> Path:
         raise UsageError(f"snapshot {name} exists ({target}): choose another name")
     partial = target.with_name(f".{name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
-    # Blobs are written once and never changed: hard links cost no space.
-    shutil.copytree(state_dir, partial, ignore=shutil.ignore_patterns("jobs", ".*"), copy_function=_link_or_copy)
+    copy_state(state_dir, partial)
     partial.rename(target)
     return target
+
+
+def copy_state(source: Path, target: Path) -> Path:
+    """Copy the state folder `source` (of a stopped stack, or written by the running one) to the new folder
+    `target`, without its job folders; `target`. Blobs are written once and never changed, so they are hard
+    links and cost no space; the state file and the execution records, which a server rewrites, are copies."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("jobs", ".*"), copy_function=_link_or_copy)
+    return Path(target)
 
 
 def restore_snapshot(name: str, confirm: Callable[[str], bool]) -> tuple[Path, Path | None]:
@@ -155,7 +162,7 @@ def restore_snapshot(name: str, confirm: Callable[[str], bool]) -> tuple[Path, P
     if not confirm(f"replace the state in {state_dir} with snapshot {name}? {_what_goes(state_dir)}"):
         raise UsageError("nothing restored (not confirmed)")
     backup = _backup(state_dir)
-    shutil.copytree(source, state_dir, copy_function=_link_or_copy)
+    copy_state(source, state_dir)
     return source, backup
 
 
