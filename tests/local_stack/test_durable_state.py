@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 from support import wait_for
 
@@ -79,6 +80,10 @@ def test_a_stopped_stack_starts_again_with_every_service_s_state(tmp_path):
         saved = _fill(first.endpoint)
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
         _assert_all_there(second.endpoint, saved)
+        # The restored account still reaches every region of the service (moto's region list came with the state).
+        other_region = boto3.client("kms", endpoint_url=second.endpoint, region_name="eu-west-1")
+        assert other_region.create_key(Description="elsewhere")["KeyMetadata"]["Arn"].startswith(
+            "arn:aws:kms:eu-west-1:")
     bodies = {path.read_bytes() for path in (state / layout.BLOBS).glob("*/*")}
     assert {body for _, body, _ in saved["versions"]} <= bodies  # bodies are files, not inside the pickle
     assert layout.read_header(layout.state_file(state)).summary["resources"]["s3"] >= 1
