@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,18 @@ def _load_public_key(der: bytes) -> PublicKeyTypes:
     return load_der_public_key(der)
 
 
+def _weak_values(items: dict) -> weakref.WeakValueDictionary:
+    return weakref.WeakValueDictionary(items)
+
+
+def _defaultdict(factory: type, items: dict) -> defaultdict:
+    return defaultdict(factory, items)
+
+
+# defaultdict factories moto writes as lambdas (which do not pickle), by the empty value they make.
+_FACTORY_OF_EMPTY = {"{}": dict, "[]": list, "set()": set}
+
+
 class _BlobRef:
     """What the pickle holds in place of an S3 body: its digest (the body is read back from the blob file)."""
 
@@ -131,6 +144,16 @@ class _Pickler(pickle.Pickler):
             return _load_private_key, (obj.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),)
         if isinstance(obj, PublicKeyTypes):
             return _load_public_key, (obj.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),)
+        if isinstance(obj, weakref.WeakValueDictionary):
+            # moto's Lambda storage indexes its functions by ARN weakly; the functions are pickled where they are
+            # held, so the index is rebuilt on the same objects.
+            return _weak_values, (dict(obj.items()),)
+        if isinstance(obj, defaultdict) and getattr(obj.default_factory, "__name__", "") == "<lambda>":
+            factory = _FACTORY_OF_EMPTY.get(repr(obj.default_factory()))  # e.g. Lambda's aliases: lambda: {}
+            if factory is None:
+                raise pickle.PicklingError(f"a defaultdict's factory makes {obj.default_factory()!r}: teach "
+                                           "localaws.persistence.snapshots to save it")
+            return _defaultdict, (factory, dict(obj))
         # State is set after the object is memoised (the state_setter form), so cycles through it pickle.
         if isinstance(obj, FakeKey):
             state = obj.__getstate__()

@@ -4,17 +4,19 @@ it must not load is refused with the fix named, and nothing on disk changes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from support import wait_for
+from support import LAMBDA_TRUST, wait_for
 
 from localaws.persistence import layout
 from localaws.tools.stack import LocalAwsStack, advance_clock, call_route, read_deliveries
@@ -46,6 +48,16 @@ def _fill(endpoint: str) -> dict:
         InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz"}],
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
     client(endpoint, "events").put_rule(Name="daily", ScheduleExpression="rate(1 day)")
+    # Lambda indexes its functions weakly by ARN and its aliases in a defaultdict: both must be saved too.
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    functions = client(endpoint, "lambda")
+    role = iam.create_role(RoleName="durable-function", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    function_arn = functions.create_function(FunctionName="durable", Runtime="python3.11", Role=role,
+                                             Handler="handler.handler", Code={"ZipFile": code.getvalue()},
+                                             Publish=True)["FunctionArn"]
+    functions.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
     advance_clock(endpoint, 3600)
     clock_offset = call_route(endpoint, "clock")["offset_seconds"]
     return {"versions": [(first["VersionId"], b"first", first["ChecksumSHA256"]),
@@ -53,6 +65,7 @@ def _fill(endpoint: str) -> dict:
             "key_id": key_id,
             "ciphertext": kms.encrypt(KeyId=key_id, Plaintext=b"the same key material")["CiphertextBlob"],
             "package_arn": package["ModelPackageArn"],
+            "function_arn": function_arn,
             "clock_offset": clock_offset}
 
 
@@ -69,6 +82,9 @@ def _assert_all_there(endpoint: str, saved: dict) -> None:
     assert client(endpoint, "iam").get_role(RoleName="durable-role")["Role"]["RoleName"] == "durable-role"
     package = client(endpoint).describe_model_package(ModelPackageName=saved["package_arn"])
     assert package["ModelApprovalStatus"] == "Approved"
+    functions = client(endpoint, "lambda")
+    assert functions.get_function(FunctionName=saved["function_arn"])["Configuration"]["FunctionName"] == "durable"
+    assert functions.get_alias(FunctionName="durable", Name="live")["FunctionVersion"] == "1"
     rule = client(endpoint, "events").describe_rule(Name="daily")
     assert rule["ScheduleExpression"] == "rate(1 day)"
     assert call_route(endpoint, "clock")["offset_seconds"] == saved["clock_offset"] > 3000
