@@ -70,7 +70,7 @@ def resource_policy(arn: str) -> Policy | None:
     try:
         reader = _READERS.get(service)
         document = None if reader is None else reader(region, account, resource, arn)
-    except (KeyError, LookupError, AttributeError, ValueError):
+    except (KeyError, LookupError, AttributeError, ValueError, ServiceException, HTTPException):
         return None  # a resource that does not exist has no policy; the service answers its own not-found
     return None if document is None else _parsed(json.dumps(document, sort_keys=True))
 

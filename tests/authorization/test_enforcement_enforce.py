@@ -238,3 +238,18 @@ def test_the_approval_status_a_registration_asks_for_is_the_model_approval_statu
 
     assert error_of(lambda: register("Approved"))["Code"] == "AccessDeniedException"
     assert register("PendingManualApproval")["ModelPackageArn"].endswith("model-package/pending/1")
+
+
+def test_a_pipeline_whose_role_does_not_exist_cannot_start_and_sagemaker_is_denied_the_assume_role(stack_in):
+    """SageMaker assumes the pipeline's role to run it; a role that does not exist has no trust policy, so STS
+    denies the service (an error of the caller's request, never an internal failure of the stack)."""
+    sagemaker = client_for(stack_in("enforce"), "sagemaker")
+    definition = '{"Version": "2020-12-01", "Steps": [{"Name": "Stop", "Type": "Fail", "Arguments": {}}]}'
+    sagemaker.create_pipeline(PipelineName="orphan", PipelineDefinition=definition,
+                              RoleArn=f"arn:aws:iam::{ACCOUNT}:role/never-created")
+
+    error = error_of(lambda: sagemaker.start_pipeline_execution(PipelineName="orphan"))
+
+    assert error["Code"] == "ValidationException"
+    assert ("User: sagemaker.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: "
+            f"arn:aws:iam::{ACCOUNT}:role/never-created because no role trust policy allows") in error["Message"]

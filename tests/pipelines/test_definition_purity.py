@@ -107,8 +107,8 @@ def test_a_fresh_interpreter_with_another_hash_seed_prints_the_same_bytes(tmp_pa
     # Set or dict ordering that depended on string hashing would show here and not within one process.
     target = tmp_path / "train.json"
     environment = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-m", "pipelines.cli.get_pipeline_definition", "--env", "dev", "--pipeline", "train",
-                    "--output", str(target)], check=True, env=environment, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pipelines.cli.get_pipeline_definition", "--env", "dev",
+                    "--pipeline", "train", "--output", str(target)], check=True, env=environment, capture_output=True)
     assert target.read_text() == build_pipeline(MODULES[0], "dev", {}).definition
 
 
