@@ -304,13 +304,7 @@ def test_a_presigned_url_past_its_expiry_is_denied_as_expired(stack_in, client_c
 
 def test_temporary_credentials_past_their_expiration_are_an_expired_token(stack_in):
     stack = stack_in("enforce")
-    iam = client_for(stack, "iam")
-    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": "sts:AssumeRole"})
-    iam.create_role(RoleName="brief", AssumeRolePolicyDocument=trust)
-    iam.put_role_policy(RoleName="brief", PolicyName="all", PolicyDocument=policy(allow(["sts:GetCallerIdentity",
-                                                                                          "sagemaker:ListPipelines",
-                                                                                          "s3:ListAllMyBuckets"])))
+    _account_role(stack, "brief", ["sts:GetCallerIdentity", "sagemaker:ListPipelines", "s3:ListAllMyBuckets"])
     # AWS's shortest session is 15 minutes; the stack's STS (moto) takes one second, which stands in for the wait.
     answer = _sts_without_validation(stack).assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/brief", RoleSessionName="brief-session", DurationSeconds=1)["Credentials"]
@@ -325,6 +319,14 @@ def test_temporary_credentials_past_their_expiration_are_an_expired_token(stack_
     assert json_error["Code"] == "ExpiredTokenException"
     s3_error = error_of(lambda: client_for(stack, "s3", session).list_buckets())
     assert (s3_error["Code"], s3_error["Message"]) == ("ExpiredToken", "The provided token has expired.")
+
+
+def _account_role(stack, name: str, actions: list[str]) -> None:
+    """A role the account's principals may assume, allowed `actions`."""
+    iam = client_for(stack, "iam")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    iam.put_role_policy(RoleName=name, PolicyName="allowed", PolicyDocument=policy(allow(actions)))
 
 
 def _sts_without_validation(stack):
@@ -367,11 +369,7 @@ def test_sagemaker_assumes_a_pipeline_role_only_as_its_trust_policy_allows(stack
 
 def test_moving_the_stack_clock_expires_no_signature_nor_session(stack_in):
     stack = stack_in("enforce")
-    iam = client_for(stack, "iam")
-    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": "sts:AssumeRole"})
-    iam.create_role(RoleName="steady", AssumeRolePolicyDocument=trust)
-    iam.put_role_policy(RoleName="steady", PolicyName="who", PolicyDocument=policy(allow("sts:GetCallerIdentity")))
+    _account_role(stack, "steady", ["sts:GetCallerIdentity"])
     answer = client_for(stack, "sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/steady",
                                                   RoleSessionName="steady-session")["Credentials"]
     session = {"aws_access_key_id": answer["AccessKeyId"], "aws_secret_access_key": answer["SecretAccessKey"],
