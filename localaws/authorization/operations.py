@@ -89,6 +89,8 @@ ACTION_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetBucketIntelligentTieringConfiguration"): ("s3:GetIntelligentTieringConfiguration",),
     ("s3", "PutBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
     ("s3", "DeleteBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
+    # The V2 metadata configuration call (what the Terraform provider's bucket refresh reads) is authorized as V1's.
+    ("s3", "GetBucketMetadataConfiguration"): ("s3:GetBucketMetadataTableConfiguration",),
     ("sns", "PublishBatch"): ("sns:Publish",),
     ("kms", "ReEncrypt"): ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
     ("lambda", "Invoke"): ("lambda:InvokeFunction",),

@@ -141,20 +141,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 class _Recorder:
     """Gives every stack started without a state folder one under DIR (with `--no-durable`, which is what a
-    stack without one does: the folder then only outlives the server), and reads each stack's trail when it
-    stops."""
+    stack without one does: the folder then only outlives the server), and reads each stack's trail before a
+    reset (which empties it) and when the stack stops."""
 
     def __init__(self, folder: Path):
         from localaws.tools.stack import LocalAwsStack
 
         self.folder = folder
         self.names: set[str] = set()
-        self.unmapped: list[str] = []
+        self.unmapped: set[str] = set()
         self.patch = pytest.MonkeyPatch()
-        recorder = self
-        start, stop = LocalAwsStack.start, LocalAwsStack.stop
-
         own = set()  # the state folders this recorder gave: removed once read (jobs' artifacts are large)
+        start, stop, reset = LocalAwsStack.start, LocalAwsStack.stop, LocalAwsStack.reset
 
         def recording_start(stack):
             if stack.state_dir is None:
@@ -162,24 +160,32 @@ class _Recorder:
                 own.add(stack.state_dir)
             return start(stack)
 
+        def recording_reset(stack):
+            self.read(stack)
+            reset(stack)
+
         def recording_stop(stack):
             stop(stack)
-            if stack.state_dir is not None:
-                events = list(trail_events(Path(stack.state_dir)))
-                recorder.names |= called(events)
-                recorder.unmapped += unmapped_calls(events)
+            self.read(stack)
             if stack.state_dir in own:
                 shutil.rmtree(stack.state_dir, ignore_errors=True)
 
         self.patch.setattr(LocalAwsStack, "start", recording_start)
+        self.patch.setattr(LocalAwsStack, "reset", recording_reset)
         self.patch.setattr(LocalAwsStack, "stop", recording_stop)
+
+    def read(self, stack) -> None:
+        if stack.state_dir is not None:
+            events = list(trail_events(Path(stack.state_dir)))
+            self.names |= called(events)
+            self.unmapped |= set(unmapped_calls(events))
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.patch.undo()
         self.folder.mkdir(parents=True, exist_ok=True)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         (self.folder / _RECORDED.format(worker=worker)).write_text(json.dumps(
-            {"operations": sorted(self.names), "unmapped": sorted(set(self.unmapped))}, indent=2) + "\n")
+            {"operations": sorted(self.names), "unmapped": sorted(self.unmapped)}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
