@@ -45,6 +45,8 @@ from pipelines.config import EnvConfig, load_config
 
 REQUIRE_ALL_TOOLS = "MLOPS_REQUIRE_ALL_TOOLS"
 
+pytest_plugins = ["support.called_operations"]  # --record-operations DIR
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

