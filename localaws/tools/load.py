@@ -77,6 +77,7 @@ def run_executions(endpoint: str, pipelines_per_pair: int = 5, pairs: tuple = PA
         events = session.client("events")
         events.put_rule(Name="load-status", EventPattern=json.dumps({"detail-type": [STATUS_CHANGE]}))
         events.put_targets(Rule="load-status", Targets=[{"Id": "topic", "Arn": topic}])
+        _sagemaker_role(session, "load-pipeline")  # SageMaker assumes it; a Condition step calls nothing as it
         sagemaker = session.client("sagemaker")
         for number in range(pipelines_per_pair):
             sagemaker.create_pipeline(PipelineName=f"load-{number}", PipelineDefinition=ONE_STEP,
@@ -109,6 +110,22 @@ def run_executions(endpoint: str, pipelines_per_pair: int = 5, pairs: tuple = PA
             detail = json.loads(notification["message"])["detail"]
             events.setdefault(detail["pipelineExecutionArn"], Counter())[detail["currentPipelineExecutionStatus"]] += 1
     return ExecutionRun(len(arns), seconds, statuses, duplicated, events)
+
+
+def _sagemaker_role(session, name: str, *statements: dict[str, Any]) -> str:
+    """A role SageMaker may assume, allowed `statements` (the stack enforces IAM as AWS does); its ARN. Kept
+    when it exists, so a second load run on the same stack reuses it."""
+    iam = session.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+    try:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName="load", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    return arn
 
 
 def _wait_for_end(sagemaker, arn: str, deadline: float) -> str:
@@ -158,8 +175,10 @@ def serve_model(endpoint: str, account: str = "444444444444", region: str = "us-
     bucket = f"load-models-{account}"
     session.client("s3").create_bucket(Bucket=bucket)
     session.client("s3").put_object(Bucket=bucket, Key="model.tar.gz", Body=archive.getvalue())
+    role = _sagemaker_role(session, "load-endpoint", {
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/model.tar.gz"})
     sagemaker = session.client("sagemaker")
-    sagemaker.create_model(ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{account}:role/load-endpoint",
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=role,
                            PrimaryContainer={"Image": XGBOOST_IMAGE, "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])

@@ -33,14 +33,21 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
                                                  "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
 
 
-def create_serving_role(iam, role_name: str, role_arn: str, artifact_buckets: dict) -> None:
+def create_serving_role(iam, role_name: str, role_arn: str, artifact_buckets: dict,
+                        workload_key_arn: str | None = None) -> None:
     """The endpoints' execution role, which SageMaker downloads the served artifacts as: it may read
-    `artifact_buckets` ({bucket: its owner's S3 client}), whose bucket policies let it."""
+    `artifact_buckets` ({bucket: its owner's S3 client}), whose bucket policies let it, and decrypt through S3
+    with the workload key the multi-model copies are written with (mlops-infra/modules/serving's
+    `UseTheWorkloadKeyThroughS3`)."""
     iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST))
     read = {"Effect": "Allow", "Action": "s3:GetObject",
             "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in artifact_buckets]}
+    statements = [read]
+    if workload_key_arn:
+        statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": workload_key_arn,
+                           "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}})
     iam.put_role_policy(RoleName=role_name, PolicyName="read-artifacts",
-                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read]}))
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
     for bucket, s3 in artifact_buckets.items():
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
             {**read, "Principal": {"AWS": role_arn}, "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
@@ -112,7 +119,7 @@ def serving(target: Target, model_archives) -> Serving:
     create_serving_role(dev.client("iam"), config.require_serving().execution_role_name,
                         config.endpoint_execution_role_arn, {
                             config.model_registry.artifacts_bucket_name: registry.client("s3"),
-                            config.require_workload().data_bucket_name: dev.client("s3")})
+                            config.require_workload().data_bucket_name: dev.client("s3")}, key)
     _share_the_registry(registry, config)  # after: the registry's bucket policy grants the whole dev account
     return Serving(target, config, registry, dev, model_archives, key)
 
