@@ -198,8 +198,20 @@ def _serving(stack: LocalAwsStack, package_arn: str) -> dict[str, str]:
     session = Target.local_stack(stack.endpoint).session(config.account_id, config.aws_region)
     sagemaker, capture = session.client("sagemaker"), f"console-capture-{config.account_id}"
     session.client("s3").create_bucket(Bucket=capture)
+    # SageMaker downloads the version's artifact, and writes the captured requests, as the model's role: the
+    # registry's bucket policy lets that role read, as the platform's central bucket policy does.
+    registry = load_config("registry")
+    artifacts = registry.model_registry.artifacts_bucket_name
+    _role(session, "console-endpoint", [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{artifacts}/*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{capture}/*"}], SAGEMAKER_TRUST)
+    role = f"arn:aws:iam::{config.account_id}:role/console-endpoint"
+    Target.local_stack(stack.endpoint).session(registry.account_id, registry.aws_region).client(
+        "s3").put_bucket_policy(Bucket=artifacts, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{artifacts}/*"}]}))
     sagemaker.create_model(ModelName="severity-v1", PrimaryContainer={"ModelPackageName": package_arn},
-                           ExecutionRoleArn=f"arn:aws:iam::{config.account_id}:role/mammo-sagemaker-execution")
+                           ExecutionRoleArn=role)
     sagemaker.create_endpoint_config(EndpointConfigName="severity-v1", ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": "severity-v1", "InitialInstanceCount": 1,
         "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}], DataCaptureConfig={
