@@ -182,15 +182,19 @@ def warehouse_dir():
     return local_dir() / "warehouse"
 
 
-def db(command: str, env: Mapping[str, str]) -> int:
+def db(command: str, environments: list[str] | None, env: Mapping[str, str]) -> int:
     if command == "up":
         status = warehouse.db_up(Target.running_stack(env), warehouse_dir(),
-                                 REPO_ROOT / "data" / "mammographic_masses.data")
+                                 REPO_ROOT / "data" / "mammographic_masses.data", environments=environments)
         connection = status.connection
         print(f"warehouse running at {connection.host}:{connection.port}/{connection.dbname} "
               f"(table {warehouse.TABLE}, reader {connection.username}); data: {status.directory}")
         for secret in status.secrets:
             print(f"  connection stored in secret {secret.secret_name} ({secret.environment}, {secret.account_id})")
+        for secret in status.not_applied:
+            print(f"  not stored: secret {secret.secret_name} does not exist in {secret.environment} "
+                  f"({secret.account_id}) yet; after `mlops-infra apply --env {secret.environment} --local`, run "
+                  "`mlops-local db up` again")
         return 0
     if command == "down":
         stopped = warehouse.db_down(warehouse_dir())
@@ -323,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_parser.add_argument("db_command", choices=("up", "down", "status"), metavar="up|down|status",
                            help="up: start, load the data, store the secret (idempotent); down: stop; "
                                 f"status: exit 0 when running, else {EXIT_LOCAL_STACK_UNAVAILABLE}")
+    db_parser.add_argument("--env", action="append", type=environment_name, metavar="ENV", dest="db_environments",
+                           help="up: store the connection in this workload environment's secret, which must exist "
+                                "(repeatable); default: every environment whose secret Terraform created")
     add_ack_parser(commands)
     add_state_parsers(commands)
     report_parser = commands.add_parser(
@@ -371,7 +378,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         "env": lambda: print_env(env),
         "clock": lambda: clock_advance(args.duration, env),
         "ack": lambda: ack_command(args, env),
-        "db": lambda: db(args.db_command, env),
+        "db": lambda: db(args.db_command, args.db_environments, env),
         "reset": lambda: state_command(args, ask_on_terminal),
         "snapshot": lambda: state_command(args, ask_on_terminal),
         "access-report": lambda: print_access_report(args.policy, args.json, env),

@@ -118,12 +118,14 @@ def apply_infrastructure(context: DemoContext) -> str:
 def start_warehouse(context: DemoContext) -> str:
     """`mlops-local db up` for the demo: a PostgreSQL with the UCI data (stopped when the demo ends), its
     connection in the warehouse secrets Terraform just created."""
-    from localaws.tools.warehouse import TABLE, LocalWarehouse, db_up
+    from localaws.tools.warehouse import TABLE, LocalWarehouse, configured_secrets, db_up
     from pipelines.data.prepare import DEFAULT_RAW
 
     directory = context.work_dir / "warehouse"
     context.resources.callback(LocalWarehouse(directory).stop)
-    status = db_up(context.require_target(), directory, DEFAULT_RAW, context.environments_dir)
+    walked = [secret.environment for secret in configured_secrets(context.environments_dir)
+              if secret.environment in context.environments.names]
+    status = db_up(context.require_target(), directory, DEFAULT_RAW, context.environments_dir, walked)
     connection = status.connection
     return (f"PostgreSQL at {connection.host}:{connection.port}, table {TABLE} loaded; connection in "
             + ", ".join(f"{secret.secret_name} ({secret.environment})" for secret in status.secrets))

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from localaws.tools.stack import free_loopback_port, pid_alive
@@ -243,14 +244,19 @@ class WarehouseSecret:
     secret_name: str
 
 
-def configured_secrets(environments_dir: Path | None = None) -> list[WarehouseSecret]:
-    """The warehouse secrets the workload environment files name (`workload.pipeline.training_data.warehouse`)."""
+def configured_secrets(environments_dir: Path | None = None,
+                       environments: Sequence[str] | None = None) -> list[WarehouseSecret]:
+    """The warehouse secrets the workload environment files name (`workload.pipeline.training_data.warehouse`), of
+    `environments` (every workload environment when None; a named one that sets no warehouse is an error)."""
     found = []
-    for environment in workload_environments(environments_dir):
+    for environment in environments if environments is not None else workload_environments(environments_dir):
         config = load_config(environment, environments_dir)
         warehouse = config.require_workload().pipeline.training_data.warehouse
         if warehouse is not None:
             found.append(WarehouseSecret(environment, config.account_id, config.aws_region, warehouse.secret_name))
+        elif environments is not None:
+            raise UsageError(f"{config.path}: field 'workload.pipeline.training_data.warehouse' is not set: name the "
+                             "secret there, or leave --env " + environment + " out")
     return found
 
 
@@ -260,25 +266,34 @@ class WarehouseStatus:
     directory: Path
     connection: Connection | None
     secrets: tuple[WarehouseSecret, ...] = ()
+    not_applied: tuple[WarehouseSecret, ...] = ()
+    """Configured secrets that do not exist yet (their environment's Terraform is not applied): not written."""
 
 
-def db_up(target, directory: Path, raw_data: Path, environments_dir: Path | None = None) -> WarehouseStatus:
-    """Start the warehouse, load the raw data and store its reader's connection in each configured secret.
+def db_up(target, directory: Path, raw_data: Path, environments_dir: Path | None = None,
+          environments: Sequence[str] | None = None) -> WarehouseStatus:
+    """Start the warehouse, load the raw data and store its reader's connection in the configured secrets.
 
-    Every secret must exist first (Terraform creates it): nothing starts when one is missing."""
-    wanted = configured_secrets(environments_dir)
+    Terraform creates each secret. Of `environments` (named), every secret must exist; without names, the
+    environments whose Terraform is not applied yet are left out (reported), and at least one must exist.
+    Nothing starts when a required secret is missing."""
+    wanted = configured_secrets(environments_dir, environments)
     if not wanted:
         raise UsageError("no environment file sets workload.pipeline.training_data.warehouse: name the secret there")
-    clients = {}
+    clients, missing = {}, []
     for secret in wanted:
         client = target.session(secret.account_id, secret.region).client("secretsmanager")
         try:
             client.describe_secret(SecretId=secret.secret_name)
         except client.exceptions.ResourceNotFoundException:
-            raise UsageError(f"secret {secret.secret_name!r} does not exist in the {secret.environment} account "
-                             f"({secret.account_id}): apply its Terraform first (mlops-infra apply --env "
-                             f"{secret.environment} --local), which creates it") from None
+            missing.append(secret)
+            continue
         clients[secret] = client
+    if missing and (environments is not None or not clients):
+        secret = missing[0]
+        raise UsageError(f"secret {secret.secret_name!r} does not exist in the {secret.environment} account "
+                         f"({secret.account_id}): apply its Terraform first (mlops-infra apply --env "
+                         f"{secret.environment} --local), which creates it")
     records = read_raw(raw_data).records
     warehouse = LocalWarehouse(directory)
     recorded = warehouse.connection()
@@ -286,7 +301,7 @@ def db_up(target, directory: Path, raw_data: Path, environments_dir: Path | None
     warehouse.load(records)
     for secret, client in clients.items():
         client.put_secret_value(SecretId=secret.secret_name, SecretString=connection.secret_string())
-    return WarehouseStatus(True, directory, connection, tuple(wanted))
+    return WarehouseStatus(True, directory, connection, tuple(clients), tuple(missing))
 
 
 def db_down(directory: Path) -> bool:

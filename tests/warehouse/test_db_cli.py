@@ -68,6 +68,9 @@ def test_up_loads_the_data_and_stores_the_connection_down_stops_the_server(local
     out = capsys.readouterr().out
     assert "warehouse running at 127.0.0.1:" in out
     assert "secret mammo-warehouse-connection (prod, 333333333333)" in out
+    # staging's Terraform is not applied here: its secret is left out and named, never created by `db up`
+    assert ("not stored: secret mammo-warehouse-connection does not exist in staging (444444444444) yet; after "
+            "`mlops-infra apply --env staging --local`, run `mlops-local db up` again") in out
     assert main(["db", "status"]) == EXIT_OK
     stored = [json.loads(client.get_secret_value(SecretId=name)["SecretString"]) for client, name in clients.values()]
     assert stored[0] == stored[1]
@@ -97,6 +100,27 @@ def test_up_without_the_secrets_starts_nothing(local_dir, capsys):
                    "(222222222222): apply its Terraform first (mlops-infra apply --env dev --local), which creates "
                    "it\n")
     assert not (local_dir / "warehouse").exists()
+
+
+def test_up_for_a_named_environment_whose_secret_is_missing_starts_nothing(local_dir, capsys):
+    create_secrets()
+    assert main(["db", "up", "--env", "dev", "--env", "staging"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "mlops-local: error: secret 'mammo-warehouse-connection' does not exist in the staging account "
+        "(444444444444): apply its Terraform first (mlops-infra apply --env staging --local), which creates it\n")
+    assert not (local_dir / "warehouse").exists()
+
+
+def test_up_for_named_environments_stores_only_theirs(local_dir, capsys):
+    clients = create_secrets()
+    assert main(["db", "up", "--env", "dev"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "secret mammo-warehouse-connection (dev, 222222222222)" in out
+    assert "(prod," not in out and "not stored" not in out
+    assert "SecretString" in clients["dev"][0].get_secret_value(SecretId=clients["dev"][1])
+    prod, name = clients["prod"]
+    with pytest.raises(prod.exceptions.ResourceNotFoundException):  # created empty, as Terraform does
+        prod.get_secret_value(SecretId=name)
 
 
 def test_a_bad_subcommand_is_one_line(capsys):
