@@ -116,7 +116,8 @@ def test_up_for_named_environments_stores_only_theirs(local_dir, capsys):
     assert main(["db", "up", "--env", "dev"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "secret mammo-warehouse-connection (dev, 222222222222)" in out
-    assert "(prod," not in out and "not stored" not in out
+    assert "(prod," not in out
+    assert "not stored" not in out
     assert "SecretString" in clients["dev"][0].get_secret_value(SecretId=clients["dev"][1])
     prod, name = clients["prod"]
     with pytest.raises(prod.exceptions.ResourceNotFoundException):  # created empty, as Terraform does
