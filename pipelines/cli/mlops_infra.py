@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--lock-id", help="the lock's ID (default: the one held now, read from its lock file)")
     check = commands.add_parser("check", help="terraform fmt -check, validate every root, checkov (no credentials)")
     check.add_argument("--plans", action="store_true",
-                       help="also plan every (bootstrapped) account and run checkov on its rendered plan JSON")
+                       help="also plan every bootstrapped account (the others are named) and run checkov on its "
+                            "rendered plan JSON")
     check.add_argument("--local", action="store_true", help="with --plans: plan against the local AWS stack")
     return parser
 
@@ -70,7 +71,11 @@ def execute(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         static_checks.check(planned=args.plans)
         if args.plans:
             target = Target.for_cli(args.local, env)
-            scans = plan_scan.scan_plans([terraform.runner_for(environment, target) for environment in environments()])
+            scans, unplanned = plan_scan.scan_bootstrapped_plans(
+                [terraform.runner_for(environment, target) for environment in environments()])
+            for runner in unplanned:
+                print(f"{runner.config.environment}: not planned: state bucket {runner.config.terraform_state_bucket} "
+                      f"does not exist (mlops-infra bootstrap --env {runner.config.environment} creates it)")
             for scan in scans:
                 print(f"{scan.plan.environment}: {'the plan has changes' if scan.plan.has_changes else 'no changes'}; "
                       f"checkov passed the plan {scan.plan.plan_json} ({scan.passed} checks passed, {scan.skipped} "

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.errors import InfraError
+from pipelines.errors import InfraError, UsageError
 from pipelines.infra.static_checks import checkov_binary
 from pipelines.infra.terraform import RenderedPlan, TerraformRunner
 
@@ -45,6 +45,15 @@ def scan_plans(runners: Sequence[TerraformRunner]) -> list[PlanScan]:
     with ThreadPoolExecutor(max_workers=max(1, len(runners))) as pool:
         plans = list(pool.map(lambda runner: runner.render_plan(runner.work_dir / "plans"), runners))
     return scan_rendered_plans(plans)
+
+
+def scan_bootstrapped_plans(runners: Sequence[TerraformRunner]) -> tuple[list[PlanScan], list[TerraformRunner]]:
+    """scan_plans() of the runners whose account is bootstrapped (an environment file may describe an account not
+    built yet); those scans and the runners left out. UsageError when no account is bootstrapped."""
+    bootstrapped = [runner for runner in runners if runner.is_bootstrapped()]
+    if not bootstrapped:
+        raise UsageError("check --plans: no account is bootstrapped: run mlops-infra bootstrap --env ENV first")
+    return scan_plans(bootstrapped), [runner for runner in runners if runner not in bootstrapped]
 
 
 def scan_rendered_plans(plans: Sequence[RenderedPlan]) -> list[PlanScan]:

@@ -381,6 +381,19 @@ class TerraformRunner:
             time.sleep(STATE_BUCKET_POLL_SECONDS)
         bootstrapping.result()  # bootstrap ended first: its error, if any
 
+    def is_bootstrapped(self) -> bool:
+        """Whether the account's state bucket exists (bootstrap has run): only then can its main root plan."""
+        from botocore.exceptions import ClientError
+
+        s3 = self.target.session(self.config.account_id, self.config.aws_region).client("s3")
+        try:
+            s3.head_bucket(Bucket=self.config.terraform_state_bucket)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+                return False
+            raise InfraError(f"cannot read state bucket {self.config.terraform_state_bucket}: {error}") from None
+        return True
+
     def bootstrap_plan(self, out: Path) -> dict:
         """Plan a bootstrap re-run on the account's bootstrap state into `out`; the plan as `terraform show -json`."""
         env = self._init_bootstrap()

@@ -11,6 +11,7 @@ in its values).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tarfile
@@ -40,7 +41,8 @@ class Replan:
 
 @pytest.fixture(scope="module")
 def earlier_tree(require_tool, tmp_path_factory) -> Path:
-    """The earlier commit's mlops-infra, as `git archive` writes it."""
+    """The earlier commit's mlops-infra and environments/ (its files' shape: the accounts map names dev and prod),
+    as `git archive` writes them; the mlops-infra folder."""
     require_tool("git")
     known = subprocess.run(["git", "-C", str(REPO_ROOT), "cat-file", "-e", f"{EARLIER_COMMIT}^{{commit}}"],
                            capture_output=True, check=False)
@@ -49,7 +51,8 @@ def earlier_tree(require_tool, tmp_path_factory) -> Path:
         if os.environ.get("MLOPS_REQUIRE_ALL_TOOLS") == "1":
             pytest.fail(f"{reason}; MLOPS_REQUIRE_ALL_TOOLS=1 forbids skipping")
         pytest.skip(reason)
-    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", EARLIER_COMMIT, "mlops-infra"],
+    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", EARLIER_COMMIT, "mlops-infra",
+                              "environments"],
                              capture_output=True, check=True).stdout
     target = tmp_path_factory.mktemp("earlier")
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
@@ -58,16 +61,39 @@ def earlier_tree(require_tool, tmp_path_factory) -> Path:
 
 
 class EarlierRunner(TerraformRunner):
-    """The runner as the earlier code called terraform: its root takes one zip, `lambda_zip_path` (the zips became
-    one per function, in `lambda_zip_dir`, later)."""
+    """The runner as the earlier code called terraform: with the earlier environment file, and one zip,
+    `lambda_zip_path`, for its root (the zips became one per function, in `lambda_zip_dir`, later)."""
+
+    @property
+    def var_file(self) -> Path:
+        return self.root.parent / "environments" / super().var_file.name
 
     def _variables(self) -> list[str]:
         return [f"-var=lambda_zip_path={argument.removeprefix(ZIP_DIR)}/latest_approved_model.zip"
                 if argument.startswith(ZIP_DIR) else argument for argument in super()._variables()]
 
 
+def _the_earlier_environments(earlier: Path, folder: Path) -> Path:
+    """Today's environment files of the environments the earlier commit had (its registry granted those: an
+    environment added since, such as staging, would rightly change the registry's policies); their folder."""
+    earlier_names = {path.name.removesuffix(".tfvars.json")
+                     for path in (earlier.parent / "environments").glob("*.tfvars.json")}
+    folder.mkdir(parents=True)
+    for path in (REPO_ROOT / "environments").glob("*.tfvars.json"):
+        name = path.name.removesuffix(".tfvars.json")
+        if name not in earlier_names:
+            continue
+        document = json.loads(path.read_text())
+        if document.get("promotion"):
+            document["promotion"] = [entry for entry in document["promotion"] if entry in earlier_names]
+            document["accounts"] = {role: account for role, account in document["accounts"].items()
+                                    if role in ("tooling", "registry") or role in earlier_names}
+        (folder / path.name).write_text(json.dumps(document, indent=2))
+    return folder
+
+
 def _apply_earlier_then_plan_current(earlier: Path, work_dir: Path, environment: str) -> Replan:
-    config = load_config(environment)
+    config = load_config(environment, _the_earlier_environments(earlier, work_dir / "environments"))
     earlier_runner = EarlierRunner(config, work_dir=work_dir, root=earlier, bootstrap_root=earlier / "bootstrap")
     earlier_runner.bootstrap()
     earlier_runner.apply()
