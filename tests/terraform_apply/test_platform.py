@@ -17,12 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from config.test_environments import copy_environments, read, write  # tests/ is on sys.path
 
 from localaws.tools.stack import read_notifications
 from pipelines.aws import session_for_account
+from pipelines.config import load_config
 from pipelines.errors import EXIT_PLAN_HAS_CHANGES, InfraError
 from pipelines.infra.plan_scan import scan_rendered_plans
-from pipelines.infra.terraform import TERRAFORM_ROOT, RenderedPlan
+from pipelines.infra.terraform import TERRAFORM_ROOT, RenderedPlan, TerraformRunner
 
 from .accounts import account_client, account_root, as_list, mlops_infra, policy_statements
 
@@ -653,6 +655,37 @@ def test_checkov_fails_every_accounts_plan_with_its_policies_widened_to_every_ac
         assert f"{environment}: " in str(failure.value)
         report = json.loads((tmp_path / f"{environment}.checkov.json").read_text())
         assert {c["check_id"] for c in report["results"]["failed_checks"]} & WILDCARD_CHECKS, environment
+
+
+def test_an_environment_removed_from_the_registry_file_loses_every_grant_in_the_next_plan(applied_platform, tmp_path):
+    # The applied registry grants every workload account of its file, staging's too. Without staging in the file
+    # (its file, its account and its place in promotion removed), a real plan of the registry on the applied state
+    # takes its account out of every grant: policies updated, its event target deleted, nothing else touched.
+    registry = applied_platform["registry"]
+    staging = registry.config.accounts.of("staging")
+    directory = copy_environments(tmp_path)
+    (directory / "staging.tfvars.json").unlink()
+    document = read(directory, "registry")
+    document["promotion"].remove("staging")
+    del document["accounts"]["staging"]
+    write(directory, "registry", document)
+    runner = TerraformRunner(load_config("registry", directory), work_dir=tmp_path / "work",
+                             target=registry.runner.target)
+    assert runner.plan(out=tmp_path / "revoke.tfplan") is True
+    changes = [change for change in runner.show_plan(tmp_path / "revoke.tfplan")["resource_changes"]
+               if set(change["change"]["actions"]) - {"no-op", "read"}]
+
+    granted_before = {change["address"]: change["change"]["actions"] for change in changes
+                      if staging in json.dumps(change["change"]["before"])}
+    assert granted_before == {change["address"]: change["change"]["actions"] for change in changes}
+    assert [change["address"] for change in changes if staging in json.dumps(change["change"]["after"])] == []
+    deleted = sorted(address for address, actions in granted_before.items() if actions == ["delete"])
+    updated = sorted(address for address, actions in granted_before.items() if actions == ["update"])
+    assert all('"staging"' in address for address in deleted), deleted
+    assert sorted(deleted + updated) == sorted(granted_before), granted_before
+    assert {re.sub(r"\[.*?\]", "", address).rsplit(".", 1)[0] for address in granted_before} >= {
+        "module.registry_kms.aws_kms_key", "module.model_registry.aws_sagemaker_model_package_group_policy",
+        "module.model_registry.module.artifacts_bucket.aws_s3_bucket_policy"}, sorted(granted_before)
 
 
 def _plan_modules(module: dict):
