@@ -20,7 +20,7 @@ from pipelines.config.accounts import (
 from pipelines.config.fields import BUCKET_HINT, BUCKET_NAME, Fields, closest
 from pipelines.config.jenkins import Jenkins, parse_jenkins
 from pipelines.config.regions import SecondaryRegion, parse_region, parse_secondary_region
-from pipelines.config.registry import ModelRegistry, parse_model_registry
+from pipelines.config.registry import ModelRegistry, check_auto_approving_environments, parse_model_registry
 from pipelines.config.serving import EndpointSettings, Serving
 from pipelines.config.workload import Workload, parse_workload
 from pipelines.errors import ConfigError
@@ -291,8 +291,8 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
     if not valid_environment_name(environment):
         raise top.fail("environment", f"has invalid value {environment!r}: {ENVIRONMENT_HINT}")
     accounts = parse_accounts(top.child("accounts"), environment)
-    promotion = parse_promotion(top, environment, accounts)
-    model_registry = parse_model_registry(top.child("model_registry"), promotion)
+    registry_fields = top.child("model_registry")
+    model_registry = parse_model_registry(registry_fields)
     workload = parse_workload(top, environment)
     jenkins = parse_jenkins(top, accounts, environment)
     if workload is not None and workload.pipeline.allow_auto_approval and jenkins and jenkins.apply_submitter:
@@ -301,7 +301,7 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
                           "register versions that no approver reviewed")
     aws_region = parse_region(top)
     secondary_region = parse_secondary_region(top, aws_region, model_registry, workload)
-    return EnvConfig(
+    config = EnvConfig(
         path=path,
         environment=environment,
         aws_region=aws_region,
@@ -313,5 +313,7 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
         workload=workload,
         jenkins=jenkins,
         secondary_region=secondary_region,
-        promotion=promotion,
+        promotion=parse_promotion(top, environment, accounts),
     )
+    check_auto_approving_environments(registry_fields, model_registry, config.promotion)
+    return config

@@ -34,8 +34,7 @@ class ModelRegistry:
     promotion's first, where models are trained; its file must allow auto-approval)."""
 
 
-def parse_model_registry(fields: Fields, promotion: tuple[str, ...] | None) -> ModelRegistry:
-    """`promotion`: the registry file's (None in a workload file), which auto_approving_environments must keep to."""
+def parse_model_registry(fields: Fields) -> ModelRegistry:
     registry = ModelRegistry(
         model_package_group_name=fields.get("model_package_group_name", str, RESOURCE_NAME, NAME_HINT),
         artifacts_bucket_name=fields.get("artifacts_bucket_name", str, BUCKET_NAME, BUCKET_HINT),
@@ -45,7 +44,7 @@ def parse_model_registry(fields: Fields, promotion: tuple[str, ...] | None) -> M
         approver_role_name=fields.get("approver_role_name", str, IAM_NAME, IAM_HINT),
         approver_trusted_principal_arns=fields.string_list("approver_trusted_principal_arns", PRINCIPAL_ARN,
                                                            PRINCIPAL_HINT),
-        auto_approving_environments=_auto_approving_environments(fields, promotion),
+        auto_approving_environments=_auto_approving_environments(fields),
     )
     if registry.access_log_bucket_name == registry.artifacts_bucket_name:
         raise fields.fail("access_log_bucket_name", f"is {registry.access_log_bucket_name!r}, the name of "
@@ -54,18 +53,27 @@ def parse_model_registry(fields: Fields, promotion: tuple[str, ...] | None) -> M
     return registry
 
 
-def _auto_approving_environments(fields: Fields, promotion: tuple[str, ...] | None) -> tuple[str, ...]:
-    """Only the promotion's first environment may register versions Approved: a later stage doing so would let
-    them reach production inference with nobody having reviewed them."""
+def _auto_approving_environments(fields: Fields) -> tuple[str, ...]:
     key = "auto_approving_environments"
     names = fields.get(key, list, default=[], optional=True)
     for index, name in enumerate(names):
-        item = f"{key}[{index}]"
         if not isinstance(name, str):
-            raise fields.fail(item, f"must be an environment name, got {json.dumps(name)}")
-        if promotion is None:
-            raise fields.fail(key, "must be empty in a workload file: list the environments in the registry "
-                                   "file's model_registry.auto_approving_environments")
+            raise fields.fail(f"{key}[{index}]", f"must be an environment name, got {json.dumps(name)}")
+    return tuple(names)
+
+
+def check_auto_approving_environments(fields: Fields, registry: ModelRegistry,
+                                      promotion: tuple[str, ...] | None) -> None:
+    """Only the promotion's first environment may register versions Approved: a later stage doing so would let
+    them reach production inference with nobody having reviewed them. `promotion`: the registry file's (None in a
+    workload file, which lists none)."""
+    key = "auto_approving_environments"
+    names = registry.auto_approving_environments
+    if names and promotion is None:
+        raise fields.fail(key, "must be empty in a workload file: list the environments in the registry file's "
+                               "model_registry.auto_approving_environments")
+    for index, name in enumerate(names):
+        item = f"{key}[{index}]"
         if name not in promotion:
             raise fields.fail(item, f"names {name!r}, which is not in 'promotion' ({', '.join(promotion)}): list "
                                     "an environment of the promotion")
@@ -75,4 +83,3 @@ def _auto_approving_environments(fields: Fields, promotion: tuple[str, ...] | No
             raise fields.fail(item, f"names {name!r}, a later stage of 'promotion': only {promotion[0]!r} (where "
                                     "models are trained) may register versions Approved; a later stage doing so "
                                     "would let them reach production inference with nobody having reviewed them")
-    return tuple(names)
