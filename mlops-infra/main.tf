@@ -16,6 +16,8 @@ locals {
   is_registry = var.environment == "registry"
   # The registry file's promotion: the workload accounts the registry grants, by environment name.
   workload_accounts = { for name in coalesce(var.promotion, []) : name => var.accounts[name] }
+  # Those of them whose registrations may be Approved (the promotion's first at most).
+  auto_approving_accounts = { for name in var.model_registry.auto_approving_environments : name => var.accounts[name] }
   # for_each/count keys: a module exists exactly when its section of the tfvars does.
   workload_enabled = var.workload != null
   jenkins_enabled  = var.jenkins != null
@@ -97,6 +99,7 @@ module "model_registry" {
   noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
   model_package_group_name           = var.model_registry.model_package_group_name
   workload_accounts                  = local.workload_accounts
+  auto_approving_accounts            = local.auto_approving_accounts
   approver_role_name                 = var.model_registry.approver_role_name
   approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
   replication = local.artifacts_replica_enabled ? {

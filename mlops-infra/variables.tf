@@ -94,7 +94,7 @@ variable "terraform_state_bucket" {
 }
 
 variable "model_registry" {
-  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket, KMS key alias, the approver role (the only principal that may approve or reject a version) and the IAM roles or users trusted to assume it."
+  description = "The central model registry in the registry account: model package group, artifacts bucket, its access-log bucket, KMS key alias, the approver role (the only principal that may approve or reject a version), the IAM roles or users trusted to assume it, and auto_approving_environments (registry file only; default none): the environments whose accounts may register versions Approved, at most the promotion's first, each with workload.pipeline.allow_auto_approval true in its file."
   type = object({
     model_package_group_name           = string
     artifacts_bucket_name              = string
@@ -103,6 +103,7 @@ variable "model_registry" {
     noncurrent_version_expiration_days = number
     approver_role_name                 = string
     approver_trusted_principal_arns    = list(string)
+    auto_approving_environments        = optional(list(string), [])
   })
 
   validation {
@@ -143,6 +144,20 @@ variable "model_registry" {
       for arn in var.model_registry.approver_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[a-zA-Z0-9+=,.@/_-]+$", arn))
     ])
     error_message = "model_registry.approver_trusted_principal_arns must list at least one IAM role or user ARN (arn:<partition>:iam::<account>:role/<name>); account roots and wildcards are refused (each listed principal may approve models)."
+  }
+
+  validation {
+    condition = length(distinct(var.model_registry.auto_approving_environments)) == length(var.model_registry.auto_approving_environments) && alltrue([
+      for name in var.model_registry.auto_approving_environments : contains(coalesce(var.promotion, []), name)
+    ])
+    error_message = "model_registry.auto_approving_environments must list environments of promotion, each once, in the registry file (leave it empty in a workload file): the model package group lets their accounts register versions Approved."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in var.model_registry.auto_approving_environments : name == try(var.promotion[0], null)
+    ])
+    error_message = "model_registry.auto_approving_environments may list only the first environment of promotion (where models are trained): a later stage registering versions Approved would let them reach production inference with nobody having reviewed them."
   }
 }
 

@@ -93,8 +93,12 @@ def check_approval_parameter(config: EnvConfig, parameters: Mapping[str, str]) -
         raise UsageError(
             f"--parameters {APPROVAL_PARAMETER}={value} is refused in {config.environment}: versions are registered "
             f"{PENDING_MANUAL_APPROVAL} and approved by an approver with approve-model; leave the parameter out"
-            + (f" (or set 'workload.pipeline.allow_auto_approval' to true in {config.path})"
+            + (f" (or set 'workload.pipeline.allow_auto_approval' to true in {config.path} and list "
+               f"{config.environment} in the registry file's 'model_registry.auto_approving_environments')"
                if config.jenkins is None or config.jenkins.apply_submitter is None else ""))
+    # The registry admits Approved registrations only from the environments its file lists: refused here rather
+    # than at the end of a training run.
+    workload_environments(config.path.parent)
 
 
 def parse_tags(text: str | None) -> list[dict[str, str]]:

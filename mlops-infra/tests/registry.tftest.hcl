@@ -163,8 +163,10 @@ run "model_registry_shares_artifacts_and_group_with_the_workload_accounts" {
     noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
     model_package_group_name           = var.model_registry.model_package_group_name
     workload_accounts                  = { for name in var.promotion : name => var.accounts[name] }
-    approver_role_name                 = var.model_registry.approver_role_name
-    approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
+    # No environment auto-approves: every registration waits for an approver.
+    auto_approving_accounts         = {}
+    approver_role_name              = var.model_registry.approver_role_name
+    approver_trusted_principal_arns = var.model_registry.approver_trusted_principal_arns
   }
 
   assert {
@@ -301,6 +303,69 @@ run "model_registry_shares_artifacts_and_group_with_the_workload_accounts" {
   assert {
     condition     = aws_sagemaker_model_package_group.this.model_package_group_name == var.model_registry.model_package_group_name
     error_message = "the model package group must be named as in the tfvars"
+  }
+}
+
+run "the_first_environment_auto_approving_may_register_approved_versions_and_nothing_more" {
+  command = plan
+
+  module {
+    source = "./modules/model-registry"
+  }
+
+  # What the root passes for model_registry.auto_approving_environments = ["dev"].
+  variables {
+    account_id                         = var.accounts.registry
+    region                             = var.aws_region
+    artifacts_bucket_name              = var.model_registry.artifacts_bucket_name
+    access_log_bucket_name             = var.model_registry.access_log_bucket_name
+    kms_key_arn                        = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:key/11111111-2222-3333-4444-555555555555"
+    kms_alias_arn                      = "arn:aws:kms:${var.aws_region}:${var.accounts.registry}:${var.model_registry.kms_alias}"
+    noncurrent_version_expiration_days = var.model_registry.noncurrent_version_expiration_days
+    model_package_group_name           = var.model_registry.model_package_group_name
+    workload_accounts                  = { for name in var.promotion : name => var.accounts[name] }
+    auto_approving_accounts            = { for name in ["dev"] : name => var.accounts[name] }
+    approver_role_name                 = var.model_registry.approver_role_name
+    approver_trusted_principal_arns    = var.model_registry.approver_trusted_principal_arns
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement : s.Sid => {
+        effect    = s.Effect, actions = toset(flatten([s.Action])), principals = toset(flatten([s.Principal.AWS]))
+        resources = toset(flatten([s.Resource])), condition = jsonencode(try(s.Condition, null))
+      } if s.Sid == "AllowAutoApprovingAccountsToRegisterApprovedModels"
+      } == {
+      AllowAutoApprovingAccountsToRegisterApprovedModels = {
+        effect    = "Allow", actions = toset(["sagemaker:CreateModelPackage"]), principals = toset(["arn:aws:iam::${var.accounts.dev}:root"])
+        resources = toset(["arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package-group/${var.model_registry.model_package_group_name}", "arn:aws:sagemaker:${var.aws_region}:${var.accounts.registry}:model-package/${lower(var.model_registry.model_package_group_name)}/*"])
+        condition = jsonencode({ StringEquals = { "sagemaker:ModelApprovalStatus" = "Approved" } })
+      }
+    }
+    error_message = "an auto-approving environment's account (dev's alone) may create packages with sagemaker:ModelApprovalStatus = Approved, on the group and its packages"
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(aws_sagemaker_model_package_group_policy.this.resource_policy).Statement : s.Sid => {
+        effect = s.Effect, actions = toset(flatten([s.Action])), principals = toset(flatten([s.Principal.AWS])), condition = jsonencode(try(s.Condition, null))
+      } if s.Sid != "AllowAutoApprovingAccountsToRegisterApprovedModels"
+      } == {
+      AllowWorkloadAccountsToReadModels = {
+        effect     = "Allow", actions = toset(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"]), condition = "null"
+      }
+      AllowWorkloadAccountsToRegisterPendingModelsOnly = {
+        effect     = "Allow", actions = toset(["sagemaker:CreateModelPackage"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"])
+        condition  = jsonencode({ StringEquals = { "sagemaker:ModelApprovalStatus" = "PendingManualApproval" } })
+      }
+      DenyApprovalFromWorkloadAccounts = {
+        effect     = "Deny", actions = toset(["sagemaker:UpdateModelPackage"])
+        principals = toset([for name in var.promotion : "arn:aws:iam::${var.accounts[name]}:root"]), condition = "null"
+      }
+    }
+    error_message = "auto-approval must leave the other statements as they are: every workload account registers pending versions, and updating a version's status stays denied to all of them, dev included"
   }
 }
 

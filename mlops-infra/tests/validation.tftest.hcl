@@ -1240,3 +1240,71 @@ run "promotion_leaving_out_an_account" {
 
   expect_failures = [var.promotion]
 }
+
+run "auto_approving_the_first_environment_of_the_promotion" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    environment    = "registry"
+    workload       = null
+    jenkins        = null
+    accounts       = merge(var.accounts, { staging = "444444444444" })
+    promotion      = ["dev", "staging"]
+    model_registry = merge(var.model_registry, { auto_approving_environments = ["dev"] })
+  }
+}
+
+run "auto_approving_a_later_stage" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    environment    = "registry"
+    workload       = null
+    jenkins        = null
+    accounts       = merge(var.accounts, { staging = "444444444444" })
+    promotion      = ["dev", "staging"]
+    model_registry = merge(var.model_registry, { auto_approving_environments = ["staging"] })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "auto_approving_an_environment_not_in_the_promotion" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    environment    = "registry"
+    workload       = null
+    jenkins        = null
+    promotion      = ["dev"]
+    model_registry = merge(var.model_registry, { auto_approving_environments = ["qa"] })
+  }
+
+  expect_failures = [var.model_registry]
+}
+
+run "auto_approving_environments_in_a_workload_file" {
+  command = plan
+
+  module {
+    source = "./tests/variables"
+  }
+
+  variables {
+    model_registry = merge(var.model_registry, { auto_approving_environments = ["dev"] })
+  }
+
+  expect_failures = [var.model_registry]
+}

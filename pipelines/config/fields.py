@@ -143,7 +143,8 @@ class Fields:
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object"}
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
+             list: "a list"}
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 

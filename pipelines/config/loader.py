@@ -20,7 +20,7 @@ from pipelines.config.accounts import (
 from pipelines.config.fields import BUCKET_HINT, BUCKET_NAME, Fields, closest
 from pipelines.config.jenkins import Jenkins, parse_jenkins
 from pipelines.config.regions import SecondaryRegion, parse_region, parse_secondary_region
-from pipelines.config.registry import ModelRegistry, parse_model_registry
+from pipelines.config.registry import ModelRegistry, check_auto_approving_environments, parse_model_registry
 from pipelines.config.serving import EndpointSettings, Serving
 from pipelines.config.workload import Workload, parse_workload
 from pipelines.errors import ConfigError
@@ -220,7 +220,9 @@ def environment_names(environments_dir: Path | None = None) -> tuple[str, ...]:
 def workload_environments(environments_dir: Path | None = None) -> tuple[str, ...]:
     """The workload environments in promotion order, after checking the files agree with each other: every file
     is validly named, every file with a `workload` section is in the registry file's `promotion` (and each name
-    there has its file), and each one's account is the one the registry file lists for it."""
+    there has its file), each one's account is the one the registry file lists for it, and the environments
+    allowing auto-approval are exactly those the registry file's `model_registry.auto_approving_environments`
+    lists."""
     directory = environments_dir or default_environments_dir()
     for name in environment_names(directory):
         if not valid_environment_name(name):
@@ -242,7 +244,26 @@ def workload_environments(environments_dir: Path | None = None) -> tuple[str, ..
         if name in order and config.accounts.of(name) != registry.accounts.of(name):
             raise ConfigError(f"{config.path}: field 'accounts.{name}' is {config.accounts.of(name)}, but the "
                               f"registry file lists {registry.accounts.of(name)}: one account per environment")
+        _check_auto_approval(registry, config)
     return order
+
+
+def _check_auto_approval(registry: EnvConfig, config: EnvConfig) -> None:
+    """The group lets an account register versions Approved only where the registry file lists its environment:
+    a workload file allowing auto-approval without it would have every Approved registration denied, and a listed
+    environment that does not allow it holds a grant nobody uses."""
+    allows = config.workload is not None and config.workload.pipeline.allow_auto_approval
+    listed = config.environment in registry.model_registry.auto_approving_environments
+    field = "model_registry.auto_approving_environments"
+    if allows and not listed:
+        raise ConfigError(f"{registry.path}: field '{field}' does not list {config.environment!r}, whose file "
+                          f"allows auto-approval ({config.path}: workload.pipeline.allow_auto_approval): the "
+                          f"registry would deny its Approved registrations; list {config.environment!r} there or "
+                          "set allow_auto_approval to false")
+    if listed and not allows:
+        raise ConfigError(f"{registry.path}: field '{field}' lists {config.environment!r}, whose file does not "
+                          f"allow auto-approval ({config.path}: workload.pipeline.allow_auto_approval is false): "
+                          f"remove {config.environment!r} (a grant nobody uses) or set allow_auto_approval to true")
 
 
 def environments(environments_dir: Path | None = None) -> tuple[str, ...]:
@@ -270,7 +291,8 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
     if not valid_environment_name(environment):
         raise top.fail("environment", f"has invalid value {environment!r}: {ENVIRONMENT_HINT}")
     accounts = parse_accounts(top.child("accounts"), environment)
-    model_registry = parse_model_registry(top.child("model_registry"))
+    registry_fields = top.child("model_registry")
+    model_registry = parse_model_registry(registry_fields)
     workload = parse_workload(top, environment)
     jenkins = parse_jenkins(top, accounts, environment)
     if workload is not None and workload.pipeline.allow_auto_approval and jenkins and jenkins.apply_submitter:
@@ -279,7 +301,7 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
                           "register versions that no approver reviewed")
     aws_region = parse_region(top)
     secondary_region = parse_secondary_region(top, aws_region, model_registry, workload)
-    return EnvConfig(
+    config = EnvConfig(
         path=path,
         environment=environment,
         aws_region=aws_region,
@@ -293,3 +315,5 @@ def _parse(path: Path, top: Fields) -> EnvConfig:
         secondary_region=secondary_region,
         promotion=parse_promotion(top, environment, accounts),
     )
+    check_auto_approving_environments(registry_fields, model_registry, config.promotion)
+    return config

@@ -177,6 +177,15 @@ CASES = (
              "model_registry.approver_trusted_principal_arns", "must list at least one IAM role or user ARN"),
     BadInput("dev", "model_registry.approver_trusted_principal_arns", [f"{TOOLING_ROLE}/a", f"{TOOLING_ROLE}/*"],
              "model_registry.approver_trusted_principal_arns", "must list at least one IAM role or user ARN"),
+    # Only the promotion's first environment may auto-approve, listed once, in the registry file.
+    BadInput("registry", "model_registry.auto_approving_environments", ["qa"],
+             "model_registry.auto_approving_environments", "must list environments of promotion, each once"),
+    BadInput("registry", "model_registry.auto_approving_environments", ["dev", "dev"],
+             "model_registry.auto_approving_environments", "must list environments of promotion, each once"),
+    BadInput("dev", "model_registry.auto_approving_environments", ["dev"],
+             "model_registry.auto_approving_environments", "must list environments of promotion, each once"),
+    BadInput("registry", "model_registry.auto_approving_environments", ["staging"],
+             "model_registry.auto_approving_environments", "may list only the first environment of promotion"),
 
     BadInput("dev", "workload", None, "workload", "workload must be set for a workload environment"),
     BadInput("registry", "workload", committed("dev")["workload"], "workload",

@@ -55,6 +55,18 @@ def add_qa(directory: Path, after: str = "dev") -> None:
     write(directory, "registry", registry)
 
 
+def allow_auto_approval(directory: Path, name: str) -> None:
+    document = read(directory, name)
+    document["workload"]["pipeline"]["allow_auto_approval"] = True
+    write(directory, name, document)
+
+
+def list_auto_approving(directory: Path, name: str) -> None:
+    registry = read(directory, "registry")
+    registry["model_registry"]["auto_approving_environments"] = [name]
+    write(directory, "registry", registry)
+
+
 def test_the_committed_files_promote_dev_staging_prod():
     assert workload_environments() == ("dev", "staging", "prod")
     assert environments() == ("registry", "dev", "staging", "prod")
@@ -84,6 +96,15 @@ def test_a_new_environment_is_one_file_and_its_registry_entries(tmp_path):
     (lambda d: write(d, "staging", {**read(d, "staging"), "accounts": {
         "tooling": "123456789012", "registry": "111111111111", "staging": "333333333333"}}),
      r"staging\.tfvars\.json: field 'accounts\.staging' is 333333333333, but the registry file lists 444444444444"),
+    # A file allowing auto-approval the registry does not list: the group would deny its Approved registrations.
+    (lambda d: allow_auto_approval(d, "dev"),
+     r"registry\.tfvars\.json: field 'model_registry\.auto_approving_environments' does not list 'dev', whose file "
+     r"allows auto-approval \(.*dev\.tfvars\.json: workload\.pipeline\.allow_auto_approval\): the registry would "
+     r"deny its Approved registrations"),
+    # A listed environment whose file does not allow it: a grant nobody uses.
+    (lambda d: list_auto_approving(d, "dev"),
+     r"registry\.tfvars\.json: field 'model_registry\.auto_approving_environments' lists 'dev', whose file does "
+     r"not allow auto-approval .*: remove 'dev' \(a grant nobody uses\)"),
     # A file name with upper case or a space.
     (lambda d: shutil.copy(d / "staging.tfvars.json", d / "Pre Prod.tfvars.json"),
      r"Pre Prod\.tfvars\.json: field 'environment': invalid file name 'Pre Prod': use 1-20 lower-case letters"),
@@ -94,6 +115,15 @@ def test_files_that_disagree_are_refused_naming_file_and_field(tmp_path, breaks,
     with pytest.raises(ConfigError, match=message) as raised:
         workload_environments(directory)
     assert raised.value.exit_code == 2
+
+
+def test_an_environment_allowing_auto_approval_is_listed_in_the_registry_file(tmp_path):
+    directory = copy_environments(tmp_path)
+    allow_auto_approval(directory, "dev")
+    list_auto_approving(directory, "dev")
+    assert workload_environments(directory) == ("dev", "staging", "prod")
+    assert load_config("registry", directory).model_registry.auto_approving_environments == ("dev",)
+    assert load_config("registry").model_registry.auto_approving_environments == ()
 
 
 def test_a_command_refuses_an_environment_set_that_disagrees(tmp_path, monkeypatch, capsys):

@@ -60,12 +60,15 @@ def test_run_pipeline_refuses_a_status_other_than_pending_before_any_call(enviro
 
 @pytest.fixture
 def dev_allowing_auto_approval(tmp_path, monkeypatch):
-    """Copies of the environment files where dev allows auto-approval."""
+    """Copies of the environment files where dev allows auto-approval and the registry file lists it."""
     for path in ENVIRONMENTS_DIR.glob("*.tfvars.json"):
         shutil.copy(path, tmp_path / path.name)
     dev = json.loads((tmp_path / "dev.tfvars.json").read_text())
     dev["workload"]["pipeline"]["allow_auto_approval"] = True
     (tmp_path / "dev.tfvars.json").write_text(json.dumps(dev))
+    registry = json.loads((tmp_path / "registry.tfvars.json").read_text())
+    registry["model_registry"]["auto_approving_environments"] = ["dev"]
+    (tmp_path / "registry.tfvars.json").write_text(json.dumps(registry))
     monkeypatch.setenv("MLOPS_ENVIRONMENTS_DIR", str(tmp_path))
     return tmp_path
 
@@ -80,6 +83,17 @@ def test_dev_may_auto_approve_where_its_file_allows_it_but_never_a_bogus_status(
     status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--parameters", "ModelApprovalStatus=Bogus"])
     assert status == 2
     assert "is not a model approval status" in capsys.readouterr().err
+
+
+def test_an_approved_run_is_refused_where_the_registry_file_does_not_list_the_environment(
+        dev_allowing_auto_approval, capsys):
+    registry = json.loads((dev_allowing_auto_approval / "registry.tfvars.json").read_text())
+    registry["model_registry"]["auto_approving_environments"] = []
+    (dev_allowing_auto_approval / "registry.tfvars.json").write_text(json.dumps(registry))
+    status = run_pipeline.main(["--env", "dev", "--pipeline", "train", "--parameters", "ModelApprovalStatus=Approved"])
+    assert status == 2
+    assert ("field 'model_registry.auto_approving_environments' does not list 'dev', whose file allows "
+            "auto-approval") in capsys.readouterr().err
 
 
 def test_pending_manual_approval_is_accepted(silent_endpoint, capsys):

@@ -119,10 +119,13 @@ def registry_bucket_policy(config: EnvConfig, registry_key_arn: str) -> str:
 
 
 def model_package_group_policy(config: EnvConfig) -> str:
-    """The central model package group's policy in mlops-infra/modules/model-registry (`model_package_group`)."""
+    """The central model package group's policy in mlops-infra/modules/model-registry (`model_package_group`),
+    with the Approved registrations of the registry file's model_registry.auto_approving_environments."""
     resources = [config.model_package_group_arn, _model_packages_arn(config)]
     principals = _workload_principals(config)
-    return json.dumps({"Version": VERSION, "Statement": [
+    registry = load_config(REGISTRY, config.path.parent)
+    auto_approving = [registry.accounts.of(name) for name in registry.model_registry.auto_approving_environments]
+    statements = [
         {**allow(["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
                   "sagemaker:ListModelPackages"], resources), "Principal": principals},
         {**allow("sagemaker:CreateModelPackage", resources,
@@ -130,7 +133,12 @@ def model_package_group_policy(config: EnvConfig) -> str:
          "Principal": principals},
         {"Effect": "Deny", "Action": ["sagemaker:UpdateModelPackage"], "Resource": resources,
          "Principal": principals},
-    ]})
+    ]
+    if auto_approving:
+        statements.insert(2, {**allow("sagemaker:CreateModelPackage", resources,
+                                      {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}),
+                              "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in auto_approving]}})
+    return json.dumps({"Version": VERSION, "Statement": statements})
 
 
 def provision_registry_and_role(target, config: EnvConfig) -> None:

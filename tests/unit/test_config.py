@@ -259,6 +259,38 @@ def test_only_an_environment_without_apply_approval_may_allow_auto_approval(tmp_
         load_config_file(write(tmp_path, dev_document, "dev.tfvars.json"))
 
 
+@pytest.mark.parametrize(("environment", "listed", "message"), [
+    ("registry", ["qa"], r"registry\.tfvars\.json: field 'model_registry\.auto_approving_environments\[0\]' names "
+                         r"'qa', which is not in 'promotion' \(dev, staging, prod\): list an environment of the "
+                         r"promotion"),
+    ("registry", ["dev", "dev"], r"field 'model_registry\.auto_approving_environments\[1\]' names 'dev' twice"),
+    ("registry", ["staging"], r"field 'model_registry\.auto_approving_environments\[0\]' names 'staging', a later "
+                              r"stage of 'promotion': only 'dev' \(where models are trained\) may register versions "
+                              r"Approved; a later stage doing so would let them reach production inference with "
+                              r"nobody having reviewed them"),
+    ("registry", [7], r"field 'model_registry\.auto_approving_environments\[0\]' must be an environment name, got 7"),
+    ("registry", "dev", r"field 'model_registry\.auto_approving_environments' must be a list, got \"dev\""),
+    ("dev", ["dev"], r"dev\.tfvars\.json: field 'model_registry\.auto_approving_environments' must be empty in a "
+                     r"workload file: list the environments in the registry file's"),
+])
+def test_only_the_promotions_first_environment_may_auto_approve(tmp_path, environment, listed, message):
+    document = json.loads((ENVIRONMENTS_DIR / f"{environment}.tfvars.json").read_text())
+    document["model_registry"]["auto_approving_environments"] = listed
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config_file(write(tmp_path, document, f"{environment}.tfvars.json"))
+    assert raised.value.exit_code == 2
+
+
+def test_auto_approving_environments_may_be_left_out_or_list_the_first_environment(tmp_path):
+    document = json.loads((ENVIRONMENTS_DIR / "registry.tfvars.json").read_text())
+    del document["model_registry"]["auto_approving_environments"]
+    assert load_config_file(write(tmp_path, document, "registry.tfvars.json")).model_registry \
+        .auto_approving_environments == ()
+    document["model_registry"]["auto_approving_environments"] = ["dev"]
+    assert load_config_file(write(tmp_path, document, "registry.tfvars.json")).model_registry \
+        .auto_approving_environments == ("dev",)
+
+
 TOOLING_ROLE = "arn:aws:iam::123456789012:role"
 
 

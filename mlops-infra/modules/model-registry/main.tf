@@ -179,6 +179,27 @@ data "aws_iam_policy_document" "model_package_group" {
     }
   }
 
+  # Auto-approval happens at registration only: these accounts, too, may never update a version's status.
+  dynamic "statement" {
+    for_each = length(var.auto_approving_accounts) > 0 ? [values(var.auto_approving_accounts)] : []
+    content {
+      sid       = "AllowAutoApprovingAccountsToRegisterApprovedModels"
+      actions   = ["sagemaker:CreateModelPackage"]
+      resources = [local.model_package_group_arn, local.model_packages_arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for id in statement.value : "arn:${local.partition}:iam::${id}:root"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "sagemaker:ModelApprovalStatus"
+        values   = ["Approved"]
+      }
+    }
+  }
+
   statement {
     # Explicit, so that no identity policy in a workload account can approve either.
     sid       = "DenyApprovalFromWorkloadAccounts"

@@ -99,6 +99,17 @@ variable "workload_accounts" {
   }
 }
 
+variable "auto_approving_accounts" {
+  description = "The workload accounts by environment name that may also register versions Approved (auto-approval, where no person reviews them: the promotion's first environment at most); each is one of workload_accounts. Empty: every registration waits for an approver."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name, id in var.auto_approving_accounts : lookup(var.workload_accounts, name, null) == id])
+    error_message = "auto_approving_accounts must map environments of workload_accounts to the same account ids: only an account granted registration may register versions Approved."
+  }
+}
+
 variable "approver_role_name" {
   description = "Name of the registry-account role that alone may approve or reject model versions (UpdateModelPackage)."
   type        = string
