@@ -51,7 +51,8 @@ def default_environments(environments_dir: Path | None = None) -> DemoEnvironmen
 
 def parse_environments(value: str, environments_dir: Path | None = None) -> DemoEnvironments:
     """`dev,staging,prod`: workload environments of the promotion, in its order, at least two, starting with its
-    first (the one that trains and auto-approves); raises UsageError naming the option and the fix."""
+    first (the one that trains, and the only one that may auto-approve); raises UsageError naming the option and the
+    fix."""
     promotion = workload_environments(environments_dir)
     names = tuple(name.strip() for name in value.split(","))
     expected = f"give at least two of {','.join(promotion)}, in that order, starting with {promotion[0]}"
