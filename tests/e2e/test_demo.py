@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from support.called_operations import trail_problems
@@ -151,6 +152,34 @@ def test_the_outlier_inference_failed_naming_age_drift_and_completeness(demo):
     else:
         assert "Age" in reason
         assert "completeness" in reason.lower()
+
+
+@pytest.mark.browser
+def test_the_console_on_the_demos_stack_draws_the_drift_failure_and_lists_the_approved_versions(
+        demo, demo_stack, require_tool):
+    # The console in a real browser on the state the demo left: the outlier inference found in prod's executions,
+    # its graph with the failed drift step and Age named, and the registry's two versions Approved.
+    from console.conftest import CHROMIUM_ARGS  # tests/ is on sys.path
+    from playwright.sync_api import sync_playwright
+
+    _, _, context = demo
+    failed = context.facts.run("inference-outliers").execution_arn
+    console = f"{demo_stack.endpoint}/_mlops/console"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=require_tool("chromium"), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(f"{console}?account={PROD.account_id}&region={PROD.aws_region}")
+            page.locator(f'a[href*="{quote(failed, safe="")}"]').first.click()
+            assert page.locator("#execution-status").inner_text() == "Failed"
+            failed_steps = page.locator('#live a.node[data-status="Failed"]')
+            assert failed_steps.count() == 1
+            assert any(feature.startswith("_c0") for feature in page.locator("strong.drifted").all_inner_texts())
+
+            page.goto(f"{console}/registry?account={REGISTRY.account_id}&region={REGISTRY.aws_region}")
+            assert page.locator("#versions .approval").all_inner_texts() == ["Approved", "Approved"]
+        finally:
+            browser.close()
 
 
 def test_the_retrain_was_started_by_the_terraform_rule_on_part1_and_part2(demo):

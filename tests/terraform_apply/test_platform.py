@@ -681,7 +681,7 @@ def test_an_environment_removed_from_the_registry_file_loses_every_grant_in_the_
     assert [change["address"] for change in changes if staging in json.dumps(change["change"]["after"])] == []
     deleted = sorted(address for address, actions in granted_before.items() if actions == ["delete"])
     updated = sorted(address for address, actions in granted_before.items() if actions == ["update"])
-    assert all('"staging"' in address for address in deleted), deleted
+    assert all(f'"{staging}"' in address for address in deleted), deleted  # per-account resources, by id
     assert sorted(deleted + updated) == sorted(granted_before), granted_before
     assert {re.sub(r"\[.*?\]", "", address).rsplit(".", 1)[0] for address in granted_before} >= {
         "module.registry_kms.aws_kms_key", "module.model_registry.aws_sagemaker_model_package_group_policy",
