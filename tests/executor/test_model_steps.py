@@ -155,6 +155,44 @@ def test_training_is_deterministic(executor, bucket, datasets):
     assert bodies[0] == bodies[1]  # ... with byte-identical artifacts
 
 
+def test_output_compression_none_uploads_the_model_folder_as_it_is(executor, bucket, datasets):
+    """OutputDataConfig.CompressionType NONE (ModelTrainer's OutputDataConfig(compression_type=...), the v2
+    Estimator's disable_output_compression): the files of /opt/ml/model under output/model/, and that prefix as
+    S3ModelArtifacts; GZIP (SDK v3 writes it, v2 leaves it out) is model.tar.gz."""
+    steps = []
+    for compression in ("NONE", "GZIP"):
+        step = training_step(bucket, datasets, HYPERPARAMETERS)
+        step["Name"] = f"Train{compression}"
+        step["Arguments"]["OutputDataConfig"]["CompressionType"] = compression
+        steps.append(step)
+    record = executor.run_definition(definition(*steps), "train")
+
+    assert statuses(record) == {"TrainNONE": "Succeeded", "TrainGZIP": "Succeeded"}
+    s3 = executor.session.client("s3")
+    uncompressed = record.step("TrainNONE").properties["ModelArtifacts"]["S3ModelArtifacts"]
+    assert uncompressed == f"s3://{bucket}/models/pipelines-{record.execution_id}-TrainNONE/output/model/"
+    [listed] = s3.list_objects_v2(Bucket=bucket, Prefix=uncompressed.split("/", 3)[3])["Contents"]
+    assert listed["Key"].endswith(f"/output/model/{MODEL_FILE}")
+    compressed = record.step("TrainGZIP").properties["ModelArtifacts"]["S3ModelArtifacts"]
+    assert compressed.endswith("-TrainGZIP/output/model.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=compressed.split("/", 3)[3])[
+            "Body"].read())) as archive:
+        assert archive.extractfile(MODEL_FILE).read() == s3.get_object(Bucket=bucket, Key=listed["Key"])[
+            "Body"].read()  # the same model, seeded, either way
+
+
+def test_an_output_compression_type_sagemaker_refuses_fails_the_job_before_it_trains(executor, bucket, datasets):
+    step = training_step(bucket, datasets, HYPERPARAMETERS)
+    step["Arguments"]["OutputDataConfig"]["CompressionType"] = "None"  # the enum is GZIP | NONE
+    record = executor.run_definition(definition(step), "t")
+
+    assert statuses(record) == {"Train": "Failed"}
+    assert record.step("Train").failure_reason == (
+        "ClientError: 1 validation error detected: Value 'None' at 'outputDataConfig.compressionType' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [GZIP, NONE]")
+    assert "ModelArtifacts" not in record.step("Train").properties
+
+
 @pytest.mark.parametrize(("hyperparameters", "image", "reason"), [
     ({"objective": "binary:logistic"}, XGBOOST_IMAGE, "hyperparameter 'num_round' is required"),
     ({**HYPERPARAMETERS, "num_round": "-1"}, XGBOOST_IMAGE, "'num_round' must be a positive integer"),
