@@ -220,6 +220,20 @@ def test_a_training_image_that_cannot_be_emulated_is_refused_before_anything_run
     assert store.list() == []
 
 
+def test_a_v3_model_trainer_with_source_code_is_refused_before_anything_runs(executor, bucket, datasets, store):
+    """SDK v3 runs a ModelTrainer's source_code through its own driver script, given as the job's container
+    entry point: the executor says so and what it does run."""
+    step = training_step(bucket, datasets, HYPERPARAMETERS)
+    step["Arguments"]["AlgorithmSpecification"].update(ContainerEntrypoint=["/bin/bash"], ContainerArguments=[
+        "-c", "chmod +x /opt/ml/input/data/sm_drivers/sm_train.sh && /opt/ml/input/data/sm_drivers/sm_train.sh"])
+    with pytest.raises(PipelineDefinitionError, match=(
+            r"^step 'Train': AlgorithmSpecification.ContainerEntrypoint is not emulated for training \(SDK v3's "
+            r"ModelTrainer sets it .* when given source_code\): use the built-in XGBoost algorithm \(a ModelTrainer "
+            r"without source_code\) or an SDK v2 framework estimator's entry_point \(script mode\)$")):
+        executor.run_definition(definition(step), "t")
+    assert store.list() == []
+
+
 def test_transform_refuses_a_batch_with_the_label_column(executor, bucket, put, tmp_path):
     rng = np.random.default_rng(3)
     data = labelled(rng, 50)
