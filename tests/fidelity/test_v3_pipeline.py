@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 import xgboost
 from support import wait_for_end
-from support.roles import allow, bucket_arn, create_role, pass_role, trust_policy
+from support.roles import allow, create_role, trust_policy
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
+from .corpus import ACCOUNT, REGION, bucket_and_logs
+
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/v3-example-pipeline"
 BUCKET = "v3-example"
 GROUP = "V3ExampleModelPackageGroup"
@@ -34,12 +34,7 @@ ROLE_STATEMENTS = [
           [f"{SAGEMAKER}:{kind}/*" for kind in ("processing-job", "training-job")]),
     allow(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
           [f"{SAGEMAKER}:model-package-group/{GROUP}", f"{SAGEMAKER}:model-package/{GROUP.lower()}/*"]),
-    allow("s3:ListBucket", bucket_arn(BUCKET)),
-    allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn(BUCKET)}/*"),
-    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-          [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*",
-           f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*:log-stream:*"]),
-    pass_role(ROLE),
+    *bucket_and_logs(BUCKET, ROLE),
 ]
 
 
