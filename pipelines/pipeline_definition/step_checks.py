@@ -34,8 +34,10 @@ def check_training(node: StepNode) -> None:
     hyperparameters = arguments.get("HyperParameters") or {}
     if algorithm.get("ContainerEntrypoint"):
         raise PipelineDefinitionError(
-            f"step {node.name!r}: AlgorithmSpecification.ContainerEntrypoint is not emulated for training: "
-            "use the built-in XGBoost algorithm or a framework estimator's entry_point (script mode)")
+            f"step {node.name!r}: AlgorithmSpecification.ContainerEntrypoint is not emulated for training (SDK "
+            "v3's ModelTrainer sets it to run its sm_train.sh driver when given source_code): use the built-in "
+            "XGBoost algorithm (a ModelTrainer without source_code) or an SDK v2 framework estimator's "
+            "entry_point (script mode)")
     if (isinstance(image, str) and image_family(image) == SKLEARN
             and isinstance(hyperparameters, dict) and not is_script_mode(hyperparameters)):
         raise PipelineDefinitionError(

@@ -155,6 +155,44 @@ def test_training_is_deterministic(executor, bucket, datasets):
     assert bodies[0] == bodies[1]  # ... with byte-identical artifacts
 
 
+def test_output_compression_none_uploads_the_model_folder_as_it_is(executor, bucket, datasets):
+    """OutputDataConfig.CompressionType NONE (ModelTrainer's OutputDataConfig(compression_type=...), the v2
+    Estimator's disable_output_compression): the files of /opt/ml/model under output/model/, and that prefix as
+    S3ModelArtifacts; GZIP (SDK v3 writes it, v2 leaves it out) is model.tar.gz."""
+    steps = []
+    for compression in ("NONE", "GZIP"):
+        step = training_step(bucket, datasets, HYPERPARAMETERS)
+        step["Name"] = f"Train{compression}"
+        step["Arguments"]["OutputDataConfig"]["CompressionType"] = compression
+        steps.append(step)
+    record = executor.run_definition(definition(*steps), "train")
+
+    assert statuses(record) == {"TrainNONE": "Succeeded", "TrainGZIP": "Succeeded"}
+    s3 = executor.session.client("s3")
+    uncompressed = record.step("TrainNONE").properties["ModelArtifacts"]["S3ModelArtifacts"]
+    assert uncompressed == f"s3://{bucket}/models/pipelines-{record.execution_id}-TrainNONE/output/model/"
+    [listed] = s3.list_objects_v2(Bucket=bucket, Prefix=uncompressed.split("/", 3)[3])["Contents"]
+    assert listed["Key"].endswith(f"/output/model/{MODEL_FILE}")
+    compressed = record.step("TrainGZIP").properties["ModelArtifacts"]["S3ModelArtifacts"]
+    assert compressed.endswith("-TrainGZIP/output/model.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=compressed.split("/", 3)[3])[
+            "Body"].read())) as archive:
+        assert archive.extractfile(MODEL_FILE).read() == s3.get_object(Bucket=bucket, Key=listed["Key"])[
+            "Body"].read()  # the same model, seeded, either way
+
+
+def test_an_output_compression_type_sagemaker_refuses_fails_the_job_before_it_trains(executor, bucket, datasets):
+    step = training_step(bucket, datasets, HYPERPARAMETERS)
+    step["Arguments"]["OutputDataConfig"]["CompressionType"] = "None"  # the enum is GZIP | NONE
+    record = executor.run_definition(definition(step), "t")
+
+    assert statuses(record) == {"Train": "Failed"}
+    assert record.step("Train").failure_reason == (
+        "ClientError: 1 validation error detected: Value 'None' at 'outputDataConfig.compressionType' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [GZIP, NONE]")
+    assert "ModelArtifacts" not in record.step("Train").properties
+
+
 @pytest.mark.parametrize(("hyperparameters", "image", "reason"), [
     ({"objective": "binary:logistic"}, XGBOOST_IMAGE, "hyperparameter 'num_round' is required"),
     ({**HYPERPARAMETERS, "num_round": "-1"}, XGBOOST_IMAGE, "'num_round' must be a positive integer"),
@@ -179,6 +217,20 @@ def test_a_training_image_that_cannot_be_emulated_is_refused_before_anything_run
     steps = definition(training_step(bucket, datasets, HYPERPARAMETERS, image))
     with pytest.raises(PipelineDefinitionError, match=message):
         executor.run_definition(steps, "t")
+    assert store.list() == []
+
+
+def test_a_v3_model_trainer_with_source_code_is_refused_before_anything_runs(executor, bucket, datasets, store):
+    """SDK v3 runs a ModelTrainer's source_code through its own driver script, given as the job's container
+    entry point: the executor says so and what it does run."""
+    step = training_step(bucket, datasets, HYPERPARAMETERS)
+    step["Arguments"]["AlgorithmSpecification"].update(ContainerEntrypoint=["/bin/bash"], ContainerArguments=[
+        "-c", "chmod +x /opt/ml/input/data/sm_drivers/sm_train.sh && /opt/ml/input/data/sm_drivers/sm_train.sh"])
+    with pytest.raises(PipelineDefinitionError, match=(
+            r"^step 'Train': AlgorithmSpecification.ContainerEntrypoint is not emulated for training \(SDK v3's "
+            r"ModelTrainer sets it .* when given source_code\): use the built-in XGBoost algorithm \(a ModelTrainer "
+            r"without source_code\) or an SDK v2 framework estimator's entry_point \(script mode\)$")):
+        executor.run_definition(definition(step), "t")
     assert store.list() == []
 
 

@@ -43,6 +43,21 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/fidelity-corpus"
 BUCKET = "fidelity-corpus"
 GROUP = "AbaloneModelPackageGroup"
 SCRIPTS = Path(__file__).with_name("scripts")
+
+
+def bucket_and_logs(bucket: str, role: str) -> list[dict]:
+    """What a pipeline's jobs do as their role besides their SageMaker calls: read and write the bucket, write
+    their logs, pass the role on."""
+    return [
+        allow("s3:ListBucket", bucket_arn(bucket)),
+        allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn(bucket)}/*"),
+        allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*",
+               f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*:log-stream:*"]),
+        pass_role(role),
+    ]
+
+
 # What the examples' steps do as their role: jobs and models, the bucket, the group's versions.
 SAGEMAKER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
 ROLE_STATEMENTS = [
@@ -52,12 +67,7 @@ ROLE_STATEMENTS = [
           [f"{SAGEMAKER}:{kind}/*" for kind in ("processing-job", "training-job", "transform-job", "model")]),
     allow(["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
           [f"{SAGEMAKER}:model-package-group/{GROUP}", f"{SAGEMAKER}:model-package/{GROUP.lower()}/*"]),
-    allow("s3:ListBucket", bucket_arn(BUCKET)),
-    allow(["s3:GetObject", "s3:PutObject"], f"{bucket_arn(BUCKET)}/*"),
-    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-          [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*",
-           f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*:log-stream:*"]),
-    pass_role(ROLE),
+    *bucket_and_logs(BUCKET, ROLE),
 ]
 MSE_THRESHOLD = 6.0
 

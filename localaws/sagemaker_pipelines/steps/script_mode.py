@@ -4,9 +4,9 @@ As the SageMaker training toolkit in those images does: the channels under /opt/
 files SageMaker writes under /opt/ml/input/config (hyperparameters.json, inputdataconfig.json,
 resourceconfig.json), `sagemaker_submit_directory` (a sourcedir.tar.gz) unpacked into /opt/ml/code, and the
 `sagemaker_program` run there with this Python, the user hyperparameters as `--name value` arguments and the
-SM_* environment. /opt/ml/model becomes model.tar.gz and /opt/ml/output/data output.tar.gz under
-<S3OutputPath>/<job name>/output/. Metrics: the MetricDefinitions' regular expressions over the job's log
-(the last match of each), as SageMaker reads them from CloudWatch.
+SM_* environment. /opt/ml/model becomes model.tar.gz (model/ with OutputDataConfig.CompressionType NONE) and
+/opt/ml/output/data output.tar.gz under <S3OutputPath>/<job name>/output/. Metrics: the MetricDefinitions'
+regular expressions over the job's log (the last match of each), as SageMaker reads them from CloudWatch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localaws.sagemaker_pipelines import containers, s3
-from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz, upload_model
 from localaws.sagemaker_pipelines.errors import StepFailed
 from localaws.sagemaker_pipelines.steps.base import StepContext
 from pipelines import s3_uri
@@ -102,10 +102,9 @@ def run_training_script(context: StepContext, request: Mapping[str, Any], job_na
     metrics = read_metrics(definitions, completed.stdout + "\n" + completed.stderr)
     output = request.get("OutputDataConfig") or {}
     prefix = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output"
-    model_uri = _upload_tar(s3_client, paths.local("/opt/ml/model"), f"{prefix}/model.tar.gz", output.get("KmsKeyId"),
-                            context.work_dir / "model.tar.gz", allow_empty=True)
-    _upload_tar(s3_client, paths.local("/opt/ml/output/data"), f"{prefix}/output.tar.gz", output.get("KmsKeyId"),
-                context.work_dir / "output.tar.gz", allow_empty=False)
+    model_uri = upload_model(s3_client, paths.local("/opt/ml/model"), output, job_name, context.work_dir)
+    _upload_output_data(s3_client, paths.local("/opt/ml/output/data"), f"{prefix}/output.tar.gz",
+                        output.get("KmsKeyId"), context.work_dir / "output.tar.gz")
     return model_uri, metrics
 
 
@@ -177,11 +176,9 @@ def read_metrics(definitions: list[Mapping[str, str]], log: str) -> dict[str, fl
     return metrics
 
 
-def _upload_tar(s3_client, folder: Path, uri: str, kms_key: str | None, archive: Path, allow_empty: bool) -> str | None:
-
+def _upload_output_data(s3_client, folder: Path, uri: str, kms_key: str | None, archive: Path) -> None:
+    """/opt/ml/output/data as output.tar.gz, when the script wrote anything there."""
     members = {str(path.relative_to(folder)): path for path in sorted(folder.rglob("*")) if path.is_file()}
-    if not members and not allow_empty:
-        return None
-    archive.write_bytes(deterministic_tar_gz(members))
-    s3.upload_file(s3_client, archive, uri, kms_key)
-    return uri
+    if members:
+        archive.write_bytes(deterministic_tar_gz(members))
+        s3.upload_file(s3_client, archive, uri, kms_key)

@@ -4,9 +4,9 @@ mode of the XGBoost and scikit-learn framework images (steps/script_mode.py).
 CSV channels (`train`, optional `validation`): the label in the first column, no header, every file under
 the channel's S3 prefix; or libsvm channels (ContentType libsvm / text/libsvm). HyperParameters arrive as
 strings (as in CreateTrainingJob) and are typed like the container does (eval_metric: a comma-separated list);
-num_round is required. The model is `xgboost-model` inside <S3OutputPath>/<job name>/output/model.tar.gz, in
-the format of the image's version: a Python pickle of the Booster before 1.3-1, XGBoost's own format
-(Booster.save_model) from 1.3-1 on.
+num_round is required. The model is `xgboost-model` inside <S3OutputPath>/<job name>/output/model.tar.gz (under
+output/model/ with OutputDataConfig.CompressionType NONE), in the format of the image's version: a Python pickle
+of the Booster before 1.3-1, XGBoost's own format (Booster.save_model) from 1.3-1 on.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import xgboost as xgb
 
 from localaws.sagemaker_endpoints.model_archive import MODEL_FILE
 from localaws.sagemaker_pipelines import containers, s3
-from localaws.sagemaker_pipelines.archives import deterministic_tar_gz
+from localaws.sagemaker_pipelines.archives import output_compression, upload_model
 from localaws.sagemaker_pipelines.errors import StepFailed, StepStopped
 from localaws.sagemaker_pipelines.steps import script_mode
 from localaws.sagemaker_pipelines.steps.base import StepContext, StepHandler, StepResult
@@ -65,6 +65,7 @@ class TrainingHandler(StepHandler):
         metadata = {"TrainingJob": {"Arn": arn}}
         try:
             algorithm = request.get("AlgorithmSpecification") or {}
+            output_compression(request.get("OutputDataConfig") or {})  # CreateTrainingJob checks it first
             family = containers.require_family(algorithm.get("TrainingImage"), TRAINING_FAMILIES, "a training job")
             hyperparameters = dict(request.get("HyperParameters") or {})
             if is_script_mode(hyperparameters):
@@ -123,15 +124,11 @@ class TrainingHandler(StepHandler):
 
     def _save_model(self, context: StepContext, request: dict, job_name: str, booster: xgb.Booster,
                     version: tuple[int, int, int] | None) -> str:
-        output = request.get("OutputDataConfig") or {}
         model_path = context.work_dir / "model" / MODEL_FILE
         model_path.parent.mkdir(parents=True)
         save_model(booster, model_path, version)
-        archive = context.work_dir / "model.tar.gz"
-        archive.write_bytes(deterministic_tar_gz({MODEL_FILE: model_path}))
-        uri = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
-        s3.upload_file(context.client("s3"), archive, uri, output.get("KmsKeyId"))
-        return uri
+        return upload_model(context.client("s3"), model_path.parent, request.get("OutputDataConfig") or {}, job_name,
+                            context.work_dir)
 
 
 class ChannelCache:
