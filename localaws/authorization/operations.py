@@ -11,9 +11,11 @@ cannot be mapped raises `UnmappedOperation`: it is denied, naming what is missin
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import re
+import struct
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
+from moto.kms.utils import _deserialize_ciphertext_blob
 from werkzeug.exceptions import NotFound
 
 log = logging.getLogger(__name__)
@@ -333,6 +336,8 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
             values[variable] = None if bus == "default" else bus
             continue
         value = _parameter(call.params, (variable, *aliases.get(variable, ())))
+        if value is None and service_prefix == "kms" and variable == "KeyId":
+            value = _ciphertext_key_id(call.params)  # Decrypt and ReEncrypt may name no key: the blob does
         if value is None and service_prefix == "sqs" and variable == "QueueName":
             value = _queue_name(call.params, values)
         if value is None and service_prefix == "sts":
@@ -386,6 +391,19 @@ def _parameter(params: dict[str, Any], names: tuple[str, ...]) -> Any:
         if isinstance(value, str | int) and value != "":
             return value
     return None
+
+
+def _ciphertext_key_id(params: dict[str, Any]) -> str | None:
+    """The id of the key a ciphertext blob was encrypted under, which KMS reads from the blob's metadata when a
+    call names no key (the blob's layout is moto's)."""
+    blob = params.get("CiphertextBlob")
+    if not blob:
+        return None
+    try:
+        raw = blob if isinstance(blob, bytes) else base64.b64decode(blob, validate=True)
+        return _deserialize_ciphertext_blob(raw).key_id
+    except (ValueError, struct.error, UnicodeDecodeError):
+        return None  # not a blob of this stack: KMS answers InvalidCiphertextException itself
 
 
 def _queue_name(params: dict[str, Any], values: dict[str, Any]) -> str | None:

@@ -124,10 +124,11 @@ def test_an_operation_without_a_mapping_is_denied_naming_the_mapping(stack_in):
     client_for(stack, "s3").create_bucket(Bucket="meta")
     everything = user_with_keys(stack, "erin", allow("*"))
 
-    error = error_of(lambda: client_for(stack, "s3", everything).get_bucket_metadata_configuration(Bucket="meta"))
+    # Its IAM action is s3:GetAnalyticsConfiguration, a name the stack cannot derive from the operation's.
+    error = error_of(lambda: client_for(stack, "s3", everything).list_bucket_analytics_configurations(Bucket="meta"))
 
     assert error["Code"] == "AccessDenied"
-    assert "s3:GetBucketMetadataConfiguration" in error["Message"]
+    assert "s3:ListBucketAnalyticsConfigurations" in error["Message"]
     assert "ACTION_NAMES in localaws/authorization/operations.py" in error["Message"]
 
 
@@ -193,6 +194,22 @@ def test_a_kms_grant_allows_its_grantee_what_the_key_policy_and_iam_do_not(stack
                                           Constraints={"EncryptionContextSubset": {"purpose": "test"}})
     assert encrypt(EncryptionContext={"purpose": "test"})["KeyId"].endswith(key_id)
     assert error_of(lambda: encrypt(EncryptionContext={"purpose": "other"}))["Code"] == "AccessDeniedException"
+
+
+def test_a_decrypt_that_names_no_key_is_decided_on_the_key_the_ciphertext_names(stack_in):
+    """As in KMS, Decrypt without KeyId is authorized on the key the blob was encrypted under."""
+    stack = stack_in("enforce")
+    kms = client_for(stack, "kms")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    other_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    blob = kms.encrypt(KeyId=key_arn, Plaintext=b"secret")["CiphertextBlob"]
+    allowed = user_with_keys(stack, "ivan", allow("kms:Decrypt", key_arn))
+    elsewhere = user_with_keys(stack, "judy", allow("kms:Decrypt", other_arn))
+
+    assert client_for(stack, "kms", allowed).decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
+    assert error_of(lambda: client_for(stack, "kms", elsewhere).decrypt(CiphertextBlob=blob))["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/judy is not authorized to perform: kms:Decrypt on resource: {key_arn} "
+        "because no identity-based policy allows the kms:Decrypt action")
 
 
 def test_kms_resource_aliases_holds_the_alias_names_of_the_key(stack_in):
