@@ -351,6 +351,11 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
                 continue
             return None
         value = str(value)
+        if service_prefix == "kms" and variable == "KeyId":
+            # A key id, key ARN, alias name or alias ARN: the key it names. A key the stack does not know is named
+            # as given, for the policies; KMS answers its own NotFound.
+            return resolve("kms-key", value, call.region) or (
+                value if value.startswith("arn:") else f"arn:{PARTITION}:kms:{call.region}:{account}:key/{value}")
         if value.startswith("arn:"):  # an ARN of another shape given for a name: its last segment
             value = re.split(r"[:/]", value)[-1]
         if variable == "RoleNameWithPath":
@@ -359,10 +364,6 @@ def _fill(template: str, service_prefix: str, call: Call, account: str, resolve)
             value = str(call.params["Path"]).strip("/") + "/" + value if call.params["Path"] != "/" else value
         if service_prefix == "kms" and variable == "Alias":
             value = value.removeprefix("alias/")
-        if service_prefix == "kms" and variable == "KeyId":
-            # A key the stack does not know: named as given, for the policies; KMS answers its own NotFound.
-            return resolve("kms-key", value, call.region) or (
-                value if value.startswith("arn:") else f"arn:{PARTITION}:kms:{call.region}:{account}:key/{value}")
         if service_prefix == "secretsmanager":
             return resolve("secret", value, call.region) or (
                 f"arn:{PARTITION}:secretsmanager:{call.region}:{account}:secret:{value}")

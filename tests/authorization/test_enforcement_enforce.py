@@ -212,6 +212,19 @@ def test_a_decrypt_that_names_no_key_is_decided_on_the_key_the_ciphertext_names(
         "because no identity-based policy allows the kms:Decrypt action")
 
 
+def test_a_key_named_by_its_alias_arn_is_decided_on_the_key(stack_in):
+    """DescribeKey with an alias ARN (how the platform names its workload key) is authorized on the key it names."""
+    stack = stack_in("enforce")
+    kms = client_for(stack, "kms")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/workload", TargetKeyId=key_arn)
+    alias_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/workload"
+    kim = user_with_keys(stack, "kim", allow("kms:DescribeKey", key_arn))
+
+    for named in (alias_arn, "alias/workload", key_arn):
+        assert client_for(stack, "kms", kim).describe_key(KeyId=named)["KeyMetadata"]["Arn"] == key_arn
+
+
 def test_kms_resource_aliases_holds_the_alias_names_of_the_key(stack_in):
     """kms:ResourceAliases is `alias/<name>` (how the platform's roles name the registry key), not the alias ARN."""
     stack = stack_in("enforce")
