@@ -183,6 +183,13 @@ run "jenkins_role_deploys_prod_with_least_privilege" {
 
   assert {
     condition = alltrue([
+      for s in concat(jsondecode(aws_iam_role_policy.jenkins.policy).Statement, jsondecode(aws_iam_policy.apply_endpoints[0].policy).Statement) : s.Effect == "Deny" || !contains(flatten([s.Action]), "kms:PutKeyPolicy")
+    ])
+    error_message = "changing a key policy takes a person: with it the role could hand the key, and the data under it, to anyone"
+  }
+
+  assert {
+    condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.jenkins.policy).Statement :
       s.Effect == "Deny" || length(setintersection(toset(flatten([s.Action])), toset(["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"]))) == 0 ? true : (
         s.Condition == { StringEquals = { "iam:PermissionsBoundary" = var.permissions_boundary_arn } }

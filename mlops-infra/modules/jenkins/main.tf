@@ -402,12 +402,13 @@ data "aws_iam_policy_document" "apply_endpoints" {
   dynamic "statement" {
     for_each = local.secondary_enabled ? [var.secondary_serving.kms_key_arn] : []
     content {
-      # The second region's key only, by ARN, as the workload key (no key creation: the key was made by a person's
-      # first apply); EventBridge and the alarms encrypt the region's topic with it.
+      # The second region's key only, by ARN, as the workload key (no key creation and no key policy change: the
+      # key and its policy were made by a person's first apply); EventBridge and the alarms encrypt the region's
+      # topic with it.
       sid = "ManageSecondaryRegionKey"
       actions = [
         "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
-        "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
+        "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
         "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
       ]
       resources = [statement.value]
