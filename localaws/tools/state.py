@@ -60,7 +60,7 @@ def running_server(state_dir: Path | None = None) -> RunningServer | None:
 def check_loadable(state_dir: Path | None = None) -> layout.Header | None:
     """The header of the folder's saved state once it is known loadable; StateRefused (exit 2, the fix named)."""
     path = layout.state_file(state_dir or default_state_dir())
-    return layout.check(path, layout.moto_version()) if path.exists() else None
+    return layout.check_state(path.parent, layout.moto_version()) if path.exists() else None
 
 
 def disk_use(folder: Path) -> int:
