@@ -440,7 +440,9 @@ class DurableState:
         self._thread: threading.Thread | None = None
         self._parts: dict[str, dict[str, Any]] = {}  # the manifest's entries as last written (or loaded)
         self._part_blobs: dict[str, set[str]] = {}  # the blobs each part names
-        self.parts_written: dict[str, int] = defaultdict(int)  # part files written, by part (what a snapshot costs)
+        # Parts pickled and part files written, by part: what the snapshots cost (`GET /_mlops/state`).
+        self.parts_pickled: dict[str, int] = defaultdict(int)
+        self.parts_written: dict[str, int] = defaultdict(int)
         self.last_write: str | None = None
         self.last_duration_ms: float | None = None
         self.last_size: int | None = None
@@ -616,6 +618,7 @@ class DurableState:
                     stream = io.BytesIO()
                     _Pickler(stream, self._blobs, names).dump(saved)
                     pickled[name] = (stream.getvalue(), _part_summary(name, saved), self._blobs.used)
+                    self.parts_pickled[name] += 1
                 return pickled
             except RuntimeError:  # "changed size during iteration": a ticker moved an endpoint meanwhile
                 if attempt == PICKLE_RETRIES:
@@ -659,4 +662,6 @@ def state_route(request: Request) -> Response:
     header = layout.read_header(_current.path) if _current.path.exists() else None
     return json_response({"durable": True, "state_dir": str(_current.state_dir), "last_write": _current.last_write,
                           "last_snapshot_ms": _current.last_duration_ms, "size": _current.last_size,
+                          "parts_pickled": dict(_current.parts_pickled),
+                          "parts_written": dict(_current.parts_written),
                           "summary": header.summary if header else None})
