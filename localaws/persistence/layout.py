@@ -130,7 +130,7 @@ def read_header(path: Path) -> Header:
                            f"to start over, run {RESET_FIX}") from None
 
 
-def check(path: Path, moto_version: str, verify_payload: bool = True) -> Header:
+def check(path: Path, moto_version: str) -> Header:
     """The header of `path` once it is known loadable by this code (same format, moto and Python; the payload
     complete and unaltered); StateRefused naming `mlops-local reset` otherwise. Nothing is changed on disk."""
     header = read_header(path)
@@ -139,12 +139,11 @@ def check(path: Path, moto_version: str, verify_payload: bool = True) -> Header:
     if written_by != expected:
         raise StateRefused(f"{path} was written by another version of the local stack ({written_by}; this one "
                            f"reads {expected}): nothing was loaded; to start over, run {RESET_FIX}")
-    if verify_payload:
-        payload = read_payload(path)
-        if len(payload) != header.size or hashlib.sha256(payload).hexdigest() != header.sha256:
-            raise StateRefused(f"{path} is truncated or damaged ({len(payload)} of {header.size} bytes, checksum "
-                               f"{'differs' if len(payload) == header.size else 'not checked'}): nothing was "
-                               f"loaded; to start over, run {RESET_FIX}")
+    payload = read_payload(path)
+    if len(payload) != header.size or hashlib.sha256(payload).hexdigest() != header.sha256:
+        raise StateRefused(f"{path} is truncated or damaged ({len(payload)} of {header.size} bytes, checksum "
+                           f"{'differs' if len(payload) == header.size else 'not checked'}): nothing was "
+                           f"loaded; to start over, run {RESET_FIX}")
     return header
 
 
