@@ -7,7 +7,7 @@ backend), the ones in use listed in `BackendDict._instances`. moto has no persis
 are picklable by design (FakeKey and LambdaFunction define `__getstate__` for it). Each BackendDict is pickled on
 its own into a part file, and the stack's own module state (EventBridge deliveries, SNS publication times, the
 schedules and the clock's offset, the PolicyArns of assumed-role sessions) into one more. A reference from one
-service to another's registry pickles as the name of the live BackendDict (`persistent_id`). Two pairs of
+service to another's registry pickles as the name of the live BackendDict (`_live_backends`). Two pairs of
 services hold the same moto objects (found by pickling each service on its own and listing the objects met in
 two: a Lambda function holds its region's CloudWatch Logs backend; an assumed role's AccessKey is in IAM's and
 STS's backends): each pair is one part (`_GROUPS`), so identities survive a load; otherwise only immutable
@@ -34,11 +34,12 @@ deterministic.
 - Durability bound: a mutating request asks for a snapshot; the writer thread writes at most once per
   `DEBOUNCE_SECONDS` (1 s). A `kill -9` (or a power loss) loses the writes acknowledged in the last
   DEBOUNCE_SECONDS plus the time of one snapshot (measured in the tests and reported in the log as `snapshot ...
-  ms`): everything a manifest names is synced before the manifest is. A clean stop (SIGTERM, `mlops-local
-  down`) writes a last snapshot of every service: nothing is lost.
-- InvokeEndpoint is mutating: it adds the endpoint's CloudWatch metrics, which alarms (an update's rollback) read
-  back. It notes CloudWatch only (its lookup of the endpoint is a pure read, `touched.reading`), so a stream of
-  invocations re-pickles CloudWatch alone.
+  ms`): everything a manifest names is synced before the manifest is. The one exception is InvokeEndpoint, which
+  changes only CloudWatch (its lookup of the endpoint is a pure read, `touched.reading`): it asks for a snapshot
+  within `METRICS_SECONDS` (60 s, the interval at which SageMaker publishes invocation metrics), so a kill loses
+  at most the last minute of invocation metrics, and a stream of invocations re-pickles CloudWatch once a minute
+  (each invocation adds 5 datapoints, all kept: a second's pickling grows with the stream). A clean stop
+  (SIGTERM, `mlops-local down`) writes a last snapshot of every service: nothing is lost.
 - Every file (manifest and parts) carries a version stamp and checksum (`layout.check_state`): another
   version's state, or a truncated or altered file, is refused before anything is loaded, with the fix named.
 """
@@ -52,6 +53,7 @@ import io
 import json
 import logging
 import pickle
+import re
 import sys
 import threading
 import time
@@ -86,6 +88,12 @@ from localaws.s3 import replication
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 1.0
+# SageMaker publishes an endpoint's invocation metrics once a minute (MetricsConfig: "invocation metrics continue
+# to be published at the default 60-second interval"): a client cannot count on one sooner, and nothing in the
+# stack reads them back but the console (alarms change by SetAlarmState). A stream of invocations therefore
+# snapshots CloudWatch once a minute, not once a second.
+METRICS_SECONDS = 60.0
+_INVOKE_ENDPOINT = re.compile(r"^/endpoints/[^/]+/invocations$")
 STATE_ROUTE = "/_mlops/state"
 PICKLE_RETRIES = 5  # a ticker thread may change a dict while it is pickled: take the snapshot again
 _READ_ONLY_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Invoke", "Query", "Scan", "BatchGet",
@@ -140,47 +148,83 @@ class _BlobRef:
         self.digest = digest
 
 
+def _blob_body(digest: str) -> bytes:
+    """Named in the pickle for an S3 body; `_Unpickler.find_class` answers it with the blob file's bytes."""
+    raise pickle.UnpicklingError("a body is read back by localaws.persistence.snapshots._Unpickler only")
+
+
+def _live_backends(name: str) -> BackendDict:
+    """Named in the pickle for a backend holding moto's registry of another service; `_Unpickler` answers it
+    with the live one."""
+    raise pickle.UnpicklingError("a registry is resolved by localaws.persistence.snapshots._Unpickler only")
+
+
+_UNKNOWN = object()
+
+
+def _kind(cls: type) -> str | None:
+    """How `_Pickler` saves instances of `cls` (None: pickle's default), decided once a class: the checks
+    against the key-type unions cost more than pickling the object itself."""
+    if cls in _LOCK_TYPES:
+        return "lock"
+    if issubclass(cls, BackendDict):
+        return "backends"
+    checks = (("blob", _BlobRef), ("private-key", PrivateKeyTypes), ("public-key", PublicKeyTypes),
+              ("weak-values", weakref.WeakValueDictionary), ("defaultdict", defaultdict), ("key", FakeKey))
+    for kind, base in checks:
+        if issubclass(cls, base):
+            return kind
+    if issubclass(cls, dict) and cls.__module__.startswith("moto."):
+        return "moto-dict"
+    return None
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, stream: io.BytesIO, blobs: _Blobs, backend_names: dict[int, str]):
         super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
         self.blobs = blobs
         self.backend_names = backend_names
-
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, _BlobRef):
-            return ("blob", obj.digest)
-        if isinstance(obj, BackendDict):  # a backend holding moto's registry of another service: the live one
-            return ("backends", self.backend_names[id(obj)])
-        return None
+        self.kinds: dict[type, str | None] = _KINDS
 
     def reducer_override(self, obj: Any) -> Any:
-        lock_factory = _LOCK_TYPES.get(type(obj))
-        if lock_factory is not None:
-            return lock_factory, ()
-        if isinstance(obj, PrivateKeyTypes):  # KMS key material: the same key after a restart
+        kind = self.kinds.get(type(obj), _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = self.kinds[type(obj)] = _kind(type(obj))
+        if kind is None:
+            return NotImplemented
+        if kind == "lock":
+            return _LOCK_TYPES[type(obj)], ()
+        if kind == "backends":  # a backend holding moto's registry of another service: the live one
+            return _live_backends, (self.backend_names[id(obj)],)
+        if kind == "blob":
+            return _blob_body, (obj.digest,)
+        if kind == "private-key":  # KMS key material: the same key after a restart
             return _load_private_key, (obj.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),)
-        if isinstance(obj, PublicKeyTypes):
+        if kind == "public-key":
             return _load_public_key, (obj.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),)
-        if isinstance(obj, weakref.WeakValueDictionary):
+        if kind == "weak-values":
             # moto's Lambda storage indexes its functions by ARN weakly; the functions are pickled where they are
             # held, so the index is rebuilt on the same objects.
             return _weak_values, (dict(obj.items()),)
-        if isinstance(obj, defaultdict) and getattr(obj.default_factory, "__name__", "") == "<lambda>":
+        if kind == "defaultdict":
+            if getattr(obj.default_factory, "__name__", "") != "<lambda>":
+                return NotImplemented
             factory = _FACTORY_OF_EMPTY.get(repr(obj.default_factory()))  # e.g. Lambda's aliases: lambda: {}
             if factory is None:
                 raise pickle.PicklingError(f"a defaultdict's factory makes {obj.default_factory()!r}: teach "
                                            "localaws.persistence.snapshots to save it")
             return _defaultdict, (factory, dict(obj))
         # State is set after the object is memoised (the state_setter form), so cycles through it pickle.
-        if isinstance(obj, FakeKey):
+        if kind == "key":
             state = obj.__getstate__()
             state["value"] = _BlobRef(self.blobs.store(obj, state["value"]))
             return _new, (type(obj),), state, None, None, _set_key_state
-        if isinstance(obj, dict) and type(obj).__module__.startswith("moto.") and not isinstance(obj, BackendDict):
-            # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only),
-            # which pickle's default for dicts uses: keep the raw entries instead.
-            return _new, (type(obj),), (dict.copy(obj), dict(vars(obj))), None, None, _set_dict_state
-        return NotImplemented
+        # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only), which
+        # pickle's default for dicts uses: keep the raw entries instead.
+        return _new, (type(obj),), (dict.copy(obj), dict(vars(obj))), None, None, _set_dict_state
+
+
+_KINDS: dict[type, Any] = {}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -190,12 +234,16 @@ class _Unpickler(pickle.Unpickler):
         self.live = live
         self.blobs: set[str] = set()
 
-    def persistent_load(self, pid: Any) -> Any:
-        kind, name = pid
-        if kind == "blob":
-            self.blobs.add(name)
-            return layout.blob_path(self.state_dir, name).read_bytes()
-        return self.live[name]
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == _blob_body.__name__:
+            return self._read_blob
+        if module == __name__ and name == _live_backends.__name__:
+            return self.live.__getitem__
+        return super().find_class(module, name)
+
+    def _read_blob(self, digest: str) -> bytes:
+        self.blobs.add(digest)
+        return layout.blob_path(self.state_dir, digest).read_bytes()
 
 
 class _Blobs:
@@ -435,6 +483,7 @@ class DurableState:
         self._dirty = threading.Event()
         self._changed: set[int] = set()  # ids of the BackendDicts requests looked into since the last pickle
         self._changed_lock = threading.Lock()
+        self._due: float | None = None  # when the changes noted so far must be written by (monotonic)
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -510,10 +559,14 @@ class DurableState:
             finally:
                 # Before leaving: a snapshot that waited for this request pickles them. A read-only request may
                 # move state too (a describe advancing an endpoint): its services ride with the next snapshot.
+                within = _snapshot_within(environ)
                 with self._changed_lock:
                     self._changed |= noted
-                if _mutating(environ):
-                    self._dirty.set()
+                    if within is not None:
+                        due = time.monotonic() + within
+                        self._due = due if self._due is None else min(self._due, due)
+                        if within <= DEBOUNCE_SECONDS:
+                            self._dirty.set()
                 self.gate.leave()
 
         return gated
@@ -543,9 +596,15 @@ class DurableState:
 
     def _write_when_dirty(self) -> None:
         while not self._stop.is_set():
-            self._dirty.wait()
+            with self._changed_lock:
+                wait = None if self._due is None else max(0.0, self._due - time.monotonic())
+            self._dirty.wait(wait)  # a mutating request wakes it; a later deadline (metrics) times it out
             if self._stop.is_set():
                 return
+            with self._changed_lock:
+                if not self._dirty.is_set() and (self._due is None or self._due > time.monotonic()):
+                    continue
+                self._due = None
             self._dirty.clear()
             try:
                 self.write()
@@ -637,13 +696,16 @@ class DurableState:
             self._blobs.collect_garbage(set().union(*self._part_blobs.values()))
 
 
-def _mutating(environ: dict[str, Any]) -> bool:
+def _snapshot_within(environ: dict[str, Any]) -> float | None:
+    """How soon the request's changes must be on disk: None for a read-only request, DEBOUNCE_SECONDS for a
+    mutating one, METRICS_SECONDS for InvokeEndpoint (what it changes is its CloudWatch metrics)."""
     if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
-        return False
+        return None
+    if _INVOKE_ENDPOINT.match(environ.get("PATH_INFO", "")):
+        return METRICS_SECONDS
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     action = target.rsplit(".", 1)[-1] if target else ""
-    return not action.startswith(_READ_ONLY_ACTION_PREFIXES)
-
+    return None if action.startswith(_READ_ONLY_ACTION_PREFIXES) else DEBOUNCE_SECONDS
 
 
 # ------------------------------------------------------------------------------------------ the stack's routes

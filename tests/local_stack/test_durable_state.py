@@ -19,7 +19,7 @@ import boto3
 import pytest
 from support import LAMBDA_TRUST, wait_for
 
-from localaws.persistence import layout
+from localaws.persistence import layout, snapshots
 from localaws.tools.stack import LocalAwsStack, advance_clock, call_route, read_deliveries
 from pipelines.errors import EXIT_USAGE
 
@@ -270,3 +270,15 @@ def test_a_request_to_one_service_rewrites_that_service_s_file_only(tmp_path):
         assert before[counter][S3_PART] >= 1
     assert s3_file.exists()  # still the one the manifest names
     assert _part_file(state, S3_PART) == s3_file
+
+
+@pytest.mark.parametrize(("method", "path", "target", "within"), [
+    ("POST", "/endpoints/model/invocations", "", snapshots.METRICS_SECONDS),
+    ("POST", "/", "AmazonSageMaker.CreateEndpoint", snapshots.DEBOUNCE_SECONDS),
+    ("POST", "/", "AmazonSageMaker.DescribeEndpoint", None),
+    ("PUT", "/bucket/key", "", snapshots.DEBOUNCE_SECONDS),
+    ("GET", "/endpoints/model/invocations", "", None),
+])
+def test_invocations_ask_for_a_snapshot_within_a_minute_other_writes_within_a_second(method, path, target, within):
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_X_AMZ_TARGET": target}
+    assert snapshots._snapshot_within(environ) == within
