@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from moto.core.base_backend import BackendDict
@@ -71,24 +71,23 @@ def request() -> Iterator[set[int]]:
         frames.pop()
 
 
-@contextmanager
-def serving() -> Iterator[None]:
+def serving() -> AbstractContextManager[None]:
     """A request on this thread, outside the gate: its reads note nothing."""
-    _local.serving = getattr(_local, "serving", 0) + 1
-    try:
-        yield
-    finally:
-        _local.serving -= 1
+    return _flagged("serving")
+
+
+def reading() -> AbstractContextManager[None]:
+    """A block that only reads the registries it looks into."""
+    return _flagged("quiet")
 
 
 @contextmanager
-def reading() -> Iterator[None]:
-    """A block that only reads the registries it looks into."""
-    _local.quiet = getattr(_local, "quiet", 0) + 1
+def _flagged(flag: str) -> Iterator[None]:
+    setattr(_local, flag, getattr(_local, flag, 0) + 1)  # a count: the blocks nest
     try:
         yield
     finally:
-        _local.quiet -= 1
+        setattr(_local, flag, getattr(_local, flag) - 1)
 
 
 def take_background() -> set[int]:
