@@ -122,6 +122,11 @@ def timed_up(work: Path, state: Path, label: str) -> float:
     return seconds
 
 
+def _size(path: Path) -> int:
+    """Bytes in a file, or in the files of a folder."""
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50, help="InvokeEndpoint requests a second (default 50)")
@@ -156,8 +161,8 @@ def main() -> None:
             ratios.append(durable / volatile)
         print(f"workload: durable {statistics.median(durable_times):.1f} s vs --no-durable "
               f"{statistics.median(volatile_times):.1f} s: ratio {statistics.median(ratios):.3f} (goal <= 1.05); "
-              f"state {layout.state_file(state).stat().st_size / 1e6:.1f} MB + "
-              f"{sum(p.stat().st_size for p in (state / layout.BLOBS).rglob('*') if p.is_file()) / 1e6:.1f} MB "
+              f"state {(_size(layout.state_file(state)) + _size(state / layout.PARTS)) / 1e6:.1f} MB + "
+              f"{_size(state / layout.BLOBS) / 1e6:.1f} MB "
               "of object bodies")
 
         empty_ups, full_ups = [], []

@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     if durable is not None:
         app = durable.resume(app)
     app = enforcement.AuthorizationLayer(app)  # outermost: a denied call never reaches a service nor the state
+    if durable is not None:
+        app = durable.serving(app)  # authorization's reads of the services change no state worth a snapshot
     inprocess.install(app, f"http://{args.host}:{args.port}")
     service.execution_service().announce_interrupted()
 

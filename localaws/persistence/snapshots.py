@@ -1,30 +1,47 @@
-"""Snapshots of every service's state, written after each mutating request (at most one a second) and at exit.
+"""Snapshots of the services' state, written after mutating requests (at most one a second) and at exit.
 
 Mechanism, and why
 ------------------
 moto keeps each service's state in plain Python objects: a `BackendDict` per service (account -> region ->
 backend), the ones in use listed in `BackendDict._instances`. moto has no persistence of its own, but its models
-are picklable by design (FakeKey and LambdaFunction define `__getstate__` for it), so the whole of them is pickled
-in ONE pass, together with the stack's own module state (EventBridge deliveries, SNS publication times, the
-schedules and the clock's offset, the PolicyArns of assumed-role sessions). Endpoints keep what was deployed,
-not the loaded models: InService fleets load them again from their artifacts; a deployment in progress when the
-server stopped fails (the `on_restore` hooks of `localaws.middleware`). One pickle keeps the references between
-services intact (a rule's target, a key's policy); a write-ahead log of requests was rejected: replaying requests
-would replay their side effects (executions, deliveries, the clock) and depends on every handler being
+are picklable by design (FakeKey and LambdaFunction define `__getstate__` for it). Each BackendDict is pickled on
+its own into a part file, and the stack's own module state (EventBridge deliveries, SNS publication times, the
+schedules and the clock's offset, the PolicyArns of assumed-role sessions) into one more. A reference from one
+service to another's registry pickles as the name of the live BackendDict (`_live_backends`). Two pairs of
+services hold the same moto objects (found by pickling each service on its own and listing the objects met in
+two: a Lambda function holds its region's CloudWatch Logs backend; an assumed role's AccessKey is in IAM's and
+STS's backends): each pair is one part (`_GROUPS`), so identities survive a load; otherwise only immutable
+values (strings, datetimes) are met in two parts. Endpoints keep what was deployed, not the loaded models:
+InService fleets load them again from their artifacts; a deployment in progress when the server stopped fails
+(the `on_restore` hooks of `localaws.middleware`). A write-ahead log of requests was rejected: replaying
+requests would replay their side effects (executions, deliveries, the clock) and depends on every handler being
 deterministic.
 
+- Incremental: a snapshot pickles only the services looked into since the last one (`touched`: each request
+  notes the registries it indexes; a mutating request asks for a snapshot, the others' ride along), and the
+  stack's part (small) every time. The rest of the manifest is carried over.
+- One consistent state on disk: part files are named by their digest and never overwritten; the manifest
+  (`backends.state`), naming each part's file and SHA-256, is written last, atomically: the commit point. A
+  crash before it leaves the previous manifest and the files it names; unnamed files are removed after the next
+  manifest lands.
 - S3 bodies are not in the pickle: each distinct body is a file `blobs/<sha256>` written once (a body's digest is
   remembered by key object, so a snapshot re-hashes nothing); the pickle names the digest.
 - Locks pickle as new locks; anything else that cannot be pickled is a bug to fix here, and fails loudly.
 - The snapshot is taken under the request gate's exclusive side (`RequestGate`): no request is inside moto while
-  the objects are pickled, so the state is one a client could have observed. Pickling happens in memory under the
-  gate; the file is written (temp + fsync + rename, `layout.atomic_write`) after the gate is released.
-- Durability bound: a mutating request marks the state dirty; the writer thread writes at most once per
-  `DEBOUNCE_SECONDS` (1 s). A `kill -9` loses the writes acknowledged in the last DEBOUNCE_SECONDS plus the time of
-  one snapshot (measured in the tests and reported in the log as `snapshot ... ms`). A clean stop (SIGTERM,
-  `mlops-local down`) writes a last snapshot: nothing is lost.
-- The file carries a version stamp (`layout.check`): another version's state, or a truncated one, is refused
-  before anything is loaded, with the fix named.
+  the objects are pickled, so the state is one a client could have observed. Only pickling (and hashing new
+  bodies) happens under the gate; files are written after it is released: new bodies and part files unsynced,
+  then one sync of the file system (`layout.sync_filesystem`), then the manifest (temp + fsync + rename).
+- Durability bound: a mutating request asks for a snapshot; the writer thread writes at most once per
+  `DEBOUNCE_SECONDS` (1 s). A `kill -9` (or a power loss) loses the writes acknowledged in the last
+  DEBOUNCE_SECONDS plus the time of one snapshot (measured in the tests and reported in the log as `snapshot ...
+  ms`): everything a manifest names is synced before the manifest is. The one exception is InvokeEndpoint, which
+  changes only CloudWatch (its lookup of the endpoint is a pure read, `touched.reading`): it asks for a snapshot
+  within `METRICS_SECONDS` (60 s, the interval at which SageMaker publishes invocation metrics), so a kill loses
+  at most the last minute of invocation metrics, and a stream of invocations re-pickles CloudWatch once a minute
+  (each invocation adds 5 datapoints, all kept: a second's pickling grows with the stream). A clean stop
+  (SIGTERM, `mlops-local down`) writes a last snapshot of every service: nothing is lost.
+- Every file (manifest and parts) carries a version stamp and checksum (`layout.check_state`): another
+  version's state, or a truncated or altered file, is refused before anything is loaded, with the fix named.
 """
 
 from __future__ import annotations
@@ -33,8 +50,10 @@ import atexit
 import hashlib
 import importlib
 import io
+import json
 import logging
 import pickle
+import re
 import sys
 import threading
 import time
@@ -63,12 +82,18 @@ from localaws.authorization import identities
 from localaws.events import delivery, schedules
 from localaws.events import responses as events_responses
 from localaws.middleware import json_response, restored, route
-from localaws.persistence import layout
+from localaws.persistence import layout, touched
 from localaws.s3 import replication
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 1.0
+# SageMaker publishes an endpoint's invocation metrics once a minute (MetricsConfig: "invocation metrics continue
+# to be published at the default 60-second interval"): a client cannot count on one sooner, and nothing in the
+# stack reads them back but the console (alarms change by SetAlarmState). A stream of invocations therefore
+# snapshots CloudWatch once a minute, not once a second.
+METRICS_SECONDS = 60.0
+_INVOKE_ENDPOINT = re.compile(r"^/endpoints/[^/]+/invocations$")
 STATE_ROUTE = "/_mlops/state"
 PICKLE_RETRIES = 5  # a ticker thread may change a dict while it is pickled: take the snapshot again
 _READ_ONLY_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Invoke", "Query", "Scan", "BatchGet",
@@ -123,47 +148,83 @@ class _BlobRef:
         self.digest = digest
 
 
+def _blob_body(digest: str) -> bytes:
+    """Named in the pickle for an S3 body; `_Unpickler.find_class` answers it with the blob file's bytes."""
+    raise pickle.UnpicklingError("a body is read back by localaws.persistence.snapshots._Unpickler only")
+
+
+def _live_backends(name: str) -> BackendDict:
+    """Named in the pickle for a backend holding moto's registry of another service; `_Unpickler` answers it
+    with the live one."""
+    raise pickle.UnpicklingError("a registry is resolved by localaws.persistence.snapshots._Unpickler only")
+
+
+_UNKNOWN = object()
+
+
+def _kind(cls: type) -> str | None:
+    """How `_Pickler` saves instances of `cls` (None: pickle's default), decided once a class: the checks
+    against the key-type unions cost more than pickling the object itself."""
+    if cls in _LOCK_TYPES:
+        return "lock"
+    if issubclass(cls, BackendDict):
+        return "backends"
+    checks = (("blob", _BlobRef), ("private-key", PrivateKeyTypes), ("public-key", PublicKeyTypes),
+              ("weak-values", weakref.WeakValueDictionary), ("defaultdict", defaultdict), ("key", FakeKey))
+    for kind, base in checks:
+        if issubclass(cls, base):
+            return kind
+    if issubclass(cls, dict) and cls.__module__.startswith("moto."):
+        return "moto-dict"
+    return None
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, stream: io.BytesIO, blobs: _Blobs, backend_names: dict[int, str]):
         super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
         self.blobs = blobs
         self.backend_names = backend_names
-
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, _BlobRef):
-            return ("blob", obj.digest)
-        if isinstance(obj, BackendDict):  # a backend holding moto's registry of another service: the live one
-            return ("backends", self.backend_names[id(obj)])
-        return None
+        self.kinds: dict[type, str | None] = _KINDS
 
     def reducer_override(self, obj: Any) -> Any:
-        lock_factory = _LOCK_TYPES.get(type(obj))
-        if lock_factory is not None:
-            return lock_factory, ()
-        if isinstance(obj, PrivateKeyTypes):  # KMS key material: the same key after a restart
+        kind = self.kinds.get(type(obj), _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = self.kinds[type(obj)] = _kind(type(obj))
+        if kind is None:
+            return NotImplemented
+        if kind == "lock":
+            return _LOCK_TYPES[type(obj)], ()
+        if kind == "backends":  # a backend holding moto's registry of another service: the live one
+            return _live_backends, (self.backend_names[id(obj)],)
+        if kind == "blob":
+            return _blob_body, (obj.digest,)
+        if kind == "private-key":  # KMS key material: the same key after a restart
             return _load_private_key, (obj.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),)
-        if isinstance(obj, PublicKeyTypes):
+        if kind == "public-key":
             return _load_public_key, (obj.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),)
-        if isinstance(obj, weakref.WeakValueDictionary):
+        if kind == "weak-values":
             # moto's Lambda storage indexes its functions by ARN weakly; the functions are pickled where they are
             # held, so the index is rebuilt on the same objects.
             return _weak_values, (dict(obj.items()),)
-        if isinstance(obj, defaultdict) and getattr(obj.default_factory, "__name__", "") == "<lambda>":
+        if kind == "defaultdict":
+            if getattr(obj.default_factory, "__name__", "") != "<lambda>":
+                return NotImplemented
             factory = _FACTORY_OF_EMPTY.get(repr(obj.default_factory()))  # e.g. Lambda's aliases: lambda: {}
             if factory is None:
                 raise pickle.PicklingError(f"a defaultdict's factory makes {obj.default_factory()!r}: teach "
                                            "localaws.persistence.snapshots to save it")
             return _defaultdict, (factory, dict(obj))
         # State is set after the object is memoised (the state_setter form), so cycles through it pickle.
-        if isinstance(obj, FakeKey):
+        if kind == "key":
             state = obj.__getstate__()
             state["value"] = _BlobRef(self.blobs.store(obj, state["value"]))
             return _new, (type(obj),), state, None, None, _set_key_state
-        if isinstance(obj, dict) and type(obj).__module__.startswith("moto.") and not isinstance(obj, BackendDict):
-            # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only),
-            # which pickle's default for dicts uses: keep the raw entries instead.
-            return _new, (type(obj),), (dict.copy(obj), dict(vars(obj))), None, None, _set_dict_state
-        return NotImplemented
+        # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only), which
+        # pickle's default for dicts uses: keep the raw entries instead.
+        return _new, (type(obj),), (dict.copy(obj), dict(vars(obj))), None, None, _set_dict_state
+
+
+_KINDS: dict[type, Any] = {}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -171,22 +232,29 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(stream)
         self.state_dir = state_dir
         self.live = live
+        self.blobs: set[str] = set()
 
-    def persistent_load(self, pid: Any) -> Any:
-        kind, name = pid
-        if kind == "blob":
-            return layout.blob_path(self.state_dir, name).read_bytes()
-        return self.live[name]
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == _blob_body.__name__:
+            return self._read_blob
+        if module == __name__ and name == _live_backends.__name__:
+            return self.live.__getitem__
+        return super().find_class(module, name)
+
+    def _read_blob(self, digest: str) -> bytes:
+        self.blobs.add(digest)
+        return layout.blob_path(self.state_dir, digest).read_bytes()
 
 
 class _Blobs:
-    """S3 bodies as content-addressed files; remembers each key's digest so unchanged bodies are not re-hashed."""
+    """S3 bodies as content-addressed files; remembers each key's digest so unchanged bodies are not re-hashed.
+    Under the gate a body is only hashed and kept (`pending`); `write_pending` writes the new ones after it."""
 
     def __init__(self, state_dir: Path):
         self.state_dir = state_dir
         self._digests: weakref.WeakKeyDictionary[FakeKey, tuple[int, str]] = weakref.WeakKeyDictionary()
         self.used: set[str] = set()
-        self.written: list[Path] = []
+        self.pending: dict[str, bytes] = {}
 
     def store(self, key: FakeKey, body: bytes) -> str:
         known = self._digests.get(key)
@@ -196,17 +264,23 @@ class _Blobs:
             digest = hashlib.sha256(body).hexdigest()
             self._digests[key] = (len(body), digest)
         self.used.add(digest)
-        path = layout.blob_path(self.state_dir, digest)
-        if not path.exists():
-            layout.atomic_write(path, [body])
-            self.written.append(path)
+        if not layout.blob_path(self.state_dir, digest).exists():
+            self.pending[digest] = body
         return digest
 
-    def collect_garbage(self) -> int:
+    def write_pending(self) -> int:
+        """Write the bodies kept since the last call (unsynced: the snapshot syncs the file system once); how
+        many."""
+        pending, self.pending = self.pending, {}
+        for digest, body in pending.items():
+            layout.atomic_write(layout.blob_path(self.state_dir, digest), [body], sync=False)
+        return len(pending)
+
+    def collect_garbage(self, used: set[str]) -> int:
         """Remove the blobs the last written state does not name; how many."""
         removed = 0
         for path in (self.state_dir / layout.BLOBS).glob("*/*"):
-            if path.name not in self.used and not path.name.startswith("."):
+            if path.name not in used and not path.name.startswith("."):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -232,20 +306,30 @@ def _live_backend_dicts(names: Iterable[str] = ()) -> dict[str, BackendDict]:
 _BACKEND_DICT_FIELDS = frozenset({"backend", "service_name", "_use_boto3_regions", "_additional_regions", "_id"})
 
 
-def _capture(live: dict[str, BackendDict]) -> dict[str, Any]:
-    in_use = {id(instance) for instance in BackendDict._instances}
-    services = {}
-    for name, backend_dict in live.items():
-        if id(backend_dict) not in in_use:
-            continue
-        services[name] = {
-            "accounts": {account: dict(regional) for account, regional in dict(backend_dict).items()},
-            "regions": {account: list(regional.regions) for account, regional in dict(backend_dict).items()},
-            # a subclass's own registry (S3BackendDict.bucket_accounts: the global bucket namespace)
-            "extra": {key: value for key, value in vars(backend_dict).items() if key not in _BACKEND_DICT_FIELDS},
-        }
+STACK_PART = "stack"  # the stack's own module state; every other part is named by its first BackendDict
+# Services whose backends hold the same objects, pickled together so the objects stay one after a load: a Lambda
+# function holds its region's CloudWatch Logs backend; an assumed role's access key is in IAM's and STS's.
+_GROUPS = (("moto.awslambda.models:lambda_backends", "moto.logs.models:logs_backends"),
+           ("moto.iam.models:iam_backends", "moto.sts.models:sts_backends"))
+_PART_OF = {member: group[0] for group in _GROUPS for member in group}
+
+
+def _part(name: str) -> str:
+    """The part a BackendDict's state is written in (its own, or its group's)."""
+    return _PART_OF.get(name, name)
+
+
+def _capture_service(backend_dict: BackendDict) -> dict[str, Any]:
     return {
-        "services": services,
+        "accounts": {account: dict(regional) for account, regional in dict(backend_dict).items()},
+        "regions": {account: list(regional.regions) for account, regional in dict(backend_dict).items()},
+        # a subclass's own registry (S3BackendDict.bucket_accounts: the global bucket namespace)
+        "extra": {key: value for key, value in vars(backend_dict).items() if key not in _BACKEND_DICT_FIELDS},
+    }
+
+
+def _capture_stack() -> dict[str, Any]:
+    return {
         "deliveries": list(delivery._deliveries),
         "published_at": dict(events_responses._published_at),
         "schedules": dict(schedules._states),
@@ -268,21 +352,22 @@ def _account_backend(backend_dict: BackendDict, account: str, regions: list[str]
     return dict.__getitem__(backend_dict, account)
 
 
-def _install(state: dict[str, Any], live: dict[str, BackendDict]) -> None:
-    for name, saved in state["services"].items():
-        backend_dict = live[name]
-        for account, regions in saved["accounts"].items():
-            regional = _account_backend(backend_dict, account, saved.get("regions", {}).get(account))
-            for region, backend in regions.items():
-                dict.__setitem__(regional, region, backend)
-        vars(backend_dict).update(saved["extra"])
-        if backend_dict not in BackendDict._instances:
-            BackendDict._instances.append(backend_dict)
-    delivery._deliveries[:] = state["deliveries"]
-    events_responses._published_at.update(state["published_at"])
-    schedules._states.update(state["schedules"])
-    schedules.CLOCK.restore(state["clock_offset_seconds"])
-    identities.restore_session_policy_arns(state["session_policy_arns"])
+def _install_service(saved: dict[str, Any], backend_dict: BackendDict) -> None:
+    for account, regions in saved["accounts"].items():
+        regional = _account_backend(backend_dict, account, saved["regions"].get(account))
+        for region, backend in regions.items():
+            dict.__setitem__(regional, region, backend)
+    vars(backend_dict).update(saved["extra"])
+    if backend_dict not in BackendDict._instances:
+        BackendDict._instances.append(backend_dict)
+
+
+def _install_stack(saved: dict[str, Any]) -> None:
+    delivery._deliveries[:] = saved["deliveries"]
+    events_responses._published_at.update(saved["published_at"])
+    schedules._states.update(saved["schedules"])
+    schedules.CLOCK.restore(saved["clock_offset_seconds"])
+    identities.restore_session_policy_arns(saved["session_policy_arns"])
 
 
 def _fail_pending_replication(live: dict[str, BackendDict]) -> None:
@@ -294,29 +379,47 @@ def _fail_pending_replication(live: dict[str, BackendDict]) -> None:
                     for version in versions:
                         if getattr(version, "replication_status", None) == replication.PENDING:
                             version.replication_status = replication.FAILED
+                            touched.mark(live["moto.s3.models:s3_backends"])
                             log.warning("s3://%s/%s was waiting to be replicated when the stack stopped: FAILED",
                                         bucket.name, version.name)
 
 
-def summary(state: dict[str, Any]) -> dict[str, Any]:
-    """Accounts and resources per service, as `mlops-local status` shows them (from the header: no unpickling)."""
+def _part_summary(name: str, saved: dict[str, Any]) -> dict[str, Any]:
+    """A part's deliveries, or each of its services' accounts, resources and endpoints (the manifest keeps it:
+    `summary` needs no unpickling)."""
+    if name == STACK_PART:
+        return {"deliveries": len(saved["deliveries"])}
+    return {"services": {member: _service_summary(member, service) for member, service in saved.items()}}
+
+
+def _service_summary(name: str, saved: dict[str, Any]) -> dict[str, Any]:
+    accounts: set[str] = set()
+    count = endpoints = 0
+    for account, regions in saved["accounts"].items():
+        for backend in regions.values():
+            endpoints += len(getattr(backend, "endpoints", {})) if name.endswith(":sagemaker_backends") else 0
+            resources = _resource_count(backend)
+            if resources:
+                accounts.add(account)
+            count += resources
+    return {"accounts": sorted(accounts), "resources": count, "endpoints": endpoints}
+
+
+def summary(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Accounts and resources per service, as `mlops-local status` shows them, from the parts' summaries."""
     accounts: set[str] = set()
     services: dict[str, int] = {}
     endpoints = 0
-    for name, saved in state["services"].items():
-        count = 0
-        for account, regions in saved["accounts"].items():
-            for backend in regions.values():
-                endpoints += len(getattr(backend, "endpoints", {})) if name.endswith(":sagemaker_backends") else 0
-                resources = _resource_count(backend)
-                if resources:
-                    accounts.add(account)
-                count += resources
-        if count:
-            services[name.rsplit(":", 1)[-1].removesuffix("_backends")] = count
-    return {"accounts": sorted(accounts), "resources": services, "deliveries": len(state["deliveries"]),
-            "endpoints": endpoints,
-            "backend_dicts": sorted(state["services"])}
+    by_service = {member: service for entry in entries.values()
+                  for member, service in entry["summary"].get("services", {}).items()}
+    for name, service in by_service.items():
+        accounts.update(service["accounts"])
+        endpoints += service["endpoints"]
+        if service["resources"]:
+            services[name.rsplit(":", 1)[-1].removesuffix("_backends")] = service["resources"]
+    return {"accounts": sorted(accounts), "resources": services,
+            "deliveries": entries.get(STACK_PART, {}).get("summary", {}).get("deliveries", 0),
+            "endpoints": endpoints, "backend_dicts": sorted(by_service)}
 
 
 def _resource_count(backend: Any) -> int:
@@ -378,9 +481,17 @@ class DurableState:
         self.gate = RequestGate()
         self._blobs = _Blobs(self.state_dir)
         self._dirty = threading.Event()
+        self._changed: set[int] = set()  # ids of the BackendDicts requests looked into since the last pickle
+        self._changed_lock = threading.Lock()
+        self._due: float | None = None  # when the changes noted so far must be written by (monotonic)
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._parts: dict[str, dict[str, Any]] = {}  # the manifest's entries as last written (or loaded)
+        self._part_blobs: dict[str, set[str]] = {}  # the blobs each part names
+        # Parts pickled and part files written, by part: what the snapshots cost (`GET /_mlops/state`).
+        self.parts_pickled: dict[str, int] = defaultdict(int)
+        self.parts_written: dict[str, int] = defaultdict(int)
         self.last_write: str | None = None
         self.last_duration_ms: float | None = None
         self.last_size: int | None = None
@@ -388,10 +499,10 @@ class DurableState:
     # -- loading --------------------------------------------------------------------------------------------
 
     def check(self) -> layout.Header | None:
-        """The header of the state to load, None when there is none; StateRefused when it must not be loaded."""
+        """The manifest's header, None when there is no state; StateRefused when it must not be loaded."""
         if not self.path.exists():
             return None
-        return layout.check(self.path, moto.__version__)
+        return layout.check_state(self.state_dir, moto.__version__)
 
     def load(self) -> dict[str, Any] | None:
         """Put the saved state into moto's backends and the stack's services; its summary, None when none."""
@@ -399,12 +510,23 @@ class DurableState:
         if header is None:
             return None
         started = time.perf_counter()
-        payload = layout.read_payload(self.path)
+        entries = layout.parts(self.path)
         live = _live_backend_dicts(header.summary["backend_dicts"])
-        state = _Unpickler(io.BytesIO(payload), self.state_dir, live).load()
-        _install(state, live)
+        saved = {}
+        for name, entry in entries.items():
+            unpickler = _Unpickler(io.BytesIO(layout.read_payload(self.state_dir / layout.PARTS / entry["file"])),
+                                   self.state_dir, live)
+            saved[name] = unpickler.load()
+            self._part_blobs[name] = unpickler.blobs
+        for name, part in saved.items():
+            if name == STACK_PART:
+                _install_stack(part)
+                continue
+            for member, service in part.items():
+                _install_service(service, live[member])
         _fail_pending_replication(live)
         restored()
+        self._parts = entries
         self.last_write = header.written
         log.info("loaded the local stack state of %s from %s in %.0f ms", header.written, self.path,
                  (time.perf_counter() - started) * 1000)
@@ -413,6 +535,7 @@ class DurableState:
     def resume(self, app: Callable) -> Callable:
         """Load the saved state, start the writer; `app` gated for snapshots (what the server serves)."""
         global _current
+        touched.install()
         self.load()
         gated = self.wrap(app)
         self.start()
@@ -422,21 +545,41 @@ class DurableState:
     # -- writing --------------------------------------------------------------------------------------------
 
     def wrap(self, app: Callable) -> Callable:
-        """`app` with every request inside the gate, mutating ones marking the state dirty."""
+        """`app` with every request inside the gate noting the services it looked into; a mutating one asks for a
+        snapshot."""
 
         def gated(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
             if environ.get("PATH_INFO") == STATE_ROUTE:  # writes the state itself: must not hold the gate
                 return app(environ, start_response)
+            noted: set[int] = set()
             self.gate.enter()
             try:
-                result = app(environ, start_response)
+                with touched.request() as noted:
+                    return app(environ, start_response)
             finally:
+                # Before leaving: a snapshot that waited for this request pickles them. A read-only request may
+                # move state too (a describe advancing an endpoint): its services ride with the next snapshot.
+                within = _snapshot_within(environ)
+                with self._changed_lock:
+                    self._changed |= noted
+                    if within is not None:
+                        due = time.monotonic() + within
+                        self._due = due if self._due is None else min(self._due, due)
+                        if within <= DEBOUNCE_SECONDS:
+                            self._dirty.set()
                 self.gate.leave()
-                if _mutating(environ):
-                    self._dirty.set()
-            return result
 
         return gated
+
+    @staticmethod
+    def serving(app: Callable) -> Callable:
+        """`app` (the layers outside the gate: authorization) with its reads of the services noting nothing."""
+
+        def outside_the_gate(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+            with touched.serving():
+                return app(environ, start_response)
+
+        return outside_the_gate
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._write_when_dirty, name="state-writer", daemon=True)
@@ -444,18 +587,24 @@ class DurableState:
         atexit.register(self.close)
 
     def close(self) -> None:
-        """Stop the writer and write the last state (a clean stop loses nothing)."""
+        """Stop the writer and write the last state, every part (a clean stop loses nothing)."""
         self._stop.set()
         self._dirty.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self.write()
+        self.write(everything=True)
 
     def _write_when_dirty(self) -> None:
         while not self._stop.is_set():
-            self._dirty.wait()
+            with self._changed_lock:
+                wait = None if self._due is None else max(0.0, self._due - time.monotonic())
+            self._dirty.wait(wait)  # a mutating request wakes it; a later deadline (metrics) times it out
             if self._stop.is_set():
                 return
+            with self._changed_lock:
+                if not self._dirty.is_set() and (self._due is None or self._due > time.monotonic()):
+                    continue
+                self._due = None
             self._dirty.clear()
             try:
                 self.write()
@@ -464,46 +613,99 @@ class DurableState:
                 self._dirty.set()
             self._stop.wait(DEBOUNCE_SECONDS)
 
-    def write(self) -> Path:
-        """Snapshot every service now (under the gate), then write it atomically with its blobs."""
+    def write(self, everything: bool = False) -> Path:
+        """Snapshot the services changed since the last snapshot (`everything`: all) under the gate, then write
+        their part files, the new bodies, one sync, and the manifest last (the commit point)."""
         with self._write_lock:
             started = time.perf_counter()
             live = _live_backend_dicts()
             names = {id(backend_dict): name for name, backend_dict in live.items()}
             with self.gate.exclusive():
-                payload, state_summary = self._pickle(live, names)
-            written = datetime.now(UTC).isoformat(timespec="milliseconds")
-            header = layout.Header(format=layout.FORMAT, moto=moto.__version__, python=layout.PYTHON,
-                                   written=written, size=len(payload), sha256=hashlib.sha256(payload).hexdigest(),
-                                   summary=state_summary)
-            layout.atomic_write(self.path, [header.as_json(), payload])
-            self._blobs.collect_garbage()
-            self.last_write, self.last_size = written, len(payload)
+                with self._changed_lock:
+                    changed, self._changed = self._changed | touched.take_background(), set()
+                in_use: dict[str, list[str]] = defaultdict(list)  # the members in use, by part
+                for instance in BackendDict._instances:
+                    if id(instance) in names:
+                        in_use[_part(names[id(instance)])].append(names[id(instance)])
+                chosen = {part: sorted(members) for part, members in in_use.items()
+                          if everything or part not in self._parts or any(id(live[m]) in changed for m in members)}
+                pickled = self._pickle(live, names, chosen)
+            new_files = self._blobs.write_pending() > 0
+            entries = {name: entry for name, entry in self._parts.items() if name in in_use or name == STACK_PART}
+            blobs_changed = any(self._part_blobs.get(name, set()) != blobs for name, (_, _, blobs) in pickled.items())
+            for name, (payload, part_summary, blobs) in pickled.items():
+                digest = hashlib.sha256(payload).hexdigest()
+                path = layout.part_path(self.state_dir, name, digest)
+                if not path.exists():
+                    layout.atomic_write(path, [self._header(payload, {"part": name}).as_json(), payload], sync=False)
+                    self.parts_written[name] += 1
+                    new_files = True
+                entries[name] = {"file": path.name, "sha256": digest, "size": len(payload), "summary": part_summary}
+                self._part_blobs[name] = blobs
+            if entries == self._parts and self.path.exists():  # nothing changed: the manifest stands
+                return self.path
+            if new_files:
+                layout.sync_filesystem(self.state_dir)  # everything the manifest names is durable before it
+            manifest = json.dumps({"parts": entries}, sort_keys=True).encode()
+            header = self._header(manifest, summary(entries))
+            layout.atomic_write(self.path, [header.as_json(), manifest])
+            self._parts = entries
+            self._collect_garbage(blobs_changed or len(entries) < len(self._part_blobs))
+            self.last_write, self.last_size = header.written, sum(entry["size"] for entry in entries.values())
             self.last_duration_ms = (time.perf_counter() - started) * 1000
-            log.debug("snapshot of %d bytes in %.0f ms", len(payload), self.last_duration_ms)
+            log.debug("snapshot of %s (%d bytes) in %.0f ms", ", ".join(pickled), self.last_size,
+                      self.last_duration_ms)
             return self.path
 
-    def _pickle(self, live: dict[str, BackendDict], names: dict[int, str]) -> tuple[bytes, dict[str, Any]]:
+    @staticmethod
+    def _header(payload: bytes, header_summary: dict[str, Any]) -> layout.Header:
+        return layout.Header(format=layout.FORMAT, moto=moto.__version__, python=layout.PYTHON,
+                             written=datetime.now(UTC).isoformat(timespec="milliseconds"), size=len(payload),
+                             sha256=hashlib.sha256(payload).hexdigest(), summary=header_summary)
+
+    def _pickle(self, live: dict[str, BackendDict], names: dict[int, str],
+                chosen: dict[str, list[str]]) -> dict[str, tuple[bytes, dict[str, Any], set[str]]]:
+        """The chosen parts (their members in use) and the stack's own, each pickled: payload, summary, the
+        blobs it names."""
         for attempt in range(1, PICKLE_RETRIES + 1):
-            self._blobs.used = set()
-            stream = io.BytesIO()
+            pickled = {}
             try:
-                state = _capture(live)
-                _Pickler(stream, self._blobs, names).dump(state)
-                return stream.getvalue(), summary(state)
+                for name in [*sorted(chosen), STACK_PART]:
+                    self._blobs.used = set()
+                    saved = _capture_stack() if name == STACK_PART else {
+                        member: _capture_service(live[member]) for member in chosen[name]}
+                    stream = io.BytesIO()
+                    _Pickler(stream, self._blobs, names).dump(saved)
+                    pickled[name] = (stream.getvalue(), _part_summary(name, saved), self._blobs.used)
+                    self.parts_pickled[name] += 1
+                return pickled
             except RuntimeError:  # "changed size during iteration": a ticker moved an endpoint meanwhile
                 if attempt == PICKLE_RETRIES:
                     raise
         raise AssertionError("unreachable")
 
+    def _collect_garbage(self, blobs: bool) -> None:
+        """Remove the part files (and, when the named ones changed, the blobs) the manifest just written does not
+        name."""
+        named = {entry["file"] for entry in self._parts.values()}
+        for path in (self.state_dir / layout.PARTS).glob("*.state"):
+            if path.name not in named:
+                path.unlink(missing_ok=True)
+        self._part_blobs = {name: blobs for name, blobs in self._part_blobs.items() if name in self._parts}
+        if blobs:
+            self._blobs.collect_garbage(set().union(*self._part_blobs.values()))
 
-def _mutating(environ: dict[str, Any]) -> bool:
+
+def _snapshot_within(environ: dict[str, Any]) -> float | None:
+    """How soon the request's changes must be on disk: None for a read-only request, DEBOUNCE_SECONDS for a
+    mutating one, METRICS_SECONDS for InvokeEndpoint (what it changes is its CloudWatch metrics)."""
     if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
-        return False
+        return None
+    if _INVOKE_ENDPOINT.match(environ.get("PATH_INFO", "")):
+        return METRICS_SECONDS
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     action = target.rsplit(".", 1)[-1] if target else ""
-    return not action.startswith(_READ_ONLY_ACTION_PREFIXES)
-
+    return None if action.startswith(_READ_ONLY_ACTION_PREFIXES) else DEBOUNCE_SECONDS
 
 
 # ------------------------------------------------------------------------------------------ the stack's routes
@@ -522,4 +724,6 @@ def state_route(request: Request) -> Response:
     header = layout.read_header(_current.path) if _current.path.exists() else None
     return json_response({"durable": True, "state_dir": str(_current.state_dir), "last_write": _current.last_write,
                           "last_snapshot_ms": _current.last_duration_ms, "size": _current.last_size,
+                          "parts_pickled": dict(_current.parts_pickled),
+                          "parts_written": dict(_current.parts_written),
                           "summary": header.summary if header else None})

@@ -59,6 +59,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from localaws import inprocess
 from localaws.events.schedules import CLOCK
 from localaws.middleware import json_response, on_reset, on_restore, route
+from localaws.persistence import touched
 from localaws.sagemaker_endpoints import deployments, invocations
 from localaws.sagemaker_endpoints.deployments import EndpointDeployment, Fleet, Variant
 from pipelines import s3_uri
@@ -129,6 +130,7 @@ def _advance(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> Endpoint
         deployment = _deployment(endpoint)
         deployment.advance(CLOCK.now(), utcnow(), lambda variant, uri: _load_model(account, region, variant, uri),
                            lambda names, since: _alarms_in_alarm(account, region, names, since))
+        touched.mark(sagemaker_backends)  # the ticker reaches endpoints by iterating, which notes nothing
         return _sync(endpoint, deployment)
 
 
@@ -150,6 +152,7 @@ def _fail_interrupted_deployments() -> None:
         for _backend, endpoint in _all_endpoints():
             if _deployment(endpoint).interrupt(CLOCK.now(), deployments.STOPPED_WITH_STACK):
                 _sync(endpoint, _deployment(endpoint))
+                touched.mark(sagemaker_backends)
                 log.warning("endpoint %s was being deployed when the local stack stopped: %s",
                             endpoint.endpoint_name, endpoint.endpoint_status)
 
@@ -430,7 +433,8 @@ def _dispatch_invocations_first(self: DomainDispatcherApplication, environ: dict
 def _invoke(request: invocations.InvokeRequest) -> invocations.InvokeResponse:
     if (too_long := invocations.body_too_long(request)) is not None:
         return too_long
-    backend = sagemaker_backends[request.account][request.region]
+    with touched.reading():  # an invocation changes no endpoint unless one is due to move (`_advance` says so)
+        backend = sagemaker_backends[request.account][request.region]
     endpoint = backend.endpoints.get(request.endpoint_name)
     not_found = invocations.validation_error(f"Endpoint {request.endpoint_name} of account {request.account} "
                                              "not found.")

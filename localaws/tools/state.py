@@ -60,7 +60,7 @@ def running_server(state_dir: Path | None = None) -> RunningServer | None:
 def check_loadable(state_dir: Path | None = None) -> layout.Header | None:
     """The header of the folder's saved state once it is known loadable; StateRefused (exit 2, the fix named)."""
     path = layout.state_file(state_dir or default_state_dir())
-    return layout.check(path, layout.moto_version()) if path.exists() else None
+    return layout.check_state(path.parent, layout.moto_version()) if path.exists() else None
 
 
 def disk_use(folder: Path) -> int:
@@ -144,9 +144,15 @@ def save_snapshot(name: str) -> Path:
 
 def copy_state(source: Path, target: Path) -> Path:
     """Copy the state folder `source` (of a stopped stack, or written by the running one) to the new folder
-    `target`, without its job folders; `target`. Blobs are written once and never changed, so they are hard
-    links and cost no space; the state file and the execution records, which a server rewrites, are copies."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("jobs", ".*"), copy_function=_link_or_copy)
+    `target`, without its job folders; `target`. Blobs and part files are written once and never changed, so they
+    are hard links and cost no space; the manifest and the execution records, which a server rewrites, are copies.
+    The manifest is read first: the part files it names stay until a later manifest lands."""
+    manifest = layout.state_file(source)
+    named = manifest.read_bytes() if manifest.exists() else None
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("jobs", ".*", layout.STATE_FILE),
+                    copy_function=_link_or_copy)
+    if named is not None:
+        layout.state_file(target).write_bytes(named)
     return Path(target)
 
 
@@ -207,7 +213,7 @@ def _refuse_if_running(state_dir: Path, what: str) -> None:
 
 
 def _link_or_copy(source: str, target: str) -> str:
-    if Path(source).parent.parent.name == layout.BLOBS:
+    if Path(source).parent.parent.name == layout.BLOBS or Path(source).parent.name == layout.PARTS:
         try:
             Path(target).hardlink_to(source)
             return target

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,13 +19,15 @@ import boto3
 import pytest
 from support import LAMBDA_TRUST, wait_for
 
-from localaws.persistence import layout
+from localaws.persistence import layout, snapshots
 from localaws.tools.stack import LocalAwsStack, advance_clock, call_route, read_deliveries
 from pipelines.errors import EXIT_USAGE
 
 from .pipeline_api import ACCOUNT, ROLE, client, definition, processing_step, put_script, step_statuses
 
 BUCKET = "durable-state"
+S3_PART = "moto.s3.models:s3_backends"
+IAM_PART = "moto.iam.models:iam_backends"  # with STS's
 GROUP = "durable-group"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 RESTART_REASON = "The local stack stopped while the execution was running"
@@ -162,21 +165,28 @@ def _start_server(state: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "altered", "another-version"])
+def _part_file(state: Path, part: str) -> Path:
+    return state / layout.PARTS / layout.parts(layout.state_file(state))[part]["file"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered", "another-version", "part-altered", "part-another-version",
+                                    "part-missing"])
 def test_a_state_it_must_not_load_is_refused_and_left_as_it_is(tmp_path, damage):
     state = tmp_path / "state"
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
         client(first.endpoint, "s3").create_bucket(Bucket=BUCKET)
-    path = layout.state_file(state)
+    path = _part_file(state, S3_PART) if damage.startswith("part-") else layout.state_file(state)
     content = path.read_bytes()
     header, payload = content.split(b"\n", 1)
     if damage == "truncated":
         path.write_bytes(content[: len(content) // 2])
-    elif damage == "altered":
+    elif damage.endswith("altered"):
         path.write_bytes(header + b"\n" + payload[:-1] + bytes([payload[-1] ^ 1]))
-    else:
+    elif damage.endswith("another-version"):
         fields = json.loads(header)
         path.write_bytes(json.dumps({**fields, "moto": "0.0.1"}).encode() + b"\n" + payload)
+    else:
+        path.unlink()
     before = {p: p.read_bytes() for p in state.rglob("*") if p.is_file()}
 
     result = _start_server(state)
@@ -209,3 +219,66 @@ def test_without_durability_a_state_folder_keeps_no_service_state_and_the_saved_
     assert layout.state_file(state).read_bytes() == saved
     with LocalAwsStack(state_dir=state, log_path=tmp_path / "third.log") as third:
         assert [b["Name"] for b in client(third.endpoint, "s3").list_buckets()["Buckets"]] == [BUCKET]
+
+
+def test_a_crash_between_a_service_s_file_and_the_manifest_loads_the_previous_state_intact(tmp_path):
+    """A part file is written before the manifest that names it: one written without its manifest (the server
+    killed in between) is ignored, and removed once a later manifest lands."""
+    state, previous = tmp_path / "state", tmp_path / "previous"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as first:
+        s3 = client(first.endpoint, "s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="kept", Body=b"before")
+        call_route(first.endpoint, "state", body={})
+        shutil.copytree(state / layout.PARTS, previous / layout.PARTS)
+        shutil.copy(layout.state_file(state), layout.state_file(previous))
+        s3.create_bucket(Bucket="written-without-its-manifest")
+        call_route(first.endpoint, "state", body={})
+        orphan = _part_file(state, S3_PART)
+    assert orphan.name != _part_file(previous, S3_PART).name
+    shutil.copy(orphan, previous / layout.PARTS / orphan.name)
+    shutil.rmtree(state / layout.PARTS)
+    shutil.copytree(previous / layout.PARTS, state / layout.PARTS)
+    shutil.copy(layout.state_file(previous), layout.state_file(state))
+
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "second.log") as second:
+        s3 = client(second.endpoint, "s3")
+        assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == [BUCKET]
+        assert s3.get_object(Bucket=BUCKET, Key="kept")["Body"].read() == b"before"
+        s3.create_bucket(Bucket="after-the-crash")
+        call_route(second.endpoint, "state", body={})
+    assert not (state / layout.PARTS / orphan.name).exists()
+    assert sorted(path.name for path in (state / layout.PARTS).iterdir()) == sorted(
+        entry["file"] for entry in layout.parts(layout.state_file(state)).values())
+
+
+def test_a_request_to_one_service_rewrites_that_service_s_file_only(tmp_path):
+    state = tmp_path / "state"
+    with LocalAwsStack(state_dir=state, log_path=tmp_path / "first.log") as stack:
+        client(stack.endpoint, "s3").create_bucket(Bucket=BUCKET)
+        iam = client(stack.endpoint, "iam")
+        iam.create_role(RoleName="first", AssumeRolePolicyDocument="{}")
+        before = call_route(stack.endpoint, "state", body={})
+        s3_file = _part_file(state, S3_PART)
+
+        iam.create_role(RoleName="second", AssumeRolePolicyDocument="{}")
+        after = call_route(stack.endpoint, "state", body={})
+
+    for counter in ("parts_pickled", "parts_written"):
+        changed = {part for part, count in after[counter].items() if count != before[counter].get(part, 0)}
+        assert changed - {"stack"} == {IAM_PART}, counter
+        assert before[counter][S3_PART] >= 1
+    assert s3_file.exists()  # still the one the manifest names
+    assert _part_file(state, S3_PART) == s3_file
+
+
+@pytest.mark.parametrize(("method", "path", "target", "within"), [
+    ("POST", "/endpoints/model/invocations", "", snapshots.METRICS_SECONDS),
+    ("POST", "/", "AmazonSageMaker.CreateEndpoint", snapshots.DEBOUNCE_SECONDS),
+    ("POST", "/", "AmazonSageMaker.DescribeEndpoint", None),
+    ("PUT", "/bucket/key", "", snapshots.DEBOUNCE_SECONDS),
+    ("GET", "/endpoints/model/invocations", "", None),
+])
+def test_invocations_ask_for_a_snapshot_within_a_minute_other_writes_within_a_second(method, path, target, within):
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_X_AMZ_TARGET": target}
+    assert snapshots._snapshot_within(environ) == within

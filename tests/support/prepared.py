@@ -8,7 +8,7 @@ recorded: the other workers fail with its error instead of building again.
 `PlatformSnapshot`: a stopped stack's state folder with registry, dev and prod applied (`mlops-infra` bootstrap +
 apply, side by side, as the demo does), and each account's bootstrap state, which Terraform keeps in its work
 dir rather than in the stack. `restored_stack(folder)` copies the state (`localaws.tools.state.copy_state`:
-blobs hard-linked, state file copied) into `folder`: a durable stack process of the module's own on it;
+blobs and part files hard-linked, the manifest copied) into `folder`: a durable stack process of the module's own on it;
 `place_bootstrap_state(runner)` puts an account's bootstrap state where that runner keeps it. Terraform's data
 dirs are not kept: a runner on another endpoint initialises its own from the provider mirror.
 """
