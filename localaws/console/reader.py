@@ -132,7 +132,10 @@ class Stack:
         except PipelineDefinitionError:
             graph = []
         context = {"Execution.PipelineExecutionId": arn.rsplit("/", 1)[-1],
-                   **{f"Parameters.{name}": value for name, value in parameters.items()}}
+                   **{f"Parameters.{name}": value for name, value in parameters.items()},
+                   **{f"Steps.{step}.OutputParameters['{output['Name']}']": output.get("Value")
+                      for step, summary in summaries.items()
+                      for output in ((summary.get("Metadata") or {}).get("Lambda") or {}).get("OutputParameters", [])}}
         steps = [self._step(place, node.name, node.type, node.definition, summaries.get(node.name), context)
                  for node in graph]
         return Execution(description, parameters, steps, layout_nodes(graph))
@@ -145,7 +148,9 @@ class Stack:
                     start=summary.get("StartTime"), end=summary.get("EndTime"),
                     failure_reason=summary.get("FailureReason"), metadata=metadata,
                     locations=_locations(definition.get("Arguments") or {}, context) + _locations(metadata, context))
-        check = metadata.get("QualityCheck") or {}
+        check = metadata.get("QualityCheck") or (
+            self._processing_check(place, definition, context) if kind == "Processing" and step.status in TERMINAL
+            else {})
         if check.get("ViolationReport") and step.status in TERMINAL:
             step.violations = self._violations(place, check["ViolationReport"])
             if step.drifted:
@@ -156,6 +161,27 @@ class Stack:
             if len(kind_and_name) == 2 and kind_and_name[0] in LOG_GROUPS:
                 step.log = (LOG_GROUPS[kind_and_name[0]], kind_and_name[1])
         return step
+
+    def _processing_check(self, place: Place, definition: dict, context: dict[str, str]) -> dict[str, str]:
+        """A processing step that checked data quality itself (the platform's processing drift engine writes
+        constraint_violations.json and statistics.json into one output, from a baseline input `statistics`):
+        its reports named as a QualityCheck step's metadata names them; {} for any other processing step."""
+        arguments = definition.get("Arguments") or {}
+        baseline = next((_resolve((i.get("S3Input") or {}).get("S3Uri"), context)
+                         for i in arguments.get("ProcessingInputs", []) if i.get("InputName") == "statistics"), None)
+        for output in (arguments.get("ProcessingOutputConfig") or {}).get("Outputs", []):
+            folder = _resolve((output.get("S3Output") or {}).get("S3Uri"), context)
+            if not isinstance(folder, str) or not folder.startswith("s3://"):
+                continue
+            bucket, key = s3_uri.split(f"{folder.rstrip('/')}/constraint_violations.json")
+            try:
+                self.client(place, "s3").head_object(Bucket=bucket, Key=key)
+            except ClientError:
+                continue  # not a data-quality output (or not written): nothing to draw
+            return {"ViolationReport": f"s3://{bucket}/{key}",
+                    "CalculatedBaselineStatistics": f"{folder.rstrip('/')}/statistics.json",
+                    "BaselineUsedForDriftCheckStatistics": baseline or ""}
+        return {}
 
     def _violations(self, place: Place, uri: str) -> list[dict[str, Any]] | str:
         try:

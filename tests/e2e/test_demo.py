@@ -173,6 +173,7 @@ def test_the_console_on_the_demos_stack_draws_the_drift_failure_and_lists_the_ap
             assert page.locator("#execution-status").inner_text() == "Failed"
             failed_steps = page.locator('#live a.node[data-status="Failed"]')
             assert failed_steps.count() == 1
+            # Either engine's check step: its violation report read and the drifted feature named.
             assert any(feature.startswith("_c0") for feature in page.locator("strong.drifted").all_inner_texts())
 
             page.goto(f"{console}/registry")
