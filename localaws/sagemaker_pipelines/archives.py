@@ -45,12 +45,17 @@ def output_compression(output: Mapping[str, Any]) -> str:
     return compression
 
 
+def job_output_prefix(output: Mapping[str, Any], job_name: str) -> str:
+    """<S3OutputPath>/<job>/output: where a training job writes its model and output data."""
+    return f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output"
+
+
 def upload_model(client, folder: Path, output: Mapping[str, Any], job_name: str, work_dir: Path) -> str:
     """The files of the job's /opt/ml/model (`folder`) to <S3OutputPath>/<job>/output/: model.tar.gz, or each
     file under model/ when the compression type is NONE; the job's S3ModelArtifacts (the archive, or that
     prefix, which the SDK reads as an uncompressed S3Prefix model)."""
     compression = output_compression(output)
-    prefix = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output"
+    prefix = job_output_prefix(output, job_name)
     if compression == "NONE":
         s3.upload_dir(client, folder, f"{prefix}/model", output.get("KmsKeyId"))
         return f"{prefix}/model/"

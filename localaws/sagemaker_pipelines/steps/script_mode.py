@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localaws.sagemaker_pipelines import containers, s3
-from localaws.sagemaker_pipelines.archives import deterministic_tar_gz, upload_model
+from localaws.sagemaker_pipelines.archives import deterministic_tar_gz, job_output_prefix, upload_model
 from localaws.sagemaker_pipelines.errors import StepFailed
 from localaws.sagemaker_pipelines.steps.base import StepContext
 from pipelines import s3_uri
@@ -101,9 +101,9 @@ def run_training_script(context: StepContext, request: Mapping[str, Any], job_na
     definitions = (request.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
     metrics = read_metrics(definitions, completed.stdout + "\n" + completed.stderr)
     output = request.get("OutputDataConfig") or {}
-    prefix = f"{output['S3OutputPath'].rstrip('/')}/{job_name}/output"
     model_uri = upload_model(s3_client, paths.local("/opt/ml/model"), output, job_name, context.work_dir)
-    _upload_output_data(s3_client, paths.local("/opt/ml/output/data"), f"{prefix}/output.tar.gz",
+    _upload_output_data(s3_client, paths.local("/opt/ml/output/data"),
+                        f"{job_output_prefix(output, job_name)}/output.tar.gz",
                         output.get("KmsKeyId"), context.work_dir / "output.tar.gz")
     return model_uri, metrics
 
