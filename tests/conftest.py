@@ -183,21 +183,26 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
     return None
 
 
+# Handed out first: the applied platform's module builds the run's prepared platform (the modules on a copy of it
+# wait for that build), then applies, checks, drifts and destroys it: the longest chain.
+FIRST_MODULE = "tests/terraform_apply/test_platform.py"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest groups first: with workers side by side (`make test`, which keeps this order with
-    --no-loadscope-reorder), the applied platform's module (apply, checks, drift, destroy: the longest chain),
-    the end-to-end runs, then the other applies (slow terraform modules before quick ones), which mostly wait
-    on the AWS provider, start at once instead of being handed out last; the many short modules then fill the
-    workers as they free up."""
+    """The longest groups first, and none handed out only to wait: with workers side by side (`make test`, which
+    keeps this order with --no-loadscope-reorder), FIRST_MODULE starts at once; the other workers first take the
+    slow modules that need no prepared state (terraform before the rest: it mostly waits on the AWS provider), then
+    the modules on a copy of the prepared platform (the demos first), which would only wait for its build if handed
+    out sooner; the many short modules then fill the workers as they free up."""
     def rank(item: pytest.Item) -> int:
-        if "applied_platform" in item.fixturenames:
+        if item.nodeid.partition("::")[0] == FIRST_MODULE:
             return 0
         marks = {mark.name for mark in item.iter_markers()}
-        if "e2e" in marks:
-            return 1
-        if "terraform" in marks:
-            return 2 if "slow" in marks else 3
-        return 4
+        if "platform_snapshot" in item.fixturenames:
+            return 3 if "e2e" in marks else 4
+        if "slow" in marks:
+            return 1 if "terraform" in marks else 2
+        return 5 if "terraform" in marks else 6
 
     split = sorted(item.nodeid for item in items if "::" in item.nodeid.partition("[")[2])
     if split:
