@@ -1,5 +1,6 @@
 """The demo scenario end to end, in-process, on a local stack of this module's own, with the model-monitor
-drift-check engine (test_demo_processing.py runs the same tests with the processing engine): every step's outcome
+drift-check engine (test_demo_processing_staging.py runs the same tests with the processing engine, through staging
+too): every step's outcome
 is asserted against what the stack answers afterwards through the AWS APIs (registry, buckets, pipeline
 executions, EventBridge, SNS), not only against what the demo reported. Terraform data directories live under a
 temporary MLOPS_LOCAL_DIR, so nothing is shared with other tests or a developer's `.local/`.
@@ -19,6 +20,7 @@ from support.called_operations import trail_problems
 from support.prepared import PLATFORM_ACCOUNTS
 
 from localaws.tools.stack import LocalAwsStack
+from mlops_demo.environments import parse_environments
 from mlops_demo.run import run_scenario
 from mlops_demo.scenario import SUCCEEDED
 from pipelines import s3_uri
@@ -45,10 +47,25 @@ def engine() -> str:
 
 
 @pytest.fixture(scope="module")
+def walked() -> tuple[str, ...]:
+    """The workload environments the run walks (`--environments`): the default's, the promotion's first and last."""
+    return ("dev", "prod")
+
+
+def expected_steps(walked: tuple[str, ...]) -> list[str]:
+    """EXPECTED_STEPS with each environment walked between the first and the last promoted through after
+    approve-v1: its deploy stages, then its endpoints."""
+    after_approval = EXPECTED_STEPS.index("approve-v1") + 1
+    promoted = [f"{stage}-{environment}" for environment in walked[1:-1] for stage in ("deploy", "endpoints")]
+    return [*EXPECTED_STEPS[:after_approval], *promoted, *EXPECTED_STEPS[after_approval:]]
+
+
+@pytest.fixture(scope="module")
 def demo_stack(engine: str, platform_snapshot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsStack]:
     """A stack of this module's own on a copy of the run's applied platform (the three accounts and their
     bootstrap states): the demo's infrastructure step bootstraps and applies them again and finds nothing to
-    change, instead of creating them (a fresh apply is what builds that platform, once per run)."""
+    change, instead of creating them (a fresh apply is what builds that platform, once per run); an environment
+    walked beyond them (staging) is created by that step."""
     root = tmp_path_factory.mktemp(f"demo-{engine}")
     with pytest.MonkeyPatch.context() as patch, platform_snapshot.restored_stack(root / "stack") as stack:
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
@@ -59,11 +76,12 @@ def demo_stack(engine: str, platform_snapshot, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture(scope="module")
-def demo(engine: str, demo_stack: LocalAwsStack, tmp_path_factory: pytest.TempPathFactory):
-    """One whole run with `engine` on the module's stack."""
+def demo(engine: str, walked: tuple[str, ...], demo_stack: LocalAwsStack, tmp_path_factory: pytest.TempPathFactory):
+    """One whole run with `engine` through the `walked` environments on the module's stack."""
     root = tmp_path_factory.mktemp(f"demo-run-{engine}")
     result, context = run_scenario(endpoint=demo_stack.endpoint, work_dir=root / "work",
-                                   report_path=root / "demo-report.html", drift_check_engine=engine)
+                                   report_path=root / "demo-report.html", drift_check_engine=engine,
+                                   demo_environments=parse_environments(",".join(walked)))
     return engine, result, context
 
 
@@ -74,18 +92,18 @@ def _session(context, environment):
 @pytest.fixture(scope="module")
 def served(demo):
     """The demo's endpoint facts. The endpoint steps do not depend on the drift-check engine: they are asserted
-    once, in this module's model-monitor run (test_demo_processing.py leaves out ENGINE_INDEPENDENT and checks
+    once, in this module's model-monitor run (test_demo_processing_staging.py leaves out ENGINE_INDEPENDENT and checks
     only that its steps succeeded)."""
     _, result, context = demo
     return result, context
 
 
-def test_every_step_ran_and_succeeded(demo):
+def test_every_step_ran_and_succeeded(demo, walked):
     _, result, _ = demo
     assert result.error is None, str(result.error)
-    assert [outcome.name for outcome in result.outcomes] == EXPECTED_STEPS
+    assert [outcome.name for outcome in result.outcomes] == expected_steps(walked)
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
-    assert result.outcome("infrastructure").account == "registry, dev, prod"
+    assert result.outcome("infrastructure").account == ", ".join(("registry", *walked))
     assert result.outcome("train-dev").account == f"dev ({ACCOUNTS.dev})"
     assert result.outcome("approve-v1").account == f"registry ({ACCOUNTS.registry})"
 
