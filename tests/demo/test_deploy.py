@@ -11,7 +11,6 @@ import pytest
 
 from localaws.authorization import trail
 from localaws.tools.access_report import summarize
-from localaws.tools.stack import LocalAwsStack
 from mlops_demo.deploy import deploy
 from pipelines.aws import LOCAL_ADMIN_ROLE_NAME, Target
 from pipelines.config import REPO_ROOT, load_config
@@ -24,22 +23,18 @@ JENKINS_ROLE_ARN = PROD.role_arn(PROD.jenkins.role_name)
 
 
 @pytest.fixture(scope="module")
-def applied_prod(require_tool, tmp_path_factory) -> Iterator[tuple[Target, Path]]:
-    """A stack recording a trail (its decisions need soft or enforce) whose prod an administrator applied."""
-    require_tool("terraform")
-    state = tmp_path_factory.mktemp("deploy-stack-state")
-    stack = LocalAwsStack(log_path=state.parent / "deploy-stack.log", state_dir=state,
-                          authorization="enforce").start()
-    try:
+def applied_prod(platform_snapshot, tmp_path_factory) -> Iterator[tuple[Target, Path]]:
+    """A stack of this module's own on a copy of the run's applied platform (prod applied by the administrator),
+    recording a trail (its decisions need soft or enforce)."""
+    folder = tmp_path_factory.mktemp("deploy-stack")
+    with pytest.MonkeyPatch.context() as patch, \
+            platform_snapshot.restored_stack(folder, authorization="enforce") as stack:
+        patch.setenv("MLOPS_LOCAL_DIR", str(folder / "local"))
         target = Target.local_stack(stack.endpoint)
-        s3 = target.session(PROD.account_id, PROD.aws_region).client("s3")
-        s3.create_bucket(Bucket=PROD.terraform_state_bucket)
-        s3.put_bucket_versioning(Bucket=PROD.terraform_state_bucket, VersioningConfiguration={"Status": "Enabled"})
-        # The default work dir: the stage scripts' mlops-infra finds it (and its init) as the demo's own apply does.
-        runner_for("prod", target).apply()
-        yield target, state / trail.FOLDER
-    finally:
-        stack.stop()
+        # The default work dir, initialised: the stage scripts' mlops-infra finds it (and its init) as the demo's
+        # own apply leaves it.
+        runner_for("prod", target).init()
+        yield target, stack.state_dir / trail.FOLDER
 
 
 def _records(path: Path) -> list[dict]:
