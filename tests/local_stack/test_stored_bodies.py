@@ -115,6 +115,8 @@ def test_a_loaded_body_is_read_from_its_blob_byte_identical(tmp_path):
             assert s3.get_object(Bucket=VERSIONED, Key="v.bin", VersionId=version_id)["Body"].read() == body
         assert sorted(v["VersionId"] for v in s3.list_object_versions(Bucket=VERSIONED)["Versions"]) == sorted(
             versions)
+        s3.put_object_tagging(Bucket=BUCKET, Key="plain.bin", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+        assert _snapshot(stack.endpoint) == 0  # read from their blobs, not into the keys: known by their digests
         # The upload's first part was loaded: completing it reads the part from its blob.
         etags.append(s3.upload_part(Bucket=BUCKET, Key="multi.bin", UploadId=multipart, PartNumber=2,
                                     Body=parts[1])["ETag"])
