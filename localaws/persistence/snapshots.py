@@ -153,7 +153,7 @@ class _BlobRef:
 
 def _blob_body(digest: str) -> bodies.StoredBody:
     """Named in the pickle for an S3 body; `_Unpickler.find_class` answers it with the blob file's StoredBody."""
-    raise pickle.UnpicklingError("a body is read back by localaws.persistence.snapshots._Unpickler only")
+    raise pickle.UnpicklingError("a body is resolved by localaws.persistence.snapshots._Unpickler only")
 
 
 def _live_backends(name: str) -> BackendDict:
