@@ -112,7 +112,12 @@ def main(argv: list[str] | None = None) -> None:
     load_services()
     app = StackMiddleware(DomainDispatcherApplication(create_backend_app))
     if durable is not None:
-        app = durable.resume(app)
+        # A body missing from a part written without its list of blobs is found only while loading, before
+        # anything is put into the services.
+        try:
+            app = durable.resume(app)
+        except StateRefused as error:
+            parser.exit(2, f"{parser.prog}: {error}\n")
     app = enforcement.AuthorizationLayer(app)  # outermost: a denied call never reaches a service nor the state
     if durable is not None:
         app = durable.serving(app)  # authorization's reads of the services change no state worth a snapshot

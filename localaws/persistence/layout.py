@@ -8,7 +8,8 @@
 
 Every header (the manifest's and each part's) stamps the format, the moto and Python versions (a pickle names
 moto's classes, so another moto may not read it) and the payload's length and SHA-256: a truncated or altered file
-is refused, never half-loaded. The manifest names each part file by its SHA-256 too, and part files are never
+is refused, never half-loaded. A part's header lists the blobs its pickle names (`blobs`): a missing one is
+refused too. The manifest names each part file by its SHA-256 too, and part files are never
 overwritten (their names carry their digest): the manifest, renamed over the old one last, is the commit point.
 """
 
@@ -122,7 +123,7 @@ def read_header(path: Path) -> Header:
     """The header of a state file; StateRefused naming the fix when it is not one this code can trust."""
     try:
         with path.open("rb") as stream:
-            line = stream.readline(1 << 20)
+            line = stream.readline()
         fields = json.loads(line)
         return Header(**fields)
     except (OSError, ValueError, TypeError) as error:
@@ -161,11 +162,20 @@ def check_state(state_dir: Path, moto_version: str) -> Header:
         if part_header.sha256 != entry["sha256"]:
             raise StateRefused(f"{part_file} is not the state of {part} that {path} names (checksum differs): "
                                f"nothing was loaded; to start over, run {RESET_FIX}")
+        for digest in part_header.summary.get("blobs", ()):
+            if not blob_path(state_dir, digest).exists():
+                raise missing_blob(blob_path(state_dir, digest), "nothing was loaded")
     return header
 
 
+def missing_blob(path: Path, consequence: str) -> StateRefused:
+    """The refusal of a state whose S3 body `path` is missing."""
+    return StateRefused(f"{path}, the body of an S3 object in the local stack state, is missing: {consequence}; to "
+                        f"start over, run {RESET_FIX}")
+
+
 def parts(path: Path) -> dict[str, dict[str, Any]]:
-    """The part files a manifest names, by part: file (under PARTS), sha256, size, summary, blobs."""
+    """The part files a manifest names, by part: file (under PARTS), sha256, size, summary."""
     try:
         return json.loads(read_payload(path))["parts"]
     except (ValueError, KeyError, TypeError) as error:
@@ -175,7 +185,7 @@ def parts(path: Path) -> dict[str, dict[str, Any]]:
 
 def read_payload(path: Path) -> bytes:
     with path.open("rb") as stream:
-        stream.readline(1 << 20)
+        stream.readline()
         return stream.read()
 
 

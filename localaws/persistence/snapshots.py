@@ -24,13 +24,16 @@ deterministic.
   (`backends.state`), naming each part's file and SHA-256, is written last, atomically: the commit point. A
   crash before it leaves the previous manifest and the files it names; unnamed files are removed after the next
   manifest lands.
-- S3 bodies are not in the pickle: each distinct body is a file `blobs/<sha256>` written once (a body's digest is
-  remembered by key object, so a snapshot re-hashes nothing); the pickle names the digest.
+- S3 bodies are not in the pickle: each distinct body is a file `blobs/<sha256>` written once; the pickle names
+  the digest. A body's digest is remembered by key object until moto sets the key's value, so a snapshot reads
+  only the bodies it has not stored; a loaded body is not read back: the key reads it from its blob file when it
+  is asked for it (`bodies`: the blob files are immutable, and kept while a live key reads them).
 - Locks pickle as new locks; anything else that cannot be pickled is a bug to fix here, and fails loudly.
 - The snapshot is taken under the request gate's exclusive side (`RequestGate`): no request is inside moto while
-  the objects are pickled, so the state is one a client could have observed. Only pickling (and hashing new
-  bodies) happens under the gate; files are written after it is released: new bodies and part files unsynced,
-  then one sync of the file system (`layout.sync_filesystem`), then the manifest (temp + fsync + rename).
+  the objects are pickled, so the state is one a client could have observed. Only pickling (and reading and
+  hashing new bodies) happens under the gate; files are written after it is released: new bodies and part files
+  unsynced, then one sync of the file system (`layout.sync_filesystem`), then the manifest (temp + fsync +
+  rename).
 - Durability bound: a mutating request asks for a snapshot; the writer thread writes at most once per
   `DEBOUNCE_SECONDS` (1 s). A `kill -9` (or a power loss) loses the writes acknowledged in the last
   DEBOUNCE_SECONDS plus the time of one snapshot (measured in the tests and reported in the log as `snapshot ...
@@ -82,7 +85,7 @@ from localaws.authorization import identities
 from localaws.events import delivery, schedules
 from localaws.events import responses as events_responses
 from localaws.middleware import json_response, restored, route
-from localaws.persistence import layout, touched
+from localaws.persistence import bodies, layout, touched
 from localaws.s3 import replication
 
 log = logging.getLogger(__name__)
@@ -110,7 +113,7 @@ def _new(cls: type) -> Any:
 
 
 def _set_key_state(key: FakeKey, state: dict[str, Any]) -> None:
-    key.__setstate__(state)  # its "value", a blob reference, was loaded as the body's bytes
+    bodies.restore(key, state, state.pop("value"))  # its "value", a blob reference, was loaded as a StoredBody
 
 
 def _set_dict_state(obj: dict, state: tuple[dict, dict]) -> None:
@@ -142,15 +145,15 @@ _FACTORY_OF_EMPTY = {"{}": dict, "[]": list, "set()": set}
 
 
 class _BlobRef:
-    """What the pickle holds in place of an S3 body: its digest (the body is read back from the blob file)."""
+    """What the pickle holds in place of an S3 body: its digest (the key reads the body from the blob file)."""
 
     def __init__(self, digest: str):
         self.digest = digest
 
 
-def _blob_body(digest: str) -> bytes:
-    """Named in the pickle for an S3 body; `_Unpickler.find_class` answers it with the blob file's bytes."""
-    raise pickle.UnpicklingError("a body is read back by localaws.persistence.snapshots._Unpickler only")
+def _blob_body(digest: str) -> bodies.StoredBody:
+    """Named in the pickle for an S3 body; `_Unpickler.find_class` answers it with the blob file's StoredBody."""
+    raise pickle.UnpicklingError("a body is resolved by localaws.persistence.snapshots._Unpickler only")
 
 
 def _live_backends(name: str) -> BackendDict:
@@ -216,8 +219,8 @@ class _Pickler(pickle.Pickler):
             return _defaultdict, (factory, dict(obj))
         # State is set after the object is memoised (the state_setter form), so cycles through it pickle.
         if kind == "key":
-            state = obj.__getstate__()
-            state["value"] = _BlobRef(self.blobs.store(obj, state["value"]))
+            state = bodies.key_state(obj)
+            state["value"] = _BlobRef(self.blobs.store(obj))
             return _new, (type(obj),), state, None, None, _set_key_state
         # moto's dict subclasses redefine items()/__setitem__ (_VersionedKeyStore: the latest version only), which
         # pickle's default for dicts uses: keep the raw entries instead.
@@ -241,31 +244,36 @@ class _Unpickler(pickle.Unpickler):
             return self.live.__getitem__
         return super().find_class(module, name)
 
-    def _read_blob(self, digest: str) -> bytes:
+    def _read_blob(self, digest: str) -> bodies.StoredBody:
         self.blobs.add(digest)
-        return layout.blob_path(self.state_dir, digest).read_bytes()
+        return bodies.stored_body(self.state_dir, digest)
 
 
 class _Blobs:
-    """S3 bodies as content-addressed files; remembers each key's digest so unchanged bodies are not re-hashed.
-    Under the gate a body is only hashed and kept (`pending`); `write_pending` writes the new ones after it."""
+    """S3 bodies as content-addressed files. Under the gate a body is read only when its digest is not known
+    (`bodies.digest`) or its file is not written yet, and kept (`pending`); `write_pending` writes the new ones
+    after it."""
 
     def __init__(self, state_dir: Path):
         self.state_dir = state_dir
-        self._digests: weakref.WeakKeyDictionary[FakeKey, tuple[int, str]] = weakref.WeakKeyDictionary()
         self.used: set[str] = set()
         self.pending: dict[str, bytes] = {}
+        self.written: set[str] = set()  # the blobs known to be in state_dir
+        self.bodies_read = 0  # bodies read by snapshots: what they cost (`GET /_mlops/state`)
 
-    def store(self, key: FakeKey, body: bytes) -> str:
-        known = self._digests.get(key)
-        if known is not None and known[0] == len(body):
-            digest = known[1]
-        else:
-            digest = hashlib.sha256(body).hexdigest()
-            self._digests[key] = (len(body), digest)
+    def store(self, key: FakeKey) -> str:
+        digest, body = bodies.digest(key)
+        if body is not None:
+            self.bodies_read += 1
         self.used.add(digest)
-        if not layout.blob_path(self.state_dir, digest).exists():
-            self.pending[digest] = body
+        if digest not in self.written and digest not in self.pending:
+            if layout.blob_path(self.state_dir, digest).exists():
+                self.written.add(digest)
+            else:
+                if body is None:
+                    body = bodies.read(key)
+                    self.bodies_read += 1
+                self.pending[digest] = body
         return digest
 
     def write_pending(self) -> int:
@@ -274,14 +282,17 @@ class _Blobs:
         pending, self.pending = self.pending, {}
         for digest, body in pending.items():
             layout.atomic_write(layout.blob_path(self.state_dir, digest), [body], sync=False)
+            self.written.add(digest)
         return len(pending)
 
     def collect_garbage(self, used: set[str]) -> int:
-        """Remove the blobs the last written state does not name; how many."""
+        """Remove the blobs neither the last written state names nor a live key reads; how many."""
+        keep = used | bodies.still_read(self.state_dir)
         removed = 0
         for path in (self.state_dir / layout.BLOBS).glob("*/*"):
-            if path.name not in used and not path.name.startswith("."):
+            if path.name not in keep and not path.name.startswith("."):
                 path.unlink(missing_ok=True)
+                self.written.discard(path.name)
                 removed += 1
         return removed
 
@@ -480,6 +491,7 @@ class DurableState:
         self.path = layout.state_file(self.state_dir)
         self.gate = RequestGate()
         self._blobs = _Blobs(self.state_dir)
+        bodies.install()
         self._dirty = threading.Event()
         self._changed: set[int] = set()  # ids of the BackendDicts requests looked into since the last pickle
         self._changed_lock = threading.Lock()
@@ -495,6 +507,11 @@ class DurableState:
         self.last_write: str | None = None
         self.last_duration_ms: float | None = None
         self.last_size: int | None = None
+
+    @property
+    def bodies_read(self) -> int:
+        """S3 bodies the snapshots read (to hash them, or to write them): what they cost besides pickling."""
+        return self._blobs.bodies_read
 
     # -- loading --------------------------------------------------------------------------------------------
 
@@ -518,6 +535,7 @@ class DurableState:
                                    self.state_dir, live)
             saved[name] = unpickler.load()
             self._part_blobs[name] = unpickler.blobs
+            self._blobs.written |= unpickler.blobs
         for name, part in saved.items():
             if name == STACK_PART:
                 _install_stack(part)
@@ -637,7 +655,8 @@ class DurableState:
                 digest = hashlib.sha256(payload).hexdigest()
                 path = layout.part_path(self.state_dir, name, digest)
                 if not path.exists():
-                    layout.atomic_write(path, [self._header(payload, {"part": name}).as_json(), payload], sync=False)
+                    part_header = self._header(payload, {"part": name, **({"blobs": sorted(blobs)} if blobs else {})})
+                    layout.atomic_write(path, [part_header.as_json(), payload], sync=False)
                     self.parts_written[name] += 1
                     new_files = True
                 entries[name] = {"file": path.name, "sha256": digest, "size": len(payload), "summary": part_summary}
@@ -725,5 +744,5 @@ def state_route(request: Request) -> Response:
     return json_response({"durable": True, "state_dir": str(_current.state_dir), "last_write": _current.last_write,
                           "last_snapshot_ms": _current.last_duration_ms, "size": _current.last_size,
                           "parts_pickled": dict(_current.parts_pickled),
-                          "parts_written": dict(_current.parts_written),
+                          "parts_written": dict(_current.parts_written), "bodies_read": _current.bodies_read,
                           "summary": header.summary if header else None})
