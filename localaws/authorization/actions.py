@@ -84,8 +84,10 @@ def unknown_actions(policy: Policy) -> tuple[str, ...]:
     return tuple(unknown)
 
 
+@cache
 def action_info(action: str) -> ActionInfo:
-    """Resource types, ARN formats and condition keys of an action; KeyError for an unknown action."""
+    """Resource types, ARN formats and condition keys of an action; KeyError for an unknown action. The catalogue
+    is pinned: what it answers for an action never changes while the stack runs."""
     if not action_exists(action):
         raise KeyError(f"unknown action {action!r}")
     service, _, name = action.partition(":")

@@ -163,11 +163,11 @@ class AuthorizationLayer:
         probe = dict(environ)
         probe["wsgi.input"] = io.BytesIO(body)
         request = Request(probe)
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        headers = operations.Headers.of(request)
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
         signature = signatures.read_signature(headers, signatures.query_of(raw_uri))
         region = signature.region if signature else "us-east-1"
-        principal, access_key, signing_name = identities.ANONYMOUS, None, _unsigned_service(request)
+        principal, access_key, signing_name = identities.ANONYMOUS, None, _unsigned_service(headers)
         outcome: Outcome | None = None
         generation = cache.decisions.generation  # read before any state the decisions depend on
         if signature is not None:
@@ -189,7 +189,7 @@ class AuthorizationLayer:
         call, unmapped = None, None
         checks: list[operations.Check] = []
         try:
-            call = operations.identify(request, signing_name, region)
+            call = operations.identify(request, headers, signing_name, region)
         except operations.UnmappedOperation as error:
             unmapped = f"The local stack cannot authorize this request: {error}"
             if not principal.is_admin:
@@ -366,10 +366,10 @@ def _resource_type(arn: str) -> str:
     return f"AWS::{service.upper()}::{''.join(word.title() for word in kind.split('-'))}"
 
 
-def _unsigned_service(request: Request) -> str:
+def _unsigned_service(headers: operations.Headers) -> str:
     """The service an unsigned request calls: S3 (presigned-less browser GETs, public buckets) unless it names
     a target or an Action."""
-    target = request.headers.get("X-Amz-Target", "")
+    target = headers.get("x-amz-target", "")
     return target.split(".", 1)[0].lower() if target else "s3"
 
 

