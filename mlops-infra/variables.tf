@@ -184,7 +184,7 @@ variable "workload" {
       processing_instance_type     = string
       processing_instance_count    = number
       training_instance_type       = string
-      training_max_runtime_seconds = number
+      training_max_runtime_seconds = optional(number, 86400)
       transform_instance_type      = string
       transform_instance_count     = number
       auc_threshold                = number
