@@ -47,7 +47,8 @@ def main() -> int:
     print(f"cold import of the workflow package: {statistics.median(sdk_times):.2f} s (median of {RUNS})")
     print(f"cold get-pipeline-definition:        {statistics.median(definition_times):.2f} s per pipeline "
           f"(median of {RUNS})")
-    print(ratio_line("cold get-pipeline-definition / cold import of the workflow package (median of the rounds)", ratio, GOAL))
+    print(ratio_line("cold get-pipeline-definition / cold import of the workflow package (median of the rounds)",
+                     ratio, GOAL))
     return 0
 
 
