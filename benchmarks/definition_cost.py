@@ -1,12 +1,14 @@
-"""Ratio: cold `get-pipeline-definition` (both pipelines) / cold `python -c "import sagemaker"`.
+"""Ratio: cold `get-pipeline-definition` (both pipelines) / cold import of SDK v3's workflow package.
 
-Building a definition should cost little beyond importing the SDK (goal: ratio <= 1.3). Each command runs
-in a fresh interpreter (cold: no warm imports), in interleaved rounds. Run on demand
-(`make bench`), never as part of the test suite's pass/fail.
+Building a definition should cost little beyond importing the SDK (goal: ratio <= 1.15). The SDK side is
+`import sagemaker.mlops.workflow.pipeline`, what any v3 pipeline script imports first. Each command runs in a fresh
+interpreter (cold: no warm imports), in interleaved rounds, both with a region set (importing v3 creates boto3
+clients, which need one). Run on demand (`make bench`), never as part of the test suite's pass/fail.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -15,8 +17,9 @@ import time
 from benchmarks.support import REPO_ROOT, Goal, ratio_line
 
 RUNS = 5
-GOAL = Goal(1.3)
-IMPORT_SDK = [sys.executable, "-c", "import sagemaker"]
+GOAL = Goal(1.15)
+IMPORT_SDK = [sys.executable, "-c", "import sagemaker.mlops.workflow.pipeline"]
+ENVIRONMENT = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
 DEFINITIONS = [
     [sys.executable, "-m", "pipelines.cli.get_pipeline_definition", "--env", "dev", "--pipeline", pipeline,
      "--output", str(REPO_ROOT / "build" / "benchmark" / f"{pipeline}.json")]
@@ -26,7 +29,7 @@ DEFINITIONS = [
 
 def seconds(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True)
+    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True, env=ENVIRONMENT)
     return time.perf_counter() - start
 
 
@@ -41,10 +44,11 @@ def main() -> int:
         definition_times.append(definition)
         ratios.append(definition / sdk)
     ratio = statistics.median(ratios)
-    print(f"cold import sagemaker:           {statistics.median(sdk_times):.2f} s (median of {RUNS})")
-    print(f"cold get-pipeline-definition:    {statistics.median(definition_times):.2f} s per pipeline "
+    print(f"cold import of the workflow package: {statistics.median(sdk_times):.2f} s (median of {RUNS})")
+    print(f"cold get-pipeline-definition:        {statistics.median(definition_times):.2f} s per pipeline "
           f"(median of {RUNS})")
-    print(ratio_line("cold get-pipeline-definition / cold import sagemaker (median of the rounds)", ratio, GOAL))
+    print(ratio_line("cold get-pipeline-definition / cold import of the workflow package (median of the rounds)",
+                     ratio, GOAL))
     return 0
 
 

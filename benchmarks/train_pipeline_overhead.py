@@ -38,7 +38,7 @@ from pipelines.aws import Target
 from pipelines.config import EnvConfig, load_config
 from pipelines.data.prepare import S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.execution import PipelineExecution
 from pipelines.train import pipeline as train_pipeline
 
@@ -136,8 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     config = load_config("dev")
-    with quiet_sdk():
-        definition = json.loads(definition_json_for(train_pipeline.build(config)))
+    definition = json.loads(definition_json_for(train_pipeline.build(config)))
 
     stack_times, direct_times = [], []
     with tempfile.TemporaryDirectory() as temporary, LocalAwsStack() as stack:

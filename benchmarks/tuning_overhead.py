@@ -43,7 +43,7 @@ from pipelines.aws import Target
 from pipelines.config import ParameterRange, Tuning, load_config
 from pipelines.data.prepare import TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.execution import PipelineExecution
 from pipelines.train import pipeline as train_pipeline
 
@@ -62,8 +62,7 @@ def tuning_definition(channels: dict[str, str], rounds: int) -> dict:
     config = load_config("dev")
     settings = dataclasses.replace(config.workload.pipeline, tuning=TUNING)
     config = dataclasses.replace(config, workload=dataclasses.replace(config.workload, pipeline=settings))
-    with quiet_sdk():
-        definition = json.loads(definition_json_for(train_pipeline.build(config)))
+    definition = json.loads(definition_json_for(train_pipeline.build(config)))
     step = definition["Steps"][1]["Arguments"]["IfSteps"][0]
     job = step["Arguments"]["TrainingJobDefinition"]
     for channel in job["InputDataConfig"]:

@@ -181,15 +181,16 @@ variable "workload" {
       enabled    = bool
     })
     pipeline = object({
-      processing_instance_type  = string
-      processing_instance_count = number
-      training_instance_type    = string
-      transform_instance_type   = string
-      transform_instance_count  = number
-      auc_threshold             = number
-      model_approval_status     = string
-      drift_check_engine        = string
-      allow_auto_approval       = optional(bool, false)
+      processing_instance_type     = string
+      processing_instance_count    = number
+      training_instance_type       = string
+      training_max_runtime_seconds = optional(number, 86400)
+      transform_instance_type      = string
+      transform_instance_count     = number
+      auc_threshold                = number
+      model_approval_status        = string
+      drift_check_engine           = string
+      allow_auto_approval          = optional(bool, false)
       training_data = optional(object({
         source = string
         warehouse = optional(object({
@@ -326,6 +327,11 @@ variable "workload" {
       count >= 1 && floor(count) == count
     ])
     error_message = "workload.pipeline.processing_instance_count and transform_instance_count must be whole numbers, at least 1."
+  }
+
+  validation {
+    condition     = var.workload == null ? true : var.workload.pipeline.training_max_runtime_seconds >= 1 && var.workload.pipeline.training_max_runtime_seconds <= 2419200 && floor(var.workload.pipeline.training_max_runtime_seconds) == var.workload.pipeline.training_max_runtime_seconds
+    error_message = "workload.pipeline.training_max_runtime_seconds must be whole seconds between 1 and 2419200 (28 days, SageMaker's limit for a training job)."
   }
 
   validation {

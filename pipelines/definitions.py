@@ -2,20 +2,18 @@
 
 Definitions are pure: building one makes no AWS or network call and gives byte-identical JSON for the same
 inputs. The pieces that make that true live here:
-- `definition_session` builds a PipelineSession whose AWS clients are stand-ins that raise when used (so
-  no credential is ever looked up and no call can happen); an explicit SDK config, so no config file or
-  S3 config is read; a default bucket that is never resolved;
-- the SDK's telemetry (an STS call and an HTTP request, sent from `Estimator.fit`) is never emitted:
-  `untracked_fit` calls fit without its telemetry wrapper;
+- every build runs inside `pipelines.sdk_quiet.offline_sdk`: boto3 sessions and clients that refuse to be used
+  (no credential is ever looked up and no call can happen), no role check against IAM, no log handler added;
+- `definition_session` builds a PipelineSession with such clients; an explicit SDK config, so no config file or
+  S3 config is read and telemetry stays off; a default bucket that is never resolved;
 - processing scripts are referenced by `s3://<data bucket>/code/<sha256>/<file>`, so the SDK uploads nothing
   and an edited script changes only its own URI; `run-pipeline` uploads the `CodeAsset`s before upserting;
 - every output prefix is built from `ExecutionVariables.PIPELINE_EXECUTION_ID`, never from a clock.
-All SageMaker SDK specifics stay under `pipelines/` so a move to SDK v3 touches one place.
+Built with SageMaker Python SDK v3 (docs/sdk-v3-upgrade.md); all SDK specifics stay under `pipelines/`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gzip
 import hashlib
@@ -23,35 +21,52 @@ import importlib
 import inspect
 import io
 import json
-import logging
 import tarfile
 import threading
-import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 # isort: off
-import pipelines.sdk_quiet  # noqa: F401  (must run before the first sagemaker import)
+from pipelines.sdk_quiet import DefinitionOnlyBotoSession, offline_sdk  # (must run before the first sagemaker import)
 
 # isort: on
-import boto3
-from sagemaker import image_uris
-from sagemaker.workflow.execution_variables import ExecutionVariables
-from sagemaker.workflow.functions import Join
-from sagemaker.workflow.pipeline_context import PipelineSession
+from sagemaker.core import image_uris
+from sagemaker.core.config.config_manager import SageMakerConfig
+from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join
+from sagemaker.core.workflow.pipeline_context import PipelineSession
 
 from pipelines import s3_uri
 from pipelines.config import EnvConfig, load_config
-from pipelines.errors import MlopsError, UsageError
+from pipelines.errors import UsageError
 
 SKLEARN_VERSION = "1.2-1"
 XGBOOST_VERSION = "3.0-5"
 PROCESSING_ROOT = "/opt/ml/processing"
 # Given no config, the SDK reads defaults from config files (or an S3 URI named in the environment); given
-# this one (validated only while the session is constructed) it reads nothing.
+# this one it reads nothing, and its telemetry (an HTTP request from each job-building call) stays off.
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+
+
+def _validate_sdk_config_once(validate):
+    """The SDK validates the session's config against its JSON schema on every one of the ~80 lookups a build makes
+    (a fifth of a second each time): the platform's own config, constant, is validated once; any other every time."""
+    validated = []
+
+    def validate_sagemaker_config(sagemaker_config: dict | None = None):
+        if sagemaker_config == SDK_CONFIG and validated:
+            return None
+        result = validate(sagemaker_config)
+        if sagemaker_config == SDK_CONFIG:
+            validated.append(True)
+        return result
+    return staticmethod(validate_sagemaker_config)
+
+
+SageMakerConfig.validate_sagemaker_config = _validate_sdk_config_once(SageMakerConfig.validate_sagemaker_config)
 
 
 @dataclass(frozen=True)
@@ -83,61 +98,21 @@ def code_asset(config: EnvConfig, path: Path, name: str | None = None, content: 
     return CodeAsset(Path(path), s3_uri.join(bucket, "code", digest, name or Path(path).name), content)
 
 
-def source_dir_asset(config: EnvConfig, directory: Path) -> CodeAsset:
-    """A folder as the `sourcedir.tar.gz` a FrameworkProcessor unpacks, byte-identical for the same files
-    (sorted names, no owners or times): uploaded content-addressed like a script, so the SDK uploads nothing."""
+def source_dir_asset(config: EnvConfig, directory: Path, extra: Mapping[str, Path] | None = None) -> CodeAsset:
+    """A folder (and the `extra` files, by their names in the archive) as the `sourcedir.tar.gz` a
+    FrameworkProcessor unpacks, byte-identical for the same files (sorted names, no owners or times): uploaded
+    content-addressed like a script, so the SDK uploads nothing."""
+    files = {path.relative_to(directory).as_posix(): path for path in Path(directory).rglob("*")
+             if path.is_file() and "__pycache__" not in path.parts}
+    files.update(extra or {})
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, \
             tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(p for p in Path(directory).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            info = tarfile.TarInfo(path.relative_to(directory).as_posix())
+        for name, path in sorted(files.items()):
+            info = tarfile.TarInfo(name)
             info.size, info.mode = path.stat().st_size, 0o644
             tar.addfile(info, io.BytesIO(path.read_bytes()))
     return code_asset(config, Path(directory), "sourcedir.tar.gz", buffer.getvalue())
-
-
-class RefusingClient:
-    """Stands in for every AWS client of the definition session: any use is a bug in a pure build."""
-
-    def __init__(self, service: str):
-        self._service = service
-
-    def __getattr__(self, name: str):
-        raise MlopsError(f"building a pipeline definition used the {self._service} client ({name}); "
-                         "definitions must be built without AWS calls")
-
-
-class DefinitionOnlyBotoSession:
-    """The boto3 session of the definition session: a region, and clients that refuse to be used.
-
-    No credential is looked up (no credential chain, no instance metadata service) and no botocore
-    service model is loaded, which is also most of what a cold build would otherwise spend.
-    """
-
-    def __init__(self, region_name: str):
-        self.region_name = region_name
-
-    def client(self, service_name: str, *args, **kwargs) -> RefusingClient:
-        return RefusingClient(service_name)
-
-    def resource(self, service_name: str, *args, **kwargs) -> RefusingClient:
-        return RefusingClient(f"{service_name} resource")
-
-
-@contextlib.contextmanager
-def offline_boto3(region: str) -> Iterator[None]:
-    """Make boto3's default session a definition-only one while a definition is built.
-
-    Some SDK objects create their own boto3 clients: the Estimator's TensorBoard helper calls
-    `boto3.client("sagemaker")`, which would look up credentials (possibly asking the instance metadata
-    service over the network). Inside this block they get refusing clients instead.
-    """
-    previous = boto3.DEFAULT_SESSION
-    boto3.DEFAULT_SESSION = DefinitionOnlyBotoSession(region)
-    try:
-        yield
-    finally:
-        boto3.DEFAULT_SESSION = previous
 
 
 class _ThreadDefinitionSessions(threading.local):
@@ -165,21 +140,13 @@ def definition_session(config: EnvConfig) -> PipelineSession:
 
 
 def _new_definition_session(region: str, bucket: str) -> PipelineSession:
-    session = PipelineSession(boto_session=DefinitionOnlyBotoSession(region), default_bucket=bucket,
-                              sagemaker_config=SDK_CONFIG)
+    with offline_sdk(region):
+        session = PipelineSession(boto_session=DefinitionOnlyBotoSession(region), default_bucket=bucket,
+                                  sagemaker_config=SDK_CONFIG)
     # `default_bucket()` would check (and create) the bucket over the network the first time it is asked;
     # every URI in our definitions is explicit, so pin it to make any stray use harmless and offline.
     session._default_bucket = bucket
-    # With a non-empty config the SDK re-validates it against its JSON schema on every one of the ~80
-    # lookups a build makes; nothing in our definitions comes from SDK defaults.
-    session.sagemaker_config = {}
     return session
-
-
-def untracked_fit(estimator, inputs):
-    """`estimator.fit(inputs)` under a PipelineSession (it returns step arguments), minus the telemetry
-    decorator, which would call STS and send an HTTP request while a definition is being built."""
-    return type(estimator).fit.__wrapped__(estimator, inputs)
 
 
 @functools.cache
@@ -212,6 +179,19 @@ def artifacts_uri(config: EnvConfig, *path: str) -> str:
 
 def processing_path(*parts: str) -> str:
     return "/".join([PROCESSING_ROOT, *parts])
+
+
+def processing_input(name: str, source, destination: str) -> ProcessingInput:
+    """A processing job's S3 input, copied in whole before the job starts (v2's ProcessingInput defaults)."""
+    return ProcessingInput(input_name=name, s3_input=ProcessingS3Input(
+        s3_uri=source, local_path=destination, s3_data_type="S3Prefix", s3_input_mode="File",
+        s3_data_distribution_type="FullyReplicated", s3_compression_type="None"))
+
+
+def processing_output(name: str, source: str, destination) -> ProcessingOutput:
+    """A processing job's output folder, uploaded to `destination` when the job ends."""
+    return ProcessingOutput(output_name=name, s3_output=ProcessingS3Output(
+        s3_uri=destination, local_path=source, s3_upload_mode="EndOfJob"))
 
 
 # --- building a pipeline from its module, as the CLIs do ------------------------------------------------
@@ -266,7 +246,7 @@ def build_pipeline(module_name: str, env: str, kwargs: Mapping[str, Any]) -> Bui
                          f"accepted are {', '.join(accepted)}")
     arguments = {"env": env, **kwargs}
     config = load_config(arguments["env"])
-    with quiet_sdk():
+    with offline_sdk(config.aws_region):
         pipeline = module.get_pipeline(**arguments)
     definition = definition_json_for(pipeline)
     assets = getattr(module, "code_assets", lambda _config: [])(config)
@@ -275,24 +255,6 @@ def build_pipeline(module_name: str, env: str, kwargs: Mapping[str, Any]) -> Bui
 
 
 def definition_json_for(pipeline) -> str:
-    """The definition JSON of a built `Pipeline`, without the SDK's notes about intended behaviour."""
-    with quiet_sdk(), offline_boto3(pipeline.sagemaker_session.boto_region_name):
+    """The definition JSON of a built `Pipeline`, built offline and without the SDK's notes."""
+    with offline_sdk(pipeline.sagemaker_session.boto_region_name):
         return pipeline.definition()
-
-
-@contextlib.contextmanager
-def quiet_sdk():
-    """Silence the SDK's notes about intended behaviour while building (job names it pops, "no job started
-    within a PipelineSession", "Lambda function won't be updated", image-URI defaults, telemetry)."""
-    chatty = [logging.getLogger(name) for name in ("sagemaker", "sagemaker.workflow", "sagemaker.image_uris",
-                                                   "sagemaker.telemetry")]
-    previous = [logger.level for logger in chatty]
-    for logger in chatty:
-        logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            yield
-    finally:
-        for logger, level in zip(chatty, previous, strict=True):
-            logger.setLevel(level)

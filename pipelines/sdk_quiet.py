@@ -1,18 +1,122 @@
-"""Settle the SageMaker SDK's import-time output before anything imports `sagemaker`.
+"""Make SageMaker Python SDK v3 build definitions offline, and import it without side effects on the process.
 
-Imported (for its effect) by the packages that build pipelines. Without it the SDK prints a v2
-deprecation notice and config-file INFO lines to STDOUT, which would corrupt the definition JSON that
-`get-pipeline-definition` prints. Staying on v2 is deliberate (the pipelines use v2 step classes); the SDK's warnings
-still reach stderr through the root logger.
+Imported by the packages that build pipelines before anything else imports `sagemaker`; it imports the SDK's
+workflow package itself, inside `offline_sdk`, because importing it has effects that no definition may depend on:
+- classes create boto3 clients when they are defined (`boto3.client("sagemaker")`), which needs a region and, once
+  used, credentials: inside `offline_sdk` every boto3 client is a `RefusingClient`;
+- a module calls `logging.basicConfig(level=INFO)`, which would add a handler to the root logger of whatever process
+  imported the platform and print the SDK's INFO lines (to stderr, or into a definition printed to stdout): the
+  root logger is left as it was.
+
+`offline_sdk(region)` is the block every definition is built in (pipelines/definitions.py): boto3's default session
+is a definition-only one whose clients refuse to be used, and so is every `boto3.Session` created (any AWS call is a
+bug in a pure build), `ModelTrainer` does not check its role against IAM (SAGEMAKER_VALIDATE_ROLE=false), and the
+SDK's notes about intended behaviour are silenced. The block holds a process-wide lock: boto3's default session and
+the environment are global, so two threads building at once would otherwise undo each other's settings.
 """
 
+from __future__ import annotations
+
+import contextlib
 import logging
 import os
+import threading
+import warnings
+from collections.abc import Iterator
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-_config_logger = logging.getLogger("sagemaker.config")
-if _config_logger.level == logging.NOTSET:
-    _config_logger.setLevel(logging.WARNING)
-if not _config_logger.handlers:
-    # Any handler stops the SDK from attaching its own stdout handler; records still propagate to the root.
-    _config_logger.addHandler(logging.NullHandler())
+import boto3
+import boto3.session
+
+from pipelines.errors import MlopsError
+
+
+class _UserAgent:
+    """What `ModelBuilder.build()` decorates on the client (the user agent of calls it would make): no call is made."""
+
+    def to_string(self) -> str:
+        return ""
+
+
+class RefusingClient:
+    """Stands in for every AWS client of a definition build: any use is a bug in a pure build."""
+
+    def __init__(self, service: str):
+        self._service = service
+        self._user_agent_creator = _UserAgent()
+
+    def __getattr__(self, name: str):
+        raise MlopsError(f"building a pipeline definition used the {self._service} client ({name}); "
+                         "definitions must be built without AWS calls")
+
+
+class DefinitionOnlyBotoSession:
+    """The boto3 session of a definition build: a region, and clients that refuse to be used.
+
+    No credential is looked up (no credential chain, no instance metadata service) and no botocore
+    service model is loaded, which is also most of what a cold build would otherwise spend.
+    """
+
+    def __init__(self, region_name: str):
+        self.region_name = region_name
+
+    def client(self, service_name: str, *args, **kwargs) -> RefusingClient:
+        return RefusingClient(service_name)
+
+    def resource(self, service_name: str, *args, **kwargs) -> RefusingClient:
+        return RefusingClient(f"{service_name} resource")
+
+    def get_credentials(self) -> None:
+        return None
+
+
+def _definition_only_sessions(region: str | None):
+    """What `boto3.Session(...)` gives inside the block: a definition-only session (the SDK creates some to read
+    their region), never a real one."""
+    def session(*args, region_name: str | None = None, **kwargs) -> DefinitionOnlyBotoSession:
+        return DefinitionOnlyBotoSession(region_name or region)
+    return session
+
+
+# The SDK's loggers that note intended behaviour while building: popped job names, "no job started within a
+# PipelineSession", image-URI defaults, the telemetry notice, config lookups.
+CHATTY_LOGGERS = ("sagemaker", "sagemaker.core", "sagemaker.mlops", "sagemaker.train", "sagemaker.serve",
+                  "sagemaker.config")
+_lock = threading.RLock()
+
+
+@contextlib.contextmanager
+def offline_sdk(region: str | None) -> Iterator[None]:
+    """Build inside this block: no AWS call, no credential lookup, no role check, no notes, no root log handler."""
+    with _lock:
+        saved_session, saved_session_classes = boto3.DEFAULT_SESSION, (boto3.Session, boto3.session.Session)
+        saved_validate = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
+        saved_basic_config = logging.basicConfig
+        chatty = [logging.getLogger(name) for name in CHATTY_LOGGERS]
+        saved_levels = [logger.level for logger in chatty]
+        boto3.DEFAULT_SESSION = DefinitionOnlyBotoSession(region)
+        boto3.Session = boto3.session.Session = _definition_only_sessions(region)
+        os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+        logging.basicConfig = lambda *args, **kwargs: None
+        for logger in chatty:
+            logger.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                yield
+        finally:
+            boto3.DEFAULT_SESSION = saved_session
+            boto3.Session, boto3.session.Session = saved_session_classes
+            if saved_validate is None:
+                os.environ.pop("SAGEMAKER_VALIDATE_ROLE", None)
+            else:
+                os.environ["SAGEMAKER_VALIDATE_ROLE"] = saved_validate
+            logging.basicConfig = saved_basic_config
+            for logger, level in zip(chatty, saved_levels, strict=True):
+                logger.setLevel(level)
+
+
+# The region a real session would have: the SDK keeps some (JumpStart's default region) from import time.
+with offline_sdk(os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+    import sagemaker.core.workflow.pipeline_context
+    import sagemaker.mlops.workflow.pipeline  # noqa: F401

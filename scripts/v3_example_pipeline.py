@@ -1,15 +1,9 @@
 """A pipeline written with SageMaker Python SDK v3; prints its definition JSON (`pipeline.definition()`).
 
-Runs ONLY where SDK v3 is installed (it cannot be installed beside v2, which the project uses), e.g. in a
-separate environment outside the repository:
+Written as AWS's own v3 examples write it, independent of the platform's code (pipelines/), with the SDK v3 the
+project installs (docs/sdk-v3-upgrade.md). Regenerate the fixture the local stack's tests run:
 
-    python3 -m venv /tmp/v3venv
-    /tmp/v3venv/bin/pip install sagemaker-core==2.27.0 sagemaker-mlops==1.27.0 sagemaker-serve==1.27.0 \\
-        sagemaker-train==1.27.0
-
-Regenerate the fixture the local stack's tests run:
-
-    /tmp/v3venv/bin/python scripts/v3_example_pipeline.py > tests/fidelity/fixtures/v3_pipeline.json
+    .venv/bin/python scripts/v3_example_pipeline.py > tests/fidelity/fixtures/v3_pipeline.json
 
 The pipeline: Preprocess (a script processor running scripts/v3_example/preprocess.py) -> Train (`ModelTrainer`,
 the built-in XGBoost algorithm) -> Evaluate (scripts/v3_example/evaluate.py, the AUC in a `PropertyFile`) ->

@@ -112,8 +112,9 @@ class Fields:
             raise self.fail(key, f"must be greater than 0, got {value}")
         return value
 
-    def between(self, key: str, low: int, high: int, kind: type | tuple[type, ...] = int):
-        value = self.get(key, kind)
+    def between(self, key: str, low: int, high: int, kind: type | tuple[type, ...] = int, default=None):
+        """`default`: the key may be missing or null, read as `default`."""
+        value = self.get(key, kind, default=default, optional=default is not None)
         if not low <= value <= high:
             raise self.fail(key, f"must be between {low} and {high}, got {value}")
         return value

@@ -29,6 +29,9 @@ from pipelines.config.serving import Serving, parse_serving
 FEATURES = ("Age", "Shape", "Margin", "Density")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 SCHEDULE = re.compile(r"(cron\([^()]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))", re.ASCII)
+# SageMaker's limit on a training job's MaxRuntimeInSeconds (StoppingCondition): 28 days.
+MAX_TRAINING_RUNTIME_SECONDS = 28 * 24 * 60 * 60
+DEFAULT_TRAINING_RUNTIME_SECONDS = 24 * 60 * 60  # what SDK v2 wrote (v3 writes 3600 s unless told)
 CRON_FIELDS = 6  # EventBridge: minutes hours day-of-month month day-of-week year
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
 PENDING_MANUAL_APPROVAL = "PendingManualApproval"
@@ -102,6 +105,9 @@ class PipelineSettings:
     processing_instance_type: str
     processing_instance_count: int
     training_instance_type: str
+    training_max_runtime_seconds: int
+    """The training job's StoppingCondition.MaxRuntimeInSeconds (a tuning job's, for each of its training jobs);
+    optional in the file (a file written for the v2-based version has none): one day."""
     transform_instance_type: str
     transform_instance_count: int
     auc_threshold: float
@@ -170,6 +176,9 @@ def _parse_workload(fields: Fields) -> Workload:
             processing_instance_type=pipeline_fields.get("processing_instance_type", str, INSTANCE_TYPE, INSTANCE_HINT),
             processing_instance_count=pipeline_fields.positive("processing_instance_count"),
             training_instance_type=pipeline_fields.get("training_instance_type", str, INSTANCE_TYPE, INSTANCE_HINT),
+            training_max_runtime_seconds=pipeline_fields.between("training_max_runtime_seconds", 1,
+                                                                 MAX_TRAINING_RUNTIME_SECONDS,
+                                                                 default=DEFAULT_TRAINING_RUNTIME_SECONDS),
             transform_instance_type=pipeline_fields.get("transform_instance_type", str, INSTANCE_TYPE, INSTANCE_HINT),
             transform_instance_count=pipeline_fields.positive("transform_instance_count"),
             auc_threshold=float(threshold),

@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pipelines.sdk_quiet  # noqa: F401  (before the SDK's first import, in secondary_image: it prints otherwise)
 from pipelines.aws import Target
 from pipelines.aws_calls import explained_aws_errors
 from pipelines.config import MULTI_MODEL, EnvConfig
@@ -59,7 +58,11 @@ class RegionComparison:
 
 def secondary_image(image: str, region: str) -> str:
     """The URI of the same built-in image (same version) in `region`."""
-    from sagemaker import image_uris  # the SDK is heavy to import; only this path needs it
+    # The SDK is heavy to import and only this path needs it; sdk_quiet imports it without side effects.
+    # isort: off
+    import pipelines.sdk_quiet  # noqa: F401
+    from sagemaker.core import image_uris
+    # isort: on
 
     match = ECR_IMAGE.fullmatch(image)
     framework = FRAMEWORKS.get(match.group("repository")) if match else None

@@ -23,24 +23,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagemaker.lambda_helper import Lambda
-from sagemaker.model import Model
-from sagemaker.model_monitor.dataset_format import DatasetFormat
-from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
-from sagemaker.transformer import Transformer
-from sagemaker.workflow.check_job_config import CheckJobConfig
-from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionEquals
-from sagemaker.workflow.fail_step import FailStep
-from sagemaker.workflow.functions import JsonGet
-from sagemaker.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
-from sagemaker.workflow.model_step import ModelStep
-from sagemaker.workflow.monitor_batch_transform_step import MonitorBatchTransformStep
-from sagemaker.workflow.parameters import ParameterInteger, ParameterString
-from sagemaker.workflow.pipeline import Pipeline
-from sagemaker.workflow.properties import PropertyFile
-from sagemaker.workflow.quality_check_step import DataQualityCheckConfig
-from sagemaker.workflow.steps import ProcessingStep, TransformStep
+from sagemaker.core.lambda_helper import Lambda
+from sagemaker.core.model_monitor.dataset_format import DatasetFormat
+from sagemaker.core.processing import ScriptProcessor
+from sagemaker.core.transformer import Transformer
+from sagemaker.core.workflow.conditions import ConditionEquals
+from sagemaker.core.workflow.functions import JsonGet
+from sagemaker.core.workflow.parameters import ParameterInteger, ParameterString
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+from sagemaker.mlops.workflow.condition_step import ConditionStep
+from sagemaker.mlops.workflow.fail_step import FailStep
+from sagemaker.mlops.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.mlops.workflow.monitor_batch_transform_step import MonitorBatchTransformStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig
+from sagemaker.mlops.workflow.steps import ProcessingStep, TransformStep
+from sagemaker.serve.model_builder import ModelBuilder
 
 from pipelines.config import FEATURES, MODEL_MONITOR, EnvConfig, load_config, workload_environments
 from pipelines.definitions import (
@@ -49,13 +49,15 @@ from pipelines.definitions import (
     data_uri,
     definition_session,
     execution_prefix,
-    offline_boto3,
+    processing_input,
+    processing_output,
     processing_path,
     sklearn_image,
 )
+from pipelines.sdk_quiet import offline_sdk
 
 STEP_LATEST_MODEL = "LatestApprovedModel"
-STEP_CREATE_MODEL = "SeverityModel"  # ModelStep names the step "SeverityModel-CreateModel" in the definition
+STEP_CREATE_MODEL = "SeverityModel"  # SDK v2 named the step "SeverityModel-CreateModel" in the definition
 STEP_MONITOR_TRANSFORM = "BatchInference"  # becomes "BatchInference-monitoring" and "BatchInference-transform"
 # The processing engine's steps (the transform keeps the name "BatchInference-transform").
 STEP_DATA_QUALITY = "DataQualityCheck"
@@ -67,6 +69,22 @@ MONITORING_PREFIX = "monitoring"  # s3://<data bucket>/monitoring/<pipeline>/<ex
 LAMBDA_OUTPUTS = ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineStatisticsUri", "BaselineConstraintsUri")
 
 
+class TransformStepWithCount(TransformStep):
+    """A TransformStep whose instance count is a pipeline parameter, as the v2 SDK wrote it: v3's Transformer
+    requires a number (its TransformResources shape is validated), so the job is built with 1 and the request
+    names the parameter."""
+
+    def __init__(self, name: str, step_args, instance_count, **kwargs):
+        super().__init__(name=name, step_args=step_args, **kwargs)
+        self.instance_count = instance_count
+
+    @property
+    def arguments(self):
+        request = super().arguments
+        request["TransformResources"]["InstanceCount"] = self.instance_count
+        return request
+
+
 def code_assets(config: EnvConfig) -> list[CodeAsset]:
     """The data-quality analyzer on the processing engine; nothing else (Terraform deploys the Lambda's code)."""
     if config.require_workload().pipeline.drift_check_engine == MODEL_MONITOR:
@@ -76,7 +94,7 @@ def code_assets(config: EnvConfig) -> list[CodeAsset]:
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """The batch inference pipeline of one workload environment. Pure: no AWS call."""
-    with offline_boto3(config.aws_region):
+    with offline_sdk(config.aws_region):
         return _build(config, role, pipeline_name)
 
 
@@ -100,9 +118,9 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     )
     model_output = {name: latest.properties.Outputs[name] for name in LAMBDA_OUTPUTS}
 
-    model = Model(image_uri=model_output["ImageUri"], model_data=model_output["ModelDataUrl"], role=role,
-                  sagemaker_session=session)
-    create_model = ModelStep(name=STEP_CREATE_MODEL, step_args=model.create(instance_type=transform_type))
+    model = ModelBuilder(image_uri=model_output["ImageUri"], s3_model_data_url=model_output["ModelDataUrl"],
+                         role_arn=role, sagemaker_session=session, instance_type=transform_type)
+    create_model = ModelStep(name=STEP_CREATE_MODEL, step_args=model.build())
 
     name = pipeline_name or workload.inference_pipeline_name
     work = data_uri(config, "inference", workload.inference_pipeline_name)
@@ -110,14 +128,14 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     monitoring_output = execution_prefix(data_uri(config, MONITORING_PREFIX, name.lower()))
     transformer = Transformer(
         model_name=create_model.properties.ModelName,
-        instance_type=transform_type, instance_count=transform_count,
+        instance_type=transform_type, instance_count=1,  # the TransformInstanceCount parameter: TransformStepWithCount
         output_path=execution_prefix(work, "predictions"),
         accept="text/csv", assemble_with="Line", strategy="MultiRecord",
         output_kms_key=workload_key, volume_kms_key=workload_key, sagemaker_session=session,
     )
     transform_args = transformer.transform(data=batch_data, content_type="text/csv", split_type="Line")
     if settings.drift_check_engine == MODEL_MONITOR:
-        check_steps = [MonitorBatchTransformStep(
+        monitor = MonitorBatchTransformStep(
             name=STEP_MONITOR_TRANSFORM,
             transform_step_args=transform_args,
             monitor_configuration=DataQualityCheckConfig(
@@ -134,10 +152,15 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
             fail_on_violation=True,
             supplied_baseline_statistics=model_output["BaselineStatisticsUri"],
             supplied_baseline_constraints=model_output["BaselineConstraintsUri"],
-        )]
+        )
+        # v3's Pipeline refuses a StepCollection in its steps ("Invalid input step type"); its `.steps`, the transform
+        # (depending on the check: monitor_before_transform) and the check, are what v2 expanded it to.
+        transform, check = monitor.steps
+        check_steps = [TransformStepWithCount(transform.name, transform_args, transform_count, depends_on=[check]),
+                       check]
     else:
         check_steps = _processing_check(config, session, role, monitor_type, batch_data, model_output,
-                                        monitoring_output, transform_args)
+                                        monitoring_output, transform_args, transform_count)
     return Pipeline(
         name=name,
         parameters=[batch_data, transform_type, transform_count, monitor_type],
@@ -148,7 +171,7 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
 
 
 def _processing_check(config: EnvConfig, session, role: str, instance_type, batch_data, model_output,
-                      output, transform_args) -> list:
+                      output, transform_args, transform_count) -> list:
     """Analyzer job -> gate on its violation count -> transform, or fail naming every violation."""
     workload_key = config.workload_kms_alias_arn
     analyzer = ScriptProcessor(
@@ -163,15 +186,13 @@ def _processing_check(config: EnvConfig, session, role: str, instance_type, batc
         step_args=analyzer.run(
             code=code_asset(config, DATA_QUALITY_SCRIPT).s3_uri,
             inputs=[
-                ProcessingInput(source=batch_data, destination=processing_path("input", "dataset"),
-                                input_name="dataset"),
-                ProcessingInput(source=model_output["BaselineStatisticsUri"],
-                                destination=processing_path("baseline", "statistics"), input_name="statistics"),
-                ProcessingInput(source=model_output["BaselineConstraintsUri"],
-                                destination=processing_path("baseline", "constraints"), input_name="constraints"),
+                processing_input("dataset", batch_data, processing_path("input", "dataset")),
+                processing_input("statistics", model_output["BaselineStatisticsUri"],
+                                 processing_path("baseline", "statistics")),
+                processing_input("constraints", model_output["BaselineConstraintsUri"],
+                                 processing_path("baseline", "constraints")),
             ],
-            outputs=[ProcessingOutput(output_name="data-quality", source=processing_path("output"),
-                                      destination=output)],
+            outputs=[processing_output("data-quality", processing_path("output"), output)],
             arguments=["check", "--dataset", processing_path("input", "dataset"),
                        "--baseline-statistics", f"{baseline_dir}/statistics/statistics.json",
                        "--baseline-constraints", f"{baseline_dir}/constraints/constraints.json",
@@ -181,7 +202,7 @@ def _processing_check(config: EnvConfig, session, role: str, instance_type, batc
         ),
         property_files=[result],
     )
-    transform = TransformStep(name=f"{STEP_MONITOR_TRANSFORM}-transform", step_args=transform_args)
+    transform = TransformStepWithCount(f"{STEP_MONITOR_TRANSFORM}-transform", transform_args, transform_count)
     fail = FailStep(name=STEP_DATA_QUALITY_FAIL,
                     error_message=JsonGet(step_name=check.name, property_file=result, json_path="summary"))
     gate = ConditionStep(

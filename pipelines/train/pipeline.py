@@ -20,43 +20,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagemaker.drift_check_baselines import DriftCheckBaselines
-from sagemaker.estimator import Estimator
-from sagemaker.inputs import TrainingInput
-from sagemaker.model import Model
-from sagemaker.model_metrics import MetricsSource, ModelMetrics
-from sagemaker.model_monitor.dataset_format import DatasetFormat
-from sagemaker.network import NetworkConfig
-from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
-from sagemaker.sklearn.estimator import SKLearn
-from sagemaker.workflow.check_job_config import CheckJobConfig
-from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThan
-from sagemaker.workflow.fail_step import FailStep
-from sagemaker.workflow.functions import Join, JsonGet
-from sagemaker.workflow.model_step import ModelStep
-from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
-from sagemaker.workflow.pipeline import Pipeline
-from sagemaker.workflow.properties import PropertyFile
-from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
-from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TuningStep
+from sagemaker.core.drift_check_baselines import DriftCheckBaselines
+from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.core.model_monitor.dataset_format import DatasetFormat
+from sagemaker.core.network import NetworkConfig
+from sagemaker.core.processing import FrameworkProcessor, ScriptProcessor
+from sagemaker.core.shapes import StoppingCondition
+from sagemaker.core.training.configs import Compute, InputData, OutputDataConfig
+from sagemaker.core.utils import install_requirements
+from sagemaker.core.workflow.conditions import ConditionEquals, ConditionGreaterThan
+from sagemaker.core.workflow.functions import Join, JsonGet
+from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+from sagemaker.mlops.workflow.condition_step import ConditionStep
+from sagemaker.mlops.workflow.fail_step import FailStep
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep, TuningStep
+from sagemaker.serve.model_builder import ModelBuilder
+from sagemaker.train.model_trainer import ModelTrainer
 
 from pipelines.config import MODEL_MONITOR, WAREHOUSE_SOURCE, EnvConfig, load_config, workload_environments
 from pipelines.definitions import (
-    SKLEARN_VERSION,
     CodeAsset,
     artifacts_uri,
     code_asset,
     data_uri,
     definition_session,
     execution_prefix,
-    offline_boto3,
+    processing_input,
+    processing_output,
     processing_path,
     sklearn_image,
     source_dir_asset,
-    untracked_fit,
     xgboost_image,
 )
+from pipelines.sdk_quiet import offline_sdk
 from pipelines.train import tuning
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
@@ -65,6 +66,7 @@ EVALUATE_SCRIPT = SCRIPTS_DIR / "evaluate.py"
 DATA_QUALITY_SCRIPT = Path(__file__).resolve().parent.parent / "monitoring" / "data_quality.py"
 EXTRACT_SOURCE_DIR = SCRIPTS_DIR / "extract"
 EXTRACT_SCRIPT = "extract.py"
+INSTALL_REQUIREMENTS = Path(install_requirements.__file__)
 
 STEP_EXTRACT = "ExtractTrainingData"
 STEP_PREPROCESS = "PreprocessData"
@@ -72,7 +74,7 @@ STEP_TRAIN = "TrainModel"
 STEP_EVALUATE = "EvaluateModel"
 STEP_CONDITION = "CheckAucScore"
 STEP_BASELINE = "DataQualityBaseline"
-STEP_REGISTER = "SeverityModel"  # ModelStep names the step "SeverityModel-RegisterModel" in the definition
+STEP_REGISTER = "SeverityModel"  # SDK v2 named the step "SeverityModel-RegisterModel" in the definition
 STEP_FAIL = "AucBelowThreshold"
 STEP_TUNE = "TuneModel"
 STEP_WARM_START = "WarmStartFromParent"
@@ -100,12 +102,15 @@ def code_assets(config: EnvConfig) -> list[CodeAsset]:
 
 
 def extract_code_assets(config: EnvConfig) -> list[CodeAsset]:
-    """The warehouse source's sourcedir.tar.gz and the runproc.sh FrameworkProcessor would upload for it."""
+    """The warehouse source's sourcedir.tar.gz and the runproc.sh FrameworkProcessor would upload for it.
+
+    The bundle also holds the SDK's install_requirements.py, which v3's runproc.sh runs from the code folder to
+    install requirements.txt (the SDK uploads it beside the bundle; here it travels inside it)."""
     if config.require_workload().pipeline.training_data.source != WAREHOUSE_SOURCE:
         return []
     processor = _extract_processor(config, None, config.require_workload().pipeline.processing_instance_type)
     runproc = processor._generate_framework_script(EXTRACT_SCRIPT)
-    return [source_dir_asset(config, EXTRACT_SOURCE_DIR),
+    return [source_dir_asset(config, EXTRACT_SOURCE_DIR, extra={"install_requirements.py": INSTALL_REQUIREMENTS}),
             code_asset(config, EXTRACT_SOURCE_DIR, "runproc.sh", runproc.encode())]
 
 
@@ -115,7 +120,7 @@ def _extract_processor(config: EnvConfig, role, instance_type, session=None) -> 
                if warehouse.subnet_ids else None)
     workload_key = config.workload_kms_alias_arn
     return FrameworkProcessor(
-        estimator_cls=SKLearn, framework_version=SKLEARN_VERSION, image_uri=sklearn_image(config),
+        image_uri=sklearn_image(config),
         command=["python3"], role=role or config.sagemaker_execution_role_arn, instance_type=instance_type,
         instance_count=1, volume_kms_key=workload_key, output_kms_key=workload_key, network_config=network,
         sagemaker_session=session or definition_session(config),
@@ -140,9 +145,8 @@ def training_data(config: EnvConfig, session, role: str, processing_type) -> tup
         # `code` given as the runproc.sh already uploaded: the SDK uploads nothing; the bundle is the code input.
         step_args=_extract_processor(config, role, processing_type, session).run(
             code=runproc.s3_uri,
-            inputs=[ProcessingInput(source=bundle.s3_uri, destination=processing_path("input", "code") + "/",
-                                    input_name="code")],
-            outputs=[ProcessingOutput(output_name="raw", source=output, destination=execution_prefix(
+            inputs=[processing_input("code", bundle.s3_uri, processing_path("input", "code") + "/")],
+            outputs=[processing_output("raw", output, execution_prefix(
                 data_uri(config, "pipelines", workload.train_pipeline_name), "extract"))],
             arguments=["--secret-id", warehouse.secret_name, "--table", warehouse.table,
                        "--start-date", start, "--end-date", end, "--output-dir", output],
@@ -153,7 +157,7 @@ def training_data(config: EnvConfig, session, role: str, processing_type) -> tup
 
 def build(config: EnvConfig, role: str | None = None, pipeline_name: str | None = None) -> Pipeline:
     """The train pipeline of one workload environment. Pure: no AWS call."""
-    with offline_boto3(config.aws_region):
+    with offline_sdk(config.aws_region):
         return _build(config, role, pipeline_name)
 
 
@@ -184,10 +188,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         name=STEP_PREPROCESS,
         step_args=processor.run(
             code=preprocess_code.s3_uri,
-            inputs=[ProcessingInput(source=input_data, destination=processing_path("input", "raw"),
-                                    input_name="raw")],
-            outputs=[ProcessingOutput(output_name=name, source=processing_path(name),
-                                      destination=execution_prefix(work, "preprocess", name))
+            inputs=[processing_input("raw", input_data, processing_path("input", "raw"))],
+            outputs=[processing_output(name, processing_path(name), execution_prefix(work, "preprocess", name))
                      for name in split_outputs],
             arguments=["--input-dir", processing_path("input", "raw"),
                        *[arg for name in split_outputs for arg in (f"--{name}-dir", processing_path(name))]],
@@ -197,17 +199,17 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     def split_uri(name: str):
         return preprocess.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
 
-    estimator = Estimator(
-        image_uri=xgboost_image(config), role=role, instance_count=1, instance_type=training_type,
-        output_path=artifacts_uri(config, "models"), output_kms_key=registry_key, volume_kms_key=workload_key,
+    trainer = ModelTrainer(
+        training_image=xgboost_image(config), role=role, sagemaker_session=session,
+        compute=Compute(instance_type=training_type, instance_count=1, volume_kms_key_id=workload_key),
+        output_data_config=OutputDataConfig(s3_output_path=artifacts_uri(config, "models"), kms_key_id=registry_key),
+        # Explicit: v3's default is 3600 s (v2's was 86400 s).
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=settings.training_max_runtime_seconds),
         hyperparameters=HYPERPARAMETERS if settings.tuning is None else
         tuning.static_hyperparameters(HYPERPARAMETERS, settings.tuning),
-        disable_profiler=True, debugger_hook_config=False, sagemaker_session=session,
     )
-    training_inputs = {
-        "train": TrainingInput(split_uri("train"), content_type="text/csv"),
-        "validation": TrainingInput(split_uri("validation"), content_type="text/csv"),
-    }
+    training_inputs = [InputData(channel_name=name, data_source=split_uri(name), content_type="text/csv")
+                       for name in ("train", "validation")]
 
     def after_training(model_data, suffix: str = "", tune: TuningStep | None = None) -> list:
         """Evaluate the trained model, then the AUC gate: baseline and register (recording the tuning job), or
@@ -223,11 +225,9 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
             name=STEP_EVALUATE + suffix,
             step_args=evaluator.run(
                 code=evaluate_code.s3_uri,
-                inputs=[ProcessingInput(source=model_data, destination=processing_path("model"), input_name="model"),
-                        ProcessingInput(source=split_uri("test"), destination=processing_path("test"),
-                                        input_name="test")],
-                outputs=[ProcessingOutput(output_name="evaluation", source=processing_path("evaluation"),
-                                          destination=evaluation_destination)],
+                inputs=[processing_input("model", model_data, processing_path("model")),
+                        processing_input("test", split_uri("test"), processing_path("test"))],
+                outputs=[processing_output("evaluation", processing_path("evaluation"), evaluation_destination)],
                 arguments=["--model-dir", processing_path("model"), "--test-dir", processing_path("test"),
                            "--output-dir", processing_path("evaluation")],
             ),
@@ -266,10 +266,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
                 name=STEP_BASELINE + suffix,
                 step_args=analyzer.run(
                     code=analyzer_code[0].s3_uri,
-                    inputs=[ProcessingInput(source=split_uri("baseline"),
-                                            destination=processing_path("input", "baseline"), input_name="dataset")],
-                    outputs=[ProcessingOutput(output_name="baseline", source=processing_path("baseline"),
-                                              destination=baseline_destination)],
+                    inputs=[processing_input("dataset", split_uri("baseline"), processing_path("input", "baseline"))],
+                    outputs=[processing_output("baseline", processing_path("baseline"), baseline_destination)],
                     arguments=["baseline", "--dataset", processing_path("input", "baseline"),
                                "--output-dir", processing_path("baseline")],
                 ),
@@ -288,7 +286,9 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
             model_data_statistics=MetricsSource(s3_uri=drift_check[0], content_type="application/json"),
             model_data_constraints=MetricsSource(s3_uri=drift_check[1], content_type="application/json"),
         )
-        model = Model(image_uri=xgboost_image(config), model_data=model_data, role=role, sagemaker_session=session)
+        # No entry point: with one, ModelStep adds a repack step named with random hex that uploads while building.
+        model = ModelBuilder(image_uri=xgboost_image(config), s3_model_data_url=model_data, role_arn=role,
+                             sagemaker_session=session)
         register = ModelStep(
             name=STEP_REGISTER + suffix,
             step_args=model.register(
@@ -321,7 +321,7 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     parameters = [data_parameters[0], processing_type, processing_count, training_type, approval_status,
                   auc_threshold, *data_parameters[1:]]
     if settings.tuning is None:
-        train = TrainingStep(name=STEP_TRAIN, step_args=untracked_fit(estimator, training_inputs))
+        train = TrainingStep(name=STEP_TRAIN, step_args=trainer.train(training_inputs))
         steps = [preprocess, train, *after_training(train.properties.ModelArtifacts.S3ModelArtifacts)]
     else:
         parent = ParameterString(tuning.PARENT_PARAMETER, default_value=tuning.NO_PARENT)
@@ -329,8 +329,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         models = artifacts_uri(config, "models").removeprefix("s3://").split("/", 1)
         branches = []
         for suffix, warm_start_from in (("", None), (WARM_START_SUFFIX, parent)):
-            tune = TuningStep(name=STEP_TUNE + suffix, step_args=tuning.tuner(
-                estimator, settings.tuning, warm_start_from).fit(training_inputs))
+            tune = tuning.tuning_step(STEP_TUNE + suffix, tuning.tuner(
+                trainer, settings.tuning, warm_start_from).tune(training_inputs), workload_key)
             branches.append([tune, *after_training(tune.get_top_model_s3_uri(0, *models), suffix, tune)])
         steps = [preprocess, ConditionStep(
             name=STEP_WARM_START, conditions=[ConditionEquals(left=parent, right=tuning.NO_PARENT)],

@@ -25,21 +25,42 @@ OBJECTIVE_METRIC = "validation:auc"
 NO_PARENT = ""
 
 
-def tuner(estimator, tuning: Tuning, parent=None):
-    """The HyperparameterTuner of the estimator: Bayesian, maximising validation:auc over the configured ranges;
+def tuner(trainer, tuning: Tuning, parent=None):
+    """The HyperparameterTuner of the model trainer: Bayesian, maximising validation:auc over the configured ranges;
     warm-started (TRANSFER_LEARNING) from `parent` (a pipeline variable naming the tuning job) when given."""
-    from sagemaker.parameter import ContinuousParameter, IntegerParameter
-    from sagemaker.tuner import HyperparameterTuner, WarmStartConfig, WarmStartTypes
+    from sagemaker.core.parameter import ContinuousParameter, IntegerParameter
+    from sagemaker.core.shapes import HyperParameterTuningJobWarmStartConfig, ParentHyperParameterTuningJob
+    from sagemaker.train.tuner import HyperparameterTuner
 
     kinds = {"integer": IntegerParameter, "continuous": ContinuousParameter}
     ranges = {entry.name: kinds[entry.kind](entry.min_value, entry.max_value, scaling_type=entry.scaling)
               for entry in tuning.ranges}
+    warm_start = HyperParameterTuningJobWarmStartConfig(
+        warm_start_type="TransferLearning",
+        parent_hyper_parameter_tuning_jobs=[ParentHyperParameterTuningJob(hyper_parameter_tuning_job_name=parent)])
     return HyperparameterTuner(
-        estimator, objective_metric_name=OBJECTIVE_METRIC, objective_type="Maximize",
+        trainer, objective_metric_name=OBJECTIVE_METRIC, objective_type="Maximize",
         hyperparameter_ranges=ranges, strategy="Bayesian", max_jobs=tuning.max_jobs,
         max_parallel_jobs=tuning.max_parallel_jobs, random_seed=tuning.random_seed, early_stopping_type="Off",
-        warm_start_config=WarmStartConfig(WarmStartTypes.TRANSFER_LEARNING, parents={parent}) if parent else None,
+        warm_start_config=warm_start if parent else None,
     )
+
+
+def tuning_step(name: str, step_args, volume_kms_key: str):
+    """The TuningStep, its training jobs' volumes encrypted with `volume_kms_key`."""
+    from sagemaker.mlops.workflow.steps import TuningStep
+
+    class TuningStepWithVolumeKey(TuningStep):
+        """v3's tuner copies the model trainer's instance type, count and volume size into the training job
+        definition's ResourceConfig but drops its volume key (v2 kept it): put it back."""
+
+        @property
+        def arguments(self):
+            request = super().arguments
+            request["TrainingJobDefinition"]["ResourceConfig"]["VolumeKmsKeyId"] = volume_kms_key
+            return request
+
+    return TuningStepWithVolumeKey(name=name, step_args=step_args)
 
 
 def static_hyperparameters(hyperparameters: dict[str, str], tuning: Tuning) -> dict[str, str]:

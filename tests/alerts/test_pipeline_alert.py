@@ -91,7 +91,7 @@ def send(settings, session, execution: ExecutionRecord) -> dict:
 def test_drift_failure_of_the_processing_engine_names_features_figures_and_retraining(
         prod, prod_session, settings, inbox):
     execution = record(prod, "mammo-batch-inference", [
-        done("LatestApprovedModel", "Lambda"), done("SeverityModel-CreateModel", "Model"),
+        done("LatestApprovedModel", "Lambda"), done("SeverityModel", "Model"),
         done("DataQualityCheck", "Processing", metadata={"ProcessingJob": {"Arn": "arn:aws:sagemaker:us-east-1:"
                                                                            f"{ACCOUNTS.prod}:processing-job/x"}}),
         done("CheckDataQuality", "Condition", metadata={"Condition": {"Outcome": "False"}}),
@@ -129,7 +129,7 @@ def test_drift_failure_of_the_model_monitor_engine_reads_the_reported_violation_
     reason = ("ClientError: Quality check failed: the data-quality check job x ended CompletedWithViolations. "
               f"See the violation report {report}")
     execution = record(prod, "mammo-batch-inference", [
-        done("LatestApprovedModel", "Lambda"), done("SeverityModel-CreateModel", "Model"),
+        done("LatestApprovedModel", "Lambda"), done("SeverityModel", "Model"),
         StepRecord(name="BatchInference-monitoring", type="QualityCheck", status="Failed", failure_reason=reason,
                    metadata={"QualityCheck": {"CheckType": "DATA_QUALITY", "ViolationReport": report}}),
     ], execution_id="mm1")

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 SOURCES = ("setup.py", "pyproject.toml", "requirements.txt", "requirements-local.txt", "pipelines", "localaws",
            "mlops_demo")
 # What only the local stack and the demo need (requirements-local.txt): none may come with the plain install.
-LOCAL_ONLY = ("moto", "xgboost", "xgboost-cpu", "optuna", "matplotlib", "psycopg", "scikit-learn", "pyawscron")
+# matplotlib and scikit-learn are not listed: SDK v3 brings them (sagemaker-train requires MLflow, which needs both).
+LOCAL_ONLY = ("moto", "xgboost", "xgboost-cpu", "optuna", "psycopg", "pyawscron")
 
 
 def _uv() -> str:
@@ -67,7 +68,8 @@ def _installed(venv: Path) -> set[str]:
 
 def test_the_plain_install_has_none_of_the_local_stacks_dependencies(production_venv):
     installed = _installed(production_venv)
-    assert {"mlops-sagemaker-platform", "boto3", "sagemaker"} <= installed
+    assert {"mlops-sagemaker-platform", "boto3", "sagemaker-core", "sagemaker-mlops"} <= installed
+    assert "sagemaker" not in installed  # the v2 SDK
     assert installed.isdisjoint(LOCAL_ONLY), sorted(installed & set(LOCAL_ONLY))
 
 

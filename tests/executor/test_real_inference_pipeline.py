@@ -27,7 +27,7 @@ from pipelines import s3_uri
 from pipelines.config import DRIFT_CHECK_ENGINES, MODEL_MONITOR, REPO_ROOT, EnvConfig
 from pipelines.data.prepare import BATCH, BATCH_OUTLIERS, LABEL, S3_KEYS, TRAIN_PART1, prepare
 from pipelines.data.raw import read_raw
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.inference import pipeline as inference
 from pipelines.lambdas import pipeline_alert
 from pipelines.lambdas.package import build_lambda_zip
@@ -42,8 +42,7 @@ def engine(request) -> str:
 
 @pytest.fixture(scope="module")
 def inference_definition(engine) -> str:
-    with quiet_sdk():
-        return definition_json_for(inference.build(with_engine(engine)))
+    return definition_json_for(inference.build(with_engine(engine)))
 
 
 def with_engine(engine: str) -> EnvConfig:

@@ -14,7 +14,7 @@ from pipelines import s3_uri
 from pipelines.aws import session_for_account
 from pipelines.config import PROCESSING, load_config
 from pipelines.data.prepare import BATCH
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.train import pipeline as train
 
 
@@ -40,8 +40,7 @@ def dev_data(processing_config, provision_train_inputs, dev_session) -> dict:
 def test_the_processing_engine_baselines_and_registers_drift_check_baselines(
         executor, processing_config, dev_data, tmp_path):
     config = processing_config
-    with quiet_sdk():
-        definition = definition_json_for(train.build(config))
+    definition = definition_json_for(train.build(config))
     assert "model-monitor" not in definition
     assert "QualityCheck" not in definition
 

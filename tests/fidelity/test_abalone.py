@@ -1,7 +1,8 @@
-"""The abalone-style pipeline, generated with the SDK, runs unchanged through StartPipelineExecution.
+"""The abalone-style pipeline, as SDK v2 wrote it, runs unchanged through StartPipelineExecution.
 
 Nothing in it was written for this project: hard-coded /opt/ml paths, the job's config files, relative
 paths, a 1.0-1 built-in XGBoost model read back with joblib, a PropertyFile read by JsonGet, RegisterModel.
+The definitions are v2's (fixtures/v2/): the stack keeps running v2-shaped pipelines after the move to v3.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from .corpus import (
     MSE_THRESHOLD,
     REGION,
     ROLE,
-    abalone_pipeline,
-    framework_processor_pipeline,
-    script_mode_pipeline,
-    transform_pipeline,
+    upload_framework_code,
     upload_inputs,
+    v2_definition,
 )
 
 
@@ -63,9 +62,9 @@ def read(endpoint: str, key: str) -> bytes:
 
 
 def test_the_abalone_pipeline_runs_unchanged_and_registers_its_model(aws):
-    uris = upload_inputs(aws.endpoint)
+    upload_inputs(aws.endpoint)
 
-    description, steps = run(aws.endpoint, abalone_pipeline(uris), "AbalonePipeline")
+    description, steps = run(aws.endpoint, v2_definition("abalone_pipeline"), "AbalonePipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     assert {name: step["StepStatus"] for name, step in steps.items()} == {
@@ -101,9 +100,10 @@ def test_the_abalone_pipeline_runs_unchanged_and_registers_its_model(aws):
 
 def test_a_newer_image_writes_xgboosts_own_format_which_joblib_cannot_read(aws):
     """From 1.3-1 on the model is not a pickle: the same evaluation script fails as it does on AWS."""
-    uris = upload_inputs(aws.endpoint)
+    upload_inputs(aws.endpoint)
 
-    description, steps = run(aws.endpoint, abalone_pipeline(uris, xgboost_version="1.7-1"), "AbalonePipeline17")
+    description, steps = run(aws.endpoint, v2_definition("abalone_pipeline_xgboost_1.7-1"),
+                                  "AbalonePipeline17")
 
     assert description["PipelineExecutionStatus"] == "Failed"
     assert steps["AbaloneTrain"]["StepStatus"] == "Succeeded"
@@ -115,9 +115,9 @@ def test_a_newer_image_writes_xgboosts_own_format_which_joblib_cannot_read(aws):
 
 
 def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
-    uris = upload_inputs(aws.endpoint)
+    upload_inputs(aws.endpoint)
 
-    description, steps = run(aws.endpoint, script_mode_pipeline(uris), "ScriptModePipeline")
+    description, steps = run(aws.endpoint, v2_definition("script_mode_pipeline"), "ScriptModePipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     assert steps["RmseGate"]["Metadata"] == {"Condition": {"Outcome": "True"}}
@@ -140,9 +140,11 @@ def test_script_mode_xgboost_and_scikit_learn_estimators_train_unchanged(aws):
 
 
 def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
-    uris = upload_inputs(aws.endpoint)
+    upload_inputs(aws.endpoint)
+    upload_framework_code(aws.endpoint)
 
-    description, _steps = run(aws.endpoint, framework_processor_pipeline(uris), "FrameworkProcessorPipeline")
+    description, _steps = run(aws.endpoint, v2_definition("framework_processor_pipeline"),
+                              "FrameworkProcessorPipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     [summary] = s3_objects(aws.endpoint, "/summary/summary.json")
@@ -152,9 +154,9 @@ def test_a_framework_processor_runs_its_source_dir_unchanged(aws):
 
 
 def test_a_transform_joins_each_prediction_to_its_labelled_record(aws):
-    uris = upload_inputs(aws.endpoint)
+    upload_inputs(aws.endpoint)
 
-    description, _steps = run(aws.endpoint, transform_pipeline(uris), "AbaloneTransformPipeline")
+    description, _steps = run(aws.endpoint, v2_definition("transform_pipeline"), "AbaloneTransformPipeline")
 
     assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
     [test_csv] = s3_objects(aws.endpoint, "/test/test.csv")

@@ -1,7 +1,7 @@
 """A pipeline written with SageMaker Python SDK v3 runs unchanged through the SageMaker API of the local stack.
 
-The definition is fixtures/v3_pipeline.json, printed by scripts/v3_example_pipeline.py where SDK v3 is installed
-(v3 cannot be installed beside the v2 SDK the project uses): ModelTrainer with the built-in XGBoost algorithm,
+The definition is fixtures/v3_pipeline.json, printed by scripts/v3_example_pipeline.py with the project's SDK v3:
+ModelTrainer with the built-in XGBoost algorithm,
 processing with script processors, a PropertyFile read by JsonGet, ModelBuilder.register in a ModelStep, a
 FailStep. The v2-shaped counterpart is test_abalone.py.
 """

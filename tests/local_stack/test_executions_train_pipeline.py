@@ -7,10 +7,14 @@ acting in dev through an assumed role, creates the pipeline, starts it, and read
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
-from support import TERMINAL, wait_for
+from support import TERMINAL, wait_for, wait_for_end
 from support.roles import allow, pass_role
 
+from pipelines import s3_uri
 from pipelines.definitions import PIPELINE_MODULES, build_pipeline
 from pipelines.train.pipeline import STEP_CONDITION, STEP_TRAIN
 
@@ -60,7 +64,7 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
     statuses = {step["StepName"]: step["StepStatus"] for step in steps}
     assert statuses == {"PreprocessData": "Succeeded", "TrainModel": "Succeeded", "EvaluateModel": "Succeeded",
                         "DataQualityBaseline": "Succeeded", "CheckAucScore": "Succeeded",
-                        "SeverityModel-RegisterModel": "Succeeded"}  # the Fail branch did not run
+                        "SeverityModel": "Succeeded"}  # the Fail branch did not run
     training_job = next(step for step in steps if step["StepName"] == STEP_TRAIN)["Metadata"]["TrainingJob"]["Arn"]
     assert training_job.startswith(f"arn:aws:sagemaker:{dev.aws_region}:{dev.account_id}:training-job/pipelines-")
     job = cli("sagemaker", "describe-training-job", "--training-job-name",
@@ -92,3 +96,37 @@ def test_the_cli_runs_the_train_pipeline_for_real_and_stops_it(aws, dev_with_dat
     listed = cli("sagemaker", "list-pipeline-executions", "--pipeline-name", name)["PipelineExecutionSummaries"]
     assert [(s["PipelineExecutionArn"], s["PipelineExecutionStatus"]) for s in listed] == [
         (second, "Stopped"), (arn, "Succeeded")]
+
+
+V2_TRAIN_DEFINITION = Path(__file__).parents[1] / "fidelity" / "fixtures" / "v2" / "train_pipeline.json"
+
+
+@pytest.mark.slow
+def test_the_train_pipeline_deployed_by_the_v2_based_version_still_runs(aws, dev_config, dev_session,
+                                                                         provision_train_inputs, registry_session):
+    """An environment upgraded to SDK v3 may still hold the definition the v2 SDK wrote (docs/sdk-v3-upgrade.md):
+    its model step is named "SeverityModel-RegisterModel" and it runs, registering the model, as it did."""
+    dev = dev_config
+    provision_train_inputs(dev)
+    definition = V2_TRAIN_DEFINITION.read_text()
+    s3 = dev_session.client("s3")
+    scripts = {asset.path.name: asset for asset in build_pipeline(PIPELINE_MODULES["train"], "dev", {}).code_assets}
+    # The scripts at the URIs the v2 definition names (content-addressed then as now).
+    for uri in sorted(set(re.findall(r"s3://[^\"]+/code/[0-9a-f]{64}/[^\"]+", definition))):
+        bucket, key = s3_uri.split(uri)
+        s3.put_object(Bucket=bucket, Key=key, Body=scripts[key.rsplit("/", 1)[1]].body)
+    sagemaker = dev_session.client("sagemaker")
+    sagemaker.create_pipeline(PipelineName="mammo-train-v2", PipelineDefinition=definition,
+                              RoleArn=dev.sagemaker_execution_role_arn)
+
+    arn = sagemaker.start_pipeline_execution(PipelineName="mammo-train-v2")["PipelineExecutionArn"]
+    description = wait_for_end(sagemaker, arn, timeout=600)
+
+    assert description["PipelineExecutionStatus"] == "Succeeded", description.get("FailureReason")
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    registered = next(step for step in steps if step["StepName"] == "SeverityModel-RegisterModel")
+    assert registered["StepStatus"] == "Succeeded"
+    package = registry_session.client("sagemaker").describe_model_package(
+        ModelPackageName=registered["Metadata"]["RegisterModel"]["Arn"])
+    assert package["ModelPackageGroupName"] == dev.model_registry.model_package_group_name
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"

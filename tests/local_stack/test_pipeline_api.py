@@ -91,13 +91,17 @@ def test_the_cli_shows_a_failed_execution_with_the_reason(cli, sagemaker):
 
 
 def test_the_sdk_upserts_starts_waits_and_lists_steps(sagemaker, aws):
+    # isort: off
+    import pipelines.sdk_quiet  # noqa: F401  (imports SDK v3 without adding a root log handler)
+
+    # isort: on
     import boto3
-    from sagemaker.session import Session
-    from sagemaker.workflow.condition_step import ConditionStep
-    from sagemaker.workflow.conditions import ConditionGreaterThan
-    from sagemaker.workflow.fail_step import FailStep
-    from sagemaker.workflow.parameters import ParameterFloat
-    from sagemaker.workflow.pipeline import Pipeline
+    from sagemaker.core.helper.session_helper import Session
+    from sagemaker.core.workflow.conditions import ConditionGreaterThan
+    from sagemaker.core.workflow.parameters import ParameterFloat
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
 
     threshold = ParameterFloat("Threshold", default_value=0.9)
     gate = ConditionStep("Gate", conditions=[ConditionGreaterThan(left=threshold, right=0.5)],

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# isort: off
+import pipelines.sdk_quiet  # noqa: F401  (imports the SDK without adding a root log handler)
+
+# isort: on
 import boto3
 import pytest
-from sagemaker.model_monitor import Constraints, ConstraintViolations, Statistics
-from sagemaker.model_monitor.dataset_format import DatasetFormat
-from sagemaker.session import Session
-from sagemaker.workflow.check_job_config import CheckJobConfig
-from sagemaker.workflow.pipeline_context import PipelineSession
-from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+from sagemaker.core.helper.session_helper import Session
+from sagemaker.core.model_monitor.dataset_format import DatasetFormat
+from sagemaker.core.model_monitor.monitoring_files import Constraints, ConstraintViolations, Statistics
+from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
 
 from localaws.monitor.container import (
     COMPLETED,

@@ -6,20 +6,18 @@ import json
 
 import pytest
 
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 
 
 @pytest.fixture(scope="session")
 def train_definition(dev_config) -> dict:
     from pipelines.train import pipeline
 
-    with quiet_sdk():
-        return json.loads(definition_json_for(pipeline.build(dev_config)))
+    return json.loads(definition_json_for(pipeline.build(dev_config)))
 
 
 @pytest.fixture(scope="session")
 def inference_definition(dev_config) -> dict:
     from pipelines.inference import pipeline
 
-    with quiet_sdk():
-        return json.loads(definition_json_for(pipeline.build(dev_config)))
+    return json.loads(definition_json_for(pipeline.build(dev_config)))

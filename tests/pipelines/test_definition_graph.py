@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from pipelines.config import load_config
+from pipelines.definitions import definition_json_for
 
 ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
@@ -47,7 +51,7 @@ def test_train_steps_and_types(train_definition):
     ]
     gate = train_definition["Steps"][3]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in gate["IfSteps"]] == [
-        ("DataQualityBaseline", "QualityCheck"), ("SeverityModel-RegisterModel", "RegisterModel")]
+        ("DataQualityBaseline", "QualityCheck"), ("SeverityModel", "RegisterModel")]
     assert [(s["Name"], s["Type"]) for s in gate["ElseSteps"]] == [("AucBelowThreshold", "Fail")]
 
 
@@ -77,8 +81,21 @@ def test_training_uses_builtin_xgboost_with_train_and_validation_channels(train_
     assert channels["train"]["DataSource"]["S3DataSource"]["S3Uri"] == {
         "Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}
     # The model artifact is referenced by the registered package: central bucket, registry key.
+    # GZIP: SDK v3 writes the archive's compression (model.tar.gz, as v2's default was).
     assert step["OutputDataConfig"] == {"S3OutputPath": f"s3://mammo-model-artifacts-{ACCOUNTS.registry}/dev/models",
-                                        "KmsKeyId": REGISTRY_KEY}
+                                        "KmsKeyId": REGISTRY_KEY, "CompressionType": "GZIP"}
+    assert step["ResourceConfig"]["VolumeKmsKeyId"] == WORKLOAD_KEY
+
+
+def test_the_training_time_limit_is_the_environments(dev_config):
+    """Set from the tfvars, not SDK v3's default of 3600 s (v2's was 86400 s)."""
+    from pipelines.train import pipeline
+
+    for seconds in (dev_config.workload.pipeline.training_max_runtime_seconds, 7200):
+        settings = dataclasses.replace(dev_config.workload.pipeline, training_max_runtime_seconds=seconds)
+        config = dataclasses.replace(dev_config, workload=dataclasses.replace(dev_config.workload, pipeline=settings))
+        step = steps_by_name(json.loads(definition_json_for(pipeline.build(config))))["TrainModel"]["Arguments"]
+        assert step["StoppingCondition"] == {"MaxRuntimeInSeconds": seconds}
 
 
 def test_evaluation_writes_report_to_central_bucket_and_is_a_property_file(train_definition):
@@ -116,7 +133,7 @@ def test_baseline_step_registers_a_new_baseline_without_checking(train_definitio
 
 
 def test_register_step_targets_the_central_group_with_metrics_and_drift_baselines(train_definition):
-    step = steps_by_name(train_definition)["SeverityModel-RegisterModel"]
+    step = steps_by_name(train_definition)["SeverityModel"]
     arguments = step["Arguments"]
     assert arguments["ModelPackageGroupName"] == GROUP_ARN
     assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
@@ -144,7 +161,7 @@ def test_inference_parameters(inference_definition):
 
 def test_inference_steps(inference_definition):
     assert [(s["Name"], s["Type"]) for s in inference_definition["Steps"]] == [
-        ("LatestApprovedModel", "Lambda"), ("SeverityModel-CreateModel", "Model"),
+        ("LatestApprovedModel", "Lambda"), ("SeverityModel", "Model"),
         ("BatchInference-transform", "Transform"), ("BatchInference-monitoring", "QualityCheck"),
     ]
 
@@ -159,11 +176,11 @@ def test_lambda_step_calls_the_terraform_function_by_arn(inference_definition):
 
 def test_model_and_transform_use_the_lambda_outputs(inference_definition):
     steps = steps_by_name(inference_definition)
-    container = steps["SeverityModel-CreateModel"]["Arguments"]["PrimaryContainer"]
+    container = steps["SeverityModel"]["Arguments"]["PrimaryContainer"]
     assert container["Image"] == {"Get": "Steps.LatestApprovedModel.OutputParameters['ImageUri']"}
     assert container["ModelDataUrl"] == {"Get": "Steps.LatestApprovedModel.OutputParameters['ModelDataUrl']"}
     transform = steps["BatchInference-transform"]
-    assert transform["Arguments"]["ModelName"] == {"Get": "Steps.SeverityModel-CreateModel.ModelName"}
+    assert transform["Arguments"]["ModelName"] == {"Get": "Steps.SeverityModel.ModelName"}
     assert transform["Arguments"]["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == {
         "Get": "Parameters.BatchDataUri"}
     output = transform["Arguments"]["TransformOutput"]

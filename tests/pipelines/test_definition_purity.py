@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import botocore.client
 import pytest
 
 from pipelines.config import ENVIRONMENTS_DIR, load_config
-from pipelines.definitions import build_pipeline, definition_json_for, definition_session, quiet_sdk
+from pipelines.definitions import build_pipeline, definition_json_for, definition_session
 from pipelines.train import pipeline as train_pipeline
 
 ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
@@ -57,6 +58,25 @@ def test_both_definitions_build_with_all_network_blocked(no_network):
 def test_two_builds_are_byte_identical(no_network):
     for module in MODULES:
         assert build_pipeline(module, "dev", {}).definition == build_pipeline(module, "dev", {}).definition
+
+
+def test_a_build_leaves_the_process_as_it_found_it(no_network):
+    """offline_sdk swaps boto3's sessions and the role check for the build only, and adds no log handler."""
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level, boto3.DEFAULT_SESSION, boto3.Session, logging.basicConfig,
+              os.environ.get("SAGEMAKER_VALIDATE_ROLE"))
+    build_pipeline(MODULES[0], "dev", {})
+    assert (list(root.handlers), root.level, boto3.DEFAULT_SESSION, boto3.Session, logging.basicConfig,
+            os.environ.get("SAGEMAKER_VALIDATE_ROLE")) == before
+
+
+def test_importing_the_pipelines_adds_no_root_log_handler():
+    """SDK v3 calls logging.basicConfig when imported: the process that imports the platform keeps its logging."""
+    probe = ("import logging, pipelines.train.pipeline, pipelines.inference.pipeline; "
+             "root = logging.getLogger(); print(len(root.handlers), root.level)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env={key: value for key, value in os.environ.items() if not key.startswith("AWS_")})
+    assert result.stdout.split() == ["0", str(logging.WARNING)]
 
 
 def test_a_build_after_one_that_failed_inside_a_step_is_unchanged(no_network):
@@ -122,8 +142,7 @@ def test_the_warehouse_source_builds_offline_byte_identical_with_content_address
     source["workload"]["pipeline"]["training_data"]["source"] = "warehouse"
     (tmp_path / "dev.tfvars.json").write_text(json.dumps(source))
     config = load_config("dev", tmp_path)
-    with quiet_sdk():
-        first, second = (definition_json_for(train_pipeline.build(config)) for _ in range(2))
+    first, second = (definition_json_for(train_pipeline.build(config)) for _ in range(2))
     assert no_network == []
     assert first == second
     bundle, runproc = train_pipeline.code_assets(config)[-2:]
@@ -131,10 +150,11 @@ def test_the_warehouse_source_builds_offline_byte_identical_with_content_address
         assert asset.key.split("/")[1] == hashlib.sha256(asset.body).hexdigest()
         assert asset.s3_uri in first
     with tarfile.open(fileobj=io.BytesIO(bundle.body)) as archive:
-        assert sorted(archive.getnames()) == ["extract.py", "requirements.txt"]
+        assert sorted(archive.getnames()) == ["extract.py", "install_requirements.py", "requirements.txt"]
         requirements = archive.extractfile("requirements.txt").read().decode()
     # The job's pin is the project's: the local executor runs the job on the project's environment.
     assert requirements.splitlines() == ["psycopg[binary]==3.3.9"]
     assert "psycopg[binary]==3.3.9" in (ENVIRONMENTS_DIR.parent / "requirements-local.txt").read_text().splitlines()
     assert "python3 extract.py \"$@\"" in runproc.body.decode()
-    assert train_pipeline.source_dir_asset(config, train_pipeline.EXTRACT_SOURCE_DIR) == bundle
+    assert train_pipeline.source_dir_asset(config, train_pipeline.EXTRACT_SOURCE_DIR, extra={
+        "install_requirements.py": train_pipeline.INSTALL_REQUIREMENTS}) == bundle

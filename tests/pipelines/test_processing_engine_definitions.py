@@ -9,7 +9,7 @@ import json
 import pytest
 
 from pipelines.config import MODEL_MONITOR, PROCESSING, EnvConfig, load_config
-from pipelines.definitions import definition_json_for, quiet_sdk, sklearn_image
+from pipelines.definitions import definition_json_for, sklearn_image
 from pipelines.inference import pipeline as inference
 from pipelines.train import pipeline as train
 
@@ -27,8 +27,7 @@ def with_engine(engine: str) -> EnvConfig:
 
 
 def built(module, engine: str) -> str:
-    with quiet_sdk():
-        return definition_json_for(module.build(with_engine(engine)))
+    return definition_json_for(module.build(with_engine(engine)))
 
 
 @pytest.fixture(scope="module", params=[train, inference], ids=["train", "inference"])
@@ -76,7 +75,7 @@ def test_train_registers_the_script_baseline_as_drift_check_baselines():
     steps = steps_by_name(json.loads(built(train, PROCESSING)))
     baseline = steps[train.STEP_BASELINE]
     assert baseline["Arguments"]["AppSpecification"]["ContainerArguments"][0] == "baseline"
-    register = steps[f"{train.STEP_REGISTER}-RegisterModel"]["Arguments"]
+    register = steps[train.STEP_REGISTER]["Arguments"]
     drift = register["DriftCheckBaselines"]["ModelDataQuality"]
     assert drift == register["ModelMetrics"]["ModelDataQuality"]
     for name, document in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):

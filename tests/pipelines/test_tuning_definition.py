@@ -9,7 +9,7 @@ import json
 import pytest
 
 from pipelines.config import ParameterRange, Tuning, load_config
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.train import pipeline as train
 from pipelines.train import tuning
 
@@ -22,8 +22,7 @@ def definition() -> dict:
     config = load_config("dev")
     pipeline = dataclasses.replace(config.workload.pipeline, tuning=TUNING)
     config = dataclasses.replace(config, workload=dataclasses.replace(config.workload, pipeline=pipeline))
-    with quiet_sdk():
-        return json.loads(definition_json_for(train.build(config)))
+    return json.loads(definition_json_for(train.build(config)))
 
 
 def test_the_parent_parameter_chooses_the_branch_with_or_without_warm_start(definition):
@@ -67,7 +66,7 @@ def test_the_best_job_is_evaluated_and_registered_with_its_tuning_job(definition
         assert model[3] == {"Get": f"Steps.{tune['Name']}.TrainingJobSummaries[0].TrainingJobName"}
         assert model[-1] == "output/model.tar.gz"
         register = next(step for step in gate["Arguments"]["IfSteps"] if step["Type"] == "RegisterModel")
-        assert register["Name"] == f"{train.STEP_REGISTER}{suffix}-RegisterModel"
+        assert register["Name"] == f"{train.STEP_REGISTER}{suffix}"
         assert register["Arguments"]["CustomerMetadataProperties"] == {
             tuning.TUNING_JOB_PROPERTY: {"Get": f"Steps.{tune['Name']}.HyperParameterTuningJobName"},
             tuning.TUNING_JOB_ARN_PROPERTY: {"Get": f"Steps.{tune['Name']}.HyperParameterTuningJobArn"}}

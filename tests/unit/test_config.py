@@ -153,6 +153,15 @@ def test_serving_is_optional_and_endpoints_are_found_by_name(tmp_path, prod_docu
         without.require_endpoint("mammo-severity")
 
 
+def test_the_training_time_limit_defaults_to_one_day_for_a_file_of_the_v2_based_version(tmp_path, prod_document):
+    assert load_config_file(write(tmp_path, prod_document)).workload.pipeline.training_max_runtime_seconds == 86400
+    document = copy.deepcopy(prod_document)
+    document["workload"]["pipeline"]["training_max_runtime_seconds"] = 7200
+    assert load_config_file(write(tmp_path, document)).workload.pipeline.training_max_runtime_seconds == 7200
+    del document["workload"]["pipeline"]["training_max_runtime_seconds"]
+    assert load_config_file(write(tmp_path, document)).workload.pipeline.training_max_runtime_seconds == 86400
+
+
 def test_registry_file_must_not_carry_a_workload(tmp_path, prod_document):
     document = copy.deepcopy(prod_document)
     document["environment"] = "registry"

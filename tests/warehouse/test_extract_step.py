@@ -19,7 +19,7 @@ from localaws.sagemaker_pipelines import ExecutionStore, LocalPipelineExecutor
 from localaws.tools.warehouse import TABLE
 from pipelines.aws import session_for_account
 from pipelines.config import WAREHOUSE_SOURCE, load_config
-from pipelines.definitions import definition_json_for, quiet_sdk
+from pipelines.definitions import definition_json_for
 from pipelines.train import pipeline as train
 
 START, END = "2024-03-01", "2025-06-30"
@@ -60,8 +60,7 @@ def provisioned(warehouse_config, provision_train_inputs, dev_session, warehouse
 
 
 def definition_of(config) -> dict:
-    with quiet_sdk():
-        return json.loads(definition_json_for(train.build(config)))
+    return json.loads(definition_json_for(train.build(config)))
 
 
 def rows_in_window(warehouse, start: str, end: str) -> int:
