@@ -79,6 +79,17 @@ def test_importing_the_pipelines_adds_no_root_log_handler():
     assert result.stdout.split() == ["0", str(logging.WARNING)]
 
 
+def test_the_platforms_sdk_config_is_validated_once_not_at_every_lookup(monkeypatch):
+    """v3 validates the session's SDK config against its JSON schema at each of the ~80 lookups of a build."""
+    import jsonschema
+
+    build_pipeline(MODULES[0], "dev", {})
+    validations = []
+    monkeypatch.setattr(jsonschema, "validate", lambda *args, **kwargs: validations.append(args))
+    build_pipeline(MODULES[0], "dev", {})
+    assert validations == []
+
+
 def test_a_build_after_one_that_failed_inside_a_step_is_unchanged(no_network):
     clean = build_pipeline("pipelines.inference.pipeline", "dev", {}).definition
     # What a model registration that raised halfway leaves in the thread's definition session.
