@@ -8,11 +8,12 @@ workflow package itself, inside `offline_sdk`, because importing it has effects 
   imported the platform and print the SDK's INFO lines (to stderr, or into a definition printed to stdout): the
   root logger is left as it was.
 
-`offline_sdk(region)` is the block every definition is built in (pipelines/definitions.py): boto3's default session
-is a definition-only one whose clients refuse to be used, and so is every `boto3.Session` created (any AWS call is a
-bug in a pure build), `ModelTrainer` does not check its role against IAM (SAGEMAKER_VALIDATE_ROLE=false), and the
-SDK's notes about intended behaviour are silenced. The block holds a process-wide lock: boto3's default session and
-the environment are global, so two threads building at once would otherwise undo each other's settings.
+`offline_sdk(region)` is the block every definition is built in (pipelines/definitions.py): in the building thread,
+boto3's default session and every `boto3.Session` created are definition-only ones whose clients refuse to be used
+(any AWS call is a bug in a pure build), while the process's other threads keep real sessions; `ModelTrainer` does
+not check its role against IAM (SAGEMAKER_VALIDATE_ROLE=false), and the SDK's notes about intended behaviour are
+silenced. The block holds a process-wide lock: the patched names and the environment are global, so two threads
+building at once would otherwise undo each other's settings.
 """
 
 from __future__ import annotations
@@ -69,12 +70,39 @@ class DefinitionOnlyBotoSession:
         return None
 
 
-def _definition_only_sessions(region: str | None):
-    """What `boto3.Session(...)` gives inside the block: a definition-only session (the SDK creates some to read
-    their region), never a real one."""
-    def session(*args, region_name: str | None = None, **kwargs) -> DefinitionOnlyBotoSession:
-        return DefinitionOnlyBotoSession(region_name or region)
-    return session
+_building = threading.local()  # `region`: set in a thread while it builds a definition
+
+
+def _building_region() -> tuple[bool, str | None]:
+    return hasattr(_building, "region"), getattr(_building, "region", None)
+
+
+class _DefinitionOnlyInBuildingThread(boto3.session.Session):
+    """`boto3.Session` while a definition is built: the building thread gets a definition-only session (the SDK
+    creates some to read their region), any other thread of the process a real one."""
+
+    def __new__(cls, *args, region_name: str | None = None, **kwargs):
+        building, region = _building_region()
+        if building:  # not an instance of cls: __init__ is not called on it
+            return DefinitionOnlyBotoSession(region_name or region)
+        return super().__new__(cls)
+
+
+class _PerThreadDefaultSession:
+    """boto3's default session (what `boto3.client(...)` uses) while a definition is built: definition-only in the
+    building thread; elsewhere the process's own, created as boto3 would create it when there was none."""
+
+    def __init__(self, outside: boto3.session.Session | None, real_session: type):
+        self.outside = outside
+        self._real_session = real_session
+
+    def __getattr__(self, name: str):
+        building, region = _building_region()
+        if building:
+            return getattr(DefinitionOnlyBotoSession(region), name)
+        if self.outside is None:
+            self.outside = self._real_session()
+        return getattr(self.outside, name)
 
 
 # The SDK's loggers that note intended behaviour while building: popped job names, "no job started within a
@@ -89,12 +117,16 @@ def offline_sdk(region: str | None) -> Iterator[None]:
     """Build inside this block: no AWS call, no credential lookup, no role check, no notes, no root log handler."""
     with _lock:
         saved_session, saved_session_classes = boto3.DEFAULT_SESSION, (boto3.Session, boto3.session.Session)
+        saved_building = _building_region()
         saved_validate = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
         saved_basic_config = logging.basicConfig
         chatty = [logging.getLogger(name) for name in CHATTY_LOGGERS]
         saved_levels = [logger.level for logger in chatty]
-        boto3.DEFAULT_SESSION = DefinitionOnlyBotoSession(region)
-        boto3.Session = boto3.session.Session = _definition_only_sessions(region)
+        _building.region = region
+        default_session = saved_session if isinstance(saved_session, _PerThreadDefaultSession) else \
+            _PerThreadDefaultSession(saved_session, saved_session_classes[0])
+        boto3.DEFAULT_SESSION = default_session
+        boto3.Session = boto3.session.Session = _DefinitionOnlyInBuildingThread
         os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
         logging.basicConfig = lambda *args, **kwargs: None
         for logger in chatty:
@@ -105,7 +137,12 @@ def offline_sdk(region: str | None) -> Iterator[None]:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 yield
         finally:
-            boto3.DEFAULT_SESSION = saved_session
+            # A default session another thread created meanwhile stays the process's.
+            boto3.DEFAULT_SESSION = saved_session if saved_session is not None else default_session.outside
+            if saved_building[0]:
+                _building.region = saved_building[1]
+            else:
+                del _building.region
             boto3.Session, boto3.session.Session = saved_session_classes
             if saved_validate is None:
                 os.environ.pop("SAGEMAKER_VALIDATE_ROLE", None)

@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.config import ENVIRONMENTS_DIR, load_config
 from pipelines.definitions import build_pipeline, definition_json_for, definition_session
+from pipelines.sdk_quiet import DefinitionOnlyBotoSession, RefusingClient, offline_sdk
 from pipelines.train import pipeline as train_pipeline
 
 ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
@@ -68,6 +69,24 @@ def test_a_build_leaves_the_process_as_it_found_it(no_network):
     build_pipeline(MODULES[0], "dev", {})
     assert (list(root.handlers), root.level, boto3.DEFAULT_SESSION, boto3.Session, logging.basicConfig,
             os.environ.get("SAGEMAKER_VALIDATE_ROLE")) == before
+
+
+def test_only_the_building_thread_is_offline(monkeypatch):
+    """While one thread builds, the process's other threads (a stack, a client) keep real boto3 sessions, and a
+    default session one of them creates stays the process's."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    real_session = boto3.session.Session
+    with offline_sdk("eu-west-1"):
+        assert isinstance(boto3.Session(), DefinitionOnlyBotoSession)
+        assert isinstance(boto3.client("s3"), RefusingClient)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            session = pool.submit(boto3.Session, region_name="us-east-1").result()
+            client = pool.submit(boto3.client, "s3", region_name="us-east-1").result()
+    assert isinstance(session, real_session)
+    assert session.region_name == "us-east-1"
+    assert isinstance(client, botocore.client.BaseClient)
+    assert isinstance(boto3.DEFAULT_SESSION, real_session)
+    assert boto3.Session is real_session
 
 
 def test_importing_the_pipelines_adds_no_root_log_handler():
