@@ -53,6 +53,17 @@ class ModelDownloadFailure(LoadFailure):
     """The artifact could not be downloaded as the model's execution role: missing, or the role may not read it."""
 
 
+def health_check_failure_reason(variant: str) -> str:
+    """SageMaker's FailureReason when a variant's container does not start serving."""
+    return (f"The primary container for production variant {variant} did not pass the ping health check. Please "
+            "check CloudWatch logs for this endpoint.")
+
+
+# The built-in XGBoost container serves in algorithm mode only when its environment has no SAGEMAKER_PROGRAM; with
+# one, even empty, it imports that user module first (an empty one cannot be imported, and it never serves).
+SCRIPT_PROGRAM = "SAGEMAKER_PROGRAM"
+
+
 def download_failure_reason(uri: str) -> str:
     """SageMaker's FailureReason when an endpoint cannot download a model's artifact (it never says which)."""
     return (f'Failed to download model data for container "container_1" from URL: "{uri}". Please ensure that '
@@ -84,6 +95,7 @@ class Variant:
     instance_count: int
     weight: float
     execution_role_arn: str | None = None  # the model's: SageMaker downloads its artifacts as this role
+    environment: dict[str, str] = field(default_factory=dict)  # the container's (a package's, then the model's)
     booster: Any = None  # a single-model variant's model, loaded when the fleet becomes ready
     loaded: dict[str, Any] = field(default_factory=dict)  # a multi-model variant's models, by TargetModel
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,7 +110,7 @@ class Variant:
         return {**vars(self), "booster": None, "loaded": {}, "lock": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        vars(self).update({"execution_role_arn": None, **state}, lock=threading.Lock())
+        vars(self).update({"execution_role_arn": None, "environment": {}, **state}, lock=threading.Lock())
 
     def single_model(self, loader: Loader) -> Any:
         """The single-model variant's booster, loaded again from its artifact if a restart dropped it."""

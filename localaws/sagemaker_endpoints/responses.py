@@ -187,6 +187,8 @@ def _s3(account: str, region: str, role_arn: str | None = None) -> Any:
 
 def _load_model(account: str, region: str, variant: Variant, uri: str) -> Any:
     """The booster at `uri`, downloaded as the variant's model's execution role, as SageMaker does."""
+    if deployments.SCRIPT_PROGRAM in variant.environment:  # empty: a non-empty one was refused at creation
+        raise deployments.LoadFailure(deployments.health_check_failure_reason(variant.name))
     try:
         s3 = _s3(account, region, variant.execution_role_arn)
     except (ClientError, BotoCoreError):  # SageMaker cannot assume the role (its trust policy, or no such role)
@@ -238,10 +240,14 @@ def _fleet(backend: SageMakerModelBackend, config_name: str, now: datetime,
             raise ValidationError(f"Model {model.model_name} has {len(model.containers)} containers: the local "
                                   "stack serves single-container models only")
         container = model.primary_container or (model.containers[0] if model.containers else {})
-        image, model_data_url = _container_source(backend, container)
+        image, model_data_url, environment = _container_source(backend, container)
         if image_family(image) != XGBOOST:
             raise ValidationError(f"Model {model.model_name}: the local stack serves the built-in XGBoost image "
                                   f"(sagemaker-xgboost) only, not {image}")
+        if environment.get(deployments.SCRIPT_PROGRAM):
+            raise ValidationError(f"Model {model.model_name}: the local stack serves the built-in XGBoost algorithm "
+                                  f"only, not a script ({deployments.SCRIPT_PROGRAM}="
+                                  f"{environment[deployments.SCRIPT_PROGRAM]})")
         if not model_data_url:
             raise ValidationError(f"Model {model.model_name} has no ModelDataUrl to serve")
         weight = float(production_variant.get("InitialVariantWeight", 1.0))
@@ -254,7 +260,7 @@ def _fleet(backend: SageMakerModelBackend, config_name: str, now: datetime,
             name=production_variant["VariantName"], model_name=model.model_name, image=image,
             model_data_url=model_data_url, mode=container.get("Mode") or deployments.SINGLE_MODEL,
             instance_type=production_variant.get("InstanceType"), instance_count=count, weight=weight,
-            execution_role_arn=model.execution_role_arn))
+            execution_role_arn=model.execution_role_arn, environment=environment))
     capture = config.data_capture_config or None
     if retained is not None and "DataCaptureConfig" not in excluded:
         capture = retained.data_capture
@@ -262,12 +268,14 @@ def _fleet(backend: SageMakerModelBackend, config_name: str, now: datetime,
                  ready_at=now + timedelta(seconds=deployments.FLEET_READY_SECONDS))
 
 
-def _container_source(backend: SageMakerModelBackend, container: dict) -> tuple[str, str | None]:
-    """(image, model data URL) of a model's container; a ModelPackageName is resolved in its own account."""
+def _container_source(backend: SageMakerModelBackend, container: dict) -> tuple[str, str | None, dict[str, str]]:
+    """(image, model data URL, environment) of a model's container; a ModelPackageName is resolved in its own
+    account, the model's environment entries over the package's."""
+    environment = dict(container.get("Environment") or {})
     package_name = container.get("ModelPackageName")
     if not package_name:
         source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
-        return container.get("Image", ""), container.get("ModelDataUrl") or source.get("S3Uri")
+        return container.get("Image", ""), container.get("ModelDataUrl") or source.get("S3Uri"), environment
     owner = backend
     if package_name.startswith("arn:"):
         _, _, _, region, account, _ = package_name.split(":", 5)
@@ -278,7 +286,8 @@ def _container_source(backend: SageMakerModelBackend, container: dict) -> tuple[
         raise ValidationError(f"Model package {package_name} has no InferenceSpecification container")
     first = package_containers[0]
     source = (first.get("ModelDataSource") or {}).get("S3DataSource") or {}
-    return first.get("Image", ""), first.get("ModelDataUrl") or source.get("S3Uri")
+    return (first.get("Image", ""), first.get("ModelDataUrl") or source.get("S3Uri"),
+            {**(first.get("Environment") or {}), **environment})
 
 
 # -- the SageMaker actions -----------------------------------------------------------------------------------

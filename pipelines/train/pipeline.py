@@ -289,23 +289,26 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         # No entry point: with one, ModelStep adds a repack step named with random hex that uploads while building.
         model = ModelBuilder(image_uri=xgboost_image(config), s3_model_data_url=model_data, role_arn=role,
                              sagemaker_session=session)
-        register = ModelStep(
-            name=STEP_REGISTER + suffix,
-            step_args=model.register(
-                content_types=["text/csv"], response_types=["text/csv"],
-                inference_instances=[settings.transform_instance_type],
-                transform_instances=[settings.transform_instance_type],
-                model_package_group_name=config.model_package_group_arn,
-                approval_status=approval_status,
-                model_metrics=model_metrics,
-                drift_check_baselines=drift_check_baselines,
-                description=f"Mammographic mass severity (XGBoost), trained in {config.environment}",
-                customer_metadata_properties=None if tune is None else {
-                    tuning.TUNING_JOB_PROPERTY: tune.properties.HyperParameterTuningJobName,
-                    tuning.TUNING_JOB_ARN_PROPERTY: tune.properties.HyperParameterTuningJobArn},
-            ),
-            depends_on=[baseline],
+        registration = model.register(
+            content_types=["text/csv"], response_types=["text/csv"],
+            inference_instances=[settings.transform_instance_type],
+            transform_instances=[settings.transform_instance_type],
+            model_package_group_name=config.model_package_group_arn,
+            approval_status=approval_status,
+            model_metrics=model_metrics,
+            drift_check_baselines=drift_check_baselines,
+            description=f"Mammographic mass severity (XGBoost), trained in {config.environment}",
+            customer_metadata_properties=None if tune is None else {
+                tuning.TUNING_JOB_PROPERTY: tune.properties.HyperParameterTuningJobName,
+                tuning.TUNING_JOB_ARN_PROPERTY: tune.properties.HyperParameterTuningJobArn},
         )
+        # v3 writes its script-mode entries even for a model without a script: the built-in XGBoost container takes
+        # an empty SAGEMAKER_PROGRAM for a user module to import (only an absent one means algorithm mode), and an
+        # endpoint serving the version would fail to start. The empty entries are left out.
+        for container in registration.create_model_package_request["InferenceSpecification"]["Containers"]:
+            container["Environment"] = {name: value for name, value in container.get("Environment", {}).items()
+                                        if value != ""}
+        register = ModelStep(name=STEP_REGISTER + suffix, step_args=registration, depends_on=[baseline])
         fail = FailStep(
             name=STEP_FAIL + suffix,
             error_message=Join(on=" ", values=["AUC", auc, "is not above the threshold", auc_threshold]),

@@ -110,6 +110,33 @@ def test_a_missing_artifact_fails_the_endpoint_with_the_reason(hosting, mammo):
         "located at the URL and that the role passed to CreateModel has permissions to download the object.")
 
 
+def test_a_package_whose_container_names_an_empty_script_never_passes_the_health_check(hosting, mammo):
+    """The built-in XGBoost container serves in algorithm mode only without SAGEMAKER_PROGRAM: an empty one (SDK v3
+    writes it for a model with no script) is taken for a module to import, and the container never answers its ping.
+    A script the local stack cannot run is refused when the endpoint is created."""
+    uri = hosting.upload("registry/empty-program/1/model.tar.gz", "v2")
+    registry_sm = hosting.registry.client("sagemaker")
+    registry_sm.create_model_package_group(ModelPackageGroupName="empty-program")
+    package_arn = registry_sm.create_model_package(
+        ModelPackageGroupName="empty-program", ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE, "ModelDataUrl": uri, "Environment": {
+            "SAGEMAKER_PROGRAM": "", "SAGEMAKER_SUBMIT_DIRECTORY": "", "SAGEMAKER_REGION": REGION}}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    hosting.sm.create_model(ModelName="empty-program", ExecutionRoleArn=ROLE,
+                            Containers=[{"ModelPackageName": package_arn}])
+    hosting.config("empty-program-config", ("AllTraffic", "empty-program", 1.0))
+    description = hosting.endpoint("empty-program", "empty-program-config")
+    assert (description["EndpointStatus"], description["FailureReason"]) == (
+        "Failed", "The primary container for production variant AllTraffic did not pass the ping health check. "
+                  "Please check CloudWatch logs for this endpoint.")
+
+    hosting.model("scripted", "v2", Environment={"SAGEMAKER_PROGRAM": "serve.py"})
+    hosting.config("scripted-config", ("AllTraffic", "scripted", 1.0))
+    with pytest.raises(ClientError, match=r"XGBoost algorithm only, not a script \(SAGEMAKER_PROGRAM=serve.py"):
+        hosting.sm.create_endpoint(EndpointName="scripted", EndpointConfigName="scripted-config")
+
+
 def test_a_model_package_of_the_central_registry_is_served_from_its_account(hosting, mammo):
     uri = hosting.upload("registry/mammo-severity/1/model.tar.gz", "v2")
     registry_sm = hosting.registry.client("sagemaker")

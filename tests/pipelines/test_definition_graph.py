@@ -150,6 +150,14 @@ def test_register_step_targets_the_central_group_with_metrics_and_drift_baseline
     assert step["DependsOn"] == ["DataQualityBaseline"]
 
 
+def test_the_registered_container_runs_the_builtin_algorithm(train_definition, dev_config):
+    """No script entry: the built-in XGBoost container serves in algorithm mode only when SAGEMAKER_PROGRAM is absent
+    (an empty one is taken for a user module to import, and the endpoint would not start)."""
+    [container] = steps_by_name(train_definition)["SeverityModel"]["Arguments"]["InferenceSpecification"]["Containers"]
+    assert container["Environment"] == {"SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+                                        "SAGEMAKER_REGION": dev_config.aws_region}
+
+
 def test_inference_parameters(inference_definition):
     assert parameters(inference_definition) == {
         "BatchDataUri": ("String", f"s3://mammo-data-{ACCOUNTS.dev}/data/batch/clean/"),
