@@ -108,7 +108,10 @@ class _PerThreadDefaultSession:
 # The SDK's loggers that note intended behaviour while building: popped job names, "no job started within a
 # PipelineSession", image-URI defaults, the telemetry notice, config lookups.
 CHATTY_LOGGERS = ("sagemaker", "sagemaker.core", "sagemaker.mlops", "sagemaker.train", "sagemaker.serve",
-                  "sagemaker.config")
+                  "sagemaker.config", "sagemaker.core.utils.utils")
+# What a ModelBuilder is given as `log_level`: it sets its module's logger ("sagemaker.core.utils.utils", restored
+# when the block ends) to it, DEBUG by default, which would print its notes while building.
+MODEL_BUILDER_LOG_LEVEL = logging.ERROR
 _lock = threading.RLock()
 
 

@@ -54,7 +54,7 @@ from pipelines.definitions import (
     processing_path,
     sklearn_image,
 )
-from pipelines.sdk_quiet import offline_sdk
+from pipelines.sdk_quiet import MODEL_BUILDER_LOG_LEVEL, offline_sdk
 
 STEP_LATEST_MODEL = "LatestApprovedModel"
 STEP_CREATE_MODEL = "SeverityModel"  # SDK v2 named the step "SeverityModel-CreateModel" in the definition
@@ -119,7 +119,8 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
     model_output = {name: latest.properties.Outputs[name] for name in LAMBDA_OUTPUTS}
 
     model = ModelBuilder(image_uri=model_output["ImageUri"], s3_model_data_url=model_output["ModelDataUrl"],
-                         role_arn=role, sagemaker_session=session, instance_type=transform_type)
+                         role_arn=role, sagemaker_session=session, instance_type=transform_type,
+                         log_level=MODEL_BUILDER_LOG_LEVEL)
     create_model = ModelStep(name=STEP_CREATE_MODEL, step_args=model.build())
 
     name = pipeline_name or workload.inference_pipeline_name

@@ -57,7 +57,7 @@ from pipelines.definitions import (
     source_dir_asset,
     xgboost_image,
 )
-from pipelines.sdk_quiet import offline_sdk
+from pipelines.sdk_quiet import MODEL_BUILDER_LOG_LEVEL, offline_sdk
 from pipelines.train import tuning
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
@@ -288,7 +288,7 @@ def _build(config: EnvConfig, role: str | None, pipeline_name: str | None) -> Pi
         )
         # No entry point: with one, ModelStep adds a repack step named with random hex that uploads while building.
         model = ModelBuilder(image_uri=xgboost_image(config), s3_model_data_url=model_data, role_arn=role,
-                             sagemaker_session=session)
+                             sagemaker_session=session, log_level=MODEL_BUILDER_LOG_LEVEL)
         registration = model.register(
             content_types=["text/csv"], response_types=["text/csv"],
             inference_instances=[settings.transform_instance_type],

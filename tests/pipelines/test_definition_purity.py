@@ -61,14 +61,27 @@ def test_two_builds_are_byte_identical(no_network):
         assert build_pipeline(module, "dev", {}).definition == build_pipeline(module, "dev", {}).definition
 
 
-def test_a_build_leaves_the_process_as_it_found_it(no_network):
-    """offline_sdk swaps boto3's sessions and the role check for the build only, and adds no log handler."""
-    root = logging.getLogger()
-    before = (list(root.handlers), root.level, boto3.DEFAULT_SESSION, boto3.Session, logging.basicConfig,
-              os.environ.get("SAGEMAKER_VALIDATE_ROLE"))
-    build_pipeline(MODULES[0], "dev", {})
-    assert (list(root.handlers), root.level, boto3.DEFAULT_SESSION, boto3.Session, logging.basicConfig,
-            os.environ.get("SAGEMAKER_VALIDATE_ROLE")) == before
+@pytest.mark.parametrize("module", MODULES)
+def test_a_build_leaves_the_process_as_it_found_it(no_network, module):
+    """offline_sdk swaps boto3's sessions, the role check and the SDK's log levels for the build only (a ModelBuilder
+    sets its module's logger to DEBUG), and adds no log handler."""
+    root, builder_logger = logging.getLogger(), logging.getLogger("sagemaker.core.utils.utils")
+
+    def state():
+        return (list(root.handlers), root.level, builder_logger.level, boto3.DEFAULT_SESSION, boto3.Session,
+                logging.basicConfig, os.environ.get("SAGEMAKER_VALIDATE_ROLE"))
+
+    before = state()
+    build_pipeline(module, "dev", {})
+    assert state() == before
+
+
+def test_a_build_logs_nothing_below_error(caplog):
+    with caplog.at_level(logging.DEBUG):
+        for module in MODULES:
+            build_pipeline(module, "dev", {})
+    assert [record for record in caplog.records if record.name.startswith("sagemaker")
+            and record.levelno < logging.ERROR] == []
 
 
 def test_only_the_building_thread_is_offline(monkeypatch):
