@@ -13,7 +13,12 @@ $(BIN)/python:
 # uv installs the pinned set in less than half the time pip takes. It reads no pip.conf: on a machine whose package
 # index only pip's configuration names, pip installs instead. Bytecode is compiled at install, as pip does: where
 # PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile what it imports.
+# A venv made before the move to SageMaker SDK v3 holds `sagemaker` 2.x, which cannot be upgraded in place (v2 and
+# v3 both install the `sagemaker` package): it is made again.
 $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt requirements-local.txt constraints.txt
+	@if $(BIN)/python -m pip show --quiet sagemaker >/dev/null 2>&1; then \
+	  echo "$(VENV) holds SageMaker SDK v2: making it again" >&2; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --upgrade pip; fi
 	$(BIN)/pip install --quiet -c constraints.txt uv
 	$(BIN)/uv pip install --quiet --native-tls --compile-bytecode --python $(BIN)/python -c constraints.txt -r requirements-dev.txt -e '.[local]' \
 	  || { echo "uv could not install the requirements (above): installing with pip" >&2; \
