@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     load_services()
     app = StackMiddleware(DomainDispatcherApplication(create_backend_app))
     if durable is not None:
-        # A body missing from a part written without its list of blobs is found only while loading, before
-        # anything is put into the services.
+        # A body missing from a part written without its list of blobs (an older part) is found only while
+        # loading: refused then, with the fix named, as check_state refuses it for newer parts.
         try:
             app = durable.resume(app)
         except StateRefused as error:
