@@ -3,28 +3,26 @@
 The Groovy harness runs the Jenkinsfile and executes the commands of the chosen stages with bash, as Jenkins'
 `sh` does, inside `withAWS` with credentials this test obtains by really assuming `cross-account-jenkins-role`
 in the prod account from the tooling account's credentials (moto's default account, 123456789012). The role
-exists because prod's Terraform creates it: like a platform engineer's first deployment, the fixture applies
-prod once with the local administrator; every build after that goes through Jenkins.
+exists because prod's Terraform creates it: like a platform engineer's first deployment, prod was applied once by
+the local administrator (the run's applied platform, restored on a stack of this module's own: the `aws`
+fixture's resets would wipe it); every build after that goes through Jenkins.
 
 The first build also executes 'Install' (`make install`: nothing to do in the virtualenv this test runs in).
 'Test' is recorded only: it would run this test suite from within itself.
-The prod state bucket is created with boto3 instead of `mlops-infra bootstrap` (tested in tests/terraform_apply;
-Jenkins never bootstraps), and the registry account is not applied: prod's Terraform refers to it by ARN only.
-A dedicated local stack: the `aws` fixture's resets would wipe what this module applied.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-import os
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
 import boto3
 import pytest
 from jenkins_harness import JENKINS_ROLE, PROD_APPLY, REPO_ROOT, stage
-from shell_environment import activate, restore_environment
+from shell_environment import local_environment
 
 from localaws.authorization import trail
 from localaws.tools.access_report import report
@@ -42,33 +40,29 @@ DEPLOY_STAGES = ["Read config", "Terraform plan", "Terraform apply", "Upsert pip
 
 
 @pytest.fixture(scope="module")
-def stack_state(tmp_path_factory) -> Path:
-    """The module stack's state folder: its trail records who made each call."""
-    return tmp_path_factory.mktemp("jenkins-stack-state")
+def prod_stack(groovy, platform_snapshot, tmp_path_factory) -> Iterator[LocalAwsStack]:
+    """A stack of this module's own on a copy of the run's applied platform, this process activated for it; its
+    terraform work dirs in a MLOPS_LOCAL_DIR of its own (not the repo's .local, which a developer's `mlops-local`
+    session or the demo may be using at the same time)."""
+    folder = tmp_path_factory.mktemp("jenkins-stack")
+    with pytest.MonkeyPatch.context() as patch, platform_snapshot.restored_stack(folder) as stack, \
+            local_environment(stack.endpoint):
+        patch.setenv("MLOPS_LOCAL_DIR", str(folder / "local"))
+        # The default work dir, initialised, as the administrator's apply leaves it for the stage scripts.
+        runner_for("prod", Target.local_stack(stack.endpoint)).init()
+        yield stack
 
 
 @pytest.fixture(scope="module")
-def prod_account(require_tool, groovy, tmp_path_factory, stack_state):
-    """A local stack whose prod account was applied once by an administrator; yields the admin session."""
-    require_tool("terraform")
-    stack = LocalAwsStack(log_path=tmp_path_factory.mktemp("jenkins-stack") / "server.log",
-                          state_dir=stack_state).start()
-    previous = activate(stack.endpoint)
-    # Terraform data dirs, backend config and Lambda zip of this module's own (not the repo's .local, which a
-    # developer's `mlops-local` session or the demo may be using at the same time).
-    previous["MLOPS_LOCAL_DIR"] = os.environ.get("MLOPS_LOCAL_DIR")
-    os.environ["MLOPS_LOCAL_DIR"] = str(tmp_path_factory.mktemp("jenkins-local"))
-    try:
-        target = Target.local_stack(stack.endpoint)
-        admin = target.session(PROD.account_id, PROD.aws_region)
-        s3 = admin.client("s3")
-        s3.create_bucket(Bucket=PROD.terraform_state_bucket)
-        s3.put_bucket_versioning(Bucket=PROD.terraform_state_bucket, VersioningConfiguration={"Status": "Enabled"})
-        runner_for("prod", target).apply()
-        yield admin
-    finally:
-        restore_environment(previous)
-        stack.stop()
+def stack_state(prod_stack) -> Path:
+    """The module stack's state folder: its trail records who made each call."""
+    return prod_stack.state_dir
+
+
+@pytest.fixture(scope="module")
+def prod_account(prod_stack) -> boto3.Session:
+    """The administrator's session in prod."""
+    return Target.local_stack(prod_stack.endpoint).session(PROD.account_id, PROD.aws_region)
 
 
 @pytest.fixture(scope="module")
