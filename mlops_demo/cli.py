@@ -11,6 +11,7 @@ from mlops_demo.environments import OPTION, parse_environments
 from mlops_demo.paths import DEFAULT_REPORT, DEFAULT_WORK_DIR
 from pipelines.cli.support import configure_logging, run_cli
 from pipelines.config import DRIFT_CHECK_ENGINES, TRAINING_DATA_SOURCES
+from pipelines.errors import UsageError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,6 +24,10 @@ def parser() -> argparse.ArgumentParser:
     )
     result.add_argument("--endpoint", help="use this running local stack (e.g. from `mlops-local up`) instead of "
                                            "starting a fresh one; it is left running afterwards")
+    result.add_argument("--reuse-applied", action="store_true",
+                        help="with --endpoint: leave an account the stack already holds applied as it is when a plan "
+                             "without refresh has no changes (e.g. after `mlops-local snapshot restore`); drift made "
+                             "outside Terraform is not looked for")
     result.add_argument("--report", type=Path, default=DEFAULT_REPORT,
                         help=f"where to write the HTML report (default: {DEFAULT_REPORT})")
     result.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
@@ -51,8 +56,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.reuse_applied and args.endpoint is None:
+        raise UsageError("--reuse-applied needs --endpoint: a stack the demo starts holds no applied account")
     walked = parse_environments(args.environments) if args.environments is not None else None
     require_local_extra("mlops-demo")
     from mlops_demo.run import run_demo  # after the check: it needs the `local` extra (matplotlib, jinja2)
 
-    return run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine, args.training_data, walked)
+    return run_demo(args.endpoint, args.report, args.work_dir, args.drift_check_engine, args.training_data, walked,
+                    args.reuse_applied)

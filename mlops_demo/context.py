@@ -30,6 +30,8 @@ class DemoContext:
     """The local stack every call goes to; set by the first step."""
     environments_dir: Path | None = None
     """Copies of the environment files the loop runs with (another drift-check engine), or None: the repo's."""
+    reuse_applied: bool = False
+    """Accounts the stack already holds applied, with no change in their configuration, are not applied again."""
     facts: DemoFacts = field(default_factory=DemoFacts)
     train_executions_before_failure: set[str] = field(default_factory=set)
     """Production's train executions before the failing inference: the one the failure rule starts is the new one."""

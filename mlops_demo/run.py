@@ -41,9 +41,11 @@ def environments_with_engine(engine: str | None, directory: Path, training_data:
 def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT, work_dir: Path = DEFAULT_WORK_DIR,
                  drift_check_engine: str | None = None,
                  training_data: str | None = None,
-                 demo_environments: DemoEnvironments | None = None) -> tuple[ScenarioResult, DemoContext]:
+                 demo_environments: DemoEnvironments | None = None,
+                 reuse_applied: bool = False) -> tuple[ScenarioResult, DemoContext]:
     """Run every step through `demo_environments` (default: the promotion's first and last); the stack the demo
-    started is stopped before returning, also on failure or Ctrl-C.
+    started is stopped before returning, also on failure or Ctrl-C. With `reuse_applied` (a running stack at
+    `endpoint`), the accounts it holds applied with an unchanged configuration are not applied again.
 
     With `drift_check_engine` or `training_data`, the loop runs on copies of the environment files that choose
     that engine, and that source where it trains (`warehouse`: a local PostgreSQL, stopped when the demo ends).
@@ -56,7 +58,7 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
     with contextlib.ExitStack() as resources:
         context = DemoContext(configs=configs, environments=walked, repo_root=REPO_ROOT, work_dir=work_dir,
                               report_path=Path(report_path), endpoint=endpoint, resources=resources,
-                              environments_dir=environments_dir)
+                              environments_dir=environments_dir, reuse_applied=reuse_applied)
         result = Scenario(steps.demo_steps(walked, training_data)).run(context, context.account_label)
         try:
             record_access(context)  # read before the report, while the demo's stack still runs
@@ -79,9 +81,10 @@ def run_scenario(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT
 
 def run_demo(endpoint: str | None = None, report_path: Path = DEFAULT_REPORT,
              work_dir: Path = DEFAULT_WORK_DIR, drift_check_engine: str | None = None,
-             training_data: str | None = None, demo_environments: DemoEnvironments | None = None) -> int:
+             training_data: str | None = None, demo_environments: DemoEnvironments | None = None,
+             reuse_applied: bool = False) -> int:
     result, context = run_scenario(endpoint, report_path, work_dir, drift_check_engine, training_data,
-                                   demo_environments)
+                                   demo_environments, reuse_applied)
     print(format_summary(result))
     if context.facts.report_path:
         print(f"report: {context.facts.report_path}")

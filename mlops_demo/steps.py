@@ -96,12 +96,17 @@ def start_local_stack(context: DemoContext) -> str:
 def apply_infrastructure(context: DemoContext) -> str:
     """Bootstrap and apply the registry and the walked workload accounts side by side: no root reads another
     account's resources, and terraform mostly waits on the provider (S3 settings), so several at once take about
-    as long as one."""
+    as long as one. With `reuse_applied`, an account whose state on the stack matches its configuration (a plan
+    without refresh has no changes) is left as it is."""
     from pipelines.infra.terraform import TerraformRunner
 
-    def bootstrap_and_apply(environment: str) -> str:
-        TerraformRunner(context.config(environment), target=context.require_target()).bootstrap_and_apply()
-        return environment
+    def bootstrap_and_apply(environment: str) -> bool:
+        """True when the account was applied, False when it was reused."""
+        runner = TerraformRunner(context.config(environment), target=context.require_target())
+        if context.reuse_applied and runner.is_bootstrapped() and not runner.plan(refresh=False):
+            return False
+        runner.bootstrap_and_apply()
+        return True
 
     environments = ("registry", *context.environments.names)
     with ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="terraform") as pool:
@@ -112,7 +117,15 @@ def apply_infrastructure(context: DemoContext) -> str:
         detail = "; ".join(f"{context.account_label(env)}: {error}" for env, error in failures.items())
         first = next(iter(failures.values()))
         raise (first if len(failures) == 1 else InfraError(detail)) from None
-    return "bootstrapped and applied " + ", ".join(context.account_label(env) for env in environments)
+    applied = [env for env, future in futures.items() if future.result()]
+    reused = [env for env in environments if env not in applied]
+    parts = []
+    if applied:
+        parts.append("bootstrapped and applied " + ", ".join(map(context.account_label, applied)))
+    if reused:
+        parts.append("reused " + ", ".join(map(context.account_label, reused))
+                     + " (applied on the stack: a plan without refresh has no changes)")
+    return "; ".join(parts)
 
 
 def start_warehouse(context: DemoContext) -> str:

@@ -426,13 +426,16 @@ class TerraformRunner:
         # After init: it may have updated the lock file.
         marker.write_text(_init_fingerprint(working, backend_config, env))
 
-    def plan(self, out: Path | None = None, destroy: bool = False) -> bool:
-        """Plan (after init); save it to `out` if given. True when the plan has changes."""
+    def plan(self, out: Path | None = None, destroy: bool = False, refresh: bool = True) -> bool:
+        """Plan (after init); save it to `out` if given. True when the plan has changes. `refresh=False` compares
+        the configuration with the state alone: no resource is read, so drift made outside Terraform is not seen."""
         env = self.environment(self.root)
         self.init(env)
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", *self._variables()]
         if destroy:
             args.append("-destroy")
+        if not refresh:
+            args.append("-refresh=false")
         if out is not None:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             args.append(f"-out={Path(out).resolve()}")

@@ -24,10 +24,9 @@ from mlops_demo.environments import parse_environments
 from mlops_demo.run import run_scenario
 from mlops_demo.scenario import SUCCEEDED
 from pipelines import s3_uri
-from pipelines.aws import Target
 from pipelines.config import MODEL_MONITOR, load_config
 from pipelines.endpoints.hosting import PREVIOUS_CONFIG_TAG
-from pipelines.infra.terraform import TerraformRunner, runner_for
+from pipelines.infra.terraform import TerraformRunner
 
 ACCOUNTS = load_config("registry").accounts  # the registry file lists every account
 
@@ -62,26 +61,24 @@ def expected_steps(walked: tuple[str, ...]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_stack(engine: str, platform_snapshot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsStack]:
-    """A stack of this module's own on a copy of the run's applied platform (the three accounts and their
-    bootstrap states): the demo's infrastructure step bootstraps and applies them again and finds nothing to
-    change, instead of creating them (a fresh apply is what builds that platform, once per run); an environment
-    walked beyond them (staging) is created by that step."""
+    """A stack of this module's own on a copy of the run's applied platform (the three accounts: a fresh apply is
+    what builds it, once per run)."""
     root = tmp_path_factory.mktemp(f"demo-{engine}")
     with pytest.MonkeyPatch.context() as patch, platform_snapshot.restored_stack(root / "stack") as stack:
         patch.setenv("MLOPS_LOCAL_DIR", str(root / "local"))
-        target = Target.local_stack(stack.endpoint)
-        for environment in PLATFORM_ACCOUNTS:
-            platform_snapshot.place_bootstrap_state(runner_for(environment, target))
         yield stack
 
 
 @pytest.fixture(scope="module")
 def demo(engine: str, walked: tuple[str, ...], demo_stack: LocalAwsStack, tmp_path_factory: pytest.TempPathFactory):
-    """One whole run with `engine` through the `walked` environments on the module's stack."""
+    """One whole run with `engine` through the `walked` environments on the module's stack, as
+    `mlops-demo --endpoint URL --reuse-applied` runs it: the applied accounts are reused (their plans without
+    refresh have no changes, also with the engine's copies of the environment files), an environment walked
+    beyond them (staging) is bootstrapped and applied by the infrastructure step."""
     root = tmp_path_factory.mktemp(f"demo-run-{engine}")
     result, context = run_scenario(endpoint=demo_stack.endpoint, work_dir=root / "work",
                                    report_path=root / "demo-report.html", drift_check_engine=engine,
-                                   demo_environments=parse_environments(",".join(walked)))
+                                   demo_environments=parse_environments(",".join(walked)), reuse_applied=True)
     return engine, result, context
 
 
@@ -103,7 +100,10 @@ def test_every_step_ran_and_succeeded(demo, walked):
     assert result.error is None, str(result.error)
     assert [outcome.name for outcome in result.outcomes] == expected_steps(walked)
     assert all(outcome.status == SUCCEEDED for outcome in result.outcomes)
-    assert result.outcome("infrastructure").account == ", ".join(("registry", *walked))
+    infrastructure = result.outcome("infrastructure")
+    assert infrastructure.account == ", ".join(("registry", *walked))
+    reused = ", ".join(f"{environment} ({load_config(environment).account_id})" for environment in PLATFORM_ACCOUNTS)
+    assert f"reused {reused} (applied on the stack: a plan without refresh has no changes)" in infrastructure.result
     assert result.outcome("train-dev").account == f"dev ({ACCOUNTS.dev})"
     assert result.outcome("approve-v1").account == f"registry ({ACCOUNTS.registry})"
 

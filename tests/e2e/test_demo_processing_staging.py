@@ -39,6 +39,8 @@ def test_staging_was_applied_then_served_between_approval_and_production(demo):
     assert names[names.index("approve-v1") + 1:names.index("endpoint-v1")] == [
         "deploy-staging", "endpoints-staging", "deploy-prod"]
     assert result.outcome("infrastructure").account == "registry, dev, staging, prod"
+    assert result.outcome("infrastructure").result.startswith(
+        f"bootstrapped and applied staging ({STAGING.account_id}); reused registry")
     assert result.outcome("deploy-staging").account == f"staging ({STAGING.account_id})"
     assert "Apply complete!" in result.outcome("deploy-staging").result
 
