@@ -1,6 +1,6 @@
 """A fourth workload environment, qa, in a fifth account, added in a copy of environments/ (one new file and its
 entries in the registry file): the registry's grants follow, its own plan succeeds, and without it the registry
-grants it nothing.
+file is the one the repo ships again (whose test run grants qa nothing).
 
 The registry's test file asserts every grant (central key, artifacts bucket, model package group, replica bucket
 and key, event bus targets) against exactly the accounts of the registry file's `promotion`, so running it with
@@ -15,7 +15,7 @@ import re
 import pytest
 from config.test_environments import QA_ACCOUNT, add_qa, copy_environments  # tests/ is on sys.path
 
-from pipelines.config import workload_environments
+from pipelines.config import ENVIRONMENTS_DIR, workload_environments
 from pipelines.infra.terraform import TERRAFORM_ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -54,6 +54,6 @@ def test_qa_is_granted_plans_on_its_own_and_is_revoked_when_removed(terraform, m
                     accounts={name: account for name, account in registry_with_qa["accounts"].items() if name != "qa"})
     (directory / "registry.tfvars.json").write_text(json.dumps(registry, indent=2))
     assert workload_environments(directory) == ("dev", "staging", "prod")
-    revoked = _test(terraform, main_root_data_dir, lambda_zip_var_file, directory / "registry.tfvars.json",
-                    "registry.tftest.hcl")
-    assert revoked == granted  # the same exact-set assertions, now over the list without qa
+    # What is left is the registry file the repo ships, whose run of the same exact-set assertions (over the list
+    # without qa) is test_terraform_tests.py's [registry]: running it again here would prove nothing more.
+    assert registry == json.loads((ENVIRONMENTS_DIR / "registry.tfvars.json").read_text())
