@@ -100,7 +100,7 @@ def apply_infrastructure(context: DemoContext) -> str:
     without refresh has no changes) is left as it is."""
     from pipelines.infra.terraform import TerraformRunner
 
-    def bootstrap_and_apply(environment: str) -> bool:
+    def apply_or_reuse(environment: str) -> bool:
         """True when the account was applied, False when it was reused."""
         runner = TerraformRunner(context.config(environment), target=context.require_target())
         if context.reuse_applied and runner.is_bootstrapped() and not runner.plan(refresh=False):
@@ -110,7 +110,7 @@ def apply_infrastructure(context: DemoContext) -> str:
 
     environments = ("registry", *context.environments.names)
     with ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="terraform") as pool:
-        futures = {environment: pool.submit(bootstrap_and_apply, environment) for environment in environments}
+        futures = {environment: pool.submit(apply_or_reuse, environment) for environment in environments}
         failures = {environment: future.exception() for environment, future in futures.items()
                     if future.exception() is not None}
     if failures:

@@ -85,7 +85,15 @@ def test_a_stopped_execution_delivers_nothing_to_the_failure_rules(dev):
     wait_for(lambda: sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)[
         "PipelineExecutionSteps"], "the first step to start")
 
-    sagemaker.stop_pipeline_execution(PipelineExecutionArn=execution_arn)
+    try:
+        sagemaker.stop_pipeline_execution(PipelineExecutionArn=execution_arn)
+    except sagemaker.exceptions.ConflictException:  # it ended first: say how, so a failure names its cause
+        ended = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)["PipelineExecutionSteps"]
+        pytest.fail(f"the execution ended {ended['PipelineExecutionStatus']} before the stop arrived: "
+                    f"{ended.get('FailureReason')}; steps: "
+                    + "; ".join(f"{step['StepName']} {step['StepStatus']} {step.get('FailureReason', '')}"
+                                for step in steps))
 
     assert dev.wait_until_done(execution_arn)["PipelineExecutionStatus"] == "Stopped"
     assert dev.deliveries() == []
