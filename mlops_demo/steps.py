@@ -118,7 +118,7 @@ def apply_infrastructure(context: DemoContext) -> str:
         first = next(iter(failures.values()))
         raise (first if len(failures) == 1 else InfraError(detail)) from None
     applied = [env for env, future in futures.items() if future.result()]
-    reused = [env for env in environments if env not in applied]
+    reused = [env for env, future in futures.items() if not future.result()]
     parts = []
     if applied:
         parts.append("bootstrapped and applied " + ", ".join(map(context.account_label, applied)))

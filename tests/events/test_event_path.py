@@ -74,8 +74,7 @@ def test_a_stopped_execution_delivers_nothing_to_the_failure_rules(dev):
     sagemaker = dev.client("sagemaker")
     sagemaker.update_pipeline(PipelineName=dev.inference.rsplit("/", 1)[1], PipelineDefinition=json.dumps({
         "Version": "2020-12-01", "Parameters": [], "Steps": [
-            # Long enough for the stop to arrive while it runs on a loaded machine (3 s was not); a Lambda step is
-            # not interrupted, so the execution stops when it returns.
+            # Long enough for the stop to arrive while it runs, also on a loaded machine.
             {"Name": "Wait", "Type": "Lambda", "FunctionArn": function["FunctionArn"], "Arguments": {"seconds": 15},
              "OutputParameters": []},
             {"Name": "DriftCheck", "Type": "Fail", "DependsOn": ["Wait"],

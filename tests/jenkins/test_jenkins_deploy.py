@@ -16,7 +16,6 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import unquote
 
 import boto3
@@ -51,12 +50,6 @@ def prod_stack(groovy, platform_snapshot, tmp_path_factory) -> Iterator[LocalAws
         # The default work dir, initialised, as the administrator's apply leaves it for the stage scripts.
         runner_for("prod", Target.local_stack(stack.endpoint)).init()
         yield stack
-
-
-@pytest.fixture(scope="module")
-def stack_state(prod_stack) -> Path:
-    """The module stack's state folder: its trail records who made each call."""
-    return prod_stack.state_dir
 
 
 @pytest.fixture(scope="module")
@@ -273,9 +266,10 @@ def test_first_build_plans_applies_and_upserts_in_prod_as_the_jenkins_role(first
 
 
 def test_the_stage_scripts_terraform_and_upsert_calls_are_recorded_as_the_jenkins_role(first_build, prod_account,
-                                                                                      stack_state):
+                                                                                      prod_stack):
     # The administrator's calls are not in the report: what the stages did shows under the role or not at all.
-    access = report(stack_state / trail.FOLDER)[JENKINS_ROLE_ARN]
+    # The stack's trail records who made each call.
+    access = report(prod_stack.state_dir / trail.FOLDER)[JENKINS_ROLE_ARN]
     used = access.used
     assert f"arn:aws:s3:::{PROD.terraform_state_bucket}/{PROD.state_key}" in used["s3:PutObject"]  # the apply
     assert schedule_rule(prod_account)["Arn"] in used["events:PutRule"]  # the drift it repaired
