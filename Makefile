@@ -28,15 +28,18 @@ $(STAMP): $(BIN)/python setup.py requirements.txt requirements-dev.txt requireme
 install: $(STAMP)
 
 ## The whole test suite: unit, terraform, pipelines, local end-to-end, jenkins; test modules side by side
-## (most of the time is terraform waiting on the AWS provider, so more workers than cores pay). Modules are
-## handed out in collection order, the longest first (tests/conftest.py), not reordered by their test counts.
+## (bound by CPU; twice the cores keeps both busy while terraform, the stack and the step containers wait on each
+## other). Modules are handed out in collection order, the longest first (tests/conftest.py), not reordered by
+## their test counts.
 TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
-## Unit tests only (no terraform, no end-to-end): a quick loop while editing.
+## The tests that run no terraform, no end-to-end demo and nothing marked slow (the local stack, authorization,
+## pipelines and executor, Jenkins' scripts, the console): about three quarters of the tests in about a quarter of
+## `make test`'s time, side by side as `make test` runs them. A loop while editing, not a substitute for it.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not terraform and not e2e and not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not terraform and not e2e and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines localaws mlops_demo tests benchmarks scripts
