@@ -32,14 +32,15 @@ install: $(STAMP)
 ## other). Modules are handed out in collection order, the longest first (tests/conftest.py), not reordered by
 ## their test counts.
 TEST_WORKERS ?= 4
+PYTEST_SIDE_BY_SIDE := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+	$(PYTEST_SIDE_BY_SIDE)
 
 ## The tests that run no terraform, no end-to-end demo and nothing marked slow (the local stack, authorization,
 ## pipelines and executor, Jenkins' scripts, the console): about three quarters of the tests in about a quarter of
 ## `make test`'s time, side by side as `make test` runs them. A loop while editing, not a substitute for it.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not terraform and not e2e and not slow"
+	$(PYTEST_SIDE_BY_SIDE) -m "not terraform and not e2e and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines localaws mlops_demo tests benchmarks scripts

@@ -111,8 +111,8 @@ def apply_infrastructure(context: DemoContext) -> str:
     environments = ("registry", *context.environments.names)
     with ThreadPoolExecutor(max_workers=len(environments), thread_name_prefix="terraform") as pool:
         futures = {environment: pool.submit(apply_or_reuse, environment) for environment in environments}
-        failures = {environment: future.exception() for environment, future in futures.items()
-                    if future.exception() is not None}
+    failures = {environment: error for environment, future in futures.items()
+                if (error := future.exception()) is not None}
     if failures:
         detail = "; ".join(f"{context.account_label(env)}: {error}" for env, error in failures.items())
         first = next(iter(failures.values()))
